@@ -1,0 +1,148 @@
+//! Reading goes through `object`'s bounds-checked ELF structs; every failure becomes a `ParseError`.
+
+use object::elf::{FileHeader32, FileHeader64};
+use object::read::elf::{FileHeader, SectionHeader, Sym};
+use object::Endianness;
+
+use super::consts::*;
+
+use super::{Class, Object, ParseError, Reloc, RelocSection, Section, Symbol};
+
+/// Parses an ELF32 or ELF64 object. Never panics.
+pub fn parse(data: &[u8]) -> Result<Object, ParseError> {
+    match data.get(4) {
+        Some(&2) => parse_as::<FileHeader64<Endianness>>(data, Class::Elf64),
+        Some(&1) => parse_as::<FileHeader32<Endianness>>(data, Class::Elf32),
+        Some(c) if data.starts_with(b"\x7fELF") => Err(ParseError::Header(format!("unknown ELF class {c}"))),
+        _ => Err(ParseError::Header("no ELF magic".into())),
+    }
+}
+
+fn header_err(e: object::read::Error) -> ParseError {
+    ParseError::Header(e.to_string())
+}
+
+fn parse_as<H: FileHeader<Endian = Endianness>>(data: &[u8], class: Class) -> Result<Object, ParseError> {
+    let header = H::parse(data).map_err(header_err)?;
+    let endian = header.endian().map_err(header_err)?;
+    let table = header.sections(endian, data).map_err(|e| ParseError::Sections(e.to_string()))?;
+
+    let mut sections = Vec::with_capacity(table.len());
+    for (index, sh) in table.iter().enumerate() {
+        let name = table.section_name(endian, sh).map(|n| String::from_utf8_lossy(n).into_owned()).unwrap_or_default();
+        let mut section = Section {
+            index,
+            name,
+            sh_type: sh.sh_type(endian).0,
+            flags: sh.sh_flags(endian).0,
+            addr: sh.sh_addr(endian).into(),
+            offset: sh.sh_offset(endian).into(),
+            size: sh.sh_size(endian).into(),
+            addralign: sh.sh_addralign(endian).into(),
+            link: sh.sh_link(endian),
+            info: sh.sh_info(endian),
+            data: Vec::new(),
+        };
+        if section.is_alloc() && !section.is_nobits() && section.sh_type != SHT_NULL {
+            section.data = sh.data(endian, data).map_err(|_| outside(&section, data.len()))?.to_vec();
+        }
+        sections.push(section);
+    }
+
+    let mut symtabs = Vec::new();
+    for (index, sh) in table.iter().enumerate() {
+        if sh.sh_type(endian).0 != SHT_SYMTAB {
+            continue;
+        }
+        let symtab = object::read::elf::SymbolTable::<H, &[u8]>::parse(endian, data, &table, object::SectionIndex(index), sh)
+            .map_err(|e| ParseError::Symbols { index, reason: e.to_string() })?;
+        let strings = symtab.strings();
+        let syms = symtab
+            .enumerate()
+            .map(|(i, s)| Symbol {
+                name: s.name(endian, strings).map(|n| String::from_utf8_lossy(n).into_owned()).unwrap_or_default(),
+                value: s.st_value(endian).into(),
+                size: s.st_size(endian).into(),
+                shndx: resolve_shndx(&symtab, endian, s, i.0),
+                bind: s.st_bind().0,
+                kind: s.st_type().0,
+            })
+            .collect();
+        symtabs.push((index, syms));
+    }
+
+    let mut relocs = Vec::new();
+    for (index, sh) in table.iter().enumerate() {
+        let sh_type = sh.sh_type(endian).0;
+        if sh_type != SHT_RELA && sh_type != SHT_REL {
+            continue;
+        }
+        let bad = |reason: String| ParseError::Relocations { index, name: sections[index].name.clone(), reason };
+        let entries: Vec<Reloc> = if sh_type == SHT_RELA {
+            let (rela, _) = sh.rela(endian, data).map_err(|e| bad(e.to_string()))?.unwrap_or((&[], object::SectionIndex(0)));
+            rela.iter()
+                .map(|r| {
+                    let is_mips64el = false;
+                    Reloc {
+                        offset: object::read::elf::Rela::r_offset(r, endian).into(),
+                        r_type: object::read::elf::Rela::r_type(r, endian, is_mips64el).0,
+                        sym: object::read::elf::Rela::r_sym(r, endian, is_mips64el),
+                        addend: object::read::elf::Rela::r_addend(r, endian).into(),
+                    }
+                })
+                .collect()
+        } else {
+            let (rel, _) = sh.rel(endian, data).map_err(|e| bad(e.to_string()))?.unwrap_or((&[], object::SectionIndex(0)));
+            rel.iter()
+                .map(|r| Reloc {
+                    offset: object::read::elf::Rel::r_offset(r, endian).into(),
+                    r_type: object::read::elf::Rel::r_type(r, endian).0,
+                    sym: object::read::elf::Rel::r_sym(r, endian),
+                    addend: 0,
+                })
+                .collect()
+        };
+        relocs.push(RelocSection {
+            index,
+            name: sections[index].name.clone(),
+            is_rela: sh_type == SHT_RELA,
+            target: sh.sh_info(endian),
+            symtab: sh.sh_link(endian),
+            entries,
+        });
+    }
+
+    Ok(Object {
+        class,
+        e_type: header.e_type(endian).0,
+        machine: header.e_machine(endian).0,
+        entry: header.e_entry(endian).into(),
+        shentsize: header.e_shentsize(endian),
+        sections,
+        symtabs,
+        relocs,
+    })
+}
+
+fn outside(section: &Section, file_len: usize) -> ParseError {
+    ParseError::SectionOutsideFile {
+        index: section.index,
+        name: section.name.clone(),
+        offset: section.offset,
+        size: section.size,
+        file_len,
+    }
+}
+
+fn resolve_shndx<'d, H: FileHeader<Endian = Endianness>>(
+    symtab: &object::read::elf::SymbolTable<'d, H, &'d [u8]>,
+    endian: Endianness,
+    sym: &H::Sym,
+    index: usize,
+) -> u32 {
+    let shndx = u32::from(sym.st_shndx(endian).0);
+    if shndx == SHN_XINDEX {
+        return symtab.shndx(endian, object::SymbolIndex(index)).unwrap_or(SHN_XINDEX);
+    }
+    shndx
+}

@@ -1,0 +1,181 @@
+//! Sizing and placement of SHF_ALLOC sections, as each loader family does it.
+
+use serde::Serialize;
+
+use crate::elf::Object;
+
+pub const PAGE_SIZE: u64 = 4096;
+
+/// How a loader sizes and places sections.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum LayoutRule {
+    /// Linux ≥ 4.17 `kexec_purgatory_setup_kbuf`/`_setup_sechdrs`: offsets from 0, `ALIGN(x, 0) == 0`.
+    KernelOffsets,
+    /// Linux < 4.17 `__kexec_load_purgatory`: ALIGN on absolute addresses, bss padding by mask.
+    KernelLegacy,
+    /// kexec-tools `elf_rel_build_load`: like the legacy kernel, but an alignment of 0 counts as 1.
+    KexecTools,
+    /// The psABI reading: alignment 0 is 1 (non-powers of two are rejected before layout).
+    Strict,
+}
+
+/// The kernel's `ALIGN(x, a)`, including its results for 0 and non-powers of two.
+pub fn kernel_align(x: u64, a: u64) -> u64 {
+    x.wrapping_add(a.wrapping_sub(1)) & !a.wrapping_sub(1)
+}
+
+/// One placed ALLOC section.
+#[derive(Debug, Clone, Serialize)]
+pub struct Placed {
+    pub index: usize,
+    pub name: String,
+    /// Final address.
+    pub addr: u64,
+    pub size: u64,
+    pub nobits: bool,
+    /// Where the bytes go in the loader's buffer (None for NOBITS).
+    pub buf_offset: Option<u64>,
+}
+
+/// A copy the loader makes past the end of its buffer (a memory corruption in the real loader).
+#[derive(Debug, Clone, Serialize)]
+pub struct Overrun {
+    pub section: String,
+    pub reason: String,
+}
+
+/// The result of sizing and placing at one load address.
+#[derive(Debug, Clone, Serialize)]
+pub struct Layout {
+    pub load_addr: u64,
+    /// Bytes the loader allocates and copies (file-backed part).
+    pub bufsz: u64,
+    /// Bytes the segment occupies in memory, page rounded.
+    pub memsz: u64,
+    /// Alignment the load address must have.
+    pub align: u64,
+    pub placed: Vec<Placed>,
+    pub overruns: Vec<Overrun>,
+    /// Final address of each section by index (None for non-ALLOC: they keep their `sh_addr`).
+    #[serde(skip)]
+    pub addr_of: Vec<Option<u64>>,
+}
+
+impl Layout {
+    /// Final address of a section: the placed one for ALLOC sections, the original `sh_addr` otherwise.
+    pub fn section_addr(&self, obj: &Object, index: usize) -> u64 {
+        match self.addr_of.get(index) {
+            Some(Some(a)) => *a,
+            _ => obj.sections.get(index).map_or(0, |s| s.addr),
+        }
+    }
+}
+
+/// Sizes the object the way `rule` does, without a load address: (bufsz, memsz, align).
+pub fn footprint(obj: &Object, rule: LayoutRule) -> (u64, u64, u64) {
+    let mut buf_align = 1u64;
+    let mut bss_align = 1u64;
+    let mut bufsz = 0u64;
+    let mut bss_sz = 0u64;
+    for s in obj.sections.iter().filter(|s| s.is_alloc()) {
+        let a = effective_align(rule, s.addralign);
+        if s.is_nobits() {
+            bss_align = bss_align.max(a);
+            bss_sz = kernel_align(bss_sz, a).wrapping_add(s.size);
+        } else {
+            buf_align = buf_align.max(a);
+            bufsz = kernel_align(bufsz, a).wrapping_add(s.size);
+        }
+    }
+    let (bufsz, memsz) = match rule {
+        LayoutRule::KernelOffsets | LayoutRule::Strict => {
+            let bufsz = kernel_align(bufsz, bss_align);
+            (bufsz, bufsz.wrapping_add(bss_sz))
+        }
+        LayoutRule::KernelLegacy | LayoutRule::KexecTools => (bufsz, bufsz.wrapping_add(bss_pad(bufsz, bss_align)).wrapping_add(bss_sz)),
+    };
+    let align = buf_align.max(bss_align).max(PAGE_SIZE);
+    (bufsz, kernel_align(memsz, PAGE_SIZE), align)
+}
+
+fn bss_pad(bufsz: u64, bss_align: u64) -> u64 {
+    let mask = bss_align.wrapping_sub(1);
+    if bufsz & mask != 0 {
+        bss_align.wrapping_sub(bufsz & mask)
+    } else {
+        0
+    }
+}
+
+fn effective_align(rule: LayoutRule, a: u64) -> u64 {
+    match rule {
+        LayoutRule::KexecTools | LayoutRule::Strict if a == 0 => 1,
+        _ => a,
+    }
+}
+
+/// Places every ALLOC section for a load at `load_addr`.
+pub fn place(obj: &Object, rule: LayoutRule, load_addr: u64) -> Layout {
+    let (bufsz, memsz, align) = footprint(obj, rule);
+    let mut placed = Vec::new();
+    let mut overruns = Vec::new();
+    let mut addr_of = vec![None; obj.sections.len()];
+    let (unpadded_bufsz, bss_start) = match rule {
+        LayoutRule::KernelOffsets | LayoutRule::Strict => (bufsz, load_addr.wrapping_add(bufsz)),
+        LayoutRule::KernelLegacy | LayoutRule::KexecTools => {
+            let bss_align = obj.sections.iter().filter(|s| s.is_alloc() && s.is_nobits()).map(|s| effective_align(rule, s.addralign)).fold(1, u64::max);
+            (bufsz, load_addr.wrapping_add(bufsz).wrapping_add(bss_pad(bufsz, bss_align)))
+        }
+    };
+    let mut offset = 0u64;
+    let mut bss_addr = bss_start;
+    for s in obj.sections.iter().filter(|s| s.is_alloc()) {
+        let a = effective_align(rule, s.addralign);
+        if s.is_nobits() {
+            bss_addr = kernel_align(bss_addr, a);
+            addr_of[s.index] = Some(bss_addr);
+            placed.push(Placed { index: s.index, name: s.name.clone(), addr: bss_addr, size: s.size, nobits: true, buf_offset: None });
+            bss_addr = bss_addr.wrapping_add(s.size);
+            continue;
+        }
+        offset = match rule {
+            LayoutRule::KernelOffsets | LayoutRule::Strict => kernel_align(offset, a),
+            // The legacy code aligns the absolute address, so ALIGN(addr, 0) == 0 lands at offset -load_addr.
+            LayoutRule::KernelLegacy | LayoutRule::KexecTools => kernel_align(load_addr.wrapping_add(offset), a).wrapping_sub(load_addr),
+        };
+        let end = offset.checked_add(s.size);
+        if end.is_none_or(|e| e > unpadded_bufsz) {
+            overruns.push(Overrun {
+                section: s.name.clone(),
+                reason: format!(
+                    "copies {:#x} bytes to buffer offset {:#x}, past the {:#x}-byte buffer (sh_addralign {})",
+                    s.size, offset, unpadded_bufsz, s.addralign
+                ),
+            });
+        }
+        let addr = load_addr.wrapping_add(offset);
+        addr_of[s.index] = Some(addr);
+        placed.push(Placed { index: s.index, name: s.name.clone(), addr, size: s.size, nobits: false, buf_offset: Some(offset) });
+        offset = offset.wrapping_add(s.size);
+    }
+    Layout { load_addr, bufsz, memsz, align, placed, overruns, addr_of }
+}
+
+/// Copies section bytes into a zeroed buffer of `bufsz` bytes, clipping what would overrun.
+pub fn build_image(obj: &Object, layout: &Layout) -> Vec<u8> {
+    let len = usize::try_from(layout.bufsz).unwrap_or(0).min(MAX_IMAGE);
+    let mut image = vec![0u8; len];
+    for p in &layout.placed {
+        let (Some(off), Some(section)) = (p.buf_offset, obj.sections.get(p.index)) else { continue };
+        let Ok(start) = usize::try_from(off) else { continue };
+        if start >= image.len() {
+            continue;
+        }
+        let n = section.data.len().min(image.len() - start);
+        image[start..start + n].copy_from_slice(&section.data[..n]);
+    }
+    image
+}
+
+/// Images larger than this are not materialised (a bogus size would otherwise exhaust memory).
+pub const MAX_IMAGE: usize = 1 << 30;

@@ -1,0 +1,162 @@
+//! kexec-tools (user space `kexec -l/-p` without `-s`): kexec/kexec-elf-rel.c and kexec/arch/{x86_64,i386}.
+
+use crate::arch::{x86_64::R_X86_64_PLT32, Arch, Howto};
+use crate::elf::{consts::{EM_386, EM_X86_64}, Class, Object};
+use crate::entry::EntryRule;
+use crate::layout::LayoutRule;
+
+use super::{top_down, x86_header_checks, Profile, Rule, SymbolProblem};
+
+/// kexec-tools' parse checks: header fields plus every non-NOBITS section inside the file (done by our parser).
+fn validate(obj: &Object, class: Class, machine: u16, shentsize: u16) -> Result<(), Vec<String>> {
+    let mut errs = x86_header_checks(obj, class, machine);
+    if obj.shentsize != shentsize {
+        errs.push(format!("Bad section header size: {}", obj.shentsize));
+    }
+    for s in &obj.sections {
+        if s.addr.checked_add(s.size).is_none() {
+            errs.push(format!("ELF section {} address wraps", s.index));
+        }
+    }
+    if errs.is_empty() {
+        Ok(())
+    } else {
+        Err(errs)
+    }
+}
+
+fn symbol_message(problem: SymbolProblem, name: &str) -> Option<String> {
+    Some(match problem {
+        SymbolProblem::Undefined => format!("Undefined symbol: {name}"),
+        SymbolProblem::Common => format!("symbol: '{name}' in common section"),
+        SymbolProblem::BadSection(i) => format!("Invalid section: {i} for symbol {name}"),
+    })
+}
+
+/// kexec-tools on x86_64 with the bzImage64 loader: purgatory window 0x3000..ULONG_MAX, top-down; types
+/// NONE/64/32/32S/PC32/PLT32 with the kernel's arithmetic; REL applied with addend 0; errors `die()`.
+#[derive(Debug, Clone, Copy)]
+pub struct KexecToolsX86_64;
+
+impl Profile for KexecToolsX86_64 {
+    fn name(&self) -> String {
+        "kexec-tools-x86_64".into()
+    }
+    fn summary(&self) -> String {
+        "kexec-tools (kexec_load), x86_64 bzImage64 loader: window 0x3000..ULONG_MAX top-down; strict ELF parse; REL and RELA; 32/32S checked, PC32/PLT32 not.".into()
+    }
+    fn arch(&self) -> Arch {
+        Arch::X86_64
+    }
+    fn class(&self) -> Class {
+        Class::Elf64
+    }
+    fn validate(&self, obj: &Object) -> Result<(), Vec<String>> {
+        validate(obj, Class::Elf64, EM_X86_64, 64)
+    }
+    fn layout_rule(&self) -> LayoutRule {
+        LayoutRule::KexecTools
+    }
+    fn entry_rule(&self) -> EntryRule {
+        EntryRule::FirstMatchSilent
+    }
+    fn rel_sections(&self) -> Option<String> {
+        None
+    }
+    fn rule(&self, r_type: u32, howto: &Howto) -> Rule {
+        match r_type {
+            0 | 1 | 2 | R_X86_64_PLT32 => Rule::Apply { checked: false },
+            10 | 11 => Rule::Apply { checked: true },
+            // The real message passes a string to %lu; we print the name it meant.
+            _ => Rule::Reject(format!("Unhandled rela relocation: {}", howto.name)),
+        }
+    }
+    fn overflow_message(&self, _r_type: u32, howto: &Howto, value: u64) -> String {
+        format!("overflow in relocation type {} val {value:x}", howto.name)
+    }
+    fn symbol_message(&self, problem: SymbolProblem, name: &str) -> Option<String> {
+        symbol_message(problem, name)
+    }
+    fn failure_trailer(&self) -> Vec<String> {
+        Vec::new()
+    }
+    fn placement_window(&self) -> (u64, u64) {
+        (0x3000, u64::MAX)
+    }
+    fn typical_load_address(&self, memsz: u64, align: u64) -> (u64, String) {
+        let end = super::linux::TYPICAL_CRASH_END;
+        (top_down(end, memsz, align), format!("top-down in a typical crashkernel=256M,high reservation ending at {end:#x}"))
+    }
+}
+
+/// kexec-tools on i386 with the bzImage loader: an ELF32 purgatory, `R_386_32`/`R_386_PC32` as `*loc += value`
+/// with no overflow checks, window 0x3000..0x7fffffff for a relocatable kernel or 0x3000..0xA0000 otherwise (seed 003).
+#[derive(Debug, Clone, Copy)]
+pub struct KexecToolsI386 {
+    pub relocatable_kernel: bool,
+}
+
+impl KexecToolsI386 {
+    /// The bzImage loader with a relocatable kernel (window capped at 0x7fffffff).
+    pub fn relocatable() -> Self {
+        KexecToolsI386 { relocatable_kernel: true }
+    }
+    /// The bzImage loader with a non-relocatable kernel (window capped at 640 KiB).
+    pub fn non_relocatable() -> Self {
+        KexecToolsI386 { relocatable_kernel: false }
+    }
+}
+
+impl Profile for KexecToolsI386 {
+    fn name(&self) -> String {
+        if self.relocatable_kernel { "kexec-tools-i386" } else { "kexec-tools-i386-nonreloc" }.into()
+    }
+    fn summary(&self) -> String {
+        let max = self.placement_window().1;
+        format!("kexec-tools (kexec_load), i386 bzImage loader: ELF32 purgatory, window 0x3000..{max:#x}; R_386_32/PC32 add in place, never checked.")
+    }
+    fn arch(&self) -> Arch {
+        Arch::I386
+    }
+    fn class(&self) -> Class {
+        Class::Elf32
+    }
+    fn validate(&self, obj: &Object) -> Result<(), Vec<String>> {
+        validate(obj, Class::Elf32, EM_386, 40)
+    }
+    fn layout_rule(&self) -> LayoutRule {
+        LayoutRule::KexecTools
+    }
+    fn entry_rule(&self) -> EntryRule {
+        EntryRule::FirstMatchSilent
+    }
+    fn rel_sections(&self) -> Option<String> {
+        None
+    }
+    fn rule(&self, r_type: u32, _howto: &Howto) -> Rule {
+        match r_type {
+            0 | 1 | 2 => Rule::Apply { checked: false },
+            other => Rule::Reject(format!("Unknown rel relocation: {other}")),
+        }
+    }
+    fn overflow_message(&self, _r_type: u32, howto: &Howto, value: u64) -> String {
+        format!("overflow in relocation type {} val {value:x}", howto.name)
+    }
+    fn symbol_message(&self, problem: SymbolProblem, name: &str) -> Option<String> {
+        symbol_message(problem, name)
+    }
+    fn failure_trailer(&self) -> Vec<String> {
+        Vec::new()
+    }
+    fn placement_window(&self) -> (u64, u64) {
+        if self.relocatable_kernel {
+            (0x3000, 0x7fff_ffff)
+        } else {
+            (0x3000, 640 * 1024)
+        }
+    }
+    fn typical_load_address(&self, memsz: u64, align: u64) -> (u64, String) {
+        let end = self.placement_window().1;
+        (top_down(end, memsz, align), format!("top-down under the loader's cap {end:#x}"))
+    }
+}

@@ -1,0 +1,185 @@
+//! Linux `kexec_file_load` on x86_64: kernel/kexec_file.c and arch/x86/kernel/machine_kexec_64.c.
+
+use crate::arch::{x86_64::R_X86_64_PLT32, Arch, Howto};
+use crate::elf::{consts::EM_X86_64, Class, Object};
+use crate::entry::EntryRule;
+use crate::layout::LayoutRule;
+
+use super::{top_down, x86_header_checks, Profile, Rule, SymbolProblem};
+
+/// A span of kernel releases with one set of purgatory-loading semantics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinuxEra {
+    /// ≤ 4.15: header checks, legacy layout, first exec match wins silently, no PLT32.
+    Legacy,
+    /// 4.16: as Legacy, plus R_X86_64_PLT32 ("x86: Treat R_X86_64_PLT32 as R_X86_64_PC32").
+    LegacyPlt32,
+    /// 4.17–6.3: no header checks, offset layout, every exec match recomputes the entry.
+    Recompute,
+    /// 6.4–6.19 (8652d44f466a, 2023): first exec match wins, a later match fires WARN_ON.
+    WarnOnSecondMatch,
+    /// 7.0+ (480e1d5c64bb, 2026): the `purgatory_start` symbol, falling back to the WARN scan.
+    PurgatoryStartSymbol,
+}
+
+impl LinuxEra {
+    pub const ALL: [LinuxEra; 5] =
+        [LinuxEra::Legacy, LinuxEra::LegacyPlt32, LinuxEra::Recompute, LinuxEra::WarnOnSecondMatch, LinuxEra::PurgatoryStartSymbol];
+
+    /// The era of a kernel version such as `4.15`, `5.4`, `6.6.30` or `7.0`.
+    pub fn for_version(v: &str) -> Option<LinuxEra> {
+        let mut parts = v.split('.').map(|p| p.parse::<u32>().ok());
+        let major = parts.next()??;
+        let minor = parts.next().unwrap_or(Some(0))?;
+        Some(match (major, minor) {
+            (0..=3, _) | (4, 0..=15) => LinuxEra::Legacy,
+            (4, 16) => LinuxEra::LegacyPlt32,
+            (4, _) | (5, _) | (6, 0..=3) => LinuxEra::Recompute,
+            (6, _) => LinuxEra::WarnOnSecondMatch,
+            _ => LinuxEra::PurgatoryStartSymbol,
+        })
+    }
+
+    /// A representative version for display.
+    pub fn version(self) -> &'static str {
+        match self {
+            LinuxEra::Legacy => "4.15",
+            LinuxEra::LegacyPlt32 => "4.16",
+            LinuxEra::Recompute => "5.4",
+            LinuxEra::WarnOnSecondMatch => "6.6",
+            LinuxEra::PurgatoryStartSymbol => "7.0",
+        }
+    }
+
+    fn is_legacy(self) -> bool {
+        matches!(self, LinuxEra::Legacy | LinuxEra::LegacyPlt32)
+    }
+}
+
+/// Linux kexec_file on x86_64 in a given era. The default (`linux-x86_64`) is the 6.x LTS behaviour
+/// that seed 001 hit: no input checks, offset layout with `ALIGN(x, 0) == 0`, WARN on a second entry match,
+/// types 0/1/2/4/10/11, overflow checks on 32/32S only, PC32/PLT32 truncated silently.
+#[derive(Debug, Clone, Copy)]
+pub struct LinuxX86_64 {
+    pub era: LinuxEra,
+    explicit: bool,
+}
+
+impl LinuxX86_64 {
+    /// The profile for an explicit era (`linux-x86_64@VERSION`).
+    pub fn new(era: LinuxEra) -> Self {
+        LinuxX86_64 { era, explicit: true }
+    }
+    /// `linux-x86_64`: the 6.x LTS semantics.
+    pub fn current() -> Self {
+        LinuxX86_64 { era: LinuxEra::WarnOnSecondMatch, explicit: false }
+    }
+}
+
+/// End of the typical kdump reservation the linux and kexec-tools x86_64 profiles place into
+/// (`crashkernel=256M,high` ending at 5 GiB, as in seed 001's QEMU guest).
+pub const TYPICAL_CRASH_END: u64 = 0x1_3fff_ffff;
+
+impl Profile for LinuxX86_64 {
+    fn name(&self) -> String {
+        if self.explicit {
+            format!("linux-x86_64@{}", self.era.version())
+        } else {
+            "linux-x86_64".into()
+        }
+    }
+
+    fn summary(&self) -> String {
+        let era = match self.era {
+            LinuxEra::Legacy => "Linux ≤ 4.15: ELF header checks, legacy layout, first exec match wins silently, PLT32 unknown",
+            LinuxEra::LegacyPlt32 => "Linux 4.16: legacy layout and header checks, PLT32 treated as PC32",
+            LinuxEra::Recompute => "Linux 4.17–6.3: no checks, offset layout, every exec section containing e_entry recomputes the entry",
+            LinuxEra::WarnOnSecondMatch => "Linux 6.4–6.x: first exec match sets the entry, a second match WARNs (seed 001)",
+            LinuxEra::PurgatoryStartSymbol => "Linux 7.0+: entry from the purgatory_start symbol, else the WARN scan",
+        };
+        format!("kexec_file_load, x86_64. {era}. Types 0/1/2/4/10/11; 32/32S overflow-checked; PC32/PLT32 silently truncated.")
+    }
+
+    fn arch(&self) -> Arch {
+        Arch::X86_64
+    }
+
+    fn class(&self) -> Class {
+        Class::Elf64
+    }
+
+    fn validate(&self, obj: &Object) -> Result<(), Vec<String>> {
+        // Only the legacy kernels checked the header (silently: -ENOEXEC).
+        if !self.era.is_legacy() {
+            return Ok(());
+        }
+        let mut errs = x86_header_checks(obj, Class::Elf64, EM_X86_64);
+        if obj.shentsize != 64 {
+            errs.push(format!("e_shentsize {} is not sizeof(Elf64_Shdr)", obj.shentsize));
+        }
+        if errs.is_empty() {
+            Ok(())
+        } else {
+            Err(errs.into_iter().map(|e| format!("kexec_load_purgatory returns -ENOEXEC without a message: {e}")).collect())
+        }
+    }
+
+    fn layout_rule(&self) -> LayoutRule {
+        if self.era.is_legacy() {
+            LayoutRule::KernelLegacy
+        } else {
+            LayoutRule::KernelOffsets
+        }
+    }
+
+    fn entry_rule(&self) -> EntryRule {
+        match self.era {
+            LinuxEra::Legacy | LinuxEra::LegacyPlt32 => EntryRule::FirstMatchSilent,
+            LinuxEra::Recompute => EntryRule::RecomputeEveryMatch,
+            LinuxEra::WarnOnSecondMatch => EntryRule::FirstMatchWarn,
+            LinuxEra::PurgatoryStartSymbol => EntryRule::SymbolThenScan,
+        }
+    }
+
+    fn rel_sections(&self) -> Option<String> {
+        Some("kexec_file: REL relocation unsupported".into())
+    }
+
+    fn rule(&self, r_type: u32, _howto: &Howto) -> Rule {
+        match r_type {
+            0 | 1 | 2 => Rule::Apply { checked: false },
+            R_X86_64_PLT32 if self.era != LinuxEra::Legacy => Rule::Apply { checked: false },
+            10 | 11 => Rule::Apply { checked: true },
+            other => Rule::Reject(format!("kexec: Unknown rela relocation: {other}")),
+        }
+    }
+
+    fn overflow_message(&self, r_type: u32, _howto: &Howto, value: u64) -> String {
+        format!("kexec: Overflow in relocation type {r_type} value {value:#x}")
+    }
+
+    fn symbol_message(&self, problem: SymbolProblem, name: &str) -> Option<String> {
+        Some(match problem {
+            SymbolProblem::Undefined => format!("kexec: Undefined symbol: {name}"),
+            SymbolProblem::Common => format!("kexec: symbol '{name}' in common section"),
+            SymbolProblem::BadSection(i) => format!("kexec: Invalid section {i} for symbol {name}"),
+        })
+    }
+
+    fn failure_trailer(&self) -> Vec<String> {
+        vec!["kexec-bzImage64: Loading purgatory failed".into()]
+    }
+
+    fn placement_window(&self) -> (u64, u64) {
+        (0x3000, u64::MAX)
+    }
+
+    fn typical_load_address(&self, memsz: u64, align: u64) -> (u64, String) {
+        let at = top_down(TYPICAL_CRASH_END, memsz, align);
+        (at, format!("top-down in a typical crashkernel=256M,high reservation ending at {TYPICAL_CRASH_END:#x}"))
+    }
+
+    fn checks_kexec_symbols(&self) -> bool {
+        true
+    }
+}

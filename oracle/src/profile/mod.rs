@@ -1,0 +1,128 @@
+//! Loader profiles: each one a named, documented type saying how a real loader treats a purgatory.
+
+mod kexec_tools;
+mod linux;
+mod strict;
+
+pub use kexec_tools::{KexecToolsI386, KexecToolsX86_64};
+pub use linux::{LinuxEra, LinuxX86_64};
+pub use strict::StrictX86_64;
+
+use crate::arch::{Arch, Howto};
+use crate::elf::{Class, Object};
+use crate::entry::EntryRule;
+use crate::layout::LayoutRule;
+
+/// What a profile does with one relocation type.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Rule {
+    /// Apply the howto; `checked` says whether an out-of-range value is an error or silently truncated.
+    Apply { checked: bool },
+    /// Refuse the object with this loader message.
+    Reject(String),
+}
+
+/// A symbol a relocation cannot use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SymbolProblem {
+    Undefined,
+    Common,
+    BadSection(u32),
+}
+
+/// How a loader treats a relocatable purgatory.
+pub trait Profile: Send + Sync {
+    /// The name users type, e.g. `linux-x86_64@6.6`.
+    fn name(&self) -> String;
+    /// One paragraph: which loader and era this models.
+    fn summary(&self) -> String;
+    fn arch(&self) -> Arch;
+    fn class(&self) -> Class;
+    /// The input checks the loader makes before layout; `Err` carries its messages.
+    fn validate(&self, obj: &Object) -> Result<(), Vec<String>>;
+    fn layout_rule(&self) -> LayoutRule;
+    fn entry_rule(&self) -> EntryRule;
+    /// `None` when SHT_REL sections are applied (addend in place), else the rejection message.
+    fn rel_sections(&self) -> Option<String>;
+    /// What the loader does with a relocation type.
+    fn rule(&self, r_type: u32, howto: &Howto) -> Rule;
+    /// The loader's message for a value that does not fit.
+    fn overflow_message(&self, r_type: u32, howto: &Howto, value: u64) -> String;
+    /// The loader's message for an unusable symbol (`None`: the loader uses base 0 and goes on).
+    fn symbol_message(&self, problem: SymbolProblem, name: &str) -> Option<String>;
+    /// Lines the loader prints after a failed purgatory load.
+    fn failure_trailer(&self) -> Vec<String>;
+    /// The loader's purgatory window `[buf_min, buf_max]`.
+    fn placement_window(&self) -> (u64, u64);
+    /// The address the loader picks on a typical machine, with the reason.
+    fn typical_load_address(&self, memsz: u64, align: u64) -> (u64, String);
+    /// The kernel's post-relocation symbol protocol (`purgatory_sha_regions` etc.) applies.
+    fn checks_kexec_symbols(&self) -> bool {
+        false
+    }
+}
+
+/// Every profile name `parse` accepts, with a one-line description.
+pub fn catalogue() -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    let mut add = |p: &dyn Profile| out.push((p.name(), p.summary()));
+    add(&LinuxX86_64::current());
+    for era in LinuxEra::ALL {
+        add(&LinuxX86_64::new(era));
+    }
+    add(&KexecToolsX86_64);
+    add(&KexecToolsI386::relocatable());
+    add(&KexecToolsI386::non_relocatable());
+    add(&StrictX86_64);
+    out
+}
+
+/// Why a profile name was not understood.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("unknown profile '{given}'; known: {known}")]
+pub struct UnknownProfile {
+    pub given: String,
+    pub known: String,
+}
+
+/// Parses a profile name such as `linux-x86_64`, `linux-x86_64@4.15`, `kexec-tools-i386`, `strict-x86_64`.
+pub fn parse(name: &str) -> Result<Box<dyn Profile>, UnknownProfile> {
+    let unknown = || UnknownProfile {
+        given: name.to_string(),
+        known: "linux-x86_64[@VERSION] (e.g. @4.15, @5.4, @6.6, @7.0), kexec-tools-x86_64, kexec-tools-i386, kexec-tools-i386-nonreloc, strict-x86_64".into(),
+    };
+    let (base, version) = match name.split_once('@') {
+        Some((b, v)) => (b, Some(v)),
+        None => (name, None),
+    };
+    match (base, version) {
+        ("linux-x86_64", None) => Ok(Box::new(LinuxX86_64::current())),
+        ("linux-x86_64", Some(v)) => LinuxEra::for_version(v).map(|e| Box::new(LinuxX86_64::new(e)) as Box<dyn Profile>).ok_or_else(unknown),
+        ("kexec-tools-x86_64", None) => Ok(Box::new(KexecToolsX86_64)),
+        ("kexec-tools-i386", None) => Ok(Box::new(KexecToolsI386::relocatable())),
+        ("kexec-tools-i386-nonreloc", None) => Ok(Box::new(KexecToolsI386::non_relocatable())),
+        ("strict-x86_64", None) => Ok(Box::new(StrictX86_64)),
+        _ => Err(unknown()),
+    }
+}
+
+/// Top-down placement in a typical kdump reservation ending at `region_end` (inclusive).
+pub(crate) fn top_down(region_end: u64, memsz: u64, align: u64) -> u64 {
+    let start = region_end.wrapping_sub(memsz).wrapping_add(1);
+    start & !(align.max(1).wrapping_sub(1))
+}
+
+/// The x86_64 ELF header checks shared by kexec-tools, old kernels and the strict profile.
+pub(crate) fn x86_header_checks(obj: &Object, class: Class, machine: u16) -> Vec<String> {
+    let mut errs = Vec::new();
+    if obj.class != class {
+        errs.push(format!("wrong ELF class {:?} (expected {:?})", obj.class, class));
+    }
+    if obj.e_type != crate::elf::consts::ET_REL {
+        errs.push(format!("e_type {} is not ET_REL", obj.e_type));
+    }
+    if obj.machine != machine {
+        errs.push(format!("e_machine {} is not {}", obj.machine, machine));
+    }
+    errs
+}

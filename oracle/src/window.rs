@@ -1,0 +1,250 @@
+//! Load-window analysis: the exact set of aligned load addresses at which every relocation succeeds,
+//! built from one affine constraint per relocation (value = k·L + c), never by trying addresses.
+
+use serde::Serialize;
+
+use crate::arch::Formula;
+use crate::elf::Object;
+use crate::entry;
+use crate::layout::{self, Layout};
+use crate::plan::{self, Base, Planned};
+use crate::profile::Profile;
+use crate::verdict::fmt_addend;
+
+/// A set of disjoint, sorted, inclusive u64 intervals.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+pub struct IntervalSet(pub Vec<(u64, u64)>);
+
+impl IntervalSet {
+    /// Every address.
+    pub fn full() -> Self {
+        IntervalSet(vec![(0, u64::MAX)])
+    }
+
+    /// `[lo, hi]`, empty when `lo > hi`.
+    pub fn range(lo: u64, hi: u64) -> Self {
+        IntervalSet(if lo <= hi { vec![(lo, hi)] } else { Vec::new() })
+    }
+
+    /// The arc `[start, start + len)` on the 2^64 circle (len ≥ 2^64 means everything).
+    pub fn arc(start: u64, len: u128) -> Self {
+        if len == 0 {
+            return IntervalSet::default();
+        }
+        if len >= 1u128 << 64 {
+            return IntervalSet::full();
+        }
+        let last = start.wrapping_add((len - 1) as u64);
+        if last >= start {
+            IntervalSet(vec![(start, last)])
+        } else {
+            IntervalSet(vec![(0, last), (start, u64::MAX)])
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn contains(&self, x: u64) -> bool {
+        self.0.iter().any(|&(a, b)| a <= x && x <= b)
+    }
+
+    /// Intersection (linear merge).
+    pub fn intersect(&self, other: &IntervalSet) -> IntervalSet {
+        let (mut i, mut j, mut out) = (0, 0, Vec::new());
+        while i < self.0.len() && j < other.0.len() {
+            let (a1, b1) = self.0[i];
+            let (a2, b2) = other.0[j];
+            let (lo, hi) = (a1.max(a2), b1.min(b2));
+            if lo <= hi {
+                out.push((lo, hi));
+            }
+            if b1 < b2 {
+                i += 1;
+            } else {
+                j += 1;
+            }
+        }
+        IntervalSet(out)
+    }
+
+    /// Only the multiples of `align` (a power of two), each interval shrunk to its aligned ends.
+    pub fn aligned(&self, align: u64) -> IntervalSet {
+        let mask = align.max(1) - 1;
+        IntervalSet(
+            self.0
+                .iter()
+                .filter_map(|&(a, b)| {
+                    let lo = a.checked_add(mask)? & !mask;
+                    let hi = b & !mask;
+                    (lo <= hi).then_some((lo, hi))
+                })
+                .collect(),
+        )
+    }
+
+    /// Number of `align`-aligned addresses in the (already aligned) set.
+    pub fn count_aligned(&self, align: u64) -> u128 {
+        let a = u128::from(align.max(1));
+        self.0.iter().map(|&(lo, hi)| (u128::from(hi) - u128::from(lo)) / a + 1).sum()
+    }
+}
+
+/// A relocation whose constraint removes part of the loader's window.
+#[derive(Debug, Clone, Serialize)]
+pub struct Limit {
+    /// `R_X86_64_32S against .rodata+0x40 in .text+0x1c`
+    pub relocation: String,
+    /// Exact (unaligned) load addresses the relocation allows, within the loader window.
+    pub allows: IntervalSet,
+    /// `limits the load to < 0x7fffefc0`
+    pub text: String,
+}
+
+/// The load window of an object under a profile.
+#[derive(Debug, Clone, Serialize)]
+pub struct Window {
+    pub profile: String,
+    /// Load-address alignment (the segment's `buf_align`, at least a page).
+    pub align: u64,
+    pub memsz: u64,
+    /// The loader's own purgatory window for the load address.
+    pub loader: (u64, u64),
+    /// Aligned load addresses at which everything relocates, within the loader's window.
+    pub intervals: IntervalSet,
+    /// Aligned load addresses at which everything relocates, ignoring the loader's window.
+    pub relocatable: IntervalSet,
+    /// Number of aligned load addresses in `intervals`.
+    pub count: u128,
+    /// Relocations that bound the window, tightest first (deduplicated by text).
+    pub limits: Vec<Limit>,
+    /// Problems that fail the load at every address.
+    pub blockers: Vec<String>,
+    /// The entry is misplaced at every address (the window is still about relocation).
+    pub entry_misplaced: bool,
+}
+
+impl Window {
+    /// Whether an address is in the window.
+    pub fn allows(&self, addr: u64) -> bool {
+        self.intervals.contains(addr)
+    }
+}
+
+/// Reference address used to turn layout addresses into offsets (any aligned value works).
+const REFERENCE: u64 = 0x1000_0000;
+
+/// Computes the window of `obj` under `profile`.
+pub fn window(obj: &Object, profile: &dyn Profile) -> Window {
+    let (_, memsz, align) = layout::footprint(obj, profile.layout_rule());
+    let reference = REFERENCE.div_ceil(align.max(1)).saturating_mul(align.max(1));
+    let lay = layout::place(obj, profile.layout_rule(), reference);
+    let loader = profile.placement_window();
+    let mut blockers = Vec::new();
+    if let Err(errs) = profile.validate(obj) {
+        blockers.extend(errs);
+    }
+    for o in &lay.overruns {
+        blockers.push(format!("the loader's copy of section {} {}", o.section, o.reason));
+    }
+    // The segment must fit below the loader's maximum and inside the address space.
+    let last_start = loader.1.saturating_sub(memsz.saturating_sub(1));
+    let class_max = if profile.class() == crate::elf::Class::Elf32 { u64::from(u32::MAX) } else { u64::MAX };
+    let space = IntervalSet::range(0, class_max.saturating_sub(memsz.saturating_sub(1)));
+    let loader_set = space.intersect(&IntervalSet::range(loader.0, last_start));
+
+    let plans = plan::plan(obj, profile, &lay);
+    if let Some((_, f)) = &plans.section_failure {
+        blockers.push(f.message.clone());
+    }
+    let mut set = space.clone();
+    let mut limits = Vec::new();
+    for (site, planned) in &plans.entries {
+        let p = match planned {
+            Planned::Fatal { message, .. } => {
+                blockers.push(message.clone());
+                continue;
+            }
+            Planned::Apply(p) => p,
+        };
+        let Some((arc_start, arc_len)) = p.howto.range.as_arc().filter(|_| p.checked) else { continue };
+        let Some(allowed) = constraint(obj, &lay, reference, p, arc_start, arc_len) else { continue };
+        let allows = allowed.intersect(&loader_set);
+        if allows != loader_set {
+            let relocation = format!("{} against {}{} in {}+{:#x}", p.howto.name, site.symbol, fmt_addend(site.addend), site.target, site.offset);
+            let text = describe_limit(&allows, &loader_set);
+            limits.push(Limit { relocation, allows: allows.clone(), text });
+        }
+        set = set.intersect(&allowed);
+    }
+    if !blockers.is_empty() {
+        set = IntervalSet::default();
+    }
+    let relocatable = set.aligned(align);
+    let intervals = relocatable.intersect(&loader_set).aligned(align);
+    limits.sort_by_key(|l| l.allows.count_aligned(1));
+    limits.dedup_by(|a, b| a.text == b.text && a.relocation.split(" in ").next() == b.relocation.split(" in ").next());
+    let entry_misplaced = entry::resolve(obj, &lay, profile.entry_rule(), true).misplaced();
+    Window {
+        profile: profile.name(),
+        align,
+        memsz,
+        loader,
+        count: intervals.count_aligned(align),
+        intervals,
+        relocatable,
+        limits,
+        blockers,
+        entry_misplaced,
+    }
+}
+
+/// The load addresses L at which the field value k·L + c lies in the arc `[arc_start, arc_start + len)`.
+/// `None` when the relocation does not depend on L and always fits.
+fn constraint(obj: &Object, lay: &Layout, reference: u64, p: &plan::Plan, arc_start: u64, arc_len: u64) -> Option<IntervalSet> {
+    let s_moves = matches!(p.base, Base::Section(_));
+    let s_off = match p.base {
+        Base::Section(i) => lay.section_addr(obj, i).wrapping_sub(reference),
+        Base::Fixed(a) => a,
+    };
+    let c_abs = s_off.wrapping_add(p.addend);
+    let place_off = lay.section_addr(obj, p.target).wrapping_sub(reference).wrapping_add(p.offset);
+    // value = k·L + c
+    let (k, c): (i8, u64) = match (p.howto.formula, s_moves) {
+        (Formula::PcRelative, true) => (0, c_abs.wrapping_sub(place_off)),
+        (Formula::PcRelative, false) => (-1, c_abs.wrapping_sub(place_off)),
+        (_, true) => (1, c_abs),
+        (_, false) => (0, c_abs),
+    };
+    let len = u128::from(arc_len);
+    match k {
+        // L + c ∈ [s, s+len)  ⇔  L ∈ [s - c, s - c + len)
+        1 => Some(IntervalSet::arc(arc_start.wrapping_sub(c), len)),
+        // c - L ∈ [s, s+len)  ⇔  L ∈ (c - s - len, c - s]
+        -1 => Some(IntervalSet::arc(c.wrapping_sub(arc_start).wrapping_sub(arc_len).wrapping_add(1), len)),
+        _ => {
+            let fits = IntervalSet::arc(arc_start, len).contains(c);
+            (!fits).then(IntervalSet::default)
+        }
+    }
+}
+
+fn describe_limit(allows: &IntervalSet, loader: &IntervalSet) -> String {
+    if allows.is_empty() {
+        return "fails at every load address".into();
+    }
+    let (Some(&(llo, _)), Some(&(_, lhi))) = (loader.0.first(), loader.0.last()) else {
+        return "fails at every load address".into();
+    };
+    let parts: Vec<String> = allows
+        .0
+        .iter()
+        .map(|&(a, b)| match (a == llo, b == lhi) {
+            (true, false) => format!("< {:#x}", u128::from(b) + 1),
+            (false, true) => format!(">= {a:#x}"),
+            _ => format!("{a:#x}..={b:#x}"),
+        })
+        .collect();
+    format!("limits the load to {}", parts.join(" or "))
+}
