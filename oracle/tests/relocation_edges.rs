@@ -1,0 +1,150 @@
+mod support;
+
+use kreloc_oracle::Status;
+use support::*;
+
+const AT: u64 = 0x1000_0000;
+
+fn status(bytes: &[u8], profile: &str) -> (Status, kreloc_oracle::Verdict) {
+    let v = load(bytes, profile, AT);
+    (v.relocations[0].status, v)
+}
+
+#[test]
+fn r32_edges_are_exact() {
+    let (s, v) = status(&single_abs(R_32, 0xffff_ffff), "linux-x86_64");
+    assert_eq!(s, Status::Ok);
+    assert!(v.loaded);
+    assert_eq!(&v.image[0x10..0x14], &[0xff, 0xff, 0xff, 0xff]);
+    let (s, v) = status(&single_abs(R_32, 0x1_0000_0000), "linux-x86_64");
+    assert_eq!(s, Status::Overflow);
+    assert!(!v.loaded);
+    assert_eq!(v.messages, vec!["kexec: Overflow in relocation type 10 value 0x100000000", "kexec-bzImage64: Loading purgatory failed"]);
+}
+
+#[test]
+fn r32s_edges_are_exact_for_both_signs() {
+    for (value, ok) in [(0x7fff_ffffu64, true), (0x8000_0000, false), (0xffff_ffff_8000_0000, true), (0xffff_ffff_7fff_ffff, false)] {
+        let (s, v) = status(&single_abs(R_32S, value), "linux-x86_64");
+        assert_eq!(s == Status::Ok, ok, "value {value:#x}: {:?}", v.messages);
+        if !ok {
+            assert_eq!(v.failure.as_deref(), Some(format!("kexec: Overflow in relocation type 11 value {value:#x}").as_str()));
+        }
+    }
+}
+
+#[test]
+fn r32_against_a_moving_section_overflows_exactly_at_the_edge() {
+    // value = L + offset(.data) + addend; pick the addend so value hits 0xffffffff exactly.
+    let build = |addend: i64| {
+        let mut b = Builder::x86_64();
+        let text = b.text(".text", 64);
+        let data = b.data(".data", 64);
+        let sym = b.section_symbol(data);
+        b.reloc(text, 0x8, sym, R_32, addend);
+        b.build()
+    };
+    let probe = load(&build(0), "linux-x86_64", AT);
+    let data_addr = probe.sections.iter().find(|s| s.name == ".data").unwrap().addr;
+    let edge = (0xffff_ffff - data_addr) as i64;
+    assert!(load(&build(edge), "linux-x86_64", AT).loaded);
+    let v = load(&build(edge + 1), "linux-x86_64", AT);
+    assert_eq!(v.failure.as_deref(), Some("kexec: Overflow in relocation type 10 value 0x100000000"));
+}
+
+#[test]
+fn pc32_truncates_silently_in_the_kernel_but_not_in_strict() {
+    let bytes = single_abs(R_PC32, 0x7fff_0000_0000);
+    let (s, v) = status(&bytes, "linux-x86_64");
+    assert_eq!(s, Status::SilentlyTruncated);
+    assert!(v.loaded, "the kernel does not check PC32");
+    assert!(v.warnings.iter().any(|w| w.contains("silently truncated")));
+    let (s, v) = status(&bytes, "strict-x86_64");
+    assert_eq!(s, Status::Overflow);
+    assert!(!v.loaded);
+}
+
+#[test]
+fn pc32_within_range_is_exact() {
+    let bytes = single_abs(R_PC32, AT + 0x1000);
+    let v = load(&bytes, "strict-x86_64", AT);
+    assert_eq!(v.relocations[0].status, Status::Ok);
+    // P = L + 0x10, S = L + 0x1000: S - P = 0xff0
+    assert_eq!(u32::from_le_bytes(v.image[0x10..0x14].try_into().unwrap()), 0xff0);
+}
+
+#[test]
+fn r64_stores_the_full_value() {
+    let v = load(&single_abs(R_64, 0x1234_5678_9abc_def0), "linux-x86_64", AT);
+    assert_eq!(u64::from_le_bytes(v.image[0x10..0x18].try_into().unwrap()), 0x1234_5678_9abc_def0);
+}
+
+#[test]
+fn plt32_is_unknown_before_4_16() {
+    let bytes = single_abs(R_PLT32, AT);
+    let v = load(&bytes, "linux-x86_64@4.15", AT);
+    assert_eq!(v.failure.as_deref(), Some("kexec: Unknown rela relocation: 4"));
+    assert!(load(&bytes, "linux-x86_64@4.16", AT).loaded);
+    assert!(load(&bytes, "linux-x86_64@6.6", AT).loaded);
+}
+
+#[test]
+fn gotpcrel_is_unknown_to_the_kernel_and_needs_a_got_in_strict() {
+    let bytes = single_abs(R_GOTPCREL, AT);
+    assert_eq!(load(&bytes, "linux-x86_64", AT).failure.as_deref(), Some("kexec: Unknown rela relocation: 9"));
+    let v = load(&bytes, "strict-x86_64", AT);
+    assert_eq!(v.relocations[0].status, Status::Unsupported);
+    assert!(v.failure.unwrap().contains("needs a GOT"));
+    assert_eq!(load(&bytes, "kexec-tools-x86_64", AT).failure.as_deref(), Some("Unhandled rela relocation: R_X86_64_GOTPCREL"));
+}
+
+#[test]
+fn shn_abs_has_base_zero_and_undef_common_are_refused() {
+    let v = load(&single_abs(R_64, 0x42), "linux-x86_64", AT);
+    assert_eq!(v.image[0x10], 0x42);
+
+    let mut b = Builder::x86_64();
+    let text = b.text(".text", 32);
+    let u = b.undefined("memcpy");
+    b.reloc(text, 0, u, R_PLT32, -4);
+    let v = load(&b.build(), "linux-x86_64", AT);
+    assert_eq!(v.failure.as_deref(), Some("kexec: Undefined symbol: memcpy"));
+    assert_eq!(v.relocations[0].status, Status::BadSymbol);
+
+    let mut b = Builder::x86_64();
+    let text = b.text(".text", 32);
+    let c = b.common("shared_buf", 64);
+    b.reloc(text, 0, c, R_64, 0);
+    let v = load(&b.build(), "linux-x86_64", AT);
+    assert_eq!(v.failure.as_deref(), Some("kexec: symbol 'shared_buf' in common section"));
+}
+
+#[test]
+fn the_first_error_stops_the_kernel_but_every_relocation_is_reported() {
+    let mut b = Builder::x86_64();
+    let text = b.text(".text", 64);
+    let big = b.absolute("big", 0x1_0000_0000);
+    let u = b.undefined("missing");
+    b.reloc(text, 0, big, R_32, 0);
+    b.reloc(text, 8, u, R_64, 0);
+    let v = load(&b.build(), "linux-x86_64", AT);
+    assert_eq!(v.relocations.len(), 2);
+    assert_eq!(v.relocations[1].status, Status::BadSymbol);
+    assert_eq!(v.messages[0], "kexec: Overflow in relocation type 10 value 0x100000000");
+    assert!(!v.messages.iter().any(|m| m.contains("Undefined")), "the kernel stops at the first error");
+}
+
+#[test]
+fn rel_sections_are_refused_by_the_kernel_and_applied_in_place_by_kexec_tools_i386() {
+    let mut b = Builder::i386();
+    let text = b.section(".text", object::SectionKind::Text, &[0x44, 0, 0, 0, 0, 0, 0, 0], 4);
+    let data = b.data(".data", 16);
+    let sym = b.section_symbol(data);
+    b.reloc(text, 0, sym, object::elf::R_386_32.0, 0);
+    let bytes = b.build();
+    let v = load(&bytes, "kexec-tools-i386", 0x10_0000);
+    assert!(v.loaded, "{:?}", v.messages);
+    let data_addr = v.sections.iter().find(|s| s.name == ".data").unwrap().addr;
+    // *loc += S: the in-place 0x44 (object::write stores i386 addends in place) is kept.
+    assert_eq!(u32::from_le_bytes(v.image[0..4].try_into().unwrap()), (data_addr + 0x44) as u32);
+}

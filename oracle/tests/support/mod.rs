@@ -1,0 +1,168 @@
+//! Builds synthetic relocatable objects with `object::write`, plus header patches it cannot express.
+#![allow(dead_code)]
+
+use object::write::{Object as WObject, Relocation, SectionId, StandardSection, Symbol, SymbolId, SymbolSection};
+use object::{elf, Architecture, BinaryFormat, Endianness, RelocationFlags, SectionKind, SymbolFlags, SymbolKind, SymbolScope};
+
+pub struct Builder {
+    pub w: WObject<'static>,
+    entry: u64,
+    aligns: Vec<(String, u64)>,
+}
+
+impl Builder {
+    pub fn x86_64() -> Self {
+        Builder { w: WObject::new(BinaryFormat::Elf, Architecture::X86_64, Endianness::Little), entry: 0, aligns: Vec::new() }
+    }
+
+    pub fn i386() -> Self {
+        Builder { w: WObject::new(BinaryFormat::Elf, Architecture::I386, Endianness::Little), entry: 0, aligns: Vec::new() }
+    }
+
+    /// A section with `data` (or `size` zero bytes of bss when `kind` is UninitializedData).
+    pub fn section(&mut self, name: &str, kind: SectionKind, data: &[u8], align: u64) -> SectionId {
+        let id = self.w.add_section(Vec::new(), name.as_bytes().to_vec(), kind);
+        if kind == SectionKind::UninitializedData {
+            self.w.append_section_bss(id, data.len() as u64, align.max(1));
+        } else {
+            self.w.append_section_data(id, data, align.max(1));
+        }
+        id
+    }
+
+    pub fn text(&mut self, name: &str, size: usize) -> SectionId {
+        self.section(name, SectionKind::Text, &vec![0x90; size], 16)
+    }
+
+    pub fn data(&mut self, name: &str, size: usize) -> SectionId {
+        self.section(name, SectionKind::Data, &vec![0; size], 8)
+    }
+
+    pub fn standard_text(&mut self) -> SectionId {
+        self.w.section_id(StandardSection::Text)
+    }
+
+    pub fn section_symbol(&mut self, s: SectionId) -> SymbolId {
+        self.w.section_symbol(s)
+    }
+
+    pub fn global(&mut self, name: &str, s: SectionId, value: u64, size: u64, kind: SymbolKind) -> SymbolId {
+        self.w.add_symbol(Symbol {
+            name: name.as_bytes().to_vec(),
+            value,
+            size,
+            kind,
+            scope: SymbolScope::Linkage,
+            weak: false,
+            section: SymbolSection::Section(s),
+            flags: SymbolFlags::None,
+        })
+    }
+
+    pub fn absolute(&mut self, name: &str, value: u64) -> SymbolId {
+        self.w.add_symbol(Symbol {
+            name: name.as_bytes().to_vec(),
+            value,
+            size: 0,
+            kind: SymbolKind::Data,
+            scope: SymbolScope::Linkage,
+            weak: false,
+            section: SymbolSection::Absolute,
+            flags: SymbolFlags::None,
+        })
+    }
+
+    pub fn undefined(&mut self, name: &str) -> SymbolId {
+        self.w.add_symbol(Symbol {
+            name: name.as_bytes().to_vec(),
+            value: 0,
+            size: 0,
+            kind: SymbolKind::Data,
+            scope: SymbolScope::Linkage,
+            weak: false,
+            section: SymbolSection::Undefined,
+            flags: SymbolFlags::None,
+        })
+    }
+
+    pub fn common(&mut self, name: &str, size: u64) -> SymbolId {
+        self.w.add_symbol(Symbol {
+            name: name.as_bytes().to_vec(),
+            value: 8,
+            size,
+            kind: SymbolKind::Data,
+            scope: SymbolScope::Linkage,
+            weak: false,
+            section: SymbolSection::Common,
+            flags: SymbolFlags::None,
+        })
+    }
+
+    pub fn reloc(&mut self, s: SectionId, offset: u64, sym: SymbolId, r_type: u32, addend: i64) {
+        self.w
+            .add_relocation(s, Relocation { offset, symbol: sym, addend, flags: RelocationFlags::Elf { r_type: elf::RelocationType(r_type) } })
+            .expect("add relocation");
+    }
+
+    pub fn entry(&mut self, e: u64) {
+        self.entry = e;
+    }
+
+    /// Overwrites a section's sh_addralign after writing (object::write only writes powers of two).
+    pub fn raw_align(&mut self, section: &str, align: u64) {
+        self.aligns.push((section.to_string(), align));
+    }
+
+    pub fn build(self) -> Vec<u8> {
+        let mut bytes = self.w.write().expect("write object");
+        let is64 = bytes[4] == 2;
+        if is64 {
+            bytes[24..32].copy_from_slice(&self.entry.to_le_bytes());
+        } else {
+            bytes[24..28].copy_from_slice(&(self.entry as u32).to_le_bytes());
+        }
+        if !self.aligns.is_empty() {
+            let obj = kreloc_oracle::parse(&bytes).expect("parse own output");
+            let shoff = if is64 { u64::from_le_bytes(bytes[40..48].try_into().unwrap()) } else { u64::from(u32::from_le_bytes(bytes[32..36].try_into().unwrap())) } as usize;
+            for (name, align) in &self.aligns {
+                let s = obj.sections.iter().find(|s| &s.name == name).expect("section to patch");
+                if is64 {
+                    let at = shoff + s.index * 64 + 48;
+                    bytes[at..at + 8].copy_from_slice(&align.to_le_bytes());
+                } else {
+                    let at = shoff + s.index * 40 + 32;
+                    bytes[at..at + 4].copy_from_slice(&(*align as u32).to_le_bytes());
+                }
+            }
+        }
+        bytes
+    }
+}
+
+pub const R_64: u32 = elf::R_X86_64_64.0;
+pub const R_PC32: u32 = elf::R_X86_64_PC32.0;
+pub const R_PLT32: u32 = elf::R_X86_64_PLT32.0;
+pub const R_GOTPCREL: u32 = elf::R_X86_64_GOTPCREL.0;
+pub const R_32: u32 = elf::R_X86_64_32.0;
+pub const R_32S: u32 = elf::R_X86_64_32S.0;
+
+pub fn load(bytes: &[u8], profile: &str, at: u64) -> kreloc_oracle::Verdict {
+    let obj = kreloc_oracle::parse(bytes).expect("parse");
+    let p = kreloc_oracle::parse_profile(profile).expect("profile");
+    kreloc_oracle::load(&obj, &*p, at)
+}
+
+pub fn window(bytes: &[u8], profile: &str) -> kreloc_oracle::window::Window {
+    let obj = kreloc_oracle::parse(bytes).expect("parse");
+    let p = kreloc_oracle::parse_profile(profile).expect("profile");
+    kreloc_oracle::window::window(&obj, &*p)
+}
+
+/// One relocation of `r_type` from .text+0x10 against an absolute symbol of value `value` (addend 0).
+pub fn single_abs(r_type: u32, value: u64) -> Vec<u8> {
+    let mut b = Builder::x86_64();
+    let text = b.text(".text", 64);
+    let s = b.absolute("target", value);
+    b.reloc(text, 0x10, s, r_type, 0);
+    b.build()
+}
