@@ -1,1 +1,51 @@
-fn main() {}
+//! `kreloc`: check, window and relocate purgatory-like objects the way real loaders do.
+
+mod cmd;
+
+use clap::{Parser, Subcommand};
+
+use cmd::check::{CheckArgs, RelocateArgs, WindowArgs};
+
+#[derive(Parser)]
+#[command(
+    name = "kreloc",
+    version,
+    about = "Find toolchain changes that break load-anywhere code such as the kexec purgatory",
+    long_about = "kreloc loads an ELF relocatable object (e.g. purgatory.ro) the way a real loader does \
+(Linux kexec_file in each era, kexec-tools, or a strict psABI reading), prints exactly what that loader \
+would print, and computes the object's load window: every load address at which it relocates.",
+    after_help = "Examples:\n  kreloc check purgatory.ro --at 0x13fffb000\n  kreloc check purgatory.ro --profile linux-x86_64@5.4 --at 0x17f7affd000 --json\n  kreloc window purgatory.ro --profile kexec-tools-i386\n  kreloc relocate purgatory.ro --at 0x13fffb000 -o purgatory.bin\n  git bisect run sh -c 'make purgatory.ro && kreloc check purgatory.ro --at 0x17f7affd000'\n\n"
+)]
+struct Cli {
+    /// Machine-readable JSON on stdout
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Load an object at addresses under a profile; print what the loader prints, and the window
+    #[command(after_help = cmd::exit::HELP)]
+    Check(CheckArgs),
+    /// The exact set of load addresses at which the object relocates, and which relocations bound it
+    #[command(after_help = "Exit codes: 0 the window is not empty, 1 it is empty, 125 unusable input.")]
+    Window(WindowArgs),
+    /// Write the relocated image for one load address
+    #[command(after_help = "Exit codes: 0 the loader accepts it, 1 it refuses (the partial image is still written), 125 unusable input.")]
+    Relocate(RelocateArgs),
+    /// List the loader profiles
+    Profiles,
+}
+
+fn main() {
+    let cli = Cli::parse();
+    let code = match &cli.command {
+        Command::Check(a) => cmd::check::check(a, cli.json),
+        Command::Window(a) => cmd::check::window(a, cli.json),
+        Command::Relocate(a) => cmd::check::relocate(a, cli.json),
+        Command::Profiles => cmd::check::profiles(cli.json),
+    };
+    std::process::exit(code);
+}

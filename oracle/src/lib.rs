@@ -16,3 +16,4 @@ pub use profile::{parse as parse_profile, Profile};
 pub use relocate::load;
 pub use verdict::{RelocResult, Status, Verdict};
 pub mod window;
+pub mod report;

@@ -1,0 +1,83 @@
+//! Human-readable renderings of verdicts and windows, meant to be pasted into a bug report.
+
+use std::fmt::Write;
+
+use crate::verdict::Verdict;
+use crate::window::Window;
+
+/// A verdict as text: placement, entry, the loader's messages and the outcome.
+pub fn verdict_text(v: &Verdict, how_chosen: Option<&str>) -> String {
+    let mut out = String::new();
+    let _ = write!(out, "load address {:#x}", v.load_addr);
+    if let Some(h) = how_chosen {
+        let _ = write!(out, " ({h})");
+    }
+    let _ = writeln!(out, "\nsegment: {:#x} bytes copied, {:#x} in memory, aligned to {:#x}", v.bufsz, v.memsz, v.align);
+    for s in &v.sections {
+        let _ = writeln!(out, "  {:<24} {:#014x}  {:#8x}{}", s.name, s.addr, s.size, if s.nobits { "  (nobits)" } else { "" });
+    }
+    let _ = write!(out, "entry: {:#x}", v.entry.start);
+    if let Some(s) = &v.entry.section {
+        let _ = write!(out, " (from {s})");
+    }
+    if let Some(i) = &v.entry.intended {
+        let _ = write!(out, "; {} is at {:#x} ({})", i.symbol, i.addr, i.section);
+    }
+    out.push('\n');
+    if !v.messages.is_empty() {
+        let _ = writeln!(out, "the loader prints:");
+        for m in &v.messages {
+            let _ = writeln!(out, "  {m}");
+        }
+    }
+    if let Some(r) = v.first_failed_relocation() {
+        let _ = writeln!(out, "stopped at: {} = {:#x} at {:#x} ({:?})", r.describe(), r.value, r.place, r.status);
+    }
+    for w in &v.warnings {
+        let _ = writeln!(out, "warning: {w}");
+    }
+    for f in &v.findings {
+        let _ = writeln!(out, "finding: {f}");
+    }
+    let outcome = match (&v.failure, v.ok) {
+        (None, _) => "LOADS".to_string(),
+        (Some(f), _) if v.loaded => format!("LOADS BUT WRONG: {f}"),
+        (Some(f), _) => format!("FAILS: {f}"),
+    };
+    let _ = writeln!(out, "verdict at {:#x}: {outcome}", v.load_addr);
+    out
+}
+
+/// A window as text: the interval set, its size, and the relocations that bound it.
+pub fn window_text(w: &Window) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "load window under {} (addresses aligned to {:#x}, segment {:#x} bytes):", w.profile, w.align, w.memsz);
+    if w.intervals.is_empty() {
+        let _ = writeln!(out, "  empty: loads nowhere");
+    }
+    for &(a, b) in &w.intervals.0 {
+        let _ = writeln!(out, "  {a:#x} ..= {b:#x}");
+    }
+    let _ = writeln!(out, "  {} load addresses; loader window {:#x} ..= {:#x}", w.count, w.loader.0, w.loader.1);
+    let above_loader_min = w.relocatable.intersect(&crate::window::IntervalSet::range(w.loader.0, u64::MAX));
+    if above_loader_min != w.intervals && !w.relocatable.is_empty() {
+        let ranges: Vec<String> = w.relocatable.0.iter().map(|(a, b)| format!("{a:#x} ..= {b:#x}")).collect();
+        let _ = writeln!(out, "  ignoring the loader's window it relocates at: {}", ranges.join(", "));
+    }
+    for b in &w.blockers {
+        let _ = writeln!(out, "blocked everywhere: {b}");
+    }
+    if !w.limits.is_empty() {
+        let _ = writeln!(out, "bounded by:");
+        for l in w.limits.iter().take(10) {
+            let _ = writeln!(out, "  {} {}", l.relocation, l.text);
+        }
+        if w.limits.len() > 10 {
+            let _ = writeln!(out, "  ... and {} more", w.limits.len() - 10);
+        }
+    }
+    if w.entry_misplaced {
+        let _ = writeln!(out, "note: the loader misplaces the entry at every address (see `kreloc check`)");
+    }
+    out
+}

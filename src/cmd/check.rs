@@ -1,0 +1,152 @@
+//! `kreloc check`, `kreloc window`, `kreloc relocate`, `kreloc profiles`.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use clap::Args;
+use kreloc_oracle::{report, window};
+
+use super::exit::{self, cannot_test};
+use super::input::{parse_addr, profile, read_object};
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// The relocatable object, e.g. arch/x86/purgatory/purgatory.ro
+    pub object: PathBuf,
+    /// Loader profile (see `kreloc profiles`)
+    #[arg(long, short, default_value = "linux-x86_64")]
+    pub profile: String,
+    /// Load address to try; repeat for several. Default: where the profile's loader puts it on a typical machine
+    #[arg(long = "at", value_parser = parse_addr)]
+    pub at: Vec<u64>,
+    /// Also count warnings (such as the kernel's two-exec-sections WARN) as bad
+    #[arg(long)]
+    pub deny_warnings: bool,
+}
+
+/// Runs `kreloc check`.
+pub fn check(a: &CheckArgs, json: bool) -> i32 {
+    let (obj, prof) = match (read_object(&a.object), profile(&a.profile)) {
+        (Ok(o), Ok(p)) => (o, p),
+        (Err(e), _) | (_, Err(e)) => return cannot_test(e),
+    };
+    let (_, memsz, align) = kreloc_oracle::layout::footprint(&obj, prof.layout_rule());
+    let (addrs, chosen) = if a.at.is_empty() {
+        let (at, why) = prof.typical_load_address(memsz, align);
+        (vec![at], Some(why))
+    } else {
+        (a.at.clone(), None)
+    };
+    let verdicts: Vec<_> = addrs.iter().map(|&at| kreloc_oracle::load(&obj, &*prof, at)).collect();
+    let w = window::window(&obj, &*prof);
+    let bad = verdicts.iter().any(|v| !v.ok || (a.deny_warnings && !v.warnings.is_empty()));
+    if json {
+        let doc = serde_json::json!({
+            "object": a.object,
+            "profile": prof.name(),
+            "chosen_address": chosen,
+            "verdicts": verdicts,
+            "window": w,
+            "good": !bad,
+        });
+        println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+    } else {
+        println!("kreloc check {} under {}: {}", a.object.display(), prof.name(), prof.summary());
+        for v in &verdicts {
+            println!("{}", report::verdict_text(v, chosen.as_deref()));
+        }
+        print!("{}", report::window_text(&w));
+    }
+    if bad {
+        exit::BAD
+    } else {
+        exit::GOOD
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct WindowArgs {
+    /// The relocatable object
+    pub object: PathBuf,
+    /// Loader profile (see `kreloc profiles`)
+    #[arg(long, short, default_value = "linux-x86_64")]
+    pub profile: String,
+}
+
+/// Runs `kreloc window`: exit 0 when the window is not empty.
+pub fn window(a: &WindowArgs, json: bool) -> i32 {
+    let (obj, prof) = match (read_object(&a.object), profile(&a.profile)) {
+        (Ok(o), Ok(p)) => (o, p),
+        (Err(e), _) | (_, Err(e)) => return cannot_test(e),
+    };
+    let w = window::window(&obj, &*prof);
+    if json {
+        println!("{}", serde_json::to_string_pretty(&w).unwrap_or_default());
+    } else {
+        print!("{}", report::window_text(&w));
+    }
+    if w.intervals.is_empty() {
+        exit::BAD
+    } else {
+        exit::GOOD
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct RelocateArgs {
+    /// The relocatable object
+    pub object: PathBuf,
+    /// Load address
+    #[arg(long = "at", value_parser = parse_addr)]
+    pub at: u64,
+    /// Where to write the relocated segment (file-backed part; bss follows in memory, zeroed)
+    #[arg(long, short)]
+    pub output: PathBuf,
+    /// Loader profile (see `kreloc profiles`)
+    #[arg(long, short, default_value = "linux-x86_64")]
+    pub profile: String,
+}
+
+/// Runs `kreloc relocate`: writes the image atomically, exit 1 if the loader would refuse it.
+pub fn relocate(a: &RelocateArgs, json: bool) -> i32 {
+    let (obj, prof) = match (read_object(&a.object), profile(&a.profile)) {
+        (Ok(o), Ok(p)) => (o, p),
+        (Err(e), _) | (_, Err(e)) => return cannot_test(e),
+    };
+    let v = kreloc_oracle::load(&obj, &*prof, a.at);
+    if let Err(e) = write_atomically(&a.output, &v.image) {
+        return cannot_test(format!("{}: {e}", a.output.display()));
+    }
+    if json {
+        println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+    } else {
+        print!("{}", report::verdict_text(&v, None));
+        println!("wrote {} bytes to {}", v.image.len(), a.output.display());
+    }
+    if v.loaded {
+        exit::GOOD
+    } else {
+        exit::BAD
+    }
+}
+
+fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+    tmp.write_all(bytes)?;
+    tmp.persist(path).map(|_| ()).map_err(|e| e.error)
+}
+
+/// Runs `kreloc profiles`.
+pub fn profiles(json: bool) -> i32 {
+    let cat = kreloc_oracle::profile::catalogue();
+    if json {
+        let v: Vec<_> = cat.iter().map(|(n, s)| serde_json::json!({"name": n, "summary": s})).collect();
+        println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+    } else {
+        for (n, s) in cat {
+            println!("{n:<28} {s}");
+        }
+    }
+    exit::GOOD
+}

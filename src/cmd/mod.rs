@@ -1,0 +1,5 @@
+//! One module per `kreloc` subcommand; each returns the process exit code.
+
+pub mod check;
+pub mod exit;
+pub mod input;
