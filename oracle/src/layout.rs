@@ -37,7 +37,7 @@ pub struct Placed {
     pub buf_offset: Option<u64>,
 }
 
-/// A copy the loader makes past the end of its buffer (a memory corruption in the real loader).
+/// A copy the loader makes past the end of its buffer or over another section (memory corruption).
 #[derive(Debug, Clone, Serialize)]
 pub struct Overrun {
     pub section: String,
@@ -133,6 +133,17 @@ pub fn place(obj: &Object, rule: LayoutRule, load_addr: u64) -> Layout {
         let a = effective_align(rule, s.addralign);
         if s.is_nobits() {
             bss_addr = kernel_align(bss_addr, a);
+            let seg_end = u128::from(load_addr) + u128::from(memsz);
+            let inside = bss_addr >= load_addr && u128::from(bss_addr) + u128::from(s.size) <= seg_end;
+            if !inside && s.size > 0 {
+                overruns.push(Overrun {
+                    section: s.name.clone(),
+                    reason: format!(
+                        "(bss) is placed at {bss_addr:#x}, outside the segment {load_addr:#x}..{seg_end:#x} (sh_addralign {}): the purgatory would clear memory it does not own",
+                        s.addralign
+                    ),
+                });
+            }
             addr_of[s.index] = Some(bss_addr);
             placed.push(Placed { index: s.index, name: s.name.clone(), addr: bss_addr, size: s.size, nobits: true, buf_offset: None });
             bss_addr = bss_addr.wrapping_add(s.size);
@@ -153,12 +164,31 @@ pub fn place(obj: &Object, rule: LayoutRule, load_addr: u64) -> Layout {
                 ),
             });
         }
+        if let Some(other) = overlapped(&placed, offset, s.size) {
+            overruns.push(Overrun {
+                section: s.name.clone(),
+                reason: format!(
+                    "lands on section {other} at buffer offset {offset:#x} (sh_addralign {}), overwriting it",
+                    s.addralign
+                ),
+            });
+        }
         let addr = load_addr.wrapping_add(offset);
         addr_of[s.index] = Some(addr);
         placed.push(Placed { index: s.index, name: s.name.clone(), addr, size: s.size, nobits: false, buf_offset: Some(offset) });
         offset = offset.wrapping_add(s.size);
     }
     Layout { load_addr, bufsz, memsz, align, placed, overruns, addr_of }
+}
+
+/// The name of an already-placed file-backed section that `[offset, offset + size)` overlaps.
+fn overlapped(placed: &[Placed], offset: u64, size: u64) -> Option<String> {
+    let end = offset.saturating_add(size);
+    placed
+        .iter()
+        .filter(|p| size > 0 && p.size > 0)
+        .find(|p| p.buf_offset.is_some_and(|o| o < end && offset < o.saturating_add(p.size)))
+        .map(|p| p.name.clone())
 }
 
 /// Copies section bytes into a zeroed buffer of `bufsz` bytes, clipping what would overrun.
@@ -177,5 +207,14 @@ pub fn build_image(obj: &Object, layout: &Layout) -> Vec<u8> {
     image
 }
 
-/// Images larger than this are not materialised (a bogus size would otherwise exhaust memory).
-pub const MAX_IMAGE: usize = 1 << 30;
+/// Segments larger than this are refused: the kernel's vzalloc of a purgatory buffer that size fails
+/// (-ENOMEM), and materialising it would exhaust our memory too.
+pub const MAX_IMAGE: usize = 256 << 20;
+
+impl Layout {
+    /// The loader's buffer allocation fails for this segment.
+    pub fn too_large(&self) -> Option<String> {
+        (self.bufsz > MAX_IMAGE as u64 || self.memsz > MAX_IMAGE as u64)
+            .then(|| format!("segment of {:#x} bytes ({:#x} in memory): the buffer allocation fails (-ENOMEM)", self.bufsz, self.memsz))
+    }
+}

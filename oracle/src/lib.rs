@@ -17,3 +17,5 @@ pub use relocate::load;
 pub use verdict::{RelocResult, Status, Verdict};
 pub mod window;
 pub mod report;
+pub mod synth;
+pub mod properties;

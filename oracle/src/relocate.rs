@@ -69,6 +69,10 @@ pub fn load(obj: &Object, profile: &dyn Profile, load_addr: u64) -> Verdict {
     for o in &layout.overruns {
         v.findings.push(format!("the loader's copy of section {} {}", o.section, o.reason));
     }
+    if let Some(msg) = layout.too_large() {
+        finish(&mut v, Some(msg), profile);
+        return v;
+    }
     v.image = layout::build_image(obj, &layout);
 
     let plans = plan::plan(obj, profile, &layout);
@@ -162,7 +166,9 @@ fn apply(obj: &Object, layout: &Layout, p: &Plan, image: &mut [u8], write: bool)
     if p.howto.formula == Formula::None {
         return (Status::Ok, 0, 0, None);
     }
-    let field = &mut image[p.buf_pos..p.buf_pos + width as usize];
+    let Some(field) = image.get_mut(p.buf_pos..p.buf_pos + width as usize) else {
+        return (Status::OutOfBounds, 0, 0, Some(format!("{} writes outside the {}-byte image", p.howto.name, image.len())));
+    };
     let in_place = if p.in_place { load_le(field, width) } else { 0 };
     let (value, place) = field_value(obj, layout, p, in_place);
     if write {

@@ -76,6 +76,9 @@ pub fn window_text(w: &Window) -> String {
             let _ = writeln!(out, "  ... and {} more", w.limits.len() - 10);
         }
     }
+    if !w.exact {
+        let _ = writeln!(out, "note: a non-power-of-two alignment makes the layout depend on the load address; the window is for one reference layout");
+    }
     if w.entry_misplaced {
         let _ = writeln!(out, "note: the loader misplaces the entry at every address (see `kreloc check`)");
     }

@@ -123,6 +123,9 @@ pub struct Window {
     pub blockers: Vec<String>,
     /// The entry is misplaced at every address (the window is still about relocation).
     pub entry_misplaced: bool,
+    /// False when a non-power-of-two alignment makes the layout itself depend on the load address;
+    /// the window is then computed for the layout at one reference address.
+    pub exact: bool,
 }
 
 impl Window {
@@ -145,6 +148,7 @@ pub fn window(obj: &Object, profile: &dyn Profile) -> Window {
     if let Err(errs) = profile.validate(obj) {
         blockers.extend(errs);
     }
+    blockers.extend(lay.too_large());
     for o in &lay.overruns {
         blockers.push(format!("the loader's copy of section {} {}", o.section, o.reason));
     }
@@ -186,7 +190,9 @@ pub fn window(obj: &Object, profile: &dyn Profile) -> Window {
     limits.sort_by_key(|l| l.allows.count_aligned(1));
     limits.dedup_by(|a, b| a.text == b.text && a.relocation.split(" in ").next() == b.relocation.split(" in ").next());
     let entry_misplaced = entry::resolve(obj, &lay, profile.entry_rule(), true).misplaced();
+    let exact = obj.sections.iter().filter(|s| s.is_alloc()).all(|s| s.addralign <= 1 || s.addralign.is_power_of_two());
     Window {
+        exact,
         profile: profile.name(),
         align,
         memsz,

@@ -137,3 +137,35 @@ fn kexec_symbols_in_bss_or_with_the_wrong_size_fail_the_kernel_load() {
     let v = load(&b.build(), "linux-x86_64", AT);
     assert_eq!(v.failure.as_deref(), Some("kexec_file: symbol purgatory_sha256_digest size mismatch: expected 20 actual 32"));
 }
+
+#[test]
+fn align_zero_after_a_larger_section_overwrites_it_without_overrunning() {
+    // Found by the elf fuzzer: bufsz = ALIGN(0x300, 0) + 0x300 = 0x300 and both copies land at offset 0.
+    let mut b = Builder::x86_64();
+    b.data(".data", 0x300);
+    b.text(".text", 0x300);
+    b.raw_align(".text", 0);
+    let v = load(&b.build(), "linux-x86_64", AT);
+    assert!(!v.loaded);
+    assert!(v.findings.iter().any(|f| f.contains(".text lands on section .data")), "{:?}", v.findings);
+    assert!(load(&{
+        let mut b = Builder::x86_64();
+        b.data(".data", 0x300);
+        b.text(".text", 0x300);
+        b.raw_align(".text", 0);
+        b.build()
+    }, "strict-x86_64", AT).loaded);
+}
+
+#[test]
+fn bss_with_align_zero_lands_at_address_zero() {
+    // Found by the elf fuzzer: ALIGN(bss_addr, 0) == 0.
+    let mut b = Builder::x86_64();
+    b.text(".text", 0x10);
+    b.section(".bss", SectionKind::UninitializedData, &[0; 0x40], 8);
+    b.raw_align(".bss", 0);
+    let v = load(&b.build(), "linux-x86_64", AT);
+    assert_eq!(v.sections.iter().find(|s| s.name == ".bss").unwrap().addr, 0);
+    assert!(!v.loaded);
+    assert!(v.findings[0].contains("outside the segment"), "{:?}", v.findings);
+}

@@ -1,0 +1,62 @@
+//! Cross-profile properties the fuzzers and tests check; each returns a description of the first violation.
+
+use crate::elf::Object;
+use crate::profile::{self, Profile};
+use crate::window;
+
+/// Aligned addresses to probe: window edges and their neighbours, plus a few fixed ones.
+fn probes(w: &window::Window) -> Vec<u64> {
+    let mut v = vec![0x3000, 0x7fff_f000, 0x1_0000_0000, 0x1_3fff_b000, 0x17f_7aff_d000, 0xffff_ffff_8000_0000];
+    for &(lo, hi) in w.intervals.0.iter().chain(&w.relocatable.0) {
+        v.extend([lo, hi, lo.wrapping_sub(w.align), hi.wrapping_add(w.align)]);
+    }
+    let (lo, hi) = w.loader;
+    let last = hi.saturating_sub(w.memsz.saturating_sub(1));
+    v.retain(|&a| a >= lo && a <= last && a % w.align == 0);
+    v
+}
+
+/// The window analysis agrees with concrete relocation at probed addresses.
+pub fn window_matches_relocation(obj: &Object, p: &dyn Profile) -> Result<(), String> {
+    let w = window::window(obj, p);
+    if !w.exact {
+        return Ok(());
+    }
+    for at in probes(&w) {
+        let v = crate::load(obj, p, at);
+        if w.allows(at) != v.loaded {
+            return Err(format!("{}: window says {} at {at:#x}, relocation says {:?}", p.name(), w.allows(at), v.failure));
+        }
+    }
+    Ok(())
+}
+
+/// Where `linux-x86_64` and `strict-x86_64` both load, they produce the same bytes.
+pub fn linux_and_strict_agree(obj: &Object) -> Result<(), String> {
+    let (linux, strict) = (profile::LinuxX86_64::current(), profile::StrictX86_64);
+    for at in [0x20_0000u64, 0x1_3fff_b000] {
+        let (a, b) = (crate::load(obj, &linux, at), crate::load(obj, &strict, at));
+        if a.loaded && b.loaded && a.image != b.image {
+            return Err(format!("linux and strict images differ at {at:#x}"));
+        }
+    }
+    Ok(())
+}
+
+/// Every catalogue profile, built once.
+fn all_profiles() -> &'static [Box<dyn Profile>] {
+    static ALL: std::sync::OnceLock<Vec<Box<dyn Profile>>> = std::sync::OnceLock::new();
+    ALL.get_or_init(|| profile::catalogue().iter().filter_map(|(name, _)| profile::parse(name).ok()).collect())
+}
+
+/// Runs every property under every profile.
+pub fn check_all(obj: &Object) -> Result<(), String> {
+    (0..all_profiles().len()).try_for_each(|i| check_one(obj, i))
+}
+
+/// Runs the window property under the `which`-th catalogue profile, and the linux/strict comparison.
+pub fn check_one(obj: &Object, which: usize) -> Result<(), String> {
+    let all = all_profiles();
+    window_matches_relocation(obj, &*all[which % all.len()])?;
+    linux_and_strict_agree(obj)
+}
