@@ -6,13 +6,15 @@ use crate::window;
 
 /// Aligned addresses to probe: window edges and their neighbours, plus a few fixed ones.
 fn probes(w: &window::Window) -> Vec<u64> {
-    let mut v = vec![0x3000, 0x7fff_f000, 0x1_0000_0000, 0x1_3fff_b000, 0x17f_7aff_d000, 0xffff_ffff_8000_0000];
+    let mut v = vec![0x3000, 0x1_3fff_b000, 0xffff_ffff_8000_0000];
     for &(lo, hi) in w.intervals.0.iter().chain(&w.relocatable.0) {
         v.extend([lo, hi, lo.wrapping_sub(w.align), hi.wrapping_add(w.align)]);
     }
     let (lo, hi) = w.loader;
     let last = hi.saturating_sub(w.memsz.saturating_sub(1));
     v.retain(|&a| a >= lo && a <= last && a % w.align == 0);
+    v.sort_unstable();
+    v.dedup();
     v
 }
 
@@ -34,7 +36,7 @@ pub fn window_matches_relocation(obj: &Object, p: &dyn Profile) -> Result<(), St
 /// Where `linux-x86_64` and `strict-x86_64` both load, they produce the same bytes.
 pub fn linux_and_strict_agree(obj: &Object) -> Result<(), String> {
     let (linux, strict) = (profile::LinuxX86_64::current(), profile::StrictX86_64);
-    for at in [0x20_0000u64, 0x1_3fff_b000] {
+    for at in [0x1_3fff_b000u64] {
         let (a, b) = (crate::load(obj, &linux, at), crate::load(obj, &strict, at));
         if a.loaded && b.loaded && a.image != b.image {
             return Err(format!("linux and strict images differ at {at:#x}"));
