@@ -7,7 +7,7 @@ use clap::Args;
 use kreloc_oracle::{report, window};
 
 use super::exit::{self, cannot_test};
-use super::input::{parse_addr, profile, read_object};
+use super::input::{inputs, parse_addr};
 
 #[derive(Debug, Args)]
 pub struct CheckArgs {
@@ -26,9 +26,9 @@ pub struct CheckArgs {
 
 /// Runs `kreloc check`.
 pub fn check(a: &CheckArgs, json: bool) -> i32 {
-    let (obj, prof) = match (read_object(&a.object), profile(&a.profile)) {
-        (Ok(o), Ok(p)) => (o, p),
-        (Err(e), _) | (_, Err(e)) => return cannot_test(e),
+    let (obj, prof) = match inputs(&a.object, &a.profile) {
+        Ok(x) => x,
+        Err(e) => return cannot_test(e),
     };
     let (_, memsz, align) = kreloc_oracle::layout::footprint(&obj, prof.layout_rule());
     let (addrs, chosen) = if a.at.is_empty() {
@@ -75,9 +75,9 @@ pub struct WindowArgs {
 
 /// Runs `kreloc window`: exit 0 when the window is not empty.
 pub fn window(a: &WindowArgs, json: bool) -> i32 {
-    let (obj, prof) = match (read_object(&a.object), profile(&a.profile)) {
-        (Ok(o), Ok(p)) => (o, p),
-        (Err(e), _) | (_, Err(e)) => return cannot_test(e),
+    let (obj, prof) = match inputs(&a.object, &a.profile) {
+        Ok(x) => x,
+        Err(e) => return cannot_test(e),
     };
     let w = window::window(&obj, &*prof);
     if json {
@@ -109,9 +109,9 @@ pub struct RelocateArgs {
 
 /// Runs `kreloc relocate`: writes the image atomically, exit 1 if the loader would refuse it.
 pub fn relocate(a: &RelocateArgs, json: bool) -> i32 {
-    let (obj, prof) = match (read_object(&a.object), profile(&a.profile)) {
-        (Ok(o), Ok(p)) => (o, p),
-        (Err(e), _) | (_, Err(e)) => return cannot_test(e),
+    let (obj, prof) = match inputs(&a.object, &a.profile) {
+        Ok(x) => x,
+        Err(e) => return cannot_test(e),
     };
     let v = kreloc_oracle::load(&obj, &*prof, a.at);
     if let Err(e) = write_atomically(&a.output, &v.image) {

@@ -15,6 +15,12 @@ pub fn profile(name: &str) -> Result<Box<dyn Profile>, String> {
     kreloc_oracle::parse_profile(name).map_err(|e| e.to_string())
 }
 
+/// The profile (checked first: a typo there is the likelier mistake) and the object.
+pub fn inputs(path: &Path, profile_name: &str) -> Result<(Object, Box<dyn Profile>), String> {
+    let p = profile(profile_name)?;
+    Ok((read_object(path)?, p))
+}
+
 /// Parses `0x13fffb000`, `5368709120`, `4G`, `1968M`.
 pub fn parse_addr(s: &str) -> Result<u64, String> {
     let t = s.trim().replace('_', "");

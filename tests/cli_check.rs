@@ -1,0 +1,99 @@
+//! `kreloc check/window/relocate` as a user (and `git bisect run`) sees them.
+
+mod support;
+
+use std::process::Command;
+
+use support::*;
+
+fn kreloc(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_kreloc")).args(args).output().unwrap();
+    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+fn write_kernel_model_object(dir: &std::path::Path) -> String {
+    let bytes = purgatory(dir, &["gcc"], &["-mcmodel=kernel", "-fno-pic", "-mno-red-zone"], &fixture("purgatory.c"), None);
+    let path = dir.join("purgatory.ro");
+    std::fs::write(&path, bytes).unwrap();
+    path.to_string_lossy().into_owned()
+}
+
+#[test]
+fn check_exit_codes_work_as_a_bisect_predicate() {
+    let dir = tempfile::tempdir().unwrap();
+    let obj = write_kernel_model_object(dir.path());
+    let (code, out, _) = kreloc(&["check", &obj, "--at", "0x17f7affd000"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("kexec: Overflow in relocation type 11 value 0x17f7aff"), "{out}");
+    assert!(out.contains("bounded by:"), "{out}");
+    let (code, out, _) = kreloc(&["check", &obj, "--at", "0x7000_0000", "--at", "1G"]);
+    assert_eq!(code, 0, "{out}");
+    let (code, _, _) = kreloc(&["check", &obj, "--at", "0x7000_0000", "--at", "0x17f7affd000"]);
+    assert_eq!(code, 1, "bad at any requested address is bad");
+}
+
+#[test]
+fn check_without_at_states_the_address_it_chose() {
+    let dir = tempfile::tempdir().unwrap();
+    let obj = write_kernel_model_object(dir.path());
+    let (code, out, _) = kreloc(&["check", &obj]);
+    assert_eq!(code, 1);
+    assert!(out.contains("load address 0x13ffff000 (top-down in a typical crashkernel"), "{out}");
+}
+
+#[test]
+fn json_output_parses_and_carries_the_verdict() {
+    let dir = tempfile::tempdir().unwrap();
+    let obj = write_kernel_model_object(dir.path());
+    let (code, out, _) = kreloc(&["check", &obj, "--at", "0x17f7affd000", "--json"]);
+    assert_eq!(code, 1);
+    let doc: serde_json::Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(doc["good"], false);
+    assert_eq!(doc["verdicts"][0]["loaded"], false);
+    assert!(doc["verdicts"][0]["messages"][0].as_str().unwrap().contains("type 11"));
+    assert!(doc["window"]["limits"].as_array().unwrap().len() >= 1);
+    let (_, out, _) = kreloc(&["window", &obj, "--json"]);
+    let w: serde_json::Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(w["intervals"][0][0], 0x3000);
+    let (_, out, _) = kreloc(&["--json", "profiles"]);
+    let p: serde_json::Value = serde_json::from_str(&out).expect("json");
+    assert!(p.as_array().unwrap().iter().any(|x| x["name"] == "kexec-tools-i386"));
+}
+
+#[test]
+fn unusable_input_is_a_one_line_error_and_exit_125() {
+    let dir = tempfile::tempdir().unwrap();
+    let junk = dir.path().join("junk.o");
+    std::fs::write(&junk, b"not an elf at all").unwrap();
+    for args in [vec!["check", junk.to_str().unwrap()], vec!["check", "/nonexistent/purgatory.ro"], vec!["window", junk.to_str().unwrap()]] {
+        let (code, out, err) = kreloc(&args);
+        assert_eq!(code, 125, "{args:?}: {out}{err}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(err.starts_with("kreloc: error: "), "{err}");
+    }
+    let (code, _, err) = kreloc(&["check", "x.o", "--profile", "linux-arm"]);
+    assert_eq!(code, 125);
+    assert!(err.contains("unknown profile 'linux-arm'"), "{err}");
+    let (code, _, _) = kreloc(&["check", "x.o", "--at", "banana"]);
+    assert_eq!(code, 2, "usage errors are clap's exit 2");
+}
+
+#[test]
+fn relocate_writes_the_image_atomically() {
+    let dir = tempfile::tempdir().unwrap();
+    let obj = write_kernel_model_object(dir.path());
+    let out_path = dir.path().join("img.bin");
+    let (code, out, _) = kreloc(&["relocate", &obj, "--at", "0x10000000", "-o", out_path.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}");
+    let image = std::fs::read(&out_path).unwrap();
+    let v = load(&std::fs::read(&obj).unwrap(), "linux-x86_64", 0x1000_0000);
+    assert_eq!(image, v.image);
+}
+
+#[test]
+fn help_teaches_with_examples_and_exit_codes() {
+    let (_, out, _) = kreloc(&["check", "--help"]);
+    assert!(out.contains("125 cannot test"), "{out}");
+    let (_, out, _) = kreloc(&["--help"]);
+    assert!(out.contains("git bisect run"), "{out}");
+}
