@@ -129,6 +129,12 @@ pub struct Window {
 }
 
 impl Window {
+    /// The loader's window restricted to aligned start addresses at which the segment fits.
+    pub fn loader_aligned(&self) -> IntervalSet {
+        let last = self.loader.1.saturating_sub(self.memsz.saturating_sub(1));
+        IntervalSet::range(self.loader.0, last).aligned(self.align)
+    }
+
     /// Whether an address is in the window.
     pub fn allows(&self, addr: u64) -> bool {
         self.intervals.contains(addr)
