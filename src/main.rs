@@ -37,6 +37,9 @@ enum Command {
     Relocate(RelocateArgs),
     /// List the loader profiles
     Profiles,
+    /// List and install compilers (gcc, clang, zig cc, rustc)
+    #[command(subcommand)]
+    Toolchains(cmd::toolchains::ToolchainsCmd),
 }
 
 fn main() {
@@ -46,6 +49,7 @@ fn main() {
         Command::Window(a) => cmd::check::window(a, cli.json),
         Command::Relocate(a) => cmd::check::relocate(a, cli.json),
         Command::Profiles => cmd::check::profiles(cli.json),
+        Command::Toolchains(c) => cmd::toolchains::run(c, cli.json),
     };
     std::process::exit(code);
 }

@@ -3,3 +3,4 @@
 pub mod check;
 pub mod exit;
 pub mod input;
+pub mod toolchains;

@@ -1,0 +1,159 @@
+//! Compiling one source with one toolchain and config, optionally linked the way purgatory.ro is.
+
+use std::path::Path;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::cache::Cache;
+use crate::config::CompileConfig;
+use crate::identity::Toolchain;
+use crate::link::{self, Link};
+use crate::process::Output;
+use crate::{driver, Error, Language};
+
+/// What a compile produced. Every variant keeps the command, so a report can reproduce it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", tag = "outcome")]
+pub enum CompileOutcome {
+    /// An object (relocatable; linked `-r` when a link was asked for).
+    Object { bytes: Vec<u8>, commands: Vec<String>, cached: bool },
+    /// The compiler rejected the source or flags.
+    CompileError { stderr: String, commands: Vec<String> },
+    /// The compiler crashed (signal, "internal compiler error", a crash report).
+    Ice { stderr: String, commands: Vec<String> },
+    /// It ran past the timeout and its process group was killed.
+    Timeout { after_ms: u64, commands: Vec<String> },
+}
+
+impl CompileOutcome {
+    /// The object bytes, if any.
+    pub fn object(&self) -> Option<&[u8]> {
+        match self {
+            CompileOutcome::Object { bytes, .. } => Some(bytes),
+            _ => None,
+        }
+    }
+
+    /// The commands that produced this outcome.
+    pub fn commands(&self) -> &[String] {
+        match self {
+            CompileOutcome::Object { commands, .. }
+            | CompileOutcome::CompileError { commands, .. }
+            | CompileOutcome::Ice { commands, .. }
+            | CompileOutcome::Timeout { commands, .. } => commands,
+        }
+    }
+
+    /// A short name: `object`, `compile-error`, `ice`, `timeout`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            CompileOutcome::Object { .. } => "object",
+            CompileOutcome::CompileError { .. } => "compile-error",
+            CompileOutcome::Ice { .. } => "ice",
+            CompileOutcome::Timeout { .. } => "timeout",
+        }
+    }
+
+    pub(crate) fn cached(self) -> CompileOutcome {
+        match self {
+            CompileOutcome::Object { bytes, commands, .. } => CompileOutcome::Object { bytes, commands, cached: true },
+            other => other,
+        }
+    }
+}
+
+/// Classifies a failed child: a crash (ICE) or an ordinary error.
+pub fn classify_failure(out: &Output, commands: Vec<String>) -> CompileOutcome {
+    let stderr = out.stderr_text();
+    if out.timed_out {
+        return CompileOutcome::Timeout { after_ms: out.elapsed.as_millis() as u64, commands };
+    }
+    let crashed = out.signal.is_some()
+        || ["internal compiler error", "PLEASE submit a bug report", "error: unable to execute command", "Segmentation fault", "panicked at"]
+            .iter()
+            .any(|m| stderr.contains(m));
+    if crashed {
+        CompileOutcome::Ice { stderr, commands }
+    } else {
+        CompileOutcome::CompileError { stderr, commands }
+    }
+}
+
+/// A source to compile.
+#[derive(Debug, Clone)]
+pub struct Source {
+    pub lang: Language,
+    pub text: String,
+}
+
+impl Source {
+    pub fn c(text: impl Into<String>) -> Source {
+        Source { lang: Language::C, text: text.into() }
+    }
+    pub fn rust(text: impl Into<String>) -> Source {
+        Source { lang: Language::Rust, text: text.into() }
+    }
+}
+
+/// Compiles with a cache, a timeout and an optional purgatory-style link.
+pub struct Compiler {
+    pub cache: Cache,
+    pub timeout: Duration,
+    pub link: Option<Link>,
+}
+
+impl Compiler {
+    /// A compiler with the default cache, a 120 s timeout and no link.
+    pub fn new(cache: Cache) -> Compiler {
+        Compiler { cache, timeout: Duration::from_secs(120), link: None }
+    }
+
+    /// Compiles (or fetches from the cache).
+    pub fn compile(&self, tc: &Toolchain, src: &Source, cfg: &CompileConfig) -> Result<CompileOutcome, Error> {
+        let ident = serde_json::to_vec(&(tc, src.lang, cfg, &self.link)).unwrap_or_default();
+        let key = Cache::key(&[&ident, src.text.as_bytes()]);
+        if let Some(hit) = self.cache.get(&key) {
+            return Ok(hit);
+        }
+        let outcome = self.compile_uncached(tc, src, cfg)?;
+        self.cache.put(&key, &outcome);
+        Ok(outcome)
+    }
+
+    fn compile_uncached(&self, tc: &Toolchain, src: &Source, cfg: &CompileConfig) -> Result<CompileOutcome, Error> {
+        let dir = tempfile::tempdir().map_err(|e| Error::Io(e.to_string()))?;
+        let ext = match src.lang {
+            Language::C => "c",
+            Language::Rust => "rs",
+        };
+        let src_path = dir.path().join(format!("purgatory.{ext}"));
+        std::fs::write(&src_path, &src.text).map_err(|e| Error::Io(e.to_string()))?;
+        let obj = dir.path().join("purgatory.o");
+        let child = driver::compile_command(tc, src.lang, cfg, &src_path, &obj, self.timeout)?;
+        let mut commands = vec![child.display()];
+        let out = child.run()?;
+        if !out.success() {
+            return Ok(classify_failure(&out, commands));
+        }
+        let final_obj = match &self.link {
+            None => obj,
+            Some(l) => {
+                let ro = dir.path().join("purgatory.ro");
+                let child = link::command(l, tc, cfg, &obj, &ro, dir.path(), self.timeout)?;
+                commands.push(child.display());
+                let out = child.run()?;
+                if !out.success() {
+                    return Ok(classify_failure(&out, commands));
+                }
+                ro
+            }
+        };
+        let bytes = read(&final_obj)?;
+        Ok(CompileOutcome::Object { bytes, commands, cached: false })
+    }
+}
+
+fn read(p: &Path) -> Result<Vec<u8>, Error> {
+    std::fs::read(p).map_err(|e| Error::Io(format!("{}: {e}", p.display())))
+}

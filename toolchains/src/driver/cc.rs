@@ -1,0 +1,16 @@
+//! gcc and clang drivers (Debian's, cross, or at a path). Debian defaults to PIE, so pic is always explicit.
+
+use std::path::Path;
+use std::time::Duration;
+
+use crate::config::CompileConfig;
+use crate::identity::Toolchain;
+use crate::process::Child;
+use crate::Error;
+
+/// Flags every purgatory-like compile gets.
+pub const BASE: &[&str] = &["-c", "-ffreestanding", "-fno-common", "-fno-asynchronous-unwind-tables", "-fcf-protection=none", "-g0"];
+
+pub fn command(tc: &Toolchain, cfg: &CompileConfig, src: &Path, out: &Path, timeout: Duration) -> Result<Child, Error> {
+    Ok(Child::new(&tc.exe, timeout).args(BASE).args(cfg.c_flags()).arg(src).arg("-o").arg(out))
+}

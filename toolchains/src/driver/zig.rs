@@ -1,0 +1,34 @@
+//! `zig cc`: the freestanding target gives a static relocation model (the linux target rejects -fno-pic,
+//! and 0.10–0.13 with musl silently ignore it); `-g0` because zig emits DWARF even at -O2.
+
+use std::path::Path;
+use std::time::Duration;
+
+use crate::config::{CompileConfig, Pic};
+use crate::identity::Toolchain;
+use crate::process::Child;
+use crate::Error;
+
+/// Flags zig rejects outright.
+const REJECTED: &[&str] = &["-mindirect-branch=thunk-extern", "-mpreferred-stack-boundary=3", "-mno-relax"];
+
+pub fn command(tc: &Toolchain, cfg: &CompileConfig, src: &Path, out: &Path, timeout: Duration) -> Result<Child, Error> {
+    if let Some(f) = cfg.extra.iter().find(|f| REJECTED.contains(&f.as_str())) {
+        return Err(Error::Unsupported(format!("zig cc rejects {f}")));
+    }
+    let mut flags = cfg.c_flags();
+    // zig maps -fpie to pic without pie-ness; say so explicitly rather than let it guess.
+    if cfg.pic == Pic::Pie {
+        flags.retain(|f| f != "-fpie");
+        flags.push("-fpic".into());
+    }
+    Ok(Child::new(&tc.exe, timeout)
+        .env("ZIG_GLOBAL_CACHE_DIR", crate::dirs::cache_root().join("zig-cache"))
+        .arg("cc")
+        .args(["-target", "x86_64-freestanding-none"])
+        .args(super::cc::BASE)
+        .args(flags)
+        .arg(src)
+        .arg("-o")
+        .arg(out))
+}

@@ -1,0 +1,70 @@
+//! Provisioning: pip for zig (into the cache, atomically), apt for Debian packages. Idempotent.
+
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::catalog::{Release, Source};
+use crate::discover;
+use crate::process::Child;
+use crate::Error;
+
+const INSTALL_TIMEOUT: Duration = Duration::from_secs(1800);
+
+/// Installs a release unless present. Returns true if anything was installed.
+pub fn install(r: &Release, progress: bool) -> Result<bool, Error> {
+    if discover::expected_exe(r).is_some() {
+        return Ok(false);
+    }
+    let bar = spinner(progress, &format!("installing {} {} ({})", r.family, r.exact, r.source));
+    let result = match &r.source {
+        Source::Zig { version } => pip_zig(version),
+        Source::Apt { package, .. } => apt(package),
+        Source::Image { bin } => Err(Error::Unavailable(format!("{bin} should be on the image but is not on PATH"))),
+    };
+    bar.finish_and_clear();
+    result.map(|()| true)
+}
+
+fn spinner(show: bool, msg: &str) -> ProgressBar {
+    if !show {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new_spinner();
+    bar.set_style(ProgressStyle::with_template("{spinner} {msg} [{elapsed}]").unwrap_or_else(|_| ProgressStyle::default_spinner()));
+    bar.set_message(msg.to_string());
+    bar.enable_steady_tick(Duration::from_millis(120));
+    bar
+}
+
+fn pip_zig(version: &str) -> Result<(), Error> {
+    let dir = crate::dirs::zig_dir(version);
+    let part = dir.with_extension("part");
+    let _ = std::fs::remove_dir_all(&part);
+    let out = Child::new("python3", INSTALL_TIMEOUT)
+        .args(["-m", "pip", "install", "-q", "--disable-pip-version-check", "--target"])
+        .arg(&part)
+        .arg(format!("ziglang=={version}"))
+        .run()?;
+    if !out.success() {
+        return Err(Error::Install(format!("pip install ziglang=={version}: {}", out.stderr_text().trim())));
+    }
+    std::fs::rename(&part, &dir).map_err(|e| Error::Install(format!("{}: {e}", dir.display())))
+}
+
+fn apt(package: &str) -> Result<(), Error> {
+    // SAFETY: geteuid has no preconditions.
+    let root = unsafe { libc::geteuid() } == 0;
+    let run = |args: &[&str]| -> Result<(), Error> {
+        let mut cmd: Vec<&str> = if root { Vec::new() } else { vec!["sudo"] };
+        cmd.extend_from_slice(args);
+        let out = Child::new(cmd[0], INSTALL_TIMEOUT).args(&cmd[1..]).env("DEBIAN_FRONTEND", "noninteractive").run()?;
+        if out.success() {
+            Ok(())
+        } else {
+            Err(Error::Install(format!("{}: {}", args.join(" "), out.stderr_text().trim())))
+        }
+    };
+    run(&["apt-get", "update", "-qq"])?;
+    run(&["apt-get", "install", "-y", "-q", "--no-install-recommends", package])
+}

@@ -1,0 +1,68 @@
+//! The purgatory link: `ld -r -e purgatory_start -z nodefaultlib [-T script]`, with bfd or lld; LTO objects
+//! are linked through the compiler driver so the LTO plugin runs.
+
+use std::path::Path;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::CompileConfig;
+use crate::identity::{Kind, Toolchain};
+use crate::process::Child;
+use crate::Error;
+
+/// Which linker.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Linker {
+    Bfd,
+    Lld,
+}
+
+/// A purgatory-style link step.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Link {
+    pub linker: Linker,
+    /// Linker script text, if any.
+    pub script: Option<String>,
+}
+
+impl Link {
+    /// `ld -r` with GNU ld and no script: what the kernel does.
+    pub fn kernel() -> Link {
+        Link { linker: Linker::Bfd, script: None }
+    }
+}
+
+/// The newest `ld.lld-N` on PATH, or `ld.lld`.
+pub fn lld() -> Option<std::path::PathBuf> {
+    (13..=30).rev().find_map(|n| crate::discover::which(&format!("ld.lld-{n}"))).or_else(|| crate::discover::which("ld.lld"))
+}
+
+/// The link command for one object.
+pub fn command(l: &Link, tc: &Toolchain, cfg: &CompileConfig, obj: &Path, out: &Path, dir: &Path, timeout: Duration) -> Result<Child, Error> {
+    let mut flags: Vec<String> = vec!["-r".into(), "-e".into(), "purgatory_start".into(), "-z".into(), "nodefaultlib".into()];
+    if let Some(s) = &l.script {
+        let path = dir.join("purgatory.lds");
+        std::fs::write(&path, s).map_err(|e| Error::Io(e.to_string()))?;
+        flags.push("-T".into());
+        flags.push(path.to_string_lossy().into_owned());
+    }
+    if cfg.lto {
+        // Through the driver: -nostdlib -r, each ld flag passed with -Wl.
+        let mut child = Child::new(&tc.exe, timeout);
+        if matches!(tc.kind, Kind::Zig { .. }) {
+            child = child.arg("cc");
+        }
+        if l.linker == Linker::Lld {
+            child = child.arg("-fuse-ld=lld");
+        }
+        let wl: Vec<String> = flags.iter().skip(1).map(|f| format!("-Wl,{f}")).collect();
+        return Ok(child.args(["-flto", "-nostdlib", "-r"]).args(wl).arg(obj).arg("-o").arg(out));
+    }
+    let exe = match l.linker {
+        Linker::Bfd => std::path::PathBuf::from("ld"),
+        Linker::Lld => lld().ok_or_else(|| Error::Unavailable("no ld.lld on PATH (apt-get install lld-19)".into()))?,
+    };
+    Ok(Child::new(exe, timeout).args(flags).arg(obj).arg("-o").arg(out))
+}
