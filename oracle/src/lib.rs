@@ -19,3 +19,5 @@ pub mod window;
 pub mod report;
 pub mod synth;
 pub mod properties;
+pub mod exec;
+pub mod scan;
