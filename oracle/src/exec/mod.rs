@@ -119,3 +119,28 @@ fn read_all(fd: i32) -> Vec<u8> {
         out.extend_from_slice(&buf[..n as usize]);
     }
 }
+
+/// Why an object could not be run at all.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NotRunnable(pub String);
+
+/// Relocates `obj` under `profile` for `link_addr` and runs the resulting image at `run_addr`, calling
+/// the global function `entry`. With `link_addr == run_addr` this is a normal load; with different
+/// addresses it shows what code that is only correct at its link address does elsewhere (seed 002).
+pub fn run_object(
+    obj: &crate::Object,
+    profile: &dyn crate::Profile,
+    link_addr: u64,
+    run_addr: u64,
+    entry: &str,
+    timeout: Duration,
+) -> Result<ExecOutcome, NotRunnable> {
+    let v = crate::load(obj, profile, link_addr);
+    if !v.loaded {
+        return Err(NotRunnable(format!("does not load at {link_addr:#x}: {}", v.failure.unwrap_or_default())));
+    }
+    let sym = obj.global_symbol(entry).ok_or_else(|| NotRunnable(format!("no global symbol {entry}")))?;
+    let sec = v.sections.iter().find(|s| s.index == sym.shndx as usize).ok_or_else(|| NotRunnable(format!("{entry} is not in a loaded section")))?;
+    let entry_offset = sec.addr - link_addr + sym.value;
+    Ok(run(&ExecRequest { image: &v.image, memsz: v.memsz, load_addr: run_addr, entry_offset, timeout }))
+}
