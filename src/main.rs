@@ -37,6 +37,12 @@ enum Command {
     Relocate(RelocateArgs),
     /// List the loader profiles
     Profiles,
+    /// Where a loader puts the purgatory on a machine (memory map, crashkernel), and whether it relocates there
+    #[command(after_help = "Example (seed 003):\n  kreloc place --loader kexec-tools-i386 --memmap iomem.txt --crashkernel 256M@3264M purgatory.ro\nExit codes: 0 placed and loads, 1 not placed or does not load, 125 unusable input.")]
+    Place(cmd::place::PlaceArgs),
+    /// Check an ARM zImage + initrd layout against the zImage's true decompressed size
+    #[command(name = "zimage-check", after_help = "Example (seed 004):\n  kreloc zimage-check zImage --initrd-rule ratio4 --base 0x80000000\nExit codes: 0 no overlap, 1 overlap, 125 unusable input.")]
+    ZimageCheck(cmd::place::ZimageArgs),
     /// List and install compilers (gcc, clang, zig cc, rustc)
     #[command(subcommand)]
     Toolchains(cmd::toolchains::ToolchainsCmd),
@@ -49,6 +55,8 @@ fn main() {
         Command::Window(a) => cmd::check::window(a, cli.json),
         Command::Relocate(a) => cmd::check::relocate(a, cli.json),
         Command::Profiles => cmd::check::profiles(cli.json),
+        Command::Place(a) => cmd::place::place_cmd(a, cli.json),
+        Command::ZimageCheck(a) => cmd::place::zimage_cmd(a, cli.json),
         Command::Toolchains(c) => cmd::toolchains::run(c, cli.json),
     };
     std::process::exit(code);

@@ -21,3 +21,4 @@ pub mod synth;
 pub mod properties;
 pub mod exec;
 pub mod scan;
+pub mod placement;

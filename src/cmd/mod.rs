@@ -3,4 +3,5 @@
 pub mod check;
 pub mod exit;
 pub mod input;
+pub mod place;
 pub mod toolchains;
