@@ -1,0 +1,51 @@
+//! Seed 003: kexec-tools' i386 bzImage loader caps purgatory at 0x7fffffff, so a crashkernel above that
+//! gives "locate_hole failed", although the purgatory itself could load there.
+
+mod support;
+
+use std::process::Command;
+
+const IOMEM: &str = "00001000-0009ffff : System RAM\n00100000-dfffffff : System RAM\ne0000000-febfffff : PCI Bus 0000:00\n100000000-21fffffff : System RAM\n";
+
+/// An i386 purgatory of 0x8000 bytes with R_386_32 relocations (the shape of kexec-tools' purgatory).
+fn purgatory_i386(dir: &std::path::Path) -> String {
+    let mut b = support::synth::Builder::i386();
+    let text = b.section(".text", object::SectionKind::Text, &vec![0x90; 0x6000], 16);
+    let data = b.data(".data", 0x1800);
+    let sym = b.section_symbol(data);
+    b.global("purgatory_start", text, 0, 0x10, object::SymbolKind::Text);
+    for i in 0..16 {
+        b.reloc(text, 0x100 + i * 8, sym, object::elf::R_386_32.0, 0);
+    }
+    let path = dir.join("purgatory.ro");
+    std::fs::write(&path, b.build()).unwrap();
+    path.to_string_lossy().into_owned()
+}
+
+fn place(crash: &str) -> (i32, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let obj = purgatory_i386(dir.path());
+    let map = dir.path().join("iomem");
+    std::fs::write(&map, IOMEM).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_kreloc"))
+        .args(["place", "--loader", "kexec-tools-i386", "--memmap", map.to_str().unwrap(), "--crashkernel", crash, &obj])
+        .output()
+        .unwrap();
+    (out.status.code().unwrap(), String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr))
+}
+
+#[test]
+fn crashkernel_at_1968m_loads_under_the_cap() {
+    let (code, out) = place("256M@1968M");
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("placed at 0x7fff8000"), "{out}");
+    assert!(out.contains("verdict at 0x7fff8000: LOADS"), "{out}");
+}
+
+#[test]
+fn crashkernel_at_3264m_fails_like_kexec_tools_though_the_purgatory_could_load_there() {
+    let (code, out) = place("256M@3264M");
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("Could not find a free area of memory of 0x8000 bytes...\n  locate_hole failed"), "{out}");
+    assert!(out.contains("the purgatory itself relocates at 0xdbff8000"), "{out}");
+}
