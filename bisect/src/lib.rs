@@ -1,1 +1,41 @@
+//! kbisect: bisect toolchain releases, toolchain commits and compiler flag sets to the first bad one,
+//! with the kreloc oracle (or a script) as the predicate.
 
+pub mod judgement;
+pub mod search;
+pub mod state;
+pub mod commits;
+pub mod git;
+pub mod predicate;
+pub mod progress;
+pub mod store;
+
+/// One-line errors with their exit codes.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Wrong arguments or inputs (non-git path, unknown revision, bounds judged wrongly): exit 2.
+    #[error("{0}")]
+    Usage(String),
+    #[error("git: {0}")]
+    Git(String),
+    #[error("{0}")]
+    Toolchain(String),
+    #[error("{0}")]
+    Io(String),
+    /// The predicate asked to abort (exit ≥ 128, as in git bisect).
+    #[error("aborted: {0}")]
+    Aborted(String),
+}
+
+impl Error {
+    /// The process exit code for this error.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Error::Usage(_) | Error::Git(_) => 2,
+            Error::Aborted(_) => 128,
+            Error::Toolchain(_) | Error::Io(_) => 125,
+        }
+    }
+}
+pub mod flags;
+pub mod releases;

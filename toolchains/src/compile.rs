@@ -80,6 +80,9 @@ pub fn classify_failure(out: &Output, commands: Vec<String>) -> CompileOutcome {
     }
 }
 
+/// Bumped whenever what a cached outcome records changes.
+const CACHE_FORMAT: &[u8] = b"kreloc-compile-v2";
+
 /// A source to compile.
 #[derive(Debug, Clone)]
 pub struct Source {
@@ -112,7 +115,7 @@ impl Compiler {
     /// Compiles (or fetches from the cache).
     pub fn compile(&self, tc: &Toolchain, src: &Source, cfg: &CompileConfig) -> Result<CompileOutcome, Error> {
         let ident = serde_json::to_vec(&(tc, src.lang, cfg, &self.link)).unwrap_or_default();
-        let key = Cache::key(&[&ident, src.text.as_bytes()]);
+        let key = Cache::key(&[CACHE_FORMAT, &ident, src.text.as_bytes()]);
         if let Some(hit) = self.cache.get(&key) {
             return Ok(hit);
         }
@@ -127,26 +130,27 @@ impl Compiler {
             Language::C => "c",
             Language::Rust => "rs",
         };
-        let src_path = dir.path().join(format!("purgatory.{ext}"));
-        std::fs::write(&src_path, &src.text).map_err(|e| Error::Io(e.to_string()))?;
-        let obj = dir.path().join("purgatory.o");
-        let child = driver::compile_command(tc, src.lang, cfg, &src_path, &obj, self.timeout)?;
+        // Relative names, run inside the temp dir: the recorded commands reproduce anywhere.
+        let src_name = format!("purgatory.{ext}");
+        std::fs::write(dir.path().join(&src_name), &src.text).map_err(|e| Error::Io(e.to_string()))?;
+        let obj = Path::new("purgatory.o");
+        let child = driver::compile_command(tc, src.lang, cfg, Path::new(&src_name), obj, self.timeout)?.current_dir(dir.path());
         let mut commands = vec![child.display()];
         let out = child.run()?;
         if !out.success() {
             return Ok(classify_failure(&out, commands));
         }
         let final_obj = match &self.link {
-            None => obj,
+            None => dir.path().join(obj),
             Some(l) => {
-                let ro = dir.path().join("purgatory.ro");
-                let child = link::command(l, tc, cfg, &obj, &ro, dir.path(), self.timeout)?;
+                let ro = Path::new("purgatory.ro");
+                let child = link::command(l, tc, cfg, obj, ro, dir.path(), self.timeout)?.current_dir(dir.path());
                 commands.push(child.display());
                 let out = child.run()?;
                 if !out.success() {
                     return Ok(classify_failure(&out, commands));
                 }
-                ro
+                dir.path().join(ro)
             }
         };
         let bytes = read(&final_obj)?;

@@ -43,10 +43,9 @@ pub fn lld() -> Option<std::path::PathBuf> {
 pub fn command(l: &Link, tc: &Toolchain, cfg: &CompileConfig, obj: &Path, out: &Path, dir: &Path, timeout: Duration) -> Result<Child, Error> {
     let mut flags: Vec<String> = vec!["-r".into(), "-e".into(), "purgatory_start".into(), "-z".into(), "nodefaultlib".into()];
     if let Some(s) = &l.script {
-        let path = dir.join("purgatory.lds");
-        std::fs::write(&path, s).map_err(|e| Error::Io(e.to_string()))?;
+        std::fs::write(dir.join("purgatory.lds"), s).map_err(|e| Error::Io(e.to_string()))?;
         flags.push("-T".into());
-        flags.push(path.to_string_lossy().into_owned());
+        flags.push("purgatory.lds".into());
     }
     if cfg.lto {
         // Through the driver: -nostdlib -r, each ld flag passed with -Wl.

@@ -1,0 +1,294 @@
+//! The command line: `kbisect llvm|gcc ...` (releases, commits, or both) and `kbisect flags ...`.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+use serde::Serialize;
+
+use kreloc_bisect::commits::{CommitBisect, CommitPredicate};
+use kreloc_bisect::flags::bisect_flags;
+use kreloc_bisect::predicate::{OraclePredicate, Regress};
+use kreloc_bisect::releases::bisect_releases;
+use kreloc_bisect::Error;
+use kreloc_toolchains::link::Link;
+use kreloc_toolchains::{config, Cache, Compiler, Family, Source};
+
+/// The built-in case: a purgatory-like program with seed 001's constructs (an assembly entry in .text
+/// calling C, globals in .kexec-purgatory, tables, a switch, function pointers).
+const BUILTIN_CASE: &str = include_str!("../../tests/fixtures/purgatory.c");
+
+const EXIT_HELP: &str = "Exit codes: 0 found (ambiguities are reported next to the answer), 2 usage error (non-git path, \
+unknown revision, bounds that do not judge good/bad), 125 a toolchain or I/O failure, 128 the script asked to abort.";
+
+#[derive(Parser)]
+#[command(
+    name = "kbisect",
+    version,
+    about = "Bisect toolchain releases, toolchain commits and compiler flags to the first that breaks load-anywhere code",
+    after_help = "Examples:\n  kbisect llvm --good 17 --bad 18                        # releases; installs what it needs\n  kbisect gcc --good 11 --bad 12 --config kernel-2019 --regress load-fails\n  kbisect llvm --src ~/llvm-project --good llvmorg-17.0.6 --bad llvmorg-18.1.6 --build llvm --jobs 2\n  kbisect gcc --src ./tinycc --good v0.9.27 --bad mob --build 'make' --compiler tcc --script ./test.sh\n  kbisect flags --good \"-mcmodel=large -O2\" --bad \"-mcmodel=kernel -O2 -mno-red-zone\" --case purgatory.c --cc gcc@12\n"
+)]
+struct Cli {
+    /// Machine-readable JSON on stdout
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Bisect LLVM releases (13-22), or commits with --src
+    #[command(after_help = EXIT_HELP)]
+    Llvm(FamilyArgs),
+    /// Bisect GCC releases (11-12), or commits with --src
+    #[command(after_help = EXIT_HELP)]
+    Gcc(FamilyArgs),
+    /// ddmin over the difference between two flag sets: the 1-minimal change that turns good into bad
+    #[command(after_help = EXIT_HELP)]
+    Flags(FlagArgs),
+}
+
+#[derive(Args, Clone)]
+struct Common {
+    /// C file to compile (default: a built-in purgatory-like program)
+    #[arg(long)]
+    case: Option<PathBuf>,
+    /// Named compile config (kernel-2018, kernel-2019, kernel-2024, small-nopic, large, ...)
+    #[arg(long, default_value = "kernel-2018")]
+    config: String,
+    /// Loader profile judging the objects (see `kreloc profiles`)
+    #[arg(long, default_value = "linux-x86_64")]
+    profile: String,
+    /// Load addresses to judge at (default: seed 001's 0x13fffb000 and seed 000's 0x17f7affd000)
+    #[arg(long = "at", value_parser = parse_addr)]
+    at: Vec<u64>,
+    /// signature (like the bad bound, default), load-fails, warns, checksum, ice, compile-error
+    #[arg(long, default_value = "signature")]
+    regress: String,
+    /// Parallel probes (k-ary search) and parallel builds
+    #[arg(long, default_value_t = 1)]
+    jobs: usize,
+}
+
+#[derive(Args)]
+struct FamilyArgs {
+    /// Last good release (e.g. 17) or, with --src, revision
+    #[arg(long, alias = "start")]
+    good: String,
+    /// First bad release (e.g. 18) or, with --src, revision
+    #[arg(long, alias = "end")]
+    bad: String,
+    #[command(flatten)]
+    common: Common,
+    /// A script judging each candidate, with git bisect's exit codes (0 good, 125 skip, 1-127 bad, >=128 abort).
+    /// It sees KBISECT_CC / KBISECT_COMPILER, KBISECT_TOOLCHAIN or KBISECT_COMMIT
+    #[arg(long)]
+    script: Option<String>,
+    /// A git checkout of the compiler: bisect its first-parent commits (releases first, if --good/--bad are numbers)
+    #[arg(long)]
+    src: Option<PathBuf>,
+    /// Build command run in each exported commit; presets: `llvm` (CMake+Ninja, clang only, X86, ccache if
+    /// present) and `gcc` (C only, no bootstrap)
+    #[arg(long)]
+    build: Option<String>,
+    /// The built compiler, relative to the build directory (presets: build/bin/clang, inst/bin/gcc)
+    #[arg(long)]
+    compiler: Option<String>,
+    /// Where builds are kept, by commit (default $XDG_CACHE_HOME/kreloc/builds)
+    #[arg(long)]
+    store: Option<PathBuf>,
+    /// Bisect state file, for resuming (default under $XDG_CACHE_HOME/kreloc/bisect)
+    #[arg(long)]
+    state: Option<PathBuf>,
+    /// Build timeout in seconds
+    #[arg(long, default_value_t = 7200)]
+    build_timeout: u64,
+    /// Skip reducing the case to a small reproducer
+    #[arg(long)]
+    no_reduce: bool,
+}
+
+#[derive(Args)]
+struct FlagArgs {
+    /// The good flag set, as one string
+    #[arg(long, allow_hyphen_values = true)]
+    good: String,
+    /// The bad flag set, as one string
+    #[arg(long, allow_hyphen_values = true)]
+    bad: String,
+    /// Toolchain: gcc@12, llvm@17, clang-19, zig@0.13.0, path:/x/cc
+    #[arg(long)]
+    cc: String,
+    #[command(flatten)]
+    common: Common,
+}
+
+fn parse_addr(s: &str) -> Result<u64, String> {
+    let t = s.trim().replace('_', "");
+    match t.strip_prefix("0x") {
+        Some(h) => u64::from_str_radix(h, 16),
+        None => t.parse(),
+    }
+    .map_err(|_| format!("'{s}' is not an address"))
+}
+
+const LLVM_BUILD: &str = "cmake -G Ninja -S llvm -B build -DCMAKE_BUILD_TYPE=Release -DLLVM_ENABLE_PROJECTS=clang -DLLVM_TARGETS_TO_BUILD=X86 \
+$(command -v ccache >/dev/null && echo -DLLVM_CCACHE_BUILD=ON) && ninja -C build clang";
+const GCC_BUILD: &str = "mkdir -p build && cd build && ../configure --disable-bootstrap --enable-languages=c --disable-multilib --prefix=\"$PWD/../inst\" \
+&& make -j\"$(nproc)\" all-gcc && make install-gcc";
+
+fn predicate(c: &Common, regress_default_addrs: bool) -> Result<OraclePredicate, Error> {
+    let text = match &c.case {
+        Some(p) => std::fs::read_to_string(p).map_err(|e| Error::Usage(format!("{}: {e}", p.display())))?,
+        None => BUILTIN_CASE.to_string(),
+    };
+    let named = config::named(&c.config).ok_or_else(|| {
+        Error::Usage(format!("unknown config '{}'; known: {}", c.config, config::NAMED.iter().map(|n| n.name).collect::<Vec<_>>().join(", ")))
+    })?;
+    let regress = Regress::parse(&c.regress).ok_or_else(|| Error::Usage(format!("unknown --regress '{}'", c.regress)))?;
+    kreloc_oracle::parse_profile(&c.profile).map_err(|e| Error::Usage(e.to_string()))?;
+    let mut compiler = Compiler::new(Cache::default_location());
+    compiler.link = Some(Link::kernel());
+    let addresses = if c.at.is_empty() && regress_default_addrs { vec![0x1_3fff_b000, 0x17f_7aff_d000] } else { c.at.clone() };
+    Ok(OraclePredicate { case: Source::c(text), config: named.config(), profile: c.profile.clone(), addresses, regress, compiler })
+}
+
+fn print<T: Serialize>(json: bool, value: &T, text: impl FnOnce() -> String) {
+    if json {
+        println!("{}", serde_json::to_string_pretty(value).unwrap_or_default());
+    } else {
+        print!("{}", text());
+    }
+}
+
+/// Runs the command line; returns the exit code.
+pub fn run() -> i32 {
+    let cli = Cli::parse();
+    let result = match &cli.command {
+        Command::Llvm(a) => family(Family::Llvm, a, cli.json),
+        Command::Gcc(a) => family(Family::Gcc, a, cli.json),
+        Command::Flags(a) => flags(a, cli.json),
+    };
+    match result {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("kbisect: error: {e}");
+            e.exit_code()
+        }
+    }
+}
+
+fn family(fam: Family, a: &FamilyArgs, json: bool) -> Result<(), Error> {
+    let pred = predicate(&a.common, true)?;
+    let releases = (a.good.parse::<u32>(), a.bad.parse::<u32>());
+    match (&a.src, releases) {
+        (None, (Ok(good), Ok(bad))) => release_mode(fam, good, bad, a, &pred, json).map(|_| ()),
+        (None, _) => Err(Error::Usage(format!("--good/--bad '{}'/'{}' are not release numbers; give --src to bisect commits", a.good, a.bad))),
+        (Some(_), (Ok(good), Ok(bad))) => {
+            let r = release_mode(fam, good, bad, a, &pred, json)?;
+            let tag = |exact: &str| match fam {
+                Family::Llvm => format!("llvmorg-{exact}"),
+                _ => format!("releases/gcc-{exact}"),
+            };
+            let exact = |t: &str| t.split('-').nth(1).unwrap_or("").to_string();
+            let (g, b) = (tag(&exact(&r.good.toolchain)), tag(&exact(&r.first_bad_toolchain)));
+            if !json {
+                println!("continuing at commit level between {g} and {b}");
+            }
+            commit_mode(fam, &g, &b, a, pred, json)
+        }
+        (Some(_), _) => commit_mode(fam, &a.good, &a.bad, a, pred, json),
+    }
+}
+
+fn release_mode(fam: Family, good: u32, bad: u32, a: &FamilyArgs, pred: &OraclePredicate, json: bool) -> Result<kreloc_bisect::releases::ReleaseReport, Error> {
+    let r = bisect_releases(fam, good, bad, pred, a.script.as_deref(), a.common.jobs, !json, !a.no_reduce)?;
+    print(json, &r, || {
+        let mut s = format!("first bad release: {fam} {} ({}); last good: {fam} {}\n", r.first_bad, r.first_bad_toolchain, r.last_good);
+        s += &format!("searched {:?} in {} steps ({} rounds); installed: {:?}\n", r.releases, r.steps, r.rounds, r.installed);
+        for (name, o) in [("good", &r.good), ("bad", &r.bad)] {
+            s += &format!("{name} {}: exec sections {:?}, loads {}\n", o.toolchain, o.exec_sections, o.ok);
+            for m in &o.messages {
+                s += &format!("    {m}\n");
+            }
+        }
+        let new_sections: Vec<&String> = r.bad.exec_sections.iter().filter(|x| !r.good.exec_sections.contains(x)).collect();
+        if !new_sections.is_empty() {
+            s += &format!("the bad objects put code in {new_sections:?} next to {:?}\n", r.good.exec_sections);
+        }
+        if let (Some(rep), Some(st)) = (&r.reproducer, &r.reduction) {
+            s += &format!("reduced reproducer ({} -> {} lines, {} tests, {:.1}s):\n{rep}", st.size_before, st.size_after, st.tests, st.elapsed.as_secs_f64());
+            s += &format!("compile: {}\n", r.bad.commands.join(" && "));
+        }
+        s
+    });
+    Ok(r)
+}
+
+fn commit_mode(fam: Family, good: &str, bad: &str, a: &FamilyArgs, pred: OraclePredicate, json: bool) -> Result<(), Error> {
+    let src = a.src.clone().ok_or_else(|| Error::Usage("--src is required for commit bisection".into()))?;
+    let (build, compiler) = match (a.build.as_deref(), fam) {
+        (Some("llvm"), _) => (LLVM_BUILD.to_string(), a.compiler.clone().unwrap_or_else(|| "build/bin/clang".into())),
+        (Some("gcc"), _) => (GCC_BUILD.to_string(), a.compiler.clone().unwrap_or_else(|| "inst/bin/gcc".into())),
+        (Some(cmd), _) => (cmd.to_string(), a.compiler.clone().ok_or_else(|| Error::Usage("--compiler RELPATH is required with a custom --build".into()))?),
+        (None, Family::Llvm) => (LLVM_BUILD.to_string(), a.compiler.clone().unwrap_or_else(|| "build/bin/clang".into())),
+        (None, _) => (GCC_BUILD.to_string(), a.compiler.clone().unwrap_or_else(|| "inst/bin/gcc".into())),
+    };
+    let predicate = match &a.script {
+        Some(s) => CommitPredicate::Script(s.clone()),
+        None => CommitPredicate::Oracle(pred),
+    };
+    let b = CommitBisect {
+        src,
+        good: good.to_string(),
+        bad: bad.to_string(),
+        build,
+        compiler,
+        predicate,
+        jobs: a.common.jobs,
+        store: a.store.clone().unwrap_or_else(|| kreloc_toolchains::dirs::cache_root().join("builds")),
+        state: a.state.clone(),
+        build_timeout: Duration::from_secs(a.build_timeout),
+        progress: !json,
+    };
+    let r = b.run()?;
+    print(json, &r, || {
+        let mut s = format!("first bad commit: {} {}\n", r.first_bad, r.subject);
+        for k in &r.ambiguous {
+            s += &format!("  or the skipped {} {} ({})\n", kreloc_bisect::git::short(&k.commit), k.subject, k.reason);
+        }
+        for (name, o) in [("good", &r.good), ("bad", &r.bad)] {
+            if let Some(o) = o {
+                s += &format!("{name}: loads {}, exec sections {:?} {:?}\n", o.ok, o.exec_sections, o.messages);
+            }
+        }
+        s += &format!("{} candidates, {} steps in {} rounds, {} builds ({} reused), {:.1}s\n", r.candidates, r.steps, r.rounds, r.builds, r.reused_builds, r.elapsed_ms as f64 / 1000.0);
+        s
+    });
+    Ok(())
+}
+
+fn flags(a: &FlagArgs, json: bool) -> Result<(), Error> {
+    let mut c = Common { regress: "load-fails".into(), ..a.common.clone() };
+    if a.common.regress != "signature" {
+        c.regress = a.common.regress.clone();
+    }
+    if c.at.is_empty() {
+        c.at = vec![0x17f_7aff_d000];
+    }
+    let pred = predicate(&c, false)?;
+    let tc = kreloc_toolchains::resolve(&a.cc).map_err(|e| Error::Toolchain(e.to_string()))?;
+    let split = |s: &str| s.split_whitespace().map(str::to_string).collect::<Vec<_>>();
+    let r = bisect_flags(&split(&a.good), &split(&a.bad), &tc, &pred)?;
+    print(json, &r, || {
+        let mut s = format!("{} changes between the sets; the 1-minimal culprit: {}\n", r.changes.len(), r.culprit.iter().map(|c| c.to_string()).collect::<Vec<_>>().join(", "));
+        s += &format!("with only that change ({}):\n", tc.id());
+        for m in &r.bad.messages {
+            s += &format!("    {m}\n");
+        }
+        s += &format!("{} compiles\n", r.compiles);
+        s
+    });
+    Ok(())
+}

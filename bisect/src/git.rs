@@ -1,0 +1,73 @@
+//! The little of git kbisect needs: first-parent commit lists, subjects, and exporting a tree.
+
+use std::path::Path;
+use std::time::Duration;
+
+use kreloc_toolchains::process::Child;
+
+use crate::Error;
+
+const GIT_TIMEOUT: Duration = Duration::from_secs(300);
+
+fn git(repo: &Path, args: &[&str]) -> Result<String, Error> {
+    let out = Child::new("git", GIT_TIMEOUT).arg("-C").arg(repo).args(args).run().map_err(|e| Error::Git(e.to_string()))?;
+    if !out.success() {
+        let msg = out.stderr_text();
+        return Err(Error::Git(msg.lines().next().unwrap_or("git failed").to_string()));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
+}
+
+/// Checks that `repo` is a git work tree or repository.
+pub fn check_repo(repo: &Path) -> Result<(), Error> {
+    if !repo.exists() {
+        return Err(Error::Usage(format!("{}: no such directory", repo.display())));
+    }
+    git(repo, &["rev-parse", "--git-dir"]).map(|_| ()).map_err(|_| Error::Usage(format!("{} is not a git repository", repo.display())))
+}
+
+/// The full hash of a revision.
+pub fn resolve(repo: &Path, rev: &str) -> Result<String, Error> {
+    git(repo, &["rev-parse", "--verify", "--quiet", &format!("{rev}^{{commit}}")]).map_err(|_| Error::Usage(format!("unknown revision '{rev}' in {}", repo.display())))
+}
+
+/// `good`, then the first-parent commits after it up to and including `bad`.
+pub fn first_parent_range(repo: &Path, good: &str, bad: &str) -> Result<Vec<String>, Error> {
+    let is_ancestor = Child::new("git", GIT_TIMEOUT)
+        .arg("-C")
+        .arg(repo)
+        .args(["merge-base", "--is-ancestor", good, bad])
+        .run()
+        .map_err(|e| Error::Git(e.to_string()))?;
+    if !is_ancestor.success() {
+        return Err(Error::Usage(format!("good {} is not an ancestor of bad {}", short(good), short(bad))));
+    }
+    let list = git(repo, &["rev-list", "--first-parent", "--reverse", &format!("{good}..{bad}")])?;
+    let mut v = vec![good.to_string()];
+    v.extend(list.lines().map(str::to_string));
+    Ok(v)
+}
+
+/// A commit's subject line.
+pub fn subject(repo: &Path, commit: &str) -> String {
+    git(repo, &["log", "-1", "--format=%s", commit]).unwrap_or_default()
+}
+
+/// Writes the tree of `commit` into `dest` (which must not exist).
+pub fn export(repo: &Path, commit: &str, dest: &Path) -> Result<(), Error> {
+    std::fs::create_dir_all(dest).map_err(|e| Error::Io(format!("{}: {e}", dest.display())))?;
+    let archive = dest.join(".kbisect.tar");
+    git(repo, &["archive", "--format=tar", "-o", &archive.to_string_lossy(), commit])?;
+    let out = Child::new("tar", GIT_TIMEOUT).arg("-xf").arg(&archive).arg("-C").arg(dest).run().map_err(|e| Error::Io(e.to_string()))?;
+    let _ = std::fs::remove_file(&archive);
+    if out.success() {
+        Ok(())
+    } else {
+        Err(Error::Io(format!("tar: {}", out.stderr_text().trim())))
+    }
+}
+
+/// The first 12 characters of a hash.
+pub fn short(c: &str) -> &str {
+    &c[..c.len().min(12)]
+}

@@ -1,0 +1,178 @@
+//! Judging a candidate toolchain: compile the case, load it with the oracle, and compare with what the
+//! good and bad bounds gave — or run a user script with git bisect's exit codes.
+
+use std::path::Path;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use kreloc_toolchains::{CompileConfig, CompileOutcome, Compiler, Source, Toolchain};
+
+use crate::judgement::Judgement;
+use crate::Error;
+
+/// What counts as the regression.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Regress {
+    /// Bad when the observation matches the bad bound's rather than the good bound's (default).
+    Signature,
+    /// Bad when the object does not load (or is entered wrong) at some address.
+    LoadFails,
+    /// Bad when the loader warns (e.g. the two-exec-sections WARN).
+    Warns,
+    /// Bad when `kreloc_entry`'s checksum changes with the load address.
+    Checksum,
+    /// Bad when the compiler crashes.
+    Ice,
+    /// Bad when the compiler rejects the case.
+    CompileError,
+}
+
+impl Regress {
+    pub fn parse(s: &str) -> Option<Regress> {
+        Some(match s {
+            "signature" => Regress::Signature,
+            "load-fails" => Regress::LoadFails,
+            "warns" => Regress::Warns,
+            "checksum" => Regress::Checksum,
+            "ice" => Regress::Ice,
+            "compile-error" => Regress::CompileError,
+            _ => return None,
+        })
+    }
+}
+
+/// What one toolchain did with the case.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Observation {
+    pub toolchain: String,
+    /// `object`, `compile-error`, `ice`, `timeout`.
+    pub compile: String,
+    /// Loads and is entered correctly at every address.
+    pub ok: bool,
+    /// The loader's messages at the first address where it did not load (or its WARN).
+    pub messages: Vec<String>,
+    /// Warning kinds (numbers stripped).
+    pub warnings: Vec<String>,
+    /// Executable sections of the object, in order.
+    pub exec_sections: Vec<String>,
+    /// `kreloc_entry`'s first output word per address (None: did not run to completion).
+    pub checksums: Vec<Option<u64>>,
+    /// The compile commands.
+    pub commands: Vec<String>,
+}
+
+impl Observation {
+    /// The parts the default `signature` mode compares.
+    fn signature(&self) -> (&str, bool, &[String], &[String]) {
+        (&self.compile, self.ok, &self.warnings, &self.exec_sections)
+    }
+}
+
+/// The case, its config, and how to judge it.
+pub struct OraclePredicate {
+    pub case: Source,
+    pub config: CompileConfig,
+    pub profile: String,
+    pub addresses: Vec<u64>,
+    pub regress: Regress,
+    pub compiler: Compiler,
+}
+
+impl OraclePredicate {
+    /// Compiles the case with `tc` and loads it at every address.
+    pub fn observe(&self, tc: &Toolchain) -> Result<Observation, Error> {
+        self.observe_source(tc, &self.case)
+    }
+
+    /// The same for another source (a reduction candidate), with the same config and cache.
+    pub fn observe_source(&self, tc: &Toolchain, case: &Source) -> Result<Observation, Error> {
+        let outcome = self.compiler.compile(tc, case, &self.config).map_err(|e| Error::Toolchain(e.to_string()))?;
+        let mut obs = Observation {
+            toolchain: tc.id(),
+            compile: outcome.kind().to_string(),
+            ok: false,
+            messages: Vec::new(),
+            warnings: Vec::new(),
+            exec_sections: Vec::new(),
+            checksums: Vec::new(),
+            commands: outcome.commands().to_vec(),
+        };
+        let CompileOutcome::Object { bytes, .. } = outcome else {
+            if let CompileOutcome::CompileError { stderr, .. } | CompileOutcome::Ice { stderr, .. } = &outcome {
+                obs.messages = stderr.lines().take(5).map(str::to_string).collect();
+            }
+            return Ok(obs);
+        };
+        let obj = kreloc_oracle::parse(&bytes).map_err(|e| Error::Toolchain(format!("{}: {e}", tc.id())))?;
+        let profile = kreloc_oracle::parse_profile(&self.profile).map_err(|e| Error::Usage(e.to_string()))?;
+        obs.exec_sections = obj.sections.iter().filter(|s| s.is_alloc() && s.is_exec() && s.size > 0).map(|s| s.name.clone()).collect();
+        obs.ok = true;
+        for &at in &self.addresses {
+            let v = kreloc_oracle::load(&obj, &*profile, at);
+            obs.warnings.extend(v.warnings.iter().map(|w| kreloc_campaign::signature::warning_kind(w)));
+            if (!v.ok || !v.messages.is_empty()) && obs.messages.is_empty() {
+                obs.messages = v.messages.clone();
+                obs.messages.extend(v.failure.clone().filter(|f| !v.messages.contains(f)));
+            }
+            obs.ok &= v.ok;
+            if self.regress == Regress::Checksum {
+                let run = kreloc_oracle::exec::run_object(&obj, &*profile, at, at, "kreloc_entry", Duration::from_secs(5));
+                obs.checksums.push(match run {
+                    Ok(kreloc_oracle::exec::ExecOutcome::Returned { out }) => Some(out[0]),
+                    _ => None,
+                });
+            }
+        }
+        obs.warnings.sort();
+        obs.warnings.dedup();
+        Ok(obs)
+    }
+
+    /// Judges an observation against the bounds' observations.
+    pub fn judge(&self, obs: &Observation, good: Option<&Observation>, bad: Option<&Observation>) -> Judgement {
+        let compiled = obs.compile == "object";
+        match self.regress {
+            Regress::Ice => verdict(obs.compile == "ice"),
+            Regress::CompileError => verdict(obs.compile == "compile-error"),
+            _ if !compiled => Judgement::Skip(format!("the case does not compile ({})", obs.compile)),
+            Regress::LoadFails => verdict(!obs.ok),
+            Regress::Warns => verdict(!obs.warnings.is_empty()),
+            Regress::Checksum => {
+                let sums: Vec<_> = obs.checksums.iter().collect();
+                verdict(sums.windows(2).any(|w| w[0] != w[1]) || sums.iter().any(|s| s.is_none()))
+            }
+            Regress::Signature => match (good, bad) {
+                (Some(g), _) if g.signature() == obs.signature() => Judgement::Good,
+                (_, Some(b)) if b.signature() == obs.signature() => Judgement::Bad,
+                // Like neither bound: a failure to load is bad, anything else good.
+                _ => verdict(!obs.ok),
+            },
+        }
+    }
+}
+
+fn verdict(bad: bool) -> Judgement {
+    if bad {
+        Judgement::Bad
+    } else {
+        Judgement::Good
+    }
+}
+
+/// Runs a user script with git bisect's exit codes; `KBISECT_*` variables describe the candidate.
+pub fn run_script(script: &str, env: &[(&str, String)], dir: &Path, timeout: Duration) -> Result<Judgement, Error> {
+    let mut child = kreloc_toolchains::process::Child::new("sh", timeout).args(["-c", script]).current_dir(dir);
+    for (k, v) in env {
+        child = child.env(k, v);
+    }
+    let out = child.run().map_err(|e| Error::Io(e.to_string()))?;
+    if out.timed_out {
+        return Ok(Judgement::Skip("the script timed out".into()));
+    }
+    match out.code.and_then(Judgement::from_exit_code) {
+        Some(j) => Ok(j),
+        None => Err(Error::Aborted(format!("the script exited with {:?} (>= 128 aborts, as in git bisect)", out.code.or(out.signal.map(|s| 128 + s))))),
+    }
+}
