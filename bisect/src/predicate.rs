@@ -64,6 +64,11 @@ pub struct Observation {
 }
 
 impl Observation {
+    /// Same behaviour (ignoring which toolchain and which commands).
+    pub fn same_behaviour(&self, other: &Observation) -> bool {
+        self.signature() == other.signature() && self.messages == other.messages && self.checksums == other.checksums
+    }
+
     /// The parts the default `signature` mode compares.
     fn signature(&self) -> (&str, bool, &[String], &[String]) {
         (&self.compile, self.ok, &self.warnings, &self.exec_sections)
