@@ -118,6 +118,15 @@ impl CommitBisect {
                 }
             }
         }
+        if let (CommitPredicate::Oracle(p), [Some(g), Some(b)]) = (&self.predicate, &bounds) {
+            if p.regress == crate::predicate::Regress::Signature && g.same_behaviour(b) {
+                return Err(Error::Usage(format!(
+                    "the good commit {} and the bad commit {} behave the same on this case: nothing to bisect",
+                    git::short(&commits[0]),
+                    git::short(&commits[commits.len() - 1])
+                )));
+            }
+        }
         let judge_one = |i: usize| -> Result<Judgement, Error> {
             steps.fetch_add(1, Ordering::Relaxed);
             let dir = match build(i)? {

@@ -70,7 +70,7 @@ pub fn bisect_releases(
     let bad_tc = toolchain(family, bad, &mut installed, progress)?;
     let good_obs = pred.observe(&good_tc)?;
     let bad_obs = pred.observe(&bad_tc)?;
-    if good_obs.same_behaviour(&bad_obs) && script.is_none() {
+    if good_obs.same_behaviour(&bad_obs) && script.is_none() && pred.regress == crate::predicate::Regress::Signature {
         return Err(Error::Usage(format!("{family} {good} and {bad} behave the same on this case: nothing to bisect (try another --config, --case or --regress)")));
     }
     let judge = |tc: &Toolchain, obs: &Observation| -> Result<Judgement, Error> {

@@ -1,0 +1,160 @@
+//! Commit bisection on a real git repository of a tiny "compiler": a wrapper around the system gcc whose
+//! code model changes at a known commit, with unbuildable commits in between.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures/purgatory.c");
+
+fn git(repo: &Path, args: &[&str]) -> String {
+    let out = Command::new("git").arg("-C").arg(repo).args(args).output().expect("git");
+    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// 30 commits; the wrapper switches to -mcmodel=kernel at `bad_at`; `broken` commits fail to build.
+fn make_repo(dir: &Path, bad_at: usize, broken: &[usize], build_delay: &str) -> Vec<String> {
+    git(dir, &["init", "-q", "-b", "main"]);
+    git(dir, &["config", "user.email", "t@example.com"]);
+    git(dir, &["config", "user.name", "t"]);
+    let mut commits = Vec::new();
+    for i in 0..30 {
+        let model = if i >= bad_at { "kernel" } else { "large" };
+        std::fs::write(dir.join("cc.in"), format!("#!/bin/sh\nexec gcc \"$@\" -mcmodel={model}\n")).unwrap();
+        let build = if broken.contains(&i) {
+            "echo 'error: this commit does not build' >&2; exit 1\n".to_string()
+        } else {
+            format!("{build_delay}mkdir -p bin && cp cc.in bin/cc && chmod +x bin/cc\n")
+        };
+        std::fs::write(dir.join("build.sh"), build).unwrap();
+        std::fs::write(dir.join("NEWS"), format!("change {i}\n")).unwrap();
+        git(dir, &["add", "-A"]);
+        git(dir, &["commit", "-q", "-m", &format!("change {i}{}", if i == bad_at { ": use the kernel code model" } else { "" })]);
+        commits.push(git(dir, &["rev-parse", "HEAD"]));
+    }
+    commits
+}
+
+fn kbisect(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_kbisect")).args(args).output().unwrap();
+    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+struct Run {
+    repo: tempfile::TempDir,
+    store: PathBuf,
+    state: PathBuf,
+    commits: Vec<String>,
+}
+
+fn setup(bad_at: usize, broken: &[usize], delay: &str) -> Run {
+    let repo = tempfile::tempdir().unwrap();
+    let commits = make_repo(repo.path(), bad_at, broken, delay);
+    // Outside the repository, so `git archive` exports never see the store.
+    let base = tempfile::tempdir().unwrap().keep();
+    Run { store: base.join("store"), state: base.join("state.json"), repo, commits }
+}
+
+fn args<'a>(r: &'a Run, extra: &[&'a str]) -> Vec<String> {
+    let mut v: Vec<String> = vec![
+        "gcc".into(), "--src".into(), r.repo.path().display().to_string(), "--good".into(), r.commits[0].clone(), "--bad".into(), r.commits[29].clone(),
+        "--build".into(), "sh build.sh".into(), "--compiler".into(), "bin/cc".into(), "--case".into(), FIXTURE.into(),
+        "--store".into(), r.store.display().to_string(), "--state".into(), r.state.display().to_string(), "--json".into(),
+    ];
+    v.extend(extra.iter().map(|s| s.to_string()));
+    v
+}
+
+fn run_json(r: &Run, extra: &[&str]) -> serde_json::Value {
+    let a = args(r, extra);
+    let refs: Vec<&str> = a.iter().map(String::as_str).collect();
+    let (code, out, err) = kbisect(&refs);
+    assert_eq!(code, 0, "{out}{err}");
+    serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"))
+}
+
+#[test]
+fn finds_the_known_commit_skipping_broken_ones() {
+    let r = setup(19, &[7, 12, 23], "");
+    let j = run_json(&r, &[]);
+    assert_eq!(j["first_bad"], r.commits[19]);
+    assert_eq!(j["subject"], "change 19: use the kernel code model");
+    assert_eq!(j["ambiguous"].as_array().unwrap().len(), 0);
+    assert_eq!(j["good"]["ok"], true);
+    assert_eq!(j["bad"]["ok"], false);
+    assert!(j["bad"]["messages"][0].as_str().unwrap().contains("Overflow in relocation type 11"), "{}", j["bad"]);
+    assert!(j["steps"].as_u64().unwrap() <= 8, "{}", j["steps"]);
+}
+
+#[test]
+fn a_skipped_commit_next_to_the_answer_is_reported_as_ambiguous() {
+    let r = setup(19, &[17, 18], "");
+    let j = run_json(&r, &[]);
+    assert_eq!(j["first_bad"], r.commits[19]);
+    let amb: Vec<&str> = j["ambiguous"].as_array().unwrap().iter().map(|a| a["commit"].as_str().unwrap()).collect();
+    assert_eq!(amb, vec![r.commits[17].as_str(), r.commits[18].as_str()]);
+    assert!(j["ambiguous"][0]["reason"].as_str().unwrap().contains("build failed"), "{}", j["ambiguous"]);
+}
+
+#[test]
+fn a_script_predicate_and_two_jobs_give_the_same_answer() {
+    let r = setup(11, &[3], "");
+    let script = "grep -q kernel \"$KBISECT_COMPILER\" && exit 1; exit 0";
+    let one = run_json(&r, &["--script", script]);
+    std::fs::remove_file(&r.state).unwrap();
+    let two = run_json(&r, &["--script", script, "--jobs", "2"]);
+    assert_eq!(one["first_bad"], r.commits[11]);
+    assert_eq!(two["first_bad"], r.commits[11]);
+    assert!(two["reused_builds"].as_u64().unwrap() > 0, "builds are reused across runs: {two}");
+    assert!(two["rounds"].as_u64().unwrap() <= one["rounds"].as_u64().unwrap());
+}
+
+#[test]
+fn an_interrupted_bisection_resumes() {
+    let fresh = setup(21, &[], "sleep 0.4\n");
+    let full = run_json(&fresh, &[]);
+    let fresh_builds = full["builds"].as_u64().unwrap();
+
+    let r = setup(21, &[], "sleep 0.4\n");
+    let a = args(&r, &[]);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kbisect")).args(&a).stdout(std::process::Stdio::null()).spawn().unwrap();
+    let start = Instant::now();
+    // Kill it once the state file shows judged candidates beyond the two bounds.
+    loop {
+        let judged = std::fs::read_to_string(&r.state).ok().and_then(|s| serde_json::from_str::<serde_json::Value>(&s).ok()).map(|v| v["judged"].as_object().map_or(0, |o| o.len()));
+        if judged.unwrap_or(0) >= 4 || start.elapsed() > Duration::from_secs(60) {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let resumed = run_json(&r, &[]);
+    assert_eq!(resumed["first_bad"], r.commits[21]);
+    assert!(resumed["builds"].as_u64().unwrap() < fresh_builds, "resumed {} builds vs {fresh_builds} fresh", resumed["builds"]);
+}
+
+#[test]
+fn bad_inputs_are_one_line_errors_with_exit_2() {
+    let r = setup(19, &[], "");
+    let not_git = tempfile::tempdir().unwrap();
+    for (src, good) in [(not_git.path().display().to_string(), r.commits[0].clone()), (r.repo.path().display().to_string(), "no-such-rev".to_string())] {
+        let (code, out, err) = kbisect(&["gcc", "--src", &src, "--good", &good, "--bad", "HEAD", "--build", "true", "--compiler", "x"]);
+        assert_eq!(code, 2, "{out}{err}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(err.contains("not a git repository") || err.contains("unknown revision"), "{err}");
+    }
+    // Both bounds bad: identical behaviour under the default predicate, a bad "good" under load-fails.
+    let src = r.repo.path().display().to_string();
+    let store = r.store.display().to_string();
+    let base = ["gcc", "--src", &src, "--good", &r.commits[20], "--bad", &r.commits[29], "--build", "sh build.sh", "--compiler", "bin/cc", "--case", FIXTURE, "--store", &store];
+    let (code, _, err) = kbisect(&base);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("behave the same"), "{err}");
+    let mut with_regress = base.to_vec();
+    with_regress.extend(["--regress", "load-fails"]);
+    let (code, _, err) = kbisect(&with_regress);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("the good commit") && err.contains("judged Bad"), "{err}");
+}

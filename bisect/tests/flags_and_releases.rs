@@ -1,0 +1,59 @@
+use std::process::Command;
+
+const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures/purgatory.c");
+
+fn kbisect(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_kbisect")).args(args).output().unwrap();
+    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+#[test]
+fn flag_ddmin_names_mcmodel_kernel_for_seed_000() {
+    let good = "-mcmodel=large -ffreestanding -fno-zero-initialized-in-bss -O2 -fno-pic";
+    let bad = "-mcmodel=kernel -mno-red-zone -ffreestanding -fno-zero-initialized-in-bss -O2 -fno-pic -mno-sse -mno-mmx -mno-sse2 -fno-stack-protector";
+    let (code, out, err) = kbisect(&["flags", "--good", good, "--bad", bad, "--case", FIXTURE, "--cc", "gcc@12", "--json"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let j: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(j["culprit"], serde_json::json!([{"change": "replace", "from": "-mcmodel=large", "to": "-mcmodel=kernel"}]));
+    assert_eq!(j["changes"].as_array().unwrap().len(), 6);
+    assert!(j["bad"]["messages"][0].as_str().unwrap().starts_with("kexec: Overflow in relocation type 11 value 0x17f7aff"));
+}
+
+#[test]
+fn release_bisection_between_two_zig_versions_finds_llvm_18() {
+    let (code, out, err) = kbisect(&["llvm", "--good", "17", "--bad", "18", "--json"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let j: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(j["first_bad"], 18);
+    assert_eq!(j["good"]["exec_sections"], serde_json::json!([".text"]));
+    assert_eq!(j["bad"]["exec_sections"], serde_json::json!([".text", ".ltext"]));
+    assert!(j["bad"]["messages"][0].as_str().unwrap().starts_with("WARNING: at kernel/kexec_file.c"));
+    let repro = j["reproducer"].as_str().unwrap();
+    assert!(repro.lines().count() < 30 && repro.contains("purgatory_start"), "{repro}");
+}
+
+#[test]
+fn release_bisection_with_a_script() {
+    let (code, out, err) = kbisect(&["gcc", "--good", "11", "--bad", "12", "--script", "case \"$KBISECT_TOOLCHAIN\" in gcc-12*) exit 1;; esac; exit 0", "--json"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let j: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(j["first_bad"], 12);
+}
+
+#[test]
+fn unprovisionable_releases_and_identical_bounds_are_clear_errors() {
+    let (code, _, err) = kbisect(&["llvm", "--good", "3", "--bad", "18"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("available: gcc 11, 12; llvm 13"), "{err}");
+    let (code, _, err) = kbisect(&["gcc", "--good", "11", "--bad", "12"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("behave the same"), "{err}");
+}
+
+#[test]
+fn help_teaches() {
+    let (_, out, _) = kbisect(&["--help"]);
+    assert!(out.contains("kbisect llvm --good 17 --bad 18"), "{out}");
+    let (_, out, _) = kbisect(&["llvm", "--help"]);
+    assert!(out.contains("125") && out.contains("--regress"), "{out}");
+}
