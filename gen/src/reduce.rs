@@ -1,0 +1,80 @@
+//! Reduction edits over the AST: each removes or simplifies one node and always leaves a valid program.
+
+use serde::{Deserialize, Serialize};
+
+use crate::ast::{FuncKind, Program};
+
+/// One simplification.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Edit {
+    RemoveArray(usize),
+    RemoveString(usize),
+    RemovePtrTable(usize),
+    RemoveFunc(usize),
+    DropFnptrTable,
+    DropCopyLoop,
+    DropSetLoop,
+    DropShaPair,
+    OneRound,
+    ShrinkArray(usize),
+    ShrinkString(usize),
+    ShrinkPtrTable(usize),
+    SimplifyFunc(usize),
+}
+
+impl Program {
+    /// Every applicable edit, largest reduction first.
+    pub fn reduction_candidates(&self) -> Vec<Edit> {
+        let mut v = Vec::new();
+        for i in 0..self.arrays.len() {
+            v.push(Edit::RemoveArray(i));
+            v.push(Edit::ShrinkArray(i));
+        }
+        for i in 0..self.strings.len() {
+            v.push(Edit::RemoveString(i));
+            v.push(Edit::ShrinkString(i));
+        }
+        for i in 0..self.ptr_tables.len() {
+            v.push(Edit::RemovePtrTable(i));
+            v.push(Edit::ShrinkPtrTable(i));
+        }
+        for i in 0..self.funcs.len() {
+            v.push(Edit::RemoveFunc(i));
+            v.push(Edit::SimplifyFunc(i));
+        }
+        v.extend([Edit::DropFnptrTable, Edit::DropCopyLoop, Edit::DropSetLoop, Edit::DropShaPair, Edit::OneRound]);
+        let size = self.size();
+        let mut sized: Vec<(usize, Edit)> = v.into_iter().filter_map(|e| Some((size.saturating_sub(self.apply(&e)?.size()), e))).filter(|(gain, _)| *gain > 0).collect();
+        sized.sort_by(|a, b| b.0.cmp(&a.0));
+        sized.into_iter().map(|(_, e)| e).collect()
+    }
+
+    /// The program with one edit applied (`None` if the edit does not apply).
+    pub fn apply(&self, e: &Edit) -> Option<Program> {
+        let mut p = self.clone();
+        match *e {
+            Edit::RemoveArray(i) => drop(take(&mut p.arrays, i)?),
+            Edit::RemoveString(i) => drop(take(&mut p.strings, i)?),
+            Edit::RemovePtrTable(i) => drop(take(&mut p.ptr_tables, i)?),
+            Edit::RemoveFunc(i) => drop(take(&mut p.funcs, i)?),
+            Edit::DropFnptrTable => p.fnptr_table = false,
+            Edit::DropCopyLoop => p.copy_loop = false,
+            Edit::DropSetLoop => p.set_loop = false,
+            Edit::DropShaPair => p.sha_pair = false,
+            Edit::OneRound => p.rounds = 1,
+            Edit::ShrinkArray(i) => {
+                let a = p.arrays.get_mut(i)?;
+                a.large = false;
+                a.len = 1;
+            }
+            Edit::ShrinkString(i) => p.strings.get_mut(i)?.text.truncate(1),
+            Edit::ShrinkPtrTable(i) => p.ptr_tables.get_mut(i)?.idxs.truncate(1),
+            Edit::SimplifyFunc(i) => p.funcs.get_mut(i)?.kind = FuncKind::Arith { mul: 3, add: 1, shift: 7 },
+        }
+        Some(p)
+    }
+}
+
+fn take<T>(v: &mut Vec<T>, i: usize) -> Option<T> {
+    (i < v.len()).then(|| v.remove(i))
+}
