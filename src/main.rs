@@ -43,6 +43,12 @@ enum Command {
     /// Check an ARM zImage + initrd layout against the zImage's true decompressed size
     #[command(name = "zimage-check", after_help = "Example (seed 004):\n  kreloc zimage-check zImage --initrd-rule ratio4 --base 0x80000000\nExit codes: 0 no overlap, 1 overlap, 125 unusable input.")]
     ZimageCheck(cmd::place::ZimageArgs),
+    /// Differential campaign: generate programs, compile across toolchains x configs, keep what the oracle judges differently
+    #[command(after_help = "Examples:\n  kreloc fuzz --toolchains gcc@12,llvm@17,llvm@18 --configs kernel-2018 --count 50\n  kreloc fuzz --configs small-nopic,pic-hidden --time 600 --shard 3/8 --out runs\nFindings go to OUT/findings/<fingerprint>/ (source, commands, objects, verdicts, report.md), written atomically;\nan interrupted run resumes. Exit codes: 0 no new finding, 1 new findings, 125 setup failure.")]
+    Fuzz(cmd::campaign::FuzzArgs),
+    /// Shrink a finding to a minimal program that still shows the difference
+    #[command(after_help = "Example:\n  kreloc reduce kreloc-out/findings/3f2a9c1d0b7e4a55\nWrites reduced.c, reduced.rs and reduce.md into the finding.")]
+    Reduce(cmd::campaign::ReduceArgs),
     /// List and install compilers (gcc, clang, zig cc, rustc)
     #[command(subcommand)]
     Toolchains(cmd::toolchains::ToolchainsCmd),
@@ -57,6 +63,8 @@ fn main() {
         Command::Profiles => cmd::check::profiles(cli.json),
         Command::Place(a) => cmd::place::place_cmd(a, cli.json),
         Command::ZimageCheck(a) => cmd::place::zimage_cmd(a, cli.json),
+        Command::Fuzz(a) => cmd::campaign::fuzz(a, cli.json),
+        Command::Reduce(a) => cmd::campaign::reduce(a, cli.json),
         Command::Toolchains(c) => cmd::toolchains::run(c, cli.json),
     };
     std::process::exit(code);

@@ -6,3 +6,8 @@ pub mod reduce;
 pub mod shard;
 pub mod signature;
 pub mod store;
+pub mod campaign;
+pub mod examine;
+pub mod finding;
+pub mod sandbox;
+pub mod reduce_finding;

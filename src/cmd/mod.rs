@@ -1,5 +1,6 @@
 //! One module per `kreloc` subcommand; each returns the process exit code.
 
+pub mod campaign;
 pub mod check;
 pub mod exit;
 pub mod input;

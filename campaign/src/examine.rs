@@ -1,0 +1,191 @@
+//! One program through the matrix: compile every cell, judge every object, and decide whether the oracle
+//! judged them differently (a finding).
+
+use std::collections::BTreeMap;
+
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use kreloc_gen::Program;
+use kreloc_toolchains::{identity::Kind, CompileConfig, CompileOutcome, Compiler, Language, Source, Toolchain};
+
+use crate::judge::Judge;
+use crate::signature::{short_hash, RunResult, Signature};
+
+/// One toolchain × config.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Cell {
+    pub toolchain: Toolchain,
+    pub config_name: String,
+    pub config: CompileConfig,
+}
+
+impl Cell {
+    /// `gcc-12.2.0/small-nopic`.
+    pub fn label(&self) -> String {
+        format!("{}/{}", self.toolchain.id(), self.config_name)
+    }
+
+    pub fn language(&self) -> Language {
+        if matches!(self.toolchain.kind, Kind::Rustc) {
+            Language::Rust
+        } else {
+            Language::C
+        }
+    }
+}
+
+/// What one cell gave.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CellResult {
+    pub cell: String,
+    /// `object`, `compile-error`, `ice`, `timeout`.
+    pub compile: String,
+    pub signature: Option<Signature>,
+    pub commands: Vec<String>,
+    #[serde(skip)]
+    pub object: Option<Vec<u8>>,
+    #[serde(skip)]
+    pub stderr: String,
+}
+
+/// The behaviour class of a cell: what findings compare and deduplicate on (no checksum values).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Class {
+    pub compile: String,
+    pub loads: BTreeMap<String, bool>,
+    pub window: Option<crate::signature::WindowClass>,
+    /// Per address: `right`, `wrong` (checksum differs from the evaluator), `not-loaded`, or a failure.
+    pub runs: Vec<(u64, String)>,
+    pub warnings: Vec<String>,
+}
+
+impl Class {
+    /// What findings deduplicate on: per-address detail dropped, only the kinds of run failure kept.
+    pub fn coarse(&self) -> (String, BTreeMap<String, bool>, Option<crate::signature::WindowClass>, Vec<String>, Vec<String>) {
+        let mut kinds: Vec<String> = self.runs.iter().map(|(_, r)| r.clone()).filter(|r| r != "right" && r != "not-loaded").collect();
+        kinds.sort();
+        kinds.dedup();
+        (self.compile.clone(), self.loads.clone(), self.window, kinds, self.warnings.clone())
+    }
+
+    /// A run went wrong (bad checksum, crash, hang) somewhere.
+    pub fn misbehaves(&self) -> bool {
+        self.runs.iter().any(|(_, r)| r != "right" && r != "not-loaded")
+    }
+}
+
+impl CellResult {
+    /// The class of this result, given the program's expected checksum.
+    pub fn class(&self, expected: u64) -> Class {
+        let sig = self.signature.as_ref();
+        Class {
+            compile: self.compile.clone(),
+            loads: sig.map(|s| s.loads.clone()).unwrap_or_default(),
+            window: sig.map(|s| s.window),
+            runs: sig
+                .map(|s| {
+                    s.runs
+                        .iter()
+                        .map(|(at, r)| {
+                            let what = match r {
+                                RunResult::Checksum(c) if *c == expected => "right".to_string(),
+                                RunResult::Checksum(_) => "wrong".to_string(),
+                                RunResult::NotLoaded => "not-loaded".to_string(),
+                                RunResult::Failed(f) => f.clone(),
+                            };
+                            (*at, what)
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
+            warnings: sig.map(|s| s.warnings.clone()).unwrap_or_default(),
+        }
+    }
+}
+
+/// The verdict on one program.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Examined {
+    pub expected_checksum: u64,
+    pub cells: Vec<CellResult>,
+    /// Cell labels grouped by behaviour class; more than one group, or a wrong checksum, is a finding.
+    pub groups: Vec<(Class, Vec<String>)>,
+    /// Set when the oracle judged the objects differently or a checksum is wrong.
+    pub fingerprint: Option<String>,
+    pub cache_hits: u64,
+}
+
+/// Compiles and judges programs across a matrix.
+pub struct Examiner {
+    pub cells: Vec<Cell>,
+    pub compiler: Compiler,
+    pub judge: Judge,
+    pub jobs: usize,
+}
+
+impl Examiner {
+    /// Compiles `p` in every cell (in parallel) and judges the objects.
+    pub fn examine(&self, p: &Program) -> Examined {
+        let expected = p.expected_checksum();
+        let c = Source::c(kreloc_gen::emit_c(p));
+        let rust = Source::rust(kreloc_gen::emit_rust(p));
+        let hits_before = self.compiler.cache.hits();
+        let run = || -> Vec<CellResult> {
+            self.cells
+                .par_iter()
+                .map(|cell| {
+                    let src = if cell.language() == Language::Rust { &rust } else { &c };
+                    self.judge_cell(cell, src)
+                })
+                .collect()
+        };
+        let cells = match rayon::ThreadPoolBuilder::new().num_threads(self.jobs.max(1)).build() {
+            Ok(pool) => pool.install(run),
+            Err(_) => run(),
+        };
+        let mut groups: Vec<(Class, Vec<String>)> = Vec::new();
+        for r in &cells {
+            let class = r.class(expected);
+            match groups.iter_mut().find(|(c, _)| *c == class) {
+                Some((_, v)) => v.push(r.cell.clone()),
+                None => groups.push((class, vec![r.cell.clone()])),
+            }
+        }
+        groups.sort_by(|a, b| a.0.cmp(&b.0));
+        let wrong = groups.iter().any(|(c, _)| c.misbehaves());
+        let fingerprint = (groups.len() > 1 || wrong).then(|| {
+            let mut key: Vec<_> = groups.iter().map(|(c, v)| (c.coarse(), v)).collect();
+            key.sort();
+            key.dedup();
+            short_hash(&serde_json::to_vec(&key).unwrap_or_default())
+        });
+        Examined { expected_checksum: expected, cells, groups, fingerprint, cache_hits: self.compiler.cache.hits() - hits_before }
+    }
+
+    fn judge_cell(&self, cell: &Cell, src: &Source) -> CellResult {
+        let outcome = self.compiler.compile(&cell.toolchain, src, &cell.config);
+        let mut r = CellResult { cell: cell.label(), compile: String::new(), signature: None, commands: Vec::new(), object: None, stderr: String::new() };
+        match outcome {
+            Err(e) => {
+                r.compile = "unsupported".into();
+                r.stderr = e.to_string();
+            }
+            Ok(o) => {
+                r.compile = o.kind().to_string();
+                r.commands = o.commands().to_vec();
+                match o {
+                    CompileOutcome::Object { bytes, .. } => {
+                        if let Ok(obj) = kreloc_oracle::parse(&bytes) {
+                            r.signature = Some(self.judge.signature(&obj));
+                        }
+                        r.object = Some(bytes);
+                    }
+                    CompileOutcome::CompileError { stderr, .. } | CompileOutcome::Ice { stderr, .. } => r.stderr = stderr,
+                    CompileOutcome::Timeout { .. } => {}
+                }
+            }
+        }
+        r
+    }
+}

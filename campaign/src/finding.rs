@@ -1,0 +1,71 @@
+//! Turning an examined program into the files of a finding: sources, commands, objects, verdicts, report.
+
+use std::fmt::Write;
+
+use kreloc_gen::Program;
+
+use crate::examine::{Examined, Examiner};
+use crate::store::Finding;
+
+/// A file-name-safe version of a cell label.
+pub fn file_name(label: &str) -> String {
+    label.chars().map(|c| if c.is_ascii_alphanumeric() || c == '.' || c == '-' { c } else { '_' }).collect()
+}
+
+/// The finding's files.
+pub fn finding(p: &Program, ex: &Examined, examiner: &Examiner, fingerprint: &str) -> Finding {
+    let mut files = vec![
+        ("program.c".to_string(), kreloc_gen::emit_c(p).into_bytes()),
+        ("program.rs".to_string(), kreloc_gen::emit_rust(p).into_bytes()),
+        ("program.json".to_string(), serde_json::to_vec_pretty(p).unwrap_or_default()),
+        ("verdicts.json".to_string(), serde_json::to_vec_pretty(ex).unwrap_or_default()),
+        ("cells.json".to_string(), serde_json::to_vec_pretty(&examiner.cells).unwrap_or_default()),
+    ];
+    let mut commands = String::new();
+    for c in &ex.cells {
+        let _ = writeln!(commands, "# {}\n{}\n", c.cell, c.commands.join("\n"));
+        if let Some(o) = &c.object {
+            files.push((format!("objects/{}.o", file_name(&c.cell)), o.clone()));
+        }
+    }
+    files.push(("commands.txt".to_string(), commands.into_bytes()));
+    files.push(("report.md".to_string(), report(p, ex, examiner, fingerprint).into_bytes()));
+    Finding { fingerprint: fingerprint.to_string(), files }
+}
+
+/// The Markdown report: groups of cells that behave alike, and what the oracle says for each.
+pub fn report(p: &Program, ex: &Examined, examiner: &Examiner, fingerprint: &str) -> String {
+    let mut s = format!("# kreloc finding {fingerprint}\n\nThe same program ({} AST nodes; constructs: {}) compiled across the matrix behaves differently under the oracle.\n", p.size(), p.features().join(", "));
+    let _ = writeln!(s, "Expected checksum of `kreloc_entry`: `{:#x}`.\n", ex.expected_checksum);
+    for (i, (class, cells)) in ex.groups.iter().enumerate() {
+        let _ = writeln!(s, "## Group {} — {}\n", i + 1, cells.join(", "));
+        let runs: Vec<String> = class.runs.iter().map(|(at, r)| format!("{at:#x}: {r}")).collect();
+        let _ = writeln!(s, "- compile: {}\n- loads: {:?}\n- window: {:?}\n- runs: {}\n- warnings: {:?}\n", class.compile, class.loads, class.window, runs.join(", "), class.warnings);
+        if let Some(text) = cells.first().and_then(|c| oracle_text(ex, examiner, c)) {
+            let _ = writeln!(s, "```\n{text}```\n");
+        }
+    }
+    s
+}
+
+/// `kreloc check`-style output for a cell's object at the first address, plus the first failing site.
+fn oracle_text(ex: &Examined, examiner: &Examiner, label: &str) -> Option<String> {
+    let cell = ex.cells.iter().find(|c| c.cell == label)?;
+    let obj = kreloc_oracle::parse(cell.object.as_ref()?).ok()?;
+    let profile = examiner.judge.profiles.first()?;
+    let at = *examiner.judge.addresses.iter().find(|&&a| !kreloc_oracle::load(&obj, &**profile, a).ok).or(examiner.judge.addresses.first())?;
+    let v = kreloc_oracle::load(&obj, &**profile, at);
+    let mut text = format!("$ kreloc check {}.o --profile {} --at {at:#x}\n", file_name(label), profile.name());
+    text += &kreloc_oracle::report::verdict_text(&v, None);
+    if let Some(r) = v.first_failed_relocation() {
+        text += &site(&obj, &r.section, r.offset, r.type_name).unwrap_or_default();
+    }
+    Some(text)
+}
+
+/// The instruction at a relocation site, decoded.
+pub fn site(obj: &kreloc_oracle::Object, section: &str, offset: u64, type_name: &str) -> Option<String> {
+    let sec = obj.sections.iter().find(|s| s.name == section && s.is_exec())?;
+    let insn = kreloc_oracle::scan::instruction_at(&sec.data, 0, offset)?;
+    Some(format!("site: {section}+{:#x}: {}   {}\n  {}\n", insn.offset, insn.bytes_hex, insn.text, kreloc_oracle::scan::explain(&insn, type_name)))
+}

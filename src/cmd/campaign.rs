@@ -1,0 +1,150 @@
+//! `kreloc fuzz` (a differential campaign) and `kreloc reduce` (shrink a finding).
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Args;
+use kreloc_campaign::campaign::{run, Limit, Plan};
+use kreloc_campaign::examine::{Cell, Examiner};
+use kreloc_campaign::judge::Judge;
+use kreloc_campaign::sandbox::Sandbox;
+use kreloc_campaign::shard::Shard;
+use kreloc_toolchains::link::Link;
+use kreloc_toolchains::{config, Cache, Compiler};
+
+use super::exit::{self, cannot_test};
+
+#[derive(Debug, Args)]
+pub struct FuzzArgs {
+    /// Toolchains, comma-separated (gcc@12, llvm@17, clang-19, zig@0.13.0, rustc)
+    #[arg(long, default_value = "gcc@12,clang-19", value_delimiter = ',')]
+    pub toolchains: Vec<String>,
+    /// Named configs, comma-separated (see `kreloc toolchains list`; e.g. kernel-2018,kernel-2024,small-nopic)
+    #[arg(long, default_value = "kernel-2018,kernel-2024", value_delimiter = ',')]
+    pub configs: Vec<String>,
+    /// Loader profiles judging the objects, comma-separated
+    #[arg(long, default_value = "linux-x86_64", value_delimiter = ',')]
+    pub profile: Vec<String>,
+    /// Parallel compiles
+    #[arg(long, default_value_t = 2)]
+    pub jobs: usize,
+    /// Stop after this many seconds
+    #[arg(long, conflicts_with = "count")]
+    pub time: Option<u64>,
+    /// Stop after this many programs (default 100)
+    #[arg(long)]
+    pub count: Option<u64>,
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// i/n: run the i-th of n deterministic shards
+    #[arg(long, default_value = "0/1")]
+    pub shard: String,
+    /// Output directory (findings/ and the resumable state)
+    #[arg(long, default_value = "kreloc-out")]
+    pub out: PathBuf,
+    /// Judge statically only: do not run the relocated code
+    #[arg(long)]
+    pub no_exec: bool,
+}
+
+/// The examiner for a set of cells (shared by `fuzz` and `reduce`).
+pub fn examiner(cells: Vec<Cell>, profiles: &[String], exec: bool, jobs: usize) -> Result<Examiner, String> {
+    let names: Vec<&str> = profiles.iter().map(String::as_str).collect();
+    let mut judge = Judge::new(&names, kreloc_oracle::exec::STANDARD_ADDRESSES)?;
+    if exec {
+        judge.executor = Some(Box::new(Sandbox { timeout: Duration::from_secs(2) }));
+    }
+    let mut compiler = Compiler::new(Cache::default_location());
+    compiler.link = Some(Link::kernel());
+    Ok(Examiner { cells, compiler, judge, jobs })
+}
+
+fn cells(toolchains: &[String], configs: &[String]) -> Result<Vec<Cell>, String> {
+    let mut out = Vec::new();
+    for t in toolchains {
+        let tc = kreloc_toolchains::resolve(t).map_err(|e| e.to_string())?;
+        for c in configs {
+            let named = config::named(c).ok_or_else(|| format!("unknown config '{c}'; known: {}", config::NAMED.iter().map(|n| n.name).collect::<Vec<_>>().join(", ")))?;
+            out.push(Cell { toolchain: tc.clone(), config_name: c.clone(), config: named.config() });
+        }
+    }
+    Ok(out)
+}
+
+/// Runs `kreloc fuzz`: exit 0 when no new finding, 1 when there are new findings.
+pub fn fuzz(a: &FuzzArgs, json: bool) -> i32 {
+    let shard = match Shard::parse(&a.shard) {
+        Ok(s) => s,
+        Err(e) => return cannot_test(e),
+    };
+    let ex = match cells(&a.toolchains, &a.configs).and_then(|c| examiner(c, &a.profile, !a.no_exec, a.jobs)) {
+        Ok(e) => e,
+        Err(e) => return cannot_test(e),
+    };
+    let limit = match (a.time, a.count) {
+        (Some(t), _) => Limit::Time(Duration::from_secs(t)),
+        (None, c) => Limit::Count(c.unwrap_or(100)),
+    };
+    let plan = Plan { seed: a.seed, shard, limit, program_size: 512, out: a.out.clone(), progress: !json };
+    let stats = match run(&ex, &plan) {
+        Ok(s) => s,
+        Err(e) => return cannot_test(format!("{}: {e}", a.out.display())),
+    };
+    if json {
+        println!("{}", serde_json::to_string_pretty(&stats).unwrap_or_default());
+    } else {
+        println!(
+            "{} programs (resumed at {}), {} new findings, {} seen again, {} cache hits, {:.1}s",
+            stats.programs,
+            stats.resumed_at,
+            stats.new_findings.len(),
+            stats.duplicate_findings,
+            stats.cache_hits,
+            stats.elapsed_ms as f64 / 1000.0
+        );
+        for f in &stats.new_findings {
+            println!("  {}", a.out.join("findings").join(f).join("report.md").display());
+        }
+    }
+    if stats.new_findings.is_empty() {
+        exit::GOOD
+    } else {
+        exit::BAD
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct ReduceArgs {
+    /// A finding directory (kreloc-out/findings/<fingerprint>)
+    pub finding: PathBuf,
+    /// Loader profiles (as in the campaign)
+    #[arg(long, default_value = "linux-x86_64", value_delimiter = ',')]
+    pub profile: Vec<String>,
+    /// Most interestingness tests to run
+    #[arg(long, default_value_t = 500)]
+    pub max_tests: usize,
+    #[arg(long)]
+    pub no_exec: bool,
+}
+
+/// Runs `kreloc reduce`.
+pub fn reduce(a: &ReduceArgs, json: bool) -> i32 {
+    let profiles = a.profile.clone();
+    let exec = !a.no_exec;
+    let make = |cells: Vec<Cell>| examiner(cells, &profiles, exec, 2);
+    if let Err(e) = make(Vec::new()) {
+        return cannot_test(e);
+    }
+    let r = kreloc_campaign::reduce_finding::reduce_finding(&a.finding, |c| make(c).expect("profiles checked above"), a.max_tests);
+    match r {
+        Ok(r) => {
+            if json {
+                println!("{}", serde_json::to_string_pretty(&r).unwrap_or_default());
+            } else {
+                print!("{}", std::fs::read_to_string(a.finding.join("reduce.md")).unwrap_or_default());
+            }
+            exit::GOOD
+        }
+        Err(e) => cannot_test(e),
+    }
+}

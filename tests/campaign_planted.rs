@@ -1,0 +1,61 @@
+//! A planted finding: gcc -mcmodel=small -fno-pic is position-dependent, so next to a pic config it must be
+//! found, stored, reduced to a small file and reported.
+
+use std::path::Path;
+use std::process::Command;
+
+fn kreloc(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_kreloc")).args(args).env("KRELOC_CACHE_DIR", std::env::temp_dir().join("kreloc-test-cache")).output().unwrap();
+    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+fn fuzz(out: &Path, count: &str, shard: &str) -> serde_json::Value {
+    let (code, stdout, err) = kreloc(&[
+        "fuzz", "--toolchains", "gcc@12", "--configs", "small-nopic,pic-hidden", "--count", count, "--seed", "7", "--shard", shard, "--out",
+        out.to_str().unwrap(), "--json",
+    ]);
+    assert!(code == 0 || code == 1, "{stdout}{err}");
+    serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}{err}"))
+}
+
+#[test]
+fn the_planted_position_dependence_is_found_reduced_and_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let stats = fuzz(dir.path(), "4", "0/1");
+    let found = stats["new_findings"].as_array().unwrap();
+    assert!(!found.is_empty(), "{stats}");
+    let f = dir.path().join("findings").join(found[0].as_str().unwrap());
+    for file in ["program.c", "program.rs", "program.json", "commands.txt", "verdicts.json", "report.md", "cells.json"] {
+        assert!(f.join(file).exists(), "{file} missing");
+    }
+    assert!(std::fs::read_dir(f.join("objects")).unwrap().count() == 2);
+    let report = std::fs::read_to_string(f.join("report.md")).unwrap();
+    assert!(report.contains("gcc-12.2.0/small-nopic") && report.contains("gcc-12.2.0/pic-hidden"), "{report}");
+    assert!(report.contains("kexec: Overflow in relocation type"), "{report}");
+
+    let (code, out, err) = kreloc(&["reduce", f.to_str().unwrap(), "--json"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let r: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let (before, after) = (r["stats"]["size_before"].as_u64().unwrap(), r["stats"]["size_after"].as_u64().unwrap());
+    assert!(after < before, "{r}");
+    assert!(r["c_lines_after"].as_u64().unwrap() < 80, "{r}");
+    assert!(r["compile_command"].as_str().unwrap().contains("-mcmodel=small -fno-pic"), "{r}");
+    assert!(r["check_output"].as_str().unwrap().contains("Overflow in relocation type"), "{r}");
+    assert!(r["site"].as_str().unwrap().contains("site: .text+"), "{r}");
+    let reduced = std::fs::read_to_string(f.join("reduced.c")).unwrap();
+    assert!(reduced.contains("kreloc_entry"));
+}
+
+#[test]
+fn a_campaign_resumes_and_shards_are_deterministic() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = fuzz(dir.path(), "3", "0/1");
+    let second = fuzz(dir.path(), "3", "0/1");
+    assert_eq!(first["resumed_at"], 0);
+    assert_eq!(second["resumed_at"], 3, "the second run continues after the first");
+    let a = tempfile::tempdir().unwrap();
+    let b = tempfile::tempdir().unwrap();
+    let fa = fuzz(a.path(), "3", "1/2");
+    let fb = fuzz(b.path(), "3", "1/2");
+    assert_eq!(fa["new_findings"], fb["new_findings"], "the same shard finds the same things");
+}
