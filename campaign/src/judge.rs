@@ -7,7 +7,7 @@ use kreloc_oracle::{window, Object, Profile};
 use crate::signature::{warning_kind, RunResult, Signature, WindowClass};
 
 /// Runs relocated code (the sandbox); kept behind a trait so the campaign can be tested without it.
-pub trait Executor: Sync {
+pub trait Executor: Send + Sync {
     /// Runs `image` (relocated for `load`) with `memsz` bytes mapped, calling `load + entry_offset`.
     fn run(&self, image: &[u8], memsz: u64, load: u64, entry_offset: u64) -> RunResult;
 }

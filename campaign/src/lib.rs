@@ -11,3 +11,4 @@ pub mod examine;
 pub mod finding;
 pub mod sandbox;
 pub mod reduce_finding;
+pub mod setup;

@@ -5,12 +5,9 @@ use std::time::Duration;
 
 use clap::Args;
 use kreloc_campaign::campaign::{run, Limit, Plan};
-use kreloc_campaign::examine::{Cell, Examiner};
-use kreloc_campaign::judge::Judge;
-use kreloc_campaign::sandbox::Sandbox;
+use kreloc_campaign::examine::Cell;
+use kreloc_campaign::setup::{cells, examiner};
 use kreloc_campaign::shard::Shard;
-use kreloc_toolchains::link::Link;
-use kreloc_toolchains::{config, Cache, Compiler};
 
 use super::exit::{self, cannot_test};
 
@@ -45,30 +42,6 @@ pub struct FuzzArgs {
     /// Judge statically only: do not run the relocated code
     #[arg(long)]
     pub no_exec: bool,
-}
-
-/// The examiner for a set of cells (shared by `fuzz` and `reduce`).
-pub fn examiner(cells: Vec<Cell>, profiles: &[String], exec: bool, jobs: usize) -> Result<Examiner, String> {
-    let names: Vec<&str> = profiles.iter().map(String::as_str).collect();
-    let mut judge = Judge::new(&names, kreloc_oracle::exec::STANDARD_ADDRESSES)?;
-    if exec {
-        judge.executor = Some(Box::new(Sandbox { timeout: Duration::from_secs(2) }));
-    }
-    let mut compiler = Compiler::new(Cache::default_location());
-    compiler.link = Some(Link::kernel());
-    Ok(Examiner { cells, compiler, judge, jobs })
-}
-
-fn cells(toolchains: &[String], configs: &[String]) -> Result<Vec<Cell>, String> {
-    let mut out = Vec::new();
-    for t in toolchains {
-        let tc = kreloc_toolchains::resolve(t).map_err(|e| e.to_string())?;
-        for c in configs {
-            let named = config::named(c).ok_or_else(|| format!("unknown config '{c}'; known: {}", config::NAMED.iter().map(|n| n.name).collect::<Vec<_>>().join(", ")))?;
-            out.push(Cell { toolchain: tc.clone(), config_name: c.clone(), config: named.config() });
-        }
-    }
-    Ok(out)
 }
 
 /// Runs `kreloc fuzz`: exit 0 when no new finding, 1 when there are new findings.

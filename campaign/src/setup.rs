@@ -1,0 +1,37 @@
+//! Building an examiner from names (toolchain specs, config names, profile names): shared by `kreloc fuzz`,
+//! `kreloc reduce` and the `reloc` fuzz target.
+
+use std::time::Duration;
+
+use kreloc_toolchains::link::Link;
+use kreloc_toolchains::{config, Cache, Compiler};
+
+use crate::examine::{Cell, Examiner};
+use crate::judge::Judge;
+use crate::sandbox::Sandbox;
+
+/// The matrix cells for toolchain specs × named configs.
+pub fn cells(toolchains: &[String], configs: &[String]) -> Result<Vec<Cell>, String> {
+    let mut out = Vec::new();
+    for t in toolchains {
+        let tc = kreloc_toolchains::resolve(t).map_err(|e| e.to_string())?;
+        for c in configs {
+            let named = config::named(c).ok_or_else(|| format!("unknown config '{c}'; known: {}", config::NAMED.iter().map(|n| n.name).collect::<Vec<_>>().join(", ")))?;
+            out.push(Cell { toolchain: tc.clone(), config_name: c.clone(), config: named.config() });
+        }
+    }
+    Ok(out)
+}
+
+/// An examiner judging with `profiles` at the standard addresses, linking like purgatory.ro, running the
+/// code in the sandbox when `exec`.
+pub fn examiner(cells: Vec<Cell>, profiles: &[String], exec: bool, jobs: usize) -> Result<Examiner, String> {
+    let names: Vec<&str> = profiles.iter().map(String::as_str).collect();
+    let mut judge = Judge::new(&names, kreloc_oracle::exec::STANDARD_ADDRESSES)?;
+    if exec {
+        judge.executor = Some(Box::new(Sandbox { timeout: Duration::from_secs(2) }));
+    }
+    let mut compiler = Compiler::new(Cache::default_location());
+    compiler.link = Some(Link::kernel());
+    Ok(Examiner { cells, compiler, judge, jobs })
+}
