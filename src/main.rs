@@ -37,6 +37,9 @@ enum Command {
     Relocate(RelocateArgs),
     /// List the loader profiles
     Profiles,
+    /// Run the five seed scenarios end to end (needs scripts/setup.sh) and print expected vs observed
+    #[command(after_help = "Exit codes: 0 every scenario behaves as expected, 1 otherwise.")]
+    Demo,
     /// Where a loader puts the purgatory on a machine (memory map, crashkernel), and whether it relocates there
     #[command(after_help = "Example (seed 003):\n  kreloc place --loader kexec-tools-i386 --memmap iomem.txt --crashkernel 256M@3264M purgatory.ro\nExit codes: 0 placed and loads, 1 not placed or does not load, 125 unusable input.")]
     Place(cmd::place::PlaceArgs),
@@ -61,6 +64,7 @@ fn main() {
         Command::Window(a) => cmd::check::window(a, cli.json),
         Command::Relocate(a) => cmd::check::relocate(a, cli.json),
         Command::Profiles => cmd::check::profiles(cli.json),
+        Command::Demo => cmd::demo::demo(cli.json),
         Command::Place(a) => cmd::place::place_cmd(a, cli.json),
         Command::ZimageCheck(a) => cmd::place::zimage_cmd(a, cli.json),
         Command::Fuzz(a) => cmd::campaign::fuzz(a, cli.json),

@@ -154,3 +154,72 @@ fn patch_aligns(bytes: &mut [u8], aligns: &[(usize, u64)]) {
         }
     }
 }
+
+/// Synthetic reproductions of known bugs whose compilers cannot be had here.
+pub mod known {
+    use object::write::{Object as WObject, Relocation, Symbol, SymbolSection};
+    use object::{Architecture, BinaryFormat, Endianness, RelocationFlags, SectionKind, SymbolFlags, SymbolKind, SymbolScope};
+
+    fn global(w: &mut WObject<'_>, name: &str, section: object::write::SectionId, value: u64, size: u64, kind: SymbolKind) {
+        w.add_symbol(Symbol {
+            name: name.as_bytes().to_vec(),
+            value,
+            size,
+            kind,
+            scope: SymbolScope::Linkage,
+            weak: false,
+            section: SymbolSection::Section(section),
+            flags: SymbolFlags::None,
+        });
+    }
+
+    /// LLVM 18.1.0–18.1.4 under `-mcmodel=large`: `.text`, `.ltext`, and an R_X86_64_32 from `.ltext` to
+    /// `.kexec-purgatory+0x860` (fixed in 18.1.5; zig 0.13 ships 18.1.6). At 0x13fffb000 the kernel says
+    /// "Overflow in relocation type 10 value 0x13fffc760".
+    pub fn llvm18_r32_large() -> Vec<u8> {
+        let mut w = WObject::new(BinaryFormat::Elf, Architecture::X86_64, Endianness::Little);
+        let text = w.add_section(Vec::new(), b".text".to_vec(), SectionKind::Text);
+        w.append_section_data(text, &[0x90; 0x700], 16);
+        let ltext = w.add_section(Vec::new(), b".ltext".to_vec(), SectionKind::Text);
+        w.append_section_data(ltext, &[0x90; 0x800], 16);
+        let kp = w.add_section(Vec::new(), b".kexec-purgatory".to_vec(), SectionKind::Data);
+        w.append_section_data(kp, &[0; 0x900], 8);
+        global(&mut w, "purgatory_start", text, 0, 0x10, SymbolKind::Text);
+        global(&mut w, "purgatory_sha_regions", kp, 0, 256, SymbolKind::Data);
+        global(&mut w, "purgatory_sha256_digest", kp, 0x100, 32, SymbolKind::Data);
+        let sym = w.section_symbol(kp);
+        let r = Relocation { offset: 0x24, symbol: sym, addend: 0x860, flags: RelocationFlags::Elf { r_type: object::elf::R_X86_64_32 } };
+        let _ = w.add_relocation(ltext, r);
+        w.write().unwrap_or_default()
+    }
+
+    /// An i386 purgatory of `text + 0x1800` bytes with R_386_32 relocations, like kexec-tools' own.
+    pub fn i386_purgatory(text: usize) -> Vec<u8> {
+        let mut w = WObject::new(BinaryFormat::Elf, Architecture::I386, Endianness::Little);
+        let t = w.add_section(Vec::new(), b".text".to_vec(), SectionKind::Text);
+        w.append_section_data(t, &vec![0x90; text], 16);
+        let d = w.add_section(Vec::new(), b".data".to_vec(), SectionKind::Data);
+        w.append_section_data(d, &[0; 0x1800], 8);
+        global(&mut w, "purgatory_start", t, 0, 0x10, SymbolKind::Text);
+        let sym = w.section_symbol(d);
+        for i in 0..16u64 {
+            let r = Relocation { offset: 0x100 + i * 8, symbol: sym, addend: 0, flags: RelocationFlags::Elf { r_type: object::elf::R_386_32 } };
+            let _ = w.add_relocation(t, r);
+        }
+        w.write().unwrap_or_default()
+    }
+
+    /// An ARM zImage of exactly `len` bytes whose real gzip payload decompresses to `size` bytes.
+    pub fn zimage(size: usize, len: usize) -> Vec<u8> {
+        use std::io::Write;
+        let mut z = vec![0u8; 0x40];
+        z[0x24..0x28].copy_from_slice(&0x016f_2818u32.to_le_bytes());
+        z[0x2c..0x30].copy_from_slice(&(len as u32).to_le_bytes());
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        let payload: Vec<u8> = (0..size).map(|i| (i % 251) as u8).collect();
+        let _ = gz.write_all(&payload);
+        z.extend(gz.finish().unwrap_or_default());
+        z.resize(len.max(z.len()), 0);
+        z
+    }
+}
