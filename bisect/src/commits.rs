@@ -109,13 +109,21 @@ impl CommitBisect {
             p.observe(&tc)
         };
         // The bounds: built and judged first, so a wrong good/bad is caught before any search.
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(self.jobs.max(1)).build().map_err(|e| Error::Io(e.to_string()))?;
         let mut bounds: [Option<Observation>; 2] = [None, None];
         if let CommitPredicate::Oracle(_) = &self.predicate {
-            for (slot, i) in [(0, 0), (1, commits.len() - 1)] {
-                match build(i)? {
-                    Ok(dir) => bounds[slot] = Some(observe(&dir)?),
-                    Err(log) => return Err(Error::Usage(format!("the {} commit {} does not build: {log}", ["good", "bad"][slot], git::short(&commits[i])))),
-                }
+            let ends = [0, commits.len() - 1];
+            let observed: Vec<Result<Observation, Error>> = pool.install(|| {
+                ends.par_iter()
+                    .enumerate()
+                    .map(|(slot, &i)| match build(i)? {
+                        Ok(dir) => observe(&dir),
+                        Err(log) => Err(Error::Usage(format!("the {} commit {} does not build: {log}", ["good", "bad"][slot], git::short(&commits[i])))),
+                    })
+                    .collect()
+            });
+            for (slot, o) in observed.into_iter().enumerate() {
+                bounds[slot] = Some(o?);
             }
         }
         if let (CommitPredicate::Oracle(p), [Some(g), Some(b)]) = (&self.predicate, &bounds) {
@@ -143,6 +151,11 @@ impl CommitBisect {
         };
         for (i, want) in [(0, Judgement::Good), (commits.len() - 1, Judgement::Bad)] {
             if !state.judged.0.contains_key(&i) {
+                // Like git bisect run, a script's bounds are trusted; the oracle's are checked.
+                if let CommitPredicate::Script(_) = &self.predicate {
+                    state.judged.0.insert(i, want);
+                    continue;
+                }
                 let got = judge_one(i)?;
                 if got != want {
                     return Err(Error::Usage(format!("the {} commit {} is judged {got:?}", if i == 0 { "good" } else { "bad" }, git::short(&commits[i]))));
@@ -151,7 +164,6 @@ impl CommitBisect {
             }
         }
         let progress = Progress::new(self.progress, "commits");
-        let pool = rayon::ThreadPoolBuilder::new().num_threads(self.jobs.max(1)).build().map_err(|e| Error::Io(e.to_string()))?;
         let mut judged: Judged = state.judged.clone();
         let outcome = bisect(
             commits.len(),

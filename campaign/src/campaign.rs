@@ -30,6 +30,8 @@ pub struct Plan {
     pub program_size: usize,
     pub out: PathBuf,
     pub progress: bool,
+    /// Programs examined together (progress is saved after each batch).
+    pub batch: usize,
 }
 
 /// What a run did.
@@ -63,25 +65,31 @@ pub fn run(examiner: &Examiner, plan: &Plan) -> std::io::Result<Stats> {
         if done_enough {
             break;
         }
-        let index = plan.shard.program_index(progress.done);
-        let p = Program::from_seed(program_seed(plan.seed, index), plan.program_size);
-        let ex = examiner.examine(&p);
-        stats.cache_hits += ex.cache_hits;
-        progress.cache_hits += ex.cache_hits;
-        progress.compiles += ex.cells.len() as u64 - ex.cache_hits;
-        if let Some(fp) = &ex.fingerprint {
-            match store.record(&finding(&p, &ex, examiner, fp))? {
-                Recorded::New(_) => {
-                    stats.new_findings.push(fp.clone());
-                    progress.findings += 1;
+        let left = match plan.limit {
+            Limit::Count(n) => n - stats.programs,
+            Limit::Time(_) => u64::MAX,
+        };
+        let batch = (plan.batch.max(1) as u64).min(left);
+        let programs: Vec<Program> =
+            (0..batch).map(|k| Program::from_seed(program_seed(plan.seed, plan.shard.program_index(progress.done + k)), plan.program_size)).collect();
+        for (p, ex) in programs.iter().zip(examiner.examine_many(&programs)) {
+            stats.cache_hits += ex.cache_hits;
+            progress.cache_hits += ex.cache_hits;
+            progress.compiles += ex.cells.len() as u64 - ex.cache_hits;
+            if let Some(fp) = &ex.fingerprint {
+                match store.record(&finding(p, &ex, examiner, fp))? {
+                    Recorded::New(_) => {
+                        stats.new_findings.push(fp.clone());
+                        progress.findings += 1;
+                    }
+                    Recorded::Duplicate(_) => stats.duplicate_findings += 1,
                 }
-                Recorded::Duplicate(_) => stats.duplicate_findings += 1,
             }
+            progress.done += 1;
+            stats.programs += 1;
         }
-        progress.done += 1;
         progress.save(&plan.out)?;
-        stats.programs += 1;
-        bar.inc(1);
+        bar.inc(batch);
         bar.set_message(format!("findings {} (+{} seen again), cache hits {}", progress.findings, stats.duplicate_findings, progress.cache_hits));
     }
     bar.finish_and_clear();

@@ -121,29 +121,46 @@ pub struct Examiner {
     pub cells: Vec<Cell>,
     pub compiler: Compiler,
     pub judge: Judge,
-    pub jobs: usize,
+    pool: Option<rayon::ThreadPool>,
 }
 
 impl Examiner {
+    /// An examiner compiling `jobs` cells at a time.
+    pub fn new(cells: Vec<Cell>, compiler: Compiler, judge: Judge, jobs: usize) -> Examiner {
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(jobs.max(1)).build().ok();
+        Examiner { cells, compiler, judge, pool }
+    }
+
+    /// Examines several programs at once: work stealing spans programs, so no per-program barrier.
+    pub fn examine_many(&self, programs: &[Program]) -> Vec<Examined> {
+        let run = || programs.par_iter().map(|p| self.examine_in_pool(p)).collect();
+        match &self.pool {
+            Some(pool) => pool.install(run),
+            None => run(),
+        }
+    }
+
     /// Compiles `p` in every cell (in parallel) and judges the objects.
     pub fn examine(&self, p: &Program) -> Examined {
+        match &self.pool {
+            Some(pool) => pool.install(|| self.examine_in_pool(p)),
+            None => self.examine_in_pool(p),
+        }
+    }
+
+    fn examine_in_pool(&self, p: &Program) -> Examined {
         let expected = p.expected_checksum();
         let c = Source::c(kreloc_gen::emit_c(p));
         let rust = Source::rust(kreloc_gen::emit_rust(p));
         let hits_before = self.compiler.cache.hits();
-        let run = || -> Vec<CellResult> {
-            self.cells
-                .par_iter()
-                .map(|cell| {
-                    let src = if cell.language() == Language::Rust { &rust } else { &c };
-                    self.judge_cell(cell, src)
-                })
-                .collect()
-        };
-        let cells = match rayon::ThreadPoolBuilder::new().num_threads(self.jobs.max(1)).build() {
-            Ok(pool) => pool.install(run),
-            Err(_) => run(),
-        };
+        let cells: Vec<CellResult> = self
+            .cells
+            .par_iter()
+            .map(|cell| {
+                let src = if cell.language() == Language::Rust { &rust } else { &c };
+                self.judge_cell(cell, src)
+            })
+            .collect();
         let mut groups: Vec<(Class, Vec<String>)> = Vec::new();
         for r in &cells {
             let class = r.class(expected);
@@ -160,7 +177,9 @@ impl Examiner {
             key.dedup();
             short_hash(&serde_json::to_vec(&key).unwrap_or_default())
         });
-        Examined { expected_checksum: expected, cells, groups, fingerprint, cache_hits: self.compiler.cache.hits() - hits_before }
+        // The counters are shared by concurrent examinations: cap at this program's cells.
+        let cache_hits = (self.compiler.cache.hits() - hits_before).min(self.cells.len() as u64);
+        Examined { expected_checksum: expected, cells, groups, fingerprint, cache_hits }
     }
 
     fn judge_cell(&self, cell: &Cell, src: &Source) -> CellResult {

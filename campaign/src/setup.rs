@@ -33,5 +33,5 @@ pub fn examiner(cells: Vec<Cell>, profiles: &[String], exec: bool, jobs: usize) 
     }
     let mut compiler = Compiler::new(Cache::default_location());
     compiler.link = Some(Link::kernel());
-    Ok(Examiner { cells, compiler, judge, jobs })
+    Ok(Examiner::new(cells, compiler, judge, jobs))
 }

@@ -58,7 +58,7 @@ pub fn fuzz(a: &FuzzArgs, json: bool) -> i32 {
         (Some(t), _) => Limit::Time(Duration::from_secs(t)),
         (None, c) => Limit::Count(c.unwrap_or(100)),
     };
-    let plan = Plan { seed: a.seed, shard, limit, program_size: 512, out: a.out.clone(), progress: !json };
+    let plan = Plan { seed: a.seed, shard, limit, program_size: 512, out: a.out.clone(), progress: !json, batch: a.jobs.max(1) * 2 };
     let stats = match run(&ex, &plan) {
         Ok(s) => s,
         Err(e) => return cannot_test(format!("{}: {e}", a.out.display())),

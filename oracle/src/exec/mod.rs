@@ -69,7 +69,7 @@ pub fn run(req: &ExecRequest) -> ExecOutcome {
         child::run(req, len, wr);
     }
     close(wr);
-    let (status, we_killed) = wait_with_timeout(pid, req.timeout);
+    let (status, we_killed) = wait_with_timeout(pid, rd, req.timeout);
     let data = read_all(rd);
     close(rd);
     child::decode(status, we_killed, &data, req.load_addr)
@@ -83,16 +83,23 @@ fn close(fd: i32) {
     unsafe { libc::close(fd) };
 }
 
-fn wait_with_timeout(pid: i32, timeout: Duration) -> (i32, bool) {
+fn wait_with_timeout(pid: i32, rd: i32, timeout: Duration) -> (i32, bool) {
     let start = Instant::now();
+    // The child writes its result (or exits, closing the pipe): block on the pipe, not a sleep loop.
+    let mut pfd = libc::pollfd { fd: rd, events: libc::POLLIN, revents: 0 };
+    loop {
+        let left = timeout.saturating_sub(start.elapsed()).as_millis().min(i32::MAX as u128) as i32;
+        // SAFETY: polling one fd we own.
+        let r = unsafe { libc::poll(&mut pfd, 1, left) };
+        if !(r < 0 && std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted) {
+            break;
+        }
+    }
     let mut status = 0;
     loop {
         // SAFETY: waitpid on our own child.
         let r = unsafe { libc::waitpid(pid, &mut status, libc::WNOHANG) };
-        if r == pid {
-            return (status, false);
-        }
-        if r < 0 {
+        if r == pid || r < 0 {
             return (status, false);
         }
         if start.elapsed() >= timeout {
@@ -103,7 +110,8 @@ fn wait_with_timeout(pid: i32, timeout: Duration) -> (i32, bool) {
             }
             return (status, true);
         }
-        std::thread::sleep(Duration::from_millis(if start.elapsed() < Duration::from_millis(20) { 1 } else { 5 }));
+        // The result arrived; the child is between write and exit.
+        std::thread::sleep(Duration::from_micros(50));
     }
 }
 
