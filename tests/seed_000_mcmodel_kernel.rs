@@ -41,3 +41,23 @@ fn the_earlier_and_the_2024_flags_load_there_and_anywhere() {
         assert!(w.limits.is_empty(), "{flags:?}: {:?}", w.limits);
     }
 }
+
+#[test]
+fn kbisect_flags_names_mcmodel_kernel() {
+    use kreloc_bisect::predicate::{OraclePredicate, Regress};
+    use kreloc_toolchains::{link::Link, Cache, CompileConfig, Compiler, Source};
+    let pred = OraclePredicate {
+        case: Source::c(std::fs::read_to_string(fixture("purgatory.c")).unwrap()),
+        config: CompileConfig::default(),
+        profile: "linux-x86_64".into(),
+        addresses: vec![AT],
+        regress: Regress::LoadFails,
+        compiler: Compiler { cache: Cache::disabled(), timeout: std::time::Duration::from_secs(120), link: Some(Link::kernel()) },
+    };
+    let strings = |f: &[&str]| f.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    let tc = kreloc_toolchains::resolve("gcc@12").unwrap();
+    let r = kreloc_bisect::flags::bisect_flags(&strings(FLAGS_2018), &strings(FLAGS_2019), &tc, &pred).unwrap();
+    let culprit: Vec<String> = r.culprit.iter().map(ToString::to_string).collect();
+    assert_eq!(culprit, vec!["-mcmodel=large -> -mcmodel=kernel"]);
+    assert!(r.bad.messages[0].starts_with("kexec: Overflow in relocation type 11 value 0x17f7aff"), "{:?}", r.bad.messages);
+}

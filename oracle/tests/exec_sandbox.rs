@@ -67,3 +67,9 @@ fn bad_requests_are_sandbox_errors_not_panics() {
     let out = run(&ExecRequest { image: &[0; 64], memsz: 16, load_addr: 0x7ffe_0000, entry_offset: 0, timeout: Duration::from_secs(1) });
     assert!(matches!(out, ExecOutcome::SandboxError(_)));
 }
+
+#[test]
+fn absurd_sizes_are_unmappable_not_a_panic() {
+    let out = run(&ExecRequest { image: RET_42, memsz: u64::MAX, load_addr: 0x7ffe_0000, entry_offset: 0, timeout: Duration::from_secs(1) });
+    assert!(matches!(out, ExecOutcome::Unmappable { .. }), "{out:?}");
+}

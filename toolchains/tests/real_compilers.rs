@@ -107,6 +107,12 @@ fn rustc_pic_with_default_visibility_goes_through_the_got() {
     assert!(t.iter().any(|r| [9, 41, 42].contains(r)), "GOTPCREL(X) expected: {t:?}");
     let large = c.compile(&tc, &Source::rust(RUST_SOURCE), &CompileConfig::from_flags(&["-mcmodel=large", "-fno-pic", "-O2"])).unwrap();
     assert!(classes(large.object().unwrap()).1.contains(&R_64));
+    for model in ["small", "kernel", "medium"] {
+        let flag = format!("-mcmodel={model}");
+        let out = c.compile(&tc, &Source::rust(RUST_SOURCE), &CompileConfig::from_flags(&[flag.as_str(), "-fno-pic", "-O2"])).unwrap();
+        let t = classes(out.object().unwrap_or_else(|| panic!("rustc {model}: {out:?}"))).1;
+        assert!(t.contains(&R_32S) || t.contains(&R_32) || t.contains(&R_PC32), "rustc {model}: {t:?}");
+    }
 }
 
 #[test]

@@ -48,7 +48,7 @@ pub fn run(req: &ExecRequest) -> ExecOutcome {
     if req.memsz < req.image.len() as u64 || req.entry_offset >= req.memsz.max(1) {
         return ExecOutcome::SandboxError(format!("entry offset {:#x} or image size {:#x} outside memsz {:#x}", req.entry_offset, req.image.len(), req.memsz));
     }
-    let len = req.memsz.div_ceil(4096).max(1) * 4096;
+    let len = req.memsz.div_ceil(4096).max(1).checked_mul(4096).unwrap_or(u64::MAX);
     if req.load_addr % 4096 != 0 || req.load_addr.checked_add(len).is_none_or(|end| end > USER_TOP) {
         return ExecOutcome::Unmappable { addr: req.load_addr, reason: "not a page-aligned user-space address".into() };
     }

@@ -109,7 +109,7 @@ pub fn decompressed_size(z: &[u8]) -> Result<(u64, SizeSource), ZimageError> {
         }
     }
     let consumed = payload.len() - decoder.into_inner().len();
-    let isize = u32_at(payload, consumed - 4).ok_or_else(|| ZimageError("gzip payload has no trailer".into()))?;
+    let isize = consumed.checked_sub(4).and_then(|at| u32_at(payload, at)).ok_or_else(|| ZimageError("gzip payload has no trailer".into()))?;
     if u64::from(isize) != decoded & 0xffff_ffff {
         return Err(ZimageError(format!("gzip ISIZE {isize} disagrees with the {decoded} bytes the payload decodes to")));
     }
