@@ -1,6 +1,6 @@
 //! The reference relocator: load an object at one address exactly as a profile's loader would.
 
-use crate::arch::{load_le, store_le, Formula};
+use crate::arch::{Arch, Formula};
 use crate::elf::Object;
 use crate::entry;
 use crate::layout::{self, Layout};
@@ -88,7 +88,7 @@ pub fn load(obj: &Object, profile: &dyn Profile, load_addr: u64) -> Verdict {
         let howto = profile.arch().howto(site.r_type);
         let (status, value, place, message) = match planned {
             Planned::Fatal { status, message } => (*status, 0, 0, Some(message.clone())),
-            Planned::Apply(p) => apply(obj, &layout, p, &mut v.image, stop.is_none()),
+            Planned::Apply(p) => apply(obj, &layout, profile.arch(), p, &mut v.image, stop.is_none()),
         };
         if status == Status::OutOfBounds || status == Status::Malformed {
             if let Some(m) = &message {
@@ -161,7 +161,7 @@ fn finish(v: &mut Verdict, stop: Option<String>, profile: &dyn Profile) {
 }
 
 /// Applies one plan to the image: (status, value, place, message).
-fn apply(obj: &Object, layout: &Layout, p: &Plan, image: &mut [u8], write: bool) -> (Status, u64, u64, Option<String>) {
+fn apply(obj: &Object, layout: &Layout, arch: Arch, p: &Plan, image: &mut [u8], write: bool) -> (Status, u64, u64, Option<String>) {
     let width = p.howto.width;
     if p.howto.formula == Formula::None {
         return (Status::Ok, 0, 0, None);
@@ -169,10 +169,10 @@ fn apply(obj: &Object, layout: &Layout, p: &Plan, image: &mut [u8], write: bool)
     let Some(field) = image.get_mut(p.buf_pos..p.buf_pos + width as usize) else {
         return (Status::OutOfBounds, 0, 0, Some(format!("{} writes outside the {}-byte image", p.howto.name, image.len())));
     };
-    let in_place = if p.in_place { load_le(field, width) } else { 0 };
+    let in_place = if p.in_place { arch.load(field, width) } else { 0 };
     let (value, place) = field_value(obj, layout, p, in_place);
     if write {
-        store_le(field, width, value);
+        arch.store(&p.howto, field, value);
     }
     let status = match (p.howto.range.fits(value), p.checked) {
         (true, _) => Status::Ok,

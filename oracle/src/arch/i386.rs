@@ -7,7 +7,7 @@ pub const R_386_PC32: u32 = 2;
 
 /// The howto of an i386 relocation type. Fields are 32-bit addresses, so 32-bit values wrap, never overflow.
 pub fn howto(r_type: u32) -> Howto {
-    let h = |name, formula, width, range| Howto { name, formula, width, range };
+    let h = Howto::plain;
     match r_type {
         0 => h("R_386_NONE", Formula::None, 0, Range::Any),
         1 => h("R_386_32", Formula::Absolute, 4, Range::Any),

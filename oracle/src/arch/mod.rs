@@ -2,6 +2,7 @@
 //! Loader profiles decide which of these they accept and whether they check the range.
 
 pub mod i386;
+pub mod s390x;
 pub mod x86_64;
 
 use serde::Serialize;
@@ -66,6 +67,17 @@ fn fits_signed(value: u64, bits: u8) -> bool {
     (-half..half).contains(&v)
 }
 
+/// How the value goes into the bytes at the place.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Field {
+    /// The low `width` bytes, replaced.
+    Plain,
+    /// s390 12-bit displacement: `*(u16 *)loc = (*loc & 0xf000) | (val & 0xfff)`.
+    Disp12,
+    /// s390 20-bit displacement: DL in bits 16..28, DH in bits 8..16 of a u32.
+    Disp20,
+}
+
 /// How one relocation type behaves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Howto {
@@ -76,6 +88,16 @@ pub struct Howto {
     pub width: u8,
     /// The psABI range check.
     pub range: Range,
+    pub field: Field,
+    /// Right shift before storing (s390 `*DBL`: halfword-scaled PC offsets).
+    pub shift: u8,
+}
+
+impl Howto {
+    /// A plain (little- or big-endian, whole-bytes) field.
+    pub const fn plain(name: &'static str, formula: Formula, width: u8, range: Range) -> Howto {
+        Howto { name, formula, width, range, field: Field::Plain, shift: 0 }
+    }
 }
 
 /// Architectures the oracle relocates for.
@@ -83,6 +105,7 @@ pub struct Howto {
 pub enum Arch {
     X86_64,
     I386,
+    S390x,
 }
 
 impl Arch {
@@ -91,6 +114,7 @@ impl Arch {
         match self {
             Arch::X86_64 => x86_64::howto(r_type),
             Arch::I386 => i386::howto(r_type),
+            Arch::S390x => s390x::howto(r_type),
         }
     }
 
@@ -99,19 +123,50 @@ impl Arch {
         match self {
             Arch::X86_64 => crate::elf::consts::EM_X86_64,
             Arch::I386 => crate::elf::consts::EM_386,
+            Arch::S390x => crate::elf::consts::EM_S390,
         }
     }
-}
 
-/// Writes the low `width` bytes of `value` little-endian at `loc`.
-pub fn store_le(loc: &mut [u8], width: u8, value: u64) {
-    let bytes = value.to_le_bytes();
-    loc[..width as usize].copy_from_slice(&bytes[..width as usize]);
-}
+    pub fn big_endian(self) -> bool {
+        self == Arch::S390x
+    }
 
-/// Reads `width` bytes little-endian from `loc`, zero-extended.
-pub fn load_le(loc: &[u8], width: u8) -> u64 {
-    let mut bytes = [0u8; 8];
-    bytes[..width as usize].copy_from_slice(&loc[..width as usize]);
-    u64::from_le_bytes(bytes)
+    /// Reads a `width`-byte field, zero-extended.
+    pub fn load(self, loc: &[u8], width: u8) -> u64 {
+        let w = width as usize;
+        let mut bytes = [0u8; 8];
+        if self.big_endian() {
+            bytes[8 - w..].copy_from_slice(&loc[..w]);
+            u64::from_be_bytes(bytes)
+        } else {
+            bytes[..w].copy_from_slice(&loc[..w]);
+            u64::from_le_bytes(bytes)
+        }
+    }
+
+    /// Stores the low `width` bytes of `value`.
+    fn put(self, loc: &mut [u8], width: u8, value: u64) {
+        let w = width as usize;
+        if self.big_endian() {
+            loc[..w].copy_from_slice(&value.to_be_bytes()[8 - w..]);
+        } else {
+            loc[..w].copy_from_slice(&value.to_le_bytes()[..w]);
+        }
+    }
+
+    /// Writes `value` into the field as the howto says (shift, then the field encoding).
+    pub fn store(self, howto: &Howto, loc: &mut [u8], value: u64) {
+        let v = value >> howto.shift;
+        match howto.field {
+            Field::Plain => self.put(loc, howto.width, v),
+            Field::Disp12 => {
+                let old = self.load(loc, 2);
+                self.put(loc, 2, (old & 0xf000) | (v & 0xfff));
+            }
+            Field::Disp20 => {
+                let old = self.load(loc, 4) & 0xf000_00ff;
+                self.put(loc, 4, old | ((v & 0xfff) << 16) | ((v & 0xff000) >> 4));
+            }
+        }
+    }
 }

@@ -12,7 +12,7 @@ pub const R_X86_64_32S: u32 = 11;
 pub const R_X86_64_PC64: u32 = 24;
 
 const fn h(name: &'static str, formula: Formula, width: u8, range: Range) -> Howto {
-    Howto { name, formula, width, range }
+    Howto::plain(name, formula, width, range)
 }
 
 /// The howto of an x86_64 relocation type.

@@ -2,10 +2,12 @@
 
 mod kexec_tools;
 mod linux;
+mod s390x;
 mod strict;
 
 pub use kexec_tools::{KexecToolsI386, KexecToolsX86_64};
 pub use linux::{LinuxEra, LinuxX86_64};
+pub use s390x::LinuxS390x;
 pub use strict::StrictX86_64;
 
 use crate::arch::{Arch, Howto};
@@ -74,6 +76,7 @@ pub fn catalogue() -> Vec<(String, String)> {
     add(&KexecToolsI386::relocatable());
     add(&KexecToolsI386::non_relocatable());
     add(&StrictX86_64);
+    add(&LinuxS390x);
     out
 }
 
@@ -89,7 +92,7 @@ pub struct UnknownProfile {
 pub fn parse(name: &str) -> Result<Box<dyn Profile>, UnknownProfile> {
     let unknown = || UnknownProfile {
         given: name.to_string(),
-        known: "linux-x86_64[@VERSION] (e.g. @4.15, @5.4, @6.6, @7.0), kexec-tools-x86_64, kexec-tools-i386, kexec-tools-i386-nonreloc, strict-x86_64".into(),
+        known: "linux-x86_64[@VERSION] (e.g. @4.15, @5.4, @6.6, @7.0), kexec-tools-x86_64, kexec-tools-i386, kexec-tools-i386-nonreloc, strict-x86_64, linux-s390x".into(),
     };
     let (base, version) = match name.split_once('@') {
         Some((b, v)) => (b, Some(v)),
@@ -102,6 +105,7 @@ pub fn parse(name: &str) -> Result<Box<dyn Profile>, UnknownProfile> {
         ("kexec-tools-i386", None) => Ok(Box::new(KexecToolsI386::relocatable())),
         ("kexec-tools-i386-nonreloc", None) => Ok(Box::new(KexecToolsI386::non_relocatable())),
         ("strict-x86_64", None) => Ok(Box::new(StrictX86_64)),
+        ("linux-s390x", None) => Ok(Box::new(LinuxS390x)),
         _ => Err(unknown()),
     }
 }

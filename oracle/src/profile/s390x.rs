@@ -1,0 +1,72 @@
+//! Linux `kexec_file_load` on s390x: the generic kernel/kexec_file.c layout with
+//! arch/s390/kernel/machine_kexec_file.c and machine_kexec_reloc.c.
+
+use crate::arch::{Arch, Howto};
+use crate::elf::{Class, Object};
+use crate::entry::EntryRule;
+use crate::layout::LayoutRule;
+
+use super::{Profile, Rule, SymbolProblem};
+
+/// Linux kexec_file on s390x (6.x): big-endian fields, no overflow checks at all, PLT32DBL applied as
+/// PC32DBL, the purgatory placed right after the kernel and initrd (no hole search).
+#[derive(Debug, Clone, Copy)]
+pub struct LinuxS390x;
+
+/// Where the s390 loader typically puts the purgatory: after a 16 MiB kernel and a 64 MiB initrd.
+const TYPICAL_END_OF_KERNEL_AND_INITRD: u64 = 0x500_0000;
+
+impl Profile for LinuxS390x {
+    fn name(&self) -> String {
+        "linux-s390x".into()
+    }
+    fn summary(&self) -> String {
+        "kexec_file_load, s390x (6.x): big-endian; 8/12/16/20/32/64, PC16/PC32/PC64, PC16DBL/PC32DBL (and PLT32DBL as PC32DBL), RELATIVE; nothing overflow-checked.".into()
+    }
+    fn arch(&self) -> Arch {
+        Arch::S390x
+    }
+    fn class(&self) -> Class {
+        Class::Elf64
+    }
+    fn validate(&self, _obj: &Object) -> Result<(), Vec<String>> {
+        Ok(())
+    }
+    fn layout_rule(&self) -> LayoutRule {
+        LayoutRule::KernelOffsets
+    }
+    fn entry_rule(&self) -> EntryRule {
+        EntryRule::FirstMatchWarn
+    }
+    fn rel_sections(&self) -> Option<String> {
+        Some("kexec_file: REL relocation unsupported".into())
+    }
+    fn rule(&self, r_type: u32, _howto: &Howto) -> Rule {
+        match r_type {
+            0..=5 | 12 | 16 | 17 | 19 | 20 | 22 | 23 | 57 => Rule::Apply { checked: false },
+            other => Rule::Reject(format!("kexec: Unknown rela relocation: {other}")),
+        }
+    }
+    fn overflow_message(&self, r_type: u32, _howto: &Howto, value: u64) -> String {
+        format!("(the s390 loader never checks) type {r_type} value {value:#x}")
+    }
+    fn symbol_message(&self, problem: SymbolProblem, name: &str) -> Option<String> {
+        Some(match problem {
+            SymbolProblem::Undefined => format!("kexec: Undefined symbol: {name}"),
+            SymbolProblem::Common => format!("kexec: symbol '{name}' in common section"),
+            SymbolProblem::BadSection(i) => format!("kexec: Invalid section {i} for symbol {name}"),
+        })
+    }
+    fn failure_trailer(&self) -> Vec<String> {
+        Vec::new()
+    }
+    fn placement_window(&self) -> (u64, u64) {
+        (0, u64::MAX)
+    }
+    fn typical_load_address(&self, _memsz: u64, _align: u64) -> (u64, String) {
+        (TYPICAL_END_OF_KERNEL_AND_INITRD, "right after a 16 MiB kernel and a 64 MiB initrd (s390 presets the address; no hole search)".into())
+    }
+    fn checks_kexec_symbols(&self) -> bool {
+        true
+    }
+}
