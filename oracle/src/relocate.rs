@@ -66,6 +66,7 @@ pub fn load(obj: &Object, profile: &dyn Profile, load_addr: u64) -> Verdict {
         ));
         v.warnings.push(format!("two exec sections contain e_entry ({}); the kernel WARNs", v.entry.matches.join(" and ")));
     }
+    v.findings.extend(profile.silent_misapplications(obj));
     for o in &layout.overruns {
         v.findings.push(format!("the loader's copy of section {} {}", o.section, o.reason));
     }

@@ -155,6 +155,7 @@ pub fn window(obj: &Object, profile: &dyn Profile) -> Window {
         blockers.extend(errs);
     }
     blockers.extend(lay.too_large());
+    blockers.extend(profile.silent_misapplications(obj));
     for o in &lay.overruns {
         blockers.push(format!("the loader's copy of section {} {}", o.section, o.reason));
     }

@@ -2,6 +2,7 @@
 //! Loader profiles decide which of these they accept and whether they check the range.
 
 pub mod i386;
+pub mod riscv64;
 pub mod s390x;
 pub mod x86_64;
 
@@ -76,6 +77,12 @@ pub enum Field {
     Disp12,
     /// s390 20-bit displacement: DL in bits 16..28, DH in bits 8..16 of a u32.
     Disp20,
+    /// RISC-V instruction immediates (the value is `S + A - P`), patched into a u32 (u64 for the pair).
+    Riscv(riscv64::Imm),
+    /// `*loc += value` (RISC-V ADD16/ADD32).
+    Add,
+    /// `*loc -= value` (RISC-V SUB16/SUB32).
+    Sub,
 }
 
 /// How one relocation type behaves.
@@ -106,6 +113,7 @@ pub enum Arch {
     X86_64,
     I386,
     S390x,
+    Riscv64,
 }
 
 impl Arch {
@@ -115,6 +123,7 @@ impl Arch {
             Arch::X86_64 => x86_64::howto(r_type),
             Arch::I386 => i386::howto(r_type),
             Arch::S390x => s390x::howto(r_type),
+            Arch::Riscv64 => riscv64::howto(r_type),
         }
     }
 
@@ -124,6 +133,7 @@ impl Arch {
             Arch::X86_64 => crate::elf::consts::EM_X86_64,
             Arch::I386 => crate::elf::consts::EM_386,
             Arch::S390x => crate::elf::consts::EM_S390,
+            Arch::Riscv64 => crate::elf::consts::EM_RISCV,
         }
     }
 
@@ -166,6 +176,18 @@ impl Arch {
             Field::Disp20 => {
                 let old = self.load(loc, 4) & 0xf000_00ff;
                 self.put(loc, 4, old | ((v & 0xfff) << 16) | ((v & 0xff000) >> 4));
+            }
+            Field::Riscv(imm) => {
+                let old = self.load(loc, howto.width);
+                self.put(loc, howto.width, imm.patch(old, v));
+            }
+            Field::Add => {
+                let old = self.load(loc, howto.width);
+                self.put(loc, howto.width, old.wrapping_add(v));
+            }
+            Field::Sub => {
+                let old = self.load(loc, howto.width);
+                self.put(loc, howto.width, old.wrapping_sub(v));
             }
         }
     }

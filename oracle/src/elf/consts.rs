@@ -4,6 +4,7 @@ pub const ET_REL: u16 = 1;
 pub const EM_386: u16 = 3;
 pub const EM_X86_64: u16 = 62;
 pub const EM_S390: u16 = 22;
+pub const EM_RISCV: u16 = 243;
 pub const SHT_NULL: u32 = 0;
 pub const SHT_PROGBITS: u32 = 1;
 pub const SHT_SYMTAB: u32 = 2;

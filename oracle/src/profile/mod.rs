@@ -2,11 +2,13 @@
 
 mod kexec_tools;
 mod linux;
+mod riscv64;
 mod s390x;
 mod strict;
 
 pub use kexec_tools::{KexecToolsI386, KexecToolsX86_64};
 pub use linux::{LinuxEra, LinuxX86_64};
+pub use riscv64::LinuxRiscv64;
 pub use s390x::LinuxS390x;
 pub use strict::StrictX86_64;
 
@@ -62,6 +64,10 @@ pub trait Profile: Send + Sync {
     fn checks_kexec_symbols(&self) -> bool {
         false
     }
+    /// Places where this loader would silently patch the wrong bytes, whatever the load address.
+    fn silent_misapplications(&self, _obj: &Object) -> Vec<String> {
+        Vec::new()
+    }
 }
 
 /// Every profile name `parse` accepts, with a one-line description.
@@ -77,6 +83,7 @@ pub fn catalogue() -> Vec<(String, String)> {
     add(&KexecToolsI386::non_relocatable());
     add(&StrictX86_64);
     add(&LinuxS390x);
+    add(&LinuxRiscv64);
     out
 }
 
@@ -92,7 +99,7 @@ pub struct UnknownProfile {
 pub fn parse(name: &str) -> Result<Box<dyn Profile>, UnknownProfile> {
     let unknown = || UnknownProfile {
         given: name.to_string(),
-        known: "linux-x86_64[@VERSION] (e.g. @4.15, @5.4, @6.6, @7.0), kexec-tools-x86_64, kexec-tools-i386, kexec-tools-i386-nonreloc, strict-x86_64, linux-s390x".into(),
+        known: "linux-x86_64[@VERSION] (e.g. @4.15, @5.4, @6.6, @7.0), kexec-tools-x86_64, kexec-tools-i386, kexec-tools-i386-nonreloc, strict-x86_64, linux-s390x, linux-riscv64".into(),
     };
     let (base, version) = match name.split_once('@') {
         Some((b, v)) => (b, Some(v)),
@@ -106,6 +113,7 @@ pub fn parse(name: &str) -> Result<Box<dyn Profile>, UnknownProfile> {
         ("kexec-tools-i386-nonreloc", None) => Ok(Box::new(KexecToolsI386::non_relocatable())),
         ("strict-x86_64", None) => Ok(Box::new(StrictX86_64)),
         ("linux-s390x", None) => Ok(Box::new(LinuxS390x)),
+        ("linux-riscv64", None) => Ok(Box::new(LinuxRiscv64)),
         _ => Err(unknown()),
     }
 }
