@@ -166,6 +166,7 @@ pub fn window(obj: &Object, profile: &dyn Profile) -> Window {
     let loader_set = space.intersect(&IntervalSet::range(loader.0, last_start));
 
     let plans = plan::plan(obj, profile, &lay);
+    let moving = moving_sections(obj, profile.layout_rule(), &lay, reference, align);
     if let Some((_, f)) = &plans.section_failure {
         blockers.push(f.message.clone());
     }
@@ -180,7 +181,7 @@ pub fn window(obj: &Object, profile: &dyn Profile) -> Window {
             Planned::Apply(p) => p,
         };
         let Some((arc_start, arc_len)) = p.howto.range.as_arc().filter(|_| p.checked) else { continue };
-        let Some(allowed) = constraint(obj, &lay, reference, p, arc_start, arc_len) else { continue };
+        let Some(allowed) = constraint(obj, &lay, &moving, reference, p, arc_start, arc_len) else { continue };
         let allows = allowed.intersect(&loader_set);
         if allows != loader_set {
             let relocation = format!("{} against {}{} in {}+{:#x}", p.howto.name, site.symbol, fmt_addend(site.addend), site.target, site.offset);
@@ -213,22 +214,28 @@ pub fn window(obj: &Object, profile: &dyn Profile) -> Window {
     }
 }
 
+/// Which placed sections move with the load address: a section the kernel's `ALIGN(x, 0)` put at 0
+/// stays there wherever the segment goes.
+fn moving_sections(obj: &Object, rule: layout::LayoutRule, lay: &Layout, reference: u64, align: u64) -> Vec<bool> {
+    let shifted = reference.wrapping_add(align.max(1).saturating_mul(0x1000));
+    let other = layout::place(obj, rule, shifted);
+    (0..obj.sections.len()).map(|i| lay.section_addr(obj, i) != other.section_addr(obj, i)).collect()
+}
+
 /// The load addresses L at which the field value k·L + c lies in the arc `[arc_start, arc_start + len)`.
 /// `None` when the relocation does not depend on L and always fits.
-fn constraint(obj: &Object, lay: &Layout, reference: u64, p: &plan::Plan, arc_start: u64, arc_len: u64) -> Option<IntervalSet> {
-    let s_moves = matches!(p.base, Base::Section(_));
-    let s_off = match p.base {
-        Base::Section(i) => lay.section_addr(obj, i).wrapping_sub(reference),
-        Base::Fixed(a) => a,
+fn constraint(obj: &Object, lay: &Layout, moving: &[bool], reference: u64, p: &plan::Plan, arc_start: u64, arc_len: u64) -> Option<IntervalSet> {
+    // Each end is k·L + c with k 1 if it moves with L and 0 if fixed; c is its value at L = 0.
+    let end = |moves: bool, at_reference: u64| if moves { (1i8, at_reference.wrapping_sub(reference)) } else { (0, at_reference) };
+    let (s_k, s_c) = match p.base {
+        Base::Section(i) => end(moving.get(i).copied().unwrap_or(true), lay.section_addr(obj, i)),
+        Base::Fixed(a) => (0, a),
     };
-    let c_abs = s_off.wrapping_add(p.addend);
-    let place_off = lay.section_addr(obj, p.target).wrapping_sub(reference).wrapping_add(p.offset);
-    // value = k·L + c
-    let (k, c): (i8, u64) = match (p.howto.formula, s_moves) {
-        (Formula::PcRelative, true) => (0, c_abs.wrapping_sub(place_off)),
-        (Formula::PcRelative, false) => (-1, c_abs.wrapping_sub(place_off)),
-        (_, true) => (1, c_abs),
-        (_, false) => (0, c_abs),
+    let (p_k, p_c) = end(moving.get(p.target).copied().unwrap_or(true), lay.section_addr(obj, p.target).wrapping_add(p.offset));
+    let c_abs = s_c.wrapping_add(p.addend);
+    let (k, c) = match p.howto.formula {
+        Formula::PcRelative => (s_k - p_k, c_abs.wrapping_sub(p_c)),
+        _ => (s_k, c_abs),
     };
     let len = u128::from(arc_len);
     match k {

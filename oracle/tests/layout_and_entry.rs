@@ -169,3 +169,21 @@ fn bss_with_align_zero_lands_at_address_zero() {
     assert!(!v.loaded);
     assert!(v.findings[0].contains("outside the segment"), "{:?}", v.findings);
 }
+
+#[test]
+fn an_empty_bss_with_align_zero_warns_and_its_symbols_resolve_to_zero() {
+    // Found by the elf fuzzer: harmless to copy, but a relocation against it gets 0 + addend.
+    let mut b = Builder::x86_64();
+    let text = b.text(".text", 0x10);
+    let bss = b.section(".bss", SectionKind::UninitializedData, &[], 8);
+    b.raw_align(".bss", 0);
+    let sym = b.section_symbol(bss);
+    b.reloc(text, 0, sym, 1, 0x20);
+    let bytes = b.build();
+    let v = load(&bytes, "linux-x86_64", AT);
+    assert!(v.loaded, "{:?}", v.failure);
+    assert_eq!(&v.image[0..8], &0x20u64.to_le_bytes());
+    assert!(v.warnings.iter().any(|w| w.contains("empty section .bss is placed at 0x0")), "{:?}", v.warnings);
+    let obj = kreloc_oracle::parse(&bytes).unwrap();
+    kreloc_oracle::properties::linux_and_strict_agree(&obj).expect("different placements are not a byte disagreement");
+}

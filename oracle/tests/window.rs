@@ -108,3 +108,22 @@ fn the_window_agrees_with_concrete_relocation_at_sampled_addresses() {
         }
     }
 }
+
+#[test]
+fn a_section_the_kernel_pins_at_zero_does_not_move_with_the_load() {
+    // Found by the elf fuzzer: an empty bss with sh_addralign 0 sits at ALIGN(x, 0) == 0 at every load
+    // address, so a 32S against it is the constant 0xc700 and never overflows.
+    let mut b = Builder::x86_64();
+    let text = b.text(".text", 0x20);
+    let bss = b.section(".bss", object::SectionKind::UninitializedData, &[], 8);
+    b.raw_align(".bss", 0);
+    let sym = b.section_symbol(bss);
+    b.reloc(text, 0x4, sym, R_32S, 0xc700);
+    let bytes = b.build();
+    let w = window(&bytes, "linux-x86_64");
+    assert!(w.limits.is_empty(), "{:?}", w.limits);
+    assert_eq!(w.intervals, w.loader_aligned());
+    let v = load(&bytes, "linux-x86_64", 0x1_0000_0000_0000);
+    assert!(v.loaded, "{:?}", v.failure);
+    assert_eq!(&v.image[4..8], &0xc700u32.to_le_bytes());
+}
