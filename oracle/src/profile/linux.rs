@@ -141,10 +141,6 @@ impl Profile for LinuxX86_64 {
         }
     }
 
-    fn rel_sections(&self) -> Option<String> {
-        Some("kexec_file: REL relocation unsupported".into())
-    }
-
     fn rule(&self, r_type: u32, _howto: &Howto) -> Rule {
         match r_type {
             0 | 1 | 2 => Rule::Apply { checked: false },

@@ -41,13 +41,24 @@ pub trait Profile: Send + Sync {
     /// One paragraph: which loader and era this models.
     fn summary(&self) -> String;
     fn arch(&self) -> Arch;
-    fn class(&self) -> Class;
+    // The defaults below are the generic kernel/kexec_file.c of 6.x, which arch profiles share.
+    fn class(&self) -> Class {
+        Class::Elf64
+    }
     /// The input checks the loader makes before layout; `Err` carries its messages.
-    fn validate(&self, obj: &Object) -> Result<(), Vec<String>>;
-    fn layout_rule(&self) -> LayoutRule;
-    fn entry_rule(&self) -> EntryRule;
+    fn validate(&self, _obj: &Object) -> Result<(), Vec<String>> {
+        Ok(())
+    }
+    fn layout_rule(&self) -> LayoutRule {
+        LayoutRule::KernelOffsets
+    }
+    fn entry_rule(&self) -> EntryRule {
+        EntryRule::FirstMatchWarn
+    }
     /// `None` when SHT_REL sections are applied (addend in place), else the rejection message.
-    fn rel_sections(&self) -> Option<String>;
+    fn rel_sections(&self) -> Option<String> {
+        Some("kexec_file: REL relocation unsupported".into())
+    }
     /// What the loader does with a relocation type.
     fn rule(&self, r_type: u32, howto: &Howto) -> Rule;
     /// The loader's message for a value that does not fit.

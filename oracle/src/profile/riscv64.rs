@@ -2,9 +2,7 @@
 //! arch/riscv/kernel/machine_kexec_file.c (which has no pr_fmt, so its messages carry no prefix).
 
 use crate::arch::{Arch, Howto};
-use crate::elf::{Class, Object};
-use crate::entry::EntryRule;
-use crate::layout::LayoutRule;
+use crate::elf::Object;
 
 use super::{top_down, Profile, Rule, SymbolProblem};
 
@@ -25,21 +23,6 @@ impl Profile for LinuxRiscv64 {
     }
     fn arch(&self) -> Arch {
         Arch::Riscv64
-    }
-    fn class(&self) -> Class {
-        Class::Elf64
-    }
-    fn validate(&self, _obj: &Object) -> Result<(), Vec<String>> {
-        Ok(())
-    }
-    fn layout_rule(&self) -> LayoutRule {
-        LayoutRule::KernelOffsets
-    }
-    fn entry_rule(&self) -> EntryRule {
-        EntryRule::FirstMatchWarn
-    }
-    fn rel_sections(&self) -> Option<String> {
-        Some("kexec_file: REL relocation unsupported".into())
     }
     fn rule(&self, r_type: u32, _howto: &Howto) -> Rule {
         match r_type {

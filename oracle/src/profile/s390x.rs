@@ -2,9 +2,6 @@
 //! arch/s390/kernel/machine_kexec_file.c and machine_kexec_reloc.c.
 
 use crate::arch::{Arch, Howto};
-use crate::elf::{Class, Object};
-use crate::entry::EntryRule;
-use crate::layout::LayoutRule;
 
 use super::{Profile, Rule, SymbolProblem};
 
@@ -25,21 +22,6 @@ impl Profile for LinuxS390x {
     }
     fn arch(&self) -> Arch {
         Arch::S390x
-    }
-    fn class(&self) -> Class {
-        Class::Elf64
-    }
-    fn validate(&self, _obj: &Object) -> Result<(), Vec<String>> {
-        Ok(())
-    }
-    fn layout_rule(&self) -> LayoutRule {
-        LayoutRule::KernelOffsets
-    }
-    fn entry_rule(&self) -> EntryRule {
-        EntryRule::FirstMatchWarn
-    }
-    fn rel_sections(&self) -> Option<String> {
-        Some("kexec_file: REL relocation unsupported".into())
     }
     fn rule(&self, r_type: u32, _howto: &Howto) -> Rule {
         match r_type {
