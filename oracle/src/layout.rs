@@ -56,6 +56,8 @@ pub struct Layout {
     pub align: u64,
     pub placed: Vec<Placed>,
     pub overruns: Vec<Overrun>,
+    /// Empty bss sections placed outside the segment: nothing is cleared, but symbols in them resolve there.
+    pub stray_empty: Vec<(String, u64)>,
     /// Final address of each section by index (None for non-ALLOC: they keep their `sh_addr`).
     #[serde(skip)]
     pub addr_of: Vec<Option<u64>>,
@@ -119,6 +121,7 @@ pub fn place(obj: &Object, rule: LayoutRule, load_addr: u64) -> Layout {
     let (bufsz, memsz, align) = footprint(obj, rule);
     let mut placed = Vec::new();
     let mut overruns = Vec::new();
+    let mut stray_empty = Vec::new();
     let mut addr_of = vec![None; obj.sections.len()];
     let (unpadded_bufsz, bss_start) = match rule {
         LayoutRule::KernelOffsets | LayoutRule::Strict => (bufsz, load_addr.wrapping_add(bufsz)),
@@ -135,7 +138,9 @@ pub fn place(obj: &Object, rule: LayoutRule, load_addr: u64) -> Layout {
             bss_addr = kernel_align(bss_addr, a);
             let seg_end = u128::from(load_addr) + u128::from(memsz);
             let inside = bss_addr >= load_addr && u128::from(bss_addr) + u128::from(s.size) <= seg_end;
-            if !inside && s.size > 0 {
+            if !inside && s.size == 0 {
+                stray_empty.push((s.name.clone(), bss_addr));
+            } else if !inside {
                 overruns.push(Overrun {
                     section: s.name.clone(),
                     reason: format!(
@@ -178,7 +183,7 @@ pub fn place(obj: &Object, rule: LayoutRule, load_addr: u64) -> Layout {
         placed.push(Placed { index: s.index, name: s.name.clone(), addr, size: s.size, nobits: false, buf_offset: Some(offset) });
         offset = offset.wrapping_add(s.size);
     }
-    Layout { load_addr, bufsz, memsz, align, placed, overruns, addr_of }
+    Layout { load_addr, bufsz, memsz, align, placed, overruns, stray_empty, addr_of }
 }
 
 /// The name of an already-placed file-backed section that `[offset, offset + size)` overlaps.

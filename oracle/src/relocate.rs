@@ -67,9 +67,8 @@ pub fn load(obj: &Object, profile: &dyn Profile, load_addr: u64) -> Verdict {
         v.warnings.push(format!("two exec sections contain e_entry ({}); the kernel WARNs", v.entry.matches.join(" and ")));
     }
     v.findings.extend(profile.silent_misapplications(obj));
-    let seg_end = load_addr.saturating_add(layout.memsz);
-    for p in layout.placed.iter().filter(|p| p.size == 0 && !(load_addr..=seg_end).contains(&p.addr)) {
-        v.warnings.push(format!("empty section {} is placed at {:#x}, outside the segment: symbols in it resolve outside the purgatory", p.name, p.addr));
+    for (name, addr) in &layout.stray_empty {
+        v.warnings.push(format!("empty section {name} is placed at {addr:#x}, outside the segment: symbols in it resolve outside the purgatory"));
     }
     for o in &layout.overruns {
         v.findings.push(format!("the loader's copy of section {} {}", o.section, o.reason));

@@ -7,7 +7,6 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use object::{Object as _, ObjectSection as _};
 
 const ADDRESSES: [u64; 2] = [0x20_0000, 0x1_3fff_b000];
 const LINKERS: [&str; 2] = ["ld", "ld.lld-19"];
@@ -68,19 +67,10 @@ fn compile(dir: &Path, cc: &str, flags: &[&str], i: u32, n: usize) -> PathBuf {
     obj
 }
 
-fn linker_script(v: &kreloc_oracle::Verdict) -> String {
-    let mut s = String::from("SECTIONS {\n");
-    for p in &v.sections {
-        let _ = writeln!(s, "  {} {:#x} : {{ *({}) }}", p.name, p.addr, p.name);
-    }
-    s.push_str("}\n");
-    s
-}
-
 /// Links `obj` with `linker` and returns each placed section's bytes, or the linker's error.
 fn link(linker: &str, dir: &Path, obj: &Path, v: &kreloc_oracle::Verdict, tag: &str) -> Result<Vec<(String, Vec<u8>)>, String> {
     let script = dir.join(format!("{tag}.ld"));
-    std::fs::write(&script, linker_script(v)).unwrap();
+    std::fs::write(&script, support::linker_script(v)).unwrap();
     let out_path = dir.join(format!("{tag}.elf"));
     let out = Command::new(linker)
         .args(["-static", "-nostdlib", "--no-relax", "--build-id=none", "-z", "norelro", "-e", "purgatory_start", "-T"])
@@ -94,14 +84,12 @@ fn link(linker: &str, dir: &Path, obj: &Path, v: &kreloc_oracle::Verdict, tag: &
         return Err(String::from_utf8_lossy(&out.stderr).into_owned());
     }
     let bytes = std::fs::read(&out_path).unwrap();
-    let file = object::File::parse(&*bytes).unwrap();
-    Ok(v.sections
-        .iter()
-        .filter(|p| !p.nobits && p.size > 0)
-        .map(|p| {
-            let sec = file.section_by_name(&p.name).unwrap_or_else(|| panic!("{linker} output lacks {}", p.name));
-            assert_eq!(sec.address(), p.addr, "{linker} placed {} elsewhere", p.name);
-            (p.name.clone(), sec.data().unwrap().to_vec())
+    Ok(support::linked_sections(&bytes, v, linker)
+        .into_iter()
+        .map(|(name, addr, data)| {
+            let p = v.sections.iter().find(|p| p.name == name).unwrap();
+            assert_eq!(addr, p.addr, "{linker} placed {name} elsewhere");
+            (name, data)
         })
         .collect())
 }

@@ -1,12 +1,14 @@
 //! linux-riscv64: instruction immediates patched as arch/riscv/kernel/elf_kexec.c does, checked on synthetic
 //! objects and against ld.lld on real clang output.
 
+mod support;
+
 use std::fmt::Write as _;
 use std::path::Path;
 use std::process::Command;
 
 use object::write::{Object as WObject, Relocation, SectionId, Symbol, SymbolSection};
-use object::{Architecture, BinaryFormat, Endianness, Object as _, ObjectSection as _, RelocationFlags, SectionKind, SymbolFlags, SymbolKind, SymbolScope};
+use object::{Architecture, BinaryFormat, Endianness, RelocationFlags, SectionKind, SymbolFlags, SymbolKind, SymbolScope};
 
 const AT: u64 = 0x8020_0000;
 
@@ -163,13 +165,8 @@ fn compile(dir: &Path, i: u32, opt: &str) -> std::path::PathBuf {
 }
 
 fn lld_sections(dir: &Path, obj: &Path, v: &kreloc_oracle::Verdict) -> Vec<(String, u64, Vec<u8>)> {
-    let mut script = String::from("SECTIONS {\n");
-    for p in &v.sections {
-        let _ = writeln!(script, "  {} {:#x} : {{ *({}) }}", p.name, p.addr, p.name);
-    }
-    script.push_str("}\n");
     let ld = obj.with_extension("ld");
-    std::fs::write(&ld, script).unwrap();
+    std::fs::write(&ld, support::linker_script(v)).unwrap();
     let elf = obj.with_extension("elf");
     let out = Command::new(LLD)
         .args(["-static", "-nostdlib", "--no-relax", "--build-id=none", "-e", "purgatory_start", "-T"])
@@ -181,16 +178,7 @@ fn lld_sections(dir: &Path, obj: &Path, v: &kreloc_oracle::Verdict) -> Vec<(Stri
         .output()
         .unwrap_or_else(|e| panic!("{LLD} must be installed by scripts/setup.sh: {e}"));
     assert!(out.status.success(), "{LLD}: {}", String::from_utf8_lossy(&out.stderr));
-    let bytes = std::fs::read(&elf).unwrap();
-    let file = object::File::parse(&*bytes).unwrap();
-    v.sections
-        .iter()
-        .filter(|p| !p.nobits && p.size > 0)
-        .map(|p| {
-            let s = file.section_by_name(&p.name).unwrap_or_else(|| panic!("{LLD} output lacks {}", p.name));
-            (p.name.clone(), s.address(), s.data().unwrap().to_vec())
-        })
-        .collect()
+    support::linked_sections(&std::fs::read(&elf).unwrap(), v, LLD)
 }
 
 #[test]

@@ -1,4 +1,4 @@
-//! riscv64 relocation types, as arch/riscv/kernel/machine_kexec_file.c applies them: immediates patched into
+//! riscv64 relocation types, exactly the cases of arch/riscv/kernel/elf_kexec.c: immediates patched into
 //! instructions (the HI20/CALL pair as one u64 covering auipc and the next instruction), no overflow checks.
 
 use serde::Serialize;

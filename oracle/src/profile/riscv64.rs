@@ -1,7 +1,7 @@
 //! Linux `kexec_file_load` on riscv64: the generic kernel/kexec_file.c layout with
-//! arch/riscv/kernel/machine_kexec_file.c (which has no pr_fmt, so its messages carry no prefix).
+//! arch/riscv/kernel/elf_kexec.c (which has no pr_fmt, so its messages carry no prefix).
 
-use crate::arch::{Arch, Howto};
+use crate::arch::{Arch, Formula, Howto};
 use crate::elf::Object;
 
 use super::{top_down, Profile, Rule, SymbolProblem};
@@ -24,10 +24,11 @@ impl Profile for LinuxRiscv64 {
     fn arch(&self) -> Arch {
         Arch::Riscv64
     }
-    fn rule(&self, r_type: u32, _howto: &Howto) -> Rule {
-        match r_type {
-            2 | 16..=19 | 23 | 24 | 34 | 35 | 38 | 39 | 43..=45 | 51 => Rule::Apply { checked: false },
-            other => Rule::Reject(format!("Unknown rela relocation: {other}")),
+    fn rule(&self, r_type: u32, howto: &Howto) -> Rule {
+        // arch/riscv64.rs lists exactly the kernel's switch cases; everything else is its default.
+        match howto.formula {
+            Formula::Unsupported => Rule::Reject(format!("Unknown rela relocation: {r_type}")),
+            _ => Rule::Apply { checked: false },
         }
     }
     fn overflow_message(&self, r_type: u32, _howto: &Howto, value: u64) -> String {
@@ -69,14 +70,12 @@ fn detached_lo12(obj: &Object) -> Vec<String> {
             let Some(label) = symtab.get(r.sym as usize) else { continue };
             let follows = label.shndx == rs.target && label.value.wrapping_add(4) == r.offset;
             if !follows {
+                let (at, auipc) = (obj.section_name(label.shndx), label.value);
                 out.push(format!(
-                    "R_RISCV_PCREL_LO12_I in {}+{:#x} is not the instruction after its auipc ({}+{:#x}): the kernel patches {}+{:#x} instead",
+                    "R_RISCV_PCREL_LO12_I in {}+{:#x} is not the instruction after its auipc ({at}+{auipc:#x}): the kernel patches {at}+{:#x} instead",
                     obj.section_name(rs.target),
                     r.offset,
-                    obj.section_name(label.shndx),
-                    label.value,
-                    obj.section_name(label.shndx),
-                    label.value.wrapping_add(4)
+                    auipc.wrapping_add(4)
                 ));
             }
         }

@@ -166,3 +166,28 @@ pub fn single_abs(r_type: u32, value: u64) -> Vec<u8> {
     b.reloc(text, 0x10, s, r_type, 0);
     b.build()
 }
+
+/// A linker script placing every section where the oracle placed it, so a real linker relocates the same way.
+pub fn linker_script(v: &kreloc_oracle::Verdict) -> String {
+    use std::fmt::Write as _;
+    let mut s = String::from("SECTIONS {\n");
+    for p in &v.sections {
+        let _ = writeln!(s, "  {} {:#x} : {{ *({}) }}", p.name, p.addr, p.name);
+    }
+    s.push_str("}\n");
+    s
+}
+
+/// Each of the verdict's file-backed sections as the linker output holds it: (name, address, bytes).
+pub fn linked_sections(linked: &[u8], v: &kreloc_oracle::Verdict, linker: &str) -> Vec<(String, u64, Vec<u8>)> {
+    use object::{Object as _, ObjectSection as _};
+    let file = object::File::parse(linked).unwrap();
+    v.sections
+        .iter()
+        .filter(|p| !p.nobits && p.size > 0)
+        .map(|p| {
+            let sec = file.section_by_name(&p.name).unwrap_or_else(|| panic!("{linker} output lacks {}", p.name));
+            (p.name.clone(), sec.address(), sec.data().unwrap().to_vec())
+        })
+        .collect()
+}
