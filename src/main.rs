@@ -14,7 +14,7 @@ use cmd::check::{CheckArgs, RelocateArgs, WindowArgs};
     long_about = "kreloc loads an ELF relocatable object (e.g. purgatory.ro) the way a real loader does \
 (Linux kexec_file in each era, kexec-tools, or a strict psABI reading), prints exactly what that loader \
 would print, and computes the object's load window: every load address at which it relocates.",
-    after_help = "Examples:\n  kreloc check purgatory.ro --at 0x13fffb000\n  kreloc check purgatory.ro --profile linux-x86_64@5.4 --at 0x17f7affd000 --json\n  kreloc window purgatory.ro --profile kexec-tools-i386\n  kreloc relocate purgatory.ro --at 0x13fffb000 -o purgatory.bin\n  git bisect run sh -c 'make purgatory.ro && kreloc check purgatory.ro --at 0x17f7affd000'\n\n"
+    after_help = "Examples:\n  kreloc check purgatory.ro --at 0x13fffb000\n  kreloc check purgatory.ro --profile linux-x86_64@5.4 --at 0x17f7affd000 --json\n  kreloc window purgatory.ro --profile kexec-tools-i386\n  kreloc relocate purgatory.ro --at 0x13fffb000 -o purgatory.bin\n  kreloc check /boot/vmlinuz-$(uname -r) --at 0x17f7affd000    # the purgatory your kernel ships\n  git bisect run sh -c 'make purgatory.ro && kreloc check purgatory.ro --at 0x17f7affd000'\n\n"
 )]
 struct Cli {
     /// Machine-readable JSON on stdout
@@ -35,6 +35,9 @@ enum Command {
     /// Write the relocated image for one load address
     #[command(after_help = "Exit codes: 0 the loader accepts it, 1 it refuses (the partial image is still written), 125 unusable input.")]
     Relocate(RelocateArgs),
+    /// Extract the purgatory object a kernel image (bzImage, vmlinuz, vmlinux) or kexec-tools binary ships
+    #[command(after_help = "Examples:\n  kreloc extract /boot/vmlinuz-$(uname -r) -o purgatory.ro\n  kreloc extract /sbin/kexec -o kexec-purgatory.ro\n  kreloc check /boot/vmlinuz-$(uname -r) --at 0x17f7affd000   # check, window and relocate extract by themselves\nWith a versionless --profile linux-x86_64, the era comes from the image's version string; kexec-tools' purgatory is judged as kexec-tools-x86_64.\nExit codes: 0 found (and written), 125 no purgatory found or unreadable input.")]
+    Extract(cmd::extract::ExtractArgs),
     /// List the loader profiles
     Profiles,
     /// Run the five seed scenarios end to end (needs scripts/setup.sh) and print expected vs observed
@@ -63,6 +66,7 @@ fn main() {
         Command::Check(a) => cmd::check::check(a, cli.json),
         Command::Window(a) => cmd::check::window(a, cli.json),
         Command::Relocate(a) => cmd::check::relocate(a, cli.json),
+        Command::Extract(a) => cmd::extract::extract(a, cli.json),
         Command::Profiles => cmd::check::profiles(cli.json),
         Command::Demo => cmd::demo::demo(cli.json),
         Command::Place(a) => cmd::place::place_cmd(a, cli.json),

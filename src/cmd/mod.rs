@@ -4,6 +4,7 @@ pub mod campaign;
 pub mod check;
 pub mod demo;
 pub mod exit;
+pub mod extract;
 pub mod input;
 pub mod place;
 pub mod toolchains;
