@@ -26,7 +26,7 @@ unknown revision, bounds that do not judge good/bad), 125 a toolchain or I/O fai
     name = "kbisect",
     version,
     about = "Bisect toolchain releases, toolchain commits and compiler flags to the first that breaks load-anywhere code",
-    after_help = "Examples:\n  kbisect llvm --good 17 --bad 18                        # releases; installs what it needs\n  kbisect gcc --good 11 --bad 12 --config kernel-2019 --regress load-fails\n  kbisect llvm --src ~/llvm-project --good llvmorg-17.0.6 --bad llvmorg-18.1.6 --build llvm --jobs 2\n  kbisect gcc --src ./tinycc --good v0.9.27 --bad mob --build 'make' --compiler tcc --script ./test.sh\n  kbisect flags --good \"-mcmodel=large -O2\" --bad \"-mcmodel=kernel -O2 -mno-red-zone\" --case purgatory.c --cc gcc@12\n"
+    after_help = "Examples:\n  kbisect llvm --good 17 --bad 18                        # releases; installs what it needs\n  kbisect gcc --good 11 --bad 12 --config kernel-2019 --regress load-fails\n  kbisect llvm --src ~/llvm-project --good llvmorg-17.0.6 --bad llvmorg-18.1.6 --build llvm --jobs 2\n  kbisect gcc --src ./tinycc --good v0.9.27 --bad mob --build 'make' --compiler tcc --script ./test.sh\n  kbisect flags --good \"-mcmodel=large -O2\" --bad \"-mcmodel=kernel -O2 -mno-red-zone\" --case purgatory.c --cc gcc@12\n  kbisect flags --good kernel-2024 --bad kbuild-all --cc gcc@12                # all causes, one per line\n"
 )]
 struct Cli {
     /// Machine-readable JSON on stdout
@@ -111,10 +111,10 @@ struct FamilyArgs {
 
 #[derive(Args)]
 struct FlagArgs {
-    /// The good flag set, as one string
+    /// The good flag set, as one string, or a config name (kernel-2024)
     #[arg(long, allow_hyphen_values = true)]
     good: String,
-    /// The bad flag set, as one string
+    /// The bad flag set, as one string, or a config name (kbuild-all); every independent cause is reported
     #[arg(long, allow_hyphen_values = true)]
     bad: String,
     /// Toolchain: gcc@12, llvm@17, clang-19, zig@0.13.0, path:/x/cc
@@ -279,13 +279,22 @@ fn flags(a: &FlagArgs, json: bool) -> Result<(), Error> {
     }
     let pred = predicate(&c, false)?;
     let tc = kreloc_toolchains::resolve(&a.cc).map_err(|e| Error::Toolchain(e.to_string()))?;
-    let split = |s: &str| s.split_whitespace().map(str::to_string).collect::<Vec<_>>();
+    // A flag list, or the name of a config (kernel-2024, kbuild-all) standing for its flags.
+    let split = |s: &str| match config::named(s.trim()) {
+        Some(n) => n.flags.iter().map(|f| f.to_string()).collect(),
+        None => s.split_whitespace().map(str::to_string).collect::<Vec<_>>(),
+    };
     let r = bisect_flags(&split(&a.good), &split(&a.bad), &tc, &pred)?;
     print(json, &r, || {
-        let mut s = format!("{} changes between the sets; the 1-minimal culprit: {}\n", r.changes.len(), r.culprit.iter().map(|c| c.to_string()).collect::<Vec<_>>().join(", "));
-        s += &format!("with only that change ({}):\n", tc.id());
-        for m in &r.bad.messages {
-            s += &format!("    {m}\n");
+        let mut s = format!("{} changes between the sets; {} independent 1-minimal causes ({}):\n", r.changes.len(), r.causes.len(), tc.id());
+        for cause in &r.causes {
+            s += &format!("  {}\n", cause.changes.iter().map(|c| c.to_string()).collect::<Vec<_>>().join(", "));
+            for m in &cause.observation.messages {
+                s += &format!("      {m}\n");
+            }
+        }
+        if !r.set_aside.is_empty() {
+            s += &format!("  set aside so the rest compiles: {}\n", r.set_aside.iter().map(|c| c.to_string()).collect::<Vec<_>>().join(", "));
         }
         s += &format!("{} compiles\n", r.compiles);
         s

@@ -1,7 +1,11 @@
 //! Flag bisection: ddmin (Zeller) over the changes between a good and a bad flag set, giving a 1-minimal
-//! set of changes that turns good into bad (seed 000: which of the 2019 flags broke purgatory?).
+//! set of changes that turns good into bad (seed 000: which of the 2019 flags broke purgatory?). A bad set
+//! can break loading for several independent reasons (kbuild-all: ftrace, rethunk, stack protector, ...):
+//! after each cause is found it is taken out of the bad set and ddmin runs again while the rest is still bad.
 
 use serde::Serialize;
+
+use crate::judgement::Judgement;
 
 /// One difference between the flag sets.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -23,25 +27,49 @@ impl std::fmt::Display for Change {
     }
 }
 
-/// The option a flag sets: `-mcmodel` for `-mcmodel=kernel`, `-O` for `-O2`, the flag itself otherwise.
-fn option_of(flag: &str) -> &str {
+/// The option a flag sets: `-mcmodel` for `-mcmodel=kernel`, `-O` for `-O2`, `-fpic` for `-fno-pic`, the flag
+/// itself otherwise.
+fn option_of(flag: &str) -> String {
     if let Some((k, _)) = flag.split_once('=') {
-        return k;
+        return k.to_string();
     }
     if flag.starts_with("-O") {
-        return "-O";
+        return "-O".into();
     }
-    flag
+    match flag.strip_prefix("-fno-").or_else(|| flag.strip_prefix("-mno-")) {
+        Some(rest) => format!("{}{rest}", &flag[..2]),
+        None => flag.to_string(),
+    }
 }
+
+/// Flags that only mean something together, added as one change (`-mfentry` needs `-pg`).
+const UNITS: &[&[&str]] = &[&["-pg", "-mfentry"], &["-mindirect-branch=thunk-extern", "-mindirect-branch-register"]];
 
 /// The changes from `good` to `bad`.
 pub fn changes(good: &[String], bad: &[String]) -> Vec<Change> {
+    let mut out = single_changes(good, bad);
+    for unit in UNITS {
+        let added = |f: &str| out.iter().position(|c| matches!(c, Change::Add { flag } if flag == f));
+        if let Some(positions) = unit.iter().map(|f| added(f)).collect::<Option<Vec<usize>>>() {
+            let first = positions.iter().copied().min().unwrap_or(0);
+            out[first] = Change::Add { flag: unit.join(" ") };
+            let mut rest: Vec<usize> = positions.into_iter().filter(|&p| p != first).collect();
+            rest.sort_unstable_by(|a, b| b.cmp(a));
+            for p in rest {
+                out.remove(p);
+            }
+        }
+    }
+    out
+}
+
+fn single_changes(good: &[String], bad: &[String]) -> Vec<Change> {
     let mut out = Vec::new();
     for b in bad {
         if good.contains(b) {
             continue;
         }
-        match good.iter().find(|g| option_of(g) == option_of(b) && option_of(b) != b.as_str()) {
+        match good.iter().find(|g| option_of(g) == option_of(b) && *g != b && (option_of(b) != *b || option_of(g) != **g)) {
             Some(g) => out.push(Change::Replace { from: g.clone(), to: b.clone() }),
             None => out.push(Change::Add { flag: b.clone() }),
         }
@@ -60,7 +88,7 @@ pub fn apply(good: &[String], changes: &[&Change]) -> Vec<String> {
     let mut flags: Vec<String> = good.to_vec();
     for c in changes {
         match c {
-            Change::Add { flag } => flags.push(flag.clone()),
+            Change::Add { flag } => flags.extend(flag.split_whitespace().map(str::to_string)),
             Change::Remove { flag } => flags.retain(|f| f != flag),
             Change::Replace { from, to } => {
                 for f in flags.iter_mut().filter(|f| *f == from) {
@@ -99,20 +127,34 @@ pub fn ddmin<T: Clone>(all: &[T], mut is_bad: impl FnMut(&[T]) -> bool) -> Vec<T
     c
 }
 
+/// One independent reason the bad set is bad.
+#[derive(Debug, Clone, Serialize)]
+pub struct Cause {
+    /// A 1-minimal set of changes that, applied to good, makes it bad.
+    pub changes: Vec<Change>,
+    /// What the oracle says with only these changes applied.
+    pub observation: crate::predicate::Observation,
+}
+
 /// The answer of a flag bisection.
 #[derive(Debug, Clone, Serialize)]
 pub struct FlagReport {
-    /// The 1-minimal changes that turn good into bad.
+    /// Every independent cause, in the order found.
+    pub causes: Vec<Cause>,
+    /// The first cause's changes (what earlier versions reported alone).
     pub culprit: Vec<Change>,
+    /// Changes left out of later rounds because, without the causes already found, the rest did not compile.
+    pub set_aside: Vec<Change>,
     /// All changes between the two sets.
     pub changes: Vec<Change>,
-    /// What the oracle says with only the culprit applied.
+    /// What the oracle says with only the first cause applied.
     pub bad: crate::predicate::Observation,
     pub good: crate::predicate::Observation,
     pub compiles: usize,
 }
 
-/// ddmin over the flag changes, judging each candidate set with `pred` (whose config is replaced).
+/// ddmin over the flag changes, judging each candidate set with `pred` (whose config is replaced); repeated
+/// without each cause found until what remains of the bad set is no longer bad.
 pub fn bisect_flags(good: &[String], bad: &[String], tc: &kreloc_toolchains::Toolchain, pred: &crate::predicate::OraclePredicate) -> Result<FlagReport, crate::Error> {
     use kreloc_toolchains::CompileConfig;
     let all = changes(good, bad);
@@ -131,18 +173,47 @@ pub fn bisect_flags(good: &[String], bad: &[String], tc: &kreloc_toolchains::Too
     };
     let good_obs = observe(good)?;
     let bad_obs = observe(bad)?;
-    let is_bad = |o: &crate::predicate::Observation| pred.judge(o, Some(&good_obs), Some(&bad_obs)) == crate::judgement::Judgement::Bad;
-    if is_bad(&good_obs) || !is_bad(&bad_obs) {
+    let judge = |o: &crate::predicate::Observation| pred.judge(o, Some(&good_obs), Some(&bad_obs));
+    if judge(&good_obs) == Judgement::Bad || judge(&bad_obs) != Judgement::Bad {
         return Err(crate::Error::Usage(format!(
             "the good flags must be good and the bad flags bad (good: ok={} {:?}; bad: ok={} {:?})",
             good_obs.ok, good_obs.messages, bad_obs.ok, bad_obs.messages
         )));
     }
-    let culprit = ddmin(&all, |subset| {
+    let judge_applied = |subset: &[Change]| {
         let refs: Vec<&Change> = subset.iter().collect();
-        observe(&apply(good, &refs)).map(|o| is_bad(&o)).unwrap_or(false)
-    });
-    let refs: Vec<&Change> = culprit.iter().collect();
-    let bad_min = observe(&apply(good, &refs))?;
-    Ok(FlagReport { culprit, changes: all, bad: bad_min, good: good_obs, compiles: compiles.get() })
+        observe(&apply(good, &refs)).map(|o| judge(&o)).unwrap_or_else(|e| Judgement::Skip(e.to_string()))
+    };
+    let applied_is_bad = |subset: &[Change]| judge_applied(subset) == Judgement::Bad;
+    let mut causes = Vec::new();
+    let mut set_aside = Vec::new();
+    let mut remaining = all.clone();
+    while !remaining.is_empty() {
+        if !causes.is_empty() {
+            match judge_applied(&remaining) {
+                Judgement::Bad => {}
+                Judgement::Good => break,
+                // Without the causes found, the rest may not compile (gcc: -mcmodel=kernel with -fpic once
+                // -fno-pic is reverted): set aside the one change whose absence makes it bad again.
+                Judgement::Skip(_) => match (0..remaining.len()).find(|&i| applied_is_bad(&without(&remaining, i))) {
+                    Some(i) => {
+                        set_aside.push(remaining.remove(i));
+                        continue;
+                    }
+                    None => break,
+                },
+            }
+        }
+        let cause = ddmin(&remaining, &applied_is_bad);
+        let refs: Vec<&Change> = cause.iter().collect();
+        let observation = observe(&apply(good, &refs))?;
+        remaining.retain(|c| !cause.contains(c));
+        causes.push(Cause { changes: cause, observation });
+    }
+    let first = causes.first().cloned().ok_or_else(|| crate::Error::Usage("no change between the flag sets".into()))?;
+    Ok(FlagReport { culprit: first.changes, bad: first.observation, causes, set_aside, changes: all, good: good_obs, compiles: compiles.get() })
+}
+
+fn without<T: Clone>(v: &[T], i: usize) -> Vec<T> {
+    v.iter().enumerate().filter(|(j, _)| *j != i).map(|(_, x)| x.clone()).collect()
 }

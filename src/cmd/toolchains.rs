@@ -7,7 +7,8 @@ use super::exit;
 
 #[derive(Debug, Subcommand)]
 pub enum ToolchainsCmd {
-    /// What is installed and what can be installed here, with exact versions
+    /// What is installed and what can be installed here, with exact versions; and the named configs
+    /// (the kernel's own purgatory flag sets with their year and commit)
     List,
     /// Install toolchains (pip for zig into $XDG_CACHE_HOME/kreloc/zig, apt for Debian packages); idempotent
     #[command(after_help = "Examples:\n  kreloc toolchains install llvm@17 gcc@11\n  kreloc toolchains install zig@0.13.0 clang-19\n  kreloc toolchains install --all")]
@@ -44,8 +45,9 @@ fn list(json: bool) -> i32 {
             })
         })
         .collect();
+    let configs = &kreloc_toolchains::config::NAMED;
     if json {
-        println!("{}", serde_json::to_string_pretty(&rows).unwrap_or_default());
+        println!("{}", serde_json::to_string_pretty(&serde_json::json!({ "toolchains": rows, "configs": configs })).unwrap_or_default());
     } else {
         println!("{:<10} {:<9} {:<10} {}", "spec", "exact", "installed", "source");
         for r in &rows {
@@ -56,6 +58,13 @@ fn list(json: bool) -> i32 {
                 if r["installed"] == true { "yes" } else { "no" },
                 r["source_text"].as_str().unwrap_or("")
             );
+        }
+        println!("\nconfigs (kernel commits marked ? are reconstructed, not read from the commit):");
+        for c in configs.iter() {
+            println!("  {:<21} {}", c.name, c.about);
+            if c.year.is_some() {
+                println!("  {:<21} {}", "", c.provenance());
+            }
         }
     }
     exit::GOOD

@@ -29,6 +29,136 @@ pub enum Visibility {
     Hidden,
 }
 
+/// Which C driver spells the flags: the kernel itself spells some options per compiler (RETPOLINE_CFLAGS).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    Gcc,
+    Clang,
+}
+
+/// `-fstack-protector[-strong|-all]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StackProtector {
+    Default,
+    Strong,
+    All,
+}
+
+/// `-fcf-protection=`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CfProtection {
+    None,
+    Branch,
+    Return,
+    Full,
+}
+
+/// A code-generation option of the kernel's KBUILD_CFLAGS that arch/x86/purgatory removes: each makes the
+/// compiler call or reference something purgatory does not define, or adds sections and entry padding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", tag = "flag")]
+pub enum KernelFlag {
+    /// `-pg`: a call to `mcount` in every function (`__fentry__` with `Fentry`).
+    Pg,
+    /// `-mfentry`: the `-pg` call goes to `__fentry__` before the prologue.
+    Fentry,
+    /// Calls `__stack_chk_fail`.
+    StackProtector { level: StackProtector },
+    /// Retpoline through external thunks (`__x86_indirect_thunk_*`): gcc `-mindirect-branch=thunk-extern`,
+    /// clang `-mretpoline-external-thunk`.
+    RetpolineExternal,
+    /// gcc `-mindirect-branch-register` (implied by clang's retpoline).
+    IndirectBranchRegister,
+    /// `-mfunction-return=thunk-extern`: returns jump to `__x86_return_thunk` (rethunk).
+    ReturnThunkExtern,
+    /// `-fcf-protection=`: ENDBR64 landing pads (IBT).
+    CfProtection { kind: CfProtection },
+    /// `-mharden-sls=all`: INT3 after returns and indirect jumps.
+    HardenSls,
+    /// `-fpatchable-function-entry=TOTAL,BEFORE`: NOP padding and a `__patchable_function_entries` section.
+    PatchableEntry { total: u32, before: u32 },
+    /// clang `-fsanitize=kcfi`: type hashes before functions, checks at indirect calls.
+    Kcfi,
+    /// clang `-flto=thin`: the object is LLVM bitcode until a final link.
+    ThinLto,
+}
+
+impl KernelFlag {
+    /// The driver's spelling (empty when the driver needs nothing for it).
+    pub fn spelling(&self, d: Dialect) -> Vec<String> {
+        let one = |s: &str| vec![s.to_string()];
+        match self {
+            KernelFlag::Pg => one("-pg"),
+            KernelFlag::Fentry => one("-mfentry"),
+            KernelFlag::StackProtector { level: StackProtector::Default } => one("-fstack-protector"),
+            KernelFlag::StackProtector { level: StackProtector::Strong } => one("-fstack-protector-strong"),
+            KernelFlag::StackProtector { level: StackProtector::All } => one("-fstack-protector-all"),
+            KernelFlag::RetpolineExternal if d == Dialect::Clang => one("-mretpoline-external-thunk"),
+            KernelFlag::RetpolineExternal => one("-mindirect-branch=thunk-extern"),
+            KernelFlag::IndirectBranchRegister if d == Dialect::Clang => Vec::new(),
+            KernelFlag::IndirectBranchRegister => one("-mindirect-branch-register"),
+            KernelFlag::ReturnThunkExtern => one("-mfunction-return=thunk-extern"),
+            KernelFlag::CfProtection { kind } => one(match kind {
+                CfProtection::None => "-fcf-protection=none",
+                CfProtection::Branch => "-fcf-protection=branch",
+                CfProtection::Return => "-fcf-protection=return",
+                CfProtection::Full => "-fcf-protection=full",
+            }),
+            KernelFlag::HardenSls => one("-mharden-sls=all"),
+            KernelFlag::PatchableEntry { total, before } => vec![format!("-fpatchable-function-entry={total},{before}")],
+            KernelFlag::Kcfi => one("-fsanitize=kcfi"),
+            KernelFlag::ThinLto => one("-flto=thin"),
+        }
+    }
+
+    /// The flag that turns this one off again, which a later position in a flag list makes win.
+    pub fn negation(&self) -> Option<&'static str> {
+        match self {
+            KernelFlag::Pg => Some("-no-pg"),
+            KernelFlag::Fentry => Some("-mno-fentry"),
+            KernelFlag::StackProtector { .. } => Some("-fno-stack-protector"),
+            KernelFlag::RetpolineExternal => Some("-mindirect-branch=keep"),
+            KernelFlag::ReturnThunkExtern => Some("-mfunction-return=keep"),
+            KernelFlag::Kcfi => Some("-fno-sanitize=kcfi"),
+            KernelFlag::ThinLto => Some("-fno-lto"),
+            _ => None,
+        }
+    }
+
+    fn same_kind(&self, other: &KernelFlag) -> bool {
+        std::mem::discriminant(self) == std::mem::discriminant(other)
+    }
+
+    /// Reads one flag (either dialect's spelling).
+    pub fn parse(flag: &str) -> Option<KernelFlag> {
+        use KernelFlag::*;
+        Some(match flag {
+            "-pg" => Pg,
+            "-mfentry" => Fentry,
+            "-fstack-protector" => StackProtector { level: self::StackProtector::Default },
+            "-fstack-protector-strong" => StackProtector { level: self::StackProtector::Strong },
+            "-fstack-protector-all" => StackProtector { level: self::StackProtector::All },
+            "-mindirect-branch=thunk-extern" | "-mretpoline-external-thunk" => RetpolineExternal,
+            "-mindirect-branch-register" => IndirectBranchRegister,
+            "-mfunction-return=thunk-extern" => ReturnThunkExtern,
+            "-fcf-protection=none" => CfProtection { kind: self::CfProtection::None },
+            "-fcf-protection=branch" => CfProtection { kind: self::CfProtection::Branch },
+            "-fcf-protection=return" => CfProtection { kind: self::CfProtection::Return },
+            "-fcf-protection=full" | "-fcf-protection" => CfProtection { kind: self::CfProtection::Full },
+            "-mharden-sls=all" => HardenSls,
+            "-fsanitize=kcfi" => Kcfi,
+            "-flto=thin" => ThinLto,
+            f => {
+                let spec = f.strip_prefix("-fpatchable-function-entry=")?;
+                let (total, before) = spec.split_once(',').unwrap_or((spec, "0"));
+                PatchableEntry { total: total.parse().ok()?, before: before.parse().ok()? }
+            }
+        })
+    }
+}
+
 /// One point of the flag matrix.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct CompileConfig {
@@ -38,19 +168,27 @@ pub struct CompileConfig {
     pub opt: String,
     pub visibility: Visibility,
     pub lto: bool,
+    /// The kernel's own code-generation options (ftrace, stack protector, retpoline, ...), in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub kernel: Vec<KernelFlag>,
     /// Further flags, passed as given (C drivers only).
     pub extra: Vec<String>,
 }
 
 impl Default for CompileConfig {
     fn default() -> Self {
-        CompileConfig { mcmodel: CodeModel::Small, pic: Pic::None, opt: "2".into(), visibility: Visibility::Default, lto: false, extra: Vec::new() }
+        CompileConfig { mcmodel: CodeModel::Small, pic: Pic::None, opt: "2".into(), visibility: Visibility::Default, lto: false, kernel: Vec::new(), extra: Vec::new() }
     }
 }
 
 impl CompileConfig {
-    /// The gcc/clang spelling of this configuration (drivers add their own fixed flags).
+    /// The gcc spelling of this configuration (drivers add their own fixed flags).
     pub fn c_flags(&self) -> Vec<String> {
+        self.c_flags_for(Dialect::Gcc)
+    }
+
+    /// The spelling for a gcc-like or clang-like driver.
+    pub fn c_flags_for(&self, dialect: Dialect) -> Vec<String> {
         let mut f = vec![
             format!("-mcmodel={}", match self.mcmodel {
                 CodeModel::Small => "small",
@@ -72,6 +210,7 @@ impl CompileConfig {
         if self.lto {
             f.push("-flto".into());
         }
+        f.extend(self.kernel.iter().flat_map(|k| k.spelling(dialect)));
         f.extend(self.extra.iter().cloned());
         f
     }
@@ -92,11 +231,31 @@ impl CompileConfig {
                 "-fvisibility=default" => c.visibility = Visibility::Default,
                 "-flto" => c.lto = true,
                 f if f.starts_with("-O") && f.len() <= 3 => c.opt = f[2..].to_string(),
-                f => c.extra.push(f.to_string()),
+                // The later of a flag and its negation wins, as with the compiler.
+                f => match KernelFlag::parse(f) {
+                    Some(k) => {
+                        c.kernel.retain(|x| !x.same_kind(&k));
+                        c.extra.retain(|e| Some(e.as_str()) != k.negation());
+                        c.kernel.push(k);
+                    }
+                    None => {
+                        c.kernel.retain(|x| x.negation() != Some(f));
+                        c.extra.push(f.to_string());
+                    }
+                },
             }
         }
         c
     }
+}
+
+/// The kernel commit a flag set comes from. `verified` is false where the id or the exact flags were
+/// reconstructed rather than read from the commit itself.
+#[derive(Debug, Clone, Serialize)]
+pub struct KernelCommit {
+    pub id: &'static str,
+    pub title: &'static str,
+    pub verified: bool,
 }
 
 /// A named configuration.
@@ -105,44 +264,174 @@ pub struct NamedConfig {
     pub name: &'static str,
     pub about: &'static str,
     pub flags: &'static [&'static str],
+    /// For the kernel's own flag sets: the year, and the commit that introduced or fixed them.
+    pub year: Option<u16>,
+    pub commit: Option<KernelCommit>,
 }
 
 impl NamedConfig {
     pub fn config(&self) -> CompileConfig {
         CompileConfig::from_flags(self.flags)
     }
+
+    /// `2019 b059f801a937 "x86/purgatory: ..."` (`?` after an unverified id), or empty.
+    pub fn provenance(&self) -> String {
+        let year = self.year.map(|y| y.to_string()).unwrap_or_default();
+        match &self.commit {
+            Some(c) => format!("{year} {}{} \"{}\"", c.id, if c.verified { "" } else { "?" }, c.title),
+            None => year,
+        }
+    }
+}
+
+const fn plain(name: &'static str, about: &'static str, flags: &'static [&'static str]) -> NamedConfig {
+    NamedConfig { name, about, flags, year: None, commit: None }
+}
+
+const fn kernel(name: &'static str, year: u16, commit: KernelCommit, about: &'static str, flags: &'static [&'static str]) -> NamedConfig {
+    NamedConfig { name, about, flags, year: Some(year), commit: Some(commit) }
+}
+
+const fn commit(id: &'static str, title: &'static str, verified: bool) -> KernelCommit {
+    KernelCommit { id, title, verified }
+}
+
+const CORE_2014: KernelCommit = commit("8fc5b4d4121c", "purgatory: core purgatory functionality", true);
+const CFLAGS_REMOVE_2019: KernelCommit = commit("b059f801a937", "x86/purgatory: Use CFLAGS_REMOVE rather than reset KBUILD_CFLAGS", true);
+const LARGE_2019: KernelCommit =
+    commit("e16c2983fba0", "x86/purgatory: Change compiler flags from -mcmodel=kernel to -mcmodel=large to fix kexec relocation errors", true);
+const PIC_2024: KernelCommit = commit("cba786af84a0", "x86/purgatory: Switch to the position-independent small code model", true);
+
+/// The flags x86_64 KBUILD_CFLAGS add to every object of a 6.x defconfig with the mitigations on
+/// (arch/x86/Makefile and the top Makefile), minus warnings and include paths.
+const KBUILD_6X: &[&str] = &[
+    "-mcmodel=kernel", "-fno-pic", "-O2", "-std=gnu11", "-fno-strict-aliasing", "-fno-common", "-fshort-wchar", "-ffreestanding",
+    "-fno-zero-initialized-in-bss", "-mno-sse", "-mno-mmx", "-mno-sse2", "-mno-3dnow", "-mno-avx", "-mno-80387", "-mno-fp-ret-in-387",
+    "-mno-red-zone", "-mskip-rax-setup", "-mindirect-branch=thunk-extern", "-mindirect-branch-register", "-mfunction-return=thunk-extern",
+    "-pg", "-mfentry", "-fstack-protector-strong", "-fcf-protection=branch", "-fno-jump-tables", "-mharden-sls=all",
+    "-fpatchable-function-entry=16,16", "-fno-delete-null-pointer-checks", "-fno-stack-clash-protection", "-fno-omit-frame-pointer",
+    "-fno-optimize-sibling-calls",
+];
+
+/// kernel-2024's code model flags (without its -fno-stack-protector) plus the given leaked flags.
+macro_rules! with_2024_pic {
+    ($($flag:literal),*) => {
+        &["-mcmodel=small", "-fpic", "-fvisibility=hidden", "-O2", "-ffreestanding", "-fno-zero-initialized-in-bss", $($flag),*]
+    };
 }
 
 /// Every named configuration.
 pub const NAMED: &[NamedConfig] = &[
-    NamedConfig {
-        name: "kernel-2018",
-        about: "arch/x86/purgatory before 2019: -mcmodel=large",
-        flags: &["-mcmodel=large", "-fno-pic", "-O2", "-ffreestanding", "-fno-zero-initialized-in-bss"],
-    },
-    NamedConfig {
-        name: "kernel-2019",
-        about: "seed 000: b059f801a937 let KBUILD_CFLAGS (-mcmodel=kernel) leak into purgatory",
-        flags: &[
+    kernel(
+        "kernel-2014",
+        2014,
+        CORE_2014,
+        "arch/x86/purgatory's first flags: KBUILD_CFLAGS reset, -Os -mcmodel=large",
+        &["-mcmodel=large", "-fno-pic", "-Os", "-fno-strict-aliasing", "-fno-zero-initialized-in-bss", "-fno-builtin", "-ffreestanding", "-m64"],
+    ),
+    kernel(
+        "kernel-2018",
+        2018,
+        CORE_2014,
+        "arch/x86/purgatory before 2019: -mcmodel=large (8fc5b4d4121c's reset, until b059f801a937)",
+        &["-mcmodel=large", "-fno-pic", "-O2", "-ffreestanding", "-fno-zero-initialized-in-bss"],
+    ),
+    kernel(
+        "kernel-2019",
+        2019,
+        CFLAGS_REMOVE_2019,
+        "seed 000: KBUILD_CFLAGS (-mcmodel=kernel) leak into purgatory",
+        &[
             "-mcmodel=kernel", "-fno-pic", "-O2", "-mno-red-zone", "-ffreestanding", "-fno-zero-initialized-in-bss", "-mno-sse", "-mno-mmx",
             "-mno-sse2", "-fno-stack-protector",
         ],
-    },
-    NamedConfig {
-        name: "kernel-2024",
-        about: "cba786af84a0: small model, pic, hidden visibility",
-        flags: &[
+    ),
+    kernel(
+        "kernel-2019-fix",
+        2019,
+        LARGE_2019,
+        "the seed 000 fix: KBUILD_CFLAGS with -mcmodel=kernel removed and -mcmodel=large added",
+        &[
+            "-mcmodel=large", "-fno-pic", "-O2", "-mno-red-zone", "-ffreestanding", "-fno-zero-initialized-in-bss", "-mno-sse", "-mno-mmx",
+            "-mno-sse2", "-fno-stack-protector",
+        ],
+    ),
+    kernel(
+        "kernel-2020",
+        2020,
+        commit("e2ac07c06058", "x86/purgatory: Disable various profiling and sanitizing options", true),
+        "-mcmodel=large plus -DDISABLE_BRANCH_PROFILING and no sanitizers",
+        &[
+            "-mcmodel=large", "-fno-pic", "-O2", "-mno-red-zone", "-ffreestanding", "-fno-zero-initialized-in-bss", "-mno-sse", "-mno-mmx",
+            "-mno-sse2", "-fno-stack-protector", "-DDISABLE_BRANCH_PROFILING",
+        ],
+    ),
+    kernel(
+        "kernel-2024",
+        2024,
+        PIC_2024,
+        "small model, pic, hidden visibility",
+        &[
             "-mcmodel=small", "-fpic", "-fvisibility=hidden", "-O2", "-ffreestanding", "-fno-stack-protector", "-fno-zero-initialized-in-bss", "-g0",
         ],
+    ),
+    kernel(
+        "leak-ftrace",
+        2019,
+        CFLAGS_REMOVE_2019,
+        "kernel-2024 + CC_FLAGS_FTRACE (-pg -mfentry), which purgatory removes: calls __fentry__",
+        with_2024_pic!("-pg", "-mfentry"),
+    ),
+    kernel(
+        "leak-stack-protector",
+        2019,
+        CFLAGS_REMOVE_2019,
+        "kernel-2024 + -fstack-protector-strong, which purgatory removes: calls __stack_chk_fail",
+        with_2024_pic!("-fstack-protector-strong"),
+    ),
+    kernel(
+        "leak-retpoline",
+        2019,
+        CFLAGS_REMOVE_2019,
+        "kernel-2024 + RETPOLINE_CFLAGS, which purgatory removes: calls __x86_indirect_thunk_*",
+        with_2024_pic!("-mindirect-branch=thunk-extern", "-mindirect-branch-register"),
+    ),
+    kernel(
+        "leak-rethunk",
+        2022,
+        commit("0b53c374b9ef", "x86/retpoline: Use -mfunction-return (RETHUNK_CFLAGS join RETPOLINE_CFLAGS, so purgatory removes them)", false),
+        "kernel-2024 + -mfunction-return=thunk-extern: returns jump to __x86_return_thunk",
+        with_2024_pic!("-mfunction-return=thunk-extern"),
+    ),
+    kernel(
+        "leak-kcfi",
+        2022,
+        commit("5dcb6e06bd57", "x86/purgatory: Disable CFI", false),
+        "kernel-2024 + CC_FLAGS_CFI (clang -fsanitize=kcfi), which purgatory removes",
+        with_2024_pic!("-fsanitize=kcfi"),
+    ),
+    kernel(
+        "leak-lto",
+        2023,
+        commit("75b2f7e", "x86/purgatory: Remove LTO flags", true),
+        "kernel-2024 + CC_FLAGS_LTO (clang -flto=thin), which purgatory filters out",
+        with_2024_pic!("-flto=thin"),
+    ),
+    NamedConfig {
+        name: "kbuild-all",
+        about: "every x86_64 KBUILD_CFLAG of a 6.x defconfig with mitigations (retpoline, rethunk, fentry, stack protector, IBT, SLS, call padding), nothing removed",
+        flags: KBUILD_6X,
+        year: Some(2024),
+        commit: None,
     },
-    NamedConfig { name: "small-nopic", about: "-mcmodel=small -fno-pic: R_X86_64_32/32S, below 2-4 GiB only", flags: &["-mcmodel=small", "-fno-pic", "-O2"] },
-    NamedConfig { name: "small-pie", about: "-fpie with default visibility", flags: &["-mcmodel=small", "-fpie", "-O2"] },
-    NamedConfig { name: "pic-hidden", about: "-fpic -fvisibility=hidden: PC-relative only", flags: &["-mcmodel=small", "-fpic", "-fvisibility=hidden", "-O2"] },
-    NamedConfig { name: "pic-default", about: "-fpic with default visibility: GOT relocations", flags: &["-mcmodel=small", "-fpic", "-O2"] },
-    NamedConfig { name: "kernel", about: "-mcmodel=kernel -fno-pic", flags: &["-mcmodel=kernel", "-fno-pic", "-O2", "-mno-red-zone"] },
-    NamedConfig { name: "medium", about: "-mcmodel=medium -fno-pic", flags: &["-mcmodel=medium", "-fno-pic", "-O2"] },
-    NamedConfig { name: "large", about: "-mcmodel=large -fno-pic", flags: &["-mcmodel=large", "-fno-pic", "-O2"] },
-    NamedConfig { name: "large-lto", about: "-mcmodel=large -fno-pic -flto (link through the driver)", flags: &["-mcmodel=large", "-fno-pic", "-O2", "-flto"] },
+    plain("small-nopic", "-mcmodel=small -fno-pic: R_X86_64_32/32S, below 2-4 GiB only", &["-mcmodel=small", "-fno-pic", "-O2"]),
+    plain("small-pie", "-fpie with default visibility", &["-mcmodel=small", "-fpie", "-O2"]),
+    plain("pic-hidden", "-fpic -fvisibility=hidden: PC-relative only", &["-mcmodel=small", "-fpic", "-fvisibility=hidden", "-O2"]),
+    plain("pic-default", "-fpic with default visibility: GOT relocations", &["-mcmodel=small", "-fpic", "-O2"]),
+    plain("kernel", "-mcmodel=kernel -fno-pic", &["-mcmodel=kernel", "-fno-pic", "-O2", "-mno-red-zone"]),
+    plain("medium", "-mcmodel=medium -fno-pic", &["-mcmodel=medium", "-fno-pic", "-O2"]),
+    plain("large", "-mcmodel=large -fno-pic", &["-mcmodel=large", "-fno-pic", "-O2"]),
+    plain("large-lto", "-mcmodel=large -fno-pic -flto (link through the driver)", &["-mcmodel=large", "-fno-pic", "-O2", "-flto"]),
 ];
 
 /// A named configuration by name.

@@ -3,7 +3,7 @@
 use std::path::Path;
 use std::time::Duration;
 
-use crate::config::CompileConfig;
+use crate::config::{CompileConfig, Dialect};
 use crate::identity::Toolchain;
 use crate::process::Child;
 use crate::Error;
@@ -12,5 +12,13 @@ use crate::Error;
 pub const BASE: &[&str] = &["-c", "-ffreestanding", "-fno-common", "-fno-asynchronous-unwind-tables", "-fcf-protection=none", "-g0"];
 
 pub fn command(tc: &Toolchain, cfg: &CompileConfig, src: &Path, out: &Path, timeout: Duration) -> Result<Child, Error> {
-    Ok(Child::new(&tc.exe, timeout).args(BASE).args(cfg.c_flags()).arg(src).arg("-o").arg(out))
+    Ok(Child::new(&tc.exe, timeout).args(BASE).args(cfg.c_flags_for(dialect(tc))).arg(src).arg("-o").arg(out))
+}
+
+/// gcc or clang spelling, by family.
+fn dialect(tc: &Toolchain) -> Dialect {
+    match tc.family {
+        crate::Family::Llvm => Dialect::Clang,
+        _ => Dialect::Gcc,
+    }
 }

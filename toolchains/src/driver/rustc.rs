@@ -12,7 +12,7 @@ pub fn command(tc: &Toolchain, cfg: &CompileConfig, src: &Path, out: &Path, time
     if cfg.lto {
         return Err(Error::Unsupported("rustc LTO needs a final link; use a C toolchain for LTO configs".into()));
     }
-    if cfg.visibility == Visibility::Hidden || !cfg.extra.is_empty() {
+    if cfg.visibility == Visibility::Hidden || !cfg.extra.is_empty() || !cfg.kernel.is_empty() {
         return Err(Error::Unsupported("rustc has no -fvisibility or C flags; use the default visibility and no extra flags".into()));
     }
     let model = match cfg.mcmodel {

@@ -10,13 +10,13 @@ use crate::process::Child;
 use crate::Error;
 
 /// Flags zig rejects outright.
-const REJECTED: &[&str] = &["-mindirect-branch=thunk-extern", "-mpreferred-stack-boundary=3", "-mno-relax"];
+const REJECTED: &[&str] = &["-mpreferred-stack-boundary=3", "-mno-relax"];
 
 pub fn command(tc: &Toolchain, cfg: &CompileConfig, src: &Path, out: &Path, timeout: Duration) -> Result<Child, Error> {
     if let Some(f) = cfg.extra.iter().find(|f| REJECTED.contains(&f.as_str())) {
         return Err(Error::Unsupported(format!("zig cc rejects {f}")));
     }
-    let mut flags = cfg.c_flags();
+    let mut flags = cfg.c_flags_for(crate::config::Dialect::Clang);
     // zig maps -fpie to pic without pie-ness; say so explicitly rather than let it guess.
     if cfg.pic == Pic::Pie {
         flags.retain(|f| f != "-fpie");

@@ -1,0 +1,94 @@
+//! The kernel's own flag sets as named configs: each compiles with gcc-12 and clang-19, except where the
+//! compiler does not know a flag (a typed compile error, which campaigns do not judge); the leaked ones make
+//! the compiler reference the symbol the kernel then reports undefined.
+
+use std::collections::BTreeSet;
+
+use kreloc_toolchains::config::{named, KernelFlag, NAMED};
+use kreloc_toolchains::{resolve, Cache, CompileConfig, CompileOutcome, Compiler, Source};
+use object::{Object, ObjectSymbol};
+
+const CASE: &str = include_str!("fixtures/kbuild_case.c");
+
+fn undefined(obj: &[u8]) -> BTreeSet<String> {
+    let file = object::File::parse(obj).unwrap();
+    file.symbols().filter(|s| s.is_undefined() && !s.name().unwrap_or("").is_empty()).map(|s| s.name().unwrap().to_string()).collect()
+}
+
+fn toolchain(spec: &str) -> kreloc_toolchains::Toolchain {
+    resolve(spec).unwrap_or_else(|e| panic!("{spec}: {e} (run scripts/setup.sh)"))
+}
+
+#[test]
+fn every_kernel_config_compiles_with_gcc12_and_clang19_or_is_refused_for_a_flag_it_lacks() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = Compiler::new(Cache::at(dir.path()));
+    let mut refused = BTreeSet::new();
+    for spec in ["gcc@12", "clang-19"] {
+        let tc = toolchain(spec);
+        for n in NAMED.iter().filter(|n| n.year.is_some()) {
+            match c.compile(&tc, &Source::c(CASE), &n.config()).unwrap() {
+                CompileOutcome::Object { .. } => {}
+                CompileOutcome::CompileError { stderr, .. } => {
+                    assert!(stderr.contains("kcfi") || stderr.contains("thin"), "{spec} {}: {stderr}", n.name);
+                    refused.insert((spec, n.name));
+                }
+                other => panic!("{spec} {}: {}", n.name, other.kind()),
+            }
+        }
+    }
+    // gcc has neither kCFI nor ThinLTO; clang takes every set (retpoline in its own spelling).
+    assert_eq!(refused, BTreeSet::from([("gcc@12", "leak-kcfi"), ("gcc@12", "leak-lto")]));
+}
+
+#[test]
+fn leaked_flags_reference_what_purgatory_lacks() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = Compiler::new(Cache::at(dir.path()));
+    for spec in ["gcc@12", "clang-19"] {
+        let tc = toolchain(spec);
+        for (config, symbol) in [
+            ("leak-ftrace", "__fentry__"),
+            ("leak-stack-protector", "__stack_chk_fail"),
+            ("leak-rethunk", "__x86_return_thunk"),
+            ("leak-retpoline", if spec == "gcc@12" { "__x86_indirect_thunk_rax" } else { "__x86_indirect_thunk_r11" }),
+        ] {
+            let out = c.compile(&tc, &Source::c(CASE), &named(config).unwrap().config()).unwrap();
+            let syms = undefined(out.object().unwrap_or_else(|| panic!("{spec} {config}: {}", out.kind())));
+            assert!(syms.contains(symbol), "{spec} {config}: undefined {syms:?}");
+        }
+        let clean = c.compile(&tc, &Source::c(CASE), &named("kernel-2024").unwrap().config()).unwrap();
+        let syms = undefined(clean.object().unwrap());
+        assert!(syms.iter().all(|s| s == "_GLOBAL_OFFSET_TABLE_"), "{spec} kernel-2024: undefined {syms:?}");
+    }
+}
+
+#[test]
+fn kernel_flags_are_typed_and_the_later_of_a_flag_and_its_negation_wins() {
+    let kbuild = named("kbuild-all").unwrap().config();
+    for k in [KernelFlag::Pg, KernelFlag::Fentry, KernelFlag::ReturnThunkExtern, KernelFlag::RetpolineExternal, KernelFlag::HardenSls] {
+        assert!(kbuild.kernel.contains(&k), "{k:?} missing from {:?}", kbuild.kernel);
+    }
+    assert!(kbuild.kernel.contains(&KernelFlag::PatchableEntry { total: 16, before: 16 }));
+    let on = CompileConfig::from_flags(&["-fno-stack-protector", "-fstack-protector-strong"]);
+    assert!(on.c_flags().contains(&"-fstack-protector-strong".to_string()) && !on.c_flags().contains(&"-fno-stack-protector".to_string()));
+    let off = CompileConfig::from_flags(&["-fstack-protector-strong", "-fno-stack-protector"]);
+    assert!(off.kernel.is_empty() && off.c_flags().contains(&"-fno-stack-protector".to_string()));
+    // Each driver spells retpoline its own way, as the kernel's RETPOLINE_CFLAGS do.
+    use kreloc_toolchains::config::Dialect;
+    assert!(kbuild.c_flags_for(Dialect::Clang).contains(&"-mretpoline-external-thunk".to_string()));
+    assert!(!kbuild.c_flags_for(Dialect::Clang).iter().any(|f| f.starts_with("-mindirect-branch")));
+}
+
+#[test]
+fn historical_configs_carry_year_and_commit() {
+    for name in ["kernel-2014", "kernel-2018", "kernel-2019", "kernel-2019-fix", "kernel-2024"] {
+        let n = named(name).unwrap();
+        let commit = n.commit.as_ref().unwrap_or_else(|| panic!("{name} has no commit"));
+        assert!(commit.id.len() == 12 && commit.id.chars().all(|c| c.is_ascii_hexdigit()), "{name}: {}", commit.id);
+        assert!(n.provenance().starts_with(&n.year.unwrap().to_string()), "{}", n.provenance());
+    }
+    assert_eq!(named("kernel-2019").unwrap().commit.as_ref().unwrap().id, "b059f801a937");
+    assert_eq!(named("kernel-2019-fix").unwrap().commit.as_ref().unwrap().id, "e16c2983fba0");
+    assert_eq!(named("kernel-2024").unwrap().commit.as_ref().unwrap().id, "cba786af84a0");
+}
