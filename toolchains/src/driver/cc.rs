@@ -12,7 +12,9 @@ use crate::Error;
 pub const BASE: &[&str] = &["-c", "-ffreestanding", "-fno-common", "-fno-asynchronous-unwind-tables", "-fcf-protection=none", "-g0"];
 
 pub fn command(tc: &Toolchain, cfg: &CompileConfig, src: &Path, out: &Path, timeout: Duration) -> Result<Child, Error> {
-    Ok(Child::new(&tc.exe, timeout).args(BASE).args(cfg.c_flags_for(dialect(tc))).arg(src).arg("-o").arg(out))
+    // GCC 7 predates -fcf-protection (GCC 8), and emits no ENDBR64 anyway.
+    let base = BASE.iter().filter(|f| !(tc.family == crate::Family::Gcc && tc.version.major() < 8 && f.starts_with("-fcf-protection")));
+    Ok(Child::new(&tc.exe, timeout).args(base).args(cfg.c_flags_for(dialect(tc))).arg(src).arg("-o").arg(out))
 }
 
 /// gcc or clang spelling, by family.
