@@ -52,6 +52,9 @@ enum Command {
     /// Differential campaign: generate programs, compile across toolchains x configs, keep what the oracle judges differently
     #[command(after_help = "Examples:\n  kreloc fuzz --toolchains gcc@12,llvm@17,llvm@18 --configs kernel-2018 --count 50\n  kreloc fuzz --configs small-nopic,pic-hidden --time 600 --shard 3/8 --out runs\nFindings go to OUT/findings/<fingerprint>/ (source, commands, objects, verdicts, report.md), written atomically;\nan interrupted run resumes. Exit codes: 0 no new finding, 1 new findings, 125 setup failure.")]
     Fuzz(cmd::campaign::FuzzArgs),
+    /// Build a Linux tree's own purgatory with each toolchain, under its own and each historical flag set, and judge it
+    #[command(after_help = "Example (Debian's linux-source-6.1, unpacked; reproduces seeds 000 and 001 from real sources):\n  kreloc kernel --src linux-source-6.1 --toolchains gcc@12,clang-19 --configs tree,kernel-2018,kernel-2019 --profile linux-x86_64@6.6\nEach toolchain gets its own build tree (make defconfig + CONFIG_KEXEC_FILE=y, cached under the kreloc cache); only\narch/x86/purgatory/ is built, with the set's flags as PURGATORY_CFLAGS. A build that fails is not judged.\nExit codes: 0 every judged purgatory loads without warnings, 1 otherwise, 125 setup failure.")]
+    Kernel(cmd::kernel::KernelArgs),
     /// Shrink a finding to a minimal program that still shows the difference
     #[command(after_help = "Example:\n  kreloc reduce kreloc-out/findings/3f2a9c1d0b7e4a55\nWrites reduced.c, reduced.rs and reduce.md into the finding.")]
     Reduce(cmd::campaign::ReduceArgs),
@@ -72,6 +75,7 @@ fn main() {
         Command::Place(a) => cmd::place::place_cmd(a, cli.json),
         Command::ZimageCheck(a) => cmd::place::zimage_cmd(a, cli.json),
         Command::Fuzz(a) => cmd::campaign::fuzz(a, cli.json),
+        Command::Kernel(a) => cmd::kernel::kernel(a, cli.json),
         Command::Reduce(a) => cmd::campaign::reduce(a, cli.json),
         Command::Toolchains(c) => cmd::toolchains::run(c, cli.json),
     };

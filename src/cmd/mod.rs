@@ -6,5 +6,6 @@ pub mod demo;
 pub mod exit;
 pub mod extract;
 pub mod input;
+pub mod kernel;
 pub mod place;
 pub mod toolchains;
