@@ -121,6 +121,14 @@ fn every_compression_raw_and_in_a_bzimage() {
             assert!(msg.contains("Overflow in relocation type 11"), "{name} {kind}: {msg}");
         }
     }
+    // CONFIG_KERNEL_UNCOMPRESSED: the bzImage payload is the ELF itself.
+    let path = dir.path().join("vmlinuz-uncompressed");
+    std::fs::write(&path, bzimage(&vmlinux)).unwrap();
+    let out = dir.path().join("extracted-uncompressed.ro");
+    let json = run(kreloc().args(["--json", "extract"]).arg(&path).arg("-o").arg(&out), "kreloc extract");
+    let doc: serde_json::Value = serde_json::from_slice(&json).unwrap();
+    assert_eq!((&doc["extracted"]["container"], &doc["extracted"]["compression"]), (&serde_json::json!("bz-image"), &serde_json::Value::Null), "{doc}");
+    assert_eq!(std::fs::read(&out).unwrap(), object);
 }
 
 #[test]

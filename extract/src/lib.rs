@@ -80,8 +80,12 @@ pub fn extract(bytes: &[u8]) -> Result<Extracted, Error> {
         return from_executable(bytes, Container::Executable, None, None);
     }
     if let Some(payload) = bzimage_payload(bytes)? {
-        let (compression, vmlinux) = decompress::decompress(payload)?;
         let header_version = version::bzimage_header_version(bytes);
+        // CONFIG_KERNEL_UNCOMPRESSED keeps the ELF as is.
+        if payload.starts_with(b"\x7fELF") {
+            return from_executable(payload, Container::BzImage, None, header_version);
+        }
+        let (compression, vmlinux) = decompress::decompress(payload)?;
         return from_executable(&vmlinux, Container::BzImage, Some(compression), header_version);
     }
     // A raw compressed stream, or one behind an unknown wrapper: try each plausible stream start in turn.

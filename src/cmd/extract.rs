@@ -50,7 +50,8 @@ pub fn describe(x: &Extracted) -> String {
         (Container::Executable, _) => "an ELF executable".to_string(),
         (Container::BzImage, Some(c)) => format!("the {c} payload of a bzImage"),
         (Container::Compressed, Some(c)) => format!("a {c} stream"),
-        (_, None) => "a compressed image".to_string(),
+        (Container::BzImage, None) => "the uncompressed payload of a bzImage".to_string(),
+        (Container::Compressed, None) => "a compressed image".to_string(),
     };
     let origin = match &x.origin {
         Origin::Linux { release } => format!("Linux {release}"),
