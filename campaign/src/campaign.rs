@@ -4,7 +4,6 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
 use kreloc_gen::Program;
@@ -12,6 +11,7 @@ use kreloc_gen::Program;
 use crate::examine::Examiner;
 use crate::finding::program_files;
 use crate::shard::{program_seed, Progress, Shard};
+use crate::stats::{Batch, StatsLog};
 use crate::store::{FindingStore, Recorded, Sighting};
 
 /// When to stop.
@@ -65,8 +65,9 @@ pub fn run_with(examiner: &Examiner, plan: &Plan, mut on_new: impl FnMut(&str, &
     let key = crate::signature::short_hash(format!("{}|{cells:?}|{profiles:?}|{:?}|{}", plan.seed, examiner.judge.addresses, plan.program_size).as_bytes());
     let mut progress = Progress::resume(&plan.out, &key, plan.shard);
     let mut stats = Stats { resumed_at: progress.done, ..Stats::default() };
-    let bar = if plan.progress { ProgressBar::new_spinner() } else { ProgressBar::hidden() };
-    bar.set_style(ProgressStyle::with_template("{spinner} [{elapsed}] {pos} programs ({per_sec}) {msg}").unwrap_or_else(|_| ProgressStyle::default_spinner()));
+    let stats_log = StatsLog::open(&plan.out, &format!("shard-{}-of-{}", plan.shard.index, plan.shard.count))?;
+    let matrix: Vec<(String, String)> = examiner.cells.iter().map(|c| (c.toolchain.id(), c.config_name.clone())).collect();
+    let bar = crate::progress::campaign_bar(plan.progress, plan.limit);
     bar.enable_steady_tick(Duration::from_millis(200));
     loop {
         let done_enough = match plan.limit {
@@ -83,11 +84,14 @@ pub fn run_with(examiner: &Examiner, plan: &Plan, mut on_new: impl FnMut(&str, &
         let batch = (plan.batch.max(1) as u64).min(left);
         let seeds: Vec<u64> = (0..batch).map(|k| program_seed(plan.seed, plan.shard.program_index(progress.done + k))).collect();
         let programs: Vec<Program> = seeds.iter().map(|&s| Program::from_seed(s, plan.program_size)).collect();
+        let batch_start = Instant::now();
+        let mut cell_stats = Batch::new(&key, plan.shard, progress.done, &matrix);
         for ((p, seed), ex) in programs.iter().zip(&seeds).zip(examiner.examine_many(&programs)) {
             stats.cache_hits += ex.cache_hits;
             progress.cache_hits += ex.cache_hits;
             progress.compiles += ex.cells.len() as u64 - ex.cache_hits;
             stats.attribution_ms += ex.attribution_ns as f64 / 1e6;
+            cell_stats.add(&ex.cells, ex.cache_hits);
             for d in &ex.divergences {
                 let fp = d.cause.fingerprint();
                 let sighting = Sighting::now(format!("{seed:016x}"), p.size(), d.cells.clone());
@@ -107,7 +111,12 @@ pub fn run_with(examiner: &Examiner, plan: &Plan, mut on_new: impl FnMut(&str, &
             stats.programs += 1;
         }
         progress.save(&plan.out)?;
-        bar.inc(batch);
+        (cell_stats.elapsed_ms, cell_stats.ended_ms) = (batch_start.elapsed().as_millis() as u64, crate::stats::now_ms());
+        stats_log.append(&cell_stats)?;
+        match plan.limit {
+            Limit::Count(_) => bar.inc(batch),
+            Limit::Time(t) => bar.set_position(start.elapsed().as_secs().min(t.as_secs())),
+        }
         bar.set_message(format!("findings {} (+{} seen again), cache hits {}", progress.findings, stats.duplicate_findings, progress.cache_hits));
     }
     bar.finish_and_clear();

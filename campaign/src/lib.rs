@@ -14,3 +14,7 @@ pub mod finding;
 pub mod sandbox;
 pub mod reduce_finding;
 pub mod setup;
+pub mod merge;
+pub mod progress;
+pub mod report;
+pub mod stats;
