@@ -52,6 +52,12 @@ enum Command {
     /// Shrink a finding to a minimal program that still shows the difference
     #[command(after_help = "Example:\n  kreloc reduce kreloc-out/findings/3f2a9c1d0b7e4a55\nWrites reduced.c, reduced.rs and reduce.md into the finding.")]
     Reduce(cmd::campaign::ReduceArgs),
+    /// One self-contained HTML page of a campaign: toolchain x config matrix, root causes, campaign numbers
+    #[command(after_help = "Examples:\n  kreloc report kreloc-out                 # writes kreloc-out/report.html\n  kreloc report runs -o /tmp/report.html\n  kreloc report runs --json                # the same data, schema kreloc/1\nExit codes: 0 written, 125 not a campaign store.")]
+    Report(cmd::report::ReportArgs),
+    /// Combine campaign stores (other machines, shards still running) into one; idempotent
+    #[command(after_help = "Example:\n  kreloc merge runs/shard-0 runs/shard-1 runs/shard-2 runs/shard-3 --into runs/merged && kreloc report runs/merged\nOnly complete records are read, so merging while a shard still writes is safe; merge again later for the rest.\nExit codes: 0 merged, 2 usage error, 125 a source is not a campaign store.")]
+    Merge(cmd::merge::MergeArgs),
     /// List and install compilers (gcc, clang, zig cc, rustc)
     #[command(subcommand)]
     Toolchains(cmd::toolchains::ToolchainsCmd),
@@ -69,6 +75,8 @@ fn main() {
         Command::ZimageCheck(a) => cmd::place::zimage_cmd(a, cli.json),
         Command::Fuzz(a) => cmd::campaign::fuzz(a, cli.json),
         Command::Reduce(a) => cmd::campaign::reduce(a, cli.json),
+        Command::Report(a) => cmd::report::report(a, cli.json),
+        Command::Merge(a) => cmd::merge::merge(a, cli.json),
         Command::Toolchains(c) => cmd::toolchains::run(c, cli.json),
     };
     std::process::exit(code);

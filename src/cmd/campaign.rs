@@ -1,5 +1,6 @@
 //! `kreloc fuzz` (a differential campaign) and `kreloc reduce` (shrink a finding).
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -33,9 +34,14 @@ pub struct FuzzArgs {
     pub count: Option<u64>,
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
-    /// i/n: run the i-th of n deterministic shards
+    /// i/n: run the i-th of n deterministic shards; `auto` takes them from the batch engine's environment
+    /// (JOB_COMPLETION_INDEX for a Kubernetes Indexed Job, SLURM_ARRAY_TASK_ID/_COUNT for a Slurm array,
+    /// KRELOC_SHARD_INDEX/KRELOC_SHARD_COUNT otherwise, e.g. set from a GitHub Actions matrix)
     #[arg(long, default_value = "0/1")]
     pub shard: String,
+    /// Shard count for `--shard auto` when the engine does not say (Kubernetes: the Job's completions)
+    #[arg(long)]
+    pub shard_count: Option<u64>,
     /// Output directory (findings/ and the resumable state)
     #[arg(long, default_value = "kreloc-out")]
     pub out: PathBuf,
@@ -46,7 +52,12 @@ pub struct FuzzArgs {
 
 /// Runs `kreloc fuzz`: exit 0 when no new finding, 1 when there are new findings.
 pub fn fuzz(a: &FuzzArgs, json: bool) -> i32 {
-    let shard = match Shard::parse(&a.shard) {
+    let shard = if a.shard == "auto" {
+        Shard::auto(|k| std::env::var(k).ok(), a.shard_count).map(|(s, _)| s).map_err(|e| e.to_string())
+    } else {
+        Shard::parse(&a.shard)
+    };
+    let shard = match shard {
         Ok(s) => s,
         Err(e) => return cannot_test(e),
     };
@@ -58,7 +69,7 @@ pub fn fuzz(a: &FuzzArgs, json: bool) -> i32 {
         (Some(t), _) => Limit::Time(Duration::from_secs(t)),
         (None, c) => Limit::Count(c.unwrap_or(100)),
     };
-    let plan = Plan { seed: a.seed, shard, limit, program_size: 512, out: a.out.clone(), progress: !json, batch: a.jobs.max(1) * 2 };
+    let plan = Plan { seed: a.seed, shard, limit, program_size: 512, out: a.out.clone(), progress: !json && std::io::stdout().is_terminal(), batch: a.jobs.max(1) * 2 };
     let stats = match run(&ex, &plan) {
         Ok(s) => s,
         Err(e) => return cannot_test(format!("{}: {e}", a.out.display())),
@@ -78,6 +89,12 @@ pub fn fuzz(a: &FuzzArgs, json: bool) -> i32 {
         for f in &stats.new_findings {
             println!("  {}", a.out.join("findings").join(f).join("report.md").display());
         }
+    }
+    let page = a.out.join("report.html");
+    match super::report::write_report(&a.out, &page) {
+        Ok(()) if !json => println!("report: {}", page.display()),
+        Ok(()) => {}
+        Err(e) => eprintln!("kreloc: warning: no report: {e}"),
     }
     if stats.new_findings.is_empty() {
         exit::GOOD

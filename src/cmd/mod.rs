@@ -5,5 +5,7 @@ pub mod check;
 pub mod demo;
 pub mod exit;
 pub mod input;
+pub mod merge;
 pub mod place;
+pub mod report;
 pub mod toolchains;
