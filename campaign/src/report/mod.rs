@@ -282,3 +282,33 @@ fn numbers(batches: &[Batch]) -> Numbers {
 pub fn cell_lines(cells: &[CellPair]) -> Vec<String> {
     cells.iter().map(|c| format!("{} → {} ({})", c.from.as_deref().unwrap_or("—"), c.to, c.context)).collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn triage_json_gives_first_bad_release_and_commit() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("triage.json");
+        assert!(triage(&p).is_none(), "no file: not triaged");
+        let v = serde_json::json!({"schema": "kreloc-triage/1", "summary": "llvm 18 puts code in .ltext",
+            "release": {"family": "llvm", "last_good": 17, "first_bad": 18, "first_bad_toolchain": "llvm@18", "searched": [17, 18]},
+            "commit": {"commit": "0123456789abcdef", "subject": "[X86] large data", "ambiguous": [], "candidates": 3}});
+        std::fs::write(&p, serde_json::to_vec(&v).unwrap()).unwrap();
+        let t = triage(&p).unwrap();
+        assert_eq!(t.first_bad_release.as_deref(), Some("llvm@18"));
+        assert_eq!(t.first_bad_commit.as_deref(), Some("0123456789abcdef"));
+        assert_eq!(t.subject.as_deref(), Some("[X86] large data"));
+        std::fs::write(&p, br#"{"release": {"family": "gcc", "first_bad": 12}, "commit": null}"#).unwrap();
+        assert_eq!(triage(&p).unwrap().first_bad_release.as_deref(), Some("gcc 12"));
+    }
+
+    #[test]
+    fn rows_order_by_family_then_numeric_version() {
+        assert_eq!(family_version("llvm-17.0.6-zig-0.12.1"), ("llvm".to_string(), vec![17, 0, 6]));
+        let mut v = ["llvm-9.0.0-clang", "gcc-12.2.0", "llvm-18.1.6-zig-0.13.0", "gcc-11.3.0"].map(family_version);
+        v.sort();
+        assert_eq!(v.map(|(f, v)| format!("{f}{}", v[0])), ["gcc11", "gcc12", "llvm9", "llvm18"]);
+    }
+}
