@@ -110,9 +110,10 @@ pub fn run_with(examiner: &Examiner, plan: &Plan, mut on_new: impl FnMut(&str, &
             progress.done += 1;
             stats.programs += 1;
         }
-        progress.save(&plan.out)?;
+        // Stats first: a batch redone after a crash here is folded once (same campaign, shard and start).
         (cell_stats.elapsed_ms, cell_stats.ended_ms) = (batch_start.elapsed().as_millis() as u64, crate::stats::now_ms());
         stats_log.append(&cell_stats)?;
+        progress.save(&plan.out)?;
         match plan.limit {
             Limit::Count(_) => bar.inc(batch),
             Limit::Time(t) => bar.set_position(start.elapsed().as_secs().min(t.as_secs())),
