@@ -52,6 +52,11 @@ enum Command {
     /// Shrink a finding to a minimal program that still shows the difference
     #[command(after_help = "Example:\n  kreloc reduce kreloc-out/findings/3f2a9c1d0b7e4a55\nWrites reduced.c, reduced.rs and reduce.md into the finding.")]
     Reduce(cmd::campaign::ReduceArgs),
+    /// Reduce a root cause's smallest program, bisect the releases of its step (and commits with --src), write triage.md/json
+    #[command(after_help = "Examples:\n  kreloc triage kreloc-out/findings/3b78ef5add813be4\n  kreloc triage F --src ~/llvm-project --build 'cmake ... && ninja -C build clang' --compiler build/bin/clang\n\
+Stages (reduce, release bisect, commit bisect) show on a progress bar and in --json under \"stages\".\n\
+Exit codes: 0 triaged (see the stages for what was found), 125 the finding cannot be read or its toolchains are missing.")]
+    Triage(cmd::triage::TriageArgs),
     /// List and install compilers (gcc, clang, zig cc, rustc)
     #[command(subcommand)]
     Toolchains(cmd::toolchains::ToolchainsCmd),
@@ -69,6 +74,7 @@ fn main() {
         Command::ZimageCheck(a) => cmd::place::zimage_cmd(a, cli.json),
         Command::Fuzz(a) => cmd::campaign::fuzz(a, cli.json),
         Command::Reduce(a) => cmd::campaign::reduce(a, cli.json),
+        Command::Triage(a) => cmd::triage::run(a, cli.json),
         Command::Toolchains(c) => cmd::toolchains::run(c, cli.json),
     };
     std::process::exit(code);

@@ -154,7 +154,11 @@ fn prune_programs(programs: &Path, keep: &[String]) -> io::Result<()> {
     for e in entries.flatten() {
         let name = e.file_name().to_string_lossy().into_owned();
         if !name.starts_with('.') && !keep.contains(&name) {
-            fs::remove_dir_all(e.path())?;
+            // Another writer may be pruning the same directory: whoever removes it, it is gone.
+            match fs::remove_dir_all(e.path()) {
+                Err(err) if e.path().exists() => return Err(err),
+                _ => {}
+            }
         }
     }
     Ok(())

@@ -7,3 +7,4 @@ pub mod exit;
 pub mod input;
 pub mod place;
 pub mod toolchains;
+pub mod triage;
