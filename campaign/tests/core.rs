@@ -7,7 +7,7 @@ use kreloc_campaign::store::{smallest_program, summarize, FindingStore, Recorded
 
 fn cause(config: &str) -> RootCause {
     RootCause {
-        step: Step::ConfigOnly { config: config.into() },
+        step: Step::Config { config: config.into() },
         change: Change::Relocation { r_type: 11, type_name: "R_X86_64_32S".into(), fault: RelocFault::Overflow },
     }
 }
@@ -20,7 +20,7 @@ fn files(id: &str) -> Vec<(String, Vec<u8>)> {
 fn a_root_cause_is_stored_once_and_concurrent_writers_lose_no_sighting() {
     let dir = tempfile::tempdir().unwrap();
     let c = cause("kernel-2019");
-    let pair = vec![CellPair { from: Some("a/kernel-2018".into()), to: "a/kernel-2019".into(), context: "every toolchain at kernel-2019".into() }];
+    let pair = vec![CellPair { from: Some("a/kernel-2018".into()), to: "a/kernel-2019".into(), context: "every toolchain at kernel-2019".into(), every_toolchain: true }];
     // Four writers (shards) record 25 programs each, at the same time.
     let news: usize = std::thread::scope(|s| {
         let handles: Vec<_> = (0..4)
@@ -178,13 +178,20 @@ fn each_problem_is_blamed_on_one_axis_step() {
         causes,
         vec![
             RootCause { step: Step::Release { family: Llvm, from: 17, to: 18 }, change: Change::NewExecSection { sections: vec![".ltext".into()] } },
-            RootCause { step: Step::ConfigOnly { config: "k19".into() }, change: overflow.clone() },
+            RootCause { step: Step::Config { config: "k19".into() }, change: overflow.clone() },
         ]
     );
-    // The gcc cell at k19 judged and fine: the overflow is no longer the config's alone.
+    let d = attribute(&cells, &f);
+    assert!(d[1].cells.iter().all(|c| c.every_toolchain), "{:?}", d[1]);
+    // The gcc cell at k19 judged and fine: 2 of 3 toolchains still make it the config's, but not every one.
     let mut f2 = f.clone();
     f2[5] = facts(&[".text"], &[]);
-    let causes: Vec<Step> = attribute(&cells, &f2).into_iter().map(|d| d.cause.step).collect();
-    assert!(causes.contains(&Step::Config { to: "k19".into() }), "{causes:?}");
-    assert!(!causes.iter().any(|s| matches!(s, Step::ConfigOnly { .. })), "{causes:?}");
+    let d = attribute(&cells, &f2);
+    let config = d.iter().find(|d| d.cause.step == Step::Config { config: "k19".into() }).expect("a config step");
+    assert!(config.cells.iter().all(|c| !c.every_toolchain), "{config:?}");
+    // The llvm 17 cell at k19 fine too: only llvm 18 shows it there, so the release step is blamed.
+    let mut f3 = f2.clone();
+    f3[2] = facts(&[".text"], &[]);
+    let steps: Vec<Step> = attribute(&cells, &f3).into_iter().map(|d| d.cause.step).collect();
+    assert!(steps.contains(&Step::Release { family: Llvm, from: 17, to: 18 }) && !steps.iter().any(|s| matches!(s, Step::Config { .. })), "{steps:?}");
 }
