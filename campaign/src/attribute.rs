@@ -164,6 +164,7 @@ pub fn attribute(cells: &[Cell], facts: &[Option<Facts>]) -> Vec<Divergence> {
                 .min_by_key(|&i| release(&cells[i]));
             if let Some(x) = next.filter(|&x| lacks(x, p) == Some(true)) {
                 let step = Step::FixedIn { family: cy.toolchain.family, from: release(cy), to: release(&cells[x]) };
+                // The problem itself, not what the newer release moved: that move is not what broke.
                 found.entry(RootCause { step, change: p.clone() }).or_default().push(pair(Some(x), format!("at {}", cy.config_name)));
                 continue;
             }

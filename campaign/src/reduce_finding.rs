@@ -11,7 +11,7 @@ use kreloc_gen::{Edit, Program};
 use kreloc_oracle::Object;
 
 use crate::attribute::RootCause;
-use crate::change::{explain, Change, Facts};
+use crate::change::{explain, Facts};
 use crate::examine::{Cell, CellResult, Examined, Examiner};
 use crate::reduce::{reduce, ReduceStats, Reducible};
 use crate::store::{sightings, smallest_program, summarize};
@@ -78,13 +78,16 @@ pub fn load_case(finding: &Path) -> Result<Case, ReduceError> {
     Ok(Case { finding: finding.to_path_buf(), cause: summary.cause, program_dir, program, from, to })
 }
 
-/// Whether the examined cells still show the change: `to` has it over `from` (or at all, without `from`).
-pub fn shows(change: &Change, ex: &Examined, from: Option<&str>, to: &str) -> bool {
+/// Whether the examined cells still show the cause's change: `to` has it over `from` (or at all, without
+/// `from`; as a raw problem for a fix, which attribution does not explain by section moves).
+pub fn shows(cause: &RootCause, ex: &Examined, from: Option<&str>, to: &str) -> bool {
+    let change = &cause.change;
     let facts = |l: &str| -> Option<&Facts> { ex.cells.iter().find(|c| c.cell == l)?.facts.as_ref() };
     let Some(t) = facts(to) else { return false };
     match from {
         None => t.problems.contains(change),
         Some(f) => match facts(f) {
+            Some(ff) if matches!(cause.step, crate::attribute::Step::FixedIn { .. }) => t.problems.contains(change) && !ff.problems.contains(change),
             Some(ff) => t.problems.iter().any(|p| explain(p, ff, t).as_ref() == Some(change)),
             None => false,
         },
@@ -144,7 +147,7 @@ pub fn reduce_case(case: &Case, examiner_for: impl Fn(Vec<Cell>) -> Examiner, ma
     let cells: Vec<Cell> = case.from.iter().cloned().chain([case.to.clone()]).collect();
     let examiner = examiner_for(cells);
     let (from, to) = (case.from.as_ref().map(Cell::label), case.to.label());
-    let keeps = |q: &Program| shows(&case.cause.change, &examiner.examine(q), from.as_deref(), &to);
+    let keeps = |q: &Program| shows(&case.cause, &examiner.examine(q), from.as_deref(), &to);
     if !keeps(&case.program) {
         return Err(ReduceError::DoesNotReproduce(case.cause.title()));
     }
