@@ -94,6 +94,14 @@ fn fuzz_triage_names_llvm_18_with_a_reduced_reproducer() {
     for want in ["zig cc", "ld -r", "WARN_ON", ".ltext", "First bad release", "llvm 18"] {
         assert!(md.contains(want), "{want} missing from triage.md:\n{md}");
     }
+    // The config property is not release-bisected; the flag of the config that does it is named instead.
+    let overflow = causes.iter().find(|c| is_32s_overflow(c)).expect("the kernel-2019 root cause");
+    let t = stats["triage"].as_array().unwrap().iter().find(|t| t["fingerprint"] == overflow["fingerprint"]).unwrap();
+    assert!(t["release"].is_null(), "{t}");
+    let tj = json(&std::fs::read_to_string(dir.path().join("findings").join(overflow["fingerprint"].as_str().unwrap()).join("triage.json")).unwrap());
+    assert_eq!(tj["flags"]["culprit"], serde_json::json!(["-mcmodel=large -> -mcmodel=kernel"]), "{}", tj["flags"]);
+    assert!(tj["reduced"]["evidence"]["relocations"][0].as_str().unwrap().starts_with("R_X86_64_32S against"), "{}", tj["reduced"]["evidence"]);
+    assert!(tj["reduced"]["evidence"]["disassembly"].as_str().unwrap().contains("(R_X86_64_32S)"), "{}", tj["reduced"]["evidence"]);
 }
 
 fn git(repo: &Path, args: &[&str]) -> String {

@@ -55,6 +55,16 @@ pub struct ReleaseAnswer {
     pub searched: Vec<u32>,
 }
 
+/// The 1-minimal flag change between the two configs of a config step.
+#[derive(Debug, Clone, Serialize)]
+pub struct FlagAnswer {
+    pub toolchain: String,
+    pub good_config: String,
+    pub bad_config: String,
+    pub culprit: Vec<String>,
+    pub compiles: usize,
+}
+
 /// The first bad commit.
 #[derive(Debug, Clone, Serialize)]
 pub struct CommitAnswer {
@@ -73,6 +83,8 @@ pub struct TriageReport {
     pub stages: Vec<Stage>,
     pub reduced: Option<Reduced>,
     pub release: Option<ReleaseAnswer>,
+    /// For a config step: which flag of the config does it.
+    pub flags: Option<FlagAnswer>,
     pub commit: Option<CommitAnswer>,
 }
 
@@ -144,6 +156,26 @@ pub fn triage(dir: &Path, examiner_for: impl Fn(Vec<Cell>) -> Examiner, opts: &T
         }
     };
 
+    let flags = match (&fc.step, &reduced, &case.from) {
+        (Step::Config { .. }, Some(_), Some(from)) => {
+            stages.bar.inc_length(1);
+            let t = stages.start("bisecting the config's flags");
+            let named = |c: &Cell| kreloc_toolchains::config::named(&c.config_name).map(|n| n.flags.iter().map(|f| f.to_string()).collect::<Vec<_>>()).unwrap_or_else(|| c.config.c_flags());
+            match crate::flags::bisect_flags(&named(from), &named(&case.to), &case.to.toolchain, &fc.predicate(None, &[])) {
+                Ok(r) => {
+                    let culprit: Vec<String> = r.culprit.iter().map(|c| c.to_string()).collect();
+                    stages.end("flag-bisect", "done", format!("{} → {} with {}: {}", from.config_name, case.to.config_name, case.to.toolchain.id(), culprit.join(", ")), t);
+                    Some(FlagAnswer { toolchain: case.to.toolchain.id(), good_config: from.config_name.clone(), bad_config: case.to.config_name.clone(), culprit, compiles: r.compiles })
+                }
+                Err(e) => {
+                    stages.end("flag-bisect", "failed", e.to_string(), t);
+                    None
+                }
+            }
+        }
+        _ => None,
+    };
+
     let t = stages.start("bisecting commits");
     let commit = match (&opts.src, &fc.releases) {
         (Some(src), Some((family, _, _))) => {
@@ -206,8 +238,11 @@ pub fn triage(dir: &Path, examiner_for: impl Fn(Vec<Cell>) -> Examiner, opts: &T
     };
     stages.bar.finish_and_clear();
 
-    let summary = summary_paragraph(&finding, reduced.as_ref(), release.as_ref(), commit.as_ref());
-    let report = TriageReport { schema: "kreloc/1", finding, summary, stages: stages.done, reduced, release, commit };
+    let mut summary = summary_paragraph(&finding, reduced.as_ref(), release.as_ref(), commit.as_ref());
+    if let Some(f) = &flags {
+        summary += &format!(" Of the flags between {} and {}, {} alone does it ({}).", f.good_config, f.bad_config, f.culprit.join(", "), f.toolchain);
+    }
+    let report = TriageReport { schema: "kreloc/1", finding, summary, stages: stages.done, reduced, release, flags, commit };
     write_atomically(&dir.join("triage.json"), &serde_json::to_vec_pretty(&report).unwrap_or_default()).map_err(|e| Error::Io(e.to_string()))?;
     write_atomically(&dir.join("triage.md"), markdown(&report).as_bytes()).map_err(|e| Error::Io(e.to_string()))?;
     Ok(report)
@@ -255,6 +290,9 @@ fn markdown(t: &TriageReport) -> String {
     }
     if let Some(rel) = &t.release {
         s += &format!("\n## First bad release\n\n{} {} ({}), last good {} {}; searched {:?}\n", rel.family, rel.first_bad, rel.first_bad_toolchain, rel.family, rel.last_good, rel.searched);
+    }
+    if let Some(f) = &t.flags {
+        s += &format!("\n## The flag\n\n{} → {} with {}: {} ({} compiles)\n", f.good_config, f.bad_config, f.toolchain, f.culprit.join(", "), f.compiles);
     }
     if let Some(c) = &t.commit {
         s += &format!("\n## First bad commit\n\n{} {}\n", c.commit, c.subject);

@@ -195,3 +195,27 @@ fn each_problem_is_blamed_on_one_axis_step() {
     let steps: Vec<Step> = attribute(&cells, &f3).into_iter().map(|d| d.cause.step).collect();
     assert!(steps.contains(&Step::Release { family: Llvm, from: 17, to: 18 }) && !steps.iter().any(|s| matches!(s, Step::Config { .. })), "{steps:?}");
 }
+
+#[test]
+fn rust_emission_is_its_own_axis_and_unjudged_addresses_compare_with_nothing() {
+    use kreloc_campaign::attribute::{attribute, Emission};
+    use kreloc_toolchains::identity::Kind;
+    use kreloc_toolchains::Family::{Gcc, Llvm, Rustc};
+    let crash = Change::RunFailed { at: 0x17f_7aff_d000, fault: kreloc_campaign::change::RunFault::Crash { signal: "SIGSEGV".into() } };
+    let mut rust = cell(Rustc, 1, "k18");
+    rust.toolchain.kind = Kind::Rustc;
+    let cells = vec![cell(Gcc, 12, "k18"), cell(Llvm, 19, "k18"), rust];
+    let f = vec![facts(&[".text"], &[]), facts(&[".text"], &[]), facts(&[".text"], &[crash.clone()])];
+    let d = attribute(&cells, &f);
+    assert_eq!(d.len(), 1, "{d:?}");
+    assert_eq!(d[0].cause.step, Step::Language { from: Emission::C, to: Emission::Rust });
+    assert_eq!(d[0].cells[0].from.as_deref(), Some("llvm-19.0-/cc-19/k18"), "the llvm C cell is the peer of rustc");
+    // Neither C cell could be run at that address: there is nothing to compare the crash with.
+    let mut g = f.clone();
+    for i in 0..2 {
+        g[i].as_mut().unwrap().unjudged_at = vec![0x17f_7aff_d000];
+    }
+    let d = attribute(&cells, &g);
+    assert_eq!(d.len(), 1);
+    assert_eq!(d[0].cause.step, Step::Everywhere, "only the rust cell was judged there: {d:?}");
+}
