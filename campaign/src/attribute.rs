@@ -18,18 +18,17 @@ use crate::signature::short_hash;
 pub enum Step {
     /// Adjacent judged releases of one family at a fixed config.
     Release { family: Family, from: u32, to: u32 },
-    /// A config at a fixed toolchain (the configs without the problem are listed in the cells).
-    Config { to: String },
-    /// Every judged toolchain shows it under this config, and some toolchain does not under another:
-    /// a property of the config, not a toolchain regression.
-    ConfigOnly { config: String },
+    /// A config, at a fixed toolchain: the same toolchain under another config does not show it. When more
+    /// than half of the judged toolchains show it under this config (every one, in the clear case), it is a
+    /// property of the config rather than a toolchain regression, and wins over the release axis.
+    Config { config: String },
     /// The oldest release of a family in the matrix shows it; the next judged one at the same config does
     /// not (a fix, not a regression).
     FixedIn { family: Family, from: u32, to: u32 },
     /// C vs Rust emission at a fixed config.
     Language { from: Emission, to: Emission },
-    /// The oldest release of a family in the matrix shows it under every judged config; other families don't.
-    Toolchain { family: Family, release: u32 },
+    /// Every judged release of a family shows it under every judged config; other families don't.
+    Family { family: Family },
     /// Every judged cell shows it: a property of the program (or of the generator).
     Everywhere,
 }
@@ -38,11 +37,10 @@ impl Step {
     pub fn title(&self) -> String {
         match self {
             Step::Release { family, from, to } => format!("{family} {from} → {to}"),
-            Step::Config { to } => format!("config → {to}"),
+            Step::Config { config } => format!("config {config}"),
             Step::FixedIn { family, from, to } => format!("{family} {from} → {to} fixes it"),
-            Step::ConfigOnly { config } => format!("config {config} (every toolchain)"),
             Step::Language { from, to } => format!("{from:?} → {to:?} emission"),
-            Step::Toolchain { family, release } => format!("{family} {release} (every config)"),
+            Step::Family { family } => format!("{family} (every release and config)"),
             Step::Everywhere => "every cell".into(),
         }
     }
@@ -87,6 +85,9 @@ pub struct CellPair {
     pub from: Option<String>,
     pub to: String,
     pub context: String,
+    /// Every judged toolchain showed it under `to`'s config (config steps).
+    #[serde(default)]
+    pub every_toolchain: bool,
 }
 
 /// One root cause seen in one program, with the cells that show it.
@@ -117,19 +118,23 @@ pub fn attribute(cells: &[Cell], facts: &[Option<Facts>]) -> Vec<Divergence> {
         let cy = &cells[y];
         for p in &f(y).problems {
             let comparable: Vec<usize> = judged.iter().copied().filter(|&i| lacks(i, p).is_some()).collect();
-            let pair = |from: Option<usize>, context: String| CellPair { from: from.map(|i| cells[i].label()), to: cy.label(), context };
+            let pair = |from: Option<usize>, context: String| CellPair { from: from.map(|i| cells[i].label()), to: cy.label(), context, every_toolchain: false };
             let change_from = |x: usize| explain(p, f(x), f(y)).unwrap_or_else(|| p.clone());
             if comparable.iter().all(|&i| lacks(i, p) == Some(false)) {
                 found.entry(RootCause { step: Step::Everywhere, change: p.clone() }).or_default().push(pair(None, "every judged cell".into()));
                 continue;
             }
             let same_config: Vec<usize> = comparable.iter().copied().filter(|&i| cells[i].config_name == cy.config_name).collect();
-            if same_config.iter().all(|&i| lacks(i, p) == Some(false)) {
-                // A cell of the same toolchain under another config without p is the natural "before".
+            let showing = same_config.iter().filter(|&&i| lacks(i, p) == Some(false)).count();
+            let every = showing == same_config.len();
+            // The same toolchain under another config without p is the "before" of a config step.
+            let other_config = comparable.iter().copied().find(|&i| cells[i].toolchain == cy.toolchain && cells[i].config_name != cy.config_name && lacks(i, p) == Some(true));
+            if every || (2 * showing > same_config.len() && other_config.is_some()) {
                 let other = comparable.iter().copied().filter(|&i| lacks(i, p) == Some(true));
-                let before = other.clone().find(|&i| cells[i].toolchain == cy.toolchain).or(other.clone().next());
+                let before = other_config.or(other.clone().next());
                 let change = before.map_or_else(|| p.clone(), change_from);
-                found.entry(RootCause { step: Step::ConfigOnly { config: cy.config_name.clone() }, change }).or_default().push(pair(before, format!("every toolchain at {}", cy.config_name)));
+                let context = if every { format!("every toolchain at {}", cy.config_name) } else { format!("{showing} of {} toolchains at {}", same_config.len(), cy.config_name) };
+                found.entry(RootCause { step: Step::Config { config: cy.config_name.clone() }, change }).or_default().push(CellPair { every_toolchain: every, ..pair(before, context) });
                 continue;
             }
             // The nearest older judged release of the same family, language and config.
@@ -159,6 +164,7 @@ pub fn attribute(cells: &[Cell], facts: &[Option<Facts>]) -> Vec<Divergence> {
                 .min_by_key(|&i| release(&cells[i]));
             if let Some(x) = next.filter(|&x| lacks(x, p) == Some(true)) {
                 let step = Step::FixedIn { family: cy.toolchain.family, from: release(cy), to: release(&cells[x]) };
+                // The problem itself, not what the newer release moved: that move is not what broke.
                 found.entry(RootCause { step, change: p.clone() }).or_default().push(pair(Some(x), format!("at {}", cy.config_name)));
                 continue;
             }
@@ -168,10 +174,9 @@ pub fn attribute(cells: &[Cell], facts: &[Option<Facts>]) -> Vec<Divergence> {
                 found.entry(RootCause { step, change: change_from(x) }).or_default().push(pair(Some(x), format!("at {}", cy.config_name)));
                 continue;
             }
-            let other_config = comparable.iter().copied().find(|&i| cells[i].toolchain == cy.toolchain && cells[i].config_name != cy.config_name && lacks(i, p) == Some(true));
             let (step, before) = match other_config {
-                Some(x) => (Step::Config { to: cy.config_name.clone() }, Some(x)),
-                None => (Step::Toolchain { family: cy.toolchain.family, release: release(cy) }, None),
+                Some(x) => (Step::Config { config: cy.config_name.clone() }, Some(x)),
+                None => (Step::Family { family: cy.toolchain.family }, None),
             };
             let change = before.map_or_else(|| p.clone(), change_from);
             found.entry(RootCause { step, change }).or_default().push(pair(before, format!("{}", cy.toolchain.id())));

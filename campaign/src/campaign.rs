@@ -99,7 +99,7 @@ pub fn run_with(examiner: &Examiner, plan: &Plan, mut on_new: impl FnMut(&str, &
                     Recorded::New(dir) => {
                         stats.new_findings.push(fp.clone());
                         progress.findings += 1;
-                        on_new(&fp, &dir);
+                        bar.suspend(|| on_new(&fp, &dir));
                     }
                     Recorded::Seen(_) => stats.duplicate_findings += 1,
                 }

@@ -70,21 +70,6 @@ pub struct Class {
     pub warnings: Vec<String>,
 }
 
-impl Class {
-    /// What findings deduplicate on: per-address detail dropped, only the kinds of run failure kept.
-    pub fn coarse(&self) -> (String, BTreeMap<String, bool>, Option<crate::signature::WindowClass>, Vec<String>, Vec<String>) {
-        let mut kinds: Vec<String> = self.runs.iter().map(|(_, r)| r.clone()).filter(|r| r != "right" && r != "not-loaded").collect();
-        kinds.sort();
-        kinds.dedup();
-        (self.compile.clone(), self.loads.clone(), self.window, kinds, self.warnings.clone())
-    }
-
-    /// A run went wrong (bad checksum, crash, hang) somewhere.
-    pub fn misbehaves(&self) -> bool {
-        self.runs.iter().any(|(_, r)| r != "right" && r != "not-loaded")
-    }
-}
-
 impl CellResult {
     /// The class of this result, given the program's expected checksum.
     pub fn class(&self, expected: u64) -> Class {

@@ -13,6 +13,25 @@ pub fn file_name(label: &str) -> String {
     label.chars().map(|c| if c.is_ascii_alphanumeric() || c == '.' || c == '-' { c } else { '_' }).collect()
 }
 
+/// How the campaign judged (so triage and kbisect judge a finding the same way).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct JudgeFile {
+    pub profiles: Vec<String>,
+    pub addresses: Vec<u64>,
+    /// The relocated code was run.
+    pub exec: bool,
+}
+
+impl JudgeFile {
+    pub fn of(examiner: &Examiner) -> JudgeFile {
+        JudgeFile {
+            profiles: examiner.judge.profiles.iter().map(|p| p.name()).collect(),
+            addresses: examiner.judge.addresses.clone(),
+            exec: examiner.judge.executor.is_some(),
+        }
+    }
+}
+
 /// The files of one program of a finding (stored under `programs/<id>/`).
 pub fn program_files(p: &Program, ex: &Examined, examiner: &Examiner, fingerprint: &str) -> Vec<(String, Vec<u8>)> {
     let mut files = vec![
@@ -21,6 +40,7 @@ pub fn program_files(p: &Program, ex: &Examined, examiner: &Examiner, fingerprin
         ("program.json".to_string(), serde_json::to_vec_pretty(p).unwrap_or_default()),
         ("verdicts.json".to_string(), serde_json::to_vec_pretty(ex).unwrap_or_default()),
         ("cells.json".to_string(), serde_json::to_vec_pretty(&examiner.cells).unwrap_or_default()),
+        ("judge.json".to_string(), serde_json::to_vec_pretty(&JudgeFile::of(examiner)).unwrap_or_default()),
     ];
     let mut commands = String::new();
     for c in &ex.cells {

@@ -51,7 +51,8 @@ pub struct Summary {
     pub fingerprint: String,
     pub title: String,
     pub cause: RootCause,
-    /// Every toolchain fails under one config: a config property, not a toolchain regression.
+    /// A config step where, in most programs, every judged toolchain shows it: a property of the config,
+    /// not a toolchain regression.
     pub config_only: bool,
     /// Distinct programs that showed it, and sightings in all (re-runs included).
     pub programs: u64,
@@ -154,7 +155,11 @@ fn prune_programs(programs: &Path, keep: &[String]) -> io::Result<()> {
     for e in entries.flatten() {
         let name = e.file_name().to_string_lossy().into_owned();
         if !name.starts_with('.') && !keep.contains(&name) {
-            fs::remove_dir_all(e.path())?;
+            // Another writer may be pruning the same directory: whoever removes it, it is gone.
+            match fs::remove_dir_all(e.path()) {
+                Err(err) if e.path().exists() => return Err(err),
+                _ => {}
+            }
         }
     }
     Ok(())
@@ -181,12 +186,15 @@ pub fn summarize(dir: &Path) -> io::Result<Summary> {
         let size = all.iter().filter(|s| s.program == id).map(|s| s.size).min().unwrap_or(0);
         smallest.push((id, size));
     }
+    // A config property when, in most programs, every judged toolchain showed it under the config.
+    let every = all.iter().filter(|s| s.cells.iter().any(|c| c.every_toolchain)).count();
+    let config_only = matches!(cause.cause.step, Step::Config { .. }) && 2 * every > all.len();
     let mut cells: Vec<CellPair> = all.iter().flat_map(|s| s.cells.iter().cloned()).collect::<BTreeSet<_>>().into_iter().collect();
     cells.truncate(24);
     Ok(Summary {
         fingerprint: cause.fingerprint,
-        title: cause.title,
-        config_only: matches!(cause.cause.step, Step::ConfigOnly { .. }),
+        title: if config_only { format!("{} (every toolchain) — {}", cause.cause.step.title(), cause.cause.change.title()) } else { cause.title },
+        config_only,
         cause: cause.cause,
         programs: programs.len() as u64,
         sightings: all.len() as u64,

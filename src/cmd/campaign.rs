@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::Args;
-use kreloc_campaign::campaign::{run, Limit, Plan};
+use kreloc_campaign::campaign::{run_with, Limit, Plan};
 use kreloc_campaign::examine::Cell;
 use kreloc_campaign::setup::{cells, examiner};
 use kreloc_campaign::shard::Shard;
@@ -48,6 +48,11 @@ pub struct FuzzArgs {
     /// Judge statically only: do not run the relocated code
     #[arg(long)]
     pub no_exec: bool,
+    /// Triage each new root cause as it appears (reduce, release bisect, commit bisect with --src)
+    #[arg(long)]
+    pub triage: bool,
+    #[command(flatten)]
+    pub triage_flags: super::triage::TriageFlags,
 }
 
 /// Runs `kreloc fuzz`: exit 0 when no new finding, 1 when there are new findings.
@@ -70,24 +75,43 @@ pub fn fuzz(a: &FuzzArgs, json: bool) -> i32 {
         (None, c) => Limit::Count(c.unwrap_or(100)),
     };
     let plan = Plan { seed: a.seed, shard, limit, program_size: 512, out: a.out.clone(), progress: !json && std::io::stdout().is_terminal(), batch: a.jobs.max(1) * 2 };
-    let stats = match run(&ex, &plan) {
+    let mut triaged: Vec<serde_json::Value> = Vec::new();
+    let on_new = |fp: &str, dir: &std::path::Path| {
+        if a.triage {
+            let r = super::triage::triage_dir(dir, &a.triage_flags, !json);
+            triaged.push(match r {
+                Ok(r) => serde_json::json!({ "fingerprint": fp, "summary": r.summary, "stages": r.stages, "release": r.release, "commit": r.commit }),
+                Err(e) => serde_json::json!({ "fingerprint": fp, "error": e }),
+            });
+        }
+    };
+    let stats = match run_with(&ex, &plan, on_new) {
         Ok(s) => s,
         Err(e) => return cannot_test(format!("{}: {e}", a.out.display())),
     };
     if json {
-        println!("{}", serde_json::to_string_pretty(&stats).unwrap_or_default());
+        let mut v = serde_json::to_value(&stats).unwrap_or_default();
+        if a.triage {
+            v["triage"] = serde_json::Value::Array(triaged);
+        }
+        println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
     } else {
         println!(
-            "{} programs (resumed at {}), {} new findings, {} seen again, {} cache hits, {:.1}s",
+            "{} programs (resumed at {}), {} new root causes, {} sightings of known ones, {} cache hits, {:.1}s (attribution {:.1} ms)",
             stats.programs,
             stats.resumed_at,
             stats.new_findings.len(),
             stats.duplicate_findings,
             stats.cache_hits,
-            stats.elapsed_ms as f64 / 1000.0
+            stats.elapsed_ms as f64 / 1000.0,
+            stats.attribution_ms
         );
-        for f in &stats.new_findings {
-            println!("  {}", a.out.join("findings").join(f).join("report.md").display());
+        for f in &stats.root_causes {
+            let title = kreloc_campaign::store::summarize(&a.out.join("findings").join(f)).map(|s| s.title).unwrap_or_default();
+            println!("  {f}  {title}");
+        }
+        for t in &triaged {
+            println!("  triage {}: {}", t["fingerprint"].as_str().unwrap_or(""), t["summary"].as_str().or(t["error"].as_str()).unwrap_or(""));
         }
     }
     let page = a.out.join("report.html");

@@ -9,3 +9,4 @@ pub mod merge;
 pub mod place;
 pub mod report;
 pub mod toolchains;
+pub mod triage;
