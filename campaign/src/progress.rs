@@ -33,3 +33,15 @@ pub fn steps_bar(show: bool, len: u64, what: &str) -> ProgressBar {
     bar.enable_steady_tick(Duration::from_millis(200));
     bar
 }
+
+/// A spinner with elapsed time for work whose length is not known up front.
+pub fn spinner(show: bool, msg: String) -> ProgressBar {
+    if !show {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new_spinner();
+    bar.set_style(ProgressStyle::with_template("{spinner} [{elapsed}] {msg}").unwrap_or_else(|_| ProgressStyle::default_spinner()));
+    bar.set_message(msg);
+    bar.enable_steady_tick(Duration::from_millis(200));
+    bar
+}

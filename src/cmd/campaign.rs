@@ -149,7 +149,9 @@ pub fn reduce(a: &ReduceArgs, json: bool) -> i32 {
     if let Err(e) = make(Vec::new()) {
         return cannot_test(e);
     }
+    let bar = kreloc_campaign::progress::spinner(!json && std::io::stdout().is_terminal(), format!("reducing {} (at most {} tests)", a.finding.display(), a.max_tests));
     let r = kreloc_campaign::reduce_finding::reduce_finding(&a.finding, |c| make(c).expect("profiles checked above"), a.max_tests);
+    bar.finish_and_clear();
     match r {
         Ok(r) => {
             if json {
