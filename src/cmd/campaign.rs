@@ -89,8 +89,14 @@ pub fn fuzz(a: &FuzzArgs, json: bool) -> i32 {
         Ok(s) => s,
         Err(e) => return cannot_test(format!("{}: {e}", a.out.display())),
     };
+    // The report page of the whole store, written after every run.
+    let page = a.out.join("report.html");
+    let report = super::report::write_report(&a.out, &page).map_err(|e| eprintln!("kreloc: warning: no report: {e}")).ok();
     if json {
         let mut v = serde_json::to_value(&stats).unwrap_or_default();
+        if report.is_some() {
+            v["report"] = serde_json::Value::String(page.display().to_string());
+        }
         if a.triage {
             v["triage"] = serde_json::Value::Array(triaged);
         }
@@ -114,11 +120,8 @@ pub fn fuzz(a: &FuzzArgs, json: bool) -> i32 {
             println!("  triage {}: {}", t["fingerprint"].as_str().unwrap_or(""), t["summary"].as_str().or(t["error"].as_str()).unwrap_or(""));
         }
     }
-    let page = a.out.join("report.html");
-    match super::report::write_report(&a.out, &page) {
-        Ok(()) if !json => println!("report: {}", page.display()),
-        Ok(()) => {}
-        Err(e) => eprintln!("kreloc: warning: no report: {e}"),
+    if !json && report.is_some() {
+        println!("report: {}", page.display());
     }
     if stats.new_findings.is_empty() {
         exit::GOOD
