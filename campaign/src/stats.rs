@@ -53,14 +53,15 @@ impl Counts {
     }
 
     pub fn merge(&mut self, other: &Counts) {
-        self.good += other.good;
-        self.bad += other.bad;
-        self.not_judged += other.not_judged;
+        // Counts come from files: saturate rather than overflow on a corrupt log.
+        self.good = self.good.saturating_add(other.good);
+        self.bad = self.bad.saturating_add(other.bad);
+        self.not_judged = self.not_judged.saturating_add(other.not_judged);
     }
 
     /// Programs judged in this cell.
     pub fn judged(&self) -> u64 {
-        self.good + self.bad
+        self.good.saturating_add(self.bad)
     }
 }
 
@@ -169,4 +170,29 @@ pub fn cell_totals(batches: &[Batch]) -> BTreeMap<(String, String), Counts> {
         }
     }
     m
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fold_skips_torn_lines_counts_a_batch_once_and_saturates() {
+        let dir = tempfile::tempdir().unwrap();
+        let matrix = vec![("gcc-12.2.0".to_string(), "kernel-2018".to_string())];
+        let mut b = Batch::new("k", Shard::ALL, 0, &matrix);
+        b.cells[0].2 = Counts { good: u64::MAX, bad: 1, not_judged: 2 };
+        let line = serde_json::to_string(&b).unwrap();
+        std::fs::create_dir_all(dir.path().join("stats")).unwrap();
+        // The same batch from two writers (a redone batch, or two merged stores), and a torn line.
+        std::fs::write(dir.path().join("stats/a.jsonl"), format!("{line}\n{}", &line[..line.len() / 2])).unwrap();
+        std::fs::write(dir.path().join("stats/b.jsonl"), format!("{line}\n")).unwrap();
+        let all = batches(dir.path()).unwrap();
+        assert_eq!(all.len(), 1);
+        let mut second = b.clone();
+        second.start = 1;
+        let totals = cell_totals(&[b, second]);
+        let c = totals[&matrix[0]];
+        assert_eq!((c.good, c.bad, c.not_judged, c.judged()), (u64::MAX, 2, 4, u64::MAX));
+    }
 }

@@ -253,14 +253,16 @@ fn numbers(batches: &[Batch]) -> Numbers {
     let mut cells: BTreeSet<(&str, &str)> = BTreeSet::new();
     for b in batches {
         let s = shards.entry((b.shard.count, b.shard.index)).or_insert_with(|| ShardNumbers { shard: format!("{}/{}", b.shard.index, b.shard.count), ..ShardNumbers::default() });
-        s.programs += b.programs;
-        s.compiles += b.compiles;
-        s.cache_hits += b.cache_hits;
-        s.busy_ms += b.elapsed_ms;
-        n.programs += b.programs;
-        n.compiles += b.compiles;
-        n.cache_hits += b.cache_hits;
-        n.cell_results += b.cells.iter().map(|(_, _, c)| c.good + c.bad + c.not_judged).sum::<u64>();
+        // Numbers come from files: saturate rather than overflow on a corrupt log.
+        s.programs = s.programs.saturating_add(b.programs);
+        s.compiles = s.compiles.saturating_add(b.compiles);
+        s.cache_hits = s.cache_hits.saturating_add(b.cache_hits);
+        s.busy_ms = s.busy_ms.saturating_add(b.elapsed_ms);
+        n.programs = n.programs.saturating_add(b.programs);
+        n.compiles = n.compiles.saturating_add(b.compiles);
+        n.cache_hits = n.cache_hits.saturating_add(b.cache_hits);
+        let results = b.cells.iter().fold(0u64, |acc, (_, _, c)| acc.saturating_add(c.judged()).saturating_add(c.not_judged));
+        n.cell_results = n.cell_results.saturating_add(results);
         cells.extend(b.cells.iter().map(|(t, c, _)| (t.as_str(), c.as_str())));
         first = first.min(b.ended_ms.saturating_sub(b.elapsed_ms));
         last = last.max(b.ended_ms);
