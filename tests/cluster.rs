@@ -107,7 +107,19 @@ fn kubernetes_indexed_job_shards_merge_to_the_unsharded_run() {
                 .unwrap()
         })
         .collect();
+    // Merge over and over while the shards write, then once more after: the same store as the final merge.
+    let live_merge = tmp.path().join("live-merge");
+    let mut children: Vec<Child> = children;
+    let mut merges_while_running = 0;
+    while children.iter_mut().any(|c| c.try_wait().unwrap().is_none()) {
+        let sources: Vec<PathBuf> = (0..SHARDS).map(|i| out.join(format!("shard-{i}"))).filter(|p| p.exists()).collect();
+        if !sources.is_empty() {
+            merge(&sources, &live_merge);
+            merges_while_running += 1;
+        }
+    }
     wait_all(children, "the Indexed Job's container script");
+    eprintln!("{merges_while_running} merges while the shards ran");
     let page = fs::read_to_string(out.join("report.html")).expect("the last shard wrote the report");
     assert!(page.contains("<table class=\"matrix\">"));
     let merged = report_json(&out.join("merged"));
@@ -127,6 +139,9 @@ fn kubernetes_indexed_job_shards_merge_to_the_unsharded_run() {
     let one = report_json(&single);
     assert_eq!(essence(&merged), essence(&one), "4 merged shards differ from one unsharded run");
     assert_eq!(essence(&one).2, PER_SHARD * SHARDS);
+
+    merge(&(0..SHARDS).map(|i| out.join(format!("shard-{i}"))).collect::<Vec<_>>(), &live_merge);
+    assert_eq!(essence(&report_json(&live_merge)), essence(&merged), "merging during the run lost or doubled records ({merges_while_running} merges while running)");
 
     // Idempotent: merging the same shards again changes no file.
     let shards: Vec<PathBuf> = (0..SHARDS).map(|i| out.join(format!("shard-{i}"))).collect();
