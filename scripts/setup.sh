@@ -9,6 +9,8 @@ apt_pkgs=(gcc-11 clang-19 lld-19 binutils)
 apt_pkgs+=(gzip xz-utils zstd lz4 bzip2)
 # What `make defconfig` + `make arch/x86/purgatory/` of a kernel tree need (kreloc kernel, tests/kernel_source.rs).
 apt_pkgs+=(make bc flex bison libelf-dev libssl-dev)
+# chromium: the report's browser test (KRELOC_NO_BROWSER=1 leaves it out, as the container files do).
+[[ "${KRELOC_NO_BROWSER:-0}" == 1 ]] || apt_pkgs+=(chromium)
 zig_versions=(0.12.1 0.13.0)
 if [[ "${KRELOC_FULL:-0}" == 1 ]]; then
   apt_pkgs+=(clang-13 clang-14 clang-15 clang-16 clang-22 lld-16 lld-22 cvise

@@ -58,6 +58,17 @@ enum Command {
     /// Shrink a finding to a minimal program that still shows the difference
     #[command(after_help = "Example:\n  kreloc reduce kreloc-out/findings/3f2a9c1d0b7e4a55\nWrites reduced.c, reduced.rs and reduce.md into the finding.")]
     Reduce(cmd::campaign::ReduceArgs),
+    /// One self-contained HTML page of a campaign: toolchain x config matrix, root causes, campaign numbers
+    #[command(after_help = "Examples:\n  kreloc report kreloc-out                 # writes kreloc-out/report.html\n  kreloc report runs -o /tmp/report.html\n  kreloc report runs --json                # the same data, schema kreloc/1\nExit codes: 0 written, 125 not a campaign store.")]
+    Report(cmd::report::ReportArgs),
+    /// Combine campaign stores (other machines, shards still running) into one; idempotent
+    #[command(after_help = "Example:\n  kreloc merge runs/shard-0 runs/shard-1 runs/shard-2 runs/shard-3 --into runs/merged && kreloc report runs/merged\nOnly complete records are read, so merging while a shard still writes is safe; merge again later for the rest.\nExit codes: 0 merged, 2 usage error, 125 a source is not a campaign store.")]
+    Merge(cmd::merge::MergeArgs),
+    /// Reduce a root cause's smallest program, bisect the releases of its step (and commits with --src), write triage.md/json
+    #[command(after_help = "Examples:\n  kreloc triage kreloc-out/findings/3b78ef5add813be4\n  kreloc triage F --src ~/llvm-project --build 'cmake ... && ninja -C build clang' --compiler build/bin/clang\n\
+Stages (reduce, release bisect, commit bisect) show on a progress bar and in --json under \"stages\".\n\
+Exit codes: 0 triaged (see the stages for what was found), 125 the finding cannot be read or its toolchains are missing.")]
+    Triage(cmd::triage::TriageArgs),
     /// List and install compilers (gcc, clang, zig cc, rustc)
     #[command(subcommand)]
     Toolchains(cmd::toolchains::ToolchainsCmd),
@@ -77,6 +88,9 @@ fn main() {
         Command::Fuzz(a) => cmd::campaign::fuzz(a, cli.json),
         Command::Kernel(a) => cmd::kernel::kernel(a, cli.json),
         Command::Reduce(a) => cmd::campaign::reduce(a, cli.json),
+        Command::Report(a) => cmd::report::report(a, cli.json),
+        Command::Merge(a) => cmd::merge::merge(a, cli.json),
+        Command::Triage(a) => cmd::triage::run(a, cli.json),
         Command::Toolchains(c) => cmd::toolchains::run(c, cli.json),
     };
     std::process::exit(code);

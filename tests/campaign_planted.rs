@@ -25,13 +25,20 @@ fn the_planted_position_dependence_is_found_reduced_and_reported() {
     let found = stats["new_findings"].as_array().unwrap();
     assert!(!found.is_empty(), "{stats}");
     let f = dir.path().join("findings").join(found[0].as_str().unwrap());
-    for file in ["program.c", "program.rs", "program.json", "commands.txt", "verdicts.json", "report.md", "cells.json"] {
-        assert!(f.join(file).exists(), "{file} missing");
+    let cause: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(f.join("cause.json")).unwrap()).unwrap();
+    // One toolchain, so the config is the only axis: every judged toolchain fails under small-nopic.
+    assert_eq!(cause["cause"]["step"], serde_json::json!({"axis": "config", "config": "small-nopic"}), "{cause}");
+    assert_eq!(cause["cause"]["change"]["kind"], "relocation", "{cause}");
+    let program = kreloc_campaign::store::smallest_program(&f).unwrap();
+    for file in ["program.c", "program.rs", "program.json", "commands.txt", "verdicts.json", "report.md", "cells.json", "judge.json"] {
+        assert!(program.join(file).exists(), "{file} missing");
     }
-    assert!(std::fs::read_dir(f.join("objects")).unwrap().count() == 2);
-    let report = std::fs::read_to_string(f.join("report.md")).unwrap();
+    assert!(std::fs::read_dir(program.join("objects")).unwrap().count() == 2);
+    let report = std::fs::read_to_string(program.join("report.md")).unwrap();
     assert!(report.contains("gcc-12.2.0/small-nopic") && report.contains("gcc-12.2.0/pic-hidden"), "{report}");
     assert!(report.contains("kexec: Overflow in relocation type"), "{report}");
+    let summary = std::fs::read_to_string(f.join("report.md")).unwrap();
+    assert!(summary.contains("gcc-12.2.0/pic-hidden → gcc-12.2.0/small-nopic"), "{summary}");
 
     let (code, out, err) = kreloc(&["reduce", f.to_str().unwrap(), "--json"]);
     assert_eq!(code, 0, "{out}{err}");
@@ -39,9 +46,9 @@ fn the_planted_position_dependence_is_found_reduced_and_reported() {
     let (before, after) = (r["stats"]["size_before"].as_u64().unwrap(), r["stats"]["size_after"].as_u64().unwrap());
     assert!(after < before, "{r}");
     assert!(r["c_lines_after"].as_u64().unwrap() < 80, "{r}");
-    assert!(r["compile_command"].as_str().unwrap().contains("-mcmodel=small -fno-pic"), "{r}");
-    assert!(r["check_output"].as_str().unwrap().contains("Overflow in relocation type"), "{r}");
-    assert!(r["site"].as_str().unwrap().contains("site: .text+"), "{r}");
+    assert!(r["bad_commands"][0].as_str().unwrap().contains("-mcmodel=small -fno-pic"), "{r}");
+    assert!(r["evidence"]["loader_output"].as_str().unwrap().contains("Overflow in relocation type"), "{r}");
+    assert!(r["evidence"]["disassembly"].as_str().unwrap().contains("site: .text+"), "{r}");
     let reduced = std::fs::read_to_string(f.join("reduced.c")).unwrap();
     assert!(reduced.contains("kreloc_entry"));
 }

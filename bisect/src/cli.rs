@@ -51,7 +51,8 @@ enum Command {
 
 #[derive(Args, Clone)]
 struct Common {
-    /// C file to compile (default: a built-in purgatory-like program)
+    /// C file to compile, or a finding directory (its program, config, profile and addresses; default: a
+    /// built-in purgatory-like program)
     #[arg(long)]
     case: Option<PathBuf>,
     /// Named compile config (kernel-2018, kernel-2019, kernel-2024, small-nopic, large, ...)
@@ -139,6 +140,9 @@ const GCC_BUILD: &str = "mkdir -p build && cd build && ../configure --disable-bo
 && make -j\"$(nproc)\" all-gcc && make install-gcc";
 
 fn predicate(c: &Common, regress_default_addrs: bool) -> Result<OraclePredicate, Error> {
+    if let Some(dir) = c.case.as_ref().filter(|p| p.is_dir()) {
+        return kreloc_bisect::case::predicate_for_cli(dir, &c.regress, &c.at);
+    }
     let text = match &c.case {
         Some(p) => std::fs::read_to_string(p).map_err(|e| Error::Usage(format!("{}: {e}", p.display())))?,
         None => BUILTIN_CASE.to_string(),

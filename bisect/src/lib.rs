@@ -1,7 +1,9 @@
 //! kbisect: bisect toolchain releases, toolchain commits and compiler flag sets to the first bad one,
 //! with the kreloc oracle (or a script) as the predicate.
 
+pub mod case;
 pub mod judgement;
+pub mod triage;
 pub mod search;
 pub mod state;
 pub mod commits;

@@ -4,15 +4,15 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
 use kreloc_gen::Program;
 
 use crate::examine::Examiner;
-use crate::finding::finding;
+use crate::finding::program_files;
 use crate::shard::{program_seed, Progress, Shard};
-use crate::store::{FindingStore, Recorded};
+use crate::stats::{Batch, StatsLog};
+use crate::store::{FindingStore, Recorded, Sighting};
 
 /// When to stop.
 #[derive(Debug, Clone, Copy)]
@@ -39,23 +39,35 @@ pub struct Plan {
 pub struct Stats {
     pub programs: u64,
     pub resumed_at: u64,
+    /// Root causes first seen in this run (their fingerprints).
     pub new_findings: Vec<String>,
+    /// Sightings of root causes already known.
     pub duplicate_findings: u64,
+    /// Every root cause this run saw, new or not.
+    pub root_causes: Vec<String>,
     pub cache_hits: u64,
     pub elapsed_ms: u64,
+    /// Time spent deriving typed facts and attributing them to axis steps (summed over threads).
+    pub attribution_ms: f64,
 }
 
 /// Runs (or resumes) a campaign.
 pub fn run(examiner: &Examiner, plan: &Plan) -> std::io::Result<Stats> {
+    run_with(examiner, plan, |_, _| {})
+}
+
+/// Runs (or resumes) a campaign, calling `on_new(fingerprint, dir)` as each new root cause is stored.
+pub fn run_with(examiner: &Examiner, plan: &Plan, mut on_new: impl FnMut(&str, &std::path::Path)) -> std::io::Result<Stats> {
     let start = Instant::now();
-    let store = FindingStore::open(&plan.out)?;
+    let store = FindingStore::open(&plan.out, &format!("shard-{}-of-{}", plan.shard.index, plan.shard.count))?;
     let cells: Vec<String> = examiner.cells.iter().map(|c| c.label()).collect();
     let profiles: Vec<String> = examiner.judge.profiles.iter().map(|p| p.name()).collect();
     let key = crate::signature::short_hash(format!("{}|{cells:?}|{profiles:?}|{:?}|{}", plan.seed, examiner.judge.addresses, plan.program_size).as_bytes());
     let mut progress = Progress::resume(&plan.out, &key, plan.shard);
     let mut stats = Stats { resumed_at: progress.done, ..Stats::default() };
-    let bar = if plan.progress { ProgressBar::new_spinner() } else { ProgressBar::hidden() };
-    bar.set_style(ProgressStyle::with_template("{spinner} [{elapsed}] {pos} programs ({per_sec}) {msg}").unwrap_or_else(|_| ProgressStyle::default_spinner()));
+    let stats_log = StatsLog::open(&plan.out, &format!("shard-{}-of-{}", plan.shard.index, plan.shard.count))?;
+    let matrix: Vec<(String, String)> = examiner.cells.iter().map(|c| (c.toolchain.id(), c.config_name.clone())).collect();
+    let bar = crate::progress::campaign_bar(plan.progress, plan.limit);
     bar.enable_steady_tick(Duration::from_millis(200));
     loop {
         let done_enough = match plan.limit {
@@ -70,26 +82,42 @@ pub fn run(examiner: &Examiner, plan: &Plan) -> std::io::Result<Stats> {
             Limit::Time(_) => u64::MAX,
         };
         let batch = (plan.batch.max(1) as u64).min(left);
-        let programs: Vec<Program> =
-            (0..batch).map(|k| Program::from_seed(program_seed(plan.seed, plan.shard.program_index(progress.done + k)), plan.program_size)).collect();
-        for (p, ex) in programs.iter().zip(examiner.examine_many(&programs)) {
+        let seeds: Vec<u64> = (0..batch).map(|k| program_seed(plan.seed, plan.shard.program_index(progress.done + k))).collect();
+        let programs: Vec<Program> = seeds.iter().map(|&s| Program::from_seed(s, plan.program_size)).collect();
+        let batch_start = Instant::now();
+        let mut cell_stats = Batch::new(&key, plan.shard, progress.done, &matrix);
+        for ((p, seed), ex) in programs.iter().zip(&seeds).zip(examiner.examine_many(&programs)) {
             stats.cache_hits += ex.cache_hits;
             progress.cache_hits += ex.cache_hits;
             progress.compiles += ex.cells.len() as u64 - ex.cache_hits;
-            if let Some(fp) = &ex.fingerprint {
-                match store.record(&finding(p, &ex, examiner, fp))? {
-                    Recorded::New(_) => {
+            stats.attribution_ms += ex.attribution_ns as f64 / 1e6;
+            cell_stats.add(&ex.cells, ex.cache_hits);
+            for d in &ex.divergences {
+                let fp = d.cause.fingerprint();
+                let sighting = Sighting::now(format!("{seed:016x}"), p.size(), d.cells.clone());
+                match store.record(&d.cause, &sighting, || program_files(p, &ex, examiner, &fp))? {
+                    Recorded::New(dir) => {
                         stats.new_findings.push(fp.clone());
                         progress.findings += 1;
+                        bar.suspend(|| on_new(&fp, &dir));
                     }
-                    Recorded::Duplicate(_) => stats.duplicate_findings += 1,
+                    Recorded::Seen(_) => stats.duplicate_findings += 1,
+                }
+                if !stats.root_causes.contains(&fp) {
+                    stats.root_causes.push(fp);
                 }
             }
             progress.done += 1;
             stats.programs += 1;
         }
+        // Stats first: a batch redone after a crash here is folded once (same campaign, shard and start).
+        (cell_stats.elapsed_ms, cell_stats.ended_ms) = (batch_start.elapsed().as_millis() as u64, crate::stats::now_ms());
+        stats_log.append(&cell_stats)?;
         progress.save(&plan.out)?;
-        bar.inc(batch);
+        match plan.limit {
+            Limit::Count(_) => bar.inc(batch),
+            Limit::Time(t) => bar.set_position(start.elapsed().as_secs().min(t.as_secs())),
+        }
         bar.set_message(format!("findings {} (+{} seen again), cache hits {}", progress.findings, stats.duplicate_findings, progress.cache_hits));
     }
     bar.finish_and_clear();

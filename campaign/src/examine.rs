@@ -9,8 +9,12 @@ use serde::{Deserialize, Serialize};
 use kreloc_gen::Program;
 use kreloc_toolchains::{identity::Kind, CompileConfig, CompileOutcome, Compiler, Language, Source, Toolchain};
 
+use std::time::Instant;
+
+use crate::attribute::{attribute, Divergence};
+use crate::change::{compile_facts, object_facts, CompileFault, Facts};
 use crate::judge::Judge;
-use crate::signature::{short_hash, RunResult, Signature};
+use crate::signature::{RunResult, Signature};
 
 /// One toolchain × config.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -47,6 +51,12 @@ pub struct CellResult {
     pub object: Option<Vec<u8>>,
     #[serde(skip)]
     pub stderr: String,
+    /// Typed facts for attribution; `None` when the cell was not judged (the toolchain cannot express the
+    /// config, or is missing).
+    #[serde(default)]
+    pub facts: Option<Facts>,
+    #[serde(skip)]
+    pub facts_ns: u64,
 }
 
 /// The behaviour class of a cell: what findings compare and deduplicate on (no checksum values).
@@ -58,21 +68,6 @@ pub struct Class {
     /// Per address: `right`, `wrong` (checksum differs from the evaluator), `not-loaded`, or a failure.
     pub runs: Vec<(u64, String)>,
     pub warnings: Vec<String>,
-}
-
-impl Class {
-    /// What findings deduplicate on: per-address detail dropped, only the kinds of run failure kept.
-    pub fn coarse(&self) -> (String, BTreeMap<String, bool>, Option<crate::signature::WindowClass>, Vec<String>, Vec<String>) {
-        let mut kinds: Vec<String> = self.runs.iter().map(|(_, r)| r.clone()).filter(|r| r != "right" && r != "not-loaded").collect();
-        kinds.sort();
-        kinds.dedup();
-        (self.compile.clone(), self.loads.clone(), self.window, kinds, self.warnings.clone())
-    }
-
-    /// A run went wrong (bad checksum, crash, hang) somewhere.
-    pub fn misbehaves(&self) -> bool {
-        self.runs.iter().any(|(_, r)| r != "right" && r != "not-loaded")
-    }
 }
 
 impl CellResult {
@@ -111,9 +106,13 @@ pub struct Examined {
     pub cells: Vec<CellResult>,
     /// Cell labels grouped by behaviour class; more than one group, or a wrong checksum, is a finding.
     pub groups: Vec<(Class, Vec<String>)>,
-    /// Set when the oracle judged the objects differently or a checksum is wrong.
-    pub fingerprint: Option<String>,
+    /// The root causes this program shows, each blamed on one axis step.
+    #[serde(default)]
+    pub divergences: Vec<Divergence>,
     pub cache_hits: u64,
+    /// Time spent deriving facts and attributing them (what root-causing costs on top of judging).
+    #[serde(default)]
+    pub attribution_ns: u64,
 }
 
 /// Compiles and judges programs across a matrix.
@@ -158,7 +157,7 @@ impl Examiner {
             .par_iter()
             .map(|cell| {
                 let src = if cell.language() == Language::Rust { &rust } else { &c };
-                self.judge_cell(cell, src)
+                self.judge_cell(cell, src, expected)
             })
             .collect();
         let mut groups: Vec<(Class, Vec<String>)> = Vec::new();
@@ -170,21 +169,18 @@ impl Examiner {
             }
         }
         groups.sort_by(|a, b| a.0.cmp(&b.0));
-        let wrong = groups.iter().any(|(c, _)| c.misbehaves());
-        let fingerprint = (groups.len() > 1 || wrong).then(|| {
-            let mut key: Vec<_> = groups.iter().map(|(c, v)| (c.coarse(), v)).collect();
-            key.sort();
-            key.dedup();
-            short_hash(&serde_json::to_vec(&key).unwrap_or_default())
-        });
+        let t = Instant::now();
+        let facts: Vec<Option<Facts>> = cells.iter().map(|c| c.facts.clone()).collect();
+        let divergences = attribute(&self.cells, &facts);
+        let attribution_ns = (t.elapsed().as_nanos() as u64).saturating_add(cells.iter().map(|c| c.facts_ns).sum::<u64>());
         // The counters are shared by concurrent examinations: cap at this program's cells.
         let cache_hits = (self.compiler.cache.hits() - hits_before).min(self.cells.len() as u64);
-        Examined { expected_checksum: expected, cells, groups, fingerprint, cache_hits }
+        Examined { expected_checksum: expected, cells, groups, divergences, cache_hits, attribution_ns }
     }
 
-    fn judge_cell(&self, cell: &Cell, src: &Source) -> CellResult {
+    fn judge_cell(&self, cell: &Cell, src: &Source, expected: u64) -> CellResult {
         let outcome = self.compiler.compile(&cell.toolchain, src, &cell.config);
-        let mut r = CellResult { cell: cell.label(), compile: String::new(), signature: None, commands: Vec::new(), object: None, stderr: String::new() };
+        let mut r = CellResult { cell: cell.label(), compile: String::new(), signature: None, commands: Vec::new(), object: None, stderr: String::new(), facts: None, facts_ns: 0 };
         match outcome {
             Err(e) => {
                 r.compile = "unsupported".into();
@@ -196,15 +192,34 @@ impl Examiner {
                 match o {
                     CompileOutcome::Object { bytes, .. } => {
                         if let Ok(obj) = kreloc_oracle::parse(&bytes) {
-                            r.signature = Some(self.judge.signature(&obj));
+                            let sig = self.judge.signature(&obj);
+                            let t = Instant::now();
+                            r.facts = Some(self.judge_facts(&obj, &sig, expected));
+                            r.facts_ns = t.elapsed().as_nanos() as u64;
+                            r.signature = Some(sig);
                         }
                         r.object = Some(bytes);
                     }
-                    CompileOutcome::CompileError { stderr, .. } | CompileOutcome::Ice { stderr, .. } => r.stderr = stderr,
-                    CompileOutcome::Timeout { .. } => {}
+                    CompileOutcome::CompileError { stderr, .. } => {
+                        r.stderr = stderr;
+                        r.facts = Some(compile_facts(CompileFault::Error));
+                    }
+                    CompileOutcome::Ice { stderr, .. } => {
+                        r.stderr = stderr;
+                        r.facts = Some(compile_facts(CompileFault::Ice));
+                    }
+                    CompileOutcome::Timeout { .. } => r.facts = Some(compile_facts(CompileFault::Timeout)),
                 }
             }
         }
         r
+    }
+
+    /// The typed facts of an object: the loader's verdicts under every profile at every address.
+    fn judge_facts(&self, obj: &kreloc_oracle::Object, sig: &Signature, expected: u64) -> Facts {
+        let verdicts: Vec<kreloc_oracle::Verdict> =
+            self.judge.profiles.iter().flat_map(|p| self.judge.addresses.iter().map(move |&at| kreloc_oracle::load(obj, &**p, at))).collect();
+        let runs: Vec<(u64, RunResult)> = sig.runs.iter().map(|(a, r)| (*a, r.clone())).collect();
+        object_facts(obj, &verdicts, &runs, expected)
     }
 }

@@ -1,25 +1,46 @@
-//! Turning an examined program into the files of a finding: sources, commands, objects, verdicts, report.
+//! The files of a finding: one program's sources, commands, objects, verdicts and report, and the
+//! root cause's summary report.
 
 use std::fmt::Write;
 
 use kreloc_gen::Program;
 
 use crate::examine::{Examined, Examiner};
-use crate::store::Finding;
+use crate::store::Summary;
 
 /// A file-name-safe version of a cell label.
 pub fn file_name(label: &str) -> String {
     label.chars().map(|c| if c.is_ascii_alphanumeric() || c == '.' || c == '-' { c } else { '_' }).collect()
 }
 
-/// The finding's files.
-pub fn finding(p: &Program, ex: &Examined, examiner: &Examiner, fingerprint: &str) -> Finding {
+/// How the campaign judged (so triage and kbisect judge a finding the same way).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct JudgeFile {
+    pub profiles: Vec<String>,
+    pub addresses: Vec<u64>,
+    /// The relocated code was run.
+    pub exec: bool,
+}
+
+impl JudgeFile {
+    pub fn of(examiner: &Examiner) -> JudgeFile {
+        JudgeFile {
+            profiles: examiner.judge.profiles.iter().map(|p| p.name()).collect(),
+            addresses: examiner.judge.addresses.clone(),
+            exec: examiner.judge.executor.is_some(),
+        }
+    }
+}
+
+/// The files of one program of a finding (stored under `programs/<id>/`).
+pub fn program_files(p: &Program, ex: &Examined, examiner: &Examiner, fingerprint: &str) -> Vec<(String, Vec<u8>)> {
     let mut files = vec![
         ("program.c".to_string(), kreloc_gen::emit_c(p).into_bytes()),
         ("program.rs".to_string(), kreloc_gen::emit_rust(p).into_bytes()),
         ("program.json".to_string(), serde_json::to_vec_pretty(p).unwrap_or_default()),
         ("verdicts.json".to_string(), serde_json::to_vec_pretty(ex).unwrap_or_default()),
         ("cells.json".to_string(), serde_json::to_vec_pretty(&examiner.cells).unwrap_or_default()),
+        ("judge.json".to_string(), serde_json::to_vec_pretty(&JudgeFile::of(examiner)).unwrap_or_default()),
     ];
     let mut commands = String::new();
     for c in &ex.cells {
@@ -30,7 +51,29 @@ pub fn finding(p: &Program, ex: &Examined, examiner: &Examiner, fingerprint: &st
     }
     files.push(("commands.txt".to_string(), commands.into_bytes()));
     files.push(("report.md".to_string(), report(p, ex, examiner, fingerprint).into_bytes()));
-    Finding { fingerprint: fingerprint.to_string(), files }
+    files
+}
+
+/// The root cause's report: what changed along which axis, how often, where, and the smallest programs.
+pub fn summary_report(s: &Summary) -> String {
+    let mut out = format!("# kreloc finding {}: {}
+
+", s.fingerprint, s.title);
+    let kind = if s.config_only { "a property of the config (every judged toolchain shows it), not a toolchain regression" } else { "a divergence along one axis" };
+    let _ = writeln!(out, "- root cause: {kind}");
+    let _ = writeln!(out, "- programs: {} ({} sightings), first seen {}, last seen {} (unix seconds)", s.programs, s.sightings, s.first_seen, s.last_seen);
+    let smallest: Vec<String> = s.smallest.iter().map(|(id, size)| format!("programs/{id} ({size} nodes)")).collect();
+    let _ = writeln!(out, "- smallest: {}", smallest.join(", "));
+    let _ = writeln!(out, "- cause: `{}`
+
+## Cells
+", serde_json::to_string(&s.cause).unwrap_or_default());
+    for c in &s.cells {
+        let _ = writeln!(out, "- {} → {} ({})", c.from.as_deref().unwrap_or("—"), c.to, c.context);
+    }
+    out += "
+Triage: `kreloc triage` on this directory reduces the smallest program and bisects the step.\n";
+    out
 }
 
 /// The Markdown report: groups of cells that behave alike, and what the oracle says for each.

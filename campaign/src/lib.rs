@@ -1,6 +1,8 @@
 //! Differential campaigns: generate programs, compile them across a toolchain × config matrix, judge every
 //! object with the oracle, and keep (and reduce) the programs whose objects the oracle judges differently.
 
+pub mod attribute;
+pub mod change;
 pub mod judge;
 pub mod reduce;
 pub mod shard;
@@ -12,3 +14,7 @@ pub mod finding;
 pub mod sandbox;
 pub mod reduce_finding;
 pub mod setup;
+pub mod merge;
+pub mod progress;
+pub mod report;
+pub mod stats;

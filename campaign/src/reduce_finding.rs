@@ -1,15 +1,20 @@
-//! `kreloc reduce FINDING`: shrink a finding's program while the cells that disagreed keep disagreeing
-//! the same way, recompiling only those cells.
+//! `kreloc reduce FINDING`: shrink the smallest program of a root cause while its two cells (the one
+//! without the problem and the one with it) still show the same typed change, recompiling only those two.
+//! Also gathers the evidence a bug report needs: commands, loader output, relocations, disassembly.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use kreloc_gen::{Edit, Program};
+use kreloc_oracle::Object;
 
-use crate::examine::{Cell, Class, Examined, Examiner};
+use crate::attribute::RootCause;
+use crate::change::{explain, Facts};
+use crate::examine::{Cell, CellResult, Examined, Examiner};
 use crate::reduce::{reduce, ReduceStats, Reducible};
+use crate::store::{sightings, smallest_program, summarize};
 
 impl Reducible for Program {
     type Edit = Edit;
@@ -24,86 +29,211 @@ impl Reducible for Program {
     }
 }
 
-/// What the reduction produced.
-#[derive(Debug, Clone, Serialize)]
+/// Why a finding cannot be reduced.
+#[derive(Debug, thiserror::Error)]
+pub enum ReduceError {
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+    #[error("{path}: {message}")]
+    Json { path: PathBuf, message: String },
+    #[error("{0}: the smallest program's cells are not in cells.json")]
+    NoCells(PathBuf),
+    #[error("the finding does not reproduce with these toolchains ({0})")]
+    DoesNotReproduce(String),
+}
+
+/// A root cause's case: its smallest program and the two cells of the divergence.
+#[derive(Debug, Clone)]
+pub struct Case {
+    pub finding: PathBuf,
+    pub cause: RootCause,
+    pub program_dir: PathBuf,
+    pub program: Program,
+    /// The cell without the problem (none for a problem every cell shows).
+    pub from: Option<Cell>,
+    pub to: Cell,
+}
+
+fn read_json<T: serde::de::DeserializeOwned>(dir: &Path, name: &str) -> Result<T, ReduceError> {
+    let path = dir.join(name);
+    let bytes = std::fs::read(&path)?;
+    serde_json::from_slice(&bytes).map_err(|e| ReduceError::Json { path, message: e.to_string() })
+}
+
+/// Loads a finding directory: the cause, its smallest program and that program's cell pair.
+pub fn load_case(finding: &Path) -> Result<Case, ReduceError> {
+    let summary = summarize(finding)?;
+    let program_dir = smallest_program(finding)?;
+    let id = program_dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let program: Program = read_json(&program_dir, "program.json")?;
+    let cells: Vec<Cell> = read_json(&program_dir, "cells.json")?;
+    let seen = sightings(finding)?;
+    let pair = seen.iter().filter(|s| s.program == id).flat_map(|s| s.cells.first()).next().ok_or_else(|| ReduceError::NoCells(program_dir.clone()))?;
+    let by_label = |l: &str| cells.iter().find(|c| c.label() == l).cloned();
+    let to = by_label(&pair.to).ok_or_else(|| ReduceError::NoCells(program_dir.clone()))?;
+    let from = match &pair.from {
+        Some(l) => Some(by_label(l).ok_or_else(|| ReduceError::NoCells(program_dir.clone()))?),
+        None => None,
+    };
+    Ok(Case { finding: finding.to_path_buf(), cause: summary.cause, program_dir, program, from, to })
+}
+
+/// Whether the examined cells still show the cause's change: `to` has it over `from` (or at all, without
+/// `from`; as a raw problem for a fix, which attribution does not explain by section moves).
+pub fn shows(cause: &RootCause, ex: &Examined, from: Option<&str>, to: &str) -> bool {
+    let change = &cause.change;
+    let facts = |l: &str| -> Option<&Facts> { ex.cells.iter().find(|c| c.cell == l)?.facts.as_ref() };
+    let Some(t) = facts(to) else { return false };
+    match from {
+        None => t.problems.contains(change),
+        Some(f) => match facts(f) {
+            Some(ff) if matches!(cause.step, crate::attribute::Step::FixedIn { .. }) => t.problems.contains(change) && !ff.problems.contains(change),
+            Some(ff) => t.problems.iter().any(|p| explain(p, ff, t).as_ref() == Some(change)),
+            None => false,
+        },
+    }
+}
+
+/// The reduced case and the evidence for a bug report.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Reduced {
-    pub stats: ReduceStats,
+    pub stats: ReduceStatsJson,
     pub c_lines_before: usize,
     pub c_lines_after: usize,
-    /// The cells kept in the interestingness test, with the class each must keep.
-    pub cells: Vec<(String, Class)>,
-    pub compile_command: String,
-    pub check_output: String,
-    pub site: Option<String>,
+    pub from_cell: Option<String>,
+    pub to_cell: String,
+    /// The exact compile and link commands of the cell with the problem, and of the one without.
+    pub bad_commands: Vec<String>,
+    pub good_commands: Vec<String>,
+    pub evidence: Evidence,
+    pub reduced_c: String,
 }
 
-fn read_json<T: serde::de::DeserializeOwned>(dir: &Path, name: &str) -> Result<T, String> {
-    let bytes = std::fs::read(dir.join(name)).map_err(|e| format!("{}: {e}", dir.join(name).display()))?;
-    serde_json::from_slice(&bytes).map_err(|e| format!("{}: {e}", dir.join(name).display()))
+/// `ReduceStats` with the elapsed time in milliseconds (serializable both ways).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ReduceStatsJson {
+    pub size_before: usize,
+    pub size_after: usize,
+    pub tests: usize,
+    pub accepted: usize,
+    pub elapsed_ms: u64,
 }
 
-/// Reduces the finding in `dir`, writing `reduced.c`, `reduced.rs`, `reduced.json` and `reduce.md` into it.
-pub fn reduce_finding(dir: &Path, examiner_for: impl Fn(Vec<Cell>) -> Examiner, max_tests: usize) -> Result<Reduced, String> {
+impl From<&ReduceStats> for ReduceStatsJson {
+    fn from(s: &ReduceStats) -> Self {
+        ReduceStatsJson { size_before: s.size_before, size_after: s.size_after, tests: s.tests, accepted: s.accepted, elapsed_ms: s.elapsed.as_millis() as u64 }
+    }
+}
+
+/// What the loader does with the bad object where it goes wrong.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Evidence {
+    pub profile: String,
+    pub failing_address: Option<u64>,
+    /// `kreloc check`-style text at the failing address.
+    pub loader_output: String,
+    /// The relocations that fail there (`R_X86_64_32S against .rodata in .text+0x2f = 0x17f7affd0c0 (Overflow)`).
+    pub relocations: Vec<String>,
+    /// The decoded instruction at the first failing relocation, or at the entry for entry problems.
+    pub disassembly: Option<String>,
+    /// Exec sections of the bad object, with sizes.
+    pub exec_sections: Vec<(String, u64)>,
+}
+
+/// Reduces `case`, compiling only its two cells with `examiner_for`; writes `reduced.c`, `reduced.rs`,
+/// `reduced.json` and `reduce.md` into the finding directory.
+pub fn reduce_case(case: &Case, examiner_for: impl Fn(Vec<Cell>) -> Examiner, max_tests: usize) -> Result<Reduced, ReduceError> {
     let start = Instant::now();
-    let program: Program = read_json(dir, "program.json")?;
-    let cells: Vec<Cell> = read_json(dir, "cells.json")?;
-    let examined: Examined = read_json(dir, "verdicts.json")?;
-    // One representative per behaviour group: those are the toolchains involved.
-    let reps: Vec<(String, Class)> = examined.groups.iter().filter_map(|(class, labels)| labels.first().map(|l| (l.clone(), class.clone()))).collect();
-    if reps.is_empty() {
-        return Err(format!("{}: the finding has no behaviour groups", dir.display()));
+    let cells: Vec<Cell> = case.from.iter().cloned().chain([case.to.clone()]).collect();
+    let examiner = examiner_for(cells);
+    let (from, to) = (case.from.as_ref().map(Cell::label), case.to.label());
+    let keeps = |q: &Program| shows(&case.cause, &examiner.examine(q), from.as_deref(), &to);
+    if !keeps(&case.program) {
+        return Err(ReduceError::DoesNotReproduce(case.cause.title()));
     }
-    let involved: Vec<Cell> = reps.iter().filter_map(|(l, _)| cells.iter().find(|c| c.label() == *l).cloned()).collect();
-    let examiner = examiner_for(involved);
-    let keeps = |q: &Program| {
-        let ex = examiner.examine(q);
-        let want_wrong_only = reps.len() == 1;
-        reps.iter().all(|(label, class)| ex.cells.iter().find(|c| c.cell == *label).is_some_and(|c| c.class(ex.expected_checksum) == *class)) && (want_wrong_only || ex.groups.len() > 1)
-    };
-    if !keeps(&program) {
-        return Err("the finding does not reproduce with these toolchains".into());
-    }
-    let (small, stats) = reduce(program.clone(), keeps, max_tests);
-    let final_ex = examiner.examine(&small);
-    let bad = final_ex.cells.iter().find(|c| c.signature.as_ref().is_some_and(|s| s.loads.values().any(|ok| !ok))).or(final_ex.cells.first());
-    let (mut compile_command, mut check_output, mut site) = (String::new(), String::new(), None);
-    if let Some(cell) = bad {
-        compile_command = cell.commands.join(" && ");
-        if let (Some(obj), Some(profile)) = (cell.object.as_ref().and_then(|o| kreloc_oracle::parse(o).ok()), examiner.judge.profiles.first()) {
-            let at = examiner.judge.addresses.iter().copied().find(|&a| !kreloc_oracle::load(&obj, &**profile, a).ok).unwrap_or(examiner.judge.addresses[0]);
-            let v = kreloc_oracle::load(&obj, &**profile, at);
-            check_output = format!("$ kreloc check purgatory.ro --profile {} --at {at:#x}\n{}", profile.name(), kreloc_oracle::report::verdict_text(&v, None));
-            site = v.first_failed_relocation().and_then(|r| crate::finding::site(&obj, &r.section, r.offset, r.type_name));
-        }
-    }
+    let (small, stats) = reduce(case.program.clone(), keeps, max_tests);
+    let ex = examiner.examine(&small);
+    let cell = |l: &str| ex.cells.iter().find(|c| c.cell == l);
+    let bad = cell(&to);
+    let evidence = bad.map(|b| evidence(b, &examiner)).unwrap_or_default();
     let c_small = kreloc_gen::emit_c(&small);
     let reduced = Reduced {
-        stats: ReduceStats { elapsed: start.elapsed(), ..stats },
-        c_lines_before: kreloc_gen::emit_c(&program).lines().count(),
+        stats: ReduceStatsJson { elapsed_ms: start.elapsed().as_millis() as u64, ..ReduceStatsJson::from(&stats) },
+        c_lines_before: kreloc_gen::emit_c(&case.program).lines().count(),
         c_lines_after: c_small.lines().count(),
-        cells: reps,
-        compile_command,
-        check_output,
-        site,
+        from_cell: from.clone(),
+        to_cell: to.clone(),
+        bad_commands: bad.map(|c| c.commands.clone()).unwrap_or_default(),
+        good_commands: from.as_deref().and_then(cell).map(|c| c.commands.clone()).unwrap_or_default(),
+        evidence,
+        reduced_c: c_small.clone(),
     };
-    let md = format!(
-        "# Reduced reproducer\n\nReduced from {} to {} AST nodes ({} to {} lines of C) in {:.1}s with {} interestingness tests.\n\nCells kept: {}\n\n```sh\n{}\n```\n\n```\n{}{}```\n\n```c\n{}```\n",
-        reduced.stats.size_before,
-        reduced.stats.size_after,
-        reduced.c_lines_before,
-        reduced.c_lines_after,
-        reduced.stats.elapsed.as_secs_f64(),
-        reduced.stats.tests,
-        reduced.cells.iter().map(|(l, _)| l.as_str()).collect::<Vec<_>>().join(", "),
-        reduced.compile_command,
-        reduced.check_output,
-        reduced.site.clone().unwrap_or_default(),
-        c_small
-    );
-    let write = |name: &str, bytes: &[u8]| crate::store::write_atomically(&dir.join(name), bytes).map_err(|e| e.to_string());
+    let write = |name: &str, bytes: &[u8]| crate::store::write_atomically(&case.finding.join(name), bytes);
     write("reduced.c", c_small.as_bytes())?;
     write("reduced.rs", kreloc_gen::emit_rust(&small).as_bytes())?;
     write("reduced.json", &serde_json::to_vec_pretty(&small).unwrap_or_default())?;
-    write("reduce.md", md.as_bytes())?;
+    write("reduce.md", reduce_md(&reduced).as_bytes())?;
     Ok(reduced)
+}
+
+/// Loads and reduces a finding directory.
+pub fn reduce_finding(dir: &Path, examiner_for: impl Fn(Vec<Cell>) -> Examiner, max_tests: usize) -> Result<Reduced, ReduceError> {
+    reduce_case(&load_case(dir)?, examiner_for, max_tests)
+}
+
+fn reduce_md(r: &Reduced) -> String {
+    format!(
+        "# Reduced reproducer\n\nReduced from {} to {} AST nodes ({} to {} lines of C) in {:.1}s with {} interestingness tests.\n\nCells: {} → {}\n\n```sh\n{}\n```\n\n```\n{}{}```\n\n```c\n{}```\n",
+        r.stats.size_before,
+        r.stats.size_after,
+        r.c_lines_before,
+        r.c_lines_after,
+        r.stats.elapsed_ms as f64 / 1000.0,
+        r.stats.tests,
+        r.from_cell.as_deref().unwrap_or("—"),
+        r.to_cell,
+        r.bad_commands.join("\n"),
+        r.evidence.loader_output,
+        r.evidence.disassembly.clone().unwrap_or_default(),
+        r.reduced_c
+    )
+}
+
+/// The loader's view of a cell's object at the first address where it fails or prints something.
+pub fn evidence(cell: &CellResult, examiner: &Examiner) -> Evidence {
+    let (Some(obj), Some(profile)) = (cell.object.as_ref().and_then(|o| kreloc_oracle::parse(o).ok()), examiner.judge.profiles.first()) else {
+        return Evidence { loader_output: cell.stderr.lines().take(20).collect::<Vec<_>>().join("\n") + "\n", ..Evidence::default() };
+    };
+    let verdicts: Vec<kreloc_oracle::Verdict> = examiner.judge.addresses.iter().map(|&a| kreloc_oracle::load(&obj, &**profile, a)).collect();
+    let v = verdicts.iter().find(|v| !v.ok).or(verdicts.iter().find(|v| !v.messages.is_empty())).or(verdicts.first());
+    let mut e = Evidence { profile: profile.name(), exec_sections: exec_sections(&obj), ..Evidence::default() };
+    let Some(v) = v else { return e };
+    e.failing_address = Some(v.load_addr);
+    e.loader_output = format!("$ kreloc check purgatory.ro --profile {} --at {:#x}\n{}", profile.name(), v.load_addr, kreloc_oracle::report::verdict_text(v, None));
+    e.relocations = v.relocations.iter().filter(|r| r.status != kreloc_oracle::Status::Ok).map(|r| format!("{} = {:#x} at {:#x} ({:?})", r.describe(), r.value, r.place, r.status)).collect();
+    e.disassembly = match v.first_failed_relocation().or(v.relocations.iter().find(|r| r.status != kreloc_oracle::Status::Ok)) {
+        Some(r) => crate::finding::site(&obj, &r.section, r.offset, r.type_name),
+        None => entry_site(&obj, v),
+    };
+    e
+}
+
+fn exec_sections(obj: &Object) -> Vec<(String, u64)> {
+    obj.sections.iter().filter(|s| s.is_alloc() && s.is_exec() && s.size > 0).map(|s| (s.name.clone(), s.size)).collect()
+}
+
+/// The first instruction of every exec section that contains `e_entry`: where each could send the loader.
+fn entry_site(obj: &Object, v: &kreloc_oracle::Verdict) -> Option<String> {
+    let mut out = String::new();
+    for name in &v.entry.matches {
+        let sec = obj.sections.iter().find(|s| &s.name == name && s.is_exec())?;
+        let off = obj.entry.checked_sub(sec.addr)?;
+        if let Some(insn) = kreloc_oracle::scan::instruction_at(&sec.data, 0, off) {
+            out += &format!("{name}+{:#x}: {}   {}\n", insn.offset, insn.bytes_hex, insn.text);
+        }
+    }
+    if let Some(i) = &v.entry.intended {
+        out += &format!("the loader enters at {:#x} ({}); {} is at {:#x} ({})\n", v.entry.start, v.entry.section.as_deref().unwrap_or("no section"), i.symbol, i.addr, i.section);
+    }
+    (!out.is_empty()).then_some(out)
 }

@@ -72,3 +72,86 @@ impl Progress {
         crate::store::save_json(&Self::path(out, self.shard), self)
     }
 }
+
+/// Where `--shard auto` found its index and count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Engine {
+    /// Kubernetes Indexed Job: `JOB_COMPLETION_INDEX`, count from `--shard-count` or `KRELOC_SHARD_COUNT`.
+    Kubernetes,
+    /// Slurm job array: `SLURM_ARRAY_TASK_ID` (less `SLURM_ARRAY_TASK_MIN`), `SLURM_ARRAY_TASK_COUNT`.
+    Slurm,
+    /// Explicit `KRELOC_SHARD_INDEX` / `KRELOC_SHARD_COUNT` (a GitHub Actions matrix sets them from `matrix`).
+    Explicit,
+}
+
+/// Why `--shard auto` could not decide.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AutoShardError {
+    #[error("--shard auto: none of JOB_COMPLETION_INDEX (Kubernetes), SLURM_ARRAY_TASK_ID (Slurm) or KRELOC_SHARD_INDEX (GitHub Actions matrix, others) is set")]
+    NoEngine,
+    #[error("--shard auto: {engine:?} sets the index but not the count (pass --shard-count or set {hint})")]
+    NoCount { engine: Engine, hint: &'static str },
+    #[error("--shard auto: {var}={value} is not a non-negative integer")]
+    NotANumber { var: String, value: String },
+    #[error("--shard auto: SLURM_ARRAY_TASK_ID={id} is below SLURM_ARRAY_TASK_MIN={min}")]
+    BeforeFirstTask { id: u64, min: u64 },
+    #[error("--shard auto: index {index} is not below count {count}")]
+    OutOfRange { index: u64, count: u64 },
+}
+
+impl Shard {
+    /// The shard a batch engine assigned, from its environment (`env(name)` reads one variable); `count`
+    /// is the `--shard-count` given on the command line, if any.
+    pub fn auto(env: impl Fn(&str) -> Option<String>, count: Option<u64>) -> Result<(Shard, Engine), AutoShardError> {
+        let num = |var: &str| -> Result<Option<u64>, AutoShardError> {
+            match env(var) {
+                None => Ok(None),
+                Some(v) => v.trim().parse().map(Some).map_err(|_| AutoShardError::NotANumber { var: var.into(), value: v }),
+            }
+        };
+        let given = match count {
+            Some(c) => Some(c),
+            None => num("KRELOC_SHARD_COUNT")?,
+        };
+        let (engine, index, count, hint) = if let Some(i) = num("JOB_COMPLETION_INDEX")? {
+            (Engine::Kubernetes, i, given, "KRELOC_SHARD_COUNT to the Job's completions")
+        } else if let Some(id) = num("SLURM_ARRAY_TASK_ID")? {
+            // `--array=1-4` numbers tasks from 1: the index is relative to the array's first task.
+            let min = num("SLURM_ARRAY_TASK_MIN")?.unwrap_or(0);
+            let i = id.checked_sub(min).ok_or(AutoShardError::BeforeFirstTask { id, min })?;
+            (Engine::Slurm, i, num("SLURM_ARRAY_TASK_COUNT")?.or(given), "--array=0-(N-1)")
+        } else if let Some(i) = num("KRELOC_SHARD_INDEX")? {
+            (Engine::Explicit, i, given, "KRELOC_SHARD_COUNT")
+        } else {
+            return Err(AutoShardError::NoEngine);
+        };
+        let count = count.ok_or(AutoShardError::NoCount { engine, hint })?;
+        if index >= count {
+            return Err(AutoShardError::OutOfRange { index, count });
+        }
+        Ok((Shard { index, count }, engine))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env<'a>(vars: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
+        move |k| vars.iter().find(|(n, _)| *n == k).map(|(_, v)| v.to_string())
+    }
+
+    #[test]
+    fn auto_reads_each_engine() {
+        assert_eq!(Shard::auto(env(&[("JOB_COMPLETION_INDEX", "2"), ("KRELOC_SHARD_COUNT", "4")]), None), Ok((Shard { index: 2, count: 4 }, Engine::Kubernetes)));
+        assert_eq!(Shard::auto(env(&[("JOB_COMPLETION_INDEX", "3")]), Some(4)), Ok((Shard { index: 3, count: 4 }, Engine::Kubernetes)));
+        assert_eq!(Shard::auto(env(&[("SLURM_ARRAY_TASK_ID", "1"), ("SLURM_ARRAY_TASK_COUNT", "4")]), None), Ok((Shard { index: 1, count: 4 }, Engine::Slurm)));
+        assert_eq!(Shard::auto(env(&[("KRELOC_SHARD_INDEX", "0"), ("KRELOC_SHARD_COUNT", "2")]), None), Ok((Shard { index: 0, count: 2 }, Engine::Explicit)));
+        assert_eq!(Shard::auto(env(&[("SLURM_ARRAY_TASK_ID", "4"), ("SLURM_ARRAY_TASK_MIN", "1"), ("SLURM_ARRAY_TASK_COUNT", "4")]), None), Ok((Shard { index: 3, count: 4 }, Engine::Slurm)));
+        assert_eq!(Shard::auto(env(&[]), Some(4)), Err(AutoShardError::NoEngine));
+        assert!(matches!(Shard::auto(env(&[("JOB_COMPLETION_INDEX", "1")]), None), Err(AutoShardError::NoCount { .. })));
+        assert_eq!(Shard::auto(env(&[("SLURM_ARRAY_TASK_ID", "4"), ("SLURM_ARRAY_TASK_COUNT", "4")]), None), Err(AutoShardError::OutOfRange { index: 4, count: 4 }));
+        assert!(matches!(Shard::auto(env(&[("KRELOC_SHARD_INDEX", "x"), ("KRELOC_SHARD_COUNT", "2")]), None), Err(AutoShardError::NotANumber { .. })));
+    }
+}

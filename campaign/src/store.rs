@@ -1,37 +1,89 @@
-//! Findings and campaign state on disk. Every write is atomic (temp file or directory, then rename), so an
-//! interrupted run never leaves a half-written finding and never loses one already written.
+//! Root-cause findings and campaign state on disk.
+//!
+//! `OUT/findings/<fingerprint>/` holds one root cause: `cause.json` (the typed cause), `sightings/<writer>.jsonl`
+//! (one line per program that showed it, appended by one writer each, so concurrent shards never lose a
+//! count: the totals are folded at read time), `programs/<id>/` (the few smallest programs, each written to
+//! a temp directory and renamed) and `report.md` (rewritten atomically from the fold).
 
-use std::fs;
+use std::collections::BTreeSet;
+use std::fs::{self, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
 
-use serde::{de::DeserializeOwned, Serialize};
+use serde::{de::DeserializeOwned, Deserialize, Serialize};
 
-/// A finding ready to store: a fingerprint (its directory name) and its files.
-#[derive(Debug, Clone)]
-pub struct Finding {
-    pub fingerprint: String,
-    pub files: Vec<(String, Vec<u8>)>,
+use crate::attribute::{CellPair, RootCause, Step};
+
+/// How many of the smallest programs a finding keeps.
+pub const KEEP_PROGRAMS: usize = 3;
+
+/// One program showing a root cause.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Sighting {
+    /// The program's id (its seed, in hex).
+    pub program: String,
+    /// AST nodes: smaller is a better example.
+    pub size: usize,
+    /// Unix seconds.
+    pub seen_at: u64,
+    pub cells: Vec<CellPair>,
 }
 
-/// Whether a finding was new.
+impl Sighting {
+    pub fn now(program: String, size: usize, cells: Vec<CellPair>) -> Sighting {
+        let seen_at = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+        Sighting { program, size, seen_at, cells }
+    }
+}
+
+/// `cause.json`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CauseFile {
+    pub fingerprint: String,
+    pub title: String,
+    pub cause: RootCause,
+}
+
+/// A root cause as folded from every writer's sightings.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Summary {
+    pub fingerprint: String,
+    pub title: String,
+    pub cause: RootCause,
+    /// A config step where, in most programs, every judged toolchain shows it: a property of the config,
+    /// not a toolchain regression.
+    pub config_only: bool,
+    /// Distinct programs that showed it, and sightings in all (re-runs included).
+    pub programs: u64,
+    pub sightings: u64,
+    /// The smallest programs (id, size), smallest first; those with a directory under `programs/`.
+    pub smallest: Vec<(String, usize)>,
+    pub first_seen: u64,
+    pub last_seen: u64,
+    /// The cells involved (capped).
+    pub cells: Vec<CellPair>,
+}
+
+/// Whether a root cause was new.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Recorded {
     New(PathBuf),
-    Duplicate(PathBuf),
+    Seen(PathBuf),
 }
 
-/// `DIR/findings/<fingerprint>/`.
+/// `DIR/findings/`, written by one writer (a shard of a process).
 pub struct FindingStore {
     root: PathBuf,
+    writer: String,
 }
 
 impl FindingStore {
-    /// Opens (creating) `dir/findings`.
-    pub fn open(dir: &Path) -> io::Result<FindingStore> {
+    /// Opens (creating) `dir/findings`; `writer` names this writer's sighting logs (e.g. `shard-0-of-1`).
+    pub fn open(dir: &Path, writer: &str) -> io::Result<FindingStore> {
         let root = dir.join("findings");
         fs::create_dir_all(&root)?;
-        Ok(FindingStore { root })
+        Ok(FindingStore { root, writer: format!("{writer}-{}", std::process::id()) })
     }
 
     /// Where a fingerprint's finding lives.
@@ -39,57 +91,156 @@ impl FindingStore {
         self.root.join(fingerprint)
     }
 
-    /// Fingerprints already stored.
+    /// Fingerprints stored.
     pub fn fingerprints(&self) -> io::Result<Vec<String>> {
         let mut v: Vec<String> = fs::read_dir(&self.root)?
             .filter_map(|e| e.ok())
+            .filter(|e| e.path().join("cause.json").exists())
             .map(|e| e.file_name().to_string_lossy().into_owned())
-            .filter(|n| !n.starts_with('.'))
             .collect();
         v.sort();
         Ok(v)
     }
 
-    /// Writes a finding atomically; a fingerprint already present is a duplicate (its `seen` count grows).
-    pub fn record(&self, f: &Finding) -> io::Result<Recorded> {
-        let dest = self.path(&f.fingerprint);
-        if dest.exists() {
-            bump_seen(&dest)?;
-            return Ok(Recorded::Duplicate(dest));
+    /// Adds a sighting of `cause`; `files` (the program's sources, verdicts, objects) are written only when
+    /// the program is among the smallest few.
+    pub fn record(&self, cause: &RootCause, sighting: &Sighting, files: impl FnOnce() -> Vec<(String, Vec<u8>)>) -> io::Result<Recorded> {
+        let fp = cause.fingerprint();
+        let dest = self.path(&fp);
+        fs::create_dir_all(dest.join("sightings"))?;
+        // Exactly one writer creates the claim, so exactly one reports the cause as new.
+        let new = match OpenOptions::new().write(true).create_new(true).open(dest.join(".claimed")) {
+            Ok(_) => true,
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => false,
+            Err(e) => return Err(e),
+        };
+        if !dest.join("cause.json").exists() {
+            save_json(&dest.join("cause.json"), &CauseFile { fingerprint: fp.clone(), title: cause.title(), cause: cause.clone() })?;
         }
-        let tmp = self.root.join(format!(".tmp-{}-{}", f.fingerprint, std::process::id()));
-        let _ = fs::remove_dir_all(&tmp);
-        fs::create_dir_all(&tmp)?;
-        for (name, bytes) in &f.files {
-            let path = tmp.join(name);
-            if let Some(parent) = path.parent() {
-                fs::create_dir_all(parent)?;
-            }
-            fs::write(path, bytes)?;
+        let mut line = serde_json::to_vec(sighting).map_err(io::Error::other)?;
+        line.push(b'\n');
+        let mut log = OpenOptions::new().create(true).append(true).open(dest.join("sightings").join(format!("{}.jsonl", self.writer)))?;
+        log.write_all(&line)?;
+        log.sync_data()?;
+        let keep = summary_ids(&dest)?;
+        let programs = dest.join("programs");
+        if keep.contains(&sighting.program) && !programs.join(&sighting.program).exists() {
+            write_dir_atomically(&programs, &sighting.program, &files())?;
         }
-        fs::write(tmp.join("seen"), "1\n")?;
-        match fs::rename(&tmp, &dest) {
-            Ok(()) => Ok(Recorded::New(dest)),
-            Err(_) if dest.exists() => {
-                let _ = fs::remove_dir_all(&tmp);
-                bump_seen(&dest)?;
-                Ok(Recorded::Duplicate(dest))
-            }
-            Err(e) => Err(e),
-        }
+        prune_programs(&programs, &keep)?;
+        write_atomically(&dest.join("report.md"), crate::finding::summary_report(&summarize(&dest)?).as_bytes())?;
+        Ok(if new { Recorded::New(dest) } else { Recorded::Seen(dest) })
     }
 }
 
-fn bump_seen(dir: &Path) -> io::Result<()> {
-    let n: u64 = fs::read_to_string(dir.join("seen")).ok().and_then(|s| s.trim().parse().ok()).unwrap_or(1);
-    write_atomically(&dir.join("seen"), format!("{}\n", n + 1).as_bytes())
+/// The ids of the smallest programs (by size, then id) across every writer's log.
+fn summary_ids(dir: &Path) -> io::Result<Vec<String>> {
+    let mut all: Vec<(usize, String)> = sightings(dir)?.into_iter().map(|s| (s.size, s.program)).collect();
+    all.sort();
+    all.dedup();
+    let mut ids: Vec<String> = Vec::new();
+    for (_, id) in all {
+        if !ids.contains(&id) {
+            ids.push(id);
+        }
+        if ids.len() == KEEP_PROGRAMS {
+            break;
+        }
+    }
+    Ok(ids)
+}
+
+fn prune_programs(programs: &Path, keep: &[String]) -> io::Result<()> {
+    let Ok(entries) = fs::read_dir(programs) else { return Ok(()) };
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if !name.starts_with('.') && !keep.contains(&name) {
+            // Another writer may be pruning the same directory: whoever removes it, it is gone.
+            match fs::remove_dir_all(e.path()) {
+                Err(err) if e.path().exists() => return Err(err),
+                _ => {}
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Every sighting of a finding, from every writer; a torn last line (an interrupted append) is skipped.
+pub fn sightings(dir: &Path) -> io::Result<Vec<Sighting>> {
+    let mut out = Vec::new();
+    let Ok(entries) = fs::read_dir(dir.join("sightings")) else { return Ok(out) };
+    for e in entries.flatten() {
+        let text = fs::read_to_string(e.path())?;
+        out.extend(text.lines().filter_map(|l| serde_json::from_str::<Sighting>(l).ok()));
+    }
+    Ok(out)
+}
+
+/// Folds a finding directory into its summary.
+pub fn summarize(dir: &Path) -> io::Result<Summary> {
+    let cause: CauseFile = load_json(&dir.join("cause.json")).ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, format!("{}: not a finding (no cause.json)", dir.display())))?;
+    let all = sightings(dir)?;
+    let programs: BTreeSet<&str> = all.iter().map(|s| s.program.as_str()).collect();
+    let mut smallest: Vec<(String, usize)> = Vec::new();
+    for id in summary_ids(dir)? {
+        let size = all.iter().filter(|s| s.program == id).map(|s| s.size).min().unwrap_or(0);
+        smallest.push((id, size));
+    }
+    // A config property when, in most programs, every judged toolchain showed it under the config.
+    let every = all.iter().filter(|s| s.cells.iter().any(|c| c.every_toolchain)).count();
+    let config_only = matches!(cause.cause.step, Step::Config { .. }) && 2 * every > all.len();
+    let mut cells: Vec<CellPair> = all.iter().flat_map(|s| s.cells.iter().cloned()).collect::<BTreeSet<_>>().into_iter().collect();
+    cells.truncate(24);
+    Ok(Summary {
+        fingerprint: cause.fingerprint,
+        title: if config_only { format!("{} (every toolchain) — {}", cause.cause.step.title(), cause.cause.change.title()) } else { cause.title },
+        config_only,
+        cause: cause.cause,
+        programs: programs.len() as u64,
+        sightings: all.len() as u64,
+        smallest,
+        first_seen: all.iter().map(|s| s.seen_at).min().unwrap_or(0),
+        last_seen: all.iter().map(|s| s.seen_at).max().unwrap_or(0),
+        cells,
+    })
+}
+
+/// The directory of the smallest stored program of a finding.
+pub fn smallest_program(dir: &Path) -> io::Result<PathBuf> {
+    let s = summarize(dir)?;
+    s.smallest
+        .iter()
+        .map(|(id, _)| dir.join("programs").join(id))
+        .find(|p| p.join("program.json").exists())
+        .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, format!("{}: no stored program", dir.display())))
+}
+
+/// Writes `files` into `parent/name/` through a temp directory and one rename.
+fn write_dir_atomically(parent: &Path, name: &str, files: &[(String, Vec<u8>)]) -> io::Result<()> {
+    fs::create_dir_all(parent)?;
+    let tmp = parent.join(format!(".tmp-{name}-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&tmp);
+    fs::create_dir_all(&tmp)?;
+    for (file, bytes) in files {
+        let path = tmp.join(file);
+        if let Some(p) = path.parent() {
+            fs::create_dir_all(p)?;
+        }
+        fs::write(path, bytes)?;
+    }
+    match fs::rename(&tmp, parent.join(name)) {
+        Ok(()) => Ok(()),
+        // Another writer stored the same program first: theirs is identical.
+        Err(_) if parent.join(name).exists() => fs::remove_dir_all(&tmp),
+        Err(e) => Err(e),
+    }
 }
 
 /// Writes a file by writing a sibling temp file and renaming it over the target.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     fs::create_dir_all(dir)?;
-    let tmp = dir.join(format!(".{}.tmp-{}", path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default(), std::process::id()));
+    let tmp = dir.join(format!(".{}.tmp-{}-{:?}", path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default(), std::process::id(), std::thread::current().id()));
     let mut f = fs::File::create(&tmp)?;
     f.write_all(bytes)?;
     f.sync_all()?;

@@ -1,20 +1,76 @@
 use kreloc_campaign::reduce::{reduce, Reducible};
 use kreloc_campaign::shard::{program_seed, Progress, Shard};
 use kreloc_campaign::signature::{warning_kind, RunResult, Signature, WindowClass};
-use kreloc_campaign::store::{Finding, FindingStore, Recorded};
+use kreloc_campaign::attribute::{CellPair, RootCause, Step};
+use kreloc_campaign::change::{Change, RelocFault};
+use kreloc_campaign::store::{smallest_program, summarize, FindingStore, Recorded, Sighting};
+
+fn cause(config: &str) -> RootCause {
+    RootCause {
+        step: Step::Config { config: config.into() },
+        change: Change::Relocation { r_type: 11, type_name: "R_X86_64_32S".into(), fault: RelocFault::Overflow },
+    }
+}
+
+fn files(id: &str) -> Vec<(String, Vec<u8>)> {
+    vec![("program.json".into(), id.as_bytes().to_vec()), ("objects/a.o".into(), vec![1, 2])]
+}
 
 #[test]
-fn findings_are_written_once_and_duplicates_counted() {
+fn a_root_cause_is_stored_once_and_concurrent_writers_lose_no_sighting() {
     let dir = tempfile::tempdir().unwrap();
-    let store = FindingStore::open(dir.path()).unwrap();
-    let f = Finding { fingerprint: "abc123".into(), files: vec![("report.md".into(), b"# x".to_vec()), ("objects/a.o".into(), vec![1, 2])] };
-    let Recorded::New(path) = store.record(&f).unwrap() else { panic!("first record is new") };
-    assert_eq!(std::fs::read(path.join("objects/a.o")).unwrap(), vec![1, 2]);
-    assert!(matches!(store.record(&f).unwrap(), Recorded::Duplicate(_)));
-    assert_eq!(std::fs::read_to_string(path.join("seen")).unwrap().trim(), "2");
-    assert_eq!(store.fingerprints().unwrap(), vec!["abc123"]);
-    // No temp directories are left behind.
-    assert!(std::fs::read_dir(dir.path().join("findings")).unwrap().all(|e| !e.unwrap().file_name().to_string_lossy().starts_with('.')));
+    let c = cause("kernel-2019");
+    let pair = vec![CellPair { from: Some("a/kernel-2018".into()), to: "a/kernel-2019".into(), context: "every toolchain at kernel-2019".into(), every_toolchain: true }];
+    // Four writers (shards) record 25 programs each, at the same time.
+    let news: usize = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..4)
+            .map(|w| {
+                let (c, pair, dir) = (c.clone(), pair.clone(), dir.path());
+                s.spawn(move || {
+                    let store = FindingStore::open(dir, &format!("shard-{w}-of-4")).unwrap();
+                    (0..25)
+                        .filter(|k| {
+                            let id = format!("{w}-{k:02}");
+                            let size = 100 - w * 25 - k;
+                            matches!(store.record(&c, &Sighting::now(id.clone(), size, pair.clone()), || files(&id)).unwrap(), Recorded::New(_))
+                        })
+                        .count()
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).sum()
+    });
+    assert_eq!(news, 1, "exactly one writer mints the root cause");
+    let f = dir.path().join("findings").join(c.fingerprint());
+    let s = summarize(&f).unwrap();
+    assert_eq!((s.programs, s.sightings), (100, 100));
+    assert!(s.config_only);
+    // The smallest programs are 3-24 (size 1), 3-23 (2), 3-22 (3); only they keep a directory.
+    let ids: Vec<&str> = s.smallest.iter().map(|(id, _)| id.as_str()).collect();
+    assert_eq!(ids, ["3-24", "3-23", "3-22"]);
+    let mut kept: Vec<String> = std::fs::read_dir(f.join("programs")).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    kept.sort();
+    assert_eq!(kept, ["3-22", "3-23", "3-24"]);
+    assert_eq!(std::fs::read(smallest_program(&f).unwrap().join("program.json")).unwrap(), b"3-24");
+    // A re-run adds sightings to the same root cause, not a new one.
+    let store = FindingStore::open(dir.path(), "rerun").unwrap();
+    assert!(matches!(store.record(&c, &Sighting::now("0-00".into(), 100, pair.clone()), || files("0-00")).unwrap(), Recorded::Seen(_)));
+    let s = summarize(&f).unwrap();
+    assert_eq!((s.programs, s.sightings), (100, 101));
+    assert_eq!(FindingStore::open(dir.path(), "x").unwrap().fingerprints().unwrap(), vec![c.fingerprint()]);
+    // No temp files or directories are left behind.
+    assert!(std::fs::read_dir(f.join("programs")).unwrap().all(|e| !e.unwrap().file_name().to_string_lossy().starts_with('.')));
+}
+
+#[test]
+fn fingerprints_hash_the_typed_cause_only() {
+    let a = cause("kernel-2019");
+    assert_eq!(a.fingerprint(), cause("kernel-2019").fingerprint());
+    assert_ne!(a.fingerprint(), cause("kernel-2024").fingerprint());
+    let other_type = RootCause { change: Change::Relocation { r_type: 10, type_name: "R_X86_64_32".into(), fault: RelocFault::Overflow }, ..a.clone() };
+    assert_ne!(a.fingerprint(), other_type.fingerprint());
+    // The title is rendered from the typed values, and is not part of the hash.
+    assert_eq!(a.change.title(), "R_X86_64_32S overflows above 2 GiB");
 }
 
 #[test]
@@ -90,4 +146,76 @@ fn signatures_compare_behaviour_not_addresses() {
     s.runs.insert(0x3000, RunResult::Checksum(6));
     assert!(s.checksum_unstable());
     assert_eq!(s.id(), s.clone().id());
+}
+
+fn cell(family: kreloc_toolchains::Family, major: u32, config: &str) -> kreloc_campaign::examine::Cell {
+    use kreloc_toolchains::identity::{Kind, Toolchain, Version};
+    let toolchain = Toolchain { family, version: Version(vec![major, 0]), kind: Kind::Path, exe: format!("/cc-{major}").into() };
+    kreloc_campaign::examine::Cell { toolchain, config_name: config.into(), config: Default::default() }
+}
+
+fn facts(bases: &[&str], problems: &[Change]) -> Option<kreloc_campaign::change::Facts> {
+    Some(kreloc_campaign::change::Facts { exec_bases: bases.iter().map(|s| s.to_string()).collect(), problems: problems.iter().cloned().collect(), unjudged_at: vec![] })
+}
+
+#[test]
+fn each_problem_is_blamed_on_one_axis_step() {
+    use kreloc_campaign::attribute::attribute;
+    use kreloc_toolchains::Family::{Gcc, Llvm};
+    let overflow = Change::Relocation { r_type: 11, type_name: "R_X86_64_32S".into(), fault: RelocFault::Overflow };
+    let cells = vec![cell(Llvm, 17, "k18"), cell(Llvm, 18, "k18"), cell(Llvm, 17, "k19"), cell(Llvm, 18, "k19"), cell(Gcc, 12, "k18"), cell(Gcc, 12, "k19")];
+    let f = vec![
+        facts(&[".text"], &[]),
+        facts(&[".ltext"], &[Change::EntryWarn, Change::EntryMisplaced]),
+        facts(&[".text"], &[overflow.clone()]),
+        facts(&[".text"], &[overflow.clone()]),
+        facts(&[".text"], &[]),
+        // Not judged (the toolchain cannot express the config): it takes part in no comparison.
+        None,
+    ];
+    let causes: Vec<RootCause> = attribute(&cells, &f).into_iter().map(|d| d.cause).collect();
+    assert_eq!(
+        causes,
+        vec![
+            RootCause { step: Step::Release { family: Llvm, from: 17, to: 18 }, change: Change::NewExecSection { sections: vec![".ltext".into()] } },
+            RootCause { step: Step::Config { config: "k19".into() }, change: overflow.clone() },
+        ]
+    );
+    let d = attribute(&cells, &f);
+    assert!(d[1].cells.iter().all(|c| c.every_toolchain), "{:?}", d[1]);
+    // The gcc cell at k19 judged and fine: 2 of 3 toolchains still make it the config's, but not every one.
+    let mut f2 = f.clone();
+    f2[5] = facts(&[".text"], &[]);
+    let d = attribute(&cells, &f2);
+    let config = d.iter().find(|d| d.cause.step == Step::Config { config: "k19".into() }).expect("a config step");
+    assert!(config.cells.iter().all(|c| !c.every_toolchain), "{config:?}");
+    // The llvm 17 cell at k19 fine too: only llvm 18 shows it there, so the release step is blamed.
+    let mut f3 = f2.clone();
+    f3[2] = facts(&[".text"], &[]);
+    let steps: Vec<Step> = attribute(&cells, &f3).into_iter().map(|d| d.cause.step).collect();
+    assert!(steps.contains(&Step::Release { family: Llvm, from: 17, to: 18 }) && !steps.iter().any(|s| matches!(s, Step::Config { .. })), "{steps:?}");
+}
+
+#[test]
+fn rust_emission_is_its_own_axis_and_unjudged_addresses_compare_with_nothing() {
+    use kreloc_campaign::attribute::{attribute, Emission};
+    use kreloc_toolchains::identity::Kind;
+    use kreloc_toolchains::Family::{Gcc, Llvm, Rustc};
+    let crash = Change::RunFailed { at: 0x17f_7aff_d000, fault: kreloc_campaign::change::RunFault::Crash { signal: "SIGSEGV".into() } };
+    let mut rust = cell(Rustc, 1, "k18");
+    rust.toolchain.kind = Kind::Rustc;
+    let cells = vec![cell(Gcc, 12, "k18"), cell(Llvm, 19, "k18"), rust];
+    let f = vec![facts(&[".text"], &[]), facts(&[".text"], &[]), facts(&[".text"], &[crash.clone()])];
+    let d = attribute(&cells, &f);
+    assert_eq!(d.len(), 1, "{d:?}");
+    assert_eq!(d[0].cause.step, Step::Language { from: Emission::C, to: Emission::Rust });
+    assert_eq!(d[0].cells[0].from.as_deref(), Some("llvm-19.0-/cc-19/k18"), "the llvm C cell is the peer of rustc");
+    // Neither C cell could be run at that address: there is nothing to compare the crash with.
+    let mut g = f.clone();
+    for i in 0..2 {
+        g[i].as_mut().unwrap().unjudged_at = vec![0x17f_7aff_d000];
+    }
+    let d = attribute(&cells, &g);
+    assert_eq!(d.len(), 1);
+    assert_eq!(d[0].cause.step, Step::Everywhere, "only the rust cell was judged there: {d:?}");
 }

@@ -9,7 +9,7 @@
 use std::sync::OnceLock;
 
 use kreloc_campaign::examine::Examiner;
-use kreloc_campaign::store::FindingStore;
+use kreloc_campaign::store::{FindingStore, Sighting};
 use kreloc_gen::Program;
 use libfuzzer_sys::fuzz_target;
 
@@ -35,11 +35,13 @@ fn installed(spec: &str) -> bool {
 fuzz_target!(|data: &[u8]| {
     let p = Program::from_bytes(data);
     let ex = examiner().examine(&p);
-    if let Some(fp) = &ex.fingerprint {
+    if let Some(d) = ex.divergences.first() {
+        let fp = d.cause.fingerprint();
         let out = std::path::PathBuf::from(std::env::var("KRELOC_FUZZ_OUT").unwrap_or_else(|_| "fuzz-findings".into()));
-        if let Ok(store) = FindingStore::open(&out) {
-            let _ = store.record(&kreloc_campaign::finding::finding(&p, &ex, examiner(), fp));
+        if let Ok(store) = FindingStore::open(&out, "fuzz") {
+            let sighting = Sighting::now(format!("fuzz-{}", &kreloc_campaign::signature::short_hash(data)), p.size(), d.cells.clone());
+            let _ = store.record(&d.cause, &sighting, || kreloc_campaign::finding::program_files(&p, &ex, examiner(), &fp));
         }
-        panic!("finding {fp}: see {}", out.join("findings").join(fp).join("report.md").display());
+        panic!("finding {fp} ({}): see {}", d.cause.title(), out.join("findings").join(&fp).join("report.md").display());
     }
 });

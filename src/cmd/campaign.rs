@@ -1,10 +1,11 @@
 //! `kreloc fuzz` (a differential campaign) and `kreloc reduce` (shrink a finding).
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::Args;
-use kreloc_campaign::campaign::{run, Limit, Plan};
+use kreloc_campaign::campaign::{run_with, Limit, Plan};
 use kreloc_campaign::examine::Cell;
 use kreloc_campaign::setup::{cells, examiner};
 use kreloc_campaign::shard::Shard;
@@ -33,20 +34,35 @@ pub struct FuzzArgs {
     pub count: Option<u64>,
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
-    /// i/n: run the i-th of n deterministic shards
+    /// i/n: run the i-th of n deterministic shards; `auto` takes them from the batch engine's environment
+    /// (JOB_COMPLETION_INDEX for a Kubernetes Indexed Job, SLURM_ARRAY_TASK_ID/_COUNT for a Slurm array,
+    /// KRELOC_SHARD_INDEX/KRELOC_SHARD_COUNT otherwise, e.g. set from a GitHub Actions matrix)
     #[arg(long, default_value = "0/1")]
     pub shard: String,
+    /// Shard count for `--shard auto` when the engine does not say (Kubernetes: the Job's completions)
+    #[arg(long)]
+    pub shard_count: Option<u64>,
     /// Output directory (findings/ and the resumable state)
     #[arg(long, default_value = "kreloc-out")]
     pub out: PathBuf,
     /// Judge statically only: do not run the relocated code
     #[arg(long)]
     pub no_exec: bool,
+    /// Triage each new root cause as it appears (reduce, release bisect, commit bisect with --src)
+    #[arg(long)]
+    pub triage: bool,
+    #[command(flatten)]
+    pub triage_flags: super::triage::TriageFlags,
 }
 
 /// Runs `kreloc fuzz`: exit 0 when no new finding, 1 when there are new findings.
 pub fn fuzz(a: &FuzzArgs, json: bool) -> i32 {
-    let shard = match Shard::parse(&a.shard) {
+    let shard = if a.shard == "auto" {
+        Shard::auto(|k| std::env::var(k).ok(), a.shard_count).map(|(s, _)| s).map_err(|e| e.to_string())
+    } else {
+        Shard::parse(&a.shard)
+    };
+    let shard = match shard {
         Ok(s) => s,
         Err(e) => return cannot_test(e),
     };
@@ -58,26 +74,54 @@ pub fn fuzz(a: &FuzzArgs, json: bool) -> i32 {
         (Some(t), _) => Limit::Time(Duration::from_secs(t)),
         (None, c) => Limit::Count(c.unwrap_or(100)),
     };
-    let plan = Plan { seed: a.seed, shard, limit, program_size: 512, out: a.out.clone(), progress: !json, batch: a.jobs.max(1) * 2 };
-    let stats = match run(&ex, &plan) {
+    let plan = Plan { seed: a.seed, shard, limit, program_size: 512, out: a.out.clone(), progress: !json && std::io::stdout().is_terminal(), batch: a.jobs.max(1) * 2 };
+    let mut triaged: Vec<serde_json::Value> = Vec::new();
+    let on_new = |fp: &str, dir: &std::path::Path| {
+        if a.triage {
+            let r = super::triage::triage_dir(dir, &a.triage_flags, !json);
+            triaged.push(match r {
+                Ok(r) => serde_json::json!({ "fingerprint": fp, "summary": r.summary, "stages": r.stages, "release": r.release, "commit": r.commit }),
+                Err(e) => serde_json::json!({ "fingerprint": fp, "error": e }),
+            });
+        }
+    };
+    let stats = match run_with(&ex, &plan, on_new) {
         Ok(s) => s,
         Err(e) => return cannot_test(format!("{}: {e}", a.out.display())),
     };
+    // The report page of the whole store, written after every run.
+    let page = a.out.join("report.html");
+    let report = super::report::write_report(&a.out, &page).map_err(|e| eprintln!("kreloc: warning: no report: {e}")).ok();
     if json {
-        println!("{}", serde_json::to_string_pretty(&stats).unwrap_or_default());
+        let mut v = serde_json::to_value(&stats).unwrap_or_default();
+        if report.is_some() {
+            v["report"] = serde_json::Value::String(page.display().to_string());
+        }
+        if a.triage {
+            v["triage"] = serde_json::Value::Array(triaged);
+        }
+        println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
     } else {
         println!(
-            "{} programs (resumed at {}), {} new findings, {} seen again, {} cache hits, {:.1}s",
+            "{} programs (resumed at {}), {} new root causes, {} sightings of known ones, {} cache hits, {:.1}s (attribution {:.1} ms)",
             stats.programs,
             stats.resumed_at,
             stats.new_findings.len(),
             stats.duplicate_findings,
             stats.cache_hits,
-            stats.elapsed_ms as f64 / 1000.0
+            stats.elapsed_ms as f64 / 1000.0,
+            stats.attribution_ms
         );
-        for f in &stats.new_findings {
-            println!("  {}", a.out.join("findings").join(f).join("report.md").display());
+        for f in &stats.root_causes {
+            let title = kreloc_campaign::store::summarize(&a.out.join("findings").join(f)).map(|s| s.title).unwrap_or_default();
+            println!("  {f}  {title}");
         }
+        for t in &triaged {
+            println!("  triage {}: {}", t["fingerprint"].as_str().unwrap_or(""), t["summary"].as_str().or(t["error"].as_str()).unwrap_or(""));
+        }
+    }
+    if !json && report.is_some() {
+        println!("report: {}", page.display());
     }
     if stats.new_findings.is_empty() {
         exit::GOOD
@@ -108,7 +152,9 @@ pub fn reduce(a: &ReduceArgs, json: bool) -> i32 {
     if let Err(e) = make(Vec::new()) {
         return cannot_test(e);
     }
+    let bar = kreloc_campaign::progress::spinner(!json && std::io::stdout().is_terminal(), format!("reducing {} (at most {} tests)", a.finding.display(), a.max_tests));
     let r = kreloc_campaign::reduce_finding::reduce_finding(&a.finding, |c| make(c).expect("profiles checked above"), a.max_tests);
+    bar.finish_and_clear();
     match r {
         Ok(r) => {
             if json {

@@ -7,5 +7,8 @@ pub mod exit;
 pub mod extract;
 pub mod input;
 pub mod kernel;
+pub mod merge;
 pub mod place;
+pub mod report;
 pub mod toolchains;
+pub mod triage;

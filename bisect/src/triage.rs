@@ -1,0 +1,304 @@
+//! Triage of one root cause: reduce its smallest program, release-bisect the family across the step,
+//! optionally continue at commit level in a checkout, and write `triage.md` / `triage.json` ready to paste
+//! into a compiler bug report.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use indicatif::{ProgressBar, ProgressStyle};
+use serde::Serialize;
+
+use kreloc_campaign::attribute::Step;
+use kreloc_campaign::examine::{Cell, Examiner};
+use kreloc_campaign::reduce_finding::{load_case, reduce_case, Reduced};
+use kreloc_campaign::store::{summarize, write_atomically, Summary};
+use kreloc_toolchains::Family;
+
+use crate::commits::{CommitBisect, CommitPredicate};
+use crate::releases::bisect_releases;
+use crate::Error;
+
+/// How to triage.
+pub struct TriageOptions {
+    /// A git checkout of the step's family, to continue at commit level.
+    pub src: Option<PathBuf>,
+    /// Commit bounds (default: the release tags around the first bad release).
+    pub good: Option<String>,
+    pub bad: Option<String>,
+    /// Build command and built compiler (needed with `src`).
+    pub build: Option<String>,
+    pub compiler: Option<String>,
+    pub store: PathBuf,
+    pub build_timeout: Duration,
+    pub jobs: usize,
+    pub max_tests: usize,
+    pub progress: bool,
+}
+
+/// One stage: `reduce`, `release-bisect`, `commit-bisect`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Stage {
+    pub stage: &'static str,
+    /// `done`, `skipped` or `failed`.
+    pub status: &'static str,
+    pub detail: String,
+    pub elapsed_ms: u64,
+}
+
+/// The first bad release.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReleaseAnswer {
+    pub family: String,
+    pub last_good: u32,
+    pub first_bad: u32,
+    pub first_bad_toolchain: String,
+    pub searched: Vec<u32>,
+}
+
+/// The 1-minimal flag change between the two configs of a config step.
+#[derive(Debug, Clone, Serialize)]
+pub struct FlagAnswer {
+    pub toolchain: String,
+    pub good_config: String,
+    pub bad_config: String,
+    pub culprit: Vec<String>,
+    pub compiles: usize,
+}
+
+/// The first bad commit.
+#[derive(Debug, Clone, Serialize)]
+pub struct CommitAnswer {
+    pub commit: String,
+    pub subject: String,
+    pub ambiguous: Vec<String>,
+    pub candidates: usize,
+}
+
+/// `triage.json`.
+#[derive(Debug, Clone, Serialize)]
+pub struct TriageReport {
+    pub schema: &'static str,
+    pub finding: Summary,
+    pub summary: String,
+    pub stages: Vec<Stage>,
+    pub reduced: Option<Reduced>,
+    pub release: Option<ReleaseAnswer>,
+    /// For a config step: which flag of the config does it.
+    pub flags: Option<FlagAnswer>,
+    pub commit: Option<CommitAnswer>,
+}
+
+struct Stages {
+    bar: ProgressBar,
+    done: Vec<Stage>,
+}
+
+impl Stages {
+    fn new(show: bool, fingerprint: &str) -> Stages {
+        let bar = if show { ProgressBar::new(3) } else { ProgressBar::hidden() };
+        bar.set_style(ProgressStyle::with_template("{spinner} [{elapsed}] triage {prefix} [{pos}/{len}] {msg}").unwrap_or_else(|_| ProgressStyle::default_bar()));
+        bar.set_prefix(fingerprint.to_string());
+        bar.enable_steady_tick(Duration::from_millis(150));
+        Stages { bar, done: Vec::new() }
+    }
+
+    fn start(&self, what: &str) -> Instant {
+        self.bar.set_message(what.to_string());
+        Instant::now()
+    }
+
+    fn end(&mut self, stage: &'static str, status: &'static str, detail: String, since: Instant) {
+        self.done.push(Stage { stage, status, detail, elapsed_ms: since.elapsed().as_millis() as u64 });
+        self.bar.inc(1);
+    }
+}
+
+/// Triages the finding in `dir`; `examiner_for` builds the campaign's examiner for the two cells.
+pub fn triage(dir: &Path, examiner_for: impl Fn(Vec<Cell>) -> Examiner, opts: &TriageOptions) -> Result<TriageReport, Error> {
+    let usage = |e: String| Error::Usage(e);
+    let finding = summarize(dir).map_err(|e| usage(e.to_string()))?;
+    let case = load_case(dir).map_err(|e| usage(e.to_string()))?;
+    let mut stages = Stages::new(opts.progress, &finding.fingerprint);
+
+    let t = stages.start("reducing the smallest program");
+    let reduced = match reduce_case(&case, examiner_for, opts.max_tests) {
+        Ok(r) => {
+            stages.end("reduce", "done", format!("{} → {} AST nodes in {} tests", r.stats.size_before, r.stats.size_after, r.stats.tests), t);
+            Some(r)
+        }
+        Err(e) => {
+            stages.end("reduce", "failed", e.to_string(), t);
+            None
+        }
+    };
+
+    let t = stages.start("bisecting releases");
+    let fc = crate::case::load(dir)?;
+    let pred = fc.predicate(None, &[]);
+    let release = match (&fc.step, reduced.is_some()) {
+        (Step::Release { family, from, to }, true) if *family != Family::Rustc => match bisect_releases(*family, *from, *to, &pred, None, opts.jobs, false, false) {
+            Ok(r) => {
+                stages.end("release-bisect", "done", format!("first bad: {} {} ({})", r.family, r.first_bad, r.first_bad_toolchain), t);
+                Some(ReleaseAnswer { family: r.family, last_good: r.last_good, first_bad: r.first_bad, first_bad_toolchain: r.first_bad_toolchain, searched: r.releases })
+            }
+            Err(e) => {
+                stages.end("release-bisect", "failed", e.to_string(), t);
+                None
+            }
+        },
+        (Step::Release { .. }, false) => {
+            stages.end("release-bisect", "skipped", "the finding did not reproduce".into(), t);
+            None
+        }
+        (step, _) => {
+            stages.end("release-bisect", "skipped", format!("the step ({}) is not between releases of one family", step.title()), t);
+            None
+        }
+    };
+
+    let flags = match (&fc.step, &reduced, &case.from) {
+        (Step::Config { .. }, Some(_), Some(from)) => {
+            stages.bar.inc_length(1);
+            let t = stages.start("bisecting the config's flags");
+            let named = |c: &Cell| kreloc_toolchains::config::named(&c.config_name).map(|n| n.flags.iter().map(|f| f.to_string()).collect::<Vec<_>>()).unwrap_or_else(|| c.config.c_flags());
+            match crate::flags::bisect_flags(&named(from), &named(&case.to), &case.to.toolchain, &fc.predicate(None, &[])) {
+                Ok(r) => {
+                    let culprit: Vec<String> = r.culprit.iter().map(|c| c.to_string()).collect();
+                    stages.end("flag-bisect", "done", format!("{} → {} with {}: {}", from.config_name, case.to.config_name, case.to.toolchain.id(), culprit.join(", ")), t);
+                    Some(FlagAnswer { toolchain: case.to.toolchain.id(), good_config: from.config_name.clone(), bad_config: case.to.config_name.clone(), culprit, compiles: r.compiles })
+                }
+                Err(e) => {
+                    stages.end("flag-bisect", "failed", e.to_string(), t);
+                    None
+                }
+            }
+        }
+        _ => None,
+    };
+
+    let t = stages.start("bisecting commits");
+    let commit = match (&opts.src, &fc.releases) {
+        (Some(src), Some((family, _, _))) => {
+            let tag = |exact: &str| match family {
+                Family::Llvm => format!("llvmorg-{exact}"),
+                _ => format!("releases/gcc-{exact}"),
+            };
+            let exact = |tc: &str| tc.split('-').nth(1).unwrap_or("").to_string();
+            let good = opts.good.clone().or_else(|| release.as_ref().and_then(|r| kreloc_toolchains::resolve(&format!("{}@{}", r.family, r.last_good)).ok()).map(|tc| tag(&tc.version.to_string())));
+            let bad = opts.bad.clone().or_else(|| release.as_ref().map(|r| tag(&exact(&r.first_bad_toolchain))));
+            match (good, bad) {
+                (Some(good), Some(bad)) => {
+                    let (build, compiler) = match (&opts.build, &opts.compiler) {
+                        (Some(b), Some(c)) => (b.clone(), c.clone()),
+                        _ => return Err(Error::Usage("--src needs --build CMD and --compiler RELPATH (as for kbisect)".into())),
+                    };
+                    let b = CommitBisect {
+                        src: src.clone(),
+                        good,
+                        bad,
+                        build,
+                        compiler,
+                        predicate: CommitPredicate::Oracle(fc.predicate(None, &[])),
+                        jobs: opts.jobs,
+                        store: opts.store.clone(),
+                        state: None,
+                        build_timeout: opts.build_timeout,
+                        progress: false,
+                    };
+                    match b.run() {
+                        Ok(r) => {
+                            stages.end("commit-bisect", "done", format!("first bad: {} {}", crate::git::short(&r.first_bad), r.subject), t);
+                            Some(CommitAnswer {
+                                commit: r.first_bad,
+                                subject: r.subject,
+                                ambiguous: r.ambiguous.iter().map(|k| format!("{} {}", k.commit, k.subject)).collect(),
+                                candidates: r.candidates,
+                            })
+                        }
+                        Err(e) => {
+                            stages.end("commit-bisect", "failed", e.to_string(), t);
+                            None
+                        }
+                    }
+                }
+                _ => {
+                    stages.end("commit-bisect", "skipped", "no commit bounds (give --good and --bad)".into(), t);
+                    None
+                }
+            }
+        }
+        (Some(_), None) => {
+            stages.end("commit-bisect", "skipped", "the step is not between releases of one family".into(), t);
+            None
+        }
+        (None, _) => {
+            stages.end("commit-bisect", "skipped", "no --src checkout given".into(), t);
+            None
+        }
+    };
+    stages.bar.finish_and_clear();
+
+    let mut summary = summary_paragraph(&finding, reduced.as_ref(), release.as_ref(), commit.as_ref());
+    if let Some(f) = &flags {
+        summary += &format!(" Of the flags between {} and {}, {} alone does it ({}).", f.good_config, f.bad_config, f.culprit.join(", "), f.toolchain);
+    }
+    let report = TriageReport { schema: "kreloc/1", finding, summary, stages: stages.done, reduced, release, flags, commit };
+    write_atomically(&dir.join("triage.json"), &serde_json::to_vec_pretty(&report).unwrap_or_default()).map_err(|e| Error::Io(e.to_string()))?;
+    write_atomically(&dir.join("triage.md"), markdown(&report).as_bytes()).map_err(|e| Error::Io(e.to_string()))?;
+    Ok(report)
+}
+
+fn summary_paragraph(f: &Summary, r: Option<&Reduced>, rel: Option<&ReleaseAnswer>, c: Option<&CommitAnswer>) -> String {
+    let mut s = format!("{}: {}.", if f.config_only { "Config property" } else { "Regression" }, f.title);
+    s += &format!(" Seen in {} generated purgatory-like program(s).", f.programs);
+    if let Some(r) = r {
+        s += &format!(" With {} the object is fine; with {} it is not", r.from_cell.as_deref().unwrap_or("no cell"), r.to_cell);
+        if let Some(a) = r.evidence.failing_address {
+            s += &format!(" (loaded by {} at {a:#x})", r.evidence.profile);
+        }
+        s += &format!("; the reproducer below has {} lines of C.", r.c_lines_after);
+    }
+    if let Some(rel) = rel {
+        s += &format!(" First bad release: {} {} ({}); last good: {} {}.", rel.family, rel.first_bad, rel.first_bad_toolchain, rel.family, rel.last_good);
+    }
+    if let Some(c) = c {
+        s += &format!(" First bad commit: {} \"{}\".", c.commit, c.subject);
+    }
+    s
+}
+
+fn markdown(t: &TriageReport) -> String {
+    let mut s = format!("# {}\n\n{}\n\n", t.finding.title, t.summary);
+    s += "## Stages\n\n";
+    for st in &t.stages {
+        s += &format!("- {}: {} — {} ({:.1}s)\n", st.stage, st.status, st.detail, st.elapsed_ms as f64 / 1000.0);
+    }
+    if let Some(r) = &t.reduced {
+        s += &format!("\n## Reproducer\n\n```c\n{}```\n\n## Compile and link\n\nBad ({}):\n\n```sh\n{}\n```\n", r.reduced_c, r.to_cell, r.bad_commands.join("\n"));
+        if let Some(from) = &r.from_cell {
+            s += &format!("\nGood ({from}):\n\n```sh\n{}\n```\n", r.good_commands.join("\n"));
+        }
+        s += &format!("\n## What the loader does\n\n```\n{}```\n", r.evidence.loader_output);
+        if !r.evidence.relocations.is_empty() {
+            s += &format!("\n## Relocations\n\n```\n{}\n```\n", r.evidence.relocations.join("\n"));
+        }
+        if let Some(d) = &r.evidence.disassembly {
+            s += &format!("\n## Instruction\n\n```\n{d}```\n");
+        }
+        let secs: Vec<String> = r.evidence.exec_sections.iter().map(|(n, sz)| format!("{n} ({sz:#x} bytes)")).collect();
+        s += &format!("\nExec sections of the bad object: {}\n", secs.join(", "));
+    }
+    if let Some(rel) = &t.release {
+        s += &format!("\n## First bad release\n\n{} {} ({}), last good {} {}; searched {:?}\n", rel.family, rel.first_bad, rel.first_bad_toolchain, rel.family, rel.last_good, rel.searched);
+    }
+    if let Some(f) = &t.flags {
+        s += &format!("\n## The flag\n\n{} → {} with {}: {} ({} compiles)\n", f.good_config, f.bad_config, f.toolchain, f.culprit.join(", "), f.compiles);
+    }
+    if let Some(c) = &t.commit {
+        s += &format!("\n## First bad commit\n\n{} {}\n", c.commit, c.subject);
+        for a in &c.ambiguous {
+            s += &format!("- or the skipped {a}\n");
+        }
+    }
+    s
+}

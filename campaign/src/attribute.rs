@@ -1,0 +1,190 @@
+//! Attribution along one axis: every problem of a cell is blamed on exactly one step between cells that
+//! differ in one thing (a release of one family, a config, C vs Rust emission), so one cause is never
+//! restated by another root cause. Cells that were not judged take part in no comparison.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use kreloc_toolchains::{Family, Language};
+
+use crate::change::{explain, Change, Facts};
+use crate::examine::Cell;
+use crate::signature::short_hash;
+
+/// The axis step a change is blamed on.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", tag = "axis")]
+pub enum Step {
+    /// Adjacent judged releases of one family at a fixed config.
+    Release { family: Family, from: u32, to: u32 },
+    /// A config, at a fixed toolchain: the same toolchain under another config does not show it. When more
+    /// than half of the judged toolchains show it under this config (every one, in the clear case), it is a
+    /// property of the config rather than a toolchain regression, and wins over the release axis.
+    Config { config: String },
+    /// The oldest release of a family in the matrix shows it; the next judged one at the same config does
+    /// not (a fix, not a regression).
+    FixedIn { family: Family, from: u32, to: u32 },
+    /// C vs Rust emission at a fixed config.
+    Language { from: Emission, to: Emission },
+    /// Every judged release of a family shows it under every judged config; other families don't.
+    Family { family: Family },
+    /// Every judged cell shows it: a property of the program (or of the generator).
+    Everywhere,
+}
+
+impl Step {
+    pub fn title(&self) -> String {
+        match self {
+            Step::Release { family, from, to } => format!("{family} {from} → {to}"),
+            Step::Config { config } => format!("config {config}"),
+            Step::FixedIn { family, from, to } => format!("{family} {from} → {to} fixes it"),
+            Step::Language { from, to } => format!("{from:?} → {to:?} emission"),
+            Step::Family { family } => format!("{family} (every release and config)"),
+            Step::Everywhere => "every cell".into(),
+        }
+    }
+}
+
+/// Which front end emitted the program.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Emission {
+    C,
+    Rust,
+}
+
+fn emission(c: &Cell) -> Emission {
+    match c.language() {
+        Language::C => Emission::C,
+        Language::Rust => Emission::Rust,
+    }
+}
+
+/// A root cause: the change and the axis step, nothing else (no message text, no program, no grouping).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct RootCause {
+    pub step: Step,
+    pub change: Change,
+}
+
+impl RootCause {
+    /// The stable id: a hash of the typed (step, change).
+    pub fn fingerprint(&self) -> String {
+        short_hash(&serde_json::to_vec(self).unwrap_or_default())
+    }
+
+    pub fn title(&self) -> String {
+        format!("{} — {}", self.step.title(), self.change.title())
+    }
+}
+
+/// Two cells of one divergence: `from` lacks the problem `to` shows; `context` is what they share.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct CellPair {
+    pub from: Option<String>,
+    pub to: String,
+    pub context: String,
+    /// Every judged toolchain showed it under `to`'s config (config steps).
+    #[serde(default)]
+    pub every_toolchain: bool,
+}
+
+/// One root cause seen in one program, with the cells that show it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Divergence {
+    pub cause: RootCause,
+    pub cells: Vec<CellPair>,
+}
+
+fn release(c: &Cell) -> u32 {
+    c.toolchain.version.major()
+}
+
+/// Blames every problem of every judged cell on one step. `facts[i]` is `None` for a cell not judged.
+pub fn attribute(cells: &[Cell], facts: &[Option<Facts>]) -> Vec<Divergence> {
+    let judged: Vec<usize> = (0..cells.len().min(facts.len())).filter(|&i| facts[i].is_some()).collect();
+    let f = |i: usize| facts[i].as_ref().expect("judged cells have facts");
+    // Judged at p's address and without p: the cell can serve as the "before" of a step.
+    let lacks = |i: usize, p: &Change| -> Option<bool> {
+        let fi = f(i);
+        if p.address().is_some_and(|a| fi.unjudged_at.contains(&a)) {
+            return None;
+        }
+        Some(!fi.problems.contains(p))
+    };
+    let mut found: BTreeMap<RootCause, Vec<CellPair>> = BTreeMap::new();
+    for &y in &judged {
+        let cy = &cells[y];
+        for p in &f(y).problems {
+            let comparable: Vec<usize> = judged.iter().copied().filter(|&i| lacks(i, p).is_some()).collect();
+            let pair = |from: Option<usize>, context: String| CellPair { from: from.map(|i| cells[i].label()), to: cy.label(), context, every_toolchain: false };
+            let change_from = |x: usize| explain(p, f(x), f(y)).unwrap_or_else(|| p.clone());
+            if comparable.iter().all(|&i| lacks(i, p) == Some(false)) {
+                found.entry(RootCause { step: Step::Everywhere, change: p.clone() }).or_default().push(pair(None, "every judged cell".into()));
+                continue;
+            }
+            let same_config: Vec<usize> = comparable.iter().copied().filter(|&i| cells[i].config_name == cy.config_name).collect();
+            let showing = same_config.iter().filter(|&&i| lacks(i, p) == Some(false)).count();
+            let every = showing == same_config.len();
+            // The same toolchain under another config without p is the "before" of a config step.
+            let other_config = comparable.iter().copied().find(|&i| cells[i].toolchain == cy.toolchain && cells[i].config_name != cy.config_name && lacks(i, p) == Some(true));
+            if every || (2 * showing > same_config.len() && other_config.is_some()) {
+                let other = comparable.iter().copied().filter(|&i| lacks(i, p) == Some(true));
+                let before = other_config.or(other.clone().next());
+                let change = before.map_or_else(|| p.clone(), change_from);
+                let context = if every { format!("every toolchain at {}", cy.config_name) } else { format!("{showing} of {} toolchains at {}", same_config.len(), cy.config_name) };
+                found.entry(RootCause { step: Step::Config { config: cy.config_name.clone() }, change }).or_default().push(CellPair { every_toolchain: every, ..pair(before, context) });
+                continue;
+            }
+            // The nearest older judged release of the same family, language and config.
+            let prev = comparable
+                .iter()
+                .copied()
+                .filter(|&i| {
+                    let c = &cells[i];
+                    c.config_name == cy.config_name && c.toolchain.family == cy.toolchain.family && c.language() == cy.language() && release(c) < release(cy)
+                })
+                .max_by_key(|&i| release(&cells[i]));
+            if let Some(x) = prev {
+                if lacks(x, p) == Some(true) {
+                    let step = Step::Release { family: cy.toolchain.family, from: release(&cells[x]), to: release(cy) };
+                    found.entry(RootCause { step, change: change_from(x) }).or_default().push(pair(Some(x), format!("at {}", cy.config_name)));
+                }
+                // Otherwise the older release shows it too: blamed where it first appears.
+                continue;
+            }
+            let next = comparable
+                .iter()
+                .copied()
+                .filter(|&i| {
+                    let c = &cells[i];
+                    c.config_name == cy.config_name && c.toolchain.family == cy.toolchain.family && c.language() == cy.language() && release(c) > release(cy)
+                })
+                .min_by_key(|&i| release(&cells[i]));
+            if let Some(x) = next.filter(|&x| lacks(x, p) == Some(true)) {
+                let step = Step::FixedIn { family: cy.toolchain.family, from: release(cy), to: release(&cells[x]) };
+                // The problem itself, not what the newer release moved: that move is not what broke.
+                found.entry(RootCause { step, change: p.clone() }).or_default().push(pair(Some(x), format!("at {}", cy.config_name)));
+                continue;
+            }
+            let other_language = same_config.iter().copied().filter(|&i| cells[i].language() != cy.language() && lacks(i, p) == Some(true)).max_by_key(|&i| (cells[i].toolchain.family == Family::Llvm, release(&cells[i])));
+            if let Some(x) = other_language {
+                let step = Step::Language { from: emission(&cells[x]), to: emission(cy) };
+                found.entry(RootCause { step, change: change_from(x) }).or_default().push(pair(Some(x), format!("at {}", cy.config_name)));
+                continue;
+            }
+            let (step, before) = match other_config {
+                Some(x) => (Step::Config { config: cy.config_name.clone() }, Some(x)),
+                None => (Step::Family { family: cy.toolchain.family }, None),
+            };
+            let change = before.map_or_else(|| p.clone(), change_from);
+            found.entry(RootCause { step, change }).or_default().push(pair(before, format!("{}", cy.toolchain.id())));
+        }
+    }
+    found.into_iter().map(|(cause, mut cells)| {
+        cells.sort();
+        cells.dedup();
+        Divergence { cause, cells }
+    }).collect()
+}

@@ -1,0 +1,221 @@
+//! The typed problems of one cell and the typed `Change` a divergence is made of. This is the one place
+//! that maps the oracle's and the sandbox's data (relocation type numbers, `Status`, section names, entry
+//! facts, run results) onto the values root causes hash: no English message text enters a `Change`.
+
+use std::collections::BTreeSet;
+
+use serde::{Deserialize, Serialize};
+
+use kreloc_oracle::{Object, Status, Verdict};
+
+use crate::signature::RunResult;
+
+/// Why the loader stopped at a relocation (the oracle's fatal or corrupting `Status` values).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RelocFault {
+    Overflow,
+    SilentlyTruncated,
+    Unsupported,
+    BadSymbol,
+    OutOfBounds,
+    Malformed,
+}
+
+impl RelocFault {
+    fn of(s: Status) -> Option<RelocFault> {
+        Some(match s {
+            Status::Ok => return None,
+            Status::Overflow => RelocFault::Overflow,
+            Status::SilentlyTruncated => RelocFault::SilentlyTruncated,
+            Status::Unsupported => RelocFault::Unsupported,
+            Status::BadSymbol => RelocFault::BadSymbol,
+            Status::OutOfBounds => RelocFault::OutOfBounds,
+            Status::Malformed => RelocFault::Malformed,
+        })
+    }
+}
+
+/// A load refused for a reason other than one relocation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Refusal {
+    /// The real loader would write outside the segment or over another section.
+    MemoryCorruption,
+    /// Header checks, size limits, missing kexec symbols.
+    Refused,
+}
+
+/// How a run of the relocated code went wrong (a wrong checksum is `Change::WrongChecksum`).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RunFault {
+    Crash { signal: String },
+    Seccomp,
+    Timeout,
+}
+
+/// A compile that did not give an object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CompileFault {
+    Ice,
+    Error,
+    Timeout,
+}
+
+/// One typed behaviour change (or problem of a cell).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", tag = "kind")]
+pub enum Change {
+    /// Code moved into exec sections of a new family (`.ltext`, with `.ltext.unlikely.` etc. counted as `.ltext`).
+    NewExecSection { sections: Vec<String> },
+    /// The loader WARNs: two exec sections contain `e_entry`.
+    EntryWarn,
+    /// The loader jumps somewhere other than the intended entry.
+    EntryMisplaced,
+    /// A relocation of this type fails (or is silently truncated) at some judged address.
+    Relocation { r_type: u32, type_name: String, fault: RelocFault },
+    Refused { refusal: Refusal },
+    /// `kreloc_entry` returned a checksum other than the evaluator's at this address (the lowest such).
+    WrongChecksum { at: u64 },
+    RunFailed { at: u64, fault: RunFault },
+    Compile { fault: CompileFault },
+}
+
+impl Change {
+    /// Whether exec-section moves explain this problem (the entry rules read exec sections).
+    fn is_entry_problem(&self) -> bool {
+        matches!(self, Change::EntryWarn | Change::EntryMisplaced)
+    }
+
+    /// The address this problem was seen at, if it is tied to one (a neighbour must be judged there too).
+    pub fn address(&self) -> Option<u64> {
+        match self {
+            Change::WrongChecksum { at } | Change::RunFailed { at, .. } => Some(*at),
+            _ => None,
+        }
+    }
+
+    /// One line for reports (the only place a change becomes English).
+    pub fn title(&self) -> String {
+        match self {
+            Change::NewExecSection { sections } => format!("new exec section {}", sections.join(", ")),
+            Change::EntryWarn => "the kernel WARNs: two exec sections contain e_entry".into(),
+            Change::EntryMisplaced => "the entry is misplaced".into(),
+            Change::Relocation { type_name, fault: RelocFault::Overflow, r_type } => format!("{type_name} overflows{}", overflow_region(*r_type)),
+            Change::Relocation { type_name, fault, .. } => format!("{type_name}: {}", kebab(fault)),
+            Change::Refused { refusal } => format!("the loader refuses the object ({})", kebab(refusal)),
+            Change::WrongChecksum { at } => format!("the checksum differs at {at:#x}"),
+            Change::RunFailed { at, fault: RunFault::Crash { signal } } => format!("the code crashes ({signal}) at {at:#x}"),
+            Change::RunFailed { at, fault } => format!("the code fails ({}) at {at:#x}", kebab(fault)),
+            Change::Compile { fault: CompileFault::Ice } => "the compiler crashes (ICE)".into(),
+            Change::Compile { fault } => format!("the compile fails ({})", kebab(fault)),
+        }
+    }
+}
+
+/// Where an x86_64 absolute field stops fitting.
+fn overflow_region(r_type: u32) -> &'static str {
+    match r_type {
+        11 => " above 2 GiB",
+        10 => " above 4 GiB",
+        2 | 4 => " beyond ±2 GiB of its target",
+        _ => "",
+    }
+}
+
+fn kebab<T: Serialize>(v: &T) -> String {
+    serde_json::to_value(v).ok().and_then(|v| v.as_str().map(str::to_string).or_else(|| v.as_object().and_then(|o| o.keys().next().cloned()))).unwrap_or_default()
+}
+
+/// What the campaign knows about one judged cell, typed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Facts {
+    /// Exec section families (`.text`, `.ltext`) holding code.
+    pub exec_bases: BTreeSet<String>,
+    pub problems: BTreeSet<Change>,
+    /// Addresses where the code could not be run (not judged there).
+    pub unjudged_at: Vec<u64>,
+}
+
+/// `.ltext.unlikely.` → `.ltext`: the section family, without the compiler's hot/cold/function suffixes.
+pub fn section_base(name: &str) -> String {
+    let rest = name.strip_prefix('.').unwrap_or(name);
+    format!(".{}", rest.split('.').next().unwrap_or(rest))
+}
+
+/// The facts of a compile that gave no object.
+pub fn compile_facts(fault: CompileFault) -> Facts {
+    Facts { problems: BTreeSet::from([Change::Compile { fault }]), ..Facts::default() }
+}
+
+/// The facts of an object: loader verdicts at every address (first profile decides the entry and runs).
+pub fn object_facts(obj: &Object, verdicts: &[Verdict], runs: &[(u64, RunResult)], expected: u64) -> Facts {
+    let mut f = Facts::default();
+    f.exec_bases = obj.sections.iter().filter(|s| s.is_alloc() && s.is_exec() && s.size > 0).map(|s| section_base(&s.name)).collect();
+    for v in verdicts {
+        if v.entry.warned {
+            f.problems.insert(Change::EntryWarn);
+        }
+        if v.loaded && v.entry.misplaced() {
+            f.problems.insert(Change::EntryMisplaced);
+        }
+        let mut fault_seen = false;
+        for r in &v.relocations {
+            if let Some(fault) = RelocFault::of(r.status) {
+                fault_seen |= r.status.is_fatal();
+                f.problems.insert(Change::Relocation { r_type: r.r_type, type_name: r.type_name.to_string(), fault });
+            }
+        }
+        if !v.loaded && !fault_seen {
+            let refusal = if v.findings.is_empty() { Refusal::Refused } else { Refusal::MemoryCorruption };
+            f.problems.insert(Change::Refused { refusal });
+        }
+    }
+    let mut wrong: Option<u64> = None;
+    for (at, r) in runs {
+        match r {
+            RunResult::Checksum(c) if *c != expected => wrong = Some(wrong.map_or(*at, |w| w.min(*at))),
+            RunResult::Failed(name) => match run_fault(name) {
+                Some(fault) => {
+                    f.problems.insert(Change::RunFailed { at: *at, fault });
+                }
+                None => f.unjudged_at.push(*at),
+            },
+            _ => {}
+        }
+    }
+    if let Some(at) = wrong {
+        f.problems.insert(Change::WrongChecksum { at });
+    }
+    f
+}
+
+/// The sandbox's failure names; `None` means the address could not be judged (unmappable, sandbox error).
+fn run_fault(name: &str) -> Option<RunFault> {
+    match name {
+        "seccomp" => Some(RunFault::Seccomp),
+        "timeout" => Some(RunFault::Timeout),
+        "unmappable" => None,
+        n if n.starts_with("sandbox") || n.starts_with("no ") || n.contains("not in a loaded section") => None,
+        n => Some(RunFault::Crash { signal: n.to_string() }),
+    }
+}
+
+/// The change `to` shows over `from` for its problem `p`: `None` when `from` has `p` too or was not judged
+/// where `p` was seen. Entry problems are explained by a move of the code into new exec sections, because
+/// that move is what the loader's entry rules react to.
+pub fn explain(p: &Change, from: &Facts, to: &Facts) -> Option<Change> {
+    if from.problems.contains(p) || p.address().is_some_and(|a| from.unjudged_at.contains(&a)) {
+        return None;
+    }
+    let new_bases: Vec<String> = to.exec_bases.difference(&from.exec_bases).cloned().collect();
+    Some(if p.is_entry_problem() && !new_bases.is_empty() { Change::NewExecSection { sections: new_bases } } else { p.clone() })
+}
+
+/// Every change from `from` to `to` (the problems `to` gained), deduplicated.
+pub fn changes(from: &Facts, to: &Facts) -> Vec<Change> {
+    let set: BTreeSet<Change> = to.problems.iter().filter_map(|p| explain(p, from, to)).collect();
+    set.into_iter().collect()
+}

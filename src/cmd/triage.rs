@@ -1,0 +1,96 @@
+//! `kreloc triage FINDING`: reduce a root cause's smallest program, bisect its releases (and commits with
+//! `--src`), and write `triage.md` and `triage.json` into the finding.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use clap::Args;
+use kreloc_bisect::triage::{triage, TriageOptions, TriageReport};
+use kreloc_campaign::examine::{Cell, Examiner};
+use kreloc_campaign::finding::JudgeFile;
+use kreloc_campaign::setup::examiner;
+
+use super::exit;
+
+#[derive(Debug, Args, Clone)]
+pub struct TriageArgs {
+    /// A finding directory (OUT/findings/<fingerprint>)
+    pub finding: PathBuf,
+    #[command(flatten)]
+    pub opts: TriageFlags,
+}
+
+/// Flags shared by `kreloc triage` and `kreloc fuzz --triage`.
+#[derive(Debug, Args, Clone)]
+pub struct TriageFlags {
+    /// A git checkout of the step's compiler family: continue at commit level
+    #[arg(long)]
+    pub src: Option<PathBuf>,
+    /// Last good revision in --src (default: the last good release's tag)
+    #[arg(long, requires = "src")]
+    pub good: Option<String>,
+    /// First bad revision in --src (default: the first bad release's tag)
+    #[arg(long, requires = "src")]
+    pub bad: Option<String>,
+    /// Build command run in each exported commit (with --src)
+    #[arg(long, requires = "src")]
+    pub build: Option<String>,
+    /// The built compiler, relative to the build directory (with --src)
+    #[arg(long, requires = "src")]
+    pub compiler: Option<String>,
+    /// Where builds are kept, by commit (default $XDG_CACHE_HOME/kreloc/builds)
+    #[arg(long)]
+    pub store: Option<PathBuf>,
+    /// Most interestingness tests while reducing
+    #[arg(long, default_value_t = 300)]
+    pub max_tests: usize,
+    /// Build timeout in seconds
+    #[arg(long, default_value_t = 7200)]
+    pub build_timeout: u64,
+}
+
+impl TriageFlags {
+    fn options(&self, progress: bool, jobs: usize) -> TriageOptions {
+        TriageOptions {
+            src: self.src.clone(),
+            good: self.good.clone(),
+            bad: self.bad.clone(),
+            build: self.build.clone(),
+            compiler: self.compiler.clone(),
+            store: self.store.clone().unwrap_or_else(|| kreloc_toolchains::dirs::cache_root().join("builds")),
+            build_timeout: Duration::from_secs(self.build_timeout),
+            jobs,
+            max_tests: self.max_tests,
+            progress,
+        }
+    }
+}
+
+/// The campaign's examiner for a finding's cells (its profiles, addresses and execution).
+fn examiner_for(dir: &Path) -> Result<impl Fn(Vec<Cell>) -> Examiner, String> {
+    let program = kreloc_campaign::store::smallest_program(dir).map_err(|e| e.to_string())?;
+    let judge: JudgeFile = kreloc_campaign::store::load_json(&program.join("judge.json")).ok_or_else(|| format!("{}: no judge.json", program.display()))?;
+    examiner(Vec::new(), &judge.profiles, judge.exec, 2)?;
+    Ok(move |cells: Vec<Cell>| examiner(cells, &judge.profiles, judge.exec, 2).expect("profiles checked above"))
+}
+
+/// Triages one finding directory.
+pub fn triage_dir(dir: &Path, flags: &TriageFlags, progress: bool) -> Result<TriageReport, String> {
+    let make = examiner_for(dir)?;
+    triage(dir, make, &flags.options(progress, 2)).map_err(|e| e.to_string())
+}
+
+/// Runs `kreloc triage`: exit 0 when triaged, 125 when the finding cannot be triaged.
+pub fn run(a: &TriageArgs, json: bool) -> i32 {
+    match triage_dir(&a.finding, &a.opts, !json) {
+        Ok(r) => {
+            if json {
+                println!("{}", serde_json::to_string_pretty(&r).unwrap_or_default());
+            } else {
+                print!("{}", std::fs::read_to_string(a.finding.join("triage.md")).unwrap_or_default());
+            }
+            exit::GOOD
+        }
+        Err(e) => exit::cannot_test(e),
+    }
+}
