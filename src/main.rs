@@ -50,7 +50,7 @@ enum Command {
     #[command(name = "zimage-check", after_help = "Example (seed 004):\n  kreloc zimage-check zImage --initrd-rule ratio4 --base 0x80000000\nExit codes: 0 no overlap, 1 overlap, 125 unusable input.")]
     ZimageCheck(cmd::place::ZimageArgs),
     /// Differential campaign: generate programs, compile across toolchains x configs, keep what the oracle judges differently
-    #[command(after_help = "Examples:\n  kreloc fuzz --toolchains gcc@12,llvm@17,llvm@18 --configs kernel-2018 --count 50\n  kreloc fuzz --configs small-nopic,pic-hidden --time 600 --shard 3/8 --out runs\nFindings go to OUT/findings/<fingerprint>/ (source, commands, objects, verdicts, report.md), written atomically;\nan interrupted run resumes. Exit codes: 0 no new finding, 1 new findings, 125 setup failure.")]
+    #[command(after_help = "Examples:\n  kreloc fuzz --toolchains gcc@12,llvm@17,llvm@18 --configs kernel-2018 --count 50\n  kreloc fuzz --configs small-nopic,pic-hidden --time 600 --shard 3/8 --out runs\nOne finding per root cause (typed change + the axis step it is blamed on) under OUT/findings/<fingerprint>/:\ncause.json, sightings/ (per writer, folded at read time), programs/ (the smallest), report.md; written atomically,\nan interrupted run resumes, a re-run adds sightings. --triage triages each new root cause (see `kreloc triage --help`). Exit codes: 0 no new finding, 1 new findings, 125 setup failure.")]
     Fuzz(cmd::campaign::FuzzArgs),
     /// Build a Linux tree's own purgatory with each toolchain, under its own and each historical flag set, and judge it
     #[command(after_help = "Example (Debian's linux-source-6.1, unpacked; reproduces seeds 000 and 001 from real sources):\n  kreloc kernel --src linux-source-6.1 --toolchains gcc@12,clang-19 --configs tree,kernel-2018,kernel-2019 --profile linux-x86_64@6.6\nEach toolchain gets its own build tree (make defconfig + CONFIG_KEXEC_FILE=y, cached under the kreloc cache); only\narch/x86/purgatory/ is built, with the set's flags as PURGATORY_CFLAGS. A build that fails is not judged.\nExit codes: 0 every judged purgatory loads without warnings, 1 otherwise, 125 setup failure.")]
@@ -66,8 +66,9 @@ enum Command {
     Merge(cmd::merge::MergeArgs),
     /// Reduce a root cause's smallest program, bisect the releases of its step (and commits with --src), write triage.md/json
     #[command(after_help = "Examples:\n  kreloc triage kreloc-out/findings/3b78ef5add813be4\n  kreloc triage F --src ~/llvm-project --build 'cmake ... && ninja -C build clang' --compiler build/bin/clang\n\
-Stages (reduce, release bisect, commit bisect) show on a progress bar and in --json under \"stages\".\n\
-Exit codes: 0 triaged (see the stages for what was found), 125 the finding cannot be read or its toolchains are missing.")]
+Stages (reduce; release bisect for a release step, flag bisect for a config step; commit bisect) show on a\n\
+progress bar and in --json under \"stages\"; triage.md and triage.json go into the finding.\n\
+Exit codes: 0 triaged (the stages say what was found), 2 usage error, 125 the finding cannot be read or its toolchains are missing.\n")]
     Triage(cmd::triage::TriageArgs),
     /// List and install compilers (gcc, clang, zig cc, rustc)
     #[command(subcommand)]

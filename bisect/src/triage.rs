@@ -150,6 +150,10 @@ pub fn triage(dir: &Path, examiner_for: impl Fn(Vec<Cell>) -> Examiner, opts: &T
             stages.end("release-bisect", "skipped", "the finding did not reproduce".into(), t);
             None
         }
+        (Step::FixedIn { .. }, _) => {
+            stages.end("release-bisect", "skipped", "a fix: the newer release lost the problem, nothing broke".into(), t);
+            None
+        }
         (step, _) => {
             stages.end("release-bisect", "skipped", format!("the step ({}) is not between releases of one family", step.title()), t);
             None

@@ -29,7 +29,8 @@ pub enum Step {
     Language { from: Emission, to: Emission },
     /// Every judged release of a family shows it under every judged config; other families don't.
     Family { family: Family },
-    /// Every judged cell shows it: a property of the program (or of the generator).
+    /// Every judged cell runs it wrong: a property of the program (or a bug of the generator or oracle).
+    /// Loader problems every cell shares are no divergence and no finding.
     Everywhere,
 }
 
@@ -121,6 +122,11 @@ pub fn attribute(cells: &[Cell], facts: &[Option<Facts>]) -> Vec<Divergence> {
             let pair = |from: Option<usize>, context: String| CellPair { from: from.map(|i| cells[i].label()), to: cy.label(), context, every_toolchain: false };
             let change_from = |x: usize| explain(p, f(x), f(y)).unwrap_or_else(|| p.clone());
             if comparable.iter().all(|&i| lacks(i, p) == Some(false)) {
+                // Not a divergence: only code that runs wrong in every cell (the generator's or the
+                // oracle's bug) is still worth a finding.
+                if p.address().is_none() {
+                    continue;
+                }
                 found.entry(RootCause { step: Step::Everywhere, change: p.clone() }).or_default().push(pair(None, "every judged cell".into()));
                 continue;
             }

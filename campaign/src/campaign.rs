@@ -120,6 +120,9 @@ pub fn run_with(examiner: &Examiner, plan: &Plan, mut on_new: impl FnMut(&str, &
         }
         bar.set_message(format!("findings {} (+{} seen again), cache hits {}", progress.findings, stats.duplicate_findings, progress.cache_hits));
     }
+    for fp in &stats.root_causes {
+        store.refresh_report(fp)?;
+    }
     bar.finish_and_clear();
     stats.elapsed_ms = start.elapsed().as_millis() as u64;
     Ok(stats)

@@ -55,24 +55,24 @@ pub fn program_files(p: &Program, ex: &Examined, examiner: &Examiner, fingerprin
 }
 
 /// The root cause's report: what changed along which axis, how often, where, and the smallest programs.
-pub fn summary_report(s: &Summary) -> String {
-    let mut out = format!("# kreloc finding {}: {}
-
-", s.fingerprint, s.title);
+pub fn summary_report(s: &Summary, smallest_report: Option<&str>) -> String {
+    let mut out = format!("# kreloc finding {}: {}\n\n", s.fingerprint, s.title);
     let kind = if s.config_only { "a property of the config (every judged toolchain shows it), not a toolchain regression" } else { "a divergence along one axis" };
     let _ = writeln!(out, "- root cause: {kind}");
     let _ = writeln!(out, "- programs: {} ({} sightings), first seen {}, last seen {} (unix seconds)", s.programs, s.sightings, s.first_seen, s.last_seen);
     let smallest: Vec<String> = s.smallest.iter().map(|(id, size)| format!("programs/{id} ({size} nodes)")).collect();
     let _ = writeln!(out, "- smallest: {}", smallest.join(", "));
-    let _ = writeln!(out, "- cause: `{}`
-
-## Cells
-", serde_json::to_string(&s.cause).unwrap_or_default());
+    let _ = writeln!(out, "- cause: `{}`\n\n## Cells\n", serde_json::to_string(&s.cause).unwrap_or_default());
     for c in &s.cells {
         let _ = writeln!(out, "- {} → {} ({})", c.from.as_deref().unwrap_or("—"), c.to, c.context);
     }
-    out += "
-Triage: `kreloc triage` on this directory reduces the smallest program and bisects the step.\n";
+    out += "\nTriage: `kreloc triage` on this directory reduces the smallest program and bisects the step.\n";
+    if let Some(r) = smallest_report {
+        // The program report's headings, one level down.
+        out += "\n## The smallest program\n\n";
+        out += &r.lines().skip(1).map(|l| if l.starts_with('#') { format!("#{l}") } else { l.to_string() }).collect::<Vec<_>>().join("\n");
+        out.push('\n');
+    }
     out
 }
 

@@ -3,9 +3,11 @@
 //! `OUT/findings/<fingerprint>/` holds one root cause: `cause.json` (the typed cause), `sightings/<writer>.jsonl`
 //! (one line per program that showed it, appended by one writer each, so concurrent shards never lose a
 //! count: the totals are folded at read time), `programs/<id>/` (the few smallest programs, each written to
-//! a temp directory and renamed) and `report.md` (rewritten atomically from the fold).
+//! a temp directory and renamed) and `report.md` (rewritten atomically from the fold when the cause is new
+//! and at the end of a run; `summarize` is the truth at any time).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Mutex;
 use std::fs::{self, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -76,6 +78,9 @@ pub enum Recorded {
 pub struct FindingStore {
     root: PathBuf,
     writer: String,
+    /// Per fingerprint, the size a program must beat to be among the smallest (as last folded from disk):
+    /// most sightings then cost one append and no read.
+    bar: Mutex<HashMap<String, usize>>,
 }
 
 impl FindingStore {
@@ -83,7 +88,7 @@ impl FindingStore {
     pub fn open(dir: &Path, writer: &str) -> io::Result<FindingStore> {
         let root = dir.join("findings");
         fs::create_dir_all(&root)?;
-        Ok(FindingStore { root, writer: format!("{writer}-{}", std::process::id()) })
+        Ok(FindingStore { root, writer: format!("{writer}-{}", std::process::id()), bar: Mutex::new(HashMap::new()) })
     }
 
     /// Where a fingerprint's finding lives.
@@ -122,32 +127,47 @@ impl FindingStore {
         let mut log = OpenOptions::new().create(true).append(true).open(dest.join("sightings").join(format!("{}.jsonl", self.writer)))?;
         log.write_all(&line)?;
         log.sync_data()?;
-        let keep = summary_ids(&dest)?;
-        let programs = dest.join("programs");
-        if keep.contains(&sighting.program) && !programs.join(&sighting.program).exists() {
-            write_dir_atomically(&programs, &sighting.program, &files())?;
+        let mut bars = self.bar.lock().unwrap_or_else(|e| e.into_inner());
+        if bars.get(&fp).map_or(true, |&bar| sighting.size <= bar) {
+            // Possibly among the smallest: fold every writer's log to decide, keep those, drop the rest.
+            let keep = summary_ids(&dest)?;
+            let programs = dest.join("programs");
+            if keep.iter().any(|(_, id)| *id == sighting.program) && !programs.join(&sighting.program).exists() {
+                write_dir_atomically(&programs, &sighting.program, &files())?;
+            }
+            let ids: Vec<String> = keep.iter().map(|(_, id)| id.clone()).collect();
+            prune_programs(&programs, &ids)?;
+            let bar = if keep.len() < KEEP_PROGRAMS { usize::MAX } else { keep.last().map_or(usize::MAX, |(size, _)| *size) };
+            bars.insert(fp.clone(), bar);
         }
-        prune_programs(&programs, &keep)?;
-        write_atomically(&dest.join("report.md"), crate::finding::summary_report(&summarize(&dest)?).as_bytes())?;
+        if new {
+            self.refresh_report(&fp)?;
+        }
         Ok(if new { Recorded::New(dest) } else { Recorded::Seen(dest) })
+    }
+
+    /// Rewrites a finding's `report.md` from the fold of every writer's sightings.
+    pub fn refresh_report(&self, fingerprint: &str) -> io::Result<()> {
+        let dest = self.path(fingerprint);
+        let example = smallest_program(&dest).ok().and_then(|p| fs::read_to_string(p.join("report.md")).ok());
+        write_atomically(&dest.join("report.md"), crate::finding::summary_report(&summarize(&dest)?, example.as_deref()).as_bytes())
     }
 }
 
-/// The ids of the smallest programs (by size, then id) across every writer's log.
-fn summary_ids(dir: &Path) -> io::Result<Vec<String>> {
+/// The smallest programs (size, id), by size then id, across every writer's log.
+fn summary_ids(dir: &Path) -> io::Result<Vec<(usize, String)>> {
     let mut all: Vec<(usize, String)> = sightings(dir)?.into_iter().map(|s| (s.size, s.program)).collect();
     all.sort();
-    all.dedup();
-    let mut ids: Vec<String> = Vec::new();
-    for (_, id) in all {
-        if !ids.contains(&id) {
-            ids.push(id);
+    let mut out: Vec<(usize, String)> = Vec::new();
+    for (size, id) in all {
+        if !out.iter().any(|(_, i)| *i == id) {
+            out.push((size, id));
         }
-        if ids.len() == KEEP_PROGRAMS {
+        if out.len() == KEEP_PROGRAMS {
             break;
         }
     }
-    Ok(ids)
+    Ok(out)
 }
 
 fn prune_programs(programs: &Path, keep: &[String]) -> io::Result<()> {
@@ -181,11 +201,7 @@ pub fn summarize(dir: &Path) -> io::Result<Summary> {
     let cause: CauseFile = load_json(&dir.join("cause.json")).ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, format!("{}: not a finding (no cause.json)", dir.display())))?;
     let all = sightings(dir)?;
     let programs: BTreeSet<&str> = all.iter().map(|s| s.program.as_str()).collect();
-    let mut smallest: Vec<(String, usize)> = Vec::new();
-    for id in summary_ids(dir)? {
-        let size = all.iter().filter(|s| s.program == id).map(|s| s.size).min().unwrap_or(0);
-        smallest.push((id, size));
-    }
+    let smallest: Vec<(String, usize)> = summary_ids(dir)?.into_iter().map(|(size, id)| (id, size)).collect();
     // A config property when, in most programs, every judged toolchain showed it under the config.
     let every = all.iter().filter(|s| s.cells.iter().any(|c| c.every_toolchain)).count();
     let config_only = matches!(cause.cause.step, Step::Config { .. }) && 2 * every > all.len();

@@ -23,8 +23,8 @@ pub struct TriageArgs {
 /// Flags shared by `kreloc triage` and `kreloc fuzz --triage`.
 #[derive(Debug, Args, Clone)]
 pub struct TriageFlags {
-    /// A git checkout of the step's compiler family: continue at commit level
-    #[arg(long)]
+    /// A git checkout of the step's compiler family: continue at commit level (needs --build, --compiler)
+    #[arg(long, requires_all = ["build", "compiler"])]
     pub src: Option<PathBuf>,
     /// Last good revision in --src (default: the last good release's tag)
     #[arg(long, requires = "src")]
