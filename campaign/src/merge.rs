@@ -15,7 +15,7 @@ use serde::Serialize;
 use crate::shard::Progress;
 use crate::signature::short_hash;
 use crate::stats::complete_lines;
-use crate::store::{load_json, summarize, write_atomically};
+use crate::store::{load_json, write_atomically};
 
 /// What a merge did.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -62,8 +62,7 @@ pub fn merge(sources: &[PathBuf], into: &Path, mut tick: impl FnMut(&Path)) -> R
     let findings = finding_dirs(&into.join("findings"));
     for dir in &findings {
         // The destination's report reflects the folded sightings of every store.
-        let summary = summarize(dir).map_err(at(dir))?;
-        write_atomically(&dir.join("report.md"), crate::finding::summary_report(&summary).as_bytes()).map_err(at(dir))?;
+        crate::store::refresh_report_in(dir).map_err(at(dir))?;
     }
     m.root_causes = findings.len();
     m.new_root_causes = findings.len().saturating_sub(before);

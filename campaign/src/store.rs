@@ -148,10 +148,14 @@ impl FindingStore {
 
     /// Rewrites a finding's `report.md` from the fold of every writer's sightings.
     pub fn refresh_report(&self, fingerprint: &str) -> io::Result<()> {
-        let dest = self.path(fingerprint);
-        let example = smallest_program(&dest).ok().and_then(|p| fs::read_to_string(p.join("report.md")).ok());
-        write_atomically(&dest.join("report.md"), crate::finding::summary_report(&summarize(&dest)?, example.as_deref()).as_bytes())
+        refresh_report_in(&self.path(fingerprint))
     }
+}
+
+/// Rewrites the `report.md` of the finding directory `dest` from the fold of every writer's sightings.
+pub fn refresh_report_in(dest: &Path) -> io::Result<()> {
+    let example = smallest_program(dest).ok().and_then(|p| fs::read_to_string(p.join("report.md")).ok());
+    write_atomically(&dest.join("report.md"), crate::finding::summary_report(&summarize(dest)?, example.as_deref()).as_bytes())
 }
 
 /// The smallest programs (size, id), by size then id, across every writer's log.
