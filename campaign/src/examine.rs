@@ -63,7 +63,7 @@ pub struct Class {
 impl Class {
     /// What findings deduplicate on: per-address detail dropped, only the kinds of run failure kept.
     pub fn coarse(&self) -> (String, BTreeMap<String, bool>, Option<crate::signature::WindowClass>, Vec<String>, Vec<String>) {
-        let mut kinds: Vec<String> = self.runs.iter().map(|(_, r)| r.clone()).filter(|r| r != "right" && r != "not-loaded").collect();
+        let mut kinds: Vec<String> = self.runs.iter().map(|(_, r)| r.clone()).filter(|r| !neutral(r)).collect();
         kinds.sort();
         kinds.dedup();
         (self.compile.clone(), self.loads.clone(), self.window, kinds, self.warnings.clone())
@@ -71,8 +71,16 @@ impl Class {
 
     /// A run went wrong (bad checksum, crash, hang) somewhere.
     pub fn misbehaves(&self) -> bool {
-        self.runs.iter().any(|(_, r)| r != "right" && r != "not-loaded")
+        self.runs.iter().any(|(_, r)| !neutral(r))
     }
+}
+
+/// The class of a run the harness could not judge (see `judge::exclude_unjudged`).
+const NOT_JUDGED: &str = "not-judged";
+
+/// Runs that are not misbehaviour.
+fn neutral(run: &str) -> bool {
+    matches!(run, "right" | "not-loaded" | NOT_JUDGED)
 }
 
 impl CellResult {
@@ -92,7 +100,8 @@ impl CellResult {
                                 RunResult::Checksum(c) if *c == expected => "right".to_string(),
                                 RunResult::Checksum(_) => "wrong".to_string(),
                                 RunResult::NotLoaded => "not-loaded".to_string(),
-                                RunResult::Failed(f) => f.clone(),
+                                RunResult::Failed(f) => f.to_string(),
+                                RunResult::NotJudged(_) => NOT_JUDGED.to_string(),
                             };
                             (*at, what)
                         })
@@ -153,7 +162,7 @@ impl Examiner {
         let c = Source::c(kreloc_gen::emit_c(p));
         let rust = Source::rust(kreloc_gen::emit_rust(p));
         let hits_before = self.compiler.cache.hits();
-        let cells: Vec<CellResult> = self
+        let mut cells: Vec<CellResult> = self
             .cells
             .par_iter()
             .map(|cell| {
@@ -161,6 +170,7 @@ impl Examiner {
                 self.judge_cell(cell, src)
             })
             .collect();
+        crate::judge::exclude_unjudged(&mut cells.iter_mut().filter_map(|c| c.signature.as_mut()).collect::<Vec<_>>());
         let mut groups: Vec<(Class, Vec<String>)> = Vec::new();
         for r in &cells {
             let class = r.class(expected);
