@@ -2,7 +2,8 @@
 //! that links kreloc-exec (kreloc, the tests, the ASan fuzz target) carries a non-instrumented runner and
 //! needs no flag or install step: on first use it is written once to
 //! `$XDG_CACHE_HOME/kreloc/exec-runner-<hash>` (default `~/.cache/kreloc`), named by the hash of its
-//! bytes so builds never overwrite each other's runner. `KRELOC_RUNNER=<path>` overrides this.
+//! bytes so builds never overwrite each other's runner (falling back to `$TMPDIR/kreloc-<uid>`).
+//! `KRELOC_RUNNER=<path>` overrides this.
 
 use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
@@ -27,12 +28,22 @@ fn locate() -> Result<PathBuf, SandboxError> {
     if EMBEDDED.is_empty() {
         return Err(SandboxError::Unsupported);
     }
-    let path = cache_root().join(format!("exec-runner-{HASH}"));
-    if std::fs::metadata(&path).is_ok_and(|m| m.len() == EMBEDDED.len() as u64) {
-        return Ok(path);
+    let name = format!("exec-runner-{HASH}");
+    // The temporary directory is the fallback for a read-only home.
+    // SAFETY: getuid cannot fail.
+    let uid = unsafe { libc::getuid() };
+    let mut last = None;
+    for dir in [cache_root(), std::env::temp_dir().join(format!("kreloc-{uid}"))] {
+        let path = dir.join(&name);
+        if std::fs::metadata(&path).is_ok_and(|m| m.len() == EMBEDDED.len() as u64) {
+            return Ok(path);
+        }
+        match write_atomically(&path) {
+            Ok(()) => return Ok(path),
+            Err(e) => last = Some(SandboxError::Runner { path: path.display().to_string(), message: e.to_string() }),
+        }
     }
-    write_atomically(&path).map_err(|e| SandboxError::Runner { path: path.display().to_string(), message: e.to_string() })?;
-    Ok(path)
+    Err(last.unwrap_or(SandboxError::Unsupported))
 }
 
 /// Another process may be writing the same file: each writes its own temporary and renames it.
