@@ -194,7 +194,7 @@ fn lock_down(cpu_seconds: u64, memory_limit: u64) {
         limit(RLIMIT_CORE, 0, 0);
         limit(RLIMIT_FSIZE, 0, 0);
         limit(RLIMIT_NOFILE, 0, 0);
-        limit(RLIMIT_CPU, cpu_seconds, cpu_seconds + 1);
+        limit(RLIMIT_CPU, cpu_seconds, cpu_seconds.saturating_add(1));
         limit(RLIMIT_AS, memory_limit, memory_limit);
     }
 }

@@ -94,7 +94,7 @@ fn request_file(req: &ExecRequest) -> Result<File, SandboxError> {
     // SAFETY: a fresh descriptor nobody else owns.
     let file = unsafe { File::from_raw_fd(fd) };
     let mut control = [0u8; PAGE];
-    let timeout_secs = req.timeout.as_secs() + u64::from(req.timeout.subsec_nanos() > 0);
+    let timeout_secs = req.timeout.as_secs().saturating_add(u64::from(req.timeout.subsec_nanos() > 0));
     let limit = if req.memory_limit == 0 { DEFAULT_MEMORY_LIMIT } else { req.memory_limit };
     let words = [(W_MAGIC, MAGIC), (W_LOAD_ADDR, req.load_addr), (W_MEMSZ, req.memsz), (W_ENTRY_OFFSET, req.entry_offset)];
     let words = words.into_iter().chain([(W_IMAGE_LEN, req.image.len() as u64), (W_CPU_SECONDS, timeout_secs.max(1)), (W_MEMORY_LIMIT, limit)]);
@@ -127,7 +127,8 @@ fn spawn(runner: &std::path::Path, memory: &File) -> Result<Child, SandboxError>
 
 /// Waits for the child to end, killing it at the timeout. True when it was killed.
 fn wait_or_kill(child: &mut Child, timeout: Duration) -> Result<bool, SandboxError> {
-    let deadline = Instant::now() + timeout;
+    // A timeout too large to represent is as good as none.
+    let deadline = Instant::now().checked_add(timeout).unwrap_or_else(|| Instant::now() + Duration::from_secs(1 << 32));
     // SAFETY: pidfd_open on our own (not yet reaped) child; the fd is close-on-exec.
     let pidfd = unsafe { libc::syscall(libc::SYS_pidfd_open, child.id() as libc::pid_t, 0) } as i32;
     let pidfd = (pidfd >= 0).then(|| unsafe { File::from_raw_fd(pidfd) });
