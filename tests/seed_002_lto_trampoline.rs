@@ -4,8 +4,8 @@ mod support;
 
 use std::time::Duration;
 
-use kreloc_oracle::exec::{run_object, ExecOutcome};
-use kreloc_oracle::scan::{absolute_references, OperandKind};
+use kreloc_exec::{run_object, ExecOutcome};
+use kreloc_exec::scan::{absolute_references, OperandKind};
 use support::*;
 
 const LINK: u64 = 0x1000_0000;

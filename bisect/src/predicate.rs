@@ -123,9 +123,9 @@ impl OraclePredicate {
             }
             obs.ok &= v.ok;
             if self.regress == Regress::Checksum {
-                let run = kreloc_oracle::exec::run_object(&obj, &*profile, at, at, "kreloc_entry", Duration::from_secs(5));
+                let run = kreloc_exec::run_object(&obj, &*profile, at, at, "kreloc_entry", Duration::from_secs(5));
                 obs.checksums.push(match run {
-                    Ok(kreloc_oracle::exec::ExecOutcome::Returned { out }) => Some(out[0]),
+                    Ok(kreloc_exec::ExecOutcome::Returned { out }) => Some(out[0]),
                     _ => None,
                 });
             }

@@ -53,6 +53,23 @@ pub enum RunFault {
     Crash { signal: String },
     Seccomp,
     Timeout,
+    /// Called exit itself.
+    Exit,
+    /// No loaded entry to run.
+    NoEntry,
+}
+
+impl RunFault {
+    fn of(failure: &crate::sandbox::RunFailure) -> RunFault {
+        use crate::sandbox::RunFailure;
+        match failure {
+            RunFailure::Crashed { .. } => RunFault::Crash { signal: failure.to_string() },
+            RunFailure::SystemCall => RunFault::Seccomp,
+            RunFailure::TimedOut => RunFault::Timeout,
+            RunFailure::Exited { .. } => RunFault::Exit,
+            RunFailure::NoEntry => RunFault::NoEntry,
+        }
+    }
 }
 
 /// A compile that did not give an object.
@@ -177,12 +194,10 @@ pub fn object_facts(obj: &Object, verdicts: &[Verdict], runs: &[(u64, RunResult)
     for (at, r) in runs {
         match r {
             RunResult::Checksum(c) if *c != expected => wrong = Some(wrong.map_or(*at, |w| w.min(*at))),
-            RunResult::Failed(name) => match run_fault(name) {
-                Some(fault) => {
-                    f.problems.insert(Change::RunFailed { at: *at, fault });
-                }
-                None => f.unjudged_at.push(*at),
-            },
+            RunResult::Failed(failure) => {
+                f.problems.insert(Change::RunFailed { at: *at, fault: RunFault::of(failure) });
+            }
+            RunResult::NotJudged(_) => f.unjudged_at.push(*at),
             _ => {}
         }
     }
@@ -190,17 +205,6 @@ pub fn object_facts(obj: &Object, verdicts: &[Verdict], runs: &[(u64, RunResult)
         f.problems.insert(Change::WrongChecksum { at });
     }
     f
-}
-
-/// The sandbox's failure names; `None` means the address could not be judged (unmappable, sandbox error).
-fn run_fault(name: &str) -> Option<RunFault> {
-    match name {
-        "seccomp" => Some(RunFault::Seccomp),
-        "timeout" => Some(RunFault::Timeout),
-        "unmappable" => None,
-        n if n.starts_with("sandbox") || n.starts_with("no ") || n.contains("not in a loaded section") => None,
-        n => Some(RunFault::Crash { signal: n.to_string() }),
-    }
 }
 
 /// The change `to` shows over `from` for its problem `p`: `None` when `from` has `p` too or was not judged

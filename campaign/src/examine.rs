@@ -87,7 +87,8 @@ impl CellResult {
                                 RunResult::Checksum(c) if *c == expected => "right".to_string(),
                                 RunResult::Checksum(_) => "wrong".to_string(),
                                 RunResult::NotLoaded => "not-loaded".to_string(),
-                                RunResult::Failed(f) => f.clone(),
+                                RunResult::Failed(f) => f.to_string(),
+                                RunResult::NotJudged(_) => "not-judged".to_string(),
                             };
                             (*at, what)
                         })
@@ -152,7 +153,7 @@ impl Examiner {
         let c = Source::c(kreloc_gen::emit_c(p));
         let rust = Source::rust(kreloc_gen::emit_rust(p));
         let hits_before = self.compiler.cache.hits();
-        let cells: Vec<CellResult> = self
+        let mut cells: Vec<CellResult> = self
             .cells
             .par_iter()
             .map(|cell| {
@@ -160,6 +161,7 @@ impl Examiner {
                 self.judge_cell(cell, src, expected)
             })
             .collect();
+        crate::judge::exclude_unjudged(&mut cells.iter_mut().filter_map(|c| c.signature.as_mut()).collect::<Vec<_>>());
         let mut groups: Vec<(Class, Vec<String>)> = Vec::new();
         for r in &cells {
             let class = r.class(expected);

@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use kreloc_oracle::{window, Object, Profile};
 
+use crate::sandbox::{NotJudged, RunFailure};
 use crate::signature::{warning_kind, RunResult, Signature, WindowClass};
 
 /// Runs relocated code (the sandbox); kept behind a trait so the campaign can be tested without it.
@@ -58,10 +59,22 @@ impl Judge {
         if !v.loaded {
             return RunResult::NotLoaded;
         }
-        let Some(sym) = obj.global_symbol(&self.entry_symbol) else { return RunResult::Failed(format!("no {}", self.entry_symbol)) };
-        let Some(sec) = v.sections.iter().find(|s| s.index == sym.shndx as usize) else {
-            return RunResult::Failed(format!("{} is not in a loaded section", self.entry_symbol));
-        };
-        exec.run(&v.image, v.memsz, at, sec.addr - at + sym.value)
+        match kreloc_exec::run_object::entry_offset(obj, &v, at, &self.entry_symbol) {
+            Ok(entry) => exec.run(&v.image, v.memsz, at, entry),
+            Err(_) => RunResult::Failed(RunFailure::NoEntry),
+        }
+    }
+}
+
+/// Takes out of the comparison every address where some cell's run was not judged: there, every cell's
+/// run becomes not judged (the unjudged ones keep their reason), so no difference can come from the harness.
+pub fn exclude_unjudged(signatures: &mut [&mut Signature]) {
+    let unjudged: Vec<u64> = signatures.iter().flat_map(|s| s.runs.iter().filter(|(_, r)| matches!(r, RunResult::NotJudged(_))).map(|(at, _)| *at)).collect();
+    for s in signatures.iter_mut() {
+        for at in &unjudged {
+            if let Some(r) = s.runs.get_mut(at).filter(|r| !matches!(r, RunResult::NotJudged(_))) {
+                *r = RunResult::NotJudged(NotJudged::ExcludedWithOthers);
+            }
+        }
     }
 }

@@ -27,7 +27,7 @@ pub fn cells(toolchains: &[String], configs: &[String]) -> Result<Vec<Cell>, Str
 /// code in the sandbox when `exec`.
 pub fn examiner(cells: Vec<Cell>, profiles: &[String], exec: bool, jobs: usize) -> Result<Examiner, String> {
     let names: Vec<&str> = profiles.iter().map(String::as_str).collect();
-    let mut judge = Judge::new(&names, kreloc_oracle::exec::STANDARD_ADDRESSES)?;
+    let mut judge = Judge::new(&names, kreloc_exec::STANDARD_ADDRESSES)?;
     if exec {
         judge.executor = Some(Box::new(Sandbox { timeout: Duration::from_secs(2) }));
     }

@@ -49,8 +49,11 @@ pub enum RunResult {
     Checksum(u64),
     /// The loader refused the object there, so nothing ran.
     NotLoaded,
-    /// Crashed, hung, or could not be mapped: the name says which.
-    Failed(String),
+    /// Crashed, hung, or made a system call.
+    Failed(crate::sandbox::RunFailure),
+    /// The harness could not run it there (unmappable, memory limit, sandbox error): reported, never
+    /// compared.
+    NotJudged(crate::sandbox::NotJudged),
 }
 
 /// A compiled object's behaviour, as the oracle sees it.

@@ -1,17 +1,57 @@
-//! Fuzz bytes → a purgatory-like program → compiled across the configured matrix → judged by the oracle.
-//! Panics on a finding, after writing it like `kreloc fuzz` does.
+//! Fuzz bytes → a purgatory-like program → compiled across the configured matrix (cells on all cores) →
+//! judged by the oracle, with the code run in kreloc-exec's sandbox. A finding is written like
+//! `kreloc fuzz` writes it; whether the fuzzer then stops is `KRELOC_FUZZ_STOP`:
+//!   new (default)  stop only on a finding whose fingerprint is not in the store yet; known ones are counted
+//!   any            stop on every finding
+//!   never          record and go on
 //!
 //! The matrix comes from the environment (defaults: what `scripts/setup.sh` installs):
 //!   KRELOC_FUZZ_TOOLCHAINS=gcc@12,clang-19   KRELOC_FUZZ_CONFIGS=kernel-2018,kernel-2024
 //!   KRELOC_FUZZ_PROFILES=linux-x86_64        KRELOC_FUZZ_OUT=fuzz-findings   KRELOC_FUZZ_EXEC=1
+//!   KRELOC_FUZZ_JOBS=<cores>
 #![no_main]
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::OnceLock;
 
-use kreloc_campaign::examine::Examiner;
-use kreloc_campaign::store::{FindingStore, Sighting};
+use kreloc_campaign::examine::{Examined, Examiner};
+use kreloc_campaign::signature::RunResult;
+use kreloc_campaign::store::{FindingStore, Recorded, Sighting};
 use kreloc_gen::Program;
 use libfuzzer_sys::fuzz_target;
+
+/// When a recorded finding stops the fuzzer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stop {
+    New,
+    Any,
+    Never,
+}
+
+/// The whole stop policy: `recorded` is what the store said about this finding.
+fn stops(policy: Stop, recorded: &std::io::Result<Recorded>) -> bool {
+    match policy {
+        Stop::Any => true,
+        Stop::Never => false,
+        // A store that cannot be written cannot say "known": stop rather than lose the finding.
+        Stop::New => !matches!(recorded, Ok(Recorded::Seen(_))),
+    }
+}
+
+fn policy() -> Stop {
+    static P: OnceLock<Stop> = OnceLock::new();
+    *P.get_or_init(|| match std::env::var("KRELOC_FUZZ_STOP").as_deref() {
+        Err(_) | Ok("new") => Stop::New,
+        Ok("any") => Stop::Any,
+        Ok("never") => Stop::Never,
+        Ok(other) => usage(&format!("KRELOC_FUZZ_STOP={other}: expected new, any or never")),
+    })
+}
+
+fn usage(msg: &str) -> ! {
+    eprintln!("kreloc fuzz target: {msg}");
+    std::process::exit(2)
+}
 
 fn list(var: &str, default: &str) -> Vec<String> {
     std::env::var(var).unwrap_or_else(|_| default.to_string()).split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect()
@@ -21,10 +61,15 @@ fn examiner() -> &'static Examiner {
     static EX: OnceLock<Examiner> = OnceLock::new();
     EX.get_or_init(|| {
         let toolchains: Vec<String> = list("KRELOC_FUZZ_TOOLCHAINS", "gcc@12,clang-19").into_iter().filter(|t| installed(t)).collect();
-        let cells = kreloc_campaign::setup::cells(&toolchains, &list("KRELOC_FUZZ_CONFIGS", "kernel-2018,kernel-2024")).unwrap_or_else(|e| panic!("matrix: {e}"));
-        assert!(!cells.is_empty(), "no toolchain of KRELOC_FUZZ_TOOLCHAINS is installed: run scripts/setup.sh");
+        let cells = kreloc_campaign::setup::cells(&toolchains, &list("KRELOC_FUZZ_CONFIGS", "kernel-2018,kernel-2024")).unwrap_or_else(|e| usage(&format!("matrix: {e}")));
+        if cells.is_empty() {
+            usage("no toolchain of KRELOC_FUZZ_TOOLCHAINS is installed: run scripts/setup.sh");
+        }
         let exec = std::env::var("KRELOC_FUZZ_EXEC").map_or(true, |v| v != "0");
-        kreloc_campaign::setup::examiner(cells, &list("KRELOC_FUZZ_PROFILES", "linux-x86_64"), exec, 1).unwrap_or_else(|e| panic!("{e}"))
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let jobs = std::env::var("KRELOC_FUZZ_JOBS").ok().and_then(|j| j.parse().ok()).unwrap_or(cores);
+        policy();
+        kreloc_campaign::setup::examiner(cells, &list("KRELOC_FUZZ_PROFILES", "linux-x86_64"), exec, jobs).unwrap_or_else(|e| usage(&e))
     })
 }
 
@@ -32,16 +77,49 @@ fn installed(spec: &str) -> bool {
     kreloc_campaign::setup::cells(&[spec.to_string()], &[]).is_ok()
 }
 
+/// Every 100 programs, how many runs were judged and how many the harness could not judge (which
+/// should be none: the sandbox runs every standard address).
+fn count_runs(ex: &Examined) {
+    static COUNTS: [AtomicU64; 3] = [AtomicU64::new(0), AtomicU64::new(0), AtomicU64::new(0)];
+    let runs = ex.cells.iter().filter_map(|c| c.signature.as_ref()).flat_map(|s| s.runs.values());
+    for r in runs {
+        let i = match r {
+            RunResult::NotJudged(_) => 2,
+            RunResult::NotLoaded => continue,
+            _ => 1,
+        };
+        COUNTS[i].fetch_add(1, Ordering::Relaxed);
+    }
+    let n = COUNTS[0].fetch_add(1, Ordering::Relaxed) + 1;
+    if n % 100 == 0 {
+        let [_, judged, not_judged] = COUNTS.each_ref().map(|c| c.load(Ordering::Relaxed));
+        eprintln!("kreloc: {n} programs, {judged} runs judged, {not_judged} not judged");
+    }
+}
+
 fuzz_target!(|data: &[u8]| {
     let p = Program::from_bytes(data);
     let ex = examiner().examine(&p);
-    if let Some(d) = ex.divergences.first() {
+    count_runs(&ex);
+    let out = std::path::PathBuf::from(std::env::var("KRELOC_FUZZ_OUT").unwrap_or_else(|_| "fuzz-findings".into()));
+    // Every root cause this input shows is recorded; the policy decides on the first one that is new.
+    let mut stop: Option<String> = None;
+    for d in &ex.divergences {
         let fp = d.cause.fingerprint();
-        let out = std::path::PathBuf::from(std::env::var("KRELOC_FUZZ_OUT").unwrap_or_else(|_| "fuzz-findings".into()));
-        if let Ok(store) = FindingStore::open(&out, "fuzz") {
-            let sighting = Sighting::now(format!("fuzz-{}", &kreloc_campaign::signature::short_hash(data)), p.size(), d.cells.clone());
-            let _ = store.record(&d.cause, &sighting, || kreloc_campaign::finding::program_files(&p, &ex, examiner(), &fp));
+        let sighting = Sighting::now(format!("fuzz-{}", kreloc_campaign::signature::short_hash(data)), p.size(), d.cells.clone());
+        let recorded = FindingStore::open(&out, "fuzz")
+            .and_then(|store| store.record(&d.cause, &sighting, || kreloc_campaign::finding::program_files(&p, &ex, examiner(), &fp)));
+        let report = out.join("findings").join(&fp).join("report.md");
+        match &recorded {
+            Ok(Recorded::New(_)) => eprintln!("kreloc: new root cause {fp} ({}): {}", d.cause.title(), report.display()),
+            Ok(Recorded::Seen(_)) => eprintln!("kreloc: known root cause {fp} seen again"),
+            Err(e) => eprintln!("kreloc: root cause {fp} could not be written to {}: {e}", out.display()),
         }
-        panic!("finding {fp} ({}): see {}", d.cause.title(), out.join("findings").join(&fp).join("report.md").display());
+        if stop.is_none() && stops(policy(), &recorded) {
+            stop = Some(format!("finding {fp} ({}): see {}", d.cause.title(), report.display()));
+        }
+    }
+    if let Some(msg) = stop {
+        panic!("{msg}");
     }
 });

@@ -19,6 +19,4 @@ pub mod window;
 pub mod report;
 pub mod synth;
 pub mod properties;
-pub mod exec;
-pub mod scan;
 pub mod placement;

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use kreloc_oracle::exec::{run_object, ExecOutcome};
+use kreloc_exec::{run_object, ExecOutcome};
 use kreloc_oracle::placement::memmap::{parse_crashkernel, MemoryMap};
 use kreloc_oracle::placement::zimage::{check_zimage, InitrdRule};
 use kreloc_oracle::placement::{place, Loader};
@@ -122,7 +122,7 @@ fn seed002(d: &Demo, rows: &mut Vec<Row>) -> Result<(), String> {
         let home = run_object(&obj, &*strict, link, link, "kreloc_entry", t).map_err(|e| e.0)?;
         let there = run_object(&obj, &*strict, link, away, "kreloc_entry", t).map_err(|e| e.0)?;
         let same = home == there && matches!(home, ExecOutcome::Returned { .. });
-        let refs = kreloc_oracle::scan::absolute_references(&obj);
+        let refs = kreloc_exec::scan::absolute_references(&obj);
         let insn = refs.iter().find_map(|r| r.insn.as_ref()).map(|i| i.text.clone()).unwrap_or_else(|| "no absolute reference".into());
         let expected = if want_same { "same checksum at both addresses" } else { "differs; mov $imm32 named" };
         let observed = format!("{}; {insn}", if same { "same" } else { "differs" });

@@ -1,4 +1,4 @@
-use kreloc_oracle::scan::{explain, instruction_at, OperandKind};
+use kreloc_exec::scan::{explain, instruction_at, OperandKind};
 
 // Seed 002: with LTO, `mov $0x97f8f0,%rsi` replaced `lea -0x33f7(%rip),%rsi`.
 const MOV_IMM32: &[u8] = &[0x48, 0xc7, 0xc6, 0xf0, 0xf8, 0x97, 0x00];

@@ -3,7 +3,7 @@
 use iced_x86::{Decoder, DecoderOptions, Formatter, GasFormatter, Instruction};
 use serde::Serialize;
 
-use crate::elf::Object;
+use kreloc_oracle::Object;
 
 /// Which part of an instruction a relocated field is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -111,7 +111,7 @@ pub fn absolute_references(obj: &Object) -> Vec<AbsoluteRef> {
         let Some(sec) = obj.sections.get(rs.target as usize).filter(|s| s.is_exec() && s.is_alloc()) else { continue };
         let syms = obj.symtab(rs.symtab).unwrap_or(&[]);
         for r in &rs.entries {
-            let howto = crate::arch::x86_64::howto(r.r_type);
+            let howto = kreloc_oracle::arch::x86_64::howto(r.r_type);
             if !matches!(r.r_type, 1 | 10 | 11) {
                 continue;
             }

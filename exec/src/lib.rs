@@ -1,0 +1,21 @@
+//! kreloc-exec: runs relocated code at its real load address, and names the instructions behind absolute
+//! references (the scanner).
+//!
+//! Relocated code runs only in a process of its own (the embedded runner): a fresh address space, no
+//! descriptor, rlimits, seccomp strict. A crash, a hang, a system call or an address that cannot be
+//! mapped is a typed [`ExecOutcome`], never a failure of the caller.
+//!
+//! This crate must not run generated code in the caller's process, fork the caller, judge results
+//! (campaigns compare outcomes), or render text for users beyond `Display` of its types.
+
+pub mod outcome;
+pub mod run_object;
+mod runner;
+pub mod sandbox;
+pub mod scan;
+
+mod protocol;
+
+pub use outcome::{ExecOutcome, MapError, SandboxError};
+pub use run_object::{run_object, NotRunnable};
+pub use sandbox::{run, ExecRequest, DEFAULT_MEMORY_LIMIT, STANDARD_ADDRESSES};

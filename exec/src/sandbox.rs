@@ -1,0 +1,180 @@
+//! Running relocated code at its real load address in a process of its own: the embedded runner, spawned
+//! fresh for every run (never a fork of the caller, so ASan's shadow memory or the caller's descriptors
+//! and threads play no part), with rlimits, seccomp strict and a wall-clock timeout.
+//!
+//! Telling the endings apart: the runner records in a shared control page how far it got (see
+//! protocol.rs). Memory is allocated only before `ENTERING` (the image mapping under RLIMIT_AS, then every
+//! image page and 256 KiB of stack faulted in), so a SIGKILL before it is the OOM killer's, and a SIGKILL
+//! after it is seccomp's (the code cannot allocate; a timeout kill is ours and known). RLIMIT_AS failures
+//! are reported by the runner itself, after checking that the same mapping succeeds without the limit.
+
+use std::fs::File;
+use std::os::fd::{AsRawFd, FromRawFd};
+use std::os::unix::fs::FileExt;
+use std::os::unix::process::ExitStatusExt;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::protocol::*;
+use crate::{ExecOutcome, MapError, SandboxError};
+
+/// Addresses the seeds and typical machines use: seed 001's, seed 000's, below 2 GiB, near the top of the
+/// user range.
+pub const STANDARD_ADDRESSES: &[u64] = &[0x1_3fff_b000, 0x17f_7aff_d000, 0x7ffe_0000, 0x7ff0_0000_0000];
+
+/// RLIMIT_AS of the runner unless the request says otherwise.
+pub const DEFAULT_MEMORY_LIMIT: u64 = 1 << 30;
+
+/// Highest user-space address on x86_64 with 4-level paging.
+const USER_TOP: u64 = 0x7fff_ffff_f000;
+
+/// What to run.
+#[derive(Debug, Clone, Default)]
+pub struct ExecRequest<'a> {
+    /// Relocated bytes of the file-backed part of the segment.
+    pub image: &'a [u8],
+    /// Bytes to map (the rest after `image` is bss, zeroed).
+    pub memsz: u64,
+    pub load_addr: u64,
+    /// Offset of `void entry(unsigned long out[4])` from `load_addr`.
+    pub entry_offset: u64,
+    pub timeout: Duration,
+    /// RLIMIT_AS of the runner; 0 means [`DEFAULT_MEMORY_LIMIT`].
+    pub memory_limit: u64,
+}
+
+/// Runs the entry in a fresh sandboxed process and reports how it ended. Safe to call from many threads.
+pub fn run(req: &ExecRequest) -> ExecOutcome {
+    match checked_len(req) {
+        Err(outcome) => outcome,
+        Ok(_) => run_checked(req).unwrap_or_else(ExecOutcome::SandboxError),
+    }
+}
+
+/// The mapping length, or why there is nothing to run.
+fn checked_len(req: &ExecRequest) -> Result<u64, ExecOutcome> {
+    let image_len = req.image.len() as u64;
+    if req.memsz < image_len || req.entry_offset >= req.memsz {
+        return Err(ExecOutcome::SandboxError(SandboxError::BadRequest { entry_offset: req.entry_offset, image_len, memsz: req.memsz }));
+    }
+    let unmappable = |reason| Err(ExecOutcome::Unmappable { addr: req.load_addr, reason });
+    if req.load_addr % PAGE as u64 != 0 {
+        return unmappable(MapError::NotPageAligned);
+    }
+    let len = req.memsz.div_ceil(PAGE as u64).checked_mul(PAGE as u64);
+    match len.and_then(|len| req.load_addr.checked_add(len).filter(|&end| end <= USER_TOP).map(|_| len)) {
+        Some(len) => Ok(len),
+        None => unmappable(MapError::OutsideUserSpace),
+    }
+}
+
+fn run_checked(req: &ExecRequest) -> Result<ExecOutcome, SandboxError> {
+    let runner = crate::runner::path()?;
+    let memory = request_file(req)?;
+    let mut child = spawn(runner, &memory)?;
+    let timed_out = wait_or_kill(&mut child, req.timeout)?;
+    let status = child.wait().map_err(os("wait"))?;
+    let mut control = [0u8; PAGE];
+    memory.read_exact_at(&mut control, 0).map_err(os("reading the control page"))?;
+    let word = |i: usize| u64::from_ne_bytes(control[i * 8..i * 8 + 8].try_into().unwrap_or([0; 8]));
+    Ok(decode(word(W_STATE), word(W_ERRNO), [0, 1, 2, 3].map(|i| word(W_OUT + i)), status, timed_out, req.load_addr))
+}
+
+fn os(what: &'static str) -> impl Fn(std::io::Error) -> SandboxError {
+    move |e| SandboxError::Os { what, message: e.to_string() }
+}
+
+/// The request as an unnamed memory file: control page, then the image.
+fn request_file(req: &ExecRequest) -> Result<File, SandboxError> {
+    // SAFETY: memfd_create with a NUL-terminated name; the fd is ours and close-on-exec.
+    let fd = unsafe { libc::memfd_create(c"kreloc-exec".as_ptr(), libc::MFD_CLOEXEC) };
+    if fd < 0 {
+        return Err(os("memfd_create")(std::io::Error::last_os_error()));
+    }
+    // SAFETY: a fresh descriptor nobody else owns.
+    let file = unsafe { File::from_raw_fd(fd) };
+    let mut control = [0u8; PAGE];
+    let timeout_secs = req.timeout.as_secs().saturating_add(u64::from(req.timeout.subsec_nanos() > 0));
+    let limit = if req.memory_limit == 0 { DEFAULT_MEMORY_LIMIT } else { req.memory_limit };
+    let words = [(W_MAGIC, MAGIC), (W_LOAD_ADDR, req.load_addr), (W_MEMSZ, req.memsz), (W_ENTRY_OFFSET, req.entry_offset)];
+    let words = words.into_iter().chain([(W_IMAGE_LEN, req.image.len() as u64), (W_CPU_SECONDS, timeout_secs.max(1)), (W_MEMORY_LIMIT, limit)]);
+    for (i, v) in words {
+        control[i * 8..i * 8 + 8].copy_from_slice(&v.to_ne_bytes());
+    }
+    // Positional writes leave the file offset at 0, where the runner starts reading.
+    file.write_all_at(&control, 0).map_err(os("writing the request"))?;
+    file.write_all_at(req.image, IMAGE_OFFSET as u64).map_err(os("writing the request"))?;
+    Ok(file)
+}
+
+/// Starts the runner on the request. The runner file may briefly be "busy" right after another thread
+/// wrote it (a sibling forked while its descriptor was open): retry then.
+fn spawn(runner: &std::path::Path, memory: &File) -> Result<Child, SandboxError> {
+    let mut tries = 0;
+    loop {
+        let stdin = memory.try_clone().map_err(os("dup"))?;
+        let spawned = Command::new(runner).env_clear().stdin(stdin).stdout(Stdio::null()).stderr(Stdio::null()).spawn();
+        match spawned {
+            Ok(child) => return Ok(child),
+            Err(e) if e.raw_os_error() == Some(libc::ETXTBSY) && tries < 100 => {
+                tries += 1;
+                std::thread::sleep(Duration::from_millis(2));
+            }
+            Err(e) => return Err(SandboxError::Runner { path: runner.display().to_string(), message: e.to_string() }),
+        }
+    }
+}
+
+/// Waits for the child to end, killing it at the timeout. True when it was killed.
+fn wait_or_kill(child: &mut Child, timeout: Duration) -> Result<bool, SandboxError> {
+    // A timeout too large to represent is as good as none.
+    let deadline = Instant::now().checked_add(timeout).unwrap_or_else(|| Instant::now() + Duration::from_secs(1 << 32));
+    // SAFETY: pidfd_open on our own (not yet reaped) child; the fd is close-on-exec.
+    let pidfd = unsafe { libc::syscall(libc::SYS_pidfd_open, child.id() as libc::pid_t, 0) } as i32;
+    let pidfd = (pidfd >= 0).then(|| unsafe { File::from_raw_fd(pidfd) });
+    loop {
+        if child.try_wait().map_err(os("wait"))?.is_some() {
+            return Ok(false);
+        }
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            child.kill().map_err(os("kill"))?;
+            return Ok(true);
+        }
+        match &pidfd {
+            Some(fd) => {
+                let mut p = libc::pollfd { fd: fd.as_raw_fd(), events: libc::POLLIN, revents: 0 };
+                // SAFETY: polling one descriptor we own; EINTR just loops.
+                unsafe { libc::poll(&mut p, 1, left.as_millis().clamp(1, i32::MAX as u128) as i32) };
+            }
+            None => std::thread::sleep(left.min(Duration::from_millis(1))),
+        }
+    }
+}
+
+/// The outcome from how far the runner got and how it ended.
+fn decode(state: u64, errno: u64, out: [u64; 4], status: ExitStatus, timed_out: bool, addr: u64) -> ExecOutcome {
+    let signal = status.signal();
+    match state {
+        STATE_RETURNED if status.success() => ExecOutcome::Returned { out },
+        STATE_UNMAPPABLE => ExecOutcome::Unmappable { addr, reason: MapError::Mmap(errno as i32) },
+        STATE_PLACED_ELSEWHERE => ExecOutcome::Unmappable { addr, reason: MapError::PlacedElsewhere },
+        STATE_OUT_OF_MEMORY => ExecOutcome::OomKilled,
+        STATE_NO_SECCOMP => ExecOutcome::SandboxError(SandboxError::NoSeccomp),
+        STATE_BAD_REQUEST => no_result(state, status),
+        _ if timed_out => ExecOutcome::TimedOut,
+        STATE_ENTERING => match (signal, status.code()) {
+            (Some(libc::SIGKILL), _) => ExecOutcome::SeccompKilled,
+            (Some(libc::SIGXCPU), _) => ExecOutcome::TimedOut,
+            (Some(signal), _) => ExecOutcome::Crashed { signal },
+            (None, Some(status)) => ExecOutcome::Exited { status },
+            (None, None) => no_result(state, status),
+        },
+        STATE_NONE | STATE_FAULTING_IN if signal == Some(libc::SIGKILL) => ExecOutcome::OomKilled,
+        _ => no_result(state, status),
+    }
+}
+
+fn no_result(state: u64, status: ExitStatus) -> ExecOutcome {
+    ExecOutcome::SandboxError(SandboxError::NoResult { state, status: status.to_string() })
+}
