@@ -4,7 +4,7 @@
 set -euo pipefail
 
 cache="${XDG_CACHE_HOME:-$HOME/.cache}/kreloc"
-apt_pkgs=(gcc-11 clang-19 lld-19 binutils)
+apt_pkgs=(gcc-11 clang-19 lld-19 binutils ccache)  # ccache: kbisect commit builds
 zig_versions=(0.12.1 0.13.0)
 if [[ "${KRELOC_FULL:-0}" == 1 ]]; then
   apt_pkgs+=(clang-13 clang-14 clang-15 clang-16 clang-22 lld-16 lld-22 cvise

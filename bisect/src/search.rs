@@ -53,17 +53,18 @@ impl Judged {
 }
 
 /// Runs the search over `n` candidates (index 0 good, `n - 1` bad), calling `test` on batches of up to
-/// `jobs` indices and `save` after every batch. Already-judged indices (a resumed state) are not re-tested.
+/// `jobs()` indices (asked each round: it may change as builds are measured) and `save` after every batch.
+/// Already-judged indices (a resumed state) are not re-tested.
 pub fn bisect<E>(
     n: usize,
-    jobs: usize,
+    mut jobs: impl FnMut() -> usize,
     judged: &mut Judged,
     mut test: impl FnMut(&[usize]) -> Result<Vec<Judgement>, E>,
     mut save: impl FnMut(&Judged),
 ) -> Result<Outcome, E> {
     let mut rounds = 0;
     loop {
-        let probes = judged.next_probes(n, jobs);
+        let probes = judged.next_probes(n, jobs());
         if probes.is_empty() {
             return Ok(judged.outcome(n, rounds));
         }

@@ -6,7 +6,7 @@ fn run(n: usize, first_bad: usize, skips: &[usize], jobs: usize) -> (kreloc_bise
     let mut tests = 0;
     let out = bisect::<()>(
         n,
-        jobs,
+        || jobs,
         &mut judged,
         |batch| {
             tests += batch.len();
@@ -58,7 +58,7 @@ fn a_resumed_search_does_not_retest() {
     judged.0.insert(16, Judgement::Good);
     judged.0.insert(24, Judgement::Bad);
     let mut tested = Vec::new();
-    let out = bisect::<()>(32, 1, &mut judged, |b| {
+    let out = bisect::<()>(32, || 1, &mut judged, |b| {
         tested.extend_from_slice(b);
         Ok(b.iter().map(|&i| if i >= 20 { Judgement::Bad } else { Judgement::Good }).collect())
     }, |_| {})
