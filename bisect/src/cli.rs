@@ -26,7 +26,7 @@ unknown revision, bounds that do not judge good/bad), 125 a toolchain or I/O fai
     name = "kbisect",
     version,
     about = "Bisect toolchain releases, toolchain commits and compiler flags to the first that breaks load-anywhere code",
-    after_help = "Examples:\n  kbisect llvm --good 17 --bad 18                        # releases; installs what it needs\n  kbisect gcc --good 11 --bad 12 --config kernel-2019 --regress load-fails\n  kbisect llvm --src ~/llvm-project --good llvmorg-17.0.6 --bad llvmorg-18.1.6 --build llvm --jobs 2\n  kbisect gcc --src ./tinycc --good v0.9.27 --bad mob --build 'make' --compiler tcc --script ./test.sh\n  kbisect flags --good \"-mcmodel=large -O2\" --bad \"-mcmodel=kernel -O2 -mno-red-zone\" --case purgatory.c --cc gcc@12\n"
+    after_help = "Examples:\n  kbisect llvm --good 17 --bad 18                        # releases; installs what it needs\n  kbisect gcc --good 11 --bad 12 --config kernel-2019 --regress load-fails\n  kbisect llvm --src ~/llvm-project --good llvmorg-17.0.6 --bad llvmorg-18.1.6 --build llvm --jobs 2\n  kbisect cc --src ./tinycc --good release_0_9_27 --bad mob --build './configure && make -j2 tcc' --compiler tcc --cflags -O2\n  kbisect cc --src ./mycc --good v1 --bad v2 --build make --compiler mycc --script ./test.sh\n  kbisect flags --good \"-mcmodel=large -O2\" --bad \"-mcmodel=kernel -O2 -mno-red-zone\" --case purgatory.c --cc gcc@12\n"
 )]
 struct Cli {
     /// Machine-readable JSON on stdout
