@@ -1,6 +1,7 @@
 //! Whether concurrent builds pay: a build that already keeps every core busy (`make -j`, ninja) gains
 //! nothing from a second one beside it, it only halves both. The build's own speed-up (CPU time over wall
-//! time, measured on a real build and remembered in the store) decides how many run at once.
+//! time, measured on a real build and remembered in the store) and the cores other processes leave idle
+//! (the load average) decide how many run at once.
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -41,9 +42,12 @@ impl Parallelism {
         if self.max == 1 {
             return Some(1);
         }
-        let s = self.speedup()?;
-        // k builds of speed-up s fill k·s cores; more than the machine has only slows each of them.
-        Some(((self.cores as f64 / s.max(1.0)).floor() as usize).clamp(1, self.max))
+        let s = self.speedup()?.max(1.0);
+        // Cores others keep busy (the load average, less what our own last build added) are not ours.
+        let others = load_average().map_or(0.0, |l| (l - s).max(0.0));
+        let idle = (self.cores as f64 - others).max(1.0);
+        // k builds of speed-up s fill k·s cores; more than are idle only slows each of them.
+        Some(((idle / s).floor() as usize).clamp(1, self.max))
     }
 
     /// Folds in one build timed while it ran alone (a running mean) and remembers it for later runs.
@@ -56,4 +60,9 @@ impl Parallelism {
         *m = Some(next);
         let _ = crate::store::write_atomically(&self.file, &serde_json::to_vec(&next).unwrap_or_default());
     }
+}
+
+/// The one-minute load average (Linux).
+fn load_average() -> Option<f64> {
+    std::fs::read_to_string("/proc/loadavg").ok()?.split_whitespace().next()?.parse().ok()
 }
