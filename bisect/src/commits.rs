@@ -216,7 +216,7 @@ impl CommitBisect {
                 let mut provisional = state.judged.clone();
                 provisional.0.insert(0, Judgement::Good);
                 provisional.0.insert(last, Judgement::Bad);
-                first_probes = provisional.next_probes(commits.len(), parallel.concurrency().unwrap_or(1));
+                first_probes = provisional.next_probes_preferring(commits.len(), parallel.concurrency().unwrap_or(1), |i| builder.store.has(&commits[i]));
             }
         }
         let pools = Pools::default();
@@ -315,9 +315,11 @@ impl CommitBisect {
             let _ = state.save(&state_path);
         }
         let mut judged: Judged = state.judged.clone();
+        // Commits already in the store (built, or failed to build) are free to probe.
+        let stored = |i: usize| builder.store.has(&commits[i]);
         let outcome = bisect(
             commits.len(),
-            || parallel.concurrency().unwrap_or(1),
+            |j| j.next_probes_preferring(commits.len(), parallel.concurrency().unwrap_or(1), stored),
             &mut judged,
             |batch| {
                 progress.round(batch.iter().map(|&i| git::short(&commits[i]).to_string()).collect(), &format!("{} of {} candidates", batch.len(), commits.len()));

@@ -128,6 +128,11 @@ impl ArtifactStore {
         serde_json::from_slice(&fs::read(self.manifest_path(commit)).ok()?).ok()
     }
 
+    /// Whether `commit` was built (or failed to build) into the store: testing it costs no build.
+    pub fn has(&self, commit: &str) -> bool {
+        self.manifest_path(commit).exists() || self.failure_path(commit).exists()
+    }
+
     /// The recorded build failure of a commit (its log tail).
     pub fn failure(&self, commit: &str) -> Option<String> {
         fs::read_to_string(self.failure_path(commit)).ok()

@@ -280,3 +280,20 @@ fn resumes_after_sigkill_in_the_middle_of_an_incremental_build() {
     assert_eq!(again["first_bad"], r.commits[17], "{again}");
     assert!(again["builds"].as_u64().unwrap() < fresh_builds, "resumed {} builds vs {fresh_builds} fresh", again["builds"]);
 }
+
+#[test]
+fn a_warm_store_serves_another_predicate_without_building() {
+    let r = setup(19, &[7], "");
+    let cold = run_json(&r, &[]);
+    assert!(cold["builds"].as_u64().unwrap() >= 5, "{cold}");
+    std::fs::remove_file(&r.state).unwrap();
+    // Another predicate (a script reading the wrapper) over another range, whose midpoints were never
+    // built: the stored commits nearest them are probed instead, and nothing is built.
+    let mut a = args(&r, &["--script", "grep -q kernel \"$KBISECT_COMPILER\" && exit 1; exit 0"]);
+    let bad = a.iter().position(|x| x == "--bad").unwrap() + 1;
+    a[bad] = r.commits[25].clone();
+    let warm = json_of(&a);
+    assert_eq!(warm["first_bad"], r.commits[19]);
+    assert_eq!(warm["builds"], 0, "{warm}");
+    assert!(warm["reused_builds"].as_u64().unwrap() >= 3, "{warm}");
+}
