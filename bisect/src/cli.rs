@@ -85,7 +85,9 @@ struct FamilyArgs {
     #[command(flatten)]
     common: Common,
     /// A script judging each candidate, with git bisect's exit codes (0 good, 125 skip, 1-127 bad, >=128 abort).
-    /// It sees KBISECT_CC / KBISECT_COMPILER, KBISECT_TOOLCHAIN or KBISECT_COMMIT
+    /// It sees KBISECT_CC and KBISECT_TOOLCHAIN (releases), or KBISECT_COMPILER, KBISECT_COMMIT and
+    /// KBISECT_BUILD_DIR (the stored artifacts) for commits, and runs in a fresh temporary directory. It judges
+    /// the compiler: a commit whose artifacts equal an already judged one's gets the same verdict
     #[arg(long)]
     script: Option<String>,
     /// A git checkout of the compiler: bisect its first-parent commits (releases first, if --good/--bad are numbers)
