@@ -107,6 +107,9 @@ pub struct CommitReport {
     pub elapsed_ms: u64,
 }
 
+/// A commit's build: its artifact hash and tree, or the failed build's log tail.
+type BuildResult = Result<(String, PathBuf), String>;
+
 /// Verdicts already given, by artifact hash and by object hash.
 #[derive(Default)]
 struct Verdicts {
@@ -153,7 +156,7 @@ impl CommitBisect {
         let verdicts = Mutex::new(Verdicts::default());
         let alone = AtomicUsize::new(0); // builds running now, so only lone builds are timed
 
-        let build_once = |i: usize| -> Result<Result<(String, PathBuf), String>, Error> {
+        let build_once = |i: usize| -> Result<BuildResult, Error> {
             alone.fetch_add(1, Ordering::SeqCst);
             let built = builder.build(&commits[i]);
             let was_alone = alone.fetch_sub(1, Ordering::SeqCst) == 1;
@@ -172,9 +175,9 @@ impl CommitBisect {
                 }
             }
         };
-        let memo: Mutex<HashMap<usize, Result<(String, PathBuf), String>>> = Mutex::new(HashMap::new());
+        let memo: Mutex<HashMap<usize, BuildResult>> = Mutex::new(HashMap::new());
         // Builds commit i (once per run): Ok(Ok((artifact hash, dir))) or Ok(Err(log)) for a build failure.
-        let build = |i: usize| -> Result<Result<(String, PathBuf), String>, Error> {
+        let build = |i: usize| -> Result<BuildResult, Error> {
             if let Some(b) = memo.lock().ok().and_then(|m| m.get(&i).cloned()) {
                 return Ok(b);
             }
