@@ -8,7 +8,8 @@
 //!     cargo bench -p kreloc-bisect --bench real_history
 //!
 //! Predicates follow git bisect run's exit codes and find the compiler in `$CC`. The first runs on a cold
-//! store (and an empty ccache), the second on the store the first left (another predicate, same range).
+//! store (and an empty ccache), the second on the store the first left (another predicate, same range);
+//! an optional KBISECT_BENCH_PREDICATE3 (a different change) runs third, on the same store.
 
 use std::path::Path;
 use std::process::Command;
@@ -84,7 +85,11 @@ fn main() {
     println!("| run | tool | steps | builds | rounds | wall | vs git bisect run |");
     println!("|---|---|---|---|---|---|---|");
     let mut answers = Vec::new();
-    for (name, pred, state) in [("cold store", &p1, "state1.json"), ("warm store, other predicate", &p2, "state2.json")] {
+    let mut runs = vec![("cold store", p1, "state1.json"), ("warm store, other predicate", p2, "state2.json")];
+    if let Some(p3) = env("KBISECT_BENCH_PREDICATE3") {
+        runs.push(("warm store, a different change", p3, "state3.json"));
+    }
+    for (name, pred, state) in &runs {
         let (gw, gsteps, gfirst) = git_bisect(&checkout, &s, pred);
         let (kw, j) = kbisect(&clone, &s, pred, base.path(), state);
         let kfirst = j["first_bad"].as_str().unwrap_or("?").to_string();
