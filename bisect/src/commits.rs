@@ -167,6 +167,9 @@ impl CommitBisect {
                     if let (Some(t), true) = (timing, was_alone) {
                         parallel.record(t);
                     }
+                    if !manifest.files.contains_key(self.compiler.trim_start_matches("./")) {
+                        return Err(Error::Usage(format!("the stored artifacts {:?} do not include the compiler '{}'; add it to --artifacts", self.artifacts, self.compiler)));
+                    }
                     Ok(Ok((manifest.artifact_hash, dir)))
                 }
                 Built::Failed { log } => {

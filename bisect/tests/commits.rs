@@ -297,3 +297,14 @@ fn a_warm_store_serves_another_predicate_without_building() {
     assert_eq!(warm["builds"], 0, "{warm}");
     assert!(warm["reused_builds"].as_u64().unwrap() >= 3, "{warm}");
 }
+
+#[test]
+fn artifacts_without_the_compiler_are_a_usage_error() {
+    let r = setup(19, &[], "");
+    let a = args(&r, &["--artifacts", "build.sh"]);
+    let refs: Vec<&str> = a.iter().map(String::as_str).collect();
+    let (code, out, err) = kbisect(&refs);
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(err.contains("do not include the compiler 'bin/cc'"), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+}
