@@ -69,7 +69,8 @@ struct Common {
     /// signature (like the bad bound, default), load-fails, warns, checksum, ice, compile-error
     #[arg(long, default_value = "signature")]
     regress: String,
-    /// Parallel probes (k-ary search) and parallel builds
+    /// At most this many parallel probes (k-ary search) and builds; commit builds run side by side only
+    /// while a lone build leaves cores idle
     #[arg(long, default_value_t = 1)]
     jobs: usize,
 }
