@@ -44,12 +44,18 @@ fn io_err(p: &Path, e: io::Error) -> Error {
     Error::Io(format!("{}: {e}", p.display()))
 }
 
+/// A suffix no other writer (process or thread) uses for its temporary files.
+fn unique() -> String {
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    format!("{}-{}", std::process::id(), NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed))
+}
+
 /// Writes `bytes` to `path` through a temporary file and a rename.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), Error> {
     if let Some(dir) = path.parent() {
         fs::create_dir_all(dir).map_err(|e| io_err(dir, e))?;
     }
-    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+    let tmp = path.with_extension(format!("tmp{}", unique()));
     fs::write(&tmp, bytes).map_err(|e| io_err(&tmp, e))?;
     fs::rename(&tmp, path).map_err(|e| io_err(path, e))
 }
@@ -164,7 +170,7 @@ impl ArtifactStore {
             if !blob.exists() {
                 let dirp = blob.parent().unwrap_or(&self.root);
                 fs::create_dir_all(dirp).map_err(|e| io_err(dirp, e))?;
-                let tmp = blob.with_extension(format!("tmp{}", std::process::id()));
+                let tmp = blob.with_extension(format!("tmp{}", unique()));
                 fs::copy(&p, &tmp).map_err(|e| io_err(&p, e))?;
                 fs::set_permissions(&tmp, fs::Permissions::from_mode(if exec { 0o555 } else { 0o444 })).map_err(|e| io_err(&tmp, e))?;
                 fs::rename(&tmp, &blob).map_err(|e| io_err(&blob, e))?;
@@ -184,7 +190,7 @@ impl ArtifactStore {
         if dest.exists() {
             return Ok(dest);
         }
-        let tmp = self.root.join("trees").join(format!(".tmp-{}-{}", &m.artifact_hash[..16], std::process::id()));
+        let tmp = self.root.join("trees").join(format!(".tmp-{}-{}", &m.artifact_hash[..16], unique()));
         let _ = fs::remove_dir_all(&tmp);
         for (rel, e) in &m.files {
             let to = tmp.join(rel);
