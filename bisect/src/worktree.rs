@@ -18,22 +18,35 @@ const GIT_TIMEOUT: Duration = Duration::from_secs(600);
 pub struct Worktrees {
     src: PathBuf,
     root: PathBuf,
+    slots: usize,
     free: Mutex<Vec<usize>>,
 }
 
-/// A slot taken for one build; given back on drop.
+/// A slot taken for one build; given back on drop. Its lock file keeps other kbisect processes sharing
+/// the store out of the same worktree (they take the next free one).
 pub struct Slot<'a> {
     pool: &'a Worktrees,
+    free_index: usize,
     pub index: usize,
     pub dir: PathBuf,
+    _lock: std::fs::File,
 }
 
 impl Drop for Slot<'_> {
     fn drop(&mut self) {
         if let Ok(mut f) = self.pool.free.lock() {
-            f.push(self.index);
+            f.push(self.free_index);
         }
     }
+}
+
+/// Locks `path` for this process (released when the file closes, also when the process dies).
+fn try_lock(path: &Path) -> Option<std::fs::File> {
+    use std::os::fd::AsRawFd;
+    let f = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(path).ok()?;
+    // SAFETY: flock on a descriptor we own; non-blocking.
+    let locked = unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0;
+    locked.then_some(f)
 }
 
 fn git(dir: &Path, args: &[&str]) -> Result<(), Error> {
@@ -48,13 +61,23 @@ fn git(dir: &Path, args: &[&str]) -> Result<(), Error> {
 impl Worktrees {
     /// `slots` worktrees of `src` under `root` (created on first use).
     pub fn new(src: &Path, root: PathBuf, slots: usize) -> Worktrees {
-        Worktrees { src: src.to_path_buf(), root, free: Mutex::new((0..slots.max(1)).rev().collect()) }
+        Worktrees { src: src.to_path_buf(), root, slots: slots.max(1), free: Mutex::new((0..slots.max(1)).rev().collect()) }
     }
 
     /// Takes a free slot (callers never hold more slots than there are).
     pub fn take(&self) -> Result<Slot<'_>, Error> {
-        let index = self.free.lock().ok().and_then(|mut f| f.pop()).ok_or_else(|| Error::Io("no free worktree slot".into()))?;
-        Ok(Slot { pool: self, index, dir: self.root.join(index.to_string()) })
+        let free_index = self.free.lock().ok().and_then(|mut f| f.pop()).ok_or_else(|| Error::Io("no free worktree slot".into()))?;
+        std::fs::create_dir_all(&self.root).map_err(|e| Error::Io(format!("{}: {e}", self.root.display())))?;
+        // Slot i of this process is worktree i, or i + slots, i + 2·slots... when another process holds it.
+        for index in (0..64).map(|k| free_index + k * self.slots) {
+            if let Some(lock) = try_lock(&self.root.join(format!("{index}.lock"))) {
+                return Ok(Slot { pool: self, free_index, index, dir: self.root.join(index.to_string()), _lock: lock });
+            }
+        }
+        if let Ok(mut f) = self.free.lock() {
+            f.push(free_index);
+        }
+        Err(Error::Io(format!("every worktree under {} is in use by another kbisect", self.root.display())))
     }
 
     /// Checks `commit` out in the slot (creating the worktree if needed). Tracked files are forced to the

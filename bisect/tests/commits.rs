@@ -308,3 +308,24 @@ fn artifacts_without_the_compiler_are_a_usage_error() {
     assert!(err.contains("do not include the compiler 'bin/cc'"), "{err}");
     assert_eq!(err.lines().count(), 1, "{err}");
 }
+
+#[test]
+fn two_bisections_sharing_a_store_run_at_once() {
+    let r = setup(19, &[], "sleep 0.3\n");
+    let spawn = |state: &str, extra: &[&str]| {
+        let mut a = args(&r, extra);
+        let at = a.iter().position(|x| x == "--state").unwrap() + 1;
+        a[at] = r.state.with_file_name(state).display().to_string();
+        Command::new(env!("CARGO_BIN_EXE_kbisect")).args(&a).output().unwrap()
+    };
+    let (one, two) = std::thread::scope(|s| {
+        let one = s.spawn(|| spawn("one.json", &[]));
+        let two = s.spawn(|| spawn("two.json", &["--script", "grep -q kernel \"$KBISECT_COMPILER\" && exit 1; exit 0"]));
+        (one.join().unwrap(), two.join().unwrap())
+    });
+    for out in [one, two] {
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let j: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(j["first_bad"], r.commits[19], "{j}");
+    }
+}
