@@ -4,7 +4,7 @@
 set -euo pipefail
 
 cache="${XDG_CACHE_HOME:-$HOME/.cache}/kreloc"
-apt_pkgs=(gcc-11 clang-19 lld-19 binutils)
+apt_pkgs=(gcc-11 clang-19 lld-19 binutils ccache)  # ccache: kbisect commit builds
 # The kernel's payload compressors, for the vmlinuz images tests/extract_images.rs makes.
 apt_pkgs+=(gzip xz-utils zstd lz4 bzip2)
 # What `make defconfig` + `make arch/x86/purgatory/` of a kernel tree need (kreloc kernel, tests/kernel_source.rs).

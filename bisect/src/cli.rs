@@ -26,7 +26,7 @@ unknown revision, bounds that do not judge good/bad), 125 a toolchain or I/O fai
     name = "kbisect",
     version,
     about = "Bisect toolchain releases, toolchain commits and compiler flags to the first that breaks load-anywhere code",
-    after_help = "Examples:\n  kbisect llvm --good 17 --bad 18                        # releases; installs what it needs\n  kbisect gcc --good 11 --bad 12 --config kernel-2019 --regress load-fails\n  kbisect llvm --src ~/llvm-project --good llvmorg-17.0.6 --bad llvmorg-18.1.6 --build llvm --jobs 2\n  kbisect gcc --src ./tinycc --good v0.9.27 --bad mob --build 'make' --compiler tcc --script ./test.sh\n  kbisect flags --good \"-mcmodel=large -O2\" --bad \"-mcmodel=kernel -O2 -mno-red-zone\" --case purgatory.c --cc gcc@12\n  kbisect flags --good kernel-2024 --bad kbuild-all --cc gcc@12                # all causes, one per line\n"
+    after_help = "Examples:\n  kbisect llvm --good 17 --bad 18                        # releases; installs what it needs\n  kbisect gcc --good 11 --bad 12 --config kernel-2019 --regress load-fails\n  kbisect llvm --src ~/llvm-project --good llvmorg-17.0.6 --bad llvmorg-18.1.6 --build llvm --jobs 2\n  kbisect cc --src ./tinycc --good release_0_9_27 --bad mob --build './configure && make -j2 tcc' --compiler tcc --cflags -O2\n  kbisect cc --src ./mycc --good v1 --bad v2 --build make --compiler mycc --script ./test.sh\n  kbisect flags --good \"-mcmodel=large -O2\" --bad \"-mcmodel=kernel -O2 -mno-red-zone\" --case purgatory.c --cc gcc@12\n  kbisect flags --good kernel-2024 --bad kbuild-all --cc gcc@12                # all causes, one per line\n"
 )]
 struct Cli {
     /// Machine-readable JSON on stdout
@@ -44,6 +44,9 @@ enum Command {
     /// Bisect GCC releases (11-12), or commits with --src
     #[command(after_help = EXIT_HELP)]
     Gcc(FamilyArgs),
+    /// Bisect the commits of any C compiler (--src, --build and --compiler required; no --version needed)
+    #[command(after_help = EXIT_HELP)]
+    Cc(FamilyArgs),
     /// ddmin over the difference between two flag sets: the 1-minimal change that turns good into bad
     #[command(after_help = EXIT_HELP)]
     Flags(FlagArgs),
@@ -67,7 +70,8 @@ struct Common {
     /// signature (like the bad bound, default), load-fails, warns, checksum, ice, compile-error
     #[arg(long, default_value = "signature")]
     regress: String,
-    /// Parallel probes (k-ary search) and parallel builds
+    /// At most this many parallel probes (k-ary search) and builds; commit builds run side by side only
+    /// while a lone build leaves cores idle
     #[arg(long, default_value_t = 1)]
     jobs: usize,
 }
@@ -83,20 +87,34 @@ struct FamilyArgs {
     #[command(flatten)]
     common: Common,
     /// A script judging each candidate, with git bisect's exit codes (0 good, 125 skip, 1-127 bad, >=128 abort).
-    /// It sees KBISECT_CC / KBISECT_COMPILER, KBISECT_TOOLCHAIN or KBISECT_COMMIT
+    /// It sees KBISECT_CC and KBISECT_TOOLCHAIN (releases), or KBISECT_COMPILER, KBISECT_COMMIT and
+    /// KBISECT_BUILD_DIR (the stored artifacts) for commits, and runs in a fresh temporary directory. It judges
+    /// the compiler: a commit whose artifacts equal an already judged one's gets the same verdict
     #[arg(long)]
     script: Option<String>,
     /// A git checkout of the compiler: bisect its first-parent commits (releases first, if --good/--bad are numbers)
     #[arg(long)]
     src: Option<PathBuf>,
-    /// Build command run in each exported commit; presets: `llvm` (CMake+Ninja, clang only, X86, ccache if
-    /// present) and `gcc` (C only, no bootstrap)
+    /// Build command, run in a persistent git worktree checked out at each commit (so builds are
+    /// incremental); presets: `llvm` (CMake+Ninja, clang only, X86) and `gcc` (C only, no bootstrap).
+    /// ccache is put first on PATH when installed
     #[arg(long)]
     build: Option<String>,
-    /// The built compiler, relative to the build directory (presets: build/bin/clang, inst/bin/gcc)
+    /// The built compiler, relative to the worktree (presets: build/bin/clang, inst/bin/gcc)
     #[arg(long)]
     compiler: Option<String>,
-    /// Where builds are kept, by commit (default $XDG_CACHE_HOME/kreloc/builds)
+    /// What the store keeps of a build, as globs relative to the worktree, comma-separated (presets:
+    /// llvm `build/bin/clang*,build/lib/clang/*/include`, gcc `inst`; otherwise the --compiler path)
+    #[arg(long, value_delimiter = ',')]
+    artifacts: Vec<String>,
+    /// Compile the case with exactly these flags (plus -c), instead of --config's code model and driver flags
+    #[arg(long, allow_hyphen_values = true)]
+    cflags: Option<String>,
+    /// Do not put ccache on the build's PATH
+    #[arg(long)]
+    no_ccache: bool,
+    /// The artifact store and its worktrees (default $XDG_CACHE_HOME/kreloc/builds); share it to build
+    /// each commit once for everybody
     #[arg(long)]
     store: Option<PathBuf>,
     /// Bisect state file, for resuming (default under $XDG_CACHE_HOME/kreloc/bisect)
@@ -172,6 +190,7 @@ pub fn run() -> i32 {
     let result = match &cli.command {
         Command::Llvm(a) => family(Family::Llvm, a, cli.json),
         Command::Gcc(a) => family(Family::Gcc, a, cli.json),
+        Command::Cc(a) => cc(a, cli.json),
         Command::Flags(a) => flags(a, cli.json),
     };
     match result {
@@ -200,9 +219,9 @@ fn family(fam: Family, a: &FamilyArgs, json: bool) -> Result<(), Error> {
             if !json {
                 println!("continuing at commit level between {g} and {b}");
             }
-            commit_mode(fam, &g, &b, a, pred, json)
+            commit_mode(Some(fam), &g, &b, a, pred, json)
         }
-        (Some(_), _) => commit_mode(fam, &a.good, &a.bad, a, pred, json),
+        (Some(_), _) => commit_mode(Some(fam), &a.good, &a.bad, a, pred, json),
     }
 }
 
@@ -230,15 +249,35 @@ fn release_mode(fam: Family, good: u32, bad: u32, a: &FamilyArgs, pred: &OracleP
     Ok(r)
 }
 
-fn commit_mode(fam: Family, good: &str, bad: &str, a: &FamilyArgs, pred: OraclePredicate, json: bool) -> Result<(), Error> {
-    let src = a.src.clone().ok_or_else(|| Error::Usage("--src is required for commit bisection".into()))?;
-    let (build, compiler) = match (a.build.as_deref(), fam) {
-        (Some("llvm"), _) => (LLVM_BUILD.to_string(), a.compiler.clone().unwrap_or_else(|| "build/bin/clang".into())),
-        (Some("gcc"), _) => (GCC_BUILD.to_string(), a.compiler.clone().unwrap_or_else(|| "inst/bin/gcc".into())),
-        (Some(cmd), _) => (cmd.to_string(), a.compiler.clone().ok_or_else(|| Error::Usage("--compiler RELPATH is required with a custom --build".into()))?),
-        (None, Family::Llvm) => (LLVM_BUILD.to_string(), a.compiler.clone().unwrap_or_else(|| "build/bin/clang".into())),
-        (None, _) => (GCC_BUILD.to_string(), a.compiler.clone().unwrap_or_else(|| "inst/bin/gcc".into())),
+fn cc(a: &FamilyArgs, json: bool) -> Result<(), Error> {
+    if a.src.is_none() || a.build.is_none() || a.compiler.is_none() {
+        return Err(Error::Usage("kbisect cc needs --src DIR, --build CMD and --compiler PATH (relative to the source tree)".into()));
+    }
+    let pred = predicate(&a.common, true)?;
+    commit_mode(None, &a.good, &a.bad, a, pred, json)
+}
+
+/// The build command, compiler and artifact globs: a preset's, or the user's.
+fn build_setup(fam: Option<Family>, a: &FamilyArgs) -> Result<(String, String, Vec<String>), Error> {
+    let preset = match (a.build.as_deref(), fam) {
+        (Some("llvm"), _) | (None, Some(Family::Llvm)) => Some((LLVM_BUILD, "build/bin/clang", vec!["build/bin/clang*", "build/lib/clang/*/include"])),
+        (Some("gcc"), _) | (None, Some(Family::Gcc)) => Some((GCC_BUILD, "inst/bin/gcc", vec!["inst"])),
+        _ => None,
     };
+    let (build, compiler, globs) = match (preset, a.build.as_deref()) {
+        (Some((b, c, g)), _) => (b.to_string(), a.compiler.clone().unwrap_or_else(|| c.into()), g.into_iter().map(str::to_string).collect()),
+        (None, Some(cmd)) => {
+            let c = a.compiler.clone().ok_or_else(|| Error::Usage("--compiler RELPATH is required with a custom --build".into()))?;
+            (cmd.to_string(), c.clone(), vec![c])
+        }
+        (None, None) => return Err(Error::Usage("--build CMD is required".into())),
+    };
+    Ok((build, compiler, if a.artifacts.is_empty() { globs } else { a.artifacts.clone() }))
+}
+
+fn commit_mode(fam: Option<Family>, good: &str, bad: &str, a: &FamilyArgs, pred: OraclePredicate, json: bool) -> Result<(), Error> {
+    let src = a.src.clone().ok_or_else(|| Error::Usage("--src is required for commit bisection".into()))?;
+    let (build, compiler, artifacts) = build_setup(fam, a)?;
     let predicate = match &a.script {
         Some(s) => CommitPredicate::Script(s.clone()),
         None => CommitPredicate::Oracle(pred),
@@ -249,8 +288,12 @@ fn commit_mode(fam: Family, good: &str, bad: &str, a: &FamilyArgs, pred: OracleP
         bad: bad.to_string(),
         build,
         compiler,
+        artifacts,
+        family: fam.unwrap_or(Family::Gcc),
+        cflags: a.cflags.as_deref().map(|f| f.split_whitespace().map(str::to_string).collect()),
         predicate,
         jobs: a.common.jobs,
+        ccache: !a.no_ccache,
         store: a.store.clone().unwrap_or_else(|| kreloc_toolchains::dirs::cache_root().join("builds")),
         state: a.state.clone(),
         build_timeout: Duration::from_secs(a.build_timeout),
@@ -267,7 +310,15 @@ fn commit_mode(fam: Family, good: &str, bad: &str, a: &FamilyArgs, pred: OracleP
                 s += &format!("{name}: loads {}, exec sections {:?} {:?}\n", o.ok, o.exec_sections, o.messages);
             }
         }
-        s += &format!("{} candidates, {} steps in {} rounds, {} builds ({} reused), {:.1}s\n", r.candidates, r.steps, r.rounds, r.builds, r.reused_builds, r.elapsed_ms as f64 / 1000.0);
+        s += &format!("{} candidates, {} steps in {} rounds, {} builds ({} from the store), {} verdicts reused, {:.1}s\n", r.candidates, r.steps, r.rounds, r.builds, r.reused_builds, r.reused_verdicts, r.elapsed_ms as f64 / 1000.0);
+        s += &format!("store: {} commits, {} bytes per commit ({} new bytes)", r.store.commits, r.store.bytes_per_commit, r.store.new_bytes);
+        if let Some(rate) = r.ccache.and_then(|c| c.hit_rate()) {
+            s += &format!("; ccache hit rate {:.0}%", rate * 100.0);
+        }
+        if let Some(sp) = r.build_speedup {
+            s += &format!("; build speed-up {sp:.1}x, {} build(s) at once", r.concurrent_builds);
+        }
+        s += "\n";
         s
     });
     Ok(())

@@ -1,4 +1,4 @@
-//! The little of git kbisect needs: first-parent commit lists, subjects, and exporting a tree.
+//! The little of git kbisect needs: first-parent commit lists and subjects.
 
 use std::path::Path;
 use std::time::Duration;
@@ -51,20 +51,6 @@ pub fn first_parent_range(repo: &Path, good: &str, bad: &str) -> Result<Vec<Stri
 /// A commit's subject line.
 pub fn subject(repo: &Path, commit: &str) -> String {
     git(repo, &["log", "-1", "--format=%s", commit]).unwrap_or_default()
-}
-
-/// Writes the tree of `commit` into `dest` (which must not exist).
-pub fn export(repo: &Path, commit: &str, dest: &Path) -> Result<(), Error> {
-    std::fs::create_dir_all(dest).map_err(|e| Error::Io(format!("{}: {e}", dest.display())))?;
-    let archive = dest.join(".kbisect.tar");
-    git(repo, &["archive", "--format=tar", "-o", &archive.to_string_lossy(), commit])?;
-    let out = Child::new("tar", GIT_TIMEOUT).arg("-xf").arg(&archive).arg("-C").arg(dest).run().map_err(|e| Error::Io(e.to_string()))?;
-    let _ = std::fs::remove_file(&archive);
-    if out.success() {
-        Ok(())
-    } else {
-        Err(Error::Io(format!("tar: {}", out.stderr_text().trim())))
-    }
 }
 
 /// The first 12 characters of a hash.

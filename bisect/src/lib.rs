@@ -11,6 +11,11 @@ pub mod git;
 pub mod predicate;
 pub mod progress;
 pub mod store;
+pub mod builder;
+pub mod ccache;
+pub mod parallel;
+pub mod rawcc;
+pub mod worktree;
 
 /// One-line errors with their exit codes.
 #[derive(Debug, thiserror::Error)]

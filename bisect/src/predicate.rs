@@ -94,8 +94,13 @@ impl OraclePredicate {
     /// The same for another source (a reduction candidate), with the same config and cache.
     pub fn observe_source(&self, tc: &Toolchain, case: &Source) -> Result<Observation, Error> {
         let outcome = self.compiler.compile(tc, case, &self.config).map_err(|e| Error::Toolchain(e.to_string()))?;
+        self.observe_outcome(tc.id(), outcome)
+    }
+
+    /// Loads what a compile produced (by any means) at every address.
+    pub fn observe_outcome(&self, toolchain: String, outcome: CompileOutcome) -> Result<Observation, Error> {
         let mut obs = Observation {
-            toolchain: tc.id(),
+            toolchain,
             compile: outcome.kind().to_string(),
             ok: false,
             messages: Vec::new(),
@@ -110,7 +115,7 @@ impl OraclePredicate {
             }
             return Ok(obs);
         };
-        let obj = kreloc_oracle::parse(&bytes).map_err(|e| Error::Toolchain(format!("{}: {e}", tc.id())))?;
+        let obj = kreloc_oracle::parse(&bytes).map_err(|e| Error::Toolchain(format!("{}: {e}", obs.toolchain)))?;
         let profile = kreloc_oracle::parse_profile(&self.profile).map_err(|e| Error::Usage(e.to_string()))?;
         obs.exec_sections = obj.sections.iter().filter(|s| s.is_alloc() && s.is_exec() && s.size > 0).map(|s| s.name.clone()).collect();
         obs.ok = true;

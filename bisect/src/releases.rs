@@ -92,7 +92,7 @@ pub fn bisect_releases(
     let mut steps = 0;
     let outcome = bisect(
         releases.len(),
-        jobs,
+        |j| j.next_probes(releases.len(), jobs),
         &mut judged,
         |batch| {
             bar.round(batch.iter().map(|&i| format!("{family} {}", releases[i])).collect(), "installing if needed");

@@ -44,6 +44,22 @@ impl Judged {
         picks
     }
 
+    /// Like `next_probes`, but when candidates that are free to test (`cheap`: already built) lie
+    /// between the bounds, the free one nearest each split point is probed instead: a free probe off the
+    /// middle costs a little information and saves a build.
+    pub fn next_probes_preferring(&self, n: usize, k: usize, cheap: impl Fn(usize) -> bool) -> Vec<usize> {
+        let ideal = self.next_probes(n, k);
+        let (lo, hi) = self.bounds(n);
+        let free: Vec<usize> = (lo + 1..hi).filter(|i| !self.0.contains_key(i) && cheap(*i)).collect();
+        if free.is_empty() {
+            return ideal;
+        }
+        let mut picks: Vec<usize> = ideal.iter().filter_map(|&p| free.iter().copied().min_by_key(|f| f.abs_diff(p))).collect();
+        picks.sort_unstable();
+        picks.dedup();
+        picks
+    }
+
     /// The answer once no probes are left.
     pub fn outcome(&self, n: usize, rounds: usize) -> Outcome {
         let (lo, hi) = self.bounds(n);
@@ -52,18 +68,19 @@ impl Judged {
     }
 }
 
-/// Runs the search over `n` candidates (index 0 good, `n - 1` bad), calling `test` on batches of up to
-/// `jobs` indices and `save` after every batch. Already-judged indices (a resumed state) are not re-tested.
+/// Runs the search over `n` candidates (index 0 good, `n - 1` bad), calling `test` on the batches `probes`
+/// picks each round (e.g. `|j| j.next_probes(n, jobs)`; empty once done) and `save` after every batch.
+/// Already-judged indices (a resumed state) are not re-tested.
 pub fn bisect<E>(
     n: usize,
-    jobs: usize,
+    mut probes: impl FnMut(&Judged) -> Vec<usize>,
     judged: &mut Judged,
     mut test: impl FnMut(&[usize]) -> Result<Vec<Judgement>, E>,
     mut save: impl FnMut(&Judged),
 ) -> Result<Outcome, E> {
     let mut rounds = 0;
     loop {
-        let probes = judged.next_probes(n, jobs);
+        let probes = probes(judged);
         if probes.is_empty() {
             return Ok(judged.outcome(n, rounds));
         }

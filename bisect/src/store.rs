@@ -1,66 +1,233 @@
-//! Builds of toolchain commits, kept in a store keyed by commit so every run and step reuses them.
-//! A build is complete only once its marker is written (last), so an interrupted build is redone.
+//! The artifact store: per commit, only the files the predicate needs (`--artifacts` globs), kept as
+//! content-addressed blobs (sha256) plus a manifest per commit, so identical files across commits are
+//! stored once. A commit's manifest is written last and atomically: an interrupted store is redone.
+//! Trees are materialized on demand under `trees/<artifact hash>/` (hardlinks to the blobs), so a path
+//! names the content and anything keyed by the compiler's path (the compile cache) is keyed by content.
 
+use std::collections::BTreeMap;
+use std::fs;
+use std::io;
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
-use kreloc_toolchains::process::Child;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 
-use crate::{git, Error};
+use crate::Error;
 
-const DONE: &str = ".kbisect-built";
-const FAILED: &str = ".kbisect-failed";
-
-/// What building a commit gave.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Build {
-    /// Built (now or earlier) into this directory.
-    Ready { dir: PathBuf, reused: bool },
-    /// The build command failed; the log's last lines.
-    Failed { log: String },
+/// One stored file (or symlink) of a build.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", tag = "kind")]
+pub enum Entry {
+    File { sha256: String, exec: bool, size: u64 },
+    Symlink { target: String },
 }
 
-/// The build store of one repository.
-pub struct Store {
+/// What a commit's build left in the store.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Manifest {
+    pub commit: String,
+    /// sha256 over the sorted entries: two commits with the same artifacts have the same hash.
+    pub artifact_hash: String,
+    pub files: BTreeMap<String, Entry>,
+    /// Bytes of blobs this commit added (the rest were already stored).
+    pub new_bytes: u64,
+    pub build_ms: u64,
+}
+
+/// Blob, manifest and failure-log directories of one repository's store.
+pub struct ArtifactStore {
     pub root: PathBuf,
-    pub build_cmd: String,
-    pub timeout: Duration,
 }
 
-impl Store {
-    /// The store for `repo` under `base` (one subdirectory per repository path).
-    pub fn new(base: &Path, repo: &Path, build_cmd: &str, timeout: Duration) -> Store {
-        let id = kreloc_campaign::signature::short_hash(repo.canonicalize().unwrap_or_else(|_| repo.to_path_buf()).to_string_lossy().as_bytes());
-        Store { root: base.join(id), build_cmd: build_cmd.to_string(), timeout }
+fn io_err(p: &Path, e: io::Error) -> Error {
+    Error::Io(format!("{}: {e}", p.display()))
+}
+
+/// A suffix no other writer (process or thread) uses for its temporary files.
+fn unique() -> String {
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    format!("{}-{}", std::process::id(), NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed))
+}
+
+/// Writes `bytes` to `path` through a temporary file and a rename.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), Error> {
+    if let Some(dir) = path.parent() {
+        fs::create_dir_all(dir).map_err(|e| io_err(dir, e))?;
+    }
+    let tmp = path.with_extension(format!("tmp{}", unique()));
+    fs::write(&tmp, bytes).map_err(|e| io_err(&tmp, e))?;
+    fs::rename(&tmp, path).map_err(|e| io_err(path, e))
+}
+
+fn sha256_file(p: &Path) -> Result<(String, u64), Error> {
+    use std::io::Read;
+    let mut f = fs::File::open(p).map_err(|e| io_err(p, e))?;
+    let mut h = Sha256::new();
+    let (mut buf, mut n) = (vec![0u8; 1 << 20], 0u64);
+    loop {
+        let got = f.read(&mut buf).map_err(|e| io_err(p, e))?;
+        if got == 0 {
+            return Ok((hex(&h.finalize()), n));
+        }
+        h.update(&buf[..got]);
+        n = n.saturating_add(got as u64);
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// sha256 of some bytes, hex.
+pub fn sha256(bytes: &[u8]) -> String {
+    hex(&Sha256::digest(bytes))
+}
+
+/// The files under `dir` matching `globs` (relative to `dir`); a matching directory brings all it holds.
+pub fn collect(dir: &Path, globs: &[String]) -> Result<Vec<PathBuf>, Error> {
+    let mut out = Vec::new();
+    for g in globs {
+        let pattern = dir.join(g).to_string_lossy().into_owned();
+        let paths = glob::glob(&pattern).map_err(|e| Error::Usage(format!("--artifacts '{g}': {e}")))?;
+        for p in paths.flatten() {
+            walk(&p, &mut out).map_err(|e| io_err(&p, e))?;
+        }
+    }
+    out.sort();
+    out.dedup();
+    Ok(out)
+}
+
+fn walk(p: &Path, out: &mut Vec<PathBuf>) -> io::Result<()> {
+    let meta = fs::symlink_metadata(p)?;
+    if meta.is_dir() {
+        for e in fs::read_dir(p)? {
+            walk(&e?.path(), out)?;
+        }
+    } else {
+        out.push(p.to_path_buf());
+    }
+    Ok(())
+}
+
+impl ArtifactStore {
+    pub fn new(root: PathBuf) -> ArtifactStore {
+        ArtifactStore { root }
     }
 
-    /// Builds `commit` unless a finished build (or a recorded failure) exists.
-    pub fn build(&self, repo: &Path, commit: &str) -> Result<Build, Error> {
-        let dir = self.root.join(commit);
-        if dir.join(DONE).exists() {
-            return Ok(Build::Ready { dir, reused: true });
+    fn manifest_path(&self, commit: &str) -> PathBuf {
+        self.root.join("commits").join(format!("{commit}.json"))
+    }
+
+    fn failure_path(&self, commit: &str) -> PathBuf {
+        self.root.join("failed").join(format!("{commit}.log"))
+    }
+
+    fn blob_path(&self, sha: &str, exec: bool) -> PathBuf {
+        let name = if exec { format!("{sha}.x") } else { sha.to_string() };
+        self.root.join("blobs").join(&sha[..2]).join(name)
+    }
+
+    /// The manifest of a stored commit.
+    pub fn get(&self, commit: &str) -> Option<Manifest> {
+        serde_json::from_slice(&fs::read(self.manifest_path(commit)).ok()?).ok()
+    }
+
+    /// Whether `commit` was built (or failed to build) into the store: testing it costs no build.
+    pub fn has(&self, commit: &str) -> bool {
+        self.manifest_path(commit).exists() || self.failure_path(commit).exists()
+    }
+
+    /// The recorded build failure of a commit (its log tail).
+    pub fn failure(&self, commit: &str) -> Option<String> {
+        fs::read_to_string(self.failure_path(commit)).ok()
+    }
+
+    pub fn record_failure(&self, commit: &str, log: &str) -> Result<(), Error> {
+        write_atomically(&self.failure_path(commit), log.as_bytes())
+    }
+
+    /// Stores the artifacts of `commit` found under `dir`.
+    pub fn put(&self, commit: &str, dir: &Path, globs: &[String], build_ms: u64) -> Result<Manifest, Error> {
+        let paths = collect(dir, globs)?;
+        if paths.is_empty() {
+            return Err(Error::Usage(format!("the build of {} left nothing matching --artifacts {globs:?}", crate::git::short(commit))));
         }
-        if let Ok(log) = std::fs::read_to_string(dir.join(FAILED)) {
-            return Ok(Build::Failed { log });
+        let mut files = BTreeMap::new();
+        let mut new_bytes = 0u64;
+        for p in paths {
+            let rel = p.strip_prefix(dir).unwrap_or(&p).to_string_lossy().into_owned();
+            let meta = fs::symlink_metadata(&p).map_err(|e| io_err(&p, e))?;
+            if meta.file_type().is_symlink() {
+                let target = fs::read_link(&p).map_err(|e| io_err(&p, e))?;
+                files.insert(rel, Entry::Symlink { target: target.to_string_lossy().into_owned() });
+                continue;
+            }
+            let (sha, size) = sha256_file(&p)?;
+            let exec = meta.permissions().mode() & 0o111 != 0;
+            let blob = self.blob_path(&sha, exec);
+            if !blob.exists() {
+                let dirp = blob.parent().unwrap_or(&self.root);
+                fs::create_dir_all(dirp).map_err(|e| io_err(dirp, e))?;
+                let tmp = blob.with_extension(format!("tmp{}", unique()));
+                fs::copy(&p, &tmp).map_err(|e| io_err(&p, e))?;
+                fs::set_permissions(&tmp, fs::Permissions::from_mode(if exec { 0o555 } else { 0o444 })).map_err(|e| io_err(&tmp, e))?;
+                fs::rename(&tmp, &blob).map_err(|e| io_err(&blob, e))?;
+                new_bytes = new_bytes.saturating_add(size);
+            }
+            files.insert(rel, Entry::File { sha256: sha, exec, size });
         }
-        let _ = std::fs::remove_dir_all(&dir);
-        git::export(repo, commit, &dir)?;
-        let out = Child::new("sh", self.timeout).args(["-c", &self.build_cmd]).current_dir(&dir).env("KBISECT_COMMIT", commit).run().map_err(|e| Error::Io(e.to_string()))?;
-        if out.success() {
-            std::fs::write(dir.join(DONE), commit).map_err(|e| Error::Io(e.to_string()))?;
-            return Ok(Build::Ready { dir, reused: false });
+        let artifact_hash = sha256(&serde_json::to_vec(&files).unwrap_or_default());
+        let m = Manifest { commit: commit.to_string(), artifact_hash, files, new_bytes, build_ms };
+        write_atomically(&self.manifest_path(commit), &serde_json::to_vec_pretty(&m).unwrap_or_default())?;
+        Ok(m)
+    }
+
+    /// A directory holding `m`'s artifacts at their relative paths (hardlinked, or copied across devices).
+    pub fn materialize(&self, m: &Manifest) -> Result<PathBuf, Error> {
+        let dest = self.root.join("trees").join(&m.artifact_hash[..16]);
+        if dest.exists() {
+            return Ok(dest);
         }
-        let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), out.stderr_text());
-        let tail: Vec<&str> = text.lines().rev().take(5).collect();
-        let mut log: Vec<&str> = tail.into_iter().rev().collect();
-        if out.timed_out {
-            log.push("(build timed out)");
+        let tmp = self.root.join("trees").join(format!(".tmp-{}-{}", &m.artifact_hash[..16], unique()));
+        let _ = fs::remove_dir_all(&tmp);
+        for (rel, e) in &m.files {
+            let to = tmp.join(rel);
+            let parent = to.parent().unwrap_or(&tmp);
+            fs::create_dir_all(parent).map_err(|e| io_err(parent, e))?;
+            match e {
+                Entry::Symlink { target } => std::os::unix::fs::symlink(target, &to).map_err(|e| io_err(&to, e))?,
+                Entry::File { sha256, exec, .. } => {
+                    let blob = self.blob_path(sha256, *exec);
+                    if fs::hard_link(&blob, &to).is_err() {
+                        fs::copy(&blob, &to).map_err(|e| io_err(&blob, e))?;
+                    }
+                }
+            }
         }
-        let log = log.join("\n");
-        // A timeout may pass another time; a failure is a property of the commit.
-        if !out.timed_out {
-            std::fs::write(dir.join(FAILED), &log).map_err(|e| Error::Io(e.to_string()))?;
+        match fs::rename(&tmp, &dest) {
+            Ok(()) => Ok(dest),
+            // Another build materialized the same content meanwhile.
+            Err(_) if dest.exists() => {
+                let _ = fs::remove_dir_all(&tmp);
+                Ok(dest)
+            }
+            Err(e) => Err(io_err(&dest, e)),
         }
-        Ok(Build::Failed { log })
+    }
+
+    /// Stored commits and the bytes of all their blobs.
+    pub fn usage(&self) -> (usize, u64) {
+        let commits = fs::read_dir(self.root.join("commits")).map(|d| d.flatten().filter(|e| e.path().extension().is_some_and(|x| x == "json")).count()).unwrap_or(0);
+        let mut bytes = 0u64;
+        if let Ok(dirs) = fs::read_dir(self.root.join("blobs")) {
+            for d in dirs.flatten() {
+                for f in fs::read_dir(d.path()).into_iter().flatten().flatten() {
+                    bytes = bytes.saturating_add(f.metadata().map(|m| m.len()).unwrap_or(0));
+                }
+            }
+        }
+        (commits, bytes)
     }
 }

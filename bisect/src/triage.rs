@@ -201,12 +201,16 @@ pub fn triage(dir: &Path, examiner_for: impl Fn(Vec<Cell>) -> Examiner, opts: &T
                         good,
                         bad,
                         build,
+                        artifacts: vec![compiler.clone()],
                         compiler,
+                        family: family.clone(),
+                        cflags: None,
                         predicate: CommitPredicate::Oracle(fc.predicate(None, &[])),
                         jobs: opts.jobs,
                         store: opts.store.clone(),
                         state: None,
                         build_timeout: opts.build_timeout,
+                        ccache: true,
                         progress: false,
                     };
                     match b.run() {

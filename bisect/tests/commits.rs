@@ -15,19 +15,27 @@ fn git(repo: &Path, args: &[&str]) -> String {
 
 /// 30 commits; the wrapper switches to -mcmodel=kernel at `bad_at`; `broken` commits fail to build.
 fn make_repo(dir: &Path, bad_at: usize, broken: &[usize], build_delay: &str) -> Vec<String> {
-    git(dir, &["init", "-q", "-b", "main"]);
-    git(dir, &["config", "user.email", "t@example.com"]);
-    git(dir, &["config", "user.name", "t"]);
-    let mut commits = Vec::new();
-    for i in 0..30 {
+    make_repo_with(dir, |i| {
         let model = if i >= bad_at { "kernel" } else { "large" };
-        std::fs::write(dir.join("cc.in"), format!("#!/bin/sh\nexec gcc \"$@\" -mcmodel={model}\n")).unwrap();
         let build = if broken.contains(&i) {
             "echo 'error: this commit does not build' >&2; exit 1\n".to_string()
         } else {
             format!("{build_delay}mkdir -p bin && cp cc.in bin/cc && chmod +x bin/cc\n")
         };
-        std::fs::write(dir.join("build.sh"), build).unwrap();
+        vec![("cc.in", format!("#!/bin/sh\nexec gcc \"$@\" -mcmodel={model}\n")), ("build.sh", build)]
+    }, bad_at)
+}
+
+/// 30 commits whose files `files(i)` gives; commit `bad_at` says so in its subject.
+fn make_repo_with(dir: &Path, files: impl Fn(usize) -> Vec<(&'static str, String)>, bad_at: usize) -> Vec<String> {
+    git(dir, &["init", "-q", "-b", "main"]);
+    git(dir, &["config", "user.email", "t@example.com"]);
+    git(dir, &["config", "user.name", "t"]);
+    let mut commits = Vec::new();
+    for i in 0..30 {
+        for (name, text) in files(i) {
+            std::fs::write(dir.join(name), text).unwrap();
+        }
         std::fs::write(dir.join("NEWS"), format!("change {i}\n")).unwrap();
         git(dir, &["add", "-A"]);
         git(dir, &["commit", "-q", "-m", &format!("change {i}{}", if i == bad_at { ": use the kernel code model" } else { "" })]);
@@ -49,17 +57,25 @@ struct Run {
 }
 
 fn setup(bad_at: usize, broken: &[usize], delay: &str) -> Run {
+    setup_with(|dir| make_repo(dir, bad_at, broken, delay))
+}
+
+fn setup_with(make: impl FnOnce(&Path) -> Vec<String>) -> Run {
     let repo = tempfile::tempdir().unwrap();
-    let commits = make_repo(repo.path(), bad_at, broken, delay);
+    let commits = make(repo.path());
     // Outside the repository, so `git archive` exports never see the store.
     let base = tempfile::tempdir().unwrap().keep();
     Run { store: base.join("store"), state: base.join("state.json"), repo, commits }
 }
 
 fn args<'a>(r: &'a Run, extra: &[&'a str]) -> Vec<String> {
+    args_for("gcc", "sh build.sh", r, extra)
+}
+
+fn args_for(sub: &str, build: &str, r: &Run, extra: &[&str]) -> Vec<String> {
     let mut v: Vec<String> = vec![
-        "gcc".into(), "--src".into(), r.repo.path().display().to_string(), "--good".into(), r.commits[0].clone(), "--bad".into(), r.commits[29].clone(),
-        "--build".into(), "sh build.sh".into(), "--compiler".into(), "bin/cc".into(), "--case".into(), FIXTURE.into(),
+        sub.into(), "--src".into(), r.repo.path().display().to_string(), "--good".into(), r.commits[0].clone(), "--bad".into(), r.commits[29].clone(),
+        "--build".into(), build.into(), "--compiler".into(), "bin/cc".into(), "--case".into(), FIXTURE.into(),
         "--store".into(), r.store.display().to_string(), "--state".into(), r.state.display().to_string(), "--json".into(),
     ];
     v.extend(extra.iter().map(|s| s.to_string()));
@@ -67,7 +83,10 @@ fn args<'a>(r: &'a Run, extra: &[&'a str]) -> Vec<String> {
 }
 
 fn run_json(r: &Run, extra: &[&str]) -> serde_json::Value {
-    let a = args(r, extra);
+    json_of(&args(r, extra))
+}
+
+fn json_of(a: &[String]) -> serde_json::Value {
     let refs: Vec<&str> = a.iter().map(String::as_str).collect();
     let (code, out, err) = kbisect(&refs);
     assert_eq!(code, 0, "{out}{err}");
@@ -157,4 +176,156 @@ fn bad_inputs_are_one_line_errors_with_exit_2() {
     let (code, _, err) = kbisect(&with_regress);
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("the good commit") && err.contains("judged Bad"), "{err}");
+}
+
+/// A wrapper compiler around gcc that answers only `-v` (like TinyCC) and rejects what `reject` matches.
+fn picky_compiler(model: &str, reject: &str) -> String {
+    format!(
+        "#!/bin/sh\nfor a; do case \"$a\" in --version) echo \"cc: error: invalid option -- '--version'\" >&2; exit 1;; -v) echo 'picky cc 1.0'; exit 0;; {reject}) echo \"cc: error: unsupported option $a\" >&2; exit 1;; esac; done\nexec gcc \"$@\" -mcmodel={model}\n"
+    )
+}
+
+fn picky_repo(dir: &Path, reject: &'static str) -> Vec<String> {
+    make_repo_with(dir, |i| {
+        let model = if i >= 19 { "kernel" } else { "large" };
+        vec![("cc.in", picky_compiler(model, reject)), ("build.sh", "mkdir -p bin && cp cc.in bin/cc && chmod +x bin/cc\n".into())]
+    }, 19)
+}
+
+#[test]
+fn a_compiler_without_version_is_identified_by_its_commit() {
+    let r = setup_with(|d| picky_repo(d, "--no-such-option"));
+    let j = json_of(&args_for("cc", "sh build.sh", &r, &[]));
+    assert_eq!(j["first_bad"], r.commits[19]);
+    let who = j["bad"]["toolchain"].as_str().unwrap();
+    assert!(who.starts_with(&r.commits[29][..12]), "a built compiler is named by commit + artifact hash: {who}");
+}
+
+#[test]
+fn a_compiler_rejecting_mcmodel_is_judged_with_cflags() {
+    let r = setup_with(|d| picky_repo(d, "-mcmodel=*|-fcf-protection*"));
+    // With --config, every compile is rejected: nothing differs between the bounds.
+    let a = args_for("cc", "sh build.sh", &r, &[]);
+    let refs: Vec<&str> = a.iter().map(String::as_str).collect();
+    let (code, out, err) = kbisect(&refs);
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(err.contains("behave the same"), "{err}");
+    let j = json_of(&args_for("cc", "sh build.sh", &r, &["--cflags", "-O2 -ffreestanding -fno-pic -fno-asynchronous-unwind-tables -g0"]));
+    assert_eq!(j["first_bad"], r.commits[19]);
+    assert_eq!(j["good"]["compile"], "object");
+    assert!(j["bad"]["messages"][0].as_str().unwrap().contains("Overflow in relocation type 11"), "{}", j["bad"]);
+    let cmd = j["bad"]["commands"][0].as_str().unwrap();
+    assert!(!cmd.contains("-mcmodel") && !cmd.contains("-fcf-protection"), "{cmd}");
+}
+
+/// A make-built compiler: `big.o` (unchanged in every commit) is slow and logs each time it is built.
+fn make_built_repo(dir: &Path, log: &Path, cc_recipe: &'static str, bad_at: usize) -> Vec<String> {
+    let makefile = format!("bin/cc: cc.in big.o\n\t{cc_recipe}\nbig.o: big.c\n\techo built >> {}\n\tcp big.c big.o\n", log.display());
+    make_repo_with(dir, move |i| {
+        let model = if i >= bad_at { "kernel" } else { "large" };
+        vec![("cc.in", format!("#!/bin/sh\nexec gcc \"$@\" -mcmodel={model}\n")), ("big.c", "int big;\n".into()), ("Makefile", makefile.clone())]
+    }, bad_at)
+}
+
+#[test]
+fn builds_are_incremental_in_a_persistent_worktree() {
+    let logdir = tempfile::tempdir().unwrap();
+    let log = logdir.path().join("big.log");
+    let r = setup_with(|d| make_built_repo(d, &log, "mkdir -p bin && cp cc.in bin/cc && chmod +x bin/cc", 13));
+    let j = json_of(&args_for("gcc", "make", &r, &["--artifacts", "bin/cc"]));
+    assert_eq!(j["first_bad"], r.commits[13]);
+    let builds = j["builds"].as_u64().unwrap();
+    let big = std::fs::read_to_string(&log).unwrap().lines().count();
+    assert!(builds >= 5, "{j}");
+    assert_eq!(big, 1, "the unchanged object is built once, not in each of the {builds} builds");
+    // The store holds the compiler alone, each distinct content once.
+    assert_eq!(j["store"]["commits"].as_u64().unwrap(), builds);
+    assert!(j["store"]["bytes_per_commit"].as_u64().unwrap() < 100, "{}", j["store"]);
+}
+
+#[test]
+fn resumes_after_sigkill_in_the_middle_of_an_incremental_build() {
+    let logdir = tempfile::tempdir().unwrap();
+    let log = logdir.path().join("big.log");
+    let started = logdir.path().join("started.log");
+    // The recipe first writes a wrong compiler (default code model), then the right one: killed between
+    // the two, the tree holds a wrong bin/cc newer than cc.in, which make would keep.
+    let recipe: &'static str = Box::leak(
+        format!(
+            "mkdir -p bin && echo start >> {} && printf '#!/bin/sh\\nexec gcc \"$$@\"\\n' > bin/cc && chmod +x bin/cc && sleep 1 && cp cc.in bin/cc",
+            started.display()
+        )
+        .into_boxed_str(),
+    );
+    let fresh = setup_with(|d| make_built_repo(d, &log, recipe, 17));
+    let full = json_of(&args_for("gcc", "make", &fresh, &["--artifacts", "bin/cc"]));
+    assert_eq!(full["first_bad"], fresh.commits[17]);
+    let fresh_builds = full["builds"].as_u64().unwrap();
+    std::fs::remove_file(&started).unwrap();
+
+    let r = setup_with(|d| make_built_repo(d, &log, recipe, 17));
+    let a = args_for("gcc", "make", &r, &["--artifacts", "bin/cc"]);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kbisect")).args(&a).stdout(std::process::Stdio::null()).spawn().unwrap();
+    let start = Instant::now();
+    // Kill it (and the build, as a crash would) inside the fourth build's recipe.
+    while std::fs::read_to_string(&started).map_or(0, |s| s.lines().count()) < 4 && start.elapsed() < Duration::from_secs(60) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(200));
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let store = r.store.display().to_string();
+    let _ = Command::new("sh").args(["-c", &format!("for m in {store}/*/worktrees/*.building; do kill -9 -- -$(cat $m); done 2>/dev/null")]).status();
+    let again = json_of(&a);
+    assert_eq!(again["first_bad"], r.commits[17], "{again}");
+    assert!(again["builds"].as_u64().unwrap() < fresh_builds, "resumed {} builds vs {fresh_builds} fresh", again["builds"]);
+}
+
+#[test]
+fn a_warm_store_serves_another_predicate_without_building() {
+    let r = setup(19, &[7], "");
+    let cold = run_json(&r, &[]);
+    assert!(cold["builds"].as_u64().unwrap() >= 5, "{cold}");
+    std::fs::remove_file(&r.state).unwrap();
+    // Another predicate (a script reading the wrapper) over another range, whose midpoints were never
+    // built: the stored commits nearest them are probed instead, and nothing is built.
+    let mut a = args(&r, &["--script", "grep -q kernel \"$KBISECT_COMPILER\" && exit 1; exit 0"]);
+    let bad = a.iter().position(|x| x == "--bad").unwrap() + 1;
+    a[bad] = r.commits[25].clone();
+    let warm = json_of(&a);
+    assert_eq!(warm["first_bad"], r.commits[19]);
+    assert_eq!(warm["builds"], 0, "{warm}");
+    assert!(warm["reused_builds"].as_u64().unwrap() >= 3, "{warm}");
+}
+
+#[test]
+fn artifacts_without_the_compiler_are_a_usage_error() {
+    let r = setup(19, &[], "");
+    let a = args(&r, &["--artifacts", "build.sh"]);
+    let refs: Vec<&str> = a.iter().map(String::as_str).collect();
+    let (code, out, err) = kbisect(&refs);
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(err.contains("do not include the compiler 'bin/cc'"), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+}
+
+#[test]
+fn two_bisections_sharing_a_store_run_at_once() {
+    let r = setup(19, &[], "sleep 0.3\n");
+    let spawn = |state: &str, extra: &[&str]| {
+        let mut a = args(&r, extra);
+        let at = a.iter().position(|x| x == "--state").unwrap() + 1;
+        a[at] = r.state.with_file_name(state).display().to_string();
+        Command::new(env!("CARGO_BIN_EXE_kbisect")).args(&a).output().unwrap()
+    };
+    let (one, two) = std::thread::scope(|s| {
+        let one = s.spawn(|| spawn("one.json", &[]));
+        let two = s.spawn(|| spawn("two.json", &["--script", "grep -q kernel \"$KBISECT_COMPILER\" && exit 1; exit 0"]));
+        (one.join().unwrap(), two.join().unwrap())
+    });
+    for out in [one, two] {
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let j: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(j["first_bad"], r.commits[19], "{j}");
+    }
 }

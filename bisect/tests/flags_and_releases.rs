@@ -20,11 +20,13 @@ fn flag_ddmin_names_mcmodel_kernel_for_seed_000() {
 }
 
 #[test]
-fn release_bisection_between_two_zig_versions_finds_llvm_18() {
-    let (code, out, err) = kbisect(&["llvm", "--good", "17", "--bad", "18", "--json"]);
+fn release_bisection_over_three_llvm_releases_probes_and_finds_18() {
+    // 17 (zig 0.12.1) good, 19 (clang-19) bad: the answer is only found by probing 18 (zig 0.13.0).
+    let (code, out, err) = kbisect(&["llvm", "--good", "17", "--bad", "19", "--json"]);
     assert_eq!(code, 0, "{out}{err}");
     let j: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(j["first_bad"], 18);
+    assert_eq!(j["steps"], 1, "18 was probed: {j}");
     assert_eq!(j["good"]["exec_sections"], serde_json::json!([".text"]));
     assert_eq!(j["bad"]["exec_sections"], serde_json::json!([".text", ".ltext"]));
     assert!(j["bad"]["messages"][0].as_str().unwrap().starts_with("WARNING: at kernel/kexec_file.c"));
@@ -33,11 +35,13 @@ fn release_bisection_between_two_zig_versions_finds_llvm_18() {
 }
 
 #[test]
-fn release_bisection_with_a_script() {
-    let (code, out, err) = kbisect(&["gcc", "--good", "11", "--bad", "12", "--script", "case \"$KBISECT_TOOLCHAIN\" in gcc-12*) exit 1;; esac; exit 0", "--json"]);
+fn release_bisection_with_a_script_probes_between_the_bounds() {
+    // The script calls only LLVM 19 bad: a search that did not probe 18 would answer 18.
+    let (code, out, err) = kbisect(&["llvm", "--good", "17", "--bad", "19", "--script", "case \"$KBISECT_TOOLCHAIN\" in llvm-19*) exit 1;; esac; exit 0", "--json"]);
     assert_eq!(code, 0, "{out}{err}");
     let j: serde_json::Value = serde_json::from_str(&out).unwrap();
-    assert_eq!(j["first_bad"], 12);
+    assert_eq!(j["first_bad"], 19);
+    assert_eq!(j["last_good"], 18);
 }
 
 #[test]

@@ -6,7 +6,7 @@ fn run(n: usize, first_bad: usize, skips: &[usize], jobs: usize) -> (kreloc_bise
     let mut tests = 0;
     let out = bisect::<()>(
         n,
-        jobs,
+        |j| j.next_probes(n, jobs),
         &mut judged,
         |batch| {
             tests += batch.len();
@@ -58,7 +58,7 @@ fn a_resumed_search_does_not_retest() {
     judged.0.insert(16, Judgement::Good);
     judged.0.insert(24, Judgement::Bad);
     let mut tested = Vec::new();
-    let out = bisect::<()>(32, 1, &mut judged, |b| {
+    let out = bisect::<()>(32, |j| j.next_probes(32, 1), &mut judged, |b| {
         tested.extend_from_slice(b);
         Ok(b.iter().map(|&i| if i >= 20 { Judgement::Bad } else { Judgement::Good }).collect())
     }, |_| {})
@@ -74,4 +74,18 @@ fn exit_codes_follow_git_bisect() {
     assert_eq!(Judgement::from_exit_code(127), Some(Judgement::Bad));
     assert!(Judgement::from_exit_code(125).unwrap().is_skip());
     assert_eq!(Judgement::from_exit_code(128), None);
+}
+
+#[test]
+fn an_already_built_candidate_between_the_bounds_is_probed_first() {
+    let mut judged = Judged::default();
+    judged.0.insert(0, Judgement::Good);
+    judged.0.insert(100, Judgement::Bad);
+    assert_eq!(judged.next_probes(101, 1), vec![50]);
+    // 37 and 90 are built: 37 is the free one nearest the middle.
+    assert_eq!(judged.next_probes_preferring(101, 1, |i| i == 37 || i == 90), vec![37]);
+    // Nothing free between the bounds: the middle.
+    judged.0.insert(40, Judgement::Good);
+    judged.0.insert(37, Judgement::Good);
+    assert_eq!(judged.next_probes_preferring(101, 1, |i| i == 37 || i == 20), vec![70]);
 }
