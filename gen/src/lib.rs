@@ -15,14 +15,40 @@ pub use emit_c::emit_c;
 pub use emit_rust::emit_rust;
 pub use reduce::Edit;
 
+/// The assembly entry both emitters carry (AT&T syntax), like arch/x86/purgatory/entry64.S: switch to the
+/// program's own stack at `stack_end`, call the C `purgatory()`, then return on the caller's stack.
+pub const ENTRY_ASM: &str = "\t.pushsection .text
+\t.globl purgatory_start
+\t.type purgatory_start, @function
+purgatory_start:
+\tpush %rbx
+\tmov %rsp, %rbx
+\tlea stack_end(%rip), %rsp
+\tcall purgatory
+\tmov %rbx, %rsp
+\tpop %rbx
+\tret
+\t.size purgatory_start, .-purgatory_start
+\t.popsection
+\t.pushsection .bss.kreloc_stack, \"aw\", @nobits
+\t.balign 16
+\t.skip 8192
+\t.globl stack_end
+stack_end:
+\t.popsection";
+
 impl Program {
-    /// A program from fuzz bytes; never fails (too few bytes give a small default program).
+    /// A program from fuzz bytes; never fails (too few bytes give a small default program). Every byte
+    /// counts: the structure is derived from all of them (counts grow with the length) and the salt, which
+    /// seeds every datum, is a hash of the whole string.
     pub fn from_bytes(bytes: &[u8]) -> Program {
         let mut u = Unstructured::new(bytes);
-        Program::arbitrary(&mut u).unwrap_or_else(|_| Program::default_program()).normalized()
+        let mut p = Program::arbitrary(&mut u).unwrap_or_else(|_| Program::default_program());
+        p.salt = hash_bytes(bytes);
+        p.normalized(bytes.len())
     }
 
-    /// A program from a seed: the same seed gives the same program everywhere.
+    /// A program from a seed: the same seed gives the same program everywhere; `size` bytes shape it.
     pub fn from_seed(seed: u64, size: usize) -> Program {
         let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
         let mut bytes = vec![0u8; size.max(64)];
@@ -33,17 +59,21 @@ impl Program {
     /// The smallest interesting program: one array, one function.
     pub fn default_program() -> Program {
         Program {
+            salt: 0x5eed,
             arrays: vec![ast::Array { len: 4, large: false, konst: false, sect: ast::Sect::Default, vis: ast::Vis::Default, weak: false, addr_fn: false, seed: 1 }],
             strings: Vec::new(),
+            string_table: false,
             ptr_tables: Vec::new(),
             funcs: vec![ast::Func { kind: ast::FuncKind::Arith { mul: 3, add: 1, shift: 7 }, temp: ast::Temp::Normal, vis: ast::Vis::Static }],
             fnptr_table: false,
             copy_loop: false,
             set_loop: false,
-            sha_pair: true,
+            sha_regions: Vec::new(),
+            struct_copy: None,
+            zero_init: None,
             rounds: 1,
         }
-        .normalized()
+        .normalized(0)
     }
 
     /// The checksum `kreloc_entry` must leave in `out[0]`.
@@ -60,7 +90,7 @@ impl Program {
                 f.push(name)
             }
         };
-        add(self.arrays.iter().any(|a| a.sect == Sect::KexecPurgatory) || self.sha_pair, "kexec-purgatory-section");
+        add(true, "kexec-purgatory-section");
         add(self.arrays.iter().any(|a| matches!(a.sect, Sect::Named(_))), "explicit-section");
         add(self.arrays.iter().any(|a| a.konst), "const-table");
         add(self.funcs.iter().any(|x| matches!(x.kind, FuncKind::Switch { .. })), "switch");
@@ -76,8 +106,19 @@ impl Program {
         add(self.funcs.iter().any(|x| x.temp != Temp::Normal), "hot-cold");
         add(self.copy_plan().is_some(), "memcpy-loop");
         add(self.set_plan().is_some(), "memset-loop");
-        add(self.sha_pair, "sha-regions-pair");
-        f.push("purgatory_start");
+        add(!self.regions().is_empty(), "sha-regions-digest-loop");
+        add(self.string_table && !self.strings.is_empty(), "string-table");
+        add(self.struct_words().is_some(), "struct-copy-memcpy");
+        add(self.zero_words().is_some(), "zero-init-memset");
+        add(self.funcs.iter().any(|x| matches!(x.kind, FuncKind::Rare { .. })), "unlikely-path");
+        add(self.funcs.iter().any(|x| matches!(x.kind, FuncKind::Arith { mul, add, .. } if mul >> 32 != 0 || add >> 32 != 0)), "64-bit-constant");
+        f.extend(["sha-regions-pair", "entry64_regs", "asm-entry-stack_end", "purgatory_start"]);
         f
     }
+}
+
+/// FNV-1a then a splitmix finish: a salt that every input byte changes.
+fn hash_bytes(bytes: &[u8]) -> u64 {
+    let h = bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3));
+    ast::word(h, bytes.len() as u64)
 }
