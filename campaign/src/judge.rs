@@ -58,10 +58,18 @@ impl Judge {
         if !v.loaded {
             return RunResult::NotLoaded;
         }
-        let Some(sym) = obj.global_symbol(&self.entry_symbol) else { return RunResult::Failed(format!("no {}", self.entry_symbol)) };
-        let Some(sec) = v.sections.iter().find(|s| s.index == sym.shndx as usize) else {
-            return RunResult::Failed(format!("{} is not in a loaded section", self.entry_symbol));
-        };
-        exec.run(&v.image, v.memsz, at, sec.addr - at + sym.value)
+        match entry_offset(obj, &v, &self.entry_symbol) {
+            Ok(off) => exec.run(&v.image, v.memsz, at, off),
+            Err(e) => e,
+        }
     }
+}
+
+/// Where `symbol` lies in the loaded image, as an offset from the load address.
+pub fn entry_offset(obj: &Object, v: &kreloc_oracle::Verdict, symbol: &str) -> Result<u64, RunResult> {
+    let Some(sym) = obj.global_symbol(symbol) else { return Err(RunResult::Failed(format!("no {symbol}"))) };
+    let Some(sec) = v.sections.iter().find(|s| s.index == sym.shndx as usize) else {
+        return Err(RunResult::Failed(format!("{symbol} is not in a loaded section")));
+    };
+    sec.addr.checked_sub(v.load_addr).and_then(|o| o.checked_add(sym.value)).ok_or_else(|| RunResult::Failed(format!("{symbol} lies outside the image")))
 }

@@ -12,3 +12,4 @@ pub mod finding;
 pub mod sandbox;
 pub mod reduce_finding;
 pub mod setup;
+pub mod mutation;

@@ -147,6 +147,8 @@ pub const ENTRY64_REGS_WORDS: usize = 17;
 pub enum RegionObject {
     Array(usize),
     Str(usize),
+    /// `purgatory_sha256_digest` itself: the region when the program has no other object.
+    Digest,
 }
 
 impl Program {
@@ -251,18 +253,21 @@ impl Program {
         (!c.is_empty()).then(|| c[t.target as usize % c.len()])
     }
 
-    /// Objects whose initial bytes never change (const arrays, then strings): what sha regions may cover.
+    /// What sha regions may cover: small arrays (digested before anything writes them), strings, and the
+    /// digest itself.
     pub fn region_objects(&self) -> Vec<RegionObject> {
-        let mut v: Vec<RegionObject> = self.const_arrays().into_iter().map(RegionObject::Array).collect();
+        let mut v: Vec<RegionObject> = (0..self.arrays.len()).filter(|&i| !self.arrays[i].large).map(RegionObject::Array).collect();
         v.extend((0..self.strings.len()).map(RegionObject::Str));
+        v.push(RegionObject::Digest);
         v
     }
 
-    /// The objects `purgatory_sha_regions[0..]` cover, in order.
+    /// The objects `purgatory_sha_regions[0..]` cover, in order; never none, so the digest loop always
+    /// reads the table.
     pub fn regions(&self) -> Vec<RegionObject> {
         let objs = self.region_objects();
-        if objs.is_empty() {
-            return Vec::new();
+        if self.sha_regions.is_empty() {
+            return vec![objs[0]];
         }
         self.sha_regions.iter().map(|&r| objs[r as usize % objs.len()]).collect()
     }

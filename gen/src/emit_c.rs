@@ -50,7 +50,7 @@ fn globals(p: &Program, s: &mut String) {
         let konst = if a.konst { "const " } else { "" };
         let _ = writeln!(s, "{}{}{konst}u64 kreloc_g{i}[{len}] = {init};", linkage(a.vis, a.weak), section(a.sect));
         if a.addr_fn {
-            let _ = writeln!(s, "__attribute__((noinline)) const u64 *kreloc_base{i}(void) {{ return kreloc_g{i}; }}");
+            let _ = writeln!(s, "__attribute__((noinline)) const u64 *kreloc_base{i}(void) {{ return OPAQUE(&kreloc_g{i}[0]); }}");
         }
     }
     for (i, t) in p.strings.iter().enumerate() {
@@ -70,8 +70,9 @@ fn globals(p: &Program, s: &mut String) {
     let regions = list(p.regions().into_iter(), |o| match o {
         RegionObject::Array(i) => format!("{{(const u8 *)kreloc_g{i}, {}}}", p.array_len(i) * 8),
         RegionObject::Str(i) => format!("{{(const u8 *)kreloc_s{i}, {}}}", p.strings[i].text.len()),
+        RegionObject::Digest => "{purgatory_sha256_digest, 32}".into(),
     });
-    let _ = writeln!(s, "struct kexec_sha_region {{ const u8 *start; u64 len; }};");
+    let _ = writeln!(s, "struct kexec_sha_region {{ const u8 *start; u64 len; }};\nextern u8 purgatory_sha256_digest[32];");
     let _ = writeln!(s, "struct kexec_sha_region purgatory_sha_regions[{SHA_REGIONS}] __attribute__((section(\".kexec-purgatory\"))) = {{{regions}}};");
     let _ = writeln!(s, "u8 purgatory_sha256_digest[32] __attribute__((section(\".kexec-purgatory\"))) = {{{}}};", list(0..32, |k| format!("{:#x}", p.digest_byte(k))));
     let _ = writeln!(s, "u64 entry64_regs[{ENTRY64_REGS_WORDS}];\nu64 kreloc_result[4];\n");

@@ -49,7 +49,7 @@ fn globals(p: &Program, s: &mut String) {
         let m = if a.konst { "" } else { "mut " };
         let _ = writeln!(s, "{}{}static {m}kreloc_g{i}: [u64; {len}] = {init};", section(a.sect), export(a.vis));
         if a.addr_fn {
-            let _ = writeln!(s, "#[inline(never)]\n#[no_mangle]\npub extern \"C\" fn kreloc_base{i}() -> *const u64 {{ core::ptr::addr_of!(kreloc_g{i}) as *const u64 }}");
+            let _ = writeln!(s, "#[inline(never)]\n#[no_mangle]\npub extern \"C\" fn kreloc_base{i}() -> *const u64 {{ core::hint::black_box(core::ptr::addr_of!(kreloc_g{i}) as *const u64) }}");
         }
     }
     for (i, t) in p.strings.iter().enumerate() {
@@ -70,8 +70,9 @@ fn globals(p: &Program, s: &mut String) {
         .regions()
         .into_iter()
         .map(|o| match o {
-            RegionObject::Array(i) => format!("ShaRegion {{ start: kreloc_g{i}.as_ptr() as *const u8, len: {} }}", p.array_len(i) * 8),
+            RegionObject::Array(i) => format!("ShaRegion {{ start: unsafe {{ core::ptr::addr_of!(kreloc_g{i}) as *const u8 }}, len: {} }}", p.array_len(i) * 8),
             RegionObject::Str(i) => format!("ShaRegion {{ start: kreloc_s{i}.as_ptr(), len: {} }}", p.strings[i].text.len()),
+            RegionObject::Digest => "ShaRegion { start: unsafe { core::ptr::addr_of!(purgatory_sha256_digest) as *const u8 }, len: 32 }".into(),
         })
         .collect();
     regions.resize(SHA_REGIONS, "ShaRegion { start: core::ptr::null(), len: 0 }".into());

@@ -69,6 +69,7 @@ fn region_bytes(p: &Program, arrays: &[Vec<u64>], o: RegionObject) -> Vec<u8> {
     match o {
         RegionObject::Array(i) => arrays[i].iter().flat_map(|w| w.to_le_bytes()).collect(),
         RegionObject::Str(i) => p.strings[i].text.clone(),
+        RegionObject::Digest => (0..32).map(|k| p.digest_byte(k)).collect(),
     }
 }
 
