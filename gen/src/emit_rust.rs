@@ -93,7 +93,7 @@ fn arr(p: &Program, i: usize) -> String {
 
 fn funcs(p: &Program, s: &mut String) {
     if p.funcs.iter().any(|f| matches!(f.kind, FuncKind::Rare { .. })) {
-        let _ = writeln!(s, "#[cold]\n#[inline(never)]\nfn kreloc_rare(x: u64) -> u64 {{ (x >> 3).wrapping_mul({RARE_K:#x}).wrapping_add(1) }}");
+        let _ = writeln!(s, "#[cold]\n#[inline(never)]\nextern \"C\" fn kreloc_rare(x: u64) -> u64 {{ (x >> 3).wrapping_mul({RARE_K:#x}).wrapping_add(1) }}");
     }
     for (i, f) in p.funcs.iter().enumerate() {
         let temp = match f.temp {
@@ -132,18 +132,18 @@ fn funcs(p: &Program, s: &mut String) {
     }
     let _ = writeln!(
         s,
-        "#[inline(never)]\nunsafe fn kreloc_digest() -> u64 {{\n    let mut d: u64 = {:#x};\n    let r = core::ptr::addr_of!(purgatory_sha_regions) as *const ShaRegion;\n    for i in 0..16usize {{\n        let reg = &*r.add(i);\n        for k in 0..reg.len as usize {{ d = mix(d, *reg.start.add(k) as u64); }}\n    }}\n    d\n}}",
+        "#[inline(never)]\nunsafe extern \"C\" fn kreloc_digest() -> u64 {{\n    let mut d: u64 = {:#x};\n    let r = core::ptr::addr_of!(purgatory_sha_regions) as *const ShaRegion;\n    for i in 0..16usize {{\n        let reg = &*r.add(i);\n        for k in 0..reg.len as usize {{ d = mix(d, *reg.start.add(k) as u64); }}\n    }}\n    d\n}}",
         !p.salt
     );
     for i in p.large_arrays() {
         let (a, b) = p.fill_consts(i);
-        let _ = writeln!(s, "#[inline(never)]\nunsafe fn kreloc_fill{i}() {{\n    for k in 0..{LARGE_LEN}usize {{ *{}.add(k) = (k as u64 ^ {a:#x}).wrapping_mul({b:#x}); }}\n}}", arr(p, i));
+        let _ = writeln!(s, "#[inline(never)]\nunsafe extern \"C\" fn kreloc_fill{i}() {{\n    for k in 0..{LARGE_LEN}usize {{ *{}.add(k) = (k as u64 ^ {a:#x}).wrapping_mul({b:#x}); }}\n}}", arr(p, i));
     }
     if p.struct_words().is_some() {
-        s.push_str("#[inline(never)]\nfn kreloc_fold_blob(mut h: u64, b: &Blob) -> u64 {\n    for w in b.w.iter() { h = mix(h, *w); }\n    h\n}\n");
+        s.push_str("#[inline(never)]\nextern \"C\" fn kreloc_fold_blob(mut h: u64, b: &Blob) -> u64 {\n    for w in b.w.iter() { h = mix(h, *w); }\n    h\n}\n");
     }
     if let Some(n) = p.zero_words() {
-        let _ = writeln!(s, "#[inline(never)]\nunsafe fn kreloc_zero(mut h: u64) -> u64 {{\n    let mut buf = [0u64; {n}];\n    let b = core::hint::black_box(buf.as_mut_ptr());\n    *b.add((h % {n}) as usize) = h;\n    for k in 0..{n}usize {{ h = mix(h, *b.add(k)); }}\n    h\n}}");
+        let _ = writeln!(s, "#[inline(never)]\nunsafe extern \"C\" fn kreloc_zero(mut h: u64) -> u64 {{\n    let mut buf = [0u64; {n}];\n    let b = core::hint::black_box(buf.as_mut_ptr());\n    *b.add((h % {n}) as usize) = h;\n    for k in 0..{n}usize {{ h = mix(h, *b.add(k)); }}\n    h\n}}");
     }
 }
 
