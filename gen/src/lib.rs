@@ -43,9 +43,33 @@ impl Program {
     /// seeds every datum, is a hash of the whole string.
     pub fn from_bytes(bytes: &[u8]) -> Program {
         let mut u = Unstructured::new(bytes);
-        let mut p = Program::arbitrary(&mut u).unwrap_or_else(|_| Program::default_program());
+        let mut p = Program::generate(&mut u, ast::Caps::for_budget(bytes.len())).unwrap_or_else(|_| Program::default_program());
         p.salt = hash_bytes(bytes);
         p.normalized(bytes.len())
+    }
+
+    /// Draws every field from `u`, with node counts between half the cap and the cap (`arbitrary`'s own
+    /// collections stay short whatever the input length).
+    fn generate(u: &mut Unstructured, caps: ast::Caps) -> arbitrary::Result<Program> {
+        fn many<'a, T: Arbitrary<'a>>(u: &mut Unstructured<'a>, cap: usize) -> arbitrary::Result<Vec<T>> {
+            let n = u.int_in_range(cap / 2..=cap)?;
+            (0..n).map(|_| T::arbitrary(u)).collect()
+        }
+        Ok(Program {
+            salt: 0,
+            arrays: many(u, caps.arrays)?,
+            strings: many(u, caps.strings)?,
+            string_table: u.arbitrary()?,
+            ptr_tables: many(u, caps.ptr_tables)?,
+            funcs: many(u, caps.funcs)?,
+            fnptr_table: u.arbitrary()?,
+            copy_loop: u.arbitrary()?,
+            set_loop: u.arbitrary()?,
+            sha_regions: many(u, ast::SHA_REGIONS)?,
+            struct_copy: u.arbitrary()?,
+            zero_init: u.arbitrary()?,
+            rounds: u.arbitrary()?,
+        })
     }
 
     /// A program from a seed: the same seed gives the same program everywhere; `size` bytes shape it.
