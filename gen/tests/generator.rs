@@ -109,3 +109,13 @@ fn mix_never_collapses_on_the_identity() {
         assert_ne!(kreloc_gen::eval::mix(h, h), kreloc_gen::eval::mix(h ^ 1, h ^ 1));
     }
 }
+
+#[test]
+fn a_fully_reduced_program_stays_short() {
+    let mut p = Program::from_seed(9, 512);
+    while let Some(e) = p.reduction_candidates().first().cloned() {
+        p = p.apply(&e).unwrap();
+    }
+    let lines = emit_c(&p).lines().count();
+    assert!(lines < 80, "{lines} lines:\n{}", emit_c(&p));
+}
