@@ -40,7 +40,7 @@ pub fn emit_c(p: &Program) -> String {
 }
 
 fn mix() -> String {
-    format!("static inline u64 mix(u64 h, u64 x)\n{{\n\th = ((h << 23) | (h >> 41)) ^ x;\n\th *= {MIX_K1:#x}UL;\n\th ^= h >> 32;\n\th *= {MIX_K2:#x}UL;\n\treturn (h ^ (h >> 29)) + {MIX_K3:#x}UL;\n}}\n\n")
+    format!("static inline u64 mix(u64 h, u64 x)\n{{\n\th = (((h << 23) | (h >> 41)) ^ x) * {MIX_K1:#x}UL;\n\th = (h ^ (h >> 32)) * {MIX_K2:#x}UL;\n\treturn (h ^ (h >> 29)) + {MIX_K3:#x}UL;\n}}\n\n")
 }
 
 fn globals(p: &Program, s: &mut String) {

@@ -17,22 +17,13 @@ pub use reduce::Edit;
 
 /// The assembly entry both emitters carry (AT&T syntax), like arch/x86/purgatory/entry64.S: switch to the
 /// program's own stack at `stack_end`, call the C `purgatory()`, then return on the caller's stack.
-pub const ENTRY_ASM: &str = "\t.pushsection .text
-\t.globl purgatory_start
-\t.type purgatory_start, @function
+pub const ENTRY_ASM: &str = "\t.pushsection .text; .globl purgatory_start; .type purgatory_start, @function
 purgatory_start:
-\tpush %rbx
-\tmov %rsp, %rbx
-\tlea stack_end(%rip), %rsp
-\tcall purgatory
-\tmov %rbx, %rsp
-\tpop %rbx
-\tret
-\t.size purgatory_start, .-purgatory_start
-\t.popsection
-\t.pushsection .bss.kreloc_stack, \"aw\", @nobits
-\t.balign 16
-\t.skip 8192
+\tpush %rbx; mov %rsp, %rbx
+\tlea stack_end(%rip), %rsp; call purgatory
+\tmov %rbx, %rsp; pop %rbx; ret
+\t.size purgatory_start, .-purgatory_start; .popsection
+\t.pushsection .bss.kreloc_stack, \"aw\", @nobits; .balign 16; .skip 8192
 \t.globl stack_end
 stack_end:
 \t.popsection";
