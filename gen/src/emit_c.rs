@@ -195,8 +195,9 @@ fn purgatory(p: &Program, s: &mut String) {
         let _ = writeln!(s, "\t\tkreloc_g{i}[h % {}UL] = h;", p.array_len(i));
     }
     s.push_str("\t}\n");
+    // Through an opaque pointer: the last stores must reach memory before they are read back.
     for i in p.writable_arrays() {
-        let _ = writeln!(s, "\tfor (u64 k = 0; k < {}; k++)\n\t\th = mix(h, kreloc_g{i}[k]);", p.array_len(i));
+        let _ = writeln!(s, "\tfor (u64 k = 0; k < {}; k++)\n\t\th = mix(h, OPAQUE(&kreloc_g{i}[0])[k]);", p.array_len(i));
     }
     s.push_str("\tkreloc_result[0] = h;\n}\n");
 }
