@@ -39,11 +39,14 @@ impl Cell {
     }
 }
 
+/// `CellResult::compile` of a cell whose config its toolchain cannot express: excluded from comparison.
+pub const NOT_JUDGED: &str = "not-judged";
+
 /// What one cell gave.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CellResult {
     pub cell: String,
-    /// `object`, `compile-error`, `ice`, `timeout`.
+    /// `object`, `compile-error`, `ice`, `timeout`, `unsupported`, or `not-judged`.
     pub compile: String,
     pub signature: Option<Signature>,
     pub commands: Vec<String>,
@@ -163,7 +166,8 @@ impl Examiner {
             .collect();
         crate::judge::exclude_unjudged(&mut cells.iter_mut().filter_map(|c| c.signature.as_mut()).collect::<Vec<_>>());
         let mut groups: Vec<(Class, Vec<String>)> = Vec::new();
-        for r in &cells {
+        // A config the toolchain cannot express is reported, never compared.
+        for r in cells.iter().filter(|r| r.compile != NOT_JUDGED) {
             let class = r.class(expected);
             match groups.iter_mut().find(|(c, _)| *c == class) {
                 Some((_, v)) => v.push(r.cell.clone()),
@@ -185,7 +189,7 @@ impl Examiner {
         let mut r = CellResult { cell: cell.label(), compile: String::new(), signature: None, commands: Vec::new(), object: None, stderr: String::new(), facts: None, facts_ns: 0 };
         match outcome {
             Err(e) => {
-                r.compile = "unsupported".into();
+                r.compile = if matches!(e, kreloc_toolchains::Error::NotExpressible(_)) { NOT_JUDGED } else { "unsupported" }.into();
                 r.stderr = e.to_string();
             }
             Ok(o) => {

@@ -18,3 +18,4 @@ pub mod merge;
 pub mod progress;
 pub mod report;
 pub mod stats;
+pub mod mutation;

@@ -1,10 +1,11 @@
 //! The C emitter: freestanding, UB-free (unsigned arithmetic only, indices reduced in range, no recursion),
-//! providing its own memcpy/memset since compilers emit calls to them for copy and fill loops.
+//! shaped like arch/x86/purgatory: its own memcpy/memset (string.c), the sha regions and digest in
+//! `.kexec-purgatory`, `entry64_regs`, and an assembly entry that switches to its own stack and calls C.
 
 use std::fmt::Write;
 
-use crate::ast::{FuncKind, Program, Sect, Temp, Vis, LARGE_LEN};
-use crate::eval::{SHA_DIGEST0, SHA_REGION0_LEN};
+use crate::ast::{FuncKind, Program, RegionObject, Sect, Temp, Vis, ENTRY64_REGS_WORDS, LARGE_LEN, SHA_REGIONS};
+use crate::eval::{h0, MIX_K1, MIX_K2, MIX_K3, RARE_K};
 
 fn section(s: Sect) -> String {
     match s {
@@ -22,38 +23,64 @@ fn linkage(v: Vis, weak: bool) -> String {
     }
 }
 
+fn list<T>(items: impl Iterator<Item = T>, f: impl Fn(T) -> String) -> String {
+    items.map(f).collect::<Vec<_>>().join(", ")
+}
+
 /// The program as C.
 pub fn emit_c(p: &Program) -> String {
     let mut s = String::from(HEADER);
-    if p.copy_plan().is_some() {
-        s.push_str(MEMCPY);
-    }
-    if p.set_plan().is_some() {
-        s.push_str(MEMSET);
-    }
-    s.push_str(MIX);
-    if p.sha_pair {
-        let _ = writeln!(s, "struct kreloc_sha_region {{ u64 start, len; }};");
-        let _ = writeln!(s, "struct kreloc_sha_region purgatory_sha_regions[16] __attribute__((section(\".kexec-purgatory\"))) = {{{{0, {SHA_REGION0_LEN:#x}UL}}}};");
-        let _ = writeln!(s, "u8 purgatory_sha256_digest[32] __attribute__((section(\".kexec-purgatory\"))) = {{{SHA_DIGEST0:#x}}};");
-    }
+    s.push_str(&mix());
+    globals(p, &mut s);
+    funcs(p, &mut s);
+    purgatory(p, &mut s);
+    s.push_str(&format!("__asm__({});\n", c_string_lines(crate::ENTRY_ASM)));
+    s.push_str(ENTRY);
+    s
+}
+
+fn mix() -> String {
+    format!("static inline u64 mix(u64 h, u64 x)\n{{\n\th = (((h << 23) | (h >> 41)) ^ x) * {MIX_K1:#x}UL;\n\th = (h ^ (h >> 32)) * {MIX_K2:#x}UL;\n\treturn (h ^ (h >> 29)) + {MIX_K3:#x}UL;\n}}\n\n")
+}
+
+fn globals(p: &Program, s: &mut String) {
     for (i, a) in p.arrays.iter().enumerate() {
         let len = p.array_len(i);
-        let init: Vec<String> = if a.large { vec![format!("{:#x}UL", p.init(i, 0))] } else { (0..len).map(|k| format!("{:#x}UL", p.init(i, k))).collect() };
+        let init = if a.large { "{0}".to_string() } else { format!("{{{}}}", list(0..len, |k| format!("{:#x}UL", p.init(i, k)))) };
         let konst = if a.konst { "const " } else { "" };
-        let _ = writeln!(s, "{}{}{konst}u64 kreloc_g{i}[{len}] = {{{}}};", linkage(a.vis, a.weak), section(a.sect), init.join(", "));
+        let _ = writeln!(s, "{}{}{konst}u64 kreloc_g{i}[{len}] = {init};", linkage(a.vis, a.weak), section(a.sect));
         if a.addr_fn {
-            let _ = writeln!(s, "__attribute__((noinline)) const u64 *kreloc_base{i}(void) {{ return kreloc_g{i}; }}");
+            let _ = writeln!(s, "__attribute__((noinline)) const u64 *kreloc_base{i}(void) {{ return OPAQUE(&kreloc_g{i}[0]); }}");
         }
     }
     for (i, t) in p.strings.iter().enumerate() {
         let _ = writeln!(s, "static const char kreloc_s{i}[] = \"{}\";", String::from_utf8_lossy(&t.text));
     }
+    if p.string_table && !p.strings.is_empty() {
+        let _ = writeln!(s, "static const char *const kreloc_st[{}] = {{{}}};", p.strings.len(), list(0..p.strings.len(), |i| format!("kreloc_s{i}")));
+    }
     for (i, t) in p.ptr_tables.iter().enumerate() {
         let Some(a) = p.ptr_target(t) else { continue };
         let len = p.array_len(a);
-        let ptrs: Vec<String> = t.idxs.iter().map(|&k| format!("&kreloc_g{a}[{}]", k as usize % len)).collect();
-        let _ = writeln!(s, "static const u64 *const kreloc_p{i}[{}] = {{{}}};", ptrs.len(), ptrs.join(", "));
+        let _ = writeln!(s, "static const u64 *const kreloc_p{i}[{}] = {{{}}};", t.idxs.len(), list(t.idxs.iter(), |&k| format!("&kreloc_g{a}[{}]", k as usize % len)));
+    }
+    if let Some(n) = p.struct_words() {
+        let _ = writeln!(s, "struct kreloc_blob {{ u64 w[{n}]; }};\nstruct kreloc_blob kreloc_blob_src = {{{{{}}}}};", list(0..n, |k| format!("{:#x}UL", p.blob_word(k))));
+    }
+    let regions = list(p.regions().into_iter(), |o| match o {
+        RegionObject::Array(i) => format!("{{(const u8 *)kreloc_g{i}, {}}}", p.array_len(i) * 8),
+        RegionObject::Str(i) => format!("{{(const u8 *)kreloc_s{i}, {}}}", p.strings[i].text.len()),
+        RegionObject::Digest => "{purgatory_sha256_digest, 32}".into(),
+    });
+    let _ = writeln!(s, "struct kexec_sha_region {{ const u8 *start; u64 len; }};\nextern u8 purgatory_sha256_digest[32];");
+    let _ = writeln!(s, "struct kexec_sha_region purgatory_sha_regions[{SHA_REGIONS}] __attribute__((section(\".kexec-purgatory\"))) = {{{regions}}};");
+    let _ = writeln!(s, "u8 purgatory_sha256_digest[32] __attribute__((section(\".kexec-purgatory\"))) = {{{}}};", list(0..32, |k| format!("{:#x}", p.digest_byte(k))));
+    let _ = writeln!(s, "u64 entry64_regs[{ENTRY64_REGS_WORDS}];\nu64 kreloc_result[4];\n");
+}
+
+fn funcs(p: &Program, s: &mut String) {
+    if p.funcs.iter().any(|f| matches!(f.kind, FuncKind::Rare { .. })) {
+        let _ = writeln!(s, "__attribute__((cold, noinline)) static u64 kreloc_rare(u64 x) {{ return (x >> 3) * {RARE_K:#x}UL + 1; }}");
     }
     for (i, f) in p.funcs.iter().enumerate() {
         let temp = match f.temp {
@@ -64,14 +91,14 @@ pub fn emit_c(p: &Program) -> String {
         let _ = writeln!(s, "{}{temp}__attribute__((noinline)) u64 kreloc_f{i}(u64 x)\n{{", linkage(f.vis, false));
         match &f.kind {
             FuncKind::Arith { mul, add, shift } => {
-                let _ = writeln!(s, "\treturn (x * {mul}UL + {add}UL) ^ (x >> {shift});");
+                let _ = writeln!(s, "\treturn (x * {mul:#x}UL + {add:#x}UL) ^ (x >> {shift});");
             }
             FuncKind::Switch { cases, default } => {
-                let _ = writeln!(s, "\tswitch (x % {}UL) {{", cases.len());
+                let _ = writeln!(s, "\tswitch (x % {}UL) {{", cases.len() + 1);
                 for (k, c) in cases.iter().enumerate() {
-                    let _ = writeln!(s, "\tcase {k}: return {c}UL + x;");
+                    let _ = writeln!(s, "\tcase {k}: return {c:#x}UL + x;");
                 }
-                let _ = writeln!(s, "\tdefault: return {default}UL;\n\t}}");
+                let _ = writeln!(s, "\tdefault: return {default:#x}UL ^ x;\n\t}}");
             }
             FuncKind::Lookup { array } => {
                 if p.arrays.is_empty() {
@@ -81,19 +108,43 @@ pub fn emit_c(p: &Program) -> String {
                     let _ = writeln!(s, "\treturn kreloc_g{a}[x % {}UL] + x;", p.array_len(a));
                 }
             }
+            FuncKind::Rare { add } => {
+                let _ = writeln!(s, "\tif (__builtin_expect((x & 3) == 0, 0))\n\t\treturn kreloc_rare(x ^ {add:#x}UL);\n\treturn x * 5 + {add:#x}UL;");
+            }
         }
         s.push_str("}\n");
     }
     if p.fnptr_table && !p.funcs.is_empty() {
-        let names: Vec<String> = (0..p.funcs.len()).map(|i| format!("kreloc_f{i}")).collect();
-        let _ = writeln!(s, "static u64 (*const kreloc_fp[{}])(u64) = {{{}}};", names.len(), names.join(", "));
+        let _ = writeln!(s, "static u64 (*const kreloc_fp[{}])(u64) = {{{}}};", p.funcs.len(), list(0..p.funcs.len(), |i| format!("kreloc_f{i}")));
     }
-    s.push_str(&entry(p));
-    s
+    let _ = writeln!(s, "__attribute__((noinline)) static u64 kreloc_digest(void)\n{{\n\tu64 d = {:#x}UL;{DIGEST_LOOP}\treturn d;\n}}", !p.salt);
+    for i in p.large_arrays() {
+        let (a, b) = p.fill_consts(i);
+        let _ = writeln!(s, "__attribute__((noinline)) static void kreloc_fill{i}(void)\n{{\n\tfor (u64 k = 0; k < {LARGE_LEN}; k++)\n\t\tkreloc_g{i}[k] = (k ^ {a:#x}UL) * {b:#x}UL;\n}}");
+    }
+    if p.struct_words().is_some() {
+        s.push_str("__attribute__((noinline)) static u64 kreloc_fold_blob(u64 h, const struct kreloc_blob *b)\n{\n\tfor (u64 k = 0; k < sizeof(b->w) / 8; k++)\n\t\th = mix(h, b->w[k]);\n\treturn h;\n}\n");
+    }
+    if let Some(n) = p.zero_words() {
+        let _ = writeln!(s, "__attribute__((noinline)) static u64 kreloc_zero(u64 h)\n{{\n\tu64 buf[{n}] = {{0}};\n\tu64 *b = OPAQUE(&buf[0]);\n\tb[h % {n}UL] = h;\n\tfor (u64 k = 0; k < {n}; k++)\n\t\th = mix(h, b[k]);\n\treturn h;\n}}");
+    }
 }
 
-fn entry(p: &Program) -> String {
-    let mut s = String::from("void kreloc_entry(u64 *out)\n{\n\tu64 h = 0x9e3779b97f4a7c15UL;\n");
+/// A const object read through an opaque pointer, so its bytes are read from memory, not folded.
+fn konst(p: &Program, i: usize) -> String {
+    if p.arrays[i].konst {
+        format!("OPAQUE(&kreloc_g{i}[0])")
+    } else {
+        format!("kreloc_g{i}")
+    }
+}
+
+fn purgatory(p: &Program, s: &mut String) {
+    let _ = writeln!(s, "__attribute__((used)) void purgatory(void)\n{{\n\tu64 h = {:#x}UL;\n\th = mix(h, kreloc_digest());", h0(p));
+    s.push_str("\tfor (u64 k = 0; k < 32; k++)\n\t\th = mix(h, purgatory_sha256_digest[k]);\n");
+    for i in p.large_arrays() {
+        let _ = writeln!(s, "\tkreloc_fill{i}();");
+    }
     if let Some((dst, src, n)) = p.copy_plan() {
         let _ = writeln!(s, "\tfor (u64 k = 0; k < {n}; k++)\n\t\tkreloc_g{dst}[k] = kreloc_g{src}[k];");
     }
@@ -101,75 +152,92 @@ fn entry(p: &Program) -> String {
         let v = u64::from_le_bytes([byte; 8]);
         let _ = writeln!(s, "\tfor (u64 k = 0; k < {}; k++)\n\t\tkreloc_g{dst}[k] = {v:#x}UL;", p.array_len(dst));
     }
-    if p.sha_pair {
-        s.push_str("\th = mix(h, purgatory_sha_regions[0].len);\n\th = mix(h, purgatory_sha256_digest[0]);\n");
+    if p.struct_words().is_some() {
+        s.push_str("\tstruct kreloc_blob b = kreloc_blob_src;\n\th = kreloc_fold_blob(h, &b);\n");
+    }
+    if p.zero_words().is_some() {
+        s.push_str("\th = kreloc_zero(h);\n");
     }
     let _ = writeln!(s, "\tfor (u64 r = 0; r < {}; r++) {{", p.rounds);
     for (i, a) in p.arrays.iter().enumerate() {
         let len = p.array_len(i);
+        let g = konst(p, i);
         if a.large {
             let _ = writeln!(s, "\t\tfor (u64 k = 0; k < 16; k++)\n\t\t\th = mix(h, kreloc_g{i}[(k * 7919UL) % {LARGE_LEN}UL]);");
         } else {
-            let _ = writeln!(s, "\t\tfor (u64 k = 0; k < {len}; k++)\n\t\t\th = mix(h, kreloc_g{i}[k]);");
+            let _ = writeln!(s, "\t\tfor (u64 k = 0; k < {len}; k++)\n\t\t\th = mix(h, {g}[k]);");
         }
         if a.addr_fn {
             let _ = writeln!(s, "\t\th = mix(h, kreloc_base{i}()[h % {len}UL]);");
         }
     }
     for (i, t) in p.strings.iter().enumerate() {
-        let _ = writeln!(s, "\t\tfor (u64 k = 0; k < {}; k++)\n\t\t\th = mix(h, (u8)kreloc_s{i}[k]);", t.text.len());
+        let _ = writeln!(s, "\t\tfor (u64 k = 0; k < {}; k++)\n\t\t\th = mix(h, (u8)OPAQUE(&kreloc_s{i}[0])[k]);", t.text.len());
+    }
+    if p.string_table {
+        for (i, t) in p.strings.iter().enumerate() {
+            let _ = writeln!(s, "\t\tfor (u64 k = 0; k < {}; k++)\n\t\t\th = mix(h, (u8)OPAQUE(&kreloc_st[0])[{i}][k]);", t.text.len());
+        }
     }
     for (i, t) in p.ptr_tables.iter().enumerate() {
         if p.ptr_target(t).is_some() {
-            let _ = writeln!(s, "\t\tfor (u64 k = 0; k < {}; k++)\n\t\t\th = mix(h, *kreloc_p{i}[k]);", t.idxs.len());
+            let _ = writeln!(s, "\t\tfor (u64 k = 0; k < {}; k++)\n\t\t\th = mix(h, *OPAQUE(&kreloc_p{i}[0])[k]);", t.idxs.len());
         }
     }
-    for f in 0..p.funcs.len() {
-        let _ = writeln!(s, "\t\th = mix(h, kreloc_f{f}(h));");
+    for (i, f) in p.funcs.iter().enumerate() {
+        let n = f.paths();
+        let _ = writeln!(s, "\t\tfor (u64 k = 0; k < {n}; k++)\n\t\t\th = mix(h, kreloc_f{i}((h >> 16) * {n}UL + k));");
     }
     if p.fnptr_table && !p.funcs.is_empty() {
-        let _ = writeln!(s, "\t\th = mix(h, kreloc_fp[h % {}UL](h));", p.funcs.len());
+        let _ = writeln!(s, "\t\tfor (u64 k = 0; k < {}; k++)\n\t\t\th = mix(h, OPAQUE(&kreloc_fp[0])[k](h));", p.funcs.len());
     }
     for i in p.writable_arrays() {
         let _ = writeln!(s, "\t\tkreloc_g{i}[h % {}UL] = h;", p.array_len(i));
     }
-    s.push_str("\t}\n\tout[0] = h;\n}\n\nu64 kreloc_result[4];\n\nvoid purgatory_start(void)\n{\n\tkreloc_entry(kreloc_result);\n}\n");
-    s
+    s.push_str("\t}\n");
+    // Through an opaque pointer: the last stores must reach memory before they are read back.
+    for i in p.writable_arrays() {
+        let _ = writeln!(s, "\tfor (u64 k = 0; k < {}; k++)\n\t\th = mix(h, OPAQUE(&kreloc_g{i}[0])[k]);", p.array_len(i));
+    }
+    s.push_str("\tkreloc_result[0] = h;\n}\n");
+}
+
+/// The assembly as a C string literal, one source line per instruction.
+fn c_string_lines(asm: &str) -> String {
+    asm.lines().map(|l| format!("\n\t\"{}\\n\"", l.replace('"', "\\\""))).collect()
 }
 
 const HEADER: &str = "/* Generated by kreloc-gen: a freestanding, UB-free, purgatory-like program. */
-typedef unsigned long u64;
-typedef unsigned char u8;
+typedef unsigned long u64; typedef unsigned char u8;
+#define OPAQUE(p) ({ __typeof__(p) o_ = (p); __asm__(\"\" : \"+r\"(o_)); o_; }) /* not seen through: data read from memory */
 
-";
-
-/// Provided only when a copy loop exists: that is when compilers emit calls to it.
-const MEMCPY: &str = "void *memcpy(void *d, const void *s, unsigned long n)
+void *memcpy(void *d, const void *s, unsigned long n)
 {
-	volatile u8 *dd = d;
-	const volatile u8 *ss = s;
 	for (unsigned long i = 0; i < n; i++)
-		dd[i] = ss[i];
+		((volatile u8 *)d)[i] = ((const volatile u8 *)s)[i];
+	return d;
+}
+
+void *memset(void *d, int c, unsigned long n)
+{
+	for (unsigned long i = 0; i < n; i++)
+		((volatile u8 *)d)[i] = (u8)c;
 	return d;
 }
 
 ";
 
-/// Provided only when a fill loop exists.
-const MEMSET: &str = "void *memset(void *d, int c, unsigned long n)
-{
-	volatile u8 *dd = d;
-	for (unsigned long i = 0; i < n; i++)
-		dd[i] = (u8)c;
-	return d;
-}
-
+/// purgatory's sha256 over its regions, as a hash of every byte.
+const DIGEST_LOOP: &str = "
+	for (u64 i = 0; i < 16; i++)
+		for (u64 k = 0; k < purgatory_sha_regions[i].len; k++)
+			d = mix(d, purgatory_sha_regions[i].start[k]);
 ";
 
-const MIX: &str = "static inline u64 mix(u64 h, u64 x)
+const ENTRY: &str = "void purgatory_start(void);
+void kreloc_entry(u64 *out)
 {
-	h = (h ^ x) * 0x100000001b3UL;
-	return h ^ (h >> 29);
+	purgatory_start();
+	out[0] = kreloc_result[0];
 }
-
 ";

@@ -1,10 +1,11 @@
 //! The Rust emitter: a `#![no_std]` library with no panicking paths (raw-pointer access, wrapping
-//! arithmetic), `#[link_section]` statics, and its own memcpy/memset, so the object has no undefined symbols.
+//! arithmetic), `#[link_section]` statics, its own memcpy/memset and the same assembly entry as the C
+//! program, so the object has no undefined symbols and computes the same checksum.
 
 use std::fmt::Write;
 
-use crate::ast::{FuncKind, Program, Sect, Temp, Vis, LARGE_LEN};
-use crate::eval::{SHA_DIGEST0, SHA_REGION0_LEN};
+use crate::ast::{FuncKind, Program, RegionObject, Sect, Temp, Vis, ENTRY64_REGS_WORDS, LARGE_LEN, SHA_REGIONS};
+use crate::eval::{h0, MIX_K1, MIX_K2, MIX_K3, RARE_K};
 
 fn section(s: Sect) -> String {
     match s {
@@ -22,60 +23,95 @@ fn export(v: Vis) -> &'static str {
     }
 }
 
+fn list<T>(items: impl Iterator<Item = T>, f: impl Fn(T) -> String) -> String {
+    items.map(f).collect::<Vec<_>>().join(", ")
+}
+
 /// The program as Rust.
 pub fn emit_rust(p: &Program) -> String {
     let mut s = String::from(HEADER);
-    if p.copy_plan().is_some() {
-        s.push_str(MEMCPY);
-    }
-    if p.set_plan().is_some() {
-        s.push_str(MEMSET);
-    }
-    s.push_str(REST);
-    if p.sha_pair {
-        let _ = writeln!(s, "#[repr(C)]\n#[derive(Clone, Copy)]\npub struct ShaRegion {{ start: u64, len: u64 }}");
-        let _ = writeln!(s, "#[no_mangle]\n#[link_section = \".kexec-purgatory\"]\npub static mut purgatory_sha_regions: [ShaRegion; 16] = {{ let mut r = [ShaRegion {{ start: 0, len: 0 }}; 16]; r[0].len = {SHA_REGION0_LEN:#x}; r }};");
-        let _ = writeln!(s, "#[no_mangle]\n#[link_section = \".kexec-purgatory\"]\npub static mut purgatory_sha256_digest: [u8; 32] = {{ let mut d = [0u8; 32]; d[0] = {SHA_DIGEST0:#x}; d }};");
-    }
+    let _ = write!(
+        s,
+        "#[inline(always)]\nfn mix(h: u64, x: u64) -> u64 {{\n    let mut h = h.rotate_left(23) ^ x;\n    h = h.wrapping_mul({MIX_K1:#x});\n    h ^= h >> 32;\n    h = h.wrapping_mul({MIX_K2:#x});\n    (h ^ (h >> 29)).wrapping_add({MIX_K3:#x})\n}}\n\n"
+    );
+    globals(p, &mut s);
+    funcs(p, &mut s);
+    purgatory(p, &mut s);
+    let _ = writeln!(s, "core::arch::global_asm!(r#\"\n{}\"#, options(att_syntax));", crate::ENTRY_ASM);
+    s.push_str(ENTRY);
+    s
+}
+
+fn globals(p: &Program, s: &mut String) {
     for (i, a) in p.arrays.iter().enumerate() {
         let len = p.array_len(i);
-        let init = if a.large {
-            format!("{{ let mut a = [0u64; {LARGE_LEN}]; a[0] = {:#x}; a }}", p.init(i, 0))
-        } else {
-            format!("[{}]", (0..len).map(|k| format!("{:#x}", p.init(i, k))).collect::<Vec<_>>().join(", "))
-        };
+        let init = if a.large { format!("[0; {len}]") } else { format!("[{}]", list(0..len, |k| format!("{:#x}", p.init(i, k)))) };
         let m = if a.konst { "" } else { "mut " };
         let _ = writeln!(s, "{}{}static {m}kreloc_g{i}: [u64; {len}] = {init};", section(a.sect), export(a.vis));
         if a.addr_fn {
-            let _ = writeln!(s, "#[inline(never)]\n#[no_mangle]\npub extern \"C\" fn kreloc_base{i}() -> *const u64 {{ core::ptr::addr_of!(kreloc_g{i}) as *const u64 }}");
+            let _ = writeln!(s, "#[inline(never)]\n#[no_mangle]\npub extern \"C\" fn kreloc_base{i}() -> *const u64 {{ core::hint::black_box(core::ptr::addr_of!(kreloc_g{i}) as *const u64) }}");
         }
     }
     for (i, t) in p.strings.iter().enumerate() {
         let _ = writeln!(s, "static kreloc_s{i}: [u8; {}] = *b\"{}\";", t.text.len(), String::from_utf8_lossy(&t.text));
     }
+    if p.string_table && !p.strings.is_empty() {
+        let _ = writeln!(s, "static kreloc_st: Ptrs<u8, {}> = Ptrs([{}]);", p.strings.len(), list(0..p.strings.len(), |i| format!("kreloc_s{i}.as_ptr()")));
+    }
     for (i, t) in p.ptr_tables.iter().enumerate() {
         let Some(a) = p.ptr_target(t) else { continue };
         let len = p.array_len(a);
-        let ptrs: Vec<String> = t.idxs.iter().map(|&k| format!("&kreloc_g{a}[{}] as *const u64", k as usize % len)).collect();
-        let _ = writeln!(s, "static kreloc_p{i}: Ptrs<{}> = Ptrs([{}]);", ptrs.len(), ptrs.join(", "));
+        let _ = writeln!(s, "static kreloc_p{i}: Ptrs<u64, {}> = Ptrs([{}]);", t.idxs.len(), list(t.idxs.iter(), |&k| format!("&kreloc_g{a}[{}] as *const u64", k as usize % len)));
+    }
+    if let Some(n) = p.struct_words() {
+        let _ = writeln!(s, "#[repr(C)]\n#[derive(Clone, Copy)]\npub struct Blob {{ w: [u64; {n}] }}\n#[no_mangle]\npub static mut kreloc_blob_src: Blob = Blob {{ w: [{}] }};", list(0..n, |k| format!("{:#x}", p.blob_word(k))));
+    }
+    let mut regions: Vec<String> = p
+        .regions()
+        .into_iter()
+        .map(|o| match o {
+            RegionObject::Array(i) => format!("ShaRegion {{ start: unsafe {{ core::ptr::addr_of!(kreloc_g{i}) as *const u8 }}, len: {} }}", p.array_len(i) * 8),
+            RegionObject::Str(i) => format!("ShaRegion {{ start: kreloc_s{i}.as_ptr(), len: {} }}", p.strings[i].text.len()),
+            RegionObject::Digest => "ShaRegion { start: unsafe { core::ptr::addr_of!(purgatory_sha256_digest) as *const u8 }, len: 32 }".into(),
+        })
+        .collect();
+    regions.resize(SHA_REGIONS, "ShaRegion { start: core::ptr::null(), len: 0 }".into());
+    let _ = writeln!(s, "#[repr(C)]\npub struct ShaRegion {{ start: *const u8, len: u64 }}");
+    let _ = writeln!(s, "#[no_mangle]\n#[link_section = \".kexec-purgatory\"]\npub static mut purgatory_sha_regions: [ShaRegion; {SHA_REGIONS}] = [{}];", regions.join(", "));
+    let _ = writeln!(s, "#[no_mangle]\n#[link_section = \".kexec-purgatory\"]\npub static mut purgatory_sha256_digest: [u8; 32] = [{}];", list(0..32, |k| format!("{:#x}", p.digest_byte(k))));
+    let _ = writeln!(s, "#[no_mangle]\npub static mut entry64_regs: [u64; {ENTRY64_REGS_WORDS}] = [0; {ENTRY64_REGS_WORDS}];\n#[no_mangle]\npub static mut kreloc_result: [u64; 4] = [0; 4];\n");
+}
+
+/// A pointer to array `i`'s first element (opaque for const arrays, so their bytes are read from memory).
+fn arr(p: &Program, i: usize) -> String {
+    if p.arrays[i].konst {
+        format!("core::hint::black_box(core::ptr::addr_of!(kreloc_g{i}) as *const u64)")
+    } else {
+        format!("(core::ptr::addr_of_mut!(kreloc_g{i}) as *mut u64)")
+    }
+}
+
+fn funcs(p: &Program, s: &mut String) {
+    if p.funcs.iter().any(|f| matches!(f.kind, FuncKind::Rare { .. })) {
+        let _ = writeln!(s, "#[cold]\n#[inline(never)]\nextern \"C\" fn kreloc_rare(x: u64) -> u64 {{ (x >> 3).wrapping_mul({RARE_K:#x}).wrapping_add(1) }}");
     }
     for (i, f) in p.funcs.iter().enumerate() {
         let temp = match f.temp {
             Temp::Normal => String::new(),
             Temp::Hot => format!("#[link_section = \".text.hot.kreloc_f{i}\"]\n"),
-            Temp::Cold => format!("#[link_section = \".text.unlikely.kreloc_f{i}\"]\n"),
+            Temp::Cold => format!("#[cold]\n#[link_section = \".text.unlikely.kreloc_f{i}\"]\n"),
         };
         let _ = write!(s, "{temp}#[inline(never)]\n{}extern \"C\" fn kreloc_f{i}(x: u64) -> u64 {{\n", export(f.vis));
         match &f.kind {
             FuncKind::Arith { mul, add, shift } => {
-                let _ = writeln!(s, "    x.wrapping_mul({mul}).wrapping_add({add}) ^ (x >> {shift})");
+                let _ = writeln!(s, "    x.wrapping_mul({mul:#x}).wrapping_add({add:#x}) ^ (x >> {shift})");
             }
             FuncKind::Switch { cases, default } => {
-                let _ = writeln!(s, "    match x % {} {{", cases.len());
+                let _ = writeln!(s, "    match x % {} {{", cases.len() + 1);
                 for (k, c) in cases.iter().enumerate() {
-                    let _ = writeln!(s, "        {k} => ({c}u64).wrapping_add(x),");
+                    let _ = writeln!(s, "        {k} => ({c:#x}u64).wrapping_add(x),");
                 }
-                let _ = writeln!(s, "        _ => {default},\n    }}");
+                let _ = writeln!(s, "        _ => {default:#x} ^ x,\n    }}");
             }
             FuncKind::Lookup { array } => {
                 if p.arrays.is_empty() {
@@ -85,27 +121,38 @@ pub fn emit_rust(p: &Program) -> String {
                     let _ = writeln!(s, "    unsafe {{ (*(core::ptr::addr_of!(kreloc_g{a}) as *const u64).add((x % {}) as usize)).wrapping_add(x) }}", p.array_len(a));
                 }
             }
+            FuncKind::Rare { add } => {
+                let _ = writeln!(s, "    if x & 3 == 0 {{ kreloc_rare(x ^ {add:#x}) }} else {{ x.wrapping_mul(5).wrapping_add({add:#x}) }}");
+            }
         }
         s.push_str("}\n");
     }
     if p.fnptr_table && !p.funcs.is_empty() {
-        let names: Vec<String> = (0..p.funcs.len()).map(|i| format!("kreloc_f{i}")).collect();
-        let _ = writeln!(s, "static kreloc_fp: [extern \"C\" fn(u64) -> u64; {}] = [{}];", names.len(), names.join(", "));
+        let _ = writeln!(s, "static kreloc_fp: [extern \"C\" fn(u64) -> u64; {}] = [{}];", p.funcs.len(), list(0..p.funcs.len(), |i| format!("kreloc_f{i}")));
     }
-    s.push_str(&entry(p));
-    s
+    let _ = writeln!(
+        s,
+        "#[inline(never)]\nunsafe extern \"C\" fn kreloc_digest() -> u64 {{\n    let mut d: u64 = {:#x};\n    let r = core::ptr::addr_of!(purgatory_sha_regions) as *const ShaRegion;\n    for i in 0..16usize {{\n        let reg = &*r.add(i);\n        for k in 0..reg.len as usize {{ d = mix(d, *reg.start.add(k) as u64); }}\n    }}\n    d\n}}",
+        !p.salt
+    );
+    for i in p.large_arrays() {
+        let (a, b) = p.fill_consts(i);
+        let _ = writeln!(s, "#[inline(never)]\nunsafe extern \"C\" fn kreloc_fill{i}() {{\n    for k in 0..{LARGE_LEN}usize {{ *{}.add(k) = (k as u64 ^ {a:#x}).wrapping_mul({b:#x}); }}\n}}", arr(p, i));
+    }
+    if p.struct_words().is_some() {
+        s.push_str("#[inline(never)]\nextern \"C\" fn kreloc_fold_blob(mut h: u64, b: &Blob) -> u64 {\n    for w in b.w.iter() { h = mix(h, *w); }\n    h\n}\n");
+    }
+    if let Some(n) = p.zero_words() {
+        let _ = writeln!(s, "#[inline(never)]\nunsafe extern \"C\" fn kreloc_zero(mut h: u64) -> u64 {{\n    let mut buf = [0u64; {n}];\n    let b = core::hint::black_box(buf.as_mut_ptr());\n    *b.add((h % {n}) as usize) = h;\n    for k in 0..{n}usize {{ h = mix(h, *b.add(k)); }}\n    h\n}}");
+    }
 }
 
-fn arr(p: &Program, i: usize) -> String {
-    if p.arrays[i].konst {
-        format!("(core::ptr::addr_of!(kreloc_g{i}) as *const u64)")
-    } else {
-        format!("(core::ptr::addr_of_mut!(kreloc_g{i}) as *mut u64)")
+fn purgatory(p: &Program, s: &mut String) {
+    let _ = writeln!(s, "#[no_mangle]\npub unsafe extern \"C\" fn purgatory() {{\n    let mut h: u64 = {:#x};\n    h = mix(h, kreloc_digest());", h0(p));
+    s.push_str("    for k in 0..32usize { h = mix(h, *(core::ptr::addr_of!(purgatory_sha256_digest) as *const u8).add(k) as u64); }\n");
+    for i in p.large_arrays() {
+        let _ = writeln!(s, "    kreloc_fill{i}();");
     }
-}
-
-fn entry(p: &Program) -> String {
-    let mut s = String::from("#[no_mangle]\npub unsafe extern \"C\" fn kreloc_entry(out: *mut u64) {\n    let mut h: u64 = 0x9e3779b97f4a7c15;\n");
     if let Some((dst, src, n)) = p.copy_plan() {
         let _ = writeln!(s, "    for k in 0..{n}usize {{ *{}.add(k) = *{}.add(k); }}", arr(p, dst), arr(p, src));
     }
@@ -113,9 +160,11 @@ fn entry(p: &Program) -> String {
         let v = u64::from_le_bytes([byte; 8]);
         let _ = writeln!(s, "    for k in 0..{}usize {{ *{}.add(k) = {v:#x}; }}", p.array_len(dst), arr(p, dst));
     }
-    if p.sha_pair {
-        s.push_str("    h = mix(h, *(core::ptr::addr_of!(purgatory_sha_regions) as *const u64).add(1));\n");
-        s.push_str("    h = mix(h, *(core::ptr::addr_of!(purgatory_sha256_digest) as *const u8) as u64);\n");
+    if p.struct_words().is_some() {
+        s.push_str("    let b: Blob = core::ptr::read(core::ptr::addr_of!(kreloc_blob_src));\n    h = kreloc_fold_blob(h, &b);\n");
+    }
+    if p.zero_words().is_some() {
+        s.push_str("    h = kreloc_zero(h);\n");
     }
     let _ = writeln!(s, "    for _ in 0..{} {{", p.rounds);
     for (i, a) in p.arrays.iter().enumerate() {
@@ -130,34 +179,41 @@ fn entry(p: &Program) -> String {
         }
     }
     for (i, t) in p.strings.iter().enumerate() {
-        let _ = writeln!(s, "        for k in 0..{}usize {{ h = mix(h, *kreloc_s{i}.as_ptr().add(k) as u64); }}", t.text.len());
+        let _ = writeln!(s, "        for k in 0..{}usize {{ h = mix(h, *core::hint::black_box(kreloc_s{i}.as_ptr()).add(k) as u64); }}", t.text.len());
+    }
+    if p.string_table {
+        for (i, t) in p.strings.iter().enumerate() {
+            let _ = writeln!(s, "        for k in 0..{}usize {{ h = mix(h, *(*core::hint::black_box(kreloc_st.0.as_ptr()).add({i})).add(k) as u64); }}", t.text.len());
+        }
     }
     for (i, t) in p.ptr_tables.iter().enumerate() {
         if p.ptr_target(t).is_some() {
-            let _ = writeln!(s, "        for k in 0..{}usize {{ h = mix(h, **kreloc_p{i}.0.as_ptr().add(k)); }}", t.idxs.len());
+            let _ = writeln!(s, "        for k in 0..{}usize {{ h = mix(h, **core::hint::black_box(kreloc_p{i}.0.as_ptr()).add(k)); }}", t.idxs.len());
         }
     }
-    for f in 0..p.funcs.len() {
-        let _ = writeln!(s, "        h = mix(h, kreloc_f{f}(h));");
+    for (i, f) in p.funcs.iter().enumerate() {
+        let n = f.paths();
+        let _ = writeln!(s, "        for k in 0..{n}u64 {{ h = mix(h, kreloc_f{i}((h >> 16) * {n} + k)); }}");
     }
     if p.fnptr_table && !p.funcs.is_empty() {
-        let _ = writeln!(s, "        h = mix(h, (*kreloc_fp.as_ptr().add((h % {}) as usize))(h));", p.funcs.len());
+        let _ = writeln!(s, "        for k in 0..{}usize {{ h = mix(h, (*core::hint::black_box(kreloc_fp.as_ptr()).add(k))(h)); }}", p.funcs.len());
     }
     for i in p.writable_arrays() {
         let _ = writeln!(s, "        *{}.add((h % {}) as usize) = h;", arr(p, i), p.array_len(i));
     }
-    s.push_str("    }\n    *out = h;\n}\n\n#[no_mangle]\npub static mut kreloc_result: [u64; 4] = [0; 4];\n\n#[no_mangle]\npub unsafe extern \"C\" fn purgatory_start() {\n    kreloc_entry(core::ptr::addr_of_mut!(kreloc_result) as *mut u64);\n}\n");
-    s
+    s.push_str("    }\n");
+    // Through an opaque pointer: the last stores must reach memory before they are read back.
+    for i in p.writable_arrays() {
+        let _ = writeln!(s, "    for k in 0..{}usize {{ h = mix(h, *core::hint::black_box({}).add(k)); }}", p.array_len(i), arr(p, i));
+    }
+    s.push_str("    *(core::ptr::addr_of_mut!(kreloc_result) as *mut u64) = h;\n}\n");
 }
 
 const HEADER: &str = "// Generated by kreloc-gen: a no_std, panic-free, purgatory-like program.
 #![no_std]
-#![allow(non_upper_case_globals, static_mut_refs, unused_unsafe, dead_code, unused_mut)]
+#![allow(non_upper_case_globals, static_mut_refs, unused_unsafe, dead_code, unused_mut, unused_parens)]
 
-";
-
-/// Provided only when a copy loop exists: that is when LLVM emits calls to it.
-const MEMCPY: &str = "#[no_mangle]
+#[no_mangle]
 pub unsafe extern \"C\" fn memcpy(d: *mut u8, s: *const u8, n: usize) -> *mut u8 {
     let mut i = 0;
     while i < n {
@@ -167,10 +223,7 @@ pub unsafe extern \"C\" fn memcpy(d: *mut u8, s: *const u8, n: usize) -> *mut u8
     d
 }
 
-";
-
-/// Provided only when a fill loop exists.
-const MEMSET: &str = "#[no_mangle]
+#[no_mangle]
 pub unsafe extern \"C\" fn memset(d: *mut u8, c: i32, n: usize) -> *mut u8 {
     let mut i = 0;
     while i < n {
@@ -180,16 +233,19 @@ pub unsafe extern \"C\" fn memset(d: *mut u8, c: i32, n: usize) -> *mut u8 {
     d
 }
 
+#[repr(transparent)]
+struct Ptrs<T, const N: usize>([*const T; N]);
+unsafe impl<T, const N: usize> Sync for Ptrs<T, N> {}
+
 ";
 
-const REST: &str = "#[inline(always)]
-fn mix(h: u64, x: u64) -> u64 {
-    let h = (h ^ x).wrapping_mul(0x100000001b3);
-    h ^ (h >> 29)
+const ENTRY: &str = "extern \"C\" {
+    fn purgatory_start();
 }
 
-#[repr(transparent)]
-struct Ptrs<const N: usize>([*const u64; N]);
-unsafe impl<const N: usize> Sync for Ptrs<N> {}
-
+#[no_mangle]
+pub unsafe extern \"C\" fn kreloc_entry(out: *mut u64) {
+    purgatory_start();
+    *out = core::ptr::read_volatile(core::ptr::addr_of!(kreloc_result) as *const u64);
+}
 ";

@@ -1,15 +1,24 @@
 //! The reference interpreter: the checksum a correct compile and load must produce (a third opinion
-//! next to the C and Rust emitters).
+//! next to the C and Rust emitters). Every datum, table entry, pointer target and string is folded in, so
+//! a misrelocated reference changes the result.
 
-use crate::ast::{FuncKind, Program};
+use crate::ast::{FuncKind, Program, RegionObject, LARGE_LEN};
 
-/// Start value of the hash.
-pub const H0: u64 = 0x9e37_79b9_7f4a_7c15;
+/// The constants of [`mix`]; both emitters spell exactly these.
+pub const MIX_K1: u64 = 0x9e37_79b9_7f4a_7c15;
+pub const MIX_K2: u64 = 0xd6e8_feb8_6659_fd93;
+pub const MIX_K3: u64 = 0x632b_e59b_d9b4_e019;
+/// The cold function's multiplier.
+pub const RARE_K: u64 = 0x2545_f491_4f6c_dd1d;
 
-/// One mixing step; both emitters spell exactly this.
+/// One mixing step: a bijection in `x` for every `h` (rotate, xor, multiply-xorshift twice, add), so a
+/// changed datum always changes the state, and `mix(h, h)` never collapses to a fixed value.
 pub fn mix(h: u64, x: u64) -> u64 {
-    let h = (h ^ x).wrapping_mul(0x0000_0100_0000_01b3);
-    h ^ (h >> 29)
+    let mut h = h.rotate_left(23) ^ x;
+    h = h.wrapping_mul(MIX_K1);
+    h ^= h >> 32;
+    h = h.wrapping_mul(MIX_K2);
+    (h ^ (h >> 29)).wrapping_add(MIX_K3)
 }
 
 /// Indices of a large array the fold samples.
@@ -17,15 +26,25 @@ pub fn sample(len: usize) -> impl Iterator<Item = usize> {
     (0..16).map(move |i| (i * 7919) % len)
 }
 
+/// The start of the hash (`purgatory()`'s first value).
+pub fn h0(p: &Program) -> u64 {
+    p.salt | 1
+}
+
+/// The cold function an unlikely path calls.
+pub fn rare(x: u64) -> u64 {
+    (x >> 3).wrapping_mul(RARE_K).wrapping_add(1)
+}
+
 /// Values of helper `f` at `x`, given the current array contents.
 fn call(p: &Program, arrays: &[Vec<u64>], f: usize, x: u64) -> u64 {
     match &p.funcs[f].kind {
-        FuncKind::Arith { mul, add, shift } => x.wrapping_mul(u64::from(*mul)).wrapping_add(u64::from(*add)) ^ (x >> shift),
+        FuncKind::Arith { mul, add, shift } => x.wrapping_mul(*mul).wrapping_add(*add) ^ (x >> shift),
         FuncKind::Switch { cases, default } => {
-            let n = cases.len() as u64;
-            match usize::try_from(x % n) {
-                Ok(i) if i < cases.len() => u64::from(cases[i]).wrapping_add(x),
-                _ => u64::from(*default),
+            let k = x % (cases.len() as u64 + 1);
+            match usize::try_from(k).ok().and_then(|k| cases.get(k)) {
+                Some(c) => c.wrapping_add(x),
+                None => default ^ x,
             }
         }
         FuncKind::Lookup { array } => {
@@ -35,13 +54,58 @@ fn call(p: &Program, arrays: &[Vec<u64>], f: usize, x: u64) -> u64 {
             let a = *array as usize % arrays.len();
             arrays[a][(x % arrays[a].len() as u64) as usize].wrapping_add(x)
         }
+        FuncKind::Rare { add } => {
+            if x & 3 == 0 {
+                rare(x ^ add)
+            } else {
+                x.wrapping_mul(5).wrapping_add(*add)
+            }
+        }
     }
 }
 
-/// `kreloc_entry`'s `out[0]`.
+/// The bytes of a region's object.
+fn region_bytes(p: &Program, arrays: &[Vec<u64>], o: RegionObject) -> Vec<u8> {
+    match o {
+        RegionObject::Array(i) => arrays[i].iter().flat_map(|w| w.to_le_bytes()).collect(),
+        RegionObject::Str(i) => p.strings[i].text.clone(),
+        RegionObject::Digest => (0..32).map(|k| p.digest_byte(k)).collect(),
+    }
+}
+
+/// What `kreloc_digest()` returns: every byte of every region, like purgatory's sha256 over its regions.
+pub fn digest(p: &Program, arrays: &[Vec<u64>]) -> u64 {
+    let mut d = !p.salt;
+    for o in p.regions() {
+        for b in region_bytes(p, arrays, o) {
+            d = mix(d, u64::from(b));
+        }
+    }
+    d
+}
+
+/// What `kreloc_zero(h)` returns.
+fn zero_buffer(h: u64, words: usize) -> u64 {
+    let mut buf = vec![0u64; words];
+    buf[(h % words as u64) as usize] = h;
+    buf.iter().fold(h, |h, &w| mix(h, w))
+}
+
+/// `kreloc_entry`'s `out[0]`: what `purgatory()` leaves in `kreloc_result[0]`.
 pub fn checksum(p: &Program) -> u64 {
-    let mut arrays: Vec<Vec<u64>> = (0..p.arrays.len()).map(|i| (0..p.array_len(i)).map(|k| p.init(i, k)).collect()).collect();
-    let mut h = H0;
+    let mut arrays: Vec<Vec<u64>> =
+        (0..p.arrays.len()).map(|i| if p.arrays[i].large { vec![0; LARGE_LEN] } else { (0..p.array_len(i)).map(|k| p.init(i, k)).collect() }).collect();
+    let mut h = h0(p);
+    h = mix(h, digest(p, &arrays));
+    for k in 0..32 {
+        h = mix(h, u64::from(p.digest_byte(k)));
+    }
+    for i in p.large_arrays() {
+        let (a, b) = p.fill_consts(i);
+        for (k, w) in arrays[i].iter_mut().enumerate() {
+            *w = (k as u64 ^ a).wrapping_mul(b);
+        }
+    }
     if let Some((dst, src, n)) = p.copy_plan() {
         for k in 0..n {
             arrays[dst][k] = arrays[src][k];
@@ -53,9 +117,13 @@ pub fn checksum(p: &Program) -> u64 {
             *x = v;
         }
     }
-    if p.sha_pair {
-        h = mix(h, SHA_REGION0_LEN);
-        h = mix(h, u64::from(SHA_DIGEST0));
+    if let Some(n) = p.struct_words() {
+        for k in 0..n {
+            h = mix(h, p.blob_word(k));
+        }
+    }
+    if let Some(n) = p.zero_words() {
+        h = zero_buffer(h, n);
     }
     for _ in 0..p.rounds {
         for i in 0..arrays.len() {
@@ -77,6 +145,13 @@ pub fn checksum(p: &Program) -> u64 {
                 h = mix(h, u64::from(b));
             }
         }
+        if p.string_table {
+            for s in &p.strings {
+                for &b in &s.text {
+                    h = mix(h, u64::from(b));
+                }
+            }
+        }
         for t in &p.ptr_tables {
             if let Some(a) = p.ptr_target(t) {
                 for &k in &t.idxs {
@@ -84,21 +159,27 @@ pub fn checksum(p: &Program) -> u64 {
                 }
             }
         }
-        for f in 0..p.funcs.len() {
-            h = mix(h, call(p, &arrays, f, h));
+        for (f, func) in p.funcs.iter().enumerate() {
+            let n = func.paths();
+            for k in 0..n {
+                h = mix(h, call(p, &arrays, f, (h >> 16) * n + k));
+            }
         }
-        if p.fnptr_table && !p.funcs.is_empty() {
-            let f = (h % p.funcs.len() as u64) as usize;
-            h = mix(h, call(p, &arrays, f, h));
+        if p.fnptr_table {
+            for f in 0..p.funcs.len() {
+                h = mix(h, call(p, &arrays, f, h));
+            }
         }
         for i in p.writable_arrays() {
             let k = (h % arrays[i].len() as u64) as usize;
             arrays[i][k] = h;
         }
     }
+    // The last round's writes are observed too.
+    for i in p.writable_arrays() {
+        for &w in &arrays[i] {
+            h = mix(h, w);
+        }
+    }
     h
 }
-
-/// `purgatory_sha_regions[0].len`, and `purgatory_sha256_digest[0]` (non-zero: the pair stays out of bss).
-pub const SHA_REGION0_LEN: u64 = 0x1000;
-pub const SHA_DIGEST0: u8 = 0x5a;

@@ -15,14 +15,55 @@ pub use emit_c::emit_c;
 pub use emit_rust::emit_rust;
 pub use reduce::Edit;
 
+/// The assembly entry both emitters carry (AT&T syntax), like arch/x86/purgatory/entry64.S: switch to the
+/// program's own stack at `stack_end`, call the C `purgatory()`, then return on the caller's stack.
+pub const ENTRY_ASM: &str = "\t.pushsection .text; .globl purgatory_start; .type purgatory_start, @function
+purgatory_start:
+\tpush %rbx; mov %rsp, %rbx
+\tlea stack_end(%rip), %rsp; call purgatory
+\tmov %rbx, %rsp; pop %rbx; ret
+\t.size purgatory_start, .-purgatory_start; .popsection
+\t.pushsection .bss.kreloc_stack, \"aw\", @nobits; .balign 16; .skip 8192
+\t.globl stack_end
+stack_end:
+\t.popsection";
+
 impl Program {
-    /// A program from fuzz bytes; never fails (too few bytes give a small default program).
+    /// A program from fuzz bytes; never fails (too few bytes give a small default program). Every byte
+    /// counts: the structure is derived from all of them (counts grow with the length) and the salt, which
+    /// seeds every datum, is a hash of the whole string.
     pub fn from_bytes(bytes: &[u8]) -> Program {
         let mut u = Unstructured::new(bytes);
-        Program::arbitrary(&mut u).unwrap_or_else(|_| Program::default_program()).normalized()
+        let mut p = Program::generate(&mut u, ast::Caps::for_budget(bytes.len())).unwrap_or_else(|_| Program::default_program());
+        p.salt = hash_bytes(bytes);
+        p.normalized(bytes.len())
     }
 
-    /// A program from a seed: the same seed gives the same program everywhere.
+    /// Draws every field from `u`, with node counts between half the cap and the cap (`arbitrary`'s own
+    /// collections stay short whatever the input length).
+    fn generate(u: &mut Unstructured, caps: ast::Caps) -> arbitrary::Result<Program> {
+        fn many<'a, T: Arbitrary<'a>>(u: &mut Unstructured<'a>, cap: usize) -> arbitrary::Result<Vec<T>> {
+            let n = u.int_in_range(cap / 2..=cap)?;
+            (0..n).map(|_| T::arbitrary(u)).collect()
+        }
+        Ok(Program {
+            salt: 0,
+            arrays: many(u, caps.arrays)?,
+            strings: many(u, caps.strings)?,
+            string_table: u.arbitrary()?,
+            ptr_tables: many(u, caps.ptr_tables)?,
+            funcs: many(u, caps.funcs)?,
+            fnptr_table: u.arbitrary()?,
+            copy_loop: u.arbitrary()?,
+            set_loop: u.arbitrary()?,
+            sha_regions: many(u, ast::SHA_REGIONS)?,
+            struct_copy: u.arbitrary()?,
+            zero_init: u.arbitrary()?,
+            rounds: u.arbitrary()?,
+        })
+    }
+
+    /// A program from a seed: the same seed gives the same program everywhere; `size` bytes shape it.
     pub fn from_seed(seed: u64, size: usize) -> Program {
         let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
         let mut bytes = vec![0u8; size.max(64)];
@@ -33,17 +74,21 @@ impl Program {
     /// The smallest interesting program: one array, one function.
     pub fn default_program() -> Program {
         Program {
+            salt: 0x5eed,
             arrays: vec![ast::Array { len: 4, large: false, konst: false, sect: ast::Sect::Default, vis: ast::Vis::Default, weak: false, addr_fn: false, seed: 1 }],
             strings: Vec::new(),
+            string_table: false,
             ptr_tables: Vec::new(),
             funcs: vec![ast::Func { kind: ast::FuncKind::Arith { mul: 3, add: 1, shift: 7 }, temp: ast::Temp::Normal, vis: ast::Vis::Static }],
             fnptr_table: false,
             copy_loop: false,
             set_loop: false,
-            sha_pair: true,
+            sha_regions: Vec::new(),
+            struct_copy: None,
+            zero_init: None,
             rounds: 1,
         }
-        .normalized()
+        .normalized(0)
     }
 
     /// The checksum `kreloc_entry` must leave in `out[0]`.
@@ -60,7 +105,7 @@ impl Program {
                 f.push(name)
             }
         };
-        add(self.arrays.iter().any(|a| a.sect == Sect::KexecPurgatory) || self.sha_pair, "kexec-purgatory-section");
+        add(true, "kexec-purgatory-section");
         add(self.arrays.iter().any(|a| matches!(a.sect, Sect::Named(_))), "explicit-section");
         add(self.arrays.iter().any(|a| a.konst), "const-table");
         add(self.funcs.iter().any(|x| matches!(x.kind, FuncKind::Switch { .. })), "switch");
@@ -76,8 +121,19 @@ impl Program {
         add(self.funcs.iter().any(|x| x.temp != Temp::Normal), "hot-cold");
         add(self.copy_plan().is_some(), "memcpy-loop");
         add(self.set_plan().is_some(), "memset-loop");
-        add(self.sha_pair, "sha-regions-pair");
-        f.push("purgatory_start");
+        add(!self.regions().is_empty(), "sha-regions-digest-loop");
+        add(self.string_table && !self.strings.is_empty(), "string-table");
+        add(self.struct_words().is_some(), "struct-copy-memcpy");
+        add(self.zero_words().is_some(), "zero-init-memset");
+        add(self.funcs.iter().any(|x| matches!(x.kind, FuncKind::Rare { .. })), "unlikely-path");
+        add(self.funcs.iter().any(|x| matches!(x.kind, FuncKind::Arith { mul, add, .. } if mul >> 32 != 0 || add >> 32 != 0)), "64-bit-constant");
+        f.extend(["sha-regions-pair", "entry64_regs", "asm-entry-stack_end", "purgatory_start"]);
         f
     }
+}
+
+/// FNV-1a then a splitmix finish: a salt that every input byte changes.
+fn hash_bytes(bytes: &[u8]) -> u64 {
+    let h = bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3));
+    ast::word(h, bytes.len() as u64)
 }

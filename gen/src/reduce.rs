@@ -14,7 +14,10 @@ pub enum Edit {
     DropFnptrTable,
     DropCopyLoop,
     DropSetLoop,
-    DropShaPair,
+    DropStringTable,
+    DropStructCopy,
+    DropZeroInit,
+    RemoveShaRegion(usize),
     OneRound,
     ShrinkArray(usize),
     ShrinkString(usize),
@@ -42,7 +45,8 @@ impl Program {
             v.push(Edit::RemoveFunc(i));
             v.push(Edit::SimplifyFunc(i));
         }
-        v.extend([Edit::DropFnptrTable, Edit::DropCopyLoop, Edit::DropSetLoop, Edit::DropShaPair, Edit::OneRound]);
+        v.extend((0..self.sha_regions.len()).map(Edit::RemoveShaRegion));
+        v.extend([Edit::DropFnptrTable, Edit::DropCopyLoop, Edit::DropSetLoop, Edit::DropStringTable, Edit::DropStructCopy, Edit::DropZeroInit, Edit::OneRound]);
         let size = self.size();
         let mut sized: Vec<(usize, Edit)> = v.into_iter().filter_map(|e| Some((size.saturating_sub(self.apply(&e)?.size()), e))).filter(|(gain, _)| *gain > 0).collect();
         sized.sort_by(|a, b| b.0.cmp(&a.0));
@@ -60,7 +64,10 @@ impl Program {
             Edit::DropFnptrTable => p.fnptr_table = false,
             Edit::DropCopyLoop => p.copy_loop = false,
             Edit::DropSetLoop => p.set_loop = false,
-            Edit::DropShaPair => p.sha_pair = false,
+            Edit::DropStringTable => p.string_table = false,
+            Edit::DropStructCopy => p.struct_copy = None,
+            Edit::DropZeroInit => p.zero_init = None,
+            Edit::RemoveShaRegion(i) => drop(take(&mut p.sha_regions, i)?),
             Edit::OneRound => p.rounds = 1,
             Edit::ShrinkArray(i) => {
                 let a = p.arrays.get_mut(i)?;

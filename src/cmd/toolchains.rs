@@ -46,8 +46,9 @@ fn list(json: bool) -> i32 {
         })
         .collect();
     let configs = &kreloc_toolchains::config::NAMED;
+    let rust = rustc_configs();
     if json {
-        println!("{}", serde_json::to_string_pretty(&serde_json::json!({ "toolchains": rows, "configs": configs })).unwrap_or_default());
+        println!("{}", serde_json::to_string_pretty(&serde_json::json!({ "toolchains": rows, "configs": configs, "rustc_configs": rust })).unwrap_or_default());
     } else {
         println!("{:<10} {:<9} {:<10} {}", "spec", "exact", "installed", "source");
         for r in &rows {
@@ -66,8 +67,31 @@ fn list(json: bool) -> i32 {
                 println!("  {:<21} {}", "", c.provenance());
             }
         }
+        println!("\nrustc under each named config (not expressible = cell not judged):");
+        for r in &rust {
+            println!("  {:<21} {}", r["config"].as_str().unwrap_or(""), r["rustc"].as_str().unwrap_or(""));
+        }
     }
     exit::GOOD
+}
+
+/// How rustc compiles each named config: its arguments, what is only approximated, or why it cannot.
+fn rustc_configs() -> Vec<serde_json::Value> {
+    use kreloc_toolchains::driver::rustc;
+    kreloc_toolchains::config::NAMED
+        .iter()
+        .map(|n| {
+            let cfg = n.config();
+            let text = match rustc::config_args(&cfg) {
+                Ok(args) => {
+                    let approx: Vec<String> = rustc::approximations(&cfg).iter().map(|(f, why)| format!("{f}: {why}")).collect();
+                    if approx.is_empty() { args.join(" ") } else { format!("{} (approximated: {})", args.join(" "), approx.join("; ")) }
+                }
+                Err(e) => e.to_string(),
+            };
+            serde_json::json!({"config": n.name, "expressible": rustc::config_args(&cfg).is_ok(), "rustc": text})
+        })
+        .collect()
 }
 
 fn install_specs(specs: &[String], all: bool, json: bool) -> i32 {

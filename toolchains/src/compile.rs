@@ -81,7 +81,7 @@ pub fn classify_failure(out: &Output, commands: Vec<String>) -> CompileOutcome {
 }
 
 /// Bumped whenever what a cached outcome records changes.
-const CACHE_FORMAT: &[u8] = b"kreloc-compile-v2";
+const CACHE_FORMAT: &[u8] = b"kreloc-compile-v3";
 
 /// A source to compile.
 #[derive(Debug, Clone)]

@@ -44,6 +44,9 @@ pub enum Error {
     Unavailable(String),
     #[error("unsupported: {0}")]
     Unsupported(String),
+    /// The toolchain has no spelling for the config: the cell is not judged (not a compile error).
+    #[error("not expressible: {0}")]
+    NotExpressible(String),
     #[error("install failed: {0}")]
     Install(String),
     #[error("cannot read the version of {exe}: {output}")]

@@ -47,7 +47,8 @@ pub fn command(l: &Link, tc: &Toolchain, cfg: &CompileConfig, obj: &Path, out: &
         flags.push("-T".into());
         flags.push("purgatory.lds".into());
     }
-    if cfg.lto {
+    // rustc's LTO objects are native code already: only C drivers link through their LTO plugin.
+    if cfg.lto && !matches!(tc.kind, Kind::Rustc) {
         // Through the driver: -nostdlib -r, each ld flag passed with -Wl.
         let mut child = Child::new(&tc.exe, timeout);
         if matches!(tc.kind, Kind::Zig { .. }) {

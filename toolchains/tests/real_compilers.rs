@@ -116,6 +116,22 @@ fn rustc_pic_with_default_visibility_goes_through_the_got() {
 }
 
 #[test]
+fn rustc_spells_hidden_visibility_lto_and_kernel_flags_and_refuses_what_it_cannot() {
+    let (c, _d) = compiler();
+    let tc = resolve("rustc").unwrap();
+    // -fpic -fvisibility=hidden: PC-relative only, like the C compilers above.
+    let hidden = c.compile(&tc, &Source::rust(RUST_SOURCE), &CompileConfig::from_flags(&["-mcmodel=small", "-fpic", "-fvisibility=hidden", "-O2"])).unwrap();
+    let t = classes(hidden.object().unwrap_or_else(|| panic!("{hidden:?}"))).1;
+    assert!(t.iter().all(|r| [R_64, R_PC32, R_PLT32].contains(r)), "{t:?}");
+    for name in ["kernel-2018", "kernel-2019", "kernel-2024", "pic-hidden", "large-lto"] {
+        let out = c.compile(&tc, &Source::rust(RUST_SOURCE), &named(name).unwrap().config()).unwrap();
+        assert!(out.object().is_some(), "rustc {name}: {out:?}");
+    }
+    let odd = CompileConfig::from_flags(&["-O2", "-fsanitize=kcfi"]);
+    assert!(matches!(c.compile(&tc, &Source::rust(RUST_SOURCE), &odd), Err(kreloc_toolchains::Error::NotExpressible(_))));
+}
+
+#[test]
 fn named_configs_and_the_purgatory_link() {
     let dir = tempfile::tempdir().unwrap();
     let mut c = Compiler::new(Cache::at(dir.path()));
