@@ -27,9 +27,9 @@ fn seed001_overflows_type_10_at_0x13fffb000_and_warns() {
     let v = load(&seed001(), "linux-x86_64", AT);
     // .text at +0, .ltext at +0x700, .kexec-purgatory at +0xf00; value = L + 0xf00 + 0x60.
     assert_eq!(v.messages.len(), 3, "{:#?}", v.messages);
-    assert!(v.messages[0].starts_with("WARNING: at kernel/kexec_file.c"), "{}", v.messages[0]);
-    assert_eq!(v.messages[1], "kexec: Overflow in relocation type 10 value 0x13fffbf60");
-    assert_eq!(v.messages[2], "kexec-bzImage64: Loading purgatory failed");
+    assert!(v.messages[0].to_string().starts_with("WARNING: at kernel/kexec_file.c"), "{}", v.messages[0]);
+    assert_eq!(v.messages[1].to_string(), "kexec: Overflow in relocation type 10 value 0x13fffbf60");
+    assert_eq!(v.messages[2].to_string(), "kexec-bzImage64: Loading purgatory failed");
     assert_eq!(v.entry.matches, vec![".text", ".ltext"]);
     assert!(v.entry.warned);
 }
@@ -49,7 +49,7 @@ fn seed001_entry_is_misplaced_in_every_scan_era_and_right_with_the_symbol() {
     assert!(warn.loaded && !warn.ok);
     assert_eq!(warn.entry.start, AT + 0x10, "first match (.text) wins");
     assert_eq!(warn.entry.intended.as_ref().unwrap().addr, AT + 0x710);
-    assert!(warn.failure.unwrap().contains("entry misplaced"));
+    assert!(warn.failure_text().unwrap().contains("entry misplaced"));
 
     let recompute = load(&bytes, "linux-x86_64@5.4", AT);
     assert_eq!(recompute.entry.start, 0x10 + AT + (AT + 0x700), "start -= 0; start += mem + offset, twice");
@@ -72,7 +72,7 @@ fn a_single_exec_section_gives_the_right_entry_without_warning() {
     let v = load(&b.build(), "linux-x86_64", AT);
     assert!(v.ok);
     assert_eq!(v.entry.start, AT + 0x40);
-    assert!(v.warnings.iter().all(|w| !w.contains("exec sections")));
+    assert!(v.warnings.iter().all(|w| !w.to_string().contains("exec sections")));
 }
 
 #[test]
@@ -98,7 +98,7 @@ fn align_zero_is_zero_in_the_kernel_and_overruns_its_buffer() {
     // bufsz = ALIGN(0x100, 0) + 0x40 = 0x40, yet .text copies 0x100 bytes: an overrun.
     assert_eq!(v.bufsz, 0x40);
     assert!(!v.loaded);
-    assert!(v.findings.iter().any(|f| f.contains(".text")), "{:?}", v.findings);
+    assert!(v.findings.iter().any(|f| f.to_string().contains(".text")), "{:?}", v.findings);
     let data = v.sections.iter().find(|s| s.name == ".data").unwrap();
     assert_eq!(data.addr, AT, "ALIGN(offset, 0) == 0 puts .data on top of .text");
 
@@ -115,7 +115,7 @@ fn non_power_of_two_alignment_is_rejected_by_strict_only() {
     b.raw_align(".data", 24);
     let bytes = b.build();
     let strict = load(&bytes, "strict-x86_64", AT);
-    assert!(strict.failure.unwrap().contains("not a power of two"));
+    assert!(strict.failure_text().unwrap().contains("not a power of two"));
     // The kernel computes ALIGN(0x10, 24) = (0x10 + 23) & ~23 literally.
     let k = load(&bytes, "linux-x86_64", AT);
     let data = k.sections.iter().find(|s| s.name == ".data").unwrap();
@@ -129,13 +129,13 @@ fn kexec_symbols_in_bss_or_with_the_wrong_size_fail_the_kernel_load() {
     let bss = b.section(".bss", SectionKind::UninitializedData, &[0; 0x200], 16);
     b.global("purgatory_sha_regions", bss, 0, 256, SymbolKind::Data);
     let v = load(&b.build(), "linux-x86_64", AT);
-    assert_eq!(v.failure.as_deref(), Some("kexec_file: symbol purgatory_sha_regions is in a bss section. Cannot set"));
+    assert_eq!(v.failure_text().as_deref(), Some("kexec_file: symbol purgatory_sha_regions is in a bss section. Cannot set"));
 
     let mut b = Builder::x86_64();
     let d = b.data(".kexec-purgatory", 0x200);
     b.global("purgatory_sha256_digest", d, 0, 20, SymbolKind::Data);
     let v = load(&b.build(), "linux-x86_64", AT);
-    assert_eq!(v.failure.as_deref(), Some("kexec_file: symbol purgatory_sha256_digest size mismatch: expected 20 actual 32"));
+    assert_eq!(v.failure_text().as_deref(), Some("kexec_file: symbol purgatory_sha256_digest size mismatch: expected 20 actual 32"));
 }
 
 #[test]
@@ -147,7 +147,7 @@ fn align_zero_after_a_larger_section_overwrites_it_without_overrunning() {
     b.raw_align(".text", 0);
     let v = load(&b.build(), "linux-x86_64", AT);
     assert!(!v.loaded);
-    assert!(v.findings.iter().any(|f| f.contains(".text lands on section .data")), "{:?}", v.findings);
+    assert!(v.findings.iter().any(|f| f.to_string().contains(".text lands on section .data")), "{:?}", v.findings);
     assert!(load(&{
         let mut b = Builder::x86_64();
         b.data(".data", 0x300);
@@ -167,7 +167,7 @@ fn bss_with_align_zero_lands_at_address_zero() {
     let v = load(&b.build(), "linux-x86_64", AT);
     assert_eq!(v.sections.iter().find(|s| s.name == ".bss").unwrap().addr, 0);
     assert!(!v.loaded);
-    assert!(v.findings[0].contains("outside the segment"), "{:?}", v.findings);
+    assert!(v.findings[0].to_string().contains("outside the segment"), "{:?}", v.findings);
 }
 
 #[test]
@@ -183,7 +183,7 @@ fn an_empty_bss_with_align_zero_warns_and_its_symbols_resolve_to_zero() {
     let v = load(&bytes, "linux-x86_64", AT);
     assert!(v.loaded, "{:?}", v.failure);
     assert_eq!(&v.image[0..8], &0x20u64.to_le_bytes());
-    assert!(v.warnings.iter().any(|w| w.contains("empty section .bss is placed at 0x0")), "{:?}", v.warnings);
+    assert!(v.warnings.iter().any(|w| w.to_string().contains("empty section .bss is placed at 0x0")), "{:?}", v.warnings);
     let obj = kreloc_oracle::parse(&bytes).unwrap();
     kreloc_oracle::properties::linux_and_strict_agree(&obj).expect("different placements are not a byte disagreement");
 }

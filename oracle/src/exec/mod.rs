@@ -145,7 +145,7 @@ pub fn run_object(
 ) -> Result<ExecOutcome, NotRunnable> {
     let v = crate::load(obj, profile, link_addr);
     if !v.loaded {
-        return Err(NotRunnable(format!("does not load at {link_addr:#x}: {}", v.failure.unwrap_or_default())));
+        return Err(NotRunnable(format!("does not load at {link_addr:#x}: {}", v.failure_text().unwrap_or_default())));
     }
     let sym = obj.global_symbol(entry).ok_or_else(|| NotRunnable(format!("no global symbol {entry}")))?;
     let sec = v.sections.iter().find(|s| s.index == sym.shndx as usize).ok_or_else(|| NotRunnable(format!("{entry} is not in a loaded section")))?;
