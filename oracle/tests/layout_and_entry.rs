@@ -43,10 +43,11 @@ fn seed001_entry_is_misplaced_in_every_scan_era_and_right_with_the_symbol() {
         let ltext = b.text(".ltext", 0x800);
         b.global("purgatory_start", ltext, 0x10, 0x20, SymbolKind::Text);
         b.entry(0x10);
+        b.kexec_file_symbols();
         b.build()
     };
     let warn = load(&bytes, "linux-x86_64@6.6", AT);
-    assert!(warn.loaded && !warn.ok);
+    assert!(warn.loaded && !warn.ok && warn.load_succeeds && !warn.good);
     assert_eq!(warn.entry.start, AT + 0x10, "first match (.text) wins");
     assert_eq!(warn.entry.intended.as_ref().unwrap().addr, AT + 0x710);
     assert!(warn.failure_text().unwrap().contains("entry misplaced"));
@@ -95,16 +96,28 @@ fn align_zero_is_zero_in_the_kernel_and_overruns_its_buffer() {
     b.raw_align(".data", 0);
     let bytes = b.build();
     let v = load(&bytes, "linux-x86_64", AT);
-    // bufsz = ALIGN(0x100, 0) + 0x40 = 0x40, yet .text copies 0x100 bytes: an overrun.
+    // bufsz = ALIGN(0x100, 0) + 0x40 = 0x40, yet .text copies 0x100 bytes: past the buffer, but inside
+    // vzalloc's page, which is never copied to the segment. The kernel loads it (issue 13, class 6).
     assert_eq!(v.bufsz, 0x40);
-    assert!(!v.loaded);
-    assert!(v.findings.iter().any(|f| f.to_string().contains(".text")), "{:?}", v.findings);
+    assert!(v.loaded, "{:?}", v.failure);
+    assert!(v.findings.iter().any(|f| f.to_string().contains(".text") && f.to_string().contains("into padding")), "{:?}", v.findings);
+    assert_eq!(v.findings[0].code(), "section-into-padding");
     let data = v.sections.iter().find(|s| s.name == ".data").unwrap();
     assert_eq!(data.addr, AT, "ALIGN(offset, 0) == 0 puts .data on top of .text");
 
     let kt = load(&bytes, "kexec-tools-x86_64", AT);
     assert!(kt.loaded, "kexec-tools treats alignment 0 as 1: {:?}", kt.failure);
     assert_eq!(kt.sections.iter().find(|s| s.name == ".data").unwrap().addr, AT + 0x100);
+
+    // Past the page-rounded buffer the copy really corrupts memory; the kernel still goes on.
+    let mut b = Builder::x86_64();
+    b.text(".text", 0x2000);
+    b.data(".data", 0x40);
+    b.raw_align(".data", 0);
+    let v = load(&b.build(), "linux-x86_64", AT);
+    assert!(v.loaded, "{:?}", v.failure);
+    assert_eq!(v.findings[0].code(), "section-past-buffer");
+    assert!(v.findings[0].to_string().contains("corrupts memory"), "{}", v.findings[0]);
 }
 
 #[test]
@@ -126,13 +139,16 @@ fn non_power_of_two_alignment_is_rejected_by_strict_only() {
 fn kexec_symbols_in_bss_or_with_the_wrong_size_fail_the_kernel_load() {
     let mut b = Builder::x86_64();
     b.text(".text", 0x10);
+    b.bzimage64_symbols();
     let bss = b.section(".bss", SectionKind::UninitializedData, &[0; 0x200], 16);
     b.global("purgatory_sha_regions", bss, 0, 256, SymbolKind::Data);
     let v = load(&b.build(), "linux-x86_64", AT);
     assert_eq!(v.failure_text().as_deref(), Some("kexec_file: symbol purgatory_sha_regions is in a bss section. Cannot set"));
 
     let mut b = Builder::x86_64();
+    b.bzimage64_symbols();
     let d = b.data(".kexec-purgatory", 0x200);
+    b.global("purgatory_sha_regions", d, 0x100, 256, SymbolKind::Data);
     b.global("purgatory_sha256_digest", d, 0, 20, SymbolKind::Data);
     let v = load(&b.build(), "linux-x86_64", AT);
     assert_eq!(v.failure_text().as_deref(), Some("kexec_file: symbol purgatory_sha256_digest size mismatch: expected 20 actual 32"));
@@ -146,7 +162,7 @@ fn align_zero_after_a_larger_section_overwrites_it_without_overrunning() {
     b.text(".text", 0x300);
     b.raw_align(".text", 0);
     let v = load(&b.build(), "linux-x86_64", AT);
-    assert!(!v.loaded);
+    assert!(v.loaded, "the kernel goes on: {:?}", v.failure);
     assert!(v.findings.iter().any(|f| f.to_string().contains(".text lands on section .data")), "{:?}", v.findings);
     assert!(load(&{
         let mut b = Builder::x86_64();
@@ -166,7 +182,8 @@ fn bss_with_align_zero_lands_at_address_zero() {
     b.raw_align(".bss", 0);
     let v = load(&b.build(), "linux-x86_64", AT);
     assert_eq!(v.sections.iter().find(|s| s.name == ".bss").unwrap().addr, 0);
-    assert!(!v.loaded);
+    assert!(v.loaded, "the kernel goes on: {:?}", v.failure);
+    assert_eq!(v.findings[0].code(), "bss-outside-segment");
     assert!(v.findings[0].to_string().contains("outside the segment"), "{:?}", v.findings);
 }
 
