@@ -15,6 +15,10 @@ impl Builder {
         Builder { w: WObject::new(BinaryFormat::Elf, Architecture::X86_64, Endianness::Little), entry: 0, aligns: Vec::new() }
     }
 
+    pub fn for_arch(arch: Architecture, endian: Endianness) -> Self {
+        Builder { w: WObject::new(BinaryFormat::Elf, arch, endian), entry: 0, aligns: Vec::new() }
+    }
+
     pub fn i386() -> Self {
         Builder { w: WObject::new(BinaryFormat::Elf, Architecture::I386, Endianness::Little), entry: 0, aligns: Vec::new() }
     }
