@@ -4,6 +4,7 @@
 pub mod elf;
 pub mod arch;
 pub mod entry;
+pub mod compiled;
 pub mod layout;
 pub mod message;
 pub mod profile;
