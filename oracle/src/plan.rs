@@ -121,10 +121,14 @@ fn plan_section(obj: &Object, profile: &dyn Profile, layout: &Layout, rs: &Reloc
     let target_name: Arc<str> = obj.section_name(rs.target).into();
     let symtab_ok = obj.sections[rs.symtab as usize].sh_type == SHT_SYMTAB;
     let symbols = obj.symtab(rs.symtab).unwrap_or(&[]);
-    let labels: Vec<Arc<str>> = symbols.iter().map(|s| Arc::from(obj.symbol_label(s))).collect();
+    // Labels are made once per symbol a relocation uses, not once per symbol of the table.
+    let mut labels: Vec<Option<Arc<str>>> = vec![None; symbols.len()];
     let unknown: Arc<str> = Arc::from("?");
     for r in &rs.entries {
-        let symbol = labels.get(r.sym as usize).cloned().unwrap_or_else(|| unknown.clone());
+        let symbol = match (labels.get_mut(r.sym as usize), symbols.get(r.sym as usize)) {
+            (Some(slot), Some(sym)) => slot.get_or_insert_with(|| Arc::from(obj.symbol_label(sym))).clone(),
+            _ => unknown.clone(),
+        };
         let site = Site { reloc_section: rs.index, target: target_name.clone(), offset: r.offset, r_type: r.r_type, symbol, addend: r.addend };
         let planned = if !symtab_ok {
             fatal(Status::Malformed, Cause::Corrupts(Finding::NotASymbolTable { section: rs.name.clone(), link: rs.symtab }))
