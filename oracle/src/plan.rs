@@ -4,10 +4,7 @@
 use std::sync::Arc;
 
 use crate::arch::{Formula, Howto};
-use crate::elf::consts::{SHN_ABS, SHN_COMMON, SHN_UNDEF, SHT_SYMTAB};
-
-/// ELF st_type of an untyped symbol.
-const STT_NOTYPE: u8 = 0;
+use crate::elf::consts::{SHN_ABS, SHN_COMMON, SHN_UNDEF, SHT_SYMTAB, STT_NOTYPE};
 use crate::elf::{Object, Reloc, RelocSection};
 use crate::layout::Layout;
 use crate::message::{Finding, LoaderMessage};
