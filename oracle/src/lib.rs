@@ -1,5 +1,7 @@
 //! kreloc's oracle: a reference relocator that loads an ELF relocatable object the way a named loader
-//! profile does, and reports the loader's messages, the load window and the relocated image.
+//! profile does — relocation, the loader's symbol steps, the digest writes — and reports the loader's
+//! messages (typed), the load window and the relocated image. It must not run code, place segments on a
+//! machine or compile anything; synthetic objects and fuzzing properties sit behind the `synth` feature.
 
 pub mod elf;
 pub mod arch;
@@ -20,8 +22,9 @@ pub use message::{Finding, LoaderMessage, Warning};
 pub use verdict::{Failure, RelocResult, Stage, StageName, Stages, Status, Verdict};
 pub mod window;
 pub mod report;
+#[cfg(feature = "synth")]
 pub mod synth;
+#[cfg(feature = "synth")]
 pub mod properties;
 pub mod exec;
 pub mod scan;
-pub mod placement;

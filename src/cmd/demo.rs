@@ -3,9 +3,9 @@
 use std::time::Duration;
 
 use kreloc_oracle::exec::{run_object, ExecOutcome};
-use kreloc_oracle::placement::memmap::{parse_crashkernel, MemoryMap};
-use kreloc_oracle::placement::zimage::{check_zimage, InitrdRule};
-use kreloc_oracle::placement::{place, Loader};
+use kreloc_placement::memmap::{parse_crashkernel, MemoryMap};
+use kreloc_placement::zimage::{check_zimage, InitrdRule};
+use kreloc_placement::{place, Loader};
 use kreloc_oracle::synth::known;
 use kreloc_oracle::{load, parse, parse_profile, window, Object};
 use kreloc_toolchains::link::{Link, Linker};

@@ -3,9 +3,9 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use kreloc_oracle::placement::memmap::{parse_crashkernel, MemoryMap};
-use kreloc_oracle::placement::zimage::{check_zimage, InitrdRule};
-use kreloc_oracle::placement::{place, Loader};
+use kreloc_placement::memmap::{parse_crashkernel, MemoryMap};
+use kreloc_placement::zimage::{check_zimage, InitrdRule};
+use kreloc_placement::{place, Loader};
 use kreloc_oracle::window;
 
 use super::exit::{self, cannot_test};
