@@ -118,6 +118,7 @@ fn plan_section(obj: &Object, profile: &dyn Profile, layout: &Layout, rs: &Reloc
     let target_name: Arc<str> = obj.section_name(rs.target).into();
     let symtab_ok = obj.sections[rs.symtab as usize].sh_type == SHT_SYMTAB;
     let symbols = obj.symtab(rs.symtab).unwrap_or(&[]);
+    let buf_off = layout.placed.iter().find(|p| p.index == rs.target as usize).and_then(|p| p.buf_offset);
     // Labels are made once per symbol a relocation uses, not once per symbol of the table.
     let mut labels: Vec<Option<Arc<str>>> = vec![None; symbols.len()];
     let unknown: Arc<str> = Arc::from("?");
@@ -130,7 +131,7 @@ fn plan_section(obj: &Object, profile: &dyn Profile, layout: &Layout, rs: &Reloc
         let planned = if !symtab_ok {
             fatal(Status::Malformed, Cause::Corrupts(Finding::NotASymbolTable { section: rs.name.clone(), link: rs.symtab }))
         } else {
-            plan_entry(obj, profile, layout, rs, r, symbols, &site)
+            plan_entry(obj, profile, layout, rs, r, symbols, &site, buf_off)
         };
         out.push((site, planned));
     }
@@ -140,7 +141,17 @@ fn fatal(status: Status, cause: Cause) -> Planned {
     Planned::Fatal { status, cause }
 }
 
-fn plan_entry(obj: &Object, profile: &dyn Profile, layout: &Layout, rs: &RelocSection, r: &Reloc, symbols: &[crate::elf::Symbol], site: &Site) -> Planned {
+#[allow(clippy::too_many_arguments)]
+fn plan_entry(
+    obj: &Object,
+    profile: &dyn Profile,
+    layout: &Layout,
+    rs: &RelocSection,
+    r: &Reloc,
+    symbols: &[crate::elf::Symbol],
+    site: &Site,
+    buf_off: Option<u64>,
+) -> Planned {
     let Some(sym) = symbols.get(r.sym as usize) else {
         return fatal(Status::Malformed, Cause::Corrupts(Finding::SymbolIndexPastTable { index: r.sym, count: symbols.len() }));
     };
@@ -170,7 +181,6 @@ fn plan_entry(obj: &Object, profile: &dyn Profile, layout: &Layout, rs: &RelocSe
     let section = &obj.sections[rs.target as usize];
     let width = u64::from(howto.width);
     let in_section = r.offset.checked_add(width).is_some_and(|end| end <= section.size);
-    let buf_off = layout.placed.iter().find(|p| p.index == section.index).and_then(|p| p.buf_offset);
     let pos = buf_off.and_then(|o| o.checked_add(r.offset)).filter(|p| p.checked_add(width).is_some_and(|e| e <= layout.capacity));
     let (true, Some(pos)) = (in_section || howto.formula == Formula::None, pos) else {
         let finding = Finding::WriteOutsideSection {

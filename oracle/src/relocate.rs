@@ -107,7 +107,10 @@ fn relocate_stage(obj: &Object, profile: &dyn Profile, layout: &Layout, v: &mut 
                 }
             }
         }
-        let howto = arch.howto(site.r_type);
+        let howto = match planned {
+            Planned::Apply(p) => p.howto,
+            Planned::Fatal { .. } => arch.howto(site.r_type),
+        };
         let (status, value, place) = match planned {
             Planned::Fatal { status, cause } => {
                 if stop.is_none() {
