@@ -4,7 +4,7 @@
 
 use crate::arch::{Arch, Formula, Howto};
 use crate::elf::Object;
-use crate::layout::{self, LayoutRule};
+use crate::layout;
 use crate::plan::{self, Base, Planned};
 use crate::profile::Profile;
 
@@ -75,13 +75,17 @@ impl Compiled {
     /// Builds the program from the same plans `relocate::load` and the window use.
     pub fn new(obj: &Object, profile: &dyn Profile) -> Result<Compiled, Uncompilable> {
         let rule = profile.layout_rule();
-        let fixed_offsets = matches!(rule, LayoutRule::KernelOffsets | LayoutRule::Strict);
-        if !fixed_offsets && obj.sections.iter().any(|s| s.is_alloc() && s.addralign > 1 && !s.addralign.is_power_of_two()) {
-            return Err(Uncompilable::AddressDependentLayout);
-        }
         let (_, _, align) = layout::footprint(obj, rule);
         let reference = REFERENCE.div_ceil(align.max(1)).saturating_mul(align.max(1));
         let lay = layout::place(obj, rule, reference);
+        // ALIGN(x, 0) and odd alignments on absolute addresses (bss everywhere, every section in the legacy
+        // layouts) pin sections independently of the load: then there is no address-free program.
+        let other = reference.wrapping_add(align.max(1).saturating_mul(0x1_0000));
+        let moved = layout::place(obj, rule, other);
+        let same_offsets = lay.placed.iter().zip(&moved.placed).all(|(a, b)| a.addr.wrapping_sub(reference) == b.addr.wrapping_sub(other));
+        if !same_offsets {
+            return Err(Uncompilable::AddressDependentLayout);
+        }
         if lay.too_large().is_some() {
             return Err(Uncompilable::TooLarge);
         }
@@ -177,23 +181,35 @@ impl Compiled {
     }
 
     fn generic(&self, op: &Op, at: u64, s: u64, out: &mut [u8]) -> bool {
-        let Some(field) = out.get_mut(op.pos..op.pos + usize::from(op.howto.width)) else {
-            return op.howto.range.fits(self.value(op, at, s, &[]));
-        };
-        let addend = if op.in_place { self.arch.load(field, op.howto.width) } else { 0 };
+        // Work on a copy of the field so one that straddles the end of the buffer behaves like the
+        // reference's page-rounded buffer: the in-buffer bytes are patched, the rest is dropped.
+        let width = usize::from(op.howto.width);
+        let mut field = [0u8; 8];
+        let present = out.len().saturating_sub(op.pos).min(width);
+        if present > 0 {
+            field[..present].copy_from_slice(&out[op.pos..op.pos + present]);
+        }
+        let addend = if op.in_place { self.arch.load(&field, op.howto.width) } else { 0 };
         let s = s.wrapping_add(addend);
         let v = match op.howto.formula {
             Formula::PcRelative => s.wrapping_sub(at.wrapping_add(op.place_off)),
             _ => s,
         };
-        self.arch.store(&op.howto, field, v);
+        self.arch.store(&op.howto, &mut field[..width], v);
+        if present > 0 {
+            out[op.pos..op.pos + present].copy_from_slice(&field[..present]);
+        }
         op.howto.range.fits(v)
     }
 }
 
+/// Writes `bytes` at `pos`; a field straddling the end keeps its in-buffer prefix (the rest is page padding).
 fn put(out: &mut [u8], pos: usize, bytes: &[u8]) {
     if let Some(f) = out.get_mut(pos..pos + bytes.len()) {
         f.copy_from_slice(bytes);
+    } else if let Some(f) = out.get_mut(pos..) {
+        let n = f.len().min(bytes.len());
+        f[..n].copy_from_slice(&bytes[..n]);
     }
 }
 
