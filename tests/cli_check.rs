@@ -50,7 +50,11 @@ fn json_output_parses_and_carries_the_verdict() {
     let doc: serde_json::Value = serde_json::from_str(&out).expect("json");
     assert_eq!(doc["good"], false);
     assert_eq!(doc["verdicts"][0]["loaded"], false);
-    assert!(doc["verdicts"][0]["messages"][0].as_str().unwrap().contains("type 11"));
+    // Messages are typed, tagged by a stable code (issue 10); the text is what `check` prints without --json.
+    assert_eq!(doc["verdicts"][0]["messages"][0]["code"], "overflow");
+    assert_eq!(doc["verdicts"][0]["messages"][0]["r_type"], 11);
+    assert_eq!(doc["verdicts"][0]["stages"]["relocates"]["passed"], false);
+    assert_eq!(doc["window_is_about"], "relocation");
     assert!(doc["window"]["limits"].as_array().unwrap().len() >= 1);
     let (_, out, _) = kreloc(&["window", &obj, "--json"]);
     let w: serde_json::Value = serde_json::from_str(&out).expect("json");
@@ -96,4 +100,26 @@ fn help_teaches_with_examples_and_exit_codes() {
     assert!(out.contains("125 cannot test"), "{out}");
     let (_, out, _) = kreloc(&["--help"]);
     assert!(out.contains("git bisect run"), "{out}");
+}
+
+#[test]
+fn json_stages_separate_relocation_from_the_symbol_steps() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("no_digests.ro");
+    let src = std::fs::read_to_string(fixture("purgatory.c")).unwrap().replace("purgatory_sha_regions", "renamed_regions");
+    let src_path = dir.path().join("no_digests.c");
+    std::fs::write(&src_path, src).unwrap();
+    std::fs::write(&path, purgatory(dir.path(), &["gcc"], &["-mcmodel=large", "-fno-pic"], &src_path, None)).unwrap();
+    let obj = path.to_string_lossy().into_owned();
+    let (code, out, _) = kreloc(&["check", &obj, "--at", "0x13fffb000", "--json"]);
+    assert_eq!(code, 1, "the whole load fails: {out}");
+    let doc: serde_json::Value = serde_json::from_str(&out).expect("json");
+    let stages = &doc["verdicts"][0]["stages"];
+    assert_eq!(stages["relocates"]["passed"], true, "a user who only wants relocation reads this");
+    assert_eq!(stages["loader_symbols"]["passed"], true);
+    assert_eq!(stages["digest_symbols"]["passed"], false);
+    assert_eq!(stages["digest_symbols"]["failure"]["kind"], "silent");
+    assert_eq!(doc["verdicts"][0]["messages"].as_array().unwrap().len(), 0, "the kernel prints nothing");
+    let (_, text, _) = kreloc(&["check", &obj, "--at", "0x13fffb000"]);
+    assert!(text.contains("stages: relocates: yes, loader symbols: yes, digest symbols: FAILS ((no message)"), "{text}");
 }

@@ -27,7 +27,7 @@ fn gcc(flags: &[&str]) -> Vec<u8> {
 fn the_2019_flags_fail_above_4gib_with_type_11() {
     let v = load(&gcc(FLAGS_2019), "linux-x86_64", AT);
     assert!(!v.loaded);
-    assert!(v.messages[0].starts_with("kexec: Overflow in relocation type 11 value 0x17f7aff"), "{:?}", v.messages);
+    assert!(v.messages[0].to_string().starts_with("kexec: Overflow in relocation type 11 value 0x17f7aff"), "{:?}", v.messages);
     assert_eq!(v.first_failed_relocation().unwrap().type_name, "R_X86_64_32S");
 }
 
@@ -59,5 +59,5 @@ fn kbisect_flags_names_mcmodel_kernel() {
     let r = kreloc_bisect::flags::bisect_flags(&strings(FLAGS_2018), &strings(FLAGS_2019), &tc, &pred).unwrap();
     let culprit: Vec<String> = r.culprit.iter().map(ToString::to_string).collect();
     assert_eq!(culprit, vec!["-mcmodel=large -> -mcmodel=kernel"]);
-    assert!(r.bad.messages[0].starts_with("kexec: Overflow in relocation type 11 value 0x17f7aff"), "{:?}", r.bad.messages);
+    assert!(r.bad.messages[0].to_string().starts_with("kexec: Overflow in relocation type 11 value 0x17f7aff"), "{:?}", r.bad.messages);
 }

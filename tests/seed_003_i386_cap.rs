@@ -17,6 +17,11 @@ fn purgatory_i386(dir: &std::path::Path) -> String {
     for i in 0..16 {
         b.reloc(text, 0x100 + i * 8, sym, object::elf::R_386_32.0, 0);
     }
+    // What kexec-tools' bzImage loader and update_purgatory get and set in its own i386 purgatory.
+    for (name, at, size) in [("entry32_regs", 0x1000, 36), ("cmdline_end", 0x1040, 4), ("sha256_regions", 0x1100, 256), ("sha256_digest", 0x1200, 32)] {
+        b.global(name, data, at, size, object::SymbolKind::Data);
+    }
+    b.global("stack_end", data, 0x1800, 0, object::SymbolKind::Data);
     let path = dir.join("purgatory.ro");
     std::fs::write(&path, b.build()).unwrap();
     path.to_string_lossy().into_owned()

@@ -121,10 +121,10 @@ impl OraclePredicate {
         obs.ok = true;
         for &at in &self.addresses {
             let v = kreloc_oracle::load(&obj, &*profile, at);
-            obs.warnings.extend(v.warnings.iter().map(|w| kreloc_campaign::signature::warning_kind(w)));
+            obs.warnings.extend(v.warnings.iter().map(|w| kreloc_campaign::signature::warning_kind(&w.to_string())));
             if (!v.ok || !v.messages.is_empty()) && obs.messages.is_empty() {
-                obs.messages = v.messages.clone();
-                obs.messages.extend(v.failure.clone().filter(|f| !v.messages.contains(f)));
+                obs.messages = v.message_lines();
+                obs.messages.extend(v.failure_text().filter(|f| !obs.messages.contains(f)));
             }
             obs.ok &= v.ok;
             if self.regress == Regress::Checksum {

@@ -83,7 +83,7 @@ fn not_judged(r: &RunResult) -> bool {
 pub fn score(obj: &Object, profile: &dyn Profile, at: u64, exec: &dyn Executor, entry: &str, expected: u64) -> Result<Score, MutationError> {
     let v = kreloc_oracle::load(obj, profile, at);
     if !v.loaded {
-        return Err(MutationError::NotLoaded(at, v.failure.clone().unwrap_or_default()));
+        return Err(MutationError::NotLoaded(at, v.failure_text().unwrap_or_default()));
     }
     let off = entry_offset(obj, &v, entry).map_err(MutationError::NoEntry)?;
     let base = exec.run(&v.image, v.memsz, at, off);

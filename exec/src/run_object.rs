@@ -24,7 +24,7 @@ pub fn run_object(
 ) -> Result<ExecOutcome, NotRunnable> {
     let v = kreloc_oracle::load(obj, profile, link_addr);
     if !v.loaded {
-        return Err(NotRunnable(format!("does not load at {link_addr:#x}: {}", v.failure.unwrap_or_default())));
+        return Err(NotRunnable(format!("does not load at {link_addr:#x}: {}", v.failure_text().unwrap_or_default())));
     }
     let entry_offset = entry_offset(obj, &v, link_addr, entry)?;
     Ok(run(&ExecRequest { image: &v.image, memsz: v.memsz, load_addr: run_addr, entry_offset, timeout, ..ExecRequest::default() }))

@@ -29,6 +29,8 @@ pub struct Entry {
     pub matches: Vec<String>,
     /// The kernel fires `WARN_ON` (two exec sections contain the entry).
     pub warned: bool,
+    /// The exec sections whose match fired a `WARN_ON`, one splat each (6.4+ checks every further section).
+    pub warned_in: Vec<String>,
     /// Where the entry really is: `purgatory_start` (or the global function at `e_entry`), if known.
     pub intended: Option<IntendedEntry>,
 }
@@ -62,7 +64,7 @@ pub fn resolve(obj: &Object, layout: &Layout, rule: EntryRule, require_alloc: bo
     let intended = intended_entry(obj, layout);
     let from_section = |i: usize| e_entry.wrapping_sub(obj.sections[i].addr).wrapping_add(layout.section_addr(obj, i));
 
-    let mut entry = Entry { start: e_entry, section: None, matches: names, warned: false, intended };
+    let mut entry = Entry { start: e_entry, section: None, matches: names, warned: false, warned_in: Vec::new(), intended };
     match rule {
         EntryRule::FirstMatchSilent => {
             if let Some(&i) = matching.first() {
@@ -93,6 +95,7 @@ fn first_match_warn(obj: &Object, layout: &Layout, matching: &[usize], entry: &m
         // The kernel's test: WARN_ON(image->start != e_entry), i.e. start was already moved.
         if entry.start != obj.entry {
             entry.warned = true;
+            entry.warned_in.push(obj.section_name(i as u32));
             continue;
         }
         entry.start = obj.entry.wrapping_sub(obj.sections[i].addr).wrapping_add(layout.section_addr(obj, i));

@@ -3,6 +3,7 @@
 use serde::Serialize;
 
 use crate::elf::Object;
+use crate::message::Finding;
 
 pub const PAGE_SIZE: u64 = 4096;
 
@@ -37,13 +38,6 @@ pub struct Placed {
     pub buf_offset: Option<u64>,
 }
 
-/// A copy the loader makes past the end of its buffer or over another section (memory corruption).
-#[derive(Debug, Clone, Serialize)]
-pub struct Overrun {
-    pub section: String,
-    pub reason: String,
-}
-
 /// The result of sizing and placing at one load address.
 #[derive(Debug, Clone, Serialize)]
 pub struct Layout {
@@ -55,7 +49,11 @@ pub struct Layout {
     /// Alignment the load address must have.
     pub align: u64,
     pub placed: Vec<Placed>,
-    pub overruns: Vec<Overrun>,
+    /// Copies past the buffer, onto another section, or bss outside the segment: hazards, not refusals.
+    pub overruns: Vec<Finding>,
+    /// Bytes the loader's buffer really has: the kernel's vzalloc(bufsz) is page-rounded, so a copy or a
+    /// relocation past `bufsz` but below this lands in padding that is never copied to the segment.
+    pub capacity: u64,
     /// Empty bss sections placed outside the segment: nothing is cleared, but symbols in them resolve there.
     pub stray_empty: Vec<(String, u64)>,
     /// Final address of each section by index (None for non-ALLOC: they keep their `sh_addr`).
@@ -130,6 +128,7 @@ pub fn place(obj: &Object, rule: LayoutRule, load_addr: u64) -> Layout {
             (bufsz, load_addr.wrapping_add(bufsz).wrapping_add(bss_pad(bufsz, bss_align)))
         }
     };
+    let capacity = buffer_capacity(rule, bufsz);
     let mut offset = 0u64;
     let mut bss_addr = bss_start;
     for s in obj.sections.iter().filter(|s| s.is_alloc()) {
@@ -141,12 +140,12 @@ pub fn place(obj: &Object, rule: LayoutRule, load_addr: u64) -> Layout {
             if !inside && s.size == 0 {
                 stray_empty.push((s.name.clone(), bss_addr));
             } else if !inside {
-                overruns.push(Overrun {
+                overruns.push(Finding::BssOutsideSegment {
                     section: s.name.clone(),
-                    reason: format!(
-                        "(bss) is placed at {bss_addr:#x}, outside the segment {load_addr:#x}..{seg_end:#x} (sh_addralign {}): the purgatory would clear memory it does not own",
-                        s.addralign
-                    ),
+                    addr: bss_addr,
+                    start: load_addr,
+                    end: u64::try_from(seg_end).unwrap_or(u64::MAX),
+                    align: s.addralign,
                 });
             }
             addr_of[s.index] = Some(bss_addr);
@@ -161,29 +160,33 @@ pub fn place(obj: &Object, rule: LayoutRule, load_addr: u64) -> Layout {
         };
         let end = offset.checked_add(s.size);
         if end.is_none_or(|e| e > unpadded_bufsz) {
-            overruns.push(Overrun {
+            overruns.push(Finding::SectionPastBuffer {
                 section: s.name.clone(),
-                reason: format!(
-                    "copies {:#x} bytes to buffer offset {:#x}, past the {:#x}-byte buffer (sh_addralign {})",
-                    s.size, offset, unpadded_bufsz, s.addralign
-                ),
+                size: s.size,
+                offset,
+                bufsz: unpadded_bufsz,
+                align: s.addralign,
+                into_padding: end.is_some_and(|e| e <= capacity),
             });
         }
         if let Some(other) = overlapped(&placed, offset, s.size) {
-            overruns.push(Overrun {
-                section: s.name.clone(),
-                reason: format!(
-                    "lands on section {other} at buffer offset {offset:#x} (sh_addralign {}), overwriting it",
-                    s.addralign
-                ),
-            });
+            overruns.push(Finding::SectionOverlap { section: s.name.clone(), other, offset, align: s.addralign });
         }
         let addr = load_addr.wrapping_add(offset);
         addr_of[s.index] = Some(addr);
         placed.push(Placed { index: s.index, name: s.name.clone(), addr, size: s.size, nobits: false, buf_offset: Some(offset) });
         offset = offset.wrapping_add(s.size);
     }
-    Layout { load_addr, bufsz, memsz, align, placed, overruns, stray_empty, addr_of }
+    Layout { load_addr, bufsz, memsz, align, placed, overruns, capacity, stray_empty, addr_of }
+}
+
+/// The kernel's `vzalloc(bufsz)` hands out whole pages; kexec-tools' `xmalloc(bufsz)` and the strict
+/// reading have exactly `bufsz`.
+fn buffer_capacity(rule: LayoutRule, bufsz: u64) -> u64 {
+    match rule {
+        LayoutRule::KernelOffsets | LayoutRule::KernelLegacy => bufsz.checked_next_multiple_of(PAGE_SIZE).unwrap_or(bufsz),
+        LayoutRule::KexecTools | LayoutRule::Strict => bufsz,
+    }
 }
 
 /// The name of an already-placed file-backed section that `[offset, offset + size)` overlaps.
@@ -196,9 +199,10 @@ fn overlapped(placed: &[Placed], offset: u64, size: u64) -> Option<String> {
         .map(|p| p.name.clone())
 }
 
-/// Copies section bytes into a zeroed buffer of `bufsz` bytes, clipping what would overrun.
+/// Copies section bytes into a zeroed buffer of the loader's real capacity, clipping what would overrun.
+/// Truncate it to `bufsz` for the segment (what lies past it is padding the loader never copies).
 pub fn build_image(obj: &Object, layout: &Layout) -> Vec<u8> {
-    let len = usize::try_from(layout.bufsz).unwrap_or(0).min(MAX_IMAGE);
+    let len = usize::try_from(layout.capacity).unwrap_or(0).min(MAX_IMAGE);
     let mut image = vec![0u8; len];
     for p in &layout.placed {
         let (Some(off), Some(section)) = (p.buf_offset, obj.sections.get(p.index)) else { continue };
@@ -218,8 +222,8 @@ pub const MAX_IMAGE: usize = 256 << 20;
 
 impl Layout {
     /// The loader's buffer allocation fails for this segment.
-    pub fn too_large(&self) -> Option<String> {
+    pub fn too_large(&self) -> Option<crate::message::LoaderMessage> {
         (self.bufsz > MAX_IMAGE as u64 || self.memsz > MAX_IMAGE as u64)
-            .then(|| format!("segment of {:#x} bytes ({:#x} in memory): the buffer allocation fails (-ENOMEM)", self.bufsz, self.memsz))
+            .then_some(crate::message::LoaderMessage::TooLarge { bufsz: self.bufsz, memsz: self.memsz })
     }
 }

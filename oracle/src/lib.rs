@@ -1,10 +1,14 @@
 //! kreloc's oracle: a reference relocator that loads an ELF relocatable object the way a named loader
-//! profile does, and reports the loader's messages, the load window and the relocated image.
+//! profile does — relocation, the loader's symbol steps, the digest writes — and reports the loader's
+//! messages (typed), the load window and the relocated image. It must not run code, place segments on a
+//! machine or compile anything; synthetic objects and fuzzing properties sit behind the `synth` feature.
 
 pub mod elf;
 pub mod arch;
 pub mod entry;
+pub mod compiled;
 pub mod layout;
+pub mod message;
 pub mod profile;
 pub mod plan;
 pub mod relocate;
@@ -14,9 +18,11 @@ pub mod verdict;
 pub use elf::{parse, Object, ParseError};
 pub use profile::{parse as parse_profile, Profile};
 pub use relocate::load;
-pub use verdict::{RelocResult, Status, Verdict};
+pub use message::{Finding, LoaderMessage, Warning};
+pub use verdict::{Failure, RelocResult, Stage, StageName, Stages, Status, Verdict};
 pub mod window;
 pub mod report;
+#[cfg(feature = "synth")]
 pub mod synth;
+#[cfg(feature = "synth")]
 pub mod properties;
-pub mod placement;

@@ -4,9 +4,10 @@
 use std::sync::Arc;
 
 use crate::arch::{Formula, Howto};
-use crate::elf::consts::{SHN_ABS, SHN_COMMON, SHN_UNDEF, SHT_SYMTAB};
+use crate::elf::consts::{SHN_ABS, SHN_COMMON, SHN_UNDEF, SHT_SYMTAB, STT_NOTYPE};
 use crate::elf::{Object, Reloc, RelocSection};
 use crate::layout::Layout;
+use crate::message::{Finding, LoaderMessage};
 use crate::profile::{Profile, Rule, SymbolProblem};
 use crate::verdict::Status;
 
@@ -53,13 +54,31 @@ pub struct Site {
 pub enum Planned {
     Apply(Plan),
     /// The loader refuses it (or would corrupt memory) whatever the address.
-    Fatal { status: Status, message: String },
+    Fatal { status: Status, cause: Cause },
+}
+
+/// Why a relocation entry is fatal at every address.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Cause {
+    /// The loader says this and stops.
+    Loader(LoaderMessage),
+    /// The loader reads or writes outside its buffers.
+    Corrupts(Finding),
+}
+
+impl std::fmt::Display for Cause {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Cause::Loader(m) => write!(f, "{m}"),
+            Cause::Corrupts(x) => write!(f, "{x}"),
+        }
+    }
 }
 
 /// A relocation section the loader stops at before looking at its entries.
 #[derive(Debug, Clone)]
 pub struct SectionFailure {
-    pub message: String,
+    pub message: LoaderMessage,
 }
 
 /// Everything needed to relocate an object under one profile.
@@ -76,10 +95,7 @@ pub fn plan(obj: &Object, profile: &dyn Profile, layout: &Layout) -> Plans {
     let shnum = obj.sections.len() as u32;
     for rs in &obj.relocs {
         if rs.target >= shnum || rs.symtab >= shnum {
-            let message = format!(
-                "(no message) relocation section {} has sh_info {} / sh_link {} >= e_shnum {}: -ENOEXEC",
-                rs.name, rs.target, rs.symtab, shnum
-            );
+            let message = LoaderMessage::RelocSectionIndex { section: rs.name.clone(), sh_info: rs.target, sh_link: rs.symtab, shnum };
             section_failure.get_or_insert((entries.len(), SectionFailure { message }));
             continue;
         }
@@ -102,34 +118,46 @@ fn plan_section(obj: &Object, profile: &dyn Profile, layout: &Layout, rs: &Reloc
     let target_name: Arc<str> = obj.section_name(rs.target).into();
     let symtab_ok = obj.sections[rs.symtab as usize].sh_type == SHT_SYMTAB;
     let symbols = obj.symtab(rs.symtab).unwrap_or(&[]);
-    let labels: Vec<Arc<str>> = symbols.iter().map(|s| Arc::from(obj.symbol_label(s))).collect();
+    let buf_off = layout.placed.iter().find(|p| p.index == rs.target as usize).and_then(|p| p.buf_offset);
+    // Labels are made once per symbol a relocation uses, not once per symbol of the table.
+    let mut labels: Vec<Option<Arc<str>>> = vec![None; symbols.len()];
     let unknown: Arc<str> = Arc::from("?");
     for r in &rs.entries {
-        let symbol = labels.get(r.sym as usize).cloned().unwrap_or_else(|| unknown.clone());
+        let symbol = match (labels.get_mut(r.sym as usize), symbols.get(r.sym as usize)) {
+            (Some(slot), Some(sym)) => slot.get_or_insert_with(|| Arc::from(obj.symbol_label(sym))).clone(),
+            _ => unknown.clone(),
+        };
         let site = Site { reloc_section: rs.index, target: target_name.clone(), offset: r.offset, r_type: r.r_type, symbol, addend: r.addend };
         let planned = if !symtab_ok {
-            fatal(Status::Malformed, format!("relocation section {} links section {}, which is not a symbol table (the kernel reads it as one)", rs.name, rs.symtab))
+            fatal(Status::Malformed, Cause::Corrupts(Finding::NotASymbolTable { section: rs.name.clone(), link: rs.symtab }))
         } else {
-            plan_entry(obj, profile, layout, rs, r, symbols, &site)
+            plan_entry(obj, profile, layout, rs, r, symbols, &site, buf_off)
         };
         out.push((site, planned));
     }
 }
 
-fn fatal(status: Status, message: String) -> Planned {
-    Planned::Fatal { status, message }
+fn fatal(status: Status, cause: Cause) -> Planned {
+    Planned::Fatal { status, cause }
 }
 
-fn plan_entry(obj: &Object, profile: &dyn Profile, layout: &Layout, rs: &RelocSection, r: &Reloc, symbols: &[crate::elf::Symbol], site: &Site) -> Planned {
+#[allow(clippy::too_many_arguments)]
+fn plan_entry(
+    obj: &Object,
+    profile: &dyn Profile,
+    layout: &Layout,
+    rs: &RelocSection,
+    r: &Reloc,
+    symbols: &[crate::elf::Symbol],
+    site: &Site,
+    buf_off: Option<u64>,
+) -> Planned {
     let Some(sym) = symbols.get(r.sym as usize) else {
-        return fatal(
-            Status::Malformed,
-            format!("symbol index {} is past the {}-entry symbol table (the kernel reads past it)", r.sym, symbols.len()),
-        );
+        return fatal(Status::Malformed, Cause::Corrupts(Finding::SymbolIndexPastTable { index: r.sym, count: symbols.len() }));
     };
     let shnum = obj.sections.len() as u32;
     let problem = match sym.shndx {
-        SHN_UNDEF => Some(SymbolProblem::Undefined),
+        SHN_UNDEF => Some(SymbolProblem::Undefined { notype: sym.kind == STT_NOTYPE }),
         SHN_COMMON => Some(SymbolProblem::Common),
         SHN_ABS => None,
         i if i >= shnum => Some(SymbolProblem::BadSection(i)),
@@ -137,8 +165,9 @@ fn plan_entry(obj: &Object, profile: &dyn Profile, layout: &Layout, rs: &RelocSe
     };
     let base = match (problem, sym.shndx) {
         (Some(p), _) => match profile.symbol_message(p, &site.symbol) {
-            Some(m) => return fatal(Status::BadSymbol, m),
-            None => Base::Fixed(0),
+            Some(m) => return fatal(Status::BadSymbol, Cause::Loader(m)),
+            // The loader goes on with the section's sh_addr as base (section 0's is 0 in any sane object).
+            None => Base::Fixed(obj.sections.first().map_or(0, |s| s.addr)),
         },
         (None, SHN_ABS) => Base::Fixed(0),
         (None, i) if obj.sections[i as usize].is_alloc() => Base::Section(i as usize),
@@ -146,22 +175,22 @@ fn plan_entry(obj: &Object, profile: &dyn Profile, layout: &Layout, rs: &RelocSe
     };
     let howto = profile.arch().howto(r.r_type);
     let checked = match profile.rule(r.r_type, &howto) {
-        Rule::Reject(m) => return fatal(Status::Unsupported, m),
+        Rule::Reject(m) => return fatal(Status::Unsupported, Cause::Loader(m)),
         Rule::Apply { checked } => checked,
     };
     let section = &obj.sections[rs.target as usize];
     let width = u64::from(howto.width);
     let in_section = r.offset.checked_add(width).is_some_and(|end| end <= section.size);
-    let buf_off = layout.placed.iter().find(|p| p.index == section.index).and_then(|p| p.buf_offset);
-    let pos = buf_off.and_then(|o| o.checked_add(r.offset)).filter(|p| p.checked_add(width).is_some_and(|e| e <= layout.bufsz));
+    let pos = buf_off.and_then(|o| o.checked_add(r.offset)).filter(|p| p.checked_add(width).is_some_and(|e| e <= layout.capacity));
     let (true, Some(pos)) = (in_section || howto.formula == Formula::None, pos) else {
-        return fatal(
-            Status::OutOfBounds,
-            format!(
-                "{} at {}+{:#x} writes {} bytes outside its {:#x}-byte section (the kernel does not check r_offset and corrupts memory)",
-                howto.name, site.target, r.offset, width, section.size
-            ),
-        );
+        let finding = Finding::WriteOutsideSection {
+            type_name: howto.name.to_string(),
+            section: site.target.to_string(),
+            offset: r.offset,
+            width: howto.width,
+            size: section.size,
+        };
+        return fatal(Status::OutOfBounds, Cause::Corrupts(finding));
     };
     Planned::Apply(Plan {
         howto,

@@ -47,6 +47,26 @@ pub fn linux_and_strict_agree(obj: &Object) -> Result<(), String> {
     Ok(())
 }
 
+/// The compiled program writes the reference relocator's bytes and stops where it stops.
+pub fn compiled_matches_reference(obj: &Object, p: &dyn Profile) -> Result<(), String> {
+    use crate::compiled::{Compiled, Stopped};
+    if p.validate(obj).is_err() {
+        return Ok(());
+    }
+    let Ok(c) = Compiled::new(obj, p) else { return Ok(()) };
+    for at in [0x3000u64, 0x1_3fff_b000, 0xffff_ffff_8000_0000] {
+        let v = crate::load(obj, p, at);
+        let mut out = vec![0u8; c.bufsz()];
+        match c.relocate(at, &mut out) {
+            Ok(()) if v.loaded && out == v.image => {}
+            Err(Stopped::Overflow { index, value }) if !v.loaded && v.relocations.get(index).is_some_and(|r| r.value == value) => {}
+            Err(Stopped::Misaligned { .. }) => {}
+            other => return Err(format!("{}: compiled program says {other:?} at {at:#x}, the reference {:?}", p.name(), v.failure)),
+        }
+    }
+    Ok(())
+}
+
 /// Every catalogue profile, built once.
 fn all_profiles() -> &'static [Box<dyn Profile>] {
     static ALL: std::sync::OnceLock<Vec<Box<dyn Profile>>> = std::sync::OnceLock::new();
@@ -62,5 +82,6 @@ pub fn check_all(obj: &Object) -> Result<(), String> {
 pub fn check_one(obj: &Object, which: usize) -> Result<(), String> {
     let all = all_profiles();
     window_matches_relocation(obj, &*all[which % all.len()])?;
+    compiled_matches_reference(obj, &*all[which % all.len()])?;
     linux_and_strict_agree(obj)
 }

@@ -4,10 +4,11 @@ use crate::arch::{Arch, Formula};
 use crate::elf::Object;
 use crate::entry;
 use crate::layout::{self, Layout};
-use crate::plan::{self, Base, Plan, Planned};
+use crate::message::{Finding, Loader, LoaderMessage, Warning};
+use crate::plan::{self, Base, Cause, Plan, Planned};
 use crate::profile::Profile;
 use crate::symbols;
-use crate::verdict::{RelocResult, Status, Verdict};
+use crate::verdict::{Failure, RelocResult, Stage, StageName, Stages, Status, Verdict};
 
 /// The address the plan's symbol has at this layout.
 pub(crate) fn symbol_base(obj: &Object, layout: &Layout, base: Base) -> u64 {
@@ -28,7 +29,8 @@ pub(crate) fn field_value(obj: &Object, layout: &Layout, p: &Plan, in_place: u64
     (value, place)
 }
 
-/// Loads `obj` at `load_addr` under `profile`.
+/// Loads `obj` at `load_addr` under `profile`: relocation, then the image loader's symbol steps, then the
+/// digest writes, in the order the real code runs them (bzImage64_load → kexec_calculate_store_digests).
 pub fn load(obj: &Object, profile: &dyn Profile, load_addr: u64) -> Verdict {
     let layout = layout::place(obj, profile.layout_rule(), load_addr);
     let entry = entry::resolve(obj, &layout, profile.entry_rule(), true);
@@ -37,6 +39,9 @@ pub fn load(obj: &Object, profile: &dyn Profile, load_addr: u64) -> Verdict {
         load_addr,
         loaded: false,
         ok: false,
+        load_succeeds: false,
+        good: false,
+        stages: Stages { relocates: Stage::passed(), loader_symbols: Stage::passed(), digest_symbols: Stage::passed() },
         bufsz: layout.bufsz,
         memsz: layout.memsz,
         align: layout.align,
@@ -49,68 +54,96 @@ pub fn load(obj: &Object, profile: &dyn Profile, load_addr: u64) -> Verdict {
         failure: None,
         image: Vec::new(),
     };
-    if let Err(errs) = profile.validate(obj) {
-        v.failure = errs.first().cloned();
-        v.messages = errs;
+    let stop = relocate_stage(obj, profile, &layout, &mut v);
+    let relocated = stop.is_none();
+    if let Some(failure) = stop {
         v.messages.extend(profile.failure_trailer());
-        return v;
+        v.stages.relocates = Stage { passed: false, reached: true, failure: Some(failure) };
     }
-    if load_addr % layout.align != 0 {
-        v.warnings.push(format!("load address {load_addr:#x} is not aligned to the segment's {:#x}", layout.align));
+    v.image.truncate(usize::try_from(layout.bufsz).unwrap_or(usize::MAX));
+    symbol_stages(obj, profile, relocated, &mut v);
+    finish(&mut v);
+    v
+}
+
+/// Stage `relocates`: header checks, layout, entry, every relocation. `Some` is why the loader stops.
+fn relocate_stage(obj: &Object, profile: &dyn Profile, layout: &Layout, v: &mut Verdict) -> Option<Failure> {
+    if let Err(errs) = profile.validate(obj) {
+        let first = errs.first().cloned();
+        v.messages = errs;
+        return first.map(|message| Failure::Loader { message });
+    }
+    if load_addr_misaligned(v.load_addr, layout.align) {
+        v.warnings.push(Warning::Misaligned { load_addr: v.load_addr, align: layout.align });
     }
     if v.entry.warned {
-        v.messages.push(format!(
-            "WARNING: at kernel/kexec_file.c kexec_purgatory_setup_sechdrs: WARN_ON(image->start != e_entry): e_entry {:#x} is inside exec sections {}",
-            obj.entry,
-            v.entry.matches.join(", ")
-        ));
-        v.warnings.push(format!("two exec sections contain e_entry ({}); the kernel WARNs", v.entry.matches.join(" and ")));
+        // kexec_purgatory_setup_sechdrs (6.4+): one WARN_ON splat for every further exec section with e_entry.
+        for section in &v.entry.warned_in {
+            v.messages.push(LoaderMessage::EntryWarn { e_entry: obj.entry, section: section.clone() });
+        }
+        v.warnings.push(Warning::EntryWarns { sections: v.entry.matches.clone(), count: v.entry.warned_in.len() });
     }
     v.findings.extend(profile.silent_misapplications(obj));
-    for (name, addr) in &layout.stray_empty {
-        v.warnings.push(format!("empty section {name} is placed at {addr:#x}, outside the segment: symbols in it resolve outside the purgatory"));
+    for (section, addr) in &layout.stray_empty {
+        v.warnings.push(Warning::StrayEmptySection { section: section.clone(), addr: *addr });
     }
-    for o in &layout.overruns {
-        v.findings.push(format!("the loader's copy of section {} {}", o.section, o.reason));
+    v.findings.extend(layout.overruns.iter().cloned());
+    if let Some(message) = layout.too_large() {
+        v.messages.push(message.clone());
+        return Some(Failure::Loader { message });
     }
-    if let Some(msg) = layout.too_large() {
-        finish(&mut v, Some(msg), profile);
-        return v;
-    }
-    v.image = layout::build_image(obj, &layout);
+    v.image = layout::build_image(obj, layout);
 
-    let plans = plan::plan(obj, profile, &layout);
-    let mut stop: Option<String> = None;
+    let plans = plan::plan(obj, profile, layout);
+    let arch = profile.arch();
+    let mut stop: Option<Failure> = None;
+    v.relocations.reserve(plans.entries.len());
     for (i, (site, planned)) in plans.entries.iter().enumerate() {
         if stop.is_none() {
             if let Some((at, f)) = &plans.section_failure {
                 if *at == i {
-                    stop = Some(f.message.clone());
+                    v.messages.push(f.message.clone());
+                    stop = Some(Failure::Loader { message: f.message.clone() });
                 }
             }
         }
-        let howto = profile.arch().howto(site.r_type);
-        let (status, value, place, message) = match planned {
-            Planned::Fatal { status, message } => (*status, 0, 0, Some(message.clone())),
-            Planned::Apply(p) => apply(obj, &layout, profile.arch(), p, &mut v.image, stop.is_none()),
+        let howto = match planned {
+            Planned::Apply(p) => p.howto,
+            Planned::Fatal { .. } => arch.howto(site.r_type),
         };
-        if status == Status::OutOfBounds || status == Status::Malformed {
-            if let Some(m) = &message {
-                v.findings.push(m.clone());
+        let (status, value, place) = match planned {
+            Planned::Fatal { status, cause } => {
+                if stop.is_none() {
+                    stop = Some(match cause {
+                        Cause::Loader(m) => {
+                            v.messages.push(m.clone());
+                            Failure::Loader { message: m.clone() }
+                        }
+                        Cause::Corrupts(f) => Failure::Corruption { finding: f.clone() },
+                    });
+                }
+                if let Cause::Corrupts(f) = cause {
+                    v.findings.push(f.clone());
+                }
+                (*status, 0, 0)
             }
-        }
+            Planned::Apply(p) => {
+                let applied = apply(obj, layout, arch, p, &mut v.image, stop.is_none());
+                if applied.0 == Status::OutOfBounds {
+                    let finding = Finding::WriteOutsideImage { type_name: howto.name.to_string(), image_len: v.image.len() };
+                    v.findings.push(finding.clone());
+                    stop.get_or_insert(Failure::Corruption { finding });
+                }
+                applied
+            }
+        };
         if status == Status::SilentlyTruncated {
-            v.warnings.push(format!(
-                "{} against {}: value {value:#x} silently truncated to {} bytes (the loader does not check)",
-                howto.name, site.symbol, howto.width
-            ));
+            v.warnings.push(Warning::SilentlyTruncated { type_name: howto.name.to_string(), symbol: site.symbol.to_string(), value, width: howto.width });
         }
-        if stop.is_none() && status.is_fatal() {
-            stop = Some(match (status, message) {
-                (Status::Overflow, _) => profile.overflow_message(site.r_type, &howto, value),
-                (_, Some(m)) => m,
-                (_, None) => format!("{} cannot be applied", howto.name),
-            });
+        if stop.is_none() && status == Status::Overflow {
+            let message = LoaderMessage::Overflow { loader: profile.loader(), r_type: site.r_type, value };
+            v.messages.push(message.clone());
+            stop = Some(Failure::Loader { message });
         }
         v.relocations.push(RelocResult {
             reloc_section: site.reloc_section,
@@ -127,51 +160,83 @@ pub fn load(obj: &Object, profile: &dyn Profile, load_addr: u64) -> Verdict {
     }
     if stop.is_none() {
         if let Some((_, f)) = &plans.section_failure {
-            stop = Some(f.message.clone());
+            v.messages.push(f.message.clone());
+            stop = Some(Failure::Loader { message: f.message.clone() });
         }
     }
-    if stop.is_none() && profile.checks_kexec_symbols() {
-        let (errors, warnings) = symbols::check_kexec_symbols(obj);
-        v.warnings.extend(warnings);
-        stop = errors.into_iter().next();
-    }
-    finish(&mut v, stop, profile);
-    v
+    stop
 }
 
-fn finish(v: &mut Verdict, stop: Option<String>, profile: &dyn Profile) {
-    if let Some(message) = stop {
-        v.messages.push(message.clone());
-        v.messages.extend(profile.failure_trailer());
-        v.failure = Some(message);
-    } else if let Some(f) = v.findings.first() {
-        v.failure = Some(format!("memory corruption: {f}"));
-    }
-    v.loaded = v.failure.is_none();
-    v.ok = v.loaded;
-    if v.loaded && v.entry.misplaced() {
-        if let Some(i) = &v.entry.intended {
-            v.failure = Some(format!(
-                "entry misplaced: the loader jumps to {:#x} ({}), but {} is at {:#x} ({})",
-                v.entry.start,
-                v.entry.section.as_deref().unwrap_or("no section"),
-                i.symbol,
-                i.addr,
-                i.section
-            ));
+fn load_addr_misaligned(load_addr: u64, align: u64) -> bool {
+    align != 0 && load_addr % align != 0
+}
+
+/// Stages `loader symbols` and `digest symbols`, each judged on its own; only those the real loader
+/// reaches print their messages.
+fn symbol_stages(obj: &Object, profile: &dyn Profile, relocated: bool, v: &mut Verdict) {
+    let (loader, lookup) = (profile.loader(), profile.symbol_lookup());
+    let loader_steps = symbols::run(obj, loader, lookup, profile.loader_symbol_steps());
+    let loader_stops = loader_steps.is_err() && profile.loader_symbol_failure_stops();
+    if relocated {
+        if let Err(f) = &loader_steps {
+            v.messages.extend(f.message.clone());
+            if loader == Loader::LinuxRiscv64 {
+                v.messages.push(LoaderMessage::UpdatePurgatoryFailed { ret: -22 });
+            }
         }
-        v.ok = false;
+    }
+    v.stages.loader_symbols = stage(StageName::LoaderSymbols, relocated, loader_steps, profile.loader_symbol_failure_stops());
+    let digests = symbols::run(obj, loader, lookup, profile.digest_symbol_steps());
+    let reached = relocated && !loader_stops;
+    if reached {
+        if let Err(f) = &digests {
+            v.messages.extend(f.message.clone());
+        }
+    }
+    v.stages.digest_symbols = stage(StageName::DigestSymbols, reached, digests, true);
+}
+
+fn stage(name: StageName, reached: bool, result: Result<(), symbols::StepFailure>, stops: bool) -> Stage {
+    match result {
+        Ok(()) => Stage { passed: true, reached, failure: None },
+        Err(f) => {
+            let failure = match f.message {
+                Some(message) => Failure::Loader { message },
+                None => Failure::Silent { stage: name, symbol: f.step.name.to_string(), reason: f.why },
+            };
+            Stage { passed: !stops, reached, failure: Some(failure) }
+        }
     }
 }
 
-/// Applies one plan to the image: (status, value, place, message).
-fn apply(obj: &Object, layout: &Layout, arch: Arch, p: &Plan, image: &mut [u8], write: bool) -> (Status, u64, u64, Option<String>) {
+fn finish(v: &mut Verdict) {
+    let s = &v.stages;
+    v.loaded = s.relocates.passed;
+    v.load_succeeds = s.relocates.passed && s.loader_symbols.passed && s.digest_symbols.passed;
+    // The first failure in the real order (a riscv loader-symbol message that does not stop is not one).
+    v.failure = [&s.relocates, &s.loader_symbols, &s.digest_symbols].into_iter().find(|st| !st.passed).and_then(|st| st.failure.clone());
+    let entry_failure = v.entry.intended.as_ref().filter(|_| v.entry.misplaced()).map(|i| Failure::EntryMisplaced {
+        start: v.entry.start,
+        section: v.entry.section.clone(),
+        symbol: i.symbol.clone(),
+        addr: i.addr,
+        intended_section: i.section.clone(),
+    });
+    v.ok = v.loaded && entry_failure.is_none();
+    v.good = v.load_succeeds && v.ok;
+    if v.failure.is_none() {
+        v.failure = entry_failure;
+    }
+}
+
+/// Applies one plan to the image: (status, value, place). The plan checked that the field is inside the buffer.
+fn apply(obj: &Object, layout: &Layout, arch: Arch, p: &Plan, image: &mut [u8], write: bool) -> (Status, u64, u64) {
     let width = p.howto.width;
     if p.howto.formula == Formula::None {
-        return (Status::Ok, 0, 0, None);
+        return (Status::Ok, 0, 0);
     }
     let Some(field) = image.get_mut(p.buf_pos..p.buf_pos + width as usize) else {
-        return (Status::OutOfBounds, 0, 0, Some(format!("{} writes outside the {}-byte image", p.howto.name, image.len())));
+        return (Status::OutOfBounds, 0, 0);
     };
     let in_place = if p.in_place { arch.load(field, width) } else { 0 };
     let (value, place) = field_value(obj, layout, p, in_place);
@@ -183,5 +248,5 @@ fn apply(obj: &Object, layout: &Layout, arch: Arch, p: &Plan, image: &mut [u8], 
         (false, true) => Status::Overflow,
         (false, false) => Status::SilentlyTruncated,
     };
-    (status, value, place, None)
+    (status, value, place)
 }

@@ -39,10 +39,11 @@ pub fn verdict_text(v: &Verdict, how_chosen: Option<&str>) -> String {
     for f in &v.findings {
         let _ = writeln!(out, "finding: {f}");
     }
-    let outcome = match (&v.failure, v.ok) {
-        (None, _) => "LOADS".to_string(),
-        (Some(f), _) if v.loaded => format!("LOADS BUT WRONG: {f}"),
-        (Some(f), _) => format!("FAILS: {f}"),
+    let _ = writeln!(out, "stages: {}", stages_text(v));
+    let outcome = match &v.failure {
+        None => "LOADS".to_string(),
+        Some(f) if v.load_succeeds => format!("LOADS BUT WRONG: {f}"),
+        Some(f) => format!("FAILS: {f}"),
     };
     let _ = writeln!(out, "verdict at {:#x}: {outcome}", v.load_addr);
     out
@@ -83,4 +84,22 @@ pub fn window_text(w: &Window) -> String {
         let _ = writeln!(out, "note: the loader misplaces the entry at every address (see `kreloc check`)");
     }
     out
+}
+
+/// `relocates: yes, loader symbols: FAILS (...), digest symbols: not reached (would pass)`.
+pub fn stages_text(v: &Verdict) -> String {
+    let s = &v.stages;
+    let one = |name: &str, st: &crate::verdict::Stage| {
+        let outcome = match (&st.failure, st.passed) {
+            (None, _) => "yes".to_string(),
+            (Some(f), true) => format!("yes, after printing {f}"),
+            (Some(f), false) => format!("FAILS ({f})"),
+        };
+        if st.reached {
+            format!("{name}: {outcome}")
+        } else {
+            format!("{name}: not reached (alone: {outcome})")
+        }
+    };
+    [one("relocates", &s.relocates), one("loader symbols", &s.loader_symbols), one("digest symbols", &s.digest_symbols)].join(", ")
 }

@@ -1,24 +1,140 @@
-//! The kexec_file symbol protocol: after relocation the kernel writes the sha regions and digest.
+//! The symbol steps of a load after relocation: the image loader's own gets and sets (bzImage64's
+//! `entry64_regs`, `stack_end`, ...) and the digest writes (`purgatory_sha_regions`, `purgatory_sha256_digest`).
+//! Each rule names the real function it follows.
 
-use crate::elf::Object;
+use serde::Serialize;
 
-/// (name, size the kernel writes)
-const KEXEC_SYMBOLS: [(&str, u64); 2] = [("purgatory_sha_regions", 16 * 16), ("purgatory_sha256_digest", 32)];
+use crate::elf::consts::{SHN_UNDEF, STB_GLOBAL};
+use crate::elf::{Object, Symbol};
+use crate::message::{Access, Loader, LoaderMessage};
 
-/// Errors (the load fails) and warnings for `purgatory_sha_regions` / `purgatory_sha256_digest`.
-pub fn check_kexec_symbols(obj: &Object) -> (Vec<String>, Vec<String>) {
-    let mut errors = Vec::new();
-    let mut warnings = Vec::new();
-    for (name, size) in KEXEC_SYMBOLS {
-        let Some(sym) = obj.global_symbol(name) else {
-            warnings.push(format!("no global symbol {name}: a real kexec_file load would fail with -EINVAL when it sets it"));
-            continue;
-        };
-        if sym.size != size {
-            errors.push(format!("kexec_file: symbol {name} size mismatch: expected {} actual {size}", sym.size));
-        } else if obj.sections.get(sym.shndx as usize).is_some_and(|s| s.is_nobits()) {
-            errors.push(format!("kexec_file: symbol {name} is in a bss section. Cannot set"));
+/// One get/set/address lookup the loader makes on the relocated purgatory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct SymbolStep {
+    pub name: &'static str,
+    /// Bytes the loader reads or writes (unused for `Access::Address`).
+    pub size: u64,
+    pub access: Access,
+}
+
+const fn step(name: &'static str, size: u64, access: Access) -> SymbolStep {
+    SymbolStep { name, size, access }
+}
+
+/// kernel/kexec_file.c `kexec_calculate_store_digests()`: KEXEC_SEGMENT_MAX (16) × {start, len} and a SHA-256.
+pub const KERNEL_DIGESTS: [SymbolStep; 2] = [step("purgatory_sha_regions", 256, Access::Set), step("purgatory_sha256_digest", 32, Access::Set)];
+
+/// arch/x86/kernel/kexec-bzimage64.c `bzImage64_load()`: get `entry64_regs` (struct kexec_entry64_regs,
+/// 17 × u64), `kexec_purgatory_get_symbol_addr("stack_end")`, set `entry64_regs`.
+pub const BZIMAGE64: [SymbolStep; 3] =
+    [step("entry64_regs", 136, Access::Get), step("stack_end", 0, Access::Address), step("entry64_regs", 136, Access::Set)];
+
+/// arch/s390/kernel/machine_kexec_file.c `kexec_file_update_purgatory()` (a kexec, not a kdump load).
+pub const S390_UPDATE_PURGATORY: [SymbolStep; 2] = [step("kernel_entry", 8, Access::Set), step("kernel_type", 8, Access::Set)];
+
+/// arch/riscv/kernel/elf_kexec.c `elf_kexec_load()` / machine_kexec_file.c `load_extra_segments()`.
+pub const RISCV_KERNEL_ENTRY: [SymbolStep; 1] = [step("riscv_kernel_entry", 8, Access::Set)];
+
+/// kexec-tools kexec/arch/x86_64/kexec-bzImage64.c `do_bzImage64_load()`.
+pub const KEXEC_TOOLS_BZIMAGE64: [SymbolStep; 4] = [
+    step("entry64_regs", 136, Access::Get),
+    step("stack_end", 0, Access::Address),
+    step("entry64_regs", 136, Access::Set),
+    step("cmdline_end", 8, Access::Set),
+];
+
+/// kexec-tools kexec/arch/i386/kexec-bzImage.c `do_bzImage_load()` (protected-mode entry): struct
+/// entry32_regs is 9 × u32; `stack_end` is looked up twice (regs32.esp and regs16.ss).
+pub const KEXEC_TOOLS_BZIMAGE: [SymbolStep; 4] = [
+    step("entry32_regs", 36, Access::Get),
+    step("stack_end", 0, Access::Address),
+    step("entry32_regs", 36, Access::Set),
+    step("cmdline_end", 4, Access::Set),
+];
+
+/// kexec-tools kexec/kexec.c `update_purgatory()`: 16 × {u64 start, u64 len} and a SHA-256.
+pub const KEXEC_TOOLS_DIGESTS: [SymbolStep; 2] = [step("sha256_regions", 256, Access::Set), step("sha256_digest", 32, Access::Set)];
+
+/// Which symbol-lookup code a loader runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lookup {
+    /// kernel/kexec_file.c `kexec_purgatory_find_symbol()` + `kexec_purgatory_get_set_symbol()`:
+    /// failures return -EINVAL, printing only for a size mismatch or a NOBITS section.
+    Kernel,
+    /// kexec-tools kexec/kexec-elf-rel.c `elf_rel_find_symbol()` + `elf_rel_{get,set}_symbol()` /
+    /// `elf_rel_get_addr()`: every failure `die()`s with a message.
+    KexecTools,
+}
+
+/// Why a symbol step failed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StepFailure {
+    pub step: SymbolStep,
+    /// What the loader prints (nothing: the kernel's silent -EINVAL).
+    pub message: Option<LoaderMessage>,
+    /// kreloc's account of the silent cases.
+    pub why: SilentReason,
+}
+
+/// What the lookup found wrong, whether or not the loader says so.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SilentReason {
+    /// No STB_GLOBAL symbol of that name (a local or weak one does not count).
+    Missing,
+    /// The first global of that name is undefined, SHN_ABS, SHN_COMMON or otherwise past e_shnum.
+    BadSection,
+    SizeMismatch,
+    InBss,
+}
+
+/// The first global of this name in section order, as both lookups scan.
+fn first_global<'a>(obj: &'a Object, name: &str) -> Option<&'a Symbol> {
+    obj.symtabs.iter().flat_map(|(_, syms)| syms.iter()).find(|s| s.bind == STB_GLOBAL && s.name == name)
+}
+
+/// Runs the steps in order; the first failure stops the loader (`Err`). A failing step whose loader goes on
+/// (riscv's `riscv_kernel_entry`) is the caller's business: it gets the failure all the same.
+pub fn run(obj: &Object, loader: Loader, lookup: Lookup, steps: &[SymbolStep]) -> Result<(), StepFailure> {
+    steps.iter().try_for_each(|s| run_step(obj, loader, lookup, *s))
+}
+
+fn run_step(obj: &Object, loader: Loader, lookup: Lookup, step: SymbolStep) -> Result<(), StepFailure> {
+    let shnum = obj.sections.len() as u32;
+    let fail = |message: Option<LoaderMessage>, why| Err(StepFailure { step, message, why });
+    let name = step.name.to_string();
+    let sym = match first_global(obj, step.name) {
+        None => {
+            // Kernel: silent, except bzImage64's pr_err for stack_end. kexec-tools: die.
+            let message = match (lookup, step.access) {
+                (Lookup::Kernel, Access::Address) => Some(LoaderMessage::SymbolNotFound { loader, name, access: step.access }),
+                (Lookup::Kernel, _) => None,
+                (Lookup::KexecTools, access) => Some(LoaderMessage::SymbolNotFound { loader, name, access }),
+            };
+            return fail(message, SilentReason::Missing);
         }
+        Some(s) => s,
+    };
+    match lookup {
+        // kexec_purgatory_find_symbol: st_shndx == SHN_UNDEF || >= e_shnum → NULL (pr_debug only).
+        Lookup::Kernel if sym.shndx == SHN_UNDEF || sym.shndx >= shnum => {
+            let message = (step.access == Access::Address).then(|| LoaderMessage::SymbolNotFound { loader, name, access: step.access });
+            return fail(message, SilentReason::BadSection);
+        }
+        // elf_rel_find_symbol: st_shndx == STN_UNDEF || > e_shnum → die.
+        Lookup::KexecTools if sym.shndx == SHN_UNDEF || sym.shndx > shnum => {
+            return fail(Some(LoaderMessage::SymbolBadIndex { name, shndx: sym.shndx }), SilentReason::BadSection);
+        }
+        _ => {}
     }
-    (errors, warnings)
+    if step.access == Access::Address {
+        return Ok(());
+    }
+    if sym.size != step.size {
+        return fail(Some(LoaderMessage::SymbolSizeMismatch { loader, name, st_size: sym.size, wanted: step.size }), SilentReason::SizeMismatch);
+    }
+    if obj.sections.get(sym.shndx as usize).is_some_and(|s| s.is_nobits()) {
+        return fail(Some(LoaderMessage::SymbolInBss { loader, name, access: step.access }), SilentReason::InBss);
+    }
+    Ok(())
 }

@@ -6,6 +6,8 @@ use serde::Serialize;
 
 use crate::entry::Entry;
 use crate::layout::Placed;
+use crate::message::{Finding, LoaderMessage, Warning};
+use crate::symbols::SilentReason;
 
 /// The outcome of one relocation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -69,29 +71,116 @@ pub fn fmt_addend(a: i64) -> String {
     }
 }
 
+/// Why a load fails, or runs other than intended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum Failure {
+    /// The loader printed this and gave up.
+    Loader { message: LoaderMessage },
+    /// A symbol step failed with -EINVAL and no message (kernel `kexec_purgatory_get_set_symbol`).
+    Silent { stage: StageName, symbol: String, reason: SilentReason },
+    /// kreloc cannot follow the loader past this (it reads or writes outside its buffers).
+    Corruption { finding: Finding },
+    /// Loaded, but the loader jumps elsewhere than the intended entry.
+    EntryMisplaced { start: u64, section: Option<String>, symbol: String, addr: u64, intended_section: String },
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Failure::Loader { message } => write!(f, "{message}"),
+            Failure::Silent { stage, symbol, reason } => write!(
+                f,
+                "(no message) the {stage} step fails with -EINVAL: {symbol} {}",
+                match reason {
+                    SilentReason::Missing => "is not a global symbol of the purgatory",
+                    SilentReason::BadSection => "is undefined, absolute or common (kexec_purgatory_find_symbol refuses it)",
+                    SilentReason::SizeMismatch => "has the wrong size",
+                    SilentReason::InBss => "is in a bss section",
+                }
+            ),
+            Failure::Corruption { finding } => write!(f, "memory corruption: {finding}"),
+            Failure::EntryMisplaced { start, section, symbol, addr, intended_section } => write!(
+                f,
+                "entry misplaced: the loader jumps to {start:#x} ({}), but {symbol} is at {addr:#x} ({intended_section})",
+                section.as_deref().unwrap_or("no section")
+            ),
+        }
+    }
+}
+
+/// The three stages of a load, in the order the real code runs them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum StageName {
+    Relocates,
+    LoaderSymbols,
+    DigestSymbols,
+}
+
+impl std::fmt::Display for StageName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            StageName::Relocates => "relocates",
+            StageName::LoaderSymbols => "loader symbols",
+            StageName::DigestSymbols => "digest symbols",
+        })
+    }
+}
+
+/// One stage judged on its own (even when an earlier stage already stopped the real loader).
+#[derive(Debug, Clone, Serialize)]
+pub struct Stage {
+    pub passed: bool,
+    /// The real loader gets this far (every earlier stage passed).
+    pub reached: bool,
+    /// The stage's failure, if any.
+    pub failure: Option<Failure>,
+}
+
+impl Stage {
+    pub(crate) fn passed() -> Self {
+        Stage { passed: true, reached: true, failure: None }
+    }
+}
+
+/// `relocates`, then `loader symbols` (the image loader's gets/sets), then `digest symbols`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Stages {
+    pub relocates: Stage,
+    pub loader_symbols: Stage,
+    pub digest_symbols: Stage,
+}
+
 /// What a loader does with an object at one load address.
 #[derive(Debug, Clone, Serialize)]
 pub struct Verdict {
     pub profile: String,
     pub load_addr: u64,
-    /// The loader accepts the object (no error, no memory corruption).
+    /// Stage `relocates` passed: the loader relocated the object (the load window is about this).
     pub loaded: bool,
-    /// Loaded, and the loader jumps to the intended entry.
+    /// Relocated, and the loader jumps to the intended entry.
     pub ok: bool,
+    /// The whole load by this loader succeeds: relocation, its own symbol steps and the digest writes.
+    pub load_succeeds: bool,
+    /// The whole load succeeds and the purgatory is entered where intended: what `kreloc check` judges.
+    pub good: bool,
+    pub stages: Stages,
     pub bufsz: u64,
     pub memsz: u64,
     pub align: u64,
     pub sections: Vec<Placed>,
     pub entry: Entry,
     pub relocations: Vec<RelocResult>,
-    /// What the loader itself prints, in order.
-    pub messages: Vec<String>,
-    /// Non-fatal problems, in kreloc's words.
-    pub warnings: Vec<String>,
-    /// Places where the real loader would corrupt memory or read garbage.
-    pub findings: Vec<String>,
-    /// One line: why it does not load or does not run as intended.
-    pub failure: Option<String>,
+    /// What the loader itself prints, in order, up to where it stops.
+    pub messages: Vec<LoaderMessage>,
+    /// Non-fatal oddities, in kreloc's words.
+    pub warnings: Vec<Warning>,
+    /// What the real loader does to memory it does not own or did not mean to patch. Hazards here do not
+    /// refuse the load (the real code goes on); `failure` says when one stops kreloc.
+    pub findings: Vec<Finding>,
+    /// The first reason the whole load fails or runs other than intended.
+    pub failure: Option<Failure>,
     /// The relocated file-backed bytes (bss follows, zeroed, up to `memsz`).
     #[serde(skip)]
     pub image: Vec<u8>,
@@ -109,5 +198,15 @@ impl Verdict {
         v.sort_unstable();
         v.dedup();
         v
+    }
+
+    /// The failure as the one line the CLI prints.
+    pub fn failure_text(&self) -> Option<String> {
+        self.failure.as_ref().map(ToString::to_string)
+    }
+
+    /// The loader's messages as printed.
+    pub fn message_lines(&self) -> Vec<String> {
+        self.messages.iter().map(ToString::to_string).collect()
     }
 }

@@ -119,8 +119,10 @@ pub struct Window {
     pub count: u128,
     /// Relocations that bound the window, tightest first (deduplicated by text).
     pub limits: Vec<Limit>,
-    /// Problems that fail the load at every address.
+    /// Problems that fail relocation at every address.
     pub blockers: Vec<String>,
+    /// What the loader does to memory it does not own at the reference layout: hazards, not refusals.
+    pub hazards: Vec<crate::message::Finding>,
     /// The entry is misplaced at every address (the window is still about relocation).
     pub entry_misplaced: bool,
     /// False when a non-power-of-two alignment makes the layout itself depend on the load address;
@@ -152,13 +154,12 @@ pub fn window(obj: &Object, profile: &dyn Profile) -> Window {
     let loader = profile.placement_window();
     let mut blockers = Vec::new();
     if let Err(errs) = profile.validate(obj) {
-        blockers.extend(errs);
+        blockers.extend(errs.iter().map(ToString::to_string));
     }
-    blockers.extend(lay.too_large());
-    blockers.extend(profile.silent_misapplications(obj));
-    for o in &lay.overruns {
-        blockers.push(format!("the loader's copy of section {} {}", o.section, o.reason));
-    }
+    blockers.extend(lay.too_large().map(|m| m.to_string()));
+    // The window is about relocation: hazards (the kernel goes on) are listed, not blocking.
+    let mut hazards = profile.silent_misapplications(obj);
+    hazards.extend(lay.overruns.iter().cloned());
     // The segment must fit below the loader's maximum and inside the address space.
     let last_start = loader.1.saturating_sub(memsz.saturating_sub(1));
     let class_max = if profile.class() == crate::elf::Class::Elf32 { u64::from(u32::MAX) } else { u64::MAX };
@@ -168,14 +169,14 @@ pub fn window(obj: &Object, profile: &dyn Profile) -> Window {
     let plans = plan::plan(obj, profile, &lay);
     let moving = moving_sections(obj, profile.layout_rule(), &lay, reference, align);
     if let Some((_, f)) = &plans.section_failure {
-        blockers.push(f.message.clone());
+        blockers.push(f.message.to_string());
     }
     let mut set = space.clone();
     let mut limits = Vec::new();
     for (site, planned) in &plans.entries {
         let p = match planned {
-            Planned::Fatal { message, .. } => {
-                blockers.push(message.clone());
+            Planned::Fatal { cause, .. } => {
+                blockers.push(cause.to_string());
                 continue;
             }
             Planned::Apply(p) => p,
@@ -210,6 +211,7 @@ pub fn window(obj: &Object, profile: &dyn Profile) -> Window {
         relocatable,
         limits,
         blockers,
+        hazards,
         entry_misplaced,
     }
 }

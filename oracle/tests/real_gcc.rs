@@ -26,9 +26,9 @@ fn mcmodel_kernel_fails_above_4gib_with_type_11() {
     let bytes = compile(&["-mcmodel=kernel", "-mno-red-zone", "-fno-pic"]);
     let v = support::load(&bytes, "linux-x86_64", 0x17f7affd000);
     assert!(!v.loaded);
-    let first = &v.messages[0];
+    let first = v.messages[0].to_string();
     assert!(first.starts_with("kexec: Overflow in relocation type 11 value 0x17f7aff"), "{first}");
-    assert_eq!(v.messages.last().unwrap(), "kexec-bzImage64: Loading purgatory failed");
+    assert_eq!(v.messages.last().unwrap().to_string(), "kexec-bzImage64: Loading purgatory failed");
     assert!(support::load(&bytes, "linux-x86_64", 0x7000_0000).loaded, "it does load below 2 GiB");
 }
 

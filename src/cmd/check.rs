@@ -39,7 +39,9 @@ pub fn check(a: &CheckArgs, json: bool) -> i32 {
     };
     let verdicts: Vec<_> = addrs.iter().map(|&at| kreloc_oracle::load(&obj, &*prof, at)).collect();
     let w = window::window(&obj, &*prof);
-    let bad = verdicts.iter().any(|v| !v.ok || (a.deny_warnings && !v.warnings.is_empty()));
+    // The verdict is the whole load (relocation, the loader's symbol steps, the digest writes); `stages` in
+    // --json lets a user who only cares about relocation read `stages.relocates`. The window is about relocation.
+    let bad = verdicts.iter().any(|v| !v.good || (a.deny_warnings && !v.warnings.is_empty()));
     if json {
         let doc = serde_json::json!({
             "object": a.object,
@@ -47,6 +49,7 @@ pub fn check(a: &CheckArgs, json: bool) -> i32 {
             "chosen_address": chosen,
             "verdicts": verdicts,
             "window": w,
+            "window_is_about": "relocation",
             "good": !bad,
         });
         println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
@@ -107,7 +110,7 @@ pub struct RelocateArgs {
     pub profile: String,
 }
 
-/// Runs `kreloc relocate`: writes the image atomically, exit 1 if the loader would refuse it.
+/// Runs `kreloc relocate`: writes the image atomically, exit 1 if the loader would refuse to relocate it.
 pub fn relocate(a: &RelocateArgs, json: bool) -> i32 {
     let (obj, prof) = match inputs(&a.object, &a.profile) {
         Ok(x) => x,
@@ -123,7 +126,7 @@ pub fn relocate(a: &RelocateArgs, json: bool) -> i32 {
         print!("{}", report::verdict_text(&v, None));
         println!("wrote {} bytes to {}", v.image.len(), a.output.display());
     }
-    if v.loaded {
+    if v.stages.relocates.passed {
         exit::GOOD
     } else {
         exit::BAD

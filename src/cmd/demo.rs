@@ -3,9 +3,9 @@
 use std::time::Duration;
 
 use kreloc_exec::{run_object, ExecOutcome};
-use kreloc_oracle::placement::memmap::{parse_crashkernel, MemoryMap};
-use kreloc_oracle::placement::zimage::{check_zimage, InitrdRule};
-use kreloc_oracle::placement::{place, Loader};
+use kreloc_placement::memmap::{parse_crashkernel, MemoryMap};
+use kreloc_placement::zimage::{check_zimage, InitrdRule};
+use kreloc_placement::{place, Loader};
 use kreloc_oracle::synth::known;
 use kreloc_oracle::{load, parse, parse_profile, window, Object};
 use kreloc_toolchains::link::{Link, Linker};
@@ -52,7 +52,7 @@ fn named(n: &str) -> CompileConfig {
 }
 
 fn first_message(v: &kreloc_oracle::Verdict) -> String {
-    v.messages.first().cloned().unwrap_or_else(|| if v.ok { "loads".into() } else { v.failure.clone().unwrap_or_default() })
+    v.messages.first().map(ToString::to_string).unwrap_or_else(|| if v.ok { "loads".into() } else { v.failure_text().unwrap_or_default() })
 }
 
 fn seed000(d: &Demo, rows: &mut Vec<Row>) -> Result<(), String> {
@@ -98,7 +98,7 @@ fn seed001(d: &Demo, rows: &mut Vec<Row>) -> Result<(), String> {
     let intended = v.entry.intended.as_ref().map_or(0, |i| i.addr);
     rows.push(row("001 LLVM 18 on Linux 4.17-6.3", "entry misplaced", format!("jumps to {:#x}, purgatory_start at {intended:#x}", v.entry.start), v.entry.misplaced()));
     let synth = parse(&known::llvm18_r32_large()).map_err(|e| e.to_string())?;
-    let msg = load(&synth, &*linux, at).messages.get(1).cloned().unwrap_or_default();
+    let msg = load(&synth, &*linux, at).messages.get(1).map(ToString::to_string).unwrap_or_default();
     rows.push(row("001 18.1.0-18.1.4 R_X86_64_32", "Overflow in relocation type 10 value 0x13fffc760", &msg, msg == "kexec: Overflow in relocation type 10 value 0x13fffc760"));
     let merged = d.build("llvm@18", PURGATORY, &named("kernel-2018"), Some(MERGE_LTEXT))?;
     let v = load(&merged, &*linux, at);

@@ -215,8 +215,8 @@ fn print(rows: &[Row], profile: &str, src: &Path, json: bool) {
             Cell::Judged { exec_sections, verdicts } => {
                 println!("  {:<24} {:<16} exec sections {}", r.toolchain, r.flags, exec_sections.join(" + "));
                 for v in verdicts {
-                    let what = if v.ok { "loads".to_string() } else { v.failure.clone().unwrap_or_else(|| "does not load".into()) };
-                    let warn = if v.warnings.is_empty() { String::new() } else { format!("; WARN: {}", v.warnings.join("; ")) };
+                    let what = if v.good { "loads".to_string() } else { v.failure_text().unwrap_or_else(|| "does not load".into()) };
+                    let warn = if v.warnings.is_empty() { String::new() } else { format!("; WARN: {}", v.warnings.iter().map(|w| w.to_string()).collect::<Vec<_>>().join("; ")) };
                     println!("      at {:#x}: {what}{warn}", v.load_addr);
                 }
             }

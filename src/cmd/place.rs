@@ -3,9 +3,9 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use kreloc_oracle::placement::memmap::{parse_crashkernel, MemoryMap};
-use kreloc_oracle::placement::zimage::{check_zimage, InitrdRule};
-use kreloc_oracle::placement::{place, Loader};
+use kreloc_placement::memmap::{parse_crashkernel, MemoryMap};
+use kreloc_placement::zimage::{check_zimage, InitrdRule};
+use kreloc_placement::{place, Loader};
 use kreloc_oracle::window;
 
 use super::exit::{self, cannot_test};
@@ -53,7 +53,7 @@ pub fn place_cmd(a: &PlaceArgs, json: bool) -> i32 {
     let verdict = p.address.map(|at| kreloc_oracle::load(&obj, &*prof, at));
     let search_top = p.search.map(|r| r.end.saturating_sub(memsz.saturating_sub(1)) & !(align.max(4096) - 1));
     let could_relocate_there = search_top.map(|at| w.relocatable.contains(at));
-    let good = verdict.as_ref().is_some_and(|v| v.ok);
+    let good = verdict.as_ref().is_some_and(|v| v.good);
     if json {
         let doc = serde_json::json!({"placement": p, "verdict": verdict, "window": w, "relocates_at_top_of_search_range": could_relocate_there, "good": good});
         println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());

@@ -5,32 +5,36 @@ use crate::elf::{consts::{EM_386, EM_X86_64}, Class, Object};
 use crate::entry::EntryRule;
 use crate::layout::LayoutRule;
 
-use super::{top_down, x86_header_checks, Profile, Rule, SymbolProblem};
+use crate::message::{HeaderProblem, Loader, LoaderMessage};
+use crate::symbols::{Lookup, SymbolStep, KEXEC_TOOLS_BZIMAGE, KEXEC_TOOLS_BZIMAGE64, KEXEC_TOOLS_DIGESTS};
+
+use super::{header_result, top_down, x86_header_checks, Profile, Rule, SymbolProblem};
 
 /// kexec-tools' parse checks: header fields plus every non-NOBITS section inside the file (done by our parser).
-fn validate(obj: &Object, class: Class, machine: u16, shentsize: u16) -> Result<(), Vec<String>> {
+fn validate(obj: &Object, loader: Loader, class: Class, machine: u16, shentsize: u16) -> Result<(), Vec<LoaderMessage>> {
     let mut errs = x86_header_checks(obj, class, machine);
     if obj.shentsize != shentsize {
-        errs.push(format!("Bad section header size: {}", obj.shentsize));
+        errs.push(HeaderProblem::ShentSize { found: obj.shentsize });
     }
     for s in &obj.sections {
         if s.addr.checked_add(s.size).is_none() {
-            errs.push(format!("ELF section {} address wraps", s.index));
+            errs.push(HeaderProblem::AddressWraps { section: s.index });
         }
     }
-    if errs.is_empty() {
-        Ok(())
-    } else {
-        Err(errs)
-    }
+    header_result(loader, errs)
 }
 
-fn symbol_message(problem: SymbolProblem, name: &str) -> Option<String> {
-    Some(match problem {
-        SymbolProblem::Undefined => format!("Undefined symbol: {name}"),
-        SymbolProblem::Common => format!("symbol: '{name}' in common section"),
-        SymbolProblem::BadSection(i) => format!("Invalid section: {i} for symbol {name}"),
-    })
+/// kexec/kexec-elf-rel.c `elf_rel_load()`'s symbol loop: an undefined symbol dies only when its type is not
+/// STT_NOTYPE ("TOC symbols appear as undefined"); an STT_NOTYPE one relocates against section 0's address (0).
+/// COMMON dies, SHN_ABS is base 0, an index past e_shnum dies.
+fn symbol_message(loader: Loader, problem: SymbolProblem, name: &str) -> Option<LoaderMessage> {
+    let name = name.to_string();
+    match problem {
+        SymbolProblem::Undefined { notype: true } => None,
+        SymbolProblem::Undefined { notype: false } => Some(LoaderMessage::UndefinedSymbol { loader, name }),
+        SymbolProblem::Common => Some(LoaderMessage::CommonSymbol { loader, name }),
+        SymbolProblem::BadSection(shndx) => Some(LoaderMessage::InvalidSection { loader, shndx, name }),
+    }
 }
 
 /// kexec-tools on x86_64 with the bzImage64 loader: purgatory window 0x3000..ULONG_MAX, top-down; types
@@ -51,8 +55,11 @@ impl Profile for KexecToolsX86_64 {
     fn class(&self) -> Class {
         Class::Elf64
     }
-    fn validate(&self, obj: &Object) -> Result<(), Vec<String>> {
-        validate(obj, Class::Elf64, EM_X86_64, 64)
+    fn loader(&self) -> Loader {
+        Loader::KexecToolsX86_64
+    }
+    fn validate(&self, obj: &Object) -> Result<(), Vec<LoaderMessage>> {
+        validate(obj, self.loader(), Class::Elf64, EM_X86_64, 64)
     }
     fn layout_rule(&self) -> LayoutRule {
         LayoutRule::KexecTools
@@ -60,25 +67,29 @@ impl Profile for KexecToolsX86_64 {
     fn entry_rule(&self) -> EntryRule {
         EntryRule::FirstMatchSilent
     }
-    fn rel_sections(&self) -> Option<String> {
+    fn rel_sections(&self) -> Option<LoaderMessage> {
         None
     }
-    fn rule(&self, r_type: u32, howto: &Howto) -> Rule {
+    /// kexec/arch/x86_64/kexec-elf-rel-x86_64.c `machine_apply_elf_rel()`; the message names the type from
+    /// `reloc_name()`'s old table (see `message::kexec_tools_x86_64_name`).
+    fn rule(&self, r_type: u32, _howto: &Howto) -> Rule {
         match r_type {
             0 | 1 | 2 | R_X86_64_PLT32 => Rule::Apply { checked: false },
             10 | 11 => Rule::Apply { checked: true },
-            // The real message passes a string to %lu; we print the name it meant.
-            _ => Rule::Reject(format!("Unhandled rela relocation: {}", howto.name)),
+            r_type => Rule::Reject(LoaderMessage::UnknownRelocation { loader: Loader::KexecToolsX86_64, r_type }),
         }
     }
-    fn overflow_message(&self, _r_type: u32, howto: &Howto, value: u64) -> String {
-        format!("overflow in relocation type {} val {value:x}", howto.name)
+    fn symbol_message(&self, problem: SymbolProblem, name: &str) -> Option<LoaderMessage> {
+        symbol_message(self.loader(), problem, name)
     }
-    fn symbol_message(&self, problem: SymbolProblem, name: &str) -> Option<String> {
-        symbol_message(problem, name)
+    fn symbol_lookup(&self) -> Lookup {
+        Lookup::KexecTools
     }
-    fn failure_trailer(&self) -> Vec<String> {
-        Vec::new()
+    fn loader_symbol_steps(&self) -> &'static [SymbolStep] {
+        &KEXEC_TOOLS_BZIMAGE64
+    }
+    fn digest_symbol_steps(&self) -> &'static [SymbolStep] {
+        &KEXEC_TOOLS_DIGESTS
     }
     fn placement_window(&self) -> (u64, u64) {
         (0x3000, u64::MAX)
@@ -121,8 +132,11 @@ impl Profile for KexecToolsI386 {
     fn class(&self) -> Class {
         Class::Elf32
     }
-    fn validate(&self, obj: &Object) -> Result<(), Vec<String>> {
-        validate(obj, Class::Elf32, EM_386, 40)
+    fn loader(&self) -> Loader {
+        Loader::KexecToolsI386
+    }
+    fn validate(&self, obj: &Object) -> Result<(), Vec<LoaderMessage>> {
+        validate(obj, self.loader(), Class::Elf32, EM_386, 40)
     }
     fn layout_rule(&self) -> LayoutRule {
         LayoutRule::KexecTools
@@ -130,23 +144,27 @@ impl Profile for KexecToolsI386 {
     fn entry_rule(&self) -> EntryRule {
         EntryRule::FirstMatchSilent
     }
-    fn rel_sections(&self) -> Option<String> {
+    fn rel_sections(&self) -> Option<LoaderMessage> {
         None
     }
+    /// kexec/arch/i386/kexec-elf-rel-x86.c `machine_apply_elf_rel()`: R_386_NONE is not a case either.
     fn rule(&self, r_type: u32, _howto: &Howto) -> Rule {
         match r_type {
-            0 | 1 | 2 => Rule::Apply { checked: false },
-            other => Rule::Reject(format!("Unknown rel relocation: {other}")),
+            1 | 2 => Rule::Apply { checked: false },
+            r_type => Rule::Reject(LoaderMessage::UnknownRelocation { loader: Loader::KexecToolsI386, r_type }),
         }
     }
-    fn overflow_message(&self, _r_type: u32, howto: &Howto, value: u64) -> String {
-        format!("overflow in relocation type {} val {value:x}", howto.name)
+    fn symbol_message(&self, problem: SymbolProblem, name: &str) -> Option<LoaderMessage> {
+        symbol_message(self.loader(), problem, name)
     }
-    fn symbol_message(&self, problem: SymbolProblem, name: &str) -> Option<String> {
-        symbol_message(problem, name)
+    fn symbol_lookup(&self) -> Lookup {
+        Lookup::KexecTools
     }
-    fn failure_trailer(&self) -> Vec<String> {
-        Vec::new()
+    fn loader_symbol_steps(&self) -> &'static [SymbolStep] {
+        &KEXEC_TOOLS_BZIMAGE
+    }
+    fn digest_symbol_steps(&self) -> &'static [SymbolStep] {
+        &KEXEC_TOOLS_DIGESTS
     }
     fn placement_window(&self) -> (u64, u64) {
         if self.relocatable_kernel {

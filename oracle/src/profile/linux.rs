@@ -5,7 +5,10 @@ use crate::elf::{consts::EM_X86_64, Class, Object};
 use crate::entry::EntryRule;
 use crate::layout::LayoutRule;
 
-use super::{top_down, x86_header_checks, Profile, Rule, SymbolProblem};
+use crate::message::{HeaderProblem, Loader, LoaderMessage};
+use crate::symbols::{SymbolStep, BZIMAGE64, KERNEL_DIGESTS};
+
+use super::{header_result, top_down, x86_header_checks, Profile, Rule};
 
 /// A span of kernel releases with one set of purgatory-loading semantics.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -108,20 +111,20 @@ impl Profile for LinuxX86_64 {
         Class::Elf64
     }
 
-    fn validate(&self, obj: &Object) -> Result<(), Vec<String>> {
+    fn loader(&self) -> Loader {
+        Loader::LinuxX86_64
+    }
+
+    fn validate(&self, obj: &Object) -> Result<(), Vec<LoaderMessage>> {
         // Only the legacy kernels checked the header (silently: -ENOEXEC).
         if !self.era.is_legacy() {
             return Ok(());
         }
         let mut errs = x86_header_checks(obj, Class::Elf64, EM_X86_64);
         if obj.shentsize != 64 {
-            errs.push(format!("e_shentsize {} is not sizeof(Elf64_Shdr)", obj.shentsize));
+            errs.push(HeaderProblem::ShentSize { found: obj.shentsize });
         }
-        if errs.is_empty() {
-            Ok(())
-        } else {
-            Err(errs.into_iter().map(|e| format!("kexec_load_purgatory returns -ENOEXEC without a message: {e}")).collect())
-        }
+        header_result(Loader::LinuxX86_64, errs)
     }
 
     fn layout_rule(&self) -> LayoutRule {
@@ -146,24 +149,17 @@ impl Profile for LinuxX86_64 {
             0 | 1 | 2 => Rule::Apply { checked: false },
             R_X86_64_PLT32 if self.era != LinuxEra::Legacy => Rule::Apply { checked: false },
             10 | 11 => Rule::Apply { checked: true },
-            other => Rule::Reject(format!("kexec: Unknown rela relocation: {other}")),
+            // arch_kexec_apply_relocations_add's default case.
+            r_type => Rule::Reject(LoaderMessage::UnknownRelocation { loader: Loader::LinuxX86_64, r_type }),
         }
     }
 
-    fn overflow_message(&self, r_type: u32, _howto: &Howto, value: u64) -> String {
-        format!("kexec: Overflow in relocation type {r_type} value {value:#x}")
-    }
+    // Symbol problems: the trait's default, arch_kexec_apply_relocations_add's checks in every era
+    // ("Undefined symbol: %s", -ENOEXEC, then bzImage64_load's "Loading purgatory failed").
 
-    fn symbol_message(&self, problem: SymbolProblem, name: &str) -> Option<String> {
-        Some(match problem {
-            SymbolProblem::Undefined => format!("kexec: Undefined symbol: {name}"),
-            SymbolProblem::Common => format!("kexec: symbol '{name}' in common section"),
-            SymbolProblem::BadSection(i) => format!("kexec: Invalid section {i} for symbol {name}"),
-        })
-    }
-
-    fn failure_trailer(&self) -> Vec<String> {
-        vec!["kexec-bzImage64: Loading purgatory failed".into()]
+    fn failure_trailer(&self) -> Vec<LoaderMessage> {
+        // bzImage64_load: pr_err("Loading purgatory failed\n") after kexec_load_purgatory returns -ENOEXEC.
+        vec![LoaderMessage::LoadingPurgatoryFailed { loader: Loader::LinuxX86_64, ret: -8 }]
     }
 
     fn placement_window(&self) -> (u64, u64) {
@@ -175,7 +171,11 @@ impl Profile for LinuxX86_64 {
         (at, format!("top-down in a typical crashkernel=256M,high reservation ending at {TYPICAL_CRASH_END:#x}"))
     }
 
-    fn checks_kexec_symbols(&self) -> bool {
-        true
+    fn loader_symbol_steps(&self) -> &'static [SymbolStep] {
+        &BZIMAGE64
+    }
+
+    fn digest_symbol_steps(&self) -> &'static [SymbolStep] {
+        &KERNEL_DIGESTS
     }
 }

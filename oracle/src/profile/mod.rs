@@ -16,6 +16,8 @@ use crate::arch::{Arch, Howto};
 use crate::elf::{Class, Object};
 use crate::entry::EntryRule;
 use crate::layout::LayoutRule;
+use crate::message::{Finding, HeaderProblem, Loader, LoaderMessage};
+use crate::symbols::{Lookup, SymbolStep};
 
 /// What a profile does with one relocation type.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,13 +25,14 @@ pub enum Rule {
     /// Apply the howto; `checked` says whether an out-of-range value is an error or silently truncated.
     Apply { checked: bool },
     /// Refuse the object with this loader message.
-    Reject(String),
+    Reject(LoaderMessage),
 }
 
 /// A symbol a relocation cannot use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SymbolProblem {
-    Undefined,
+    /// `notype`: ELF st_type is STT_NOTYPE (kexec-tools relocates those against 0).
+    Undefined { notype: bool },
     Common,
     BadSection(u32),
 }
@@ -41,12 +44,14 @@ pub trait Profile: Send + Sync {
     /// One paragraph: which loader and era this models.
     fn summary(&self) -> String;
     fn arch(&self) -> Arch;
+    /// Whose words the messages are in.
+    fn loader(&self) -> Loader;
     // The defaults below are the generic kernel/kexec_file.c of 6.x, which arch profiles share.
     fn class(&self) -> Class {
         Class::Elf64
     }
     /// The input checks the loader makes before layout; `Err` carries its messages.
-    fn validate(&self, _obj: &Object) -> Result<(), Vec<String>> {
+    fn validate(&self, _obj: &Object) -> Result<(), Vec<LoaderMessage>> {
         Ok(())
     }
     fn layout_rule(&self) -> LayoutRule {
@@ -55,28 +60,49 @@ pub trait Profile: Send + Sync {
     fn entry_rule(&self) -> EntryRule {
         EntryRule::FirstMatchWarn
     }
-    /// `None` when SHT_REL sections are applied (addend in place), else the rejection message.
-    fn rel_sections(&self) -> Option<String> {
-        Some("kexec_file: REL relocation unsupported".into())
+    /// `None` when SHT_REL sections are applied (addend in place), else the rejection message
+    /// (kernel/kexec_file.c's weak `arch_kexec_apply_relocations`).
+    fn rel_sections(&self) -> Option<LoaderMessage> {
+        Some(LoaderMessage::RelUnsupported { loader: self.loader() })
     }
     /// What the loader does with a relocation type.
     fn rule(&self, r_type: u32, howto: &Howto) -> Rule;
-    /// The loader's message for a value that does not fit.
-    fn overflow_message(&self, r_type: u32, howto: &Howto, value: u64) -> String;
-    /// The loader's message for an unusable symbol (`None`: the loader uses base 0 and goes on).
-    fn symbol_message(&self, problem: SymbolProblem, name: &str) -> Option<String>;
+    /// The loader's message for an unusable symbol (`None`: the loader uses base 0 and goes on). The default is
+    /// the kernel's `arch_kexec_apply_relocations_add` symbol checks (x86_64 and s390 alike).
+    fn symbol_message(&self, problem: SymbolProblem, name: &str) -> Option<LoaderMessage> {
+        let (loader, name) = (self.loader(), name.to_string());
+        Some(match problem {
+            SymbolProblem::Undefined { .. } => LoaderMessage::UndefinedSymbol { loader, name },
+            SymbolProblem::Common => LoaderMessage::CommonSymbol { loader, name },
+            SymbolProblem::BadSection(shndx) => LoaderMessage::InvalidSection { loader, shndx, name },
+        })
+    }
     /// Lines the loader prints after a failed purgatory load.
-    fn failure_trailer(&self) -> Vec<String>;
+    fn failure_trailer(&self) -> Vec<LoaderMessage> {
+        Vec::new()
+    }
     /// The loader's purgatory window `[buf_min, buf_max]`.
     fn placement_window(&self) -> (u64, u64);
     /// The address the loader picks on a typical machine, with the reason.
     fn typical_load_address(&self, memsz: u64, align: u64) -> (u64, String);
-    /// The kernel's post-relocation symbol protocol (`purgatory_sha_regions` etc.) applies.
-    fn checks_kexec_symbols(&self) -> bool {
-        false
+    /// How the loader finds the symbols it gets and sets after relocation.
+    fn symbol_lookup(&self) -> Lookup {
+        Lookup::Kernel
+    }
+    /// The image loader's own symbol steps after relocation (bzImage64's `entry64_regs`, ...).
+    fn loader_symbol_steps(&self) -> &'static [SymbolStep] {
+        &[]
+    }
+    /// A failed loader symbol step ends the load (riscv prints and goes on).
+    fn loader_symbol_failure_stops(&self) -> bool {
+        true
+    }
+    /// The digest writes after the image loader returns (kernel `kexec_calculate_store_digests`).
+    fn digest_symbol_steps(&self) -> &'static [SymbolStep] {
+        &[]
     }
     /// Places where this loader would silently patch the wrong bytes, whatever the load address.
-    fn silent_misapplications(&self, _obj: &Object) -> Vec<String> {
+    fn silent_misapplications(&self, _obj: &Object) -> Vec<Finding> {
         Vec::new()
     }
 }
@@ -136,16 +162,25 @@ pub(crate) fn top_down(region_end: u64, memsz: u64, align: u64) -> u64 {
 }
 
 /// The x86_64 ELF header checks shared by kexec-tools, old kernels and the strict profile.
-pub(crate) fn x86_header_checks(obj: &Object, class: Class, machine: u16) -> Vec<String> {
+pub(crate) fn x86_header_checks(obj: &Object, class: Class, machine: u16) -> Vec<HeaderProblem> {
     let mut errs = Vec::new();
     if obj.class != class {
-        errs.push(format!("wrong ELF class {:?} (expected {:?})", obj.class, class));
+        errs.push(HeaderProblem::Class { found: format!("{:?}", obj.class), expected: format!("{class:?}") });
     }
     if obj.e_type != crate::elf::consts::ET_REL {
-        errs.push(format!("e_type {} is not ET_REL", obj.e_type));
+        errs.push(HeaderProblem::Type { e_type: obj.e_type });
     }
     if obj.machine != machine {
-        errs.push(format!("e_machine {} is not {}", obj.machine, machine));
+        errs.push(HeaderProblem::Machine { found: obj.machine, expected: machine });
     }
     errs
+}
+
+/// Header problems as the loader's messages, `Err` when there are any.
+pub(crate) fn header_result(loader: Loader, problems: Vec<HeaderProblem>) -> Result<(), Vec<LoaderMessage>> {
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems.into_iter().map(|problem| LoaderMessage::Header { loader, problem }).collect())
+    }
 }

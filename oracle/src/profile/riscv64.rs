@@ -4,6 +4,9 @@
 use crate::arch::{Arch, Formula, Howto};
 use crate::elf::Object;
 
+use crate::message::{Finding, Loader, LoaderMessage};
+use crate::symbols::{SymbolStep, KERNEL_DIGESTS, RISCV_KERNEL_ENTRY};
+
 use super::{top_down, Profile, Rule, SymbolProblem};
 
 /// Linux kexec_file on riscv64 (6.x): instruction immediates patched with no overflow checks, an undefined
@@ -24,26 +27,29 @@ impl Profile for LinuxRiscv64 {
     fn arch(&self) -> Arch {
         Arch::Riscv64
     }
+    fn loader(&self) -> Loader {
+        Loader::LinuxRiscv64
+    }
     fn rule(&self, r_type: u32, howto: &Howto) -> Rule {
         // arch/riscv64.rs lists exactly the kernel's switch cases; everything else is its default.
         match howto.formula {
-            Formula::Unsupported => Rule::Reject(format!("Unknown rela relocation: {r_type}")),
+            Formula::Unsupported => Rule::Reject(LoaderMessage::UnknownRelocation { loader: Loader::LinuxRiscv64, r_type }),
             _ => Rule::Apply { checked: false },
         }
     }
-    fn overflow_message(&self, r_type: u32, _howto: &Howto, value: u64) -> String {
-        format!("(the riscv loader never checks) type {r_type} value {value:#x}")
-    }
-    fn symbol_message(&self, problem: SymbolProblem, name: &str) -> Option<String> {
+    /// arch_kexec_apply_relocations_add (riscv): no SHN_UNDEF check; a COMMON or out-of-range index is
+    /// "Invalid section".
+    fn symbol_message(&self, problem: SymbolProblem, name: &str) -> Option<LoaderMessage> {
+        let (loader, name) = (Loader::LinuxRiscv64, name.to_string());
         match problem {
             // sechdrs[SHN_UNDEF].sh_addr is 0: the kernel relocates against address 0 and goes on.
-            SymbolProblem::Undefined => None,
-            SymbolProblem::Common => Some(format!("Invalid section {} for symbol {name}", crate::elf::consts::SHN_COMMON)),
-            SymbolProblem::BadSection(i) => Some(format!("Invalid section {i} for symbol {name}")),
+            SymbolProblem::Undefined { .. } => None,
+            SymbolProblem::Common => Some(LoaderMessage::InvalidSection { loader, shndx: crate::elf::consts::SHN_COMMON, name }),
+            SymbolProblem::BadSection(shndx) => Some(LoaderMessage::InvalidSection { loader, shndx, name }),
         }
     }
-    fn failure_trailer(&self) -> Vec<String> {
-        vec!["Error loading purgatory ret=-8".into()]
+    fn failure_trailer(&self) -> Vec<LoaderMessage> {
+        vec![LoaderMessage::LoadingPurgatoryFailed { loader: Loader::LinuxRiscv64, ret: -8 }]
     }
     fn placement_window(&self) -> (u64, u64) {
         (0x8000_0000, u64::MAX)
@@ -51,10 +57,18 @@ impl Profile for LinuxRiscv64 {
     fn typical_load_address(&self, memsz: u64, align: u64) -> (u64, String) {
         (top_down(TYPICAL_RAM_END, memsz, align), format!("top-down in a typical RAM bank ending at {TYPICAL_RAM_END:#x}"))
     }
-    fn checks_kexec_symbols(&self) -> bool {
-        true
+    fn loader_symbol_steps(&self) -> &'static [SymbolStep] {
+        &RISCV_KERNEL_ENTRY
     }
-    fn silent_misapplications(&self, obj: &Object) -> Vec<String> {
+    /// `if (ret) pr_err("Error update purgatory ret=%d\n", ret);` and the load goes on: the initrd and DTB
+    /// kexec_add_buffer calls overwrite `ret`.
+    fn loader_symbol_failure_stops(&self) -> bool {
+        false
+    }
+    fn digest_symbol_steps(&self) -> &'static [SymbolStep] {
+        &KERNEL_DIGESTS
+    }
+    fn silent_misapplications(&self, obj: &Object) -> Vec<Finding> {
         detached_lo12(obj)
     }
 }
@@ -62,7 +76,7 @@ impl Profile for LinuxRiscv64 {
 /// The kernel applies each PCREL_LO12_I by patching the instruction right after its auipc, so a LO12_I
 /// elsewhere (the compiler scheduled something between) keeps a zero immediate while the instruction after
 /// the auipc is corrupted.
-fn detached_lo12(obj: &Object) -> Vec<String> {
+fn detached_lo12(obj: &Object) -> Vec<Finding> {
     let mut out = Vec::new();
     for rs in &obj.relocs {
         let Some(symtab) = obj.symtab(rs.symtab) else { continue };
@@ -70,13 +84,12 @@ fn detached_lo12(obj: &Object) -> Vec<String> {
             let Some(label) = symtab.get(r.sym as usize) else { continue };
             let follows = label.shndx == rs.target && label.value.wrapping_add(4) == r.offset;
             if !follows {
-                let (at, auipc) = (obj.section_name(label.shndx), label.value);
-                out.push(format!(
-                    "R_RISCV_PCREL_LO12_I in {}+{:#x} is not the instruction after its auipc ({at}+{auipc:#x}): the kernel patches {at}+{:#x} instead",
-                    obj.section_name(rs.target),
-                    r.offset,
-                    auipc.wrapping_add(4)
-                ));
+                out.push(Finding::DetachedLo12 {
+                    section: obj.section_name(rs.target),
+                    offset: r.offset,
+                    auipc_section: obj.section_name(label.shndx),
+                    auipc: label.value,
+                });
             }
         }
     }

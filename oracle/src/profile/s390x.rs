@@ -3,7 +3,10 @@
 
 use crate::arch::{Arch, Howto};
 
-use super::{Profile, Rule, SymbolProblem};
+use crate::message::{Loader, LoaderMessage};
+use crate::symbols::{SymbolStep, KERNEL_DIGESTS, S390_UPDATE_PURGATORY};
+
+use super::{Profile, Rule};
 
 /// Linux kexec_file on s390x (6.x): big-endian fields, no overflow checks at all, PLT32DBL applied as
 /// PC32DBL, the purgatory placed right after the kernel and initrd (no hole search).
@@ -23,24 +26,15 @@ impl Profile for LinuxS390x {
     fn arch(&self) -> Arch {
         Arch::S390x
     }
+    fn loader(&self) -> Loader {
+        Loader::LinuxS390x
+    }
+    // Symbol problems: the trait's default, which is s390's arch_kexec_apply_relocations_add too.
     fn rule(&self, r_type: u32, _howto: &Howto) -> Rule {
         match r_type {
             0..=5 | 12 | 16 | 17 | 19 | 20 | 22 | 23 | 57 => Rule::Apply { checked: false },
-            other => Rule::Reject(format!("kexec: Unknown rela relocation: {other}")),
+            r_type => Rule::Reject(LoaderMessage::UnknownRelocation { loader: Loader::LinuxS390x, r_type }),
         }
-    }
-    fn overflow_message(&self, r_type: u32, _howto: &Howto, value: u64) -> String {
-        format!("(the s390 loader never checks) type {r_type} value {value:#x}")
-    }
-    fn symbol_message(&self, problem: SymbolProblem, name: &str) -> Option<String> {
-        Some(match problem {
-            SymbolProblem::Undefined => format!("kexec: Undefined symbol: {name}"),
-            SymbolProblem::Common => format!("kexec: symbol '{name}' in common section"),
-            SymbolProblem::BadSection(i) => format!("kexec: Invalid section {i} for symbol {name}"),
-        })
-    }
-    fn failure_trailer(&self) -> Vec<String> {
-        Vec::new()
     }
     fn placement_window(&self) -> (u64, u64) {
         (0, u64::MAX)
@@ -48,7 +42,11 @@ impl Profile for LinuxS390x {
     fn typical_load_address(&self, _memsz: u64, _align: u64) -> (u64, String) {
         (TYPICAL_END_OF_KERNEL_AND_INITRD, "right after a 16 MiB kernel and a 64 MiB initrd (s390 presets the address; no hole search)".into())
     }
-    fn checks_kexec_symbols(&self) -> bool {
-        true
+    /// kexec_file_add_purgatory → kexec_file_update_purgatory: silent -EINVAL returns, no trailer.
+    fn loader_symbol_steps(&self) -> &'static [SymbolStep] {
+        &S390_UPDATE_PURGATORY
+    }
+    fn digest_symbol_steps(&self) -> &'static [SymbolStep] {
+        &KERNEL_DIGESTS
     }
 }

@@ -5,7 +5,9 @@ use crate::elf::{consts::EM_X86_64, Class, Object};
 use crate::entry::EntryRule;
 use crate::layout::LayoutRule;
 
-use super::{top_down, x86_header_checks, Profile, Rule, SymbolProblem};
+use crate::message::{HeaderProblem, Loader, LoaderMessage};
+
+use super::{header_result, top_down, x86_header_checks, Profile, Rule};
 
 /// Every overflow checked (PC32 included), GOT-type relocations refused because the loader builds no GOT,
 /// header and alignment checks the kernel skips. Bytes and verdicts agree with GNU ld and ld.lld.
@@ -25,21 +27,20 @@ impl Profile for StrictX86_64 {
     fn class(&self) -> Class {
         Class::Elf64
     }
-    fn validate(&self, obj: &Object) -> Result<(), Vec<String>> {
+    fn loader(&self) -> Loader {
+        Loader::Strict
+    }
+    fn validate(&self, obj: &Object) -> Result<(), Vec<LoaderMessage>> {
         let mut errs = x86_header_checks(obj, Class::Elf64, EM_X86_64);
         if obj.shentsize != 64 {
-            errs.push(format!("e_shentsize {} is not 64", obj.shentsize));
+            errs.push(HeaderProblem::ShentSize { found: obj.shentsize });
         }
         for s in obj.sections.iter().filter(|s| s.is_alloc()) {
             if s.addralign > 1 && !s.addralign.is_power_of_two() {
-                errs.push(format!("section {} has sh_addralign {}, not a power of two", s.name, s.addralign));
+                errs.push(HeaderProblem::AlignNotPowerOfTwo { section: s.name.clone(), align: s.addralign });
             }
         }
-        if errs.is_empty() {
-            Ok(())
-        } else {
-            Err(errs)
-        }
+        header_result(Loader::Strict, errs)
     }
     fn layout_rule(&self) -> LayoutRule {
         LayoutRule::Strict
@@ -47,28 +48,12 @@ impl Profile for StrictX86_64 {
     fn entry_rule(&self) -> EntryRule {
         EntryRule::SymbolThenScan
     }
-    fn rel_sections(&self) -> Option<String> {
-        Some("SHT_REL relocations are not valid for x86_64".into())
-    }
-    fn rule(&self, _r_type: u32, howto: &Howto) -> Rule {
+    fn rule(&self, r_type: u32, howto: &Howto) -> Rule {
         match howto.formula {
             Formula::None | Formula::Absolute | Formula::PcRelative => Rule::Apply { checked: true },
-            Formula::NeedsGot => Rule::Reject(format!("{} needs a GOT, which the purgatory loader does not build", howto.name)),
-            Formula::Unsupported => Rule::Reject(format!("{} cannot be applied by a purgatory loader", howto.name)),
+            Formula::NeedsGot => Rule::Reject(LoaderMessage::NeedsGot { r_type }),
+            Formula::Unsupported => Rule::Reject(LoaderMessage::UnknownRelocation { loader: Loader::Strict, r_type }),
         }
-    }
-    fn overflow_message(&self, _r_type: u32, howto: &Howto, value: u64) -> String {
-        format!("{} value {value:#x} does not fit the field ({:?})", howto.name, howto.range)
-    }
-    fn symbol_message(&self, problem: SymbolProblem, name: &str) -> Option<String> {
-        Some(match problem {
-            SymbolProblem::Undefined => format!("undefined symbol: {name}"),
-            SymbolProblem::Common => format!("symbol '{name}' is COMMON (compile with -fno-common)"),
-            SymbolProblem::BadSection(i) => format!("symbol {name} has invalid section index {i}"),
-        })
-    }
-    fn failure_trailer(&self) -> Vec<String> {
-        Vec::new()
     }
     fn placement_window(&self) -> (u64, u64) {
         (0x3000, u64::MAX)

@@ -15,6 +15,10 @@ impl Builder {
         Builder { w: WObject::new(BinaryFormat::Elf, Architecture::X86_64, Endianness::Little), entry: 0, aligns: Vec::new() }
     }
 
+    pub fn for_arch(arch: Architecture, endian: Endianness) -> Self {
+        Builder { w: WObject::new(BinaryFormat::Elf, arch, endian), entry: 0, aligns: Vec::new() }
+    }
+
     pub fn i386() -> Self {
         Builder { w: WObject::new(BinaryFormat::Elf, Architecture::I386, Endianness::Little), entry: 0, aligns: Vec::new() }
     }
@@ -96,6 +100,27 @@ impl Builder {
             section: SymbolSection::Common,
             flags: SymbolFlags::None,
         })
+    }
+
+    /// What bzImage64_load gets and sets: `entry64_regs` (136 bytes of data) and `stack_end` (an address).
+    pub fn bzimage64_symbols(&mut self) {
+        let d = self.section(".data.regs", SectionKind::Data, &[0; 136], 8);
+        self.global("entry64_regs", d, 0, 136, SymbolKind::Data);
+        let stack = self.section(".bss.stack", SectionKind::UninitializedData, &[0; 0x100], 16);
+        self.global("stack_end", stack, 0x100, 0, SymbolKind::Data);
+    }
+
+    /// What kexec_calculate_store_digests writes: `purgatory_sha_regions` (256) and `purgatory_sha256_digest` (32).
+    pub fn digest_symbols(&mut self) {
+        let d = self.section(".kexec-purgatory", SectionKind::Data, &[0; 288], 8);
+        self.global("purgatory_sha_regions", d, 0, 256, SymbolKind::Data);
+        self.global("purgatory_sha256_digest", d, 256, 32, SymbolKind::Data);
+    }
+
+    /// Everything the x86_64 kernel loader needs besides relocating: a complete purgatory.
+    pub fn kexec_file_symbols(&mut self) {
+        self.bzimage64_symbols();
+        self.digest_symbols();
     }
 
     pub fn reloc(&mut self, s: SectionId, offset: u64, sym: SymbolId, r_type: u32, addend: i64) {

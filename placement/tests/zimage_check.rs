@@ -1,6 +1,6 @@
 use std::io::Write;
 
-use kreloc_oracle::placement::zimage::{check_zimage, decompressed_size, InitrdRule, SizeSource};
+use kreloc_placement::zimage::{check_zimage, decompressed_size, InitrdRule, SizeSource};
 
 /// A synthetic ARM zImage of exactly `len` bytes whose real gzip payload decompresses to `size` bytes.
 fn zimage(size: usize, len: usize) -> Vec<u8> {

@@ -1,5 +1,7 @@
 //! Loader placement models: where each loader puts the purgatory on a given machine, and its exact
 //! complaint when it cannot (seed 003). Plus the ARM zImage layout check (seed 004).
+//!
+//! It knows memory maps, hole searches and image sizes; it must not relocate anything (that is the oracle's job).
 
 pub mod holes;
 pub mod memmap;

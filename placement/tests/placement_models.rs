@@ -1,5 +1,5 @@
-use kreloc_oracle::placement::memmap::{parse_crashkernel, MemoryMap};
-use kreloc_oracle::placement::{place, Loader};
+use kreloc_placement::memmap::{parse_crashkernel, MemoryMap};
+use kreloc_placement::{place, Loader};
 
 const IOMEM: &str = "\
 00000000-00000fff : Reserved
