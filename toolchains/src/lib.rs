@@ -18,7 +18,7 @@ pub mod spec;
 use serde::{Deserialize, Serialize};
 
 pub use cache::Cache;
-pub use compile::{CompileOutcome, Compiler, Source};
+pub use compile::{CompileKind, CompileOutcome, Compiler, Source};
 pub use config::CompileConfig;
 pub use identity::{Family, Toolchain, Version};
 pub use spec::resolve;
