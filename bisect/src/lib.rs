@@ -17,6 +17,10 @@ pub mod parallel;
 pub mod rawcc;
 pub mod worktree;
 
+/// The built-in case: a purgatory-like program with seed 001's constructs (an assembly entry in .text
+/// calling C, globals in .kexec-purgatory, tables, a switch, function pointers).
+pub const BUILTIN_CASE: &str = include_str!("../fixtures/purgatory.c");
+
 /// One-line errors with their exit codes.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {

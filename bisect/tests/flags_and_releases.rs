@@ -1,6 +1,6 @@
 use std::process::Command;
 
-const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures/purgatory.c");
+const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/purgatory.c");
 
 fn kbisect(args: &[&str]) -> (i32, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_kbisect")).args(args).output().unwrap();

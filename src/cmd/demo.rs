@@ -14,7 +14,7 @@ use serde::Serialize;
 
 use super::exit;
 
-const PURGATORY: &str = include_str!("../../tests/fixtures/purgatory.c");
+const PURGATORY: &str = kreloc_bisect::BUILTIN_CASE;
 const TRAMPOLINE: &str = include_str!("../../tests/fixtures/trampoline.c");
 const MERGE_LTEXT: &str = "SECTIONS { .text : { *(.text .text.*) *(.ltext .ltext.*) } }";
 
@@ -174,7 +174,7 @@ pub fn demo(json: bool) -> i32 {
     }
     let pass = rows.iter().all(|r| r.pass);
     if json {
-        println!("{}", serde_json::to_string_pretty(&rows).unwrap_or_default());
+        kreloc_cli::json::print(&rows);
     } else {
         println!("{:<34} {:<58} {:<60} {}", "scenario", "expected", "observed", "");
         for r in &rows {

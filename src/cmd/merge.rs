@@ -33,7 +33,7 @@ pub fn merge(a: &MergeArgs, json: bool) -> i32 {
     bar.finish_and_clear();
     match r {
         Ok(m) if json => {
-            println!("{}", serde_json::to_string_pretty(&m).unwrap_or_default());
+            kreloc_cli::json::print(&m);
             exit::GOOD
         }
         Ok(m) => {

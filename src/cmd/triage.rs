@@ -85,7 +85,7 @@ pub fn run(a: &TriageArgs, json: bool) -> i32 {
     match triage_dir(&a.finding, &a.opts, !json) {
         Ok(r) => {
             if json {
-                println!("{}", serde_json::to_string_pretty(&r).unwrap_or_default());
+                kreloc_cli::json::print(&r);
             } else {
                 print!("{}", std::fs::read_to_string(a.finding.join("triage.md")).unwrap_or_default());
             }
