@@ -2,6 +2,9 @@
 //! object with the oracle, and keep (and reduce) the programs whose objects the oracle judges differently.
 
 pub mod attribute;
+pub mod error;
+
+pub use error::Error;
 pub mod change;
 pub mod judge;
 pub mod reduce;

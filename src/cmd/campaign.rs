@@ -60,7 +60,7 @@ pub fn fuzz(a: &FuzzArgs, json: bool) -> i32 {
     let shard = if a.shard == "auto" {
         Shard::auto(|k| std::env::var(k).ok(), a.shard_count).map(|(s, _)| s).map_err(|e| e.to_string())
     } else {
-        Shard::parse(&a.shard)
+        Shard::parse(&a.shard).map_err(|e| e.to_string())
     };
     let shard = match shard {
         Ok(s) => s,
