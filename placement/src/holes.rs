@@ -26,11 +26,20 @@ pub struct HoleRequest {
     pub end: i32,
 }
 
+/// Why kexec-tools' `locate_hole` fails; displayed as the message kexec-tools prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum HoleError {
+    #[error("Could not find a free area of memory of {size:#x} bytes...")]
+    NoRoom { size: u64 },
+    #[error("Could not find a free area of memory below: {max:#x}...")]
+    NotBelow { max: u64 },
+}
+
 /// kexec-tools `locate_hole`: RAM minus existing segments, clamped by `mem_min`/`mem_max` and the
-/// request, first or last fit. `Err` carries its message.
-pub fn locate_hole(ram: &[Range], segments: &[Range], mem_min: u64, mem_max: u64, req: HoleRequest) -> Result<u64, String> {
+/// request, first or last fit.
+pub fn locate_hole(ram: &[Range], segments: &[Range], mem_min: u64, mem_max: u64, req: HoleRequest) -> Result<u64, HoleError> {
     // Sizes and alignments come from the object: past the top of the address space nothing fits.
-    let too_big = || format!("Could not find a free area of memory of {:#x} bytes...", req.size);
+    let too_big = || HoleError::NoRoom { size: req.size };
     let align = req.align.max(PAGE).checked_next_power_of_two().ok_or_else(too_big)?;
     let size = align_up(req.size.max(1), PAGE).ok_or_else(too_big)?;
     let mut free = Vec::new();
@@ -62,10 +71,10 @@ pub fn locate_hole(ram: &[Range], segments: &[Range], mem_min: u64, mem_max: u64
         }
     }
     let Some(base) = base else {
-        return Err(format!("Could not find a free area of memory of {size:#x} bytes..."));
+        return Err(HoleError::NoRoom { size });
     };
     if base.saturating_add(size - 1) > req.max {
-        return Err(format!("Could not find a free area of memory below: {:#x}...", req.max));
+        return Err(HoleError::NotBelow { max: req.max });
     }
     Ok(base)
 }

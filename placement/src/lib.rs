@@ -105,7 +105,7 @@ pub fn place(loader: Loader, map: &MemoryMap, crash: Option<Range>, memsz: u64, 
             match locate_hole(&map.ram, &[], mem_min, mem_max, req) {
                 Ok(a) => p.address = Some(a),
                 Err(m) => {
-                    p.messages.push(m);
+                    p.messages.push(m.to_string());
                     p.messages.push("locate_hole failed".into());
                 }
             }
