@@ -1,5 +1,8 @@
 //! kbisect: bisect toolchain releases, toolchain commits and compiler flag sets to the first bad one,
 //! with the kreloc oracle (or a script) as the predicate.
+//!
+//! It must not judge objects itself (the oracle does) or generate programs (gen); its command line lives
+//! in `src/cli.rs` and renders typed reports only there.
 
 pub mod case;
 pub mod judgement;

@@ -1,5 +1,7 @@
 //! kreloc's toolchains: discover, provision and drive gcc, clang, zig cc and rustc, with a content-addressed
 //! object cache, child processes under timeouts in their own process groups, and a parallel compile matrix.
+//!
+//! It must not judge objects (that is the oracle's job) or decide what counts as a finding (campaign).
 
 pub mod cache;
 pub mod catalog;
