@@ -95,3 +95,18 @@ fn crafted_maps_and_crashkernel_specs_are_errors_not_panics() {
     assert!(parse_crashkernel("1@0xffffffffffffffff").is_ok(), "the last byte is a valid one-byte reservation");
     assert!(parse_crashkernel("2@0xffffffffffffffff").is_err(), "it would wrap");
 }
+
+#[test]
+fn top_of_search_fits_the_reservation_or_is_none() {
+    let map = MemoryMap { ram: vec![Range { start: 0x1000, end: 0xdfff_ffff }], crash: None };
+    let crash = Range { start: 0xcc00_0000, end: 0xdbff_ffff };
+    let p = place(Loader::KexecToolsI386, &map, Some(crash), 0x6000, 16);
+    assert_eq!(p.top_of_search(), Some(0xdbff_a000));
+    let tiny = Range { start: 0xdbff_f000, end: 0xdbff_ffff };
+    assert_eq!(place(Loader::KexecToolsI386, &map, Some(tiny), 0x6000, 16).top_of_search(), None, "does not fit");
+    for (memsz, align) in [(u64::MAX, 1), (0, u64::MAX), (1, 1 << 63), (0x6000, 3)] {
+        if let Some(at) = place(Loader::LinuxX86_64, &map, Some(crash), memsz, align).top_of_search() {
+            assert!(at >= crash.start && at.checked_add(memsz.max(1) - 1).is_some_and(|l| l <= crash.end), "{memsz:#x} {align:#x}: {at:#x}");
+        }
+    }
+}

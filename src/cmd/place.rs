@@ -16,8 +16,8 @@ use kreloc_cli::parse_addr;
 pub struct PlaceArgs {
     /// The purgatory object
     pub object: PathBuf,
-    /// kexec-tools-i386, kexec-tools-i386-nonreloc, kexec-tools-i386-kernel64, kexec-tools-x86_64 or linux-x86_64
-    #[arg(long)]
+    /// The loader whose placement policy to model
+    #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(Loader::NAMES.split(", ")))]
     pub loader: String,
     /// Memory map: a /proc/iomem copy or lines like `0x100000-0xdfffffff usable`
     #[arg(long)]
@@ -52,7 +52,7 @@ pub fn place_cmd(a: &PlaceArgs, json: bool) -> i32 {
     let p = place(loader, &map, crash, memsz, align);
     let w = window::window(&obj, &*prof);
     let verdict = p.address.map(|at| kreloc_oracle::load(&obj, &*prof, at));
-    let search_top = p.search.map(|r| r.end.saturating_sub(memsz.saturating_sub(1)) & !(align.max(4096) - 1));
+    let search_top = p.top_of_search();
     let could_relocate_there = search_top.map(|at| w.relocatable.contains(at));
     let good = verdict.as_ref().is_some_and(|v| v.good);
     if json {
