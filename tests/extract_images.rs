@@ -117,7 +117,7 @@ fn every_compression_raw_and_in_a_bzimage() {
             assert_eq!((code, &low["profile"]), (0, &serde_json::json!("linux-x86_64@5.4")), "{name} {kind}: {low}");
             let (code, high) = check_json(&path, HIGH);
             assert_eq!(code, 1, "{name} {kind}: {high}");
-            let msg = high["verdicts"][0]["messages"][0].as_str().unwrap_or_default();
+            let msg = high["verdicts"][0]["printed"][0].as_str().unwrap_or_default();
             assert!(msg.contains("Overflow in relocation type 11"), "{name} {kind}: {msg}");
         }
     }

@@ -91,7 +91,8 @@ fn reloc_target_stops_on_a_new_finding_only() {
     let again = run("kernel-2018,kernel-2019", None);
     assert!(again.status.success(), "{}", stderr(&again));
     assert!(stderr(&again).contains("known finding "), "{}", stderr(&again));
-    assert_eq!(std::fs::read_to_string(finding.join("seen")).unwrap().trim(), "2");
+    let summary = kreloc_campaign::store::summarize(&finding).expect("a root-cause finding");
+    assert_eq!((summary.programs, summary.sightings), (1, 2), "one program, seen twice");
     // ... unless told to stop on any finding; a bad policy is refused with a clear line (libFuzzer turns
     // the target's exit into its own error status).
     assert!(!run("kernel-2018,kernel-2019", Some("any")).status.success());
@@ -137,8 +138,22 @@ fn the_asan_reloc_target_judges_every_run_over_hundreds_of_inputs() {
     assert!(numbers[0] >= 200 && numbers[1] > 0, "{tally}");
     assert_eq!(numbers[2], 0, "runs the harness could not judge: {tally}");
     // No finding may come from the harness (an unmappable standard address, a sandbox error).
-    for f in std::fs::read_dir(out_dir.join("findings")).into_iter().flatten() {
-        let verdicts = std::fs::read_to_string(f.unwrap().path().join("verdicts.json")).unwrap();
-        assert!(!verdicts.contains("not-judged"), "{verdicts}");
+    for path in files_named(&out_dir.join("findings"), "verdicts.json") {
+        let verdicts = std::fs::read_to_string(&path).unwrap();
+        assert!(!verdicts.contains("not-judged"), "{}: {verdicts}", path.display());
     }
+}
+
+/// Every file called `name` below `dir` (none when `dir` does not exist).
+fn files_named(dir: &std::path::Path, name: &str) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            found.extend(files_named(&path, name));
+        } else if path.file_name().is_some_and(|n| n == name) {
+            found.push(path);
+        }
+    }
+    found
 }

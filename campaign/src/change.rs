@@ -174,6 +174,12 @@ pub fn object_facts(obj: &Object, verdicts: &[Verdict], runs: &[(u64, RunResult)
     for v in verdicts {
         if v.entry.warned {
             f.problems.insert(Change::EntryWarn);
+            // The families beyond `.text` that the WARN is about are a problem of their own: a program whose
+            // cold paths already make every cell WARN still shows LLVM 18 moving its code into `.ltext`.
+            let beyond: Vec<String> = f.exec_bases.iter().filter(|b| *b != ".text").cloned().collect();
+            if !beyond.is_empty() {
+                f.problems.insert(Change::NewExecSection { sections: beyond });
+            }
         }
         if v.loaded && v.entry.misplaced() {
             f.problems.insert(Change::EntryMisplaced);

@@ -111,9 +111,9 @@ fuzz_target!(|data: &[u8]| {
             .and_then(|store| store.record(&d.cause, &sighting, || kreloc_campaign::finding::program_files(&p, &ex, examiner(), &fp)));
         let report = out.join("findings").join(&fp).join("report.md");
         match &recorded {
-            Ok(Recorded::New(_)) => eprintln!("kreloc: new root cause {fp} ({}): {}", d.cause.title(), report.display()),
-            Ok(Recorded::Seen(_)) => eprintln!("kreloc: known root cause {fp} seen again"),
-            Err(e) => eprintln!("kreloc: root cause {fp} could not be written to {}: {e}", out.display()),
+            Ok(Recorded::New(_)) => eprintln!("kreloc: new finding {fp} ({}): {}", d.cause.title(), report.display()),
+            Ok(Recorded::Seen(_)) => eprintln!("kreloc: known finding {fp} seen again"),
+            Err(e) => eprintln!("kreloc: finding {fp} could not be written to {}: {e}", out.display()),
         }
         if stop.is_none() && stops(policy(), &recorded) {
             stop = Some(format!("finding {fp} ({}): see {}", d.cause.title(), report.display()));

@@ -48,7 +48,7 @@ pub fn check(a: &CheckArgs, json: bool) -> i32 {
             "object": a.object,
             "profile": prof.name(),
             "chosen_address": chosen,
-            "verdicts": verdicts,
+            "verdicts": verdicts.iter().map(with_printed).collect::<Vec<_>>(),
             "window": w,
             "window_is_about": "relocation",
             "good": !bad,
@@ -78,6 +78,16 @@ pub struct WindowArgs {
 }
 
 /// Runs `kreloc window`: exit 0 when the window is not empty.
+/// A verdict's JSON plus `printed`: its messages exactly as the loader prints them (the typed messages stay
+/// under `messages`).
+fn with_printed(v: &kreloc_oracle::Verdict) -> serde_json::Value {
+    let mut doc = serde_json::to_value(v).unwrap_or_default();
+    if let Some(o) = doc.as_object_mut() {
+        o.insert("printed".into(), v.message_lines().into());
+    }
+    doc
+}
+
 pub fn window(a: &WindowArgs, json: bool) -> i32 {
     let (obj, prof) = match inputs(&a.object, &a.profile) {
         Ok(x) => x,

@@ -60,7 +60,7 @@ struct Row {
 pub fn kernel(a: &KernelArgs, json: bool) -> i32 {
     match run(a, json) {
         Ok(rows) => {
-            let bad = rows.iter().any(|r| matches!(&r.cell, Cell::Judged { verdicts, .. } if verdicts.iter().any(|v| !v.ok || !v.warnings.is_empty())));
+            let bad = rows.iter().any(|r| matches!(&r.cell, Cell::Judged { verdicts, .. } if verdicts.iter().any(|v| !v.good || !v.warnings.is_empty())));
             if bad {
                 exit::BAD
             } else {

@@ -61,7 +61,9 @@ pub fn command(l: &Link, tc: &Toolchain, cfg: &CompileConfig, obj: &Path, out: &
         return Ok(child.args(["-flto", "-nostdlib", "-r"]).args(wl).arg(obj).arg("-o").arg(out));
     }
     let exe = match l.linker {
-        Linker::Bfd => std::path::PathBuf::from("ld"),
+        // Resolved to an absolute path: a bare name makes std fall back to fork() of the caller, which inside
+        // an ASan fuzzer copies hundreds of MB of shadow page tables per link.
+        Linker::Bfd => crate::discover::which("ld").unwrap_or_else(|| std::path::PathBuf::from("ld")),
         Linker::Lld => lld().ok_or_else(|| Error::Unavailable("no ld.lld on PATH (apt-get install lld-19)".into()))?,
     };
     Ok(Child::new(exe, timeout).args(flags).arg(obj).arg("-o").arg(out))
