@@ -154,6 +154,7 @@ fn predicate(c: &Common, regress_default_addrs: bool) -> Result<OraclePredicate,
         Some(p) => std::fs::read_to_string(p).map_err(|e| Error::Usage(format!("{}: {e}", p.display())))?,
         None => kreloc_bisect::BUILTIN_CASE.to_string(),
     };
+    // clap checked the name; a finding directory never reaches here.
     let named = config::named(&c.config).ok_or_else(|| {
         Error::Usage(format!("unknown config '{}'; known: {}", c.config, config::NAMED.iter().map(|n| n.name).collect::<Vec<_>>().join(", ")))
     })?;

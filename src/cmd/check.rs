@@ -77,7 +77,6 @@ pub struct WindowArgs {
     pub profile: String,
 }
 
-/// Runs `kreloc window`: exit 0 when the window is not empty.
 /// A verdict's JSON plus `printed`: its messages exactly as the loader prints them (the typed messages stay
 /// under `messages`).
 fn with_printed(v: &kreloc_oracle::Verdict) -> serde_json::Value {
@@ -88,6 +87,7 @@ fn with_printed(v: &kreloc_oracle::Verdict) -> serde_json::Value {
     doc
 }
 
+/// Runs `kreloc window`: exit 0 when the window is not empty.
 pub fn window(a: &WindowArgs, json: bool) -> i32 {
     let (obj, prof) = match inputs(&a.object, &a.profile) {
         Ok(x) => x,
