@@ -1,20 +1,11 @@
 //! Load addresses as users type them.
 
-/// Parses `0x13fffb000`, `0X13FFFB000`, `5368709120`, `4G`, `1968M`, `64K` (underscores allowed).
+/// Parses `0x13fffb000`, `0X13FFFB000`, `5368709120`, `4G`, `1968M`, `64K` (underscores allowed): the sizes
+/// `crashkernel=` takes, which placement reads the same way.
 pub fn parse_addr(s: &str) -> Result<u64, String> {
     let t = s.trim().replace('_', "");
-    let (digits, mult) = match t.chars().last() {
-        Some('K' | 'k') => (&t[..t.len() - 1], 1u64 << 10),
-        Some('M' | 'm') => (&t[..t.len() - 1], 1 << 20),
-        Some('G' | 'g') => (&t[..t.len() - 1], 1 << 30),
-        _ => (t.as_str(), 1),
-    };
-    let n = match digits.strip_prefix("0x").or_else(|| digits.strip_prefix("0X")) {
-        Some(hex) => u64::from_str_radix(hex, 16),
-        None => digits.parse(),
-    }
-    .map_err(|_| format!("'{s}' is not an address (use 0x13fffb000, 5368709120, 1968M or 4G)"))?;
-    n.checked_mul(mult).ok_or_else(|| format!("'{s}' does not fit in 64 bits"))
+    let t = t.strip_prefix("0X").map_or(t.clone(), |hex| format!("0x{hex}"));
+    kreloc_placement::memmap::parse_size(&t).ok_or_else(|| format!("'{s}' is not an address that fits in 64 bits (use 0x13fffb000, 5368709120, 1968M or 4G)"))
 }
 
 #[cfg(test)]
