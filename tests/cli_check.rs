@@ -48,6 +48,7 @@ fn json_output_parses_and_carries_the_verdict() {
     let (code, out, _) = kreloc(&["check", &obj, "--at", "0x17f7affd000", "--json"]);
     assert_eq!(code, 1);
     let doc: serde_json::Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(doc["schema"], "kreloc/1");
     assert_eq!(doc["good"], false);
     assert_eq!(doc["verdicts"][0]["loaded"], false);
     // Messages are typed, tagged by a stable code (issue 10); the text is what `check` prints without --json.
@@ -61,7 +62,8 @@ fn json_output_parses_and_carries_the_verdict() {
     assert_eq!(w["intervals"][0][0], 0x3000);
     let (_, out, _) = kreloc(&["--json", "profiles"]);
     let p: serde_json::Value = serde_json::from_str(&out).expect("json");
-    assert!(p.as_array().unwrap().iter().any(|x| x["name"] == "kexec-tools-i386"));
+    assert_eq!(p["schema"], "kreloc/1");
+    assert!(p["items"].as_array().unwrap().iter().any(|x| x["name"] == "kexec-tools-i386"));
 }
 
 #[test]
@@ -75,9 +77,18 @@ fn unusable_input_is_a_one_line_error_and_exit_125() {
         assert_eq!(err.lines().count(), 1, "{err}");
         assert!(err.starts_with("kreloc: error: "), "{err}");
     }
+    // A mistyped profile is a usage error (2), not "cannot test" (125, which git bisect takes as skip).
     let (code, _, err) = kreloc(&["check", "x.o", "--profile", "linux-arm"]);
-    assert_eq!(code, 125);
+    assert_eq!(code, 2);
     assert!(err.contains("unknown profile 'linux-arm'"), "{err}");
+    let (code, out, _) = kreloc(&["--json", "check", "x.o", "--profile", "linux-arm"]);
+    assert_eq!(code, 2);
+    let doc: serde_json::Value = serde_json::from_str(&out).expect("errors are json with --json");
+    assert_eq!((doc["schema"].as_str(), doc["exit_code"].as_i64()), (Some("kreloc/1"), Some(2)));
+    let (code, out, _) = kreloc(&["--json", "check", "/nonexistent/purgatory.ro"]);
+    assert_eq!(code, 125);
+    let doc: serde_json::Value = serde_json::from_str(&out).expect("errors are json with --json");
+    assert!(doc["error"].as_str().unwrap().contains("/nonexistent/purgatory.ro"), "{doc}");
     let (code, _, _) = kreloc(&["check", "x.o", "--at", "banana"]);
     assert_eq!(code, 2, "usage errors are clap's exit 2");
 }
@@ -97,7 +108,8 @@ fn relocate_writes_the_image_atomically() {
 #[test]
 fn help_teaches_with_examples_and_exit_codes() {
     let (_, out, _) = kreloc(&["check", "--help"]);
-    assert!(out.contains("125 cannot test"), "{out}");
+    assert!(out.contains("125 cannot test") && out.contains("2 usage error"), "{out}");
+    assert!(out.contains("[possible values: linux-x86_64,"), "{out}");
     let (_, out, _) = kreloc(&["--help"]);
     assert!(out.contains("git bisect run"), "{out}");
 }

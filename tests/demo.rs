@@ -5,7 +5,8 @@ fn the_demo_passes_every_scenario() {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_kreloc")).args(["demo", "--json"]).output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     let rows: serde_json::Value = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}{}", String::from_utf8_lossy(&out.stderr)));
-    let rows = rows.as_array().unwrap();
+    assert_eq!(rows["schema"], "kreloc/1");
+    let rows = rows["items"].as_array().unwrap();
     assert_eq!(rows.len(), 16, "{stdout}");
     for prefix in ["000", "001", "002", "003", "004"] {
         assert!(rows.iter().any(|r| r["scenario"].as_str().unwrap().starts_with(prefix)), "scenario {prefix} missing");

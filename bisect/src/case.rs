@@ -84,7 +84,6 @@ impl FindingCase {
 
 /// `kbisect --case FINDING_DIR`: the finding's predicate; an explicit `--regress` other than the default
 /// and explicit `--at` addresses win over what the finding implies.
-pub fn predicate_for_cli(dir: &Path, regress: &str, at: &[u64]) -> Result<OraclePredicate, Error> {
-    let r = Regress::parse(regress).ok_or_else(|| Error::Usage(format!("unknown --regress '{regress}'")))?;
-    Ok(load(dir)?.predicate((r != Regress::Signature).then_some(r), at))
+pub fn predicate_for_cli(dir: &Path, regress: Option<Regress>, at: &[u64]) -> Result<OraclePredicate, Error> {
+    Ok(load(dir)?.predicate(regress, at))
 }

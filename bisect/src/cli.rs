@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
+use kreloc_cli::parse_addr;
 use serde::Serialize;
 
 use kreloc_bisect::commits::{CommitBisect, CommitPredicate};
@@ -13,10 +14,6 @@ use kreloc_bisect::releases::bisect_releases;
 use kreloc_bisect::Error;
 use kreloc_toolchains::link::Link;
 use kreloc_toolchains::{config, Cache, Compiler, Family, Source};
-
-/// The built-in case: a purgatory-like program with seed 001's constructs (an assembly entry in .text
-/// calling C, globals in .kexec-purgatory, tables, a switch, function pointers).
-const BUILTIN_CASE: &str = include_str!("../../tests/fixtures/purgatory.c");
 
 const EXIT_HELP: &str = "Exit codes: 0 found (ambiguities are reported next to the answer), 2 usage error (non-git path, \
 unknown revision, bounds that do not judge good/bad), 125 a toolchain or I/O failure, 128 the script asked to abort.";
@@ -59,17 +56,18 @@ struct Common {
     #[arg(long)]
     case: Option<PathBuf>,
     /// Named compile config (kernel-2018, kernel-2019, kernel-2024, small-nopic, large, ...)
-    #[arg(long, default_value = "kernel-2018")]
+    #[arg(long, default_value = "kernel-2018", value_parser = kreloc_cli::values::config_name())]
     config: String,
     /// Loader profile judging the objects (see `kreloc profiles`)
-    #[arg(long, default_value = "linux-x86_64")]
+    #[arg(long, default_value = "linux-x86_64", value_parser = kreloc_cli::values::ProfileName)]
     profile: String,
     /// Load addresses to judge at (default: seed 001's 0x13fffb000 and seed 000's 0x17f7affd000)
     #[arg(long = "at", value_parser = parse_addr)]
     at: Vec<u64>,
-    /// signature (like the bad bound, default), load-fails, warns, checksum, ice, compile-error
-    #[arg(long, default_value = "signature")]
-    regress: String,
+    /// What counts as bad: signature (like the bad bound; the default, except `flags` and a finding's own
+    /// regression default to load-fails and the finding's change)
+    #[arg(long, value_enum)]
+    regress: Option<Regress>,
     /// At most this many parallel probes (k-ary search) and builds; commit builds run side by side only
     /// while a lone build leaves cores idle
     #[arg(long, default_value_t = 1)]
@@ -143,15 +141,6 @@ struct FlagArgs {
     common: Common,
 }
 
-fn parse_addr(s: &str) -> Result<u64, String> {
-    let t = s.trim().replace('_', "");
-    match t.strip_prefix("0x") {
-        Some(h) => u64::from_str_radix(h, 16),
-        None => t.parse(),
-    }
-    .map_err(|_| format!("'{s}' is not an address"))
-}
-
 const LLVM_BUILD: &str = "cmake -G Ninja -S llvm -B build -DCMAKE_BUILD_TYPE=Release -DLLVM_ENABLE_PROJECTS=clang -DLLVM_TARGETS_TO_BUILD=X86 \
 $(command -v ccache >/dev/null && echo -DLLVM_CCACHE_BUILD=ON) && ninja -C build clang";
 const GCC_BUILD: &str = "mkdir -p build && cd build && ../configure --disable-bootstrap --enable-languages=c --disable-multilib --prefix=\"$PWD/../inst\" \
@@ -159,16 +148,17 @@ const GCC_BUILD: &str = "mkdir -p build && cd build && ../configure --disable-bo
 
 fn predicate(c: &Common, regress_default_addrs: bool) -> Result<OraclePredicate, Error> {
     if let Some(dir) = c.case.as_ref().filter(|p| p.is_dir()) {
-        return kreloc_bisect::case::predicate_for_cli(dir, &c.regress, &c.at);
+        return kreloc_bisect::case::predicate_for_cli(dir, c.regress, &c.at);
     }
     let text = match &c.case {
         Some(p) => std::fs::read_to_string(p).map_err(|e| Error::Usage(format!("{}: {e}", p.display())))?,
-        None => BUILTIN_CASE.to_string(),
+        None => kreloc_bisect::BUILTIN_CASE.to_string(),
     };
+    // clap checked the name; a finding directory never reaches here.
     let named = config::named(&c.config).ok_or_else(|| {
         Error::Usage(format!("unknown config '{}'; known: {}", c.config, config::NAMED.iter().map(|n| n.name).collect::<Vec<_>>().join(", ")))
     })?;
-    let regress = Regress::parse(&c.regress).ok_or_else(|| Error::Usage(format!("unknown --regress '{}'", c.regress)))?;
+    let regress = c.regress.unwrap_or(Regress::Signature);
     kreloc_oracle::parse_profile(&c.profile).map_err(|e| Error::Usage(e.to_string()))?;
     let mut compiler = Compiler::new(Cache::default_location());
     compiler.link = Some(Link::kernel());
@@ -178,7 +168,7 @@ fn predicate(c: &Common, regress_default_addrs: bool) -> Result<OraclePredicate,
 
 fn print<T: Serialize>(json: bool, value: &T, text: impl FnOnce() -> String) {
     if json {
-        println!("{}", serde_json::to_string_pretty(value).unwrap_or_default());
+        kreloc_cli::json::print(value);
     } else {
         print!("{}", text());
     }
@@ -186,7 +176,8 @@ fn print<T: Serialize>(json: bool, value: &T, text: impl FnOnce() -> String) {
 
 /// Runs the command line; returns the exit code.
 pub fn run() -> i32 {
-    let cli = Cli::parse();
+    let cli: Cli = kreloc_cli::json::parse_args(kreloc_cli::json::Schema::Kbisect);
+    kreloc_cli::json::set_mode(kreloc_cli::json::Schema::Kbisect, cli.json);
     let result = match &cli.command {
         Command::Llvm(a) => family(Family::Llvm, a, cli.json),
         Command::Gcc(a) => family(Family::Gcc, a, cli.json),
@@ -195,10 +186,7 @@ pub fn run() -> i32 {
     };
     match result {
         Ok(()) => 0,
-        Err(e) => {
-            eprintln!("kbisect: error: {e}");
-            e.exit_code()
-        }
+        Err(e) => kreloc_cli::json::error(e.exit_code(), e),
     }
 }
 
@@ -325,10 +313,7 @@ fn commit_mode(fam: Option<Family>, good: &str, bad: &str, a: &FamilyArgs, pred:
 }
 
 fn flags(a: &FlagArgs, json: bool) -> Result<(), Error> {
-    let mut c = Common { regress: "load-fails".into(), ..a.common.clone() };
-    if a.common.regress != "signature" {
-        c.regress = a.common.regress.clone();
-    }
+    let mut c = Common { regress: Some(a.common.regress.unwrap_or(Regress::LoadFails)), ..a.common.clone() };
     if c.at.is_empty() {
         c.at = vec![0x17f_7aff_d000];
     }

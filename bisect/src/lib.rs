@@ -1,5 +1,8 @@
 //! kbisect: bisect toolchain releases, toolchain commits and compiler flag sets to the first bad one,
 //! with the kreloc oracle (or a script) as the predicate.
+//!
+//! It must not judge objects itself (the oracle does) or generate programs (gen); its command line lives
+//! in `src/cli.rs` and renders typed reports only there.
 
 pub mod case;
 pub mod judgement;
@@ -16,6 +19,10 @@ pub mod ccache;
 pub mod parallel;
 pub mod rawcc;
 pub mod worktree;
+
+/// The built-in case: a purgatory-like program with seed 001's constructs (an assembly entry in .text
+/// calling C, globals in .kexec-purgatory, tables, a switch, function pointers).
+pub const BUILTIN_CASE: &str = include_str!("../fixtures/purgatory.c");
 
 /// One-line errors with their exit codes.
 #[derive(Debug, thiserror::Error)]

@@ -6,13 +6,13 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use kreloc_toolchains::{CompileConfig, CompileOutcome, Compiler, Source, Toolchain};
+use kreloc_toolchains::{CompileConfig, CompileKind, CompileOutcome, Compiler, Source, Toolchain};
 
 use crate::judgement::Judgement;
 use crate::Error;
 
 /// What counts as the regression.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "kebab-case")]
 pub enum Regress {
     /// Bad when the observation matches the bad bound's rather than the good bound's (default).
@@ -29,26 +29,11 @@ pub enum Regress {
     CompileError,
 }
 
-impl Regress {
-    pub fn parse(s: &str) -> Option<Regress> {
-        Some(match s {
-            "signature" => Regress::Signature,
-            "load-fails" => Regress::LoadFails,
-            "warns" => Regress::Warns,
-            "checksum" => Regress::Checksum,
-            "ice" => Regress::Ice,
-            "compile-error" => Regress::CompileError,
-            _ => return None,
-        })
-    }
-}
-
 /// What one toolchain did with the case.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Observation {
     pub toolchain: String,
-    /// `object`, `compile-error`, `ice`, `timeout`.
-    pub compile: String,
+    pub compile: CompileKind,
     /// Loads and is entered correctly at every address.
     pub ok: bool,
     /// The loader's messages at the first address where it did not load (or its WARN).
@@ -70,8 +55,8 @@ impl Observation {
     }
 
     /// The parts the default `signature` mode compares.
-    fn signature(&self) -> (&str, bool, &[String], &[String]) {
-        (&self.compile, self.ok, &self.warnings, &self.exec_sections)
+    fn signature(&self) -> (CompileKind, bool, &[String], &[String]) {
+        (self.compile, self.ok, &self.warnings, &self.exec_sections)
     }
 }
 
@@ -101,7 +86,7 @@ impl OraclePredicate {
     pub fn observe_outcome(&self, toolchain: String, outcome: CompileOutcome) -> Result<Observation, Error> {
         let mut obs = Observation {
             toolchain,
-            compile: outcome.kind().to_string(),
+            compile: outcome.kind(),
             ok: false,
             messages: Vec::new(),
             warnings: Vec::new(),
@@ -142,10 +127,10 @@ impl OraclePredicate {
 
     /// Judges an observation against the bounds' observations.
     pub fn judge(&self, obs: &Observation, good: Option<&Observation>, bad: Option<&Observation>) -> Judgement {
-        let compiled = obs.compile == "object";
+        let compiled = obs.compile == CompileKind::Object;
         match self.regress {
-            Regress::Ice => verdict(obs.compile == "ice"),
-            Regress::CompileError => verdict(obs.compile == "compile-error"),
+            Regress::Ice => verdict(obs.compile == CompileKind::Ice),
+            Regress::CompileError => verdict(obs.compile == CompileKind::CompileError),
             _ if !compiled => Judgement::Skip(format!("the case does not compile ({})", obs.compile)),
             Regress::LoadFails => verdict(!obs.ok),
             Regress::Warns => verdict(!obs.warnings.is_empty()),

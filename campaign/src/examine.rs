@@ -7,7 +7,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use kreloc_gen::Program;
-use kreloc_toolchains::{identity::Kind, CompileConfig, CompileOutcome, Compiler, Language, Source, Toolchain};
+use kreloc_toolchains::{identity::Kind, CompileConfig, CompileKind, CompileOutcome, Compiler, Language, Source, Toolchain};
 
 use std::time::Instant;
 
@@ -40,14 +40,13 @@ impl Cell {
 }
 
 /// `CellResult::compile` of a cell whose config its toolchain cannot express: excluded from comparison.
-pub const NOT_JUDGED: &str = "not-judged";
+pub const NOT_JUDGED: CompileKind = CompileKind::NotJudged;
 
 /// What one cell gave.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CellResult {
     pub cell: String,
-    /// `object`, `compile-error`, `ice`, `timeout`, `unsupported`, or `not-judged`.
-    pub compile: String,
+    pub compile: CompileKind,
     pub signature: Option<Signature>,
     pub commands: Vec<String>,
     #[serde(skip)]
@@ -65,7 +64,7 @@ pub struct CellResult {
 /// The behaviour class of a cell: what findings compare and deduplicate on (no checksum values).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct Class {
-    pub compile: String,
+    pub compile: CompileKind,
     pub loads: BTreeMap<String, bool>,
     pub window: Option<crate::signature::WindowClass>,
     /// Per address: `right`, `wrong` (checksum differs from the evaluator), `not-loaded`, or a failure.
@@ -78,7 +77,7 @@ impl CellResult {
     pub fn class(&self, expected: u64) -> Class {
         let sig = self.signature.as_ref();
         Class {
-            compile: self.compile.clone(),
+            compile: self.compile,
             loads: sig.map(|s| s.loads.clone()).unwrap_or_default(),
             window: sig.map(|s| s.window),
             runs: sig
@@ -186,14 +185,14 @@ impl Examiner {
 
     fn judge_cell(&self, cell: &Cell, src: &Source, expected: u64) -> CellResult {
         let outcome = self.compiler.compile(&cell.toolchain, src, &cell.config);
-        let mut r = CellResult { cell: cell.label(), compile: String::new(), signature: None, commands: Vec::new(), object: None, stderr: String::new(), facts: None, facts_ns: 0 };
+        let mut r = CellResult { cell: cell.label(), compile: CompileKind::Unsupported, signature: None, commands: Vec::new(), object: None, stderr: String::new(), facts: None, facts_ns: 0 };
         match outcome {
             Err(e) => {
-                r.compile = if matches!(e, kreloc_toolchains::Error::NotExpressible(_)) { NOT_JUDGED } else { "unsupported" }.into();
+                r.compile = if matches!(e, kreloc_toolchains::Error::NotExpressible(_)) { NOT_JUDGED } else { CompileKind::Unsupported };
                 r.stderr = e.to_string();
             }
             Ok(o) => {
-                r.compile = o.kind().to_string();
+                r.compile = o.kind();
                 r.commands = o.commands().to_vec();
                 match o {
                     CompileOutcome::Object { bytes, .. } => {

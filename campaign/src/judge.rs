@@ -25,8 +25,8 @@ pub struct Judge {
 
 impl Judge {
     /// A judge for the given profile names and addresses, without execution.
-    pub fn new(profiles: &[&str], addresses: &[u64]) -> Result<Judge, String> {
-        let profiles = profiles.iter().map(|p| kreloc_oracle::parse_profile(p).map_err(|e| e.to_string())).collect::<Result<_, _>>()?;
+    pub fn new(profiles: &[&str], addresses: &[u64]) -> Result<Judge, crate::Error> {
+        let profiles = profiles.iter().map(|p| kreloc_oracle::parse_profile(p)).collect::<Result<_, _>>()?;
         Ok(Judge { profiles, addresses: addresses.to_vec(), executor: None, entry_symbol: "kreloc_entry".into() })
     }
 

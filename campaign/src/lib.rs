@@ -1,7 +1,13 @@
 //! Differential campaigns: generate programs, compile them across a toolchain × config matrix, judge every
 //! object with the oracle, and keep (and reduce) the programs whose objects the oracle judges differently.
+//!
+//! It must not reimplement loading (oracle), running (exec) or compiling (toolchains), nor print to a
+//! terminal beyond its progress bar: the command line renders its typed results.
 
 pub mod attribute;
+pub mod error;
+
+pub use error::Error;
 pub mod change;
 pub mod judge;
 pub mod reduce;

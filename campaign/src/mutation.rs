@@ -216,22 +216,22 @@ pub fn planted_catch(programs: &[(u64, Program)], planted: &Cell, reference: &Ce
 }
 
 /// The parsed object a cell compiles `src` to.
-fn object(compiler: &Compiler, cell: &Cell, src: &Source) -> Result<Object, String> {
-    match compiler.compile(&cell.toolchain, src, &cell.config).map_err(|e| e.to_string())? {
-        CompileOutcome::Object { bytes, .. } => kreloc_oracle::parse(&bytes).map_err(|e| e.to_string()),
-        other => Err(format!("{}: {}", other.kind(), other.commands().join(" && "))),
+fn object(compiler: &Compiler, cell: &Cell, src: &Source) -> Result<Object, crate::Error> {
+    match compiler.compile(&cell.toolchain, src, &cell.config)? {
+        CompileOutcome::Object { bytes, .. } => Ok(kreloc_oracle::parse(&bytes)?),
+        other => Err(crate::Error::NoObject(format!("{}: {}", other.kind(), other.commands().join(" && ")))),
     }
 }
 
 /// The recipe: `count` programs (`Program::from_seed(first + i, 512)`) × gcc@12 and clang-19 ×
 /// kernel-2024, loaded by linux-x86_64 at 0x13fffb000 and run in the sandbox; and the planted miscompiler
 /// `planted_cc` (a path to a gcc wrapper) next to gcc@12 on the same programs.
-pub fn standard_figures(first: u64, count: u64, planted_cc: &std::path::Path) -> Result<(Figures, Planted), String> {
+pub fn standard_figures(first: u64, count: u64, planted_cc: &std::path::Path) -> Result<(Figures, Planted), crate::Error> {
     const AT: u64 = 0x1_3fff_b000;
     let configs = ["kernel-2024".to_string()];
     let cells = crate::setup::cells(&["gcc@12".into(), "clang-19".into()], &configs)?;
     let planted = crate::setup::cells(&[format!("path:{}", planted_cc.display())], &configs)?;
-    let profile = kreloc_oracle::parse_profile("linux-x86_64").map_err(|e| e.to_string())?;
+    let profile = kreloc_oracle::parse_profile("linux-x86_64")?;
     let mut compiler = Compiler::new(kreloc_toolchains::Cache::default_location());
     compiler.link = Some(kreloc_toolchains::link::Link::kernel());
     let exec = crate::sandbox::Sandbox { timeout: std::time::Duration::from_secs(2) };

@@ -11,12 +11,12 @@ use crate::judge::Judge;
 use crate::sandbox::Sandbox;
 
 /// The matrix cells for toolchain specs × named configs.
-pub fn cells(toolchains: &[String], configs: &[String]) -> Result<Vec<Cell>, String> {
+pub fn cells(toolchains: &[String], configs: &[String]) -> Result<Vec<Cell>, crate::Error> {
     let mut out = Vec::new();
     for t in toolchains {
-        let tc = kreloc_toolchains::resolve(t).map_err(|e| e.to_string())?;
+        let tc = kreloc_toolchains::resolve(t)?;
         for c in configs {
-            let named = config::named(c).ok_or_else(|| format!("unknown config '{c}'; known: {}", config::NAMED.iter().map(|n| n.name).collect::<Vec<_>>().join(", ")))?;
+            let named = config::named(c).ok_or_else(|| crate::Error::UnknownConfig { given: c.clone(), known: config::NAMED.iter().map(|n| n.name).collect::<Vec<_>>().join(", ") })?;
             out.push(Cell { toolchain: tc.clone(), config_name: c.clone(), config: named.config() });
         }
     }
@@ -25,7 +25,7 @@ pub fn cells(toolchains: &[String], configs: &[String]) -> Result<Vec<Cell>, Str
 
 /// An examiner judging with `profiles` at the standard addresses, linking like purgatory.ro, running the
 /// code in the sandbox when `exec`.
-pub fn examiner(cells: Vec<Cell>, profiles: &[String], exec: bool, jobs: usize) -> Result<Examiner, String> {
+pub fn examiner(cells: Vec<Cell>, profiles: &[String], exec: bool, jobs: usize) -> Result<Examiner, crate::Error> {
     let names: Vec<&str> = profiles.iter().map(String::as_str).collect();
     let mut judge = Judge::new(&names, kreloc_exec::STANDARD_ADDRESSES)?;
     if exec {

@@ -17,12 +17,12 @@ impl Shard {
     pub const ALL: Shard = Shard { index: 0, count: 1 };
 
     /// Parses `i/n` with `i < n`.
-    pub fn parse(s: &str) -> Result<Shard, String> {
-        let (i, n) = s.split_once('/').ok_or_else(|| format!("shard '{s}' is not i/n"))?;
+    pub fn parse(s: &str) -> Result<Shard, crate::Error> {
+        let (i, n) = s.split_once('/').ok_or_else(|| crate::Error::Shard(s.to_string()))?;
         let (index, count) = (i.trim().parse::<u64>(), n.trim().parse::<u64>());
         match (index, count) {
             (Ok(index), Ok(count)) if count > 0 && index < count => Ok(Shard { index, count }),
-            _ => Err(format!("shard '{s}' must be i/n with 0 <= i < n")),
+            _ => Err(crate::Error::Shard(s.to_string())),
         }
     }
 

@@ -148,7 +148,18 @@ fn signatures_compare_behaviour_not_addresses() {
     assert!(!s.checksum_unstable());
     s.runs.insert(0x3000, RunResult::Checksum(6));
     assert!(s.checksum_unstable());
-    assert_eq!(s.id(), s.clone().id());
+    // The id names the behaviour: an equal signature built independently (runs inserted in another order)
+    // has the same id; a different checksum or window class gives another.
+    let mut same = Signature { loads: Default::default(), window: WindowClass::Anywhere, runs: Default::default(), warnings: vec![] };
+    for (at, r) in [(0x3000, RunResult::Checksum(6)), (0x1000, RunResult::Checksum(5)), (0x2000, RunResult::NotLoaded)] {
+        same.runs.insert(at, r);
+    }
+    assert_eq!(s.id(), same.id());
+    same.runs.insert(0x3000, RunResult::Checksum(7));
+    assert_ne!(s.id(), same.id());
+    same.runs.insert(0x3000, RunResult::Checksum(6));
+    same.window = WindowClass::Nowhere;
+    assert_ne!(s.id(), same.id());
 }
 
 fn cell(family: kreloc_toolchains::Family, major: u32, config: &str) -> kreloc_campaign::examine::Cell {

@@ -4,6 +4,8 @@
 //! links its own as the `purgatory` array of /sbin/kexec. Both are whole ET_REL ELF files embedded byte for byte,
 //! so after unwrapping a bzImage (or a raw compressed vmlinuz) the object is found by its ELF header and measured
 //! by its section table. Vmlinuz payloads are decompressed with the ecosystem's crates.
+//!
+//! It must not judge or relocate the object it finds: it hands back bytes and where they came from.
 
 mod decompress;
 mod embedded;

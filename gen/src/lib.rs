@@ -1,5 +1,8 @@
 //! kreloc-gen: UB-free, purgatory-like programs in C and Rust from one AST, derived with `arbitrary` so the
 //! same generator serves `cargo fuzz` bytes and a seeded RNG.
+//!
+//! It must not compile, load or run anything: it only builds programs, emits their source and evaluates
+//! their expected checksum.
 
 pub mod ast;
 pub mod emit_c;

@@ -1,8 +1,19 @@
-//! Cross-profile properties the fuzzers and tests check; each returns a description of the first violation.
+//! Cross-profile properties the fuzzers and tests check; each returns the first violation.
 
 use crate::elf::Object;
 use crate::profile::{self, Profile};
 use crate::window;
+
+/// Which property an object broke, and how.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Violation {
+    #[error("{profile}: window says {window_allows} at {at:#x}, relocation says {relocation}")]
+    WindowDisagrees { profile: String, at: u64, window_allows: bool, relocation: String },
+    #[error("linux and strict images differ at {at:#x}")]
+    LinuxStrictDiffer { at: u64 },
+    #[error("{profile}: compiled program says {compiled} at {at:#x}, the reference {reference}")]
+    CompiledDisagrees { profile: String, at: u64, compiled: String, reference: String },
+}
 
 /// Aligned addresses to probe: window edges and their neighbours, plus a few fixed ones.
 fn probes(w: &window::Window) -> Vec<u64> {
@@ -19,7 +30,7 @@ fn probes(w: &window::Window) -> Vec<u64> {
 }
 
 /// The window analysis agrees with concrete relocation at probed addresses.
-pub fn window_matches_relocation(obj: &Object, p: &dyn Profile) -> Result<(), String> {
+pub fn window_matches_relocation(obj: &Object, p: &dyn Profile) -> Result<(), Violation> {
     let w = window::window(obj, p);
     if !w.exact {
         return Ok(());
@@ -27,7 +38,7 @@ pub fn window_matches_relocation(obj: &Object, p: &dyn Profile) -> Result<(), St
     for at in probes(&w) {
         let v = crate::load(obj, p, at);
         if w.allows(at) != v.loaded {
-            return Err(format!("{}: window says {} at {at:#x}, relocation says {:?}", p.name(), w.allows(at), v.failure));
+            return Err(Violation::WindowDisagrees { profile: p.name(), at, window_allows: w.allows(at), relocation: format!("{:?}", v.failure) });
         }
     }
     Ok(())
@@ -35,20 +46,20 @@ pub fn window_matches_relocation(obj: &Object, p: &dyn Profile) -> Result<(), St
 
 /// Where `linux-x86_64` and `strict-x86_64` both load with the same placement, they produce the same bytes.
 /// (The placements differ legitimately where the kernel's `ALIGN(x, 0)` quirk applies.)
-pub fn linux_and_strict_agree(obj: &Object) -> Result<(), String> {
+pub fn linux_and_strict_agree(obj: &Object) -> Result<(), Violation> {
     let (linux, strict) = (profile::LinuxX86_64::current(), profile::StrictX86_64);
     for at in [0x1_3fff_b000u64] {
         let (a, b) = (crate::load(obj, &linux, at), crate::load(obj, &strict, at));
         let same_layout = a.sections.iter().map(|p| p.addr).eq(b.sections.iter().map(|p| p.addr));
         if a.loaded && b.loaded && same_layout && a.image != b.image {
-            return Err(format!("linux and strict images differ at {at:#x}"));
+            return Err(Violation::LinuxStrictDiffer { at });
         }
     }
     Ok(())
 }
 
 /// The compiled program writes the reference relocator's bytes and stops where it stops.
-pub fn compiled_matches_reference(obj: &Object, p: &dyn Profile) -> Result<(), String> {
+pub fn compiled_matches_reference(obj: &Object, p: &dyn Profile) -> Result<(), Violation> {
     use crate::compiled::{Compiled, Stopped};
     if p.validate(obj).is_err() {
         return Ok(());
@@ -61,7 +72,7 @@ pub fn compiled_matches_reference(obj: &Object, p: &dyn Profile) -> Result<(), S
             Ok(()) if v.loaded && out == v.image => {}
             Err(Stopped::Overflow { index, value }) if !v.loaded && v.relocations.get(index).is_some_and(|r| r.value == value) => {}
             Err(Stopped::Misaligned { .. }) => {}
-            other => return Err(format!("{}: compiled program says {other:?} at {at:#x}, the reference {:?}", p.name(), v.failure)),
+            other => return Err(Violation::CompiledDisagrees { profile: p.name(), at, compiled: format!("{other:?}"), reference: format!("{:?}", v.failure) }),
         }
     }
     Ok(())
@@ -74,12 +85,12 @@ fn all_profiles() -> &'static [Box<dyn Profile>] {
 }
 
 /// Runs every property under every profile.
-pub fn check_all(obj: &Object) -> Result<(), String> {
+pub fn check_all(obj: &Object) -> Result<(), Violation> {
     (0..all_profiles().len()).try_for_each(|i| check_one(obj, i))
 }
 
 /// Runs the window property under the `which`-th catalogue profile, and the linux/strict comparison.
-pub fn check_one(obj: &Object, which: usize) -> Result<(), String> {
+pub fn check_one(obj: &Object, which: usize) -> Result<(), Violation> {
     let all = all_profiles();
     window_matches_relocation(obj, &*all[which % all.len()])?;
     compiled_matches_reference(obj, &*all[which % all.len()])?;

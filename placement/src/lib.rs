@@ -80,6 +80,17 @@ pub struct Placement {
     pub messages: Vec<String>,
 }
 
+impl Placement {
+    /// The highest address of the search range where the purgatory fits whole (aligned to its alignment,
+    /// at least a page), ignoring the loader's window: where it would go if only the window did not stop it.
+    pub fn top_of_search(&self) -> Option<u64> {
+        let r = self.search?;
+        let align = self.align.max(4096).checked_next_power_of_two()?;
+        let at = r.end.checked_sub(self.memsz.max(1) - 1)? & !(align - 1);
+        (at >= r.start).then_some(at)
+    }
+}
+
 /// Places a purgatory of `memsz` bytes (alignment `align`) for a load with the given crash reservation
 /// (a kdump load, `kexec -p`), or a plain load into RAM.
 pub fn place(loader: Loader, map: &MemoryMap, crash: Option<Range>, memsz: u64, align: u64) -> Placement {
@@ -105,7 +116,7 @@ pub fn place(loader: Loader, map: &MemoryMap, crash: Option<Range>, memsz: u64, 
             match locate_hole(&map.ram, &[], mem_min, mem_max, req) {
                 Ok(a) => p.address = Some(a),
                 Err(m) => {
-                    p.messages.push(m);
+                    p.messages.push(m.to_string());
                     p.messages.push("locate_hole failed".into());
                 }
             }

@@ -18,10 +18,10 @@ pub struct FuzzArgs {
     #[arg(long, default_value = "gcc@12,clang-19", value_delimiter = ',')]
     pub toolchains: Vec<String>,
     /// Named configs, comma-separated (see `kreloc toolchains list`; e.g. kernel-2018,kernel-2024,small-nopic)
-    #[arg(long, default_value = "kernel-2018,kernel-2024", value_delimiter = ',')]
+    #[arg(long, default_value = "kernel-2018,kernel-2024", value_delimiter = ',', value_parser = kreloc_cli::values::config_name())]
     pub configs: Vec<String>,
     /// Loader profiles judging the objects, comma-separated
-    #[arg(long, default_value = "linux-x86_64", value_delimiter = ',')]
+    #[arg(long, default_value = "linux-x86_64", value_delimiter = ',', value_parser = kreloc_cli::values::ProfileName)]
     pub profile: Vec<String>,
     /// Parallel compiles
     #[arg(long, default_value_t = 2)]
@@ -60,7 +60,7 @@ pub fn fuzz(a: &FuzzArgs, json: bool) -> i32 {
     let shard = if a.shard == "auto" {
         Shard::auto(|k| std::env::var(k).ok(), a.shard_count).map(|(s, _)| s).map_err(|e| e.to_string())
     } else {
-        Shard::parse(&a.shard)
+        Shard::parse(&a.shard).map_err(|e| e.to_string())
     };
     let shard = match shard {
         Ok(s) => s,
@@ -100,7 +100,7 @@ pub fn fuzz(a: &FuzzArgs, json: bool) -> i32 {
         if a.triage {
             v["triage"] = serde_json::Value::Array(triaged);
         }
-        println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+        kreloc_cli::json::print(&v);
     } else {
         println!(
             "{} programs (resumed at {}), {} new root causes, {} sightings of known ones, {} cache hits, {:.1}s (attribution {:.1} ms)",
@@ -135,7 +135,7 @@ pub struct ReduceArgs {
     /// A finding directory (kreloc-out/findings/<fingerprint>)
     pub finding: PathBuf,
     /// Loader profiles (as in the campaign)
-    #[arg(long, default_value = "linux-x86_64", value_delimiter = ',')]
+    #[arg(long, default_value = "linux-x86_64", value_delimiter = ',', value_parser = kreloc_cli::values::ProfileName)]
     pub profile: Vec<String>,
     /// Most interestingness tests to run
     #[arg(long, default_value_t = 500)]
@@ -158,7 +158,7 @@ pub fn reduce(a: &ReduceArgs, json: bool) -> i32 {
     match r {
         Ok(r) => {
             if json {
-                println!("{}", serde_json::to_string_pretty(&r).unwrap_or_default());
+                kreloc_cli::json::print(&r);
             } else {
                 print!("{}", std::fs::read_to_string(a.finding.join("reduce.md")).unwrap_or_default());
             }

@@ -7,14 +7,15 @@ use clap::Args;
 use kreloc_oracle::{report, window};
 
 use super::exit::{self, cannot_test};
-use super::input::{inputs, parse_addr};
+use super::input::inputs;
+use kreloc_cli::parse_addr;
 
 #[derive(Debug, Args)]
 pub struct CheckArgs {
     /// The relocatable object, e.g. arch/x86/purgatory/purgatory.ro
     pub object: PathBuf,
     /// Loader profile (see `kreloc profiles`)
-    #[arg(long, short, default_value = "linux-x86_64")]
+    #[arg(long, short, default_value = "linux-x86_64", value_parser = kreloc_cli::values::ProfileName)]
     pub profile: String,
     /// Load address to try; repeat for several. Default: where the profile's loader puts it on a typical machine
     #[arg(long = "at", value_parser = parse_addr)]
@@ -52,7 +53,7 @@ pub fn check(a: &CheckArgs, json: bool) -> i32 {
             "window_is_about": "relocation",
             "good": !bad,
         });
-        println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+        kreloc_cli::json::print(&doc);
     } else {
         println!("kreloc check {} under {}: {}", a.object.display(), prof.name(), prof.summary());
         for v in &verdicts {
@@ -72,11 +73,10 @@ pub struct WindowArgs {
     /// The relocatable object
     pub object: PathBuf,
     /// Loader profile (see `kreloc profiles`)
-    #[arg(long, short, default_value = "linux-x86_64")]
+    #[arg(long, short, default_value = "linux-x86_64", value_parser = kreloc_cli::values::ProfileName)]
     pub profile: String,
 }
 
-/// Runs `kreloc window`: exit 0 when the window is not empty.
 /// A verdict's JSON plus `printed`: its messages exactly as the loader prints them (the typed messages stay
 /// under `messages`).
 fn with_printed(v: &kreloc_oracle::Verdict) -> serde_json::Value {
@@ -87,6 +87,7 @@ fn with_printed(v: &kreloc_oracle::Verdict) -> serde_json::Value {
     doc
 }
 
+/// Runs `kreloc window`: exit 0 when the window is not empty.
 pub fn window(a: &WindowArgs, json: bool) -> i32 {
     let (obj, prof) = match inputs(&a.object, &a.profile) {
         Ok(x) => x,
@@ -94,7 +95,7 @@ pub fn window(a: &WindowArgs, json: bool) -> i32 {
     };
     let w = window::window(&obj, &*prof);
     if json {
-        println!("{}", serde_json::to_string_pretty(&w).unwrap_or_default());
+        kreloc_cli::json::print(&w);
     } else {
         print!("{}", report::window_text(&w));
     }
@@ -116,7 +117,7 @@ pub struct RelocateArgs {
     #[arg(long, short)]
     pub output: PathBuf,
     /// Loader profile (see `kreloc profiles`)
-    #[arg(long, short, default_value = "linux-x86_64")]
+    #[arg(long, short, default_value = "linux-x86_64", value_parser = kreloc_cli::values::ProfileName)]
     pub profile: String,
 }
 
@@ -131,7 +132,7 @@ pub fn relocate(a: &RelocateArgs, json: bool) -> i32 {
         return cannot_test(format!("{}: {e}", a.output.display()));
     }
     if json {
-        println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+        kreloc_cli::json::print(&v);
     } else {
         print!("{}", report::verdict_text(&v, None));
         println!("wrote {} bytes to {}", v.image.len(), a.output.display());
@@ -155,7 +156,7 @@ pub fn profiles(json: bool) -> i32 {
     let cat = kreloc_oracle::profile::catalogue();
     if json {
         let v: Vec<_> = cat.iter().map(|(n, s)| serde_json::json!({"name": n, "summary": s})).collect();
-        println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+        kreloc_cli::json::print(&v);
     } else {
         for (n, s) in cat {
             println!("{n:<28} {s}");

@@ -1,18 +1,8 @@
-//! Exit codes, chosen so `kreloc check` works as a `git bisect run` predicate.
+//! Exit codes (shared with kbisect), and the one-line error of an input that cannot be judged.
 
-/// Loads at every requested address (good).
-pub const GOOD: i32 = 0;
-/// Does not load somewhere, or runs wrong (bad).
-pub const BAD: i32 = 1;
-/// The input cannot be judged: unreadable or malformed ELF, missing tool (git bisect's "skip").
-pub const CANNOT_TEST: i32 = 125;
+pub use kreloc_cli::exit::{BAD, CANNOT_TEST, GOOD, HELP};
 
-/// Text for `--help`.
-pub const HELP: &str = "Exit codes: 0 good (loads at every requested address), 1 bad, 2 usage error, \
-125 cannot test (unreadable/malformed input, missing toolchain) — usable as a `git bisect run` predicate.";
-
-/// Prints a one-line error and returns `CANNOT_TEST`.
+/// Reports a one-line error (JSON too with `--json`) and returns `CANNOT_TEST`.
 pub fn cannot_test(msg: impl std::fmt::Display) -> i32 {
-    eprintln!("kreloc: error: {msg}");
-    CANNOT_TEST
+    kreloc_cli::json::error(CANNOT_TEST, msg)
 }

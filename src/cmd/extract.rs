@@ -33,7 +33,7 @@ pub fn extract(a: &ExtractArgs, json: bool) -> i32 {
     }
     if json {
         let doc = serde_json::json!({ "image": a.image, "output": a.output, "extracted": x });
-        println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+        kreloc_cli::json::print(&doc);
     } else {
         println!("{}", describe(&x));
         if let Some(out) = &a.output {

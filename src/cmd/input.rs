@@ -1,4 +1,4 @@
-//! Shared argument parsing: objects, profiles, addresses.
+//! Reading inputs: objects (or the purgatory inside a kernel image) and their profiles.
 
 use std::path::Path;
 
@@ -40,21 +40,4 @@ pub fn inputs(path: &Path, profile_name: &str) -> Result<(Object, Box<dyn Profil
     profile(profile_name)?;
     let (obj, origin) = read_input(path)?;
     Ok((obj, profile(&profile_for(profile_name, &origin))?))
-}
-
-/// Parses `0x13fffb000`, `5368709120`, `4G`, `1968M`.
-pub fn parse_addr(s: &str) -> Result<u64, String> {
-    let t = s.trim().replace('_', "");
-    let (digits, mult) = match t.chars().last() {
-        Some('K' | 'k') => (&t[..t.len() - 1], 1u64 << 10),
-        Some('M' | 'm') => (&t[..t.len() - 1], 1 << 20),
-        Some('G' | 'g') => (&t[..t.len() - 1], 1 << 30),
-        _ => (t.as_str(), 1),
-    };
-    let n = match digits.strip_prefix("0x").or_else(|| digits.strip_prefix("0X")) {
-        Some(hex) => u64::from_str_radix(hex, 16),
-        None => digits.parse(),
-    }
-    .map_err(|_| format!("'{s}' is not an address (use 0x13fffb000, 5368709120, 1968M or 4G)"))?;
-    n.checked_mul(mult).ok_or_else(|| format!("'{s}' does not fit in 64 bits"))
 }

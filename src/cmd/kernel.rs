@@ -12,7 +12,7 @@ use kreloc_toolchains::{Family, Toolchain};
 use serde::Serialize;
 
 use super::exit::{self, cannot_test};
-use super::input::parse_addr;
+use kreloc_cli::parse_addr;
 
 const MAKE_TIMEOUT: Duration = Duration::from_secs(1800);
 
@@ -28,7 +28,7 @@ pub struct KernelArgs {
     #[arg(long, value_delimiter = ',', default_value = "tree,kernel-2018,kernel-2019,kernel-2024")]
     pub configs: Vec<String>,
     /// Loader profile; default linux-x86_64 of the tree's version
-    #[arg(long, short)]
+    #[arg(long, short, value_parser = kreloc_cli::values::ProfileName)]
     pub profile: Option<String>,
     /// Load addresses (default: seed 001's 0x13fffb000 and seed 000's 0x17f7affd000)
     #[arg(long = "at", value_parser = parse_addr)]
@@ -205,7 +205,7 @@ fn judge(bytes: &[u8], profile: &dyn kreloc_oracle::Profile, addresses: &[u64]) 
 fn print(rows: &[Row], profile: &str, src: &Path, json: bool) {
     if json {
         let doc = serde_json::json!({ "src": src, "profile": profile, "cells": rows });
-        println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+        kreloc_cli::json::print(&doc);
         return;
     }
     println!("purgatory.ro of {} under {profile}:", src.display());

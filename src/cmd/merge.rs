@@ -22,8 +22,7 @@ pub struct MergeArgs {
 /// Runs `kreloc merge`: exit 0 when merged, 2 when the destination is also a source, 125 on unreadable stores.
 pub fn merge(a: &MergeArgs, json: bool) -> i32 {
     if a.stores.iter().any(|s| s == &a.into) {
-        eprintln!("error: --into {} is also a source", a.into.display());
-        return 2; // usage error
+        return kreloc_cli::json::error(kreloc_cli::exit::USAGE, format!("--into {} is also a source", a.into.display()));
     }
     let bar = steps_bar(!json && std::io::stdout().is_terminal(), a.stores.len() as u64, "stores");
     let r = merge_stores(&a.stores, &a.into, |s| {
@@ -33,7 +32,7 @@ pub fn merge(a: &MergeArgs, json: bool) -> i32 {
     bar.finish_and_clear();
     match r {
         Ok(m) if json => {
-            println!("{}", serde_json::to_string_pretty(&m).unwrap_or_default());
+            kreloc_cli::json::print(&m);
             exit::GOOD
         }
         Ok(m) => {

@@ -9,14 +9,15 @@ use kreloc_placement::{place, Loader};
 use kreloc_oracle::window;
 
 use super::exit::{self, cannot_test};
-use super::input::{parse_addr, profile, read_object};
+use super::input::{profile, read_object};
+use kreloc_cli::parse_addr;
 
 #[derive(Debug, Args)]
 pub struct PlaceArgs {
     /// The purgatory object
     pub object: PathBuf,
-    /// kexec-tools-i386, kexec-tools-i386-nonreloc, kexec-tools-i386-kernel64, kexec-tools-x86_64 or linux-x86_64
-    #[arg(long)]
+    /// The loader whose placement policy to model
+    #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(Loader::NAMES.split(", ")))]
     pub loader: String,
     /// Memory map: a /proc/iomem copy or lines like `0x100000-0xdfffffff usable`
     #[arg(long)]
@@ -51,12 +52,12 @@ pub fn place_cmd(a: &PlaceArgs, json: bool) -> i32 {
     let p = place(loader, &map, crash, memsz, align);
     let w = window::window(&obj, &*prof);
     let verdict = p.address.map(|at| kreloc_oracle::load(&obj, &*prof, at));
-    let search_top = p.search.map(|r| r.end.saturating_sub(memsz.saturating_sub(1)) & !(align.max(4096) - 1));
+    let search_top = p.top_of_search();
     let could_relocate_there = search_top.map(|at| w.relocatable.contains(at));
     let good = verdict.as_ref().is_some_and(|v| v.good);
     if json {
         let doc = serde_json::json!({"placement": p, "verdict": verdict, "window": w, "relocates_at_top_of_search_range": could_relocate_there, "good": good});
-        println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+        kreloc_cli::json::print(&doc);
     } else {
         println!("{} places a {memsz:#x}-byte purgatory (align {align:#x}); its window is {:#x}..={:#x}", a.loader, p.window.0, p.window.1);
         if let Some(r) = p.search {
@@ -108,7 +109,7 @@ pub fn zimage_cmd(a: &ZimageArgs, json: bool) -> i32 {
         Err(e) => return cannot_test(format!("{}: {e}", a.zimage.display())),
     };
     if json {
-        println!("{}", serde_json::to_string_pretty(&r).unwrap_or_default());
+        kreloc_cli::json::print(&r);
     } else {
         println!("zImage {} bytes, decompresses to {} bytes ({:?})", r.zimage_len, r.decompressed, r.size_source);
         println!("kernel {:#x}..{:#x}; decompressor moves the zImage to {:#x}..{:#x}", r.kernel.start, r.kernel.end, r.relocated_zimage.start, r.relocated_zimage.end);

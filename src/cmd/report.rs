@@ -30,7 +30,7 @@ pub fn report(a: &ReportArgs, json: bool) -> i32 {
         Err(e) => return cannot_test(e),
     };
     if json && a.output.is_none() {
-        println!("{}", serde_json::to_string_pretty(&r).unwrap_or_default());
+        kreloc_cli::json::print(&r);
         return exit::GOOD;
     }
     let page = a.output.clone().unwrap_or_else(|| a.out.join("report.html"));
@@ -38,7 +38,7 @@ pub fn report(a: &ReportArgs, json: bool) -> i32 {
         return cannot_test(format!("{}: {e}", page.display()));
     }
     if json {
-        println!("{}", serde_json::to_string_pretty(&r).unwrap_or_default());
+        kreloc_cli::json::print(&r);
     } else {
         println!("{}: {} programs, {} cells, {} root causes", page.display(), r.campaign.programs, r.campaign.cells, r.causes.len());
     }

@@ -48,7 +48,7 @@ fn list(json: bool) -> i32 {
     let configs = &kreloc_toolchains::config::NAMED;
     let rust = rustc_configs();
     if json {
-        println!("{}", serde_json::to_string_pretty(&serde_json::json!({ "toolchains": rows, "configs": configs, "rustc_configs": rust })).unwrap_or_default());
+        kreloc_cli::json::print(&serde_json::json!({ "toolchains": rows, "configs": configs, "rustc_configs": rust }));
     } else {
         println!("{:<10} {:<9} {:<10} {}", "spec", "exact", "installed", "source");
         for r in &rows {
@@ -110,7 +110,7 @@ fn install_specs(specs: &[String], all: bool, json: bool) -> i32 {
         }
     }
     if json {
-        println!("{}", serde_json::to_string_pretty(&report).unwrap_or_default());
+        kreloc_cli::json::print(&report);
     } else {
         for r in &report {
             println!("{} {}", r["toolchain"].as_str().unwrap_or(""), if r["installed_now"] == true { "installed" } else { "already present" });

@@ -70,7 +70,7 @@ impl TriageFlags {
 fn examiner_for(dir: &Path) -> Result<impl Fn(Vec<Cell>) -> Examiner, String> {
     let program = kreloc_campaign::store::smallest_program(dir).map_err(|e| e.to_string())?;
     let judge: JudgeFile = kreloc_campaign::store::load_json(&program.join("judge.json")).ok_or_else(|| format!("{}: no judge.json", program.display()))?;
-    examiner(Vec::new(), &judge.profiles, judge.exec, 2)?;
+    examiner(Vec::new(), &judge.profiles, judge.exec, 2).map_err(|e| e.to_string())?;
     Ok(move |cells: Vec<Cell>| examiner(cells, &judge.profiles, judge.exec, 2).expect("profiles checked above"))
 }
 
@@ -85,7 +85,7 @@ pub fn run(a: &TriageArgs, json: bool) -> i32 {
     match triage_dir(&a.finding, &a.opts, !json) {
         Ok(r) => {
             if json {
-                println!("{}", serde_json::to_string_pretty(&r).unwrap_or_default());
+                kreloc_cli::json::print(&r);
             } else {
                 print!("{}", std::fs::read_to_string(a.finding.join("triage.md")).unwrap_or_default());
             }

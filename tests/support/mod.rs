@@ -8,8 +8,10 @@ use std::process::Command;
 #[path = "../../oracle/tests/support/mod.rs"]
 pub mod synth;
 
+/// A test source; `purgatory.c` is kbisect's built-in case and lives in that crate.
 pub fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
+    let dir = if name == "purgatory.c" { "bisect/fixtures" } else { "tests/fixtures" };
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(dir).join(name)
 }
 
 /// `$XDG_CACHE_HOME/kreloc/zig/<version>/ziglang/zig`, as scripts/setup.sh installs it.

@@ -10,7 +10,7 @@ use kreloc_toolchains::matrix::compile_matrix;
 use kreloc_toolchains::{resolve, Cache, CompileConfig, Compiler, Source};
 
 fn main() {
-    let base = include_str!("../../tests/fixtures/purgatory.c");
+    let base = include_str!("../../bisect/fixtures/purgatory.c");
     // Distinct sources so nothing is shared between runs except through the cache under test.
     let sources: Vec<Source> = (0..6).map(|i| Source::c(format!("{base}\nunsigned long kreloc_variant_{i} = {i};\n"))).collect();
     let toolchains: Vec<_> = ["gcc@12", "clang-19", "llvm@17", "llvm@18"].iter().map(|t| resolve(t).expect("scripts/setup.sh")).collect();

