@@ -101,6 +101,11 @@ pub enum Change {
 }
 
 impl Change {
+    /// A problem the loader only warns about: the object still loads, is entered right and runs.
+    pub fn only_warns(&self) -> bool {
+        matches!(self, Change::EntryWarn | Change::NewExecSection { .. })
+    }
+
     /// Whether exec-section moves explain this problem (the entry rules read exec sections).
     fn is_entry_problem(&self) -> bool {
         matches!(self, Change::EntryWarn | Change::EntryMisplaced)

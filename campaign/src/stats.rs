@@ -29,7 +29,8 @@ pub enum Outcome {
 pub fn outcome(r: &CellResult) -> Outcome {
     match &r.facts {
         None => Outcome::NotJudged,
-        Some(f) if !f.problems.is_empty() => Outcome::Bad,
+        // "Loads at every tested address and runs right": a WARN alone does not stop that.
+        Some(f) if f.problems.iter().any(|p| !p.only_warns()) => Outcome::Bad,
         Some(f) if !f.unjudged_at.is_empty() => Outcome::NotJudged,
         Some(_) => Outcome::Good,
     }

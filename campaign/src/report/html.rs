@@ -86,7 +86,7 @@ fn cell_td(c: &MatrixCell) -> String {
 
 fn matrix(h: &mut String, r: &Report) {
     let m = &r.matrix;
-    *h += "<h2 id=\"matrix\">Toolchain × config</h2>\n<p class=\"muted\">Share of judged programs whose object loads at every tested address under every profile and runs right. \
+    *h += "<h2 id=\"matrix\">Toolchain × config</h2>\n<p class=\"muted\">Share of judged programs whose object loads at every tested address under every profile and runs right (a WARN alone, such as a second exec section, does not count against it: it is listed with the root causes). \
            Programs that could not be judged in a cell (config not expressible, tool missing, address not mappable) are counted apart. \
            <span style=\"background:#fff4d6;padding:0 4px\">Yellow rows</span> mark adjacent releases of a family that diverge.</p>\n";
     *h += "<table class=\"matrix\"><tr><th>toolchain</th>";
