@@ -8,7 +8,7 @@ use kreloc_cli::parse_addr;
 use serde::Serialize;
 
 use kreloc_bisect::commits::{CommitBisect, CommitPredicate};
-use kreloc_bisect::flags::bisect_flags;
+use kreloc_bisect::flags::bisect_flags_with;
 use kreloc_bisect::predicate::{OraclePredicate, Regress};
 use kreloc_bisect::releases::bisect_releases;
 use kreloc_bisect::Error;
@@ -324,7 +324,10 @@ fn flags(a: &FlagArgs, json: bool) -> Result<(), Error> {
         Some(n) => n.flags.iter().map(|f| f.to_string()).collect(),
         None => s.split_whitespace().map(str::to_string).collect::<Vec<_>>(),
     };
-    let r = bisect_flags(&split(&a.good), &split(&a.bad), &tc, &pred)?;
+    let bar = kreloc_bisect::progress::Progress::new(!json, "flags");
+    let r = bisect_flags_with(&split(&a.good), &split(&a.bad), &tc, &pred, &|n, flags| bar.note(format!("compile {n}: {} flags", flags.len())));
+    bar.finish();
+    let r = r?;
     print(json, &r, || {
         let mut s = format!("{} changes between the sets; {} independent 1-minimal causes ({}):\n", r.changes.len(), r.causes.len(), tc.id());
         for cause in &r.causes {

@@ -156,11 +156,23 @@ pub struct FlagReport {
 /// ddmin over the flag changes, judging each candidate set with `pred` (whose config is replaced); repeated
 /// without each cause found until what remains of the bad set is no longer bad.
 pub fn bisect_flags(good: &[String], bad: &[String], tc: &kreloc_toolchains::Toolchain, pred: &crate::predicate::OraclePredicate) -> Result<FlagReport, crate::Error> {
+    bisect_flags_with(good, bad, tc, pred, &|_, _| {})
+}
+
+/// [`bisect_flags`], telling `on_compile` the running count and the flags of each compile (for progress).
+pub fn bisect_flags_with(
+    good: &[String],
+    bad: &[String],
+    tc: &kreloc_toolchains::Toolchain,
+    pred: &crate::predicate::OraclePredicate,
+    on_compile: &dyn Fn(usize, &[String]),
+) -> Result<FlagReport, crate::Error> {
     use kreloc_toolchains::CompileConfig;
     let all = changes(good, bad);
     let compiles = std::cell::Cell::new(0usize);
     let observe = |flags: &[String]| -> Result<crate::predicate::Observation, crate::Error> {
         compiles.set(compiles.get() + 1);
+        on_compile(compiles.get(), flags);
         let p = crate::predicate::OraclePredicate {
             case: pred.case.clone(),
             config: CompileConfig::from_flags(flags),

@@ -23,6 +23,11 @@ impl Progress {
         self.bar.set_message(format!("round {}: testing {} ({note})", self.rounds.get(), testing.join(", ")));
     }
 
+    /// A free-form status line (steps without rounds, such as flag ddmin's compiles).
+    pub fn note(&self, msg: String) {
+        self.bar.set_message(msg);
+    }
+
     pub fn finish(&self) {
         self.bar.finish_and_clear();
     }

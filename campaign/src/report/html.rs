@@ -134,7 +134,10 @@ fn causes(h: &mut String, causes: &[Cause]) {
     *h += "<table class=\"causes\"><tr><th>first seen (UTC)</th><th>change</th><th>axis step</th><th>programs</th><th>first bad</th><th></th></tr>\n";
     for c in causes {
         let s = &c.summary;
-        let first_bad = c.triage.as_ref().map(|t| [t.first_bad_release.clone(), t.first_bad_commit.clone().map(|x| x.chars().take(12).collect())].into_iter().flatten().collect::<Vec<String>>().join(", "));
+        let first_bad = c.triage.as_ref().map(|t| {
+            let flags = t.culprit_flags.as_ref().map(|f| format!("flag {f}"));
+            [t.first_bad_release.clone(), t.first_bad_commit.clone().map(|x| x.chars().take(12).collect()), flags].into_iter().flatten().collect::<Vec<String>>().join(", ")
+        });
         let _ = writeln!(
             h,
             "<tr class=\"cause-row\" data-fingerprint=\"{fp}\"><td>{}</td><td>{}</td><td>{}{}</td><td class=\"num\">{}</td><td>{}</td><td><a href=\"#cause-{fp}\">details</a></td></tr>",

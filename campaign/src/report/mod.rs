@@ -86,6 +86,8 @@ pub struct Triage {
     pub first_bad_release: Option<String>,
     pub first_bad_commit: Option<String>,
     pub subject: Option<String>,
+    /// For a config step: the flag change(s) of the config that do it.
+    pub culprit_flags: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -185,7 +187,8 @@ fn triage(path: &Path) -> Option<Triage> {
     let s = |v: &serde_json::Value| v.as_str().map(str::to_string).or_else(|| v.as_u64().map(|n| n.to_string()));
     let release = &v["release"];
     let first_bad_release = s(&release["first_bad_toolchain"]).or_else(|| Some(format!("{} {}", s(&release["family"])?, s(&release["first_bad"])?)));
-    Some(Triage { summary: s(&v["summary"]), first_bad_release, first_bad_commit: s(&v["commit"]["commit"]), subject: s(&v["commit"]["subject"]) })
+    let culprit_flags = v["flags"]["culprit"].as_array().map(|c| c.iter().filter_map(|f| f.as_str()).collect::<Vec<_>>().join(", ")).filter(|c| !c.is_empty());
+    Some(Triage { summary: s(&v["summary"]), first_bad_release, first_bad_commit: s(&v["commit"]["commit"]), subject: s(&v["commit"]["subject"]), culprit_flags })
 }
 
 /// `llvm-17.0.6-zig-0.12.1` → (`llvm`, [17, 0, 6]).
