@@ -7,7 +7,7 @@ use crate::layout::{self, Layout};
 use crate::message::{Finding, Loader, LoaderMessage, Warning};
 use crate::plan::{self, Base, Cause, Plan, Planned};
 use crate::profile::Profile;
-use crate::symbols;
+use crate::symbols::{self, SymbolStep};
 use crate::verdict::{Failure, RelocResult, Stage, StageName, Stages, Status, Verdict};
 
 /// The address the plan's symbol has at this layout.
@@ -41,7 +41,7 @@ pub fn load(obj: &Object, profile: &dyn Profile, load_addr: u64) -> Verdict {
         ok: false,
         load_succeeds: false,
         good: false,
-        stages: Stages { relocates: Stage::passed(), loader_symbols: Stage::passed(), digest_symbols: Stage::passed() },
+        stages: Stages { relocates: Stage::passed(), loader_symbols: Stage::passed(), arch_symbols: Stage::passed(), digest_symbols: Stage::passed() },
         bufsz: layout.bufsz,
         memsz: layout.memsz,
         align: layout.align,
@@ -171,8 +171,8 @@ fn load_addr_misaligned(load_addr: u64, align: u64) -> bool {
     align != 0 && load_addr % align != 0
 }
 
-/// Stages `loader symbols` and `digest symbols`, each judged on its own; only those the real loader
-/// reaches print their messages.
+/// Stages `loader symbols`, `arch symbols` and `digest symbols`, each judged on its own; only those the real
+/// loader reaches print their messages.
 fn symbol_stages(obj: &Object, profile: &dyn Profile, relocated: bool, v: &mut Verdict) {
     let (loader, lookup) = (profile.loader(), profile.symbol_lookup());
     let loader_steps = symbols::run(obj, loader, lookup, profile.loader_symbol_steps());
@@ -186,14 +186,22 @@ fn symbol_stages(obj: &Object, profile: &dyn Profile, relocated: bool, v: &mut V
         }
     }
     v.stages.loader_symbols = stage(StageName::LoaderSymbols, relocated, loader_steps, profile.loader_symbol_failure_stops());
-    let digests = symbols::run(obj, loader, lookup, profile.digest_symbol_steps());
     let reached = relocated && !loader_stops;
+    let (arch, reached) = stopping_stage(obj, profile, StageName::ArchSymbols, profile.arch_symbol_steps(), reached, &mut v.messages);
+    v.stages.arch_symbols = arch;
+    v.stages.digest_symbols = stopping_stage(obj, profile, StageName::DigestSymbols, profile.digest_symbol_steps(), reached, &mut v.messages).0;
+}
+
+/// A symbol stage whose first failure ends the load; returns it and whether the next stage is reached.
+fn stopping_stage(obj: &Object, profile: &dyn Profile, name: StageName, steps: &[SymbolStep], reached: bool, messages: &mut Vec<LoaderMessage>) -> (Stage, bool) {
+    let result = symbols::run(obj, profile.loader(), profile.symbol_lookup(), steps);
     if reached {
-        if let Err(f) = &digests {
-            v.messages.extend(f.message.clone());
+        if let Err(f) = &result {
+            messages.extend(f.message.clone());
         }
     }
-    v.stages.digest_symbols = stage(StageName::DigestSymbols, reached, digests, true);
+    let next = reached && result.is_ok();
+    (stage(name, reached, result, true), next)
 }
 
 fn stage(name: StageName, reached: bool, result: Result<(), symbols::StepFailure>, stops: bool) -> Stage {
@@ -212,9 +220,9 @@ fn stage(name: StageName, reached: bool, result: Result<(), symbols::StepFailure
 fn finish(v: &mut Verdict) {
     let s = &v.stages;
     v.loaded = s.relocates.passed;
-    v.load_succeeds = s.relocates.passed && s.loader_symbols.passed && s.digest_symbols.passed;
+    v.load_succeeds = s.relocates.passed && s.loader_symbols.passed && s.arch_symbols.passed && s.digest_symbols.passed;
     // The first failure in the real order (a riscv loader-symbol message that does not stop is not one).
-    v.failure = [&s.relocates, &s.loader_symbols, &s.digest_symbols].into_iter().find(|st| !st.passed).and_then(|st| st.failure.clone());
+    v.failure = [&s.relocates, &s.loader_symbols, &s.arch_symbols, &s.digest_symbols].into_iter().find(|st| !st.passed).and_then(|st| st.failure.clone());
     let entry_failure = v.entry.intended.as_ref().filter(|_| v.entry.misplaced()).map(|i| Failure::EntryMisplaced {
         start: v.entry.start,
         section: v.entry.section.clone(),

@@ -101,5 +101,5 @@ pub fn stages_text(v: &Verdict) -> String {
             format!("{name}: not reached (alone: {outcome})")
         }
     };
-    [one("relocates", &s.relocates), one("loader symbols", &s.loader_symbols), one("digest symbols", &s.digest_symbols)].join(", ")
+    [one("relocates", &s.relocates), one("loader symbols", &s.loader_symbols), one("arch symbols", &s.arch_symbols), one("digest symbols", &s.digest_symbols)].join(", ")
 }

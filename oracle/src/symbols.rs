@@ -43,14 +43,53 @@ pub const KEXEC_TOOLS_BZIMAGE64: [SymbolStep; 4] = [
     step("cmdline_end", 8, Access::Set),
 ];
 
-/// kexec-tools kexec/arch/i386/kexec-bzImage.c `do_bzImage_load()` (protected-mode entry): struct
-/// entry32_regs is 9 × u32; `stack_end` is looked up twice (regs32.esp and regs16.ss).
-pub const KEXEC_TOOLS_BZIMAGE: [SymbolStep; 4] = [
-    step("entry32_regs", 36, Access::Get),
+/// kexec-tools kexec/arch/i386/kexec-bzImage.c `do_bzImage_load()`, protected-mode entry (the default, and the
+/// only entry `kexec -p` accepts): `regs32.esp = elf_rel_get_addr("stack_end")`, set `entry32_regs` (struct
+/// entry32_regs, 9 × u32), set `cmdline_end` (an unsigned long). It no longer gets `entry32_regs` first
+/// (kexec-tools commit 72df887, 2013: "Remove unnecessary symbol value get").
+pub const KEXEC_TOOLS_BZIMAGE: [SymbolStep; 3] =
+    [step("stack_end", 0, Access::Address), step("entry32_regs", 36, Access::Set), step("cmdline_end", 4, Access::Set)];
+
+/// The same with `--real-mode` (`kexec -l` only; kexec_debug off): get `entry16_regs` (struct entry16_regs,
+/// 8 × u32 + 8 × u16), `stack_end` for regs32.esp and again for regs16.ss, `entry16` for regs32.eip, then set
+/// `entry16_regs`, `entry16_debug_regs`, `entry32_regs` and `cmdline_end`.
+pub const KEXEC_TOOLS_BZIMAGE_REAL_MODE: [SymbolStep; 8] = [
+    step("entry16_regs", 48, Access::Get),
     step("stack_end", 0, Access::Address),
+    step("stack_end", 0, Access::Address),
+    step("entry16", 0, Access::Address),
+    step("entry16_regs", 48, Access::Set),
+    step("entry16_debug_regs", 48, Access::Set),
     step("entry32_regs", 36, Access::Set),
     step("cmdline_end", 4, Access::Set),
 ];
+
+/// kexec-tools `arch_update_purgatory()` (kexec/arch/x86_64/kexec-x86_64.c and kexec/arch/i386/kexec-x86.c
+/// alike), which kexec/kexec.c `update_purgatory()` runs before the digests: the `arch_options` console fields
+/// (u8, u16, u32, u8, u8), `backup_src_start`/`backup_src_size` (unsigned long), `backup_start` only for
+/// `kexec -p` (KEXEC_ON_CRASH), then `panic_kernel` (u8). `L` is sizeof(unsigned long).
+macro_rules! arch_update_purgatory {
+    ($l:expr $(, $crash:expr)?) => {
+        [
+            step("reset_vga", 1, Access::Set),
+            step("serial_base", 2, Access::Set),
+            step("serial_baud", 4, Access::Set),
+            step("console_vga", 1, Access::Set),
+            step("console_serial", 1, Access::Set),
+            step("backup_src_start", $l, Access::Set),
+            step("backup_src_size", $l, Access::Set),
+            $(step($crash, $l, Access::Set),)?
+            step("panic_kernel", 1, Access::Set),
+        ]
+    };
+}
+
+/// `arch_update_purgatory()` of x86_64 kexec-tools for `kexec -p`.
+pub const KEXEC_TOOLS_X86_64_UPDATE_CRASH: [SymbolStep; 9] = arch_update_purgatory!(8, "backup_start");
+/// `arch_update_purgatory()` of i386 kexec-tools for `kexec -p`.
+pub const KEXEC_TOOLS_I386_UPDATE_CRASH: [SymbolStep; 9] = arch_update_purgatory!(4, "backup_start");
+/// `arch_update_purgatory()` of i386 kexec-tools for `kexec -l` (no `backup_start`).
+pub const KEXEC_TOOLS_I386_UPDATE: [SymbolStep; 8] = arch_update_purgatory!(4);
 
 /// kexec-tools kexec/kexec.c `update_purgatory()`: 16 × {u64 start, u64 len} and a SHA-256.
 pub const KEXEC_TOOLS_DIGESTS: [SymbolStep; 2] = [step("sha256_regions", 256, Access::Set), step("sha256_digest", 32, Access::Set)];

@@ -109,12 +109,14 @@ impl std::fmt::Display for Failure {
     }
 }
 
-/// The three stages of a load, in the order the real code runs them.
+/// The stages of a load, in the order the real code runs them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum StageName {
     Relocates,
     LoaderSymbols,
+    /// kexec-tools' `arch_update_purgatory()` (console, backup and `panic_kernel` settings).
+    ArchSymbols,
     DigestSymbols,
 }
 
@@ -123,6 +125,7 @@ impl std::fmt::Display for StageName {
         f.write_str(match self {
             StageName::Relocates => "relocates",
             StageName::LoaderSymbols => "loader symbols",
+            StageName::ArchSymbols => "arch symbols",
             StageName::DigestSymbols => "digest symbols",
         })
     }
@@ -144,11 +147,13 @@ impl Stage {
     }
 }
 
-/// `relocates`, then `loader symbols` (the image loader's gets/sets), then `digest symbols`.
+/// `relocates`, then `loader symbols` (the image loader's gets/sets), `arch symbols` (kexec-tools'
+/// `arch_update_purgatory`; nothing for the kernel), then `digest symbols`.
 #[derive(Debug, Clone, Serialize)]
 pub struct Stages {
     pub relocates: Stage,
     pub loader_symbols: Stage,
+    pub arch_symbols: Stage,
     pub digest_symbols: Stage,
 }
 

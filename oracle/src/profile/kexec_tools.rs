@@ -6,7 +6,10 @@ use crate::entry::EntryRule;
 use crate::layout::LayoutRule;
 
 use crate::message::{HeaderProblem, Loader, LoaderMessage};
-use crate::symbols::{Lookup, SymbolStep, KEXEC_TOOLS_BZIMAGE, KEXEC_TOOLS_BZIMAGE64, KEXEC_TOOLS_DIGESTS};
+use crate::symbols::{
+    Lookup, SymbolStep, KEXEC_TOOLS_BZIMAGE, KEXEC_TOOLS_BZIMAGE64, KEXEC_TOOLS_BZIMAGE_REAL_MODE, KEXEC_TOOLS_DIGESTS, KEXEC_TOOLS_I386_UPDATE,
+    KEXEC_TOOLS_I386_UPDATE_CRASH, KEXEC_TOOLS_X86_64_UPDATE_CRASH,
+};
 
 use super::{header_result, top_down, x86_header_checks, Profile, Rule, SymbolProblem};
 
@@ -37,7 +40,7 @@ fn symbol_message(loader: Loader, problem: SymbolProblem, name: &str) -> Option<
     }
 }
 
-/// kexec-tools on x86_64 with the bzImage64 loader: purgatory window 0x3000..ULONG_MAX, top-down; types
+/// kexec-tools on x86_64 with the bzImage64 loader (`kexec -p`): purgatory window 0x3000..ULONG_MAX, top-down; types
 /// NONE/64/32/32S/PC32/PLT32 with the kernel's arithmetic; REL applied with addend 0; errors `die()`.
 #[derive(Debug, Clone, Copy)]
 pub struct KexecToolsX86_64;
@@ -88,6 +91,9 @@ impl Profile for KexecToolsX86_64 {
     fn loader_symbol_steps(&self) -> &'static [SymbolStep] {
         &KEXEC_TOOLS_BZIMAGE64
     }
+    fn arch_symbol_steps(&self) -> &'static [SymbolStep] {
+        &KEXEC_TOOLS_X86_64_UPDATE_CRASH
+    }
     fn digest_symbol_steps(&self) -> &'static [SymbolStep] {
         &KEXEC_TOOLS_DIGESTS
     }
@@ -101,30 +107,56 @@ impl Profile for KexecToolsX86_64 {
 }
 
 /// kexec-tools on i386 with the bzImage loader: an ELF32 purgatory, `R_386_32`/`R_386_PC32` as `*loc += value`
-/// with no overflow checks, window 0x3000..0x7fffffff for a relocatable kernel or 0x3000..0xA0000 otherwise (seed 003).
+/// with no overflow checks, window 0x3000..0x7fffffff for a relocatable kernel in protected mode or
+/// 0x3000..0xA0000 otherwise (seed 003); `mode` picks the `do_bzImage_load()` path and so the symbol steps.
 #[derive(Debug, Clone, Copy)]
 pub struct KexecToolsI386 {
-    pub relocatable_kernel: bool,
+    pub mode: I386Mode,
+}
+
+/// Which `do_bzImage_load()` path (kexec/arch/i386/kexec-bzImage.c) a load takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum I386Mode {
+    /// `kexec -p` of a relocatable bzImage (crash kernels must be relocatable and enter in protected mode).
+    Crash,
+    /// `kexec -l` of a non-relocatable bzImage, protected-mode entry.
+    NonRelocatable,
+    /// `kexec -l --real-mode`: the kernel is entered through the purgatory's `entry16`.
+    RealMode,
 }
 
 impl KexecToolsI386 {
-    /// The bzImage loader with a relocatable kernel (window capped at 0x7fffffff).
+    /// `kexec -p` with a relocatable kernel (window capped at 0x7fffffff).
     pub fn relocatable() -> Self {
-        KexecToolsI386 { relocatable_kernel: true }
+        KexecToolsI386 { mode: I386Mode::Crash }
     }
-    /// The bzImage loader with a non-relocatable kernel (window capped at 640 KiB).
+    /// `kexec -l` with a non-relocatable kernel (window capped at 640 KiB).
     pub fn non_relocatable() -> Self {
-        KexecToolsI386 { relocatable_kernel: false }
+        KexecToolsI386 { mode: I386Mode::NonRelocatable }
+    }
+    /// `kexec -l --real-mode` (window capped at 640 KiB).
+    pub fn real_mode() -> Self {
+        KexecToolsI386 { mode: I386Mode::RealMode }
     }
 }
 
 impl Profile for KexecToolsI386 {
     fn name(&self) -> String {
-        if self.relocatable_kernel { "kexec-tools-i386" } else { "kexec-tools-i386-nonreloc" }.into()
+        match self.mode {
+            I386Mode::Crash => "kexec-tools-i386",
+            I386Mode::NonRelocatable => "kexec-tools-i386-nonreloc",
+            I386Mode::RealMode => "kexec-tools-i386-realmode",
+        }
+        .into()
     }
     fn summary(&self) -> String {
         let max = self.placement_window().1;
-        format!("kexec-tools (kexec_load), i386 bzImage loader: ELF32 purgatory, window 0x3000..{max:#x}; R_386_32/PC32 add in place, never checked.")
+        let how = match self.mode {
+            I386Mode::Crash => "kexec -p, relocatable kernel",
+            I386Mode::NonRelocatable => "kexec -l, non-relocatable kernel",
+            I386Mode::RealMode => "kexec -l --real-mode",
+        };
+        format!("kexec-tools (kexec_load), i386 bzImage loader ({how}): ELF32 purgatory, window 0x3000..{max:#x}; R_386_32/PC32 add in place, never checked.")
     }
     fn arch(&self) -> Arch {
         Arch::I386
@@ -161,13 +193,23 @@ impl Profile for KexecToolsI386 {
         Lookup::KexecTools
     }
     fn loader_symbol_steps(&self) -> &'static [SymbolStep] {
-        &KEXEC_TOOLS_BZIMAGE
+        match self.mode {
+            I386Mode::RealMode => &KEXEC_TOOLS_BZIMAGE_REAL_MODE,
+            _ => &KEXEC_TOOLS_BZIMAGE,
+        }
+    }
+    /// A native i386 kernel: `arch_compat_trampoline()` (an x86_64 kernel under i386 kexec-tools) sets nothing.
+    fn arch_symbol_steps(&self) -> &'static [SymbolStep] {
+        match self.mode {
+            I386Mode::Crash => &KEXEC_TOOLS_I386_UPDATE_CRASH,
+            _ => &KEXEC_TOOLS_I386_UPDATE,
+        }
     }
     fn digest_symbol_steps(&self) -> &'static [SymbolStep] {
         &KEXEC_TOOLS_DIGESTS
     }
     fn placement_window(&self) -> (u64, u64) {
-        if self.relocatable_kernel {
+        if self.mode == I386Mode::Crash {
             (0x3000, 0x7fff_ffff)
         } else {
             (0x3000, 640 * 1024)

@@ -6,7 +6,7 @@ mod riscv64;
 mod s390x;
 mod strict;
 
-pub use kexec_tools::{KexecToolsI386, KexecToolsX86_64};
+pub use kexec_tools::{I386Mode, KexecToolsI386, KexecToolsX86_64};
 pub use linux::{LinuxEra, LinuxX86_64};
 pub use riscv64::LinuxRiscv64;
 pub use s390x::LinuxS390x;
@@ -93,6 +93,11 @@ pub trait Profile: Send + Sync {
     fn loader_symbol_steps(&self) -> &'static [SymbolStep] {
         &[]
     }
+    /// kexec-tools' `arch_update_purgatory()`, which `update_purgatory()` runs after the image loader and
+    /// before the digest writes.
+    fn arch_symbol_steps(&self) -> &'static [SymbolStep] {
+        &[]
+    }
     /// A failed loader symbol step ends the load (riscv prints and goes on).
     fn loader_symbol_failure_stops(&self) -> bool {
         true
@@ -118,6 +123,7 @@ pub fn catalogue() -> Vec<(String, String)> {
     add(&KexecToolsX86_64);
     add(&KexecToolsI386::relocatable());
     add(&KexecToolsI386::non_relocatable());
+    add(&KexecToolsI386::real_mode());
     add(&StrictX86_64);
     add(&LinuxS390x);
     add(&LinuxRiscv64);
@@ -136,7 +142,7 @@ pub struct UnknownProfile {
 pub fn parse(name: &str) -> Result<Box<dyn Profile>, UnknownProfile> {
     let unknown = || UnknownProfile {
         given: name.to_string(),
-        known: "linux-x86_64[@VERSION] (e.g. @4.15, @5.4, @6.6, @7.0), kexec-tools-x86_64, kexec-tools-i386, kexec-tools-i386-nonreloc, strict-x86_64, linux-s390x, linux-riscv64".into(),
+        known: "linux-x86_64[@VERSION] (e.g. @4.15, @5.4, @6.6, @7.0), kexec-tools-x86_64, kexec-tools-i386, kexec-tools-i386-nonreloc, kexec-tools-i386-realmode, strict-x86_64, linux-s390x, linux-riscv64".into(),
     };
     let (base, version) = match name.split_once('@') {
         Some((b, v)) => (b, Some(v)),
@@ -148,6 +154,7 @@ pub fn parse(name: &str) -> Result<Box<dyn Profile>, UnknownProfile> {
         ("kexec-tools-x86_64", None) => Ok(Box::new(KexecToolsX86_64)),
         ("kexec-tools-i386", None) => Ok(Box::new(KexecToolsI386::relocatable())),
         ("kexec-tools-i386-nonreloc", None) => Ok(Box::new(KexecToolsI386::non_relocatable())),
+        ("kexec-tools-i386-realmode", None) => Ok(Box::new(KexecToolsI386::real_mode())),
         ("strict-x86_64", None) => Ok(Box::new(StrictX86_64)),
         ("linux-s390x", None) => Ok(Box::new(LinuxS390x)),
         ("linux-riscv64", None) => Ok(Box::new(LinuxRiscv64)),
