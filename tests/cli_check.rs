@@ -135,3 +135,37 @@ fn json_stages_separate_relocation_from_the_symbol_steps() {
     let (_, text, _) = kreloc(&["check", &obj, "--at", "0x13fffb000"]);
     assert!(text.contains("stages: relocates: yes, loader symbols: yes, digest symbols: FAILS ((no message)"), "{text}");
 }
+
+/// A kexec-tools x86_64 purgatory (built as kexec-tools builds it) without `panic_kernel`, the last symbol
+/// `arch_update_purgatory()` sets.
+const KEXEC_TOOLS_NO_PANIC_KERNEL: &str = "unsigned long long entry64_regs[17] = {1};\nchar stack_end[1];\nunsigned long cmdline_end = 1;\n\
+unsigned char reset_vga = 0, console_vga = 0, console_serial = 0;\nunsigned short serial_base = 0;\nunsigned int serial_baud = 0;\n\
+unsigned long backup_src_start = 0, backup_src_size = 0, backup_start = 0;\n\
+struct { unsigned long long s, l; } sha256_regions[16] = {{1, 1}};\nunsigned char sha256_digest[32] = {1};\n\
+unsigned long purgatory_start(void) { return cmdline_end; }\n";
+
+#[test]
+fn json_shows_kexec_tools_arch_update_as_its_own_stage() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("kt.c");
+    std::fs::write(&src, KEXEC_TOOLS_NO_PANIC_KERNEL).unwrap();
+    let bytes = purgatory(dir.path(), &["gcc"], &["-mcmodel=large", "-fno-pic", "-fno-zero-initialized-in-bss"], &src, None);
+    let path = dir.path().join("kt.o");
+    std::fs::write(&path, bytes).unwrap();
+    let obj = path.to_string_lossy().into_owned();
+    let (code, out, _) = kreloc(&["check", &obj, "--profile", "kexec-tools-x86_64", "--at", "0x13fffb000", "--json"]);
+    assert_eq!(code, 1, "the whole load fails: {out}");
+    let doc: serde_json::Value = serde_json::from_str(&out).expect("json");
+    let v = &doc["verdicts"][0];
+    assert_eq!(v["loaded"], true, "relocation alone succeeds");
+    let stages = &v["stages"];
+    assert_eq!(stages["loader_symbols"]["passed"], true);
+    assert_eq!(stages["arch_symbols"]["passed"], false);
+    assert_eq!(stages["arch_symbols"]["failure"]["kind"], "loader");
+    assert_eq!(stages["arch_symbols"]["failure"]["message"]["code"], "symbol-not-found");
+    assert_eq!(stages["arch_symbols"]["failure"]["message"]["name"], "panic_kernel");
+    assert_eq!(stages["digest_symbols"]["reached"], false);
+    assert_eq!(v["printed"], serde_json::json!(["Symbol: panic_kernel not found cannot set"]));
+    let (_, text, _) = kreloc(&["check", &obj, "--profile", "kexec-tools-x86_64", "--at", "0x13fffb000"]);
+    assert!(text.contains("arch symbols: FAILS (Symbol: panic_kernel not found cannot set), digest symbols: not reached (alone: yes)"), "{text}");
+}

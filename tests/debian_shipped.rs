@@ -29,6 +29,13 @@ fn assert_loads_at_both(file: &Path, profile: &str) {
     assert_eq!(doc["verdicts"].as_array().map(Vec::len), Some(2), "{doc}");
     for v in doc["verdicts"].as_array().unwrap() {
         assert_eq!(v["ok"], true, "{}: {v}", file.display());
+        // The whole load: every symbol step of the real loader (kexec-tools' arch_update_purgatory included).
+        assert_eq!(v["good"], true, "{}: {}", file.display(), v["stages"]);
+        let stages = v["stages"].as_object().unwrap();
+        assert_eq!(stages.contains_key("arch_symbols"), profile.starts_with("kexec-tools"), "{}", v["stages"]);
+        for (stage, st) in stages {
+            assert_eq!(st["passed"], true, "{}: {stage}: {}", file.display(), v["stages"]);
+        }
     }
     assert_eq!(code, 0);
 }

@@ -21,6 +21,21 @@ fn purgatory_i386(dir: &std::path::Path) -> String {
     for (name, at, size) in [("entry32_regs", 0x1000, 36), ("cmdline_end", 0x1040, 4), ("sha256_regions", 0x1100, 256), ("sha256_digest", 0x1200, 32)] {
         b.global(name, data, at, size, object::SymbolKind::Data);
     }
+    // arch_update_purgatory() for kexec -p (unsigned longs are 4 bytes).
+    let arch = [
+        ("reset_vga", 1),
+        ("serial_base", 2),
+        ("serial_baud", 4),
+        ("console_vga", 1),
+        ("console_serial", 1),
+        ("backup_src_start", 4),
+        ("backup_src_size", 4),
+        ("backup_start", 4),
+        ("panic_kernel", 1),
+    ];
+    for (i, (name, size)) in arch.into_iter().enumerate() {
+        b.global(name, data, 0x1300 + i as u64 * 4, size, object::SymbolKind::Data);
+    }
     b.global("stack_end", data, 0x1800, 0, object::SymbolKind::Data);
     let path = dir.join("purgatory.ro");
     std::fs::write(&path, b.build()).unwrap();

@@ -41,7 +41,7 @@ pub fn load(obj: &Object, profile: &dyn Profile, load_addr: u64) -> Verdict {
         ok: false,
         load_succeeds: false,
         good: false,
-        stages: Stages { relocates: Stage::passed(), loader_symbols: Stage::passed(), arch_symbols: Stage::passed(), digest_symbols: Stage::passed() },
+        stages: Stages { relocates: Stage::passed(), loader_symbols: Stage::passed(), arch_symbols: None, digest_symbols: Stage::passed() },
         bufsz: layout.bufsz,
         memsz: layout.memsz,
         align: layout.align,
@@ -187,8 +187,9 @@ fn symbol_stages(obj: &Object, profile: &dyn Profile, relocated: bool, v: &mut V
     }
     v.stages.loader_symbols = stage(StageName::LoaderSymbols, relocated, loader_steps, profile.loader_symbol_failure_stops());
     let reached = relocated && !loader_stops;
-    let (arch, reached) = stopping_stage(obj, profile, StageName::ArchSymbols, profile.arch_symbol_steps(), reached, &mut v.messages);
-    v.stages.arch_symbols = arch;
+    let arch_steps = profile.arch_symbol_steps();
+    let (arch, reached) = stopping_stage(obj, profile, StageName::ArchSymbols, arch_steps, reached, &mut v.messages);
+    v.stages.arch_symbols = (!arch_steps.is_empty()).then_some(arch);
     v.stages.digest_symbols = stopping_stage(obj, profile, StageName::DigestSymbols, profile.digest_symbol_steps(), reached, &mut v.messages).0;
 }
 
@@ -220,9 +221,9 @@ fn stage(name: StageName, reached: bool, result: Result<(), symbols::StepFailure
 fn finish(v: &mut Verdict) {
     let s = &v.stages;
     v.loaded = s.relocates.passed;
-    v.load_succeeds = s.relocates.passed && s.loader_symbols.passed && s.arch_symbols.passed && s.digest_symbols.passed;
+    v.load_succeeds = s.in_order().all(|(_, st)| st.passed);
     // The first failure in the real order (a riscv loader-symbol message that does not stop is not one).
-    v.failure = [&s.relocates, &s.loader_symbols, &s.arch_symbols, &s.digest_symbols].into_iter().find(|st| !st.passed).and_then(|st| st.failure.clone());
+    v.failure = s.in_order().map(|(_, st)| st).find(|st| !st.passed).and_then(|st| st.failure.clone());
     let entry_failure = v.entry.intended.as_ref().filter(|_| v.entry.misplaced()).map(|i| Failure::EntryMisplaced {
         start: v.entry.start,
         section: v.entry.section.clone(),

@@ -88,7 +88,6 @@ pub fn window_text(w: &Window) -> String {
 
 /// `relocates: yes, loader symbols: FAILS (...), digest symbols: not reached (would pass)`.
 pub fn stages_text(v: &Verdict) -> String {
-    let s = &v.stages;
     let one = |name: &str, st: &crate::verdict::Stage| {
         let outcome = match (&st.failure, st.passed) {
             (None, _) => "yes".to_string(),
@@ -101,5 +100,5 @@ pub fn stages_text(v: &Verdict) -> String {
             format!("{name}: not reached (alone: {outcome})")
         }
     };
-    [one("relocates", &s.relocates), one("loader symbols", &s.loader_symbols), one("arch symbols", &s.arch_symbols), one("digest symbols", &s.digest_symbols)].join(", ")
+    v.stages.in_order().map(|(name, st)| one(&name.to_string(), st)).collect::<Vec<_>>().join(", ")
 }

@@ -153,8 +153,24 @@ impl Stage {
 pub struct Stages {
     pub relocates: Stage,
     pub loader_symbols: Stage,
-    pub arch_symbols: Stage,
+    /// Only for loaders that have such a step (kexec-tools).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub arch_symbols: Option<Stage>,
     pub digest_symbols: Stage,
+}
+
+impl Stages {
+    /// The stages the loader has, in order.
+    pub fn in_order(&self) -> impl Iterator<Item = (StageName, &Stage)> {
+        [
+            (StageName::Relocates, Some(&self.relocates)),
+            (StageName::LoaderSymbols, Some(&self.loader_symbols)),
+            (StageName::ArchSymbols, self.arch_symbols.as_ref()),
+            (StageName::DigestSymbols, Some(&self.digest_symbols)),
+        ]
+        .into_iter()
+        .filter_map(|(name, st)| Some((name, st?)))
+    }
 }
 
 /// What a loader does with an object at one load address.
