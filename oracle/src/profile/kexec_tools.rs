@@ -50,7 +50,7 @@ impl Profile for KexecToolsX86_64 {
         "kexec-tools-x86_64".into()
     }
     fn summary(&self) -> String {
-        "kexec-tools (kexec_load), x86_64 bzImage64 loader: window 0x3000..ULONG_MAX top-down; strict ELF parse; REL and RELA; 32/32S checked, PC32/PLT32 not.".into()
+        "kexec-tools (kexec_load), x86_64 bzImage64 loader (kexec -p): window 0x3000..ULONG_MAX top-down; strict ELF parse; REL and RELA; 32/32S checked, PC32/PLT32 not.".into()
     }
     fn arch(&self) -> Arch {
         Arch::X86_64
