@@ -1,5 +1,6 @@
 //! The symbol steps of a load after relocation: the image loader's own gets and sets (bzImage64's
-//! `entry64_regs`, `stack_end`, ...) and the digest writes (`purgatory_sha_regions`, `purgatory_sha256_digest`).
+//! `entry64_regs`, `stack_end`, ...), kexec-tools' `arch_update_purgatory()` settings, and the digest writes
+//! (`purgatory_sha_regions`, `purgatory_sha256_digest`).
 //! Each rule names the real function it follows.
 
 use serde::Serialize;
@@ -35,7 +36,8 @@ pub const S390_UPDATE_PURGATORY: [SymbolStep; 2] = [step("kernel_entry", 8, Acce
 /// arch/riscv/kernel/elf_kexec.c `elf_kexec_load()` / machine_kexec_file.c `load_extra_segments()`.
 pub const RISCV_KERNEL_ENTRY: [SymbolStep; 1] = [step("riscv_kernel_entry", 8, Access::Set)];
 
-/// kexec-tools kexec/arch/x86_64/kexec-bzImage64.c `do_bzImage64_load()`.
+/// kexec-tools kexec/arch/x86_64/kexec-bzImage64.c `do_bzImage64_load()`, in its order: get `entry64_regs`,
+/// `regs64.rsp = elf_rel_get_addr("stack_end")`, set `entry64_regs`, set `cmdline_end` (an unsigned long).
 pub const KEXEC_TOOLS_BZIMAGE64: [SymbolStep; 4] = [
     step("entry64_regs", 136, Access::Get),
     step("stack_end", 0, Access::Address),
@@ -67,7 +69,7 @@ pub const KEXEC_TOOLS_BZIMAGE_REAL_MODE: [SymbolStep; 8] = [
 /// kexec-tools `arch_update_purgatory()` (kexec/arch/x86_64/kexec-x86_64.c and kexec/arch/i386/kexec-x86.c
 /// alike), which kexec/kexec.c `update_purgatory()` runs before the digests: the `arch_options` console fields
 /// (u8, u16, u32, u8, u8), `backup_src_start`/`backup_src_size` (unsigned long), `backup_start` only for
-/// `kexec -p` (KEXEC_ON_CRASH), then `panic_kernel` (u8). `L` is sizeof(unsigned long).
+/// `kexec -p` (KEXEC_ON_CRASH), then `panic_kernel` (u8). `$l` is the arch's sizeof(unsigned long).
 macro_rules! arch_update_purgatory {
     ($l:expr $(, $crash:expr)?) => {
         [
