@@ -267,6 +267,7 @@ impl CommitBisect {
                 rest = &batch[1..];
             }
             let k = parallel.concurrency().unwrap_or(1);
+            parallel.running(k.min(rest.len()));
             out.extend(pools.get(k).install(|| rest.par_iter().map(|&i| job(i)).collect::<Vec<_>>()));
             out
         };
