@@ -178,6 +178,7 @@ impl CommitBisect {
         };
         let parallel = Parallelism::new(&root, self.jobs);
         let ccache_before = builder.ccache_dir.as_ref().and_then(|_| Counters::read());
+        let bytes_before = builder.store.usage().1;
         let (builds, reused, steps, reused_verdicts, new_bytes) = (AtomicUsize::new(0), AtomicUsize::new(0), AtomicUsize::new(0), AtomicUsize::new(0), AtomicUsize::new(0));
         let from_packs = AtomicUsize::new(0);
         let verdicts = Mutex::new(Verdicts::default());
@@ -385,6 +386,8 @@ impl CommitBisect {
             })
             .collect();
         let (stored, bytes) = builder.store.usage();
+        // Packing replaces the loose snapshots the builds added: what this run added is the difference.
+        let new_bytes = if packed > 0 { bytes.saturating_sub(bytes_before) } else { new_bytes.into_inner() as u64 };
         let ccache = ccache_before.and_then(|b| Counters::read().map(|a| b.since(a)));
         let [good_obs, bad_obs] = bounds;
         Ok(CommitReport {
@@ -402,7 +405,7 @@ impl CommitBisect {
             reused_verdicts: reused_verdicts.into_inner(),
             build_speedup: parallel.speedup(),
             concurrent_builds: parallel.concurrency().unwrap_or(1),
-            store: StoreUsage { commits: stored, bytes, bytes_per_commit: bytes.checked_div(stored as u64).unwrap_or(0), new_bytes: new_bytes.into_inner() as u64, backend: self.sources.backend, packed },
+            store: StoreUsage { commits: stored, bytes, bytes_per_commit: bytes.checked_div(stored as u64).unwrap_or(0), new_bytes, backend: self.sources.backend, packed },
             ccache,
             elapsed_ms: start.elapsed().as_millis() as u64,
         })
