@@ -170,14 +170,18 @@ pub fn is_pack_dir(dir: &Path) -> bool {
 pub struct PackSource {
     pub dir: PathBuf,
     pub elfshaker: Elfshaker,
-    /// Snapshots by their commit-ish (the tag's last `-`-separated word, when it is hexadecimal).
-    by_hash: HashMap<String, Snapshot>,
+    /// Snapshots by the first 7 digits of the commit-ish their tag ends with, with that commit-ish.
+    by_prefix: HashMap<String, Vec<(String, Snapshot)>>,
+    count: usize,
 }
+
+/// The shortest abbreviated hash a tag may end with.
+const MIN_ABBREV: usize = 7;
 
 /// The abbreviated commit hash a snapshot tag names, if any (at least 7 hex digits).
 pub fn tag_commit(tag: &str) -> Option<&str> {
     let word = tag.rsplit(['-', ':', '_', '/']).next()?;
-    (word.len() >= 7 && word.len() <= 64 && word.bytes().all(|b| b.is_ascii_hexdigit())).then_some(word)
+    (word.len() >= MIN_ABBREV && word.len() <= 64 && word.bytes().all(|b| b.is_ascii_hexdigit())).then_some(word)
 }
 
 impl PackSource {
@@ -186,28 +190,32 @@ impl PackSource {
         if !is_pack_dir(dir) {
             return Err(Error::Usage(format!("--packs {}: no elfshaker_data/packs directory there (put the .pack and .pack.idx files in DIR/elfshaker_data/packs)", dir.display())));
         }
-        let mut by_hash = HashMap::new();
+        let mut by_prefix: HashMap<String, Vec<(String, Snapshot)>> = HashMap::new();
+        let mut count = 0;
         for snap in elfshaker.snapshots(dir)? {
             if let Some(h) = tag_commit(&snap.tag) {
-                by_hash.insert(h.to_ascii_lowercase(), snap);
+                let h = h.to_ascii_lowercase();
+                by_prefix.entry(h[..MIN_ABBREV].to_string()).or_default().push((h, snap));
+                count += 1;
             }
         }
-        Ok(PackSource { dir: dir.to_path_buf(), elfshaker, by_hash })
+        Ok(PackSource { dir: dir.to_path_buf(), elfshaker, by_prefix, count })
     }
 
     /// The snapshot of `commit` (a full hash), if a pack has one.
     pub fn find(&self, commit: &str) -> Option<&Snapshot> {
         let commit = commit.to_ascii_lowercase();
-        self.by_hash.iter().find(|(h, _)| commit.starts_with(h.as_str())).map(|(_, s)| s)
+        let candidates = self.by_prefix.get(commit.get(..MIN_ABBREV)?)?;
+        candidates.iter().find(|(h, _)| commit.starts_with(h.as_str())).map(|(_, s)| s)
     }
 
     /// How many snapshots name a commit.
     pub fn len(&self) -> usize {
-        self.by_hash.len()
+        self.count
     }
 
     pub fn is_empty(&self) -> bool {
-        self.by_hash.is_empty()
+        self.count == 0
     }
 }
 

@@ -232,15 +232,29 @@ impl ArtifactStore {
         }
         if let Some(stage) = &staged {
             let before = self.elfshaker_bytes();
-            let stored = self.snapshot(stage, commit, &files);
-            let _ = fs::remove_dir_all(stage);
-            stored?;
+            if let Err(e) = self.snapshot(stage, commit, &files) {
+                let _ = fs::remove_dir_all(stage);
+                return Err(e);
+            }
             new_bytes = self.elfshaker_bytes().saturating_sub(before);
         }
         let artifact_hash = sha256(&serde_json::to_vec(&files).unwrap_or_default());
         let m = Manifest { commit: commit.to_string(), artifact_hash, files, new_bytes, build_ms, backend: self.backend };
         write_atomically(&self.manifest_path(commit), &serde_json::to_vec_pretty(&m).unwrap_or_default())?;
+        if let Some(stage) = staged {
+            self.adopt_tree(&stage, &m);
+        }
         Ok(m)
+    }
+
+    /// The staged copy of a fresh build becomes its materialized tree, saving an extract; if anything
+    /// fails here, `materialize` extracts the snapshot instead.
+    fn adopt_tree(&self, stage: &Path, m: &Manifest) {
+        let dest = self.root.join("trees").join(&m.artifact_hash[..16]);
+        let adopted = !dest.exists() && elfshaker::strip_repo(stage).is_ok() && restore_modes(m, stage).is_ok() && fs::rename(stage, &dest).is_ok();
+        if !adopted {
+            let _ = fs::remove_dir_all(stage);
+        }
     }
 
     /// Keeps one file as a blob unless its content is there; returns the bytes added.
