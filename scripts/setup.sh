@@ -55,4 +55,18 @@ if ! cargo fuzz --version >/dev/null 2>&1; then
   echo "setup: cargo install cargo-fuzz" >&2
   cargo install -q cargo-fuzz --locked
 fi
+# elfshaker 0.9.0 (kbisect's `--store-backend elfshaker` and `--packs`): `cargo install elfshaker` fails on
+# current Rust; its own Cargo.lock with rustc-serialize moved to 0.3.25 builds.
+elfshaker_dir="$cache/elfshaker/0.9.0"
+if [[ ! -x "$elfshaker_dir/bin/elfshaker" ]]; then
+  echo "setup: build elfshaker 0.9.0 into $elfshaker_dir" >&2
+  src="$elfshaker_dir.src"
+  rm -rf "$src" && mkdir -p "$src"
+  curl -fsSL https://static.crates.io/crates/elfshaker/elfshaker-0.9.0.crate | tar -xz -C "$src" --strip-components=1
+  (cd "$src" && cargo update -q -p rustc-serialize --precise 0.3.25 && cargo build -q --release --locked)
+  rm -rf "$elfshaker_dir.part" && mkdir -p "$elfshaker_dir.part/bin"
+  cp "$src/target/release/elfshaker" "$elfshaker_dir.part/bin/"
+  rm -rf "$elfshaker_dir" "$src"
+  mv "$elfshaker_dir.part" "$elfshaker_dir"
+fi
 echo "setup: toolchains ready (cache $cache)" >&2

@@ -10,15 +10,27 @@ use serde::{Deserialize, Serialize};
 
 use kreloc_toolchains::process::{shell_quote, Child, Output};
 
+use crate::elfshaker::{self, PackSource, Snapshot};
 use crate::store::{ArtifactStore, Manifest};
 use crate::worktree::{self, Slot, Worktrees};
 use crate::Error;
 
+/// Where a ready build came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    /// Built now.
+    Build,
+    /// Already in the store.
+    Store,
+    /// Extracted from published elfshaker packs (`--packs`).
+    Packs,
+}
+
 /// What building a commit gave.
 #[derive(Debug, Clone)]
 pub enum Built {
-    /// Built (now, or in an earlier run: `reused`); `dir` holds the artifacts at their relative paths.
-    Ready { manifest: Manifest, dir: PathBuf, reused: bool, timing: Option<Timing> },
+    /// Ready; `dir` holds the artifacts at their relative paths.
+    Ready { manifest: Manifest, dir: PathBuf, origin: Origin, timing: Option<Timing> },
     /// The build command failed; the log's last lines.
     Failed { log: String },
 }
@@ -44,11 +56,16 @@ impl Timing {
 pub struct Builder {
     pub store: ArtifactStore,
     pub trees: Worktrees,
-    pub cmd: String,
+    /// The build command; without one, only stored commits and those in the packs can be tested.
+    pub cmd: Option<String>,
     pub artifacts: Vec<String>,
     pub timeout: Duration,
     /// The ccache masquerade directory put first on PATH (`/usr/lib/ccache`), when ccache is installed.
     pub ccache_dir: Option<PathBuf>,
+    /// Published elfshaker packs taken before building (`--packs`).
+    pub packs: Option<PackSource>,
+    /// Run in a tree extracted from the packs before its artifacts are kept (manyclangs: `bash ./link.sh clang`).
+    pub link: Option<String>,
 }
 
 /// ccache's compiler-named symlinks, when ccache is installed.
@@ -58,27 +75,38 @@ pub fn ccache_masquerade() -> Option<PathBuf> {
 }
 
 impl Builder {
-    /// Builds `commit` unless the store has it (or its recorded failure).
+    /// Whether testing `commit` costs no build (it is stored, failed before, or is in the packs).
+    pub fn has(&self, commit: &str) -> bool {
+        self.store.has(commit) || self.packs.as_ref().is_some_and(|p| p.find(commit).is_some())
+    }
+
+    /// Builds `commit` unless the store has it (or its recorded failure) or the packs do.
     pub fn build(&self, commit: &str) -> Result<Built, Error> {
         if let Some(manifest) = self.store.get(commit) {
             let dir = self.store.materialize(&manifest)?;
-            return Ok(Built::Ready { manifest, dir, reused: true, timing: None });
+            return Ok(Built::Ready { manifest, dir, origin: Origin::Store, timing: None });
         }
         if let Some(log) = self.store.failure(commit) {
             return Ok(Built::Failed { log });
         }
+        if let Some((src, snap)) = self.packs.as_ref().and_then(|p| Some((p, p.find(commit)?))) {
+            return self.from_pack(commit, src, snap);
+        }
+        let Some(cmd) = &self.cmd else {
+            return Ok(Built::Failed { log: "not in the packs, and no --build to build it".into() });
+        };
         let slot = self.trees.take()?;
         self.trees.checkout(&slot, commit)?;
-        let mut out = self.run(&slot, commit)?;
+        let mut out = self.run(&slot, cmd, commit)?;
         if !out.success() && !out.timed_out {
             worktree::clean(&slot.dir)?;
-            out = self.run(&slot, commit)?;
+            out = self.run(&slot, cmd, commit)?;
         }
         if out.success() {
             let timing = times(&out);
             let manifest = self.store.put(commit, &slot.dir, &self.artifacts, out.elapsed.as_millis() as u64)?;
             let dir = self.store.materialize(&manifest)?;
-            return Ok(Built::Ready { manifest, dir, reused: false, timing });
+            return Ok(Built::Ready { manifest, dir, origin: Origin::Build, timing });
         }
         let log = tail(&out);
         // A timeout may pass another time; a failure is a property of the commit.
@@ -88,11 +116,36 @@ impl Builder {
         Ok(Built::Failed { log })
     }
 
-    fn run(&self, slot: &Slot, commit: &str) -> Result<Output, Error> {
+    /// Extracts a commit's snapshot from the packs, links it when asked, and keeps its artifacts.
+    fn from_pack(&self, commit: &str, src: &PackSource, snap: &Snapshot) -> Result<Built, Error> {
+        let start = std::time::Instant::now();
+        let dir = self.store.scratch("pack")?;
+        let kept = self.extract_and_keep(commit, src, snap, &dir, start);
+        let _ = std::fs::remove_dir_all(&dir);
+        kept
+    }
+
+    fn extract_and_keep(&self, commit: &str, src: &PackSource, snap: &Snapshot, dir: &Path, start: std::time::Instant) -> Result<Built, Error> {
+        elfshaker::private_repo(dir, &src.dir, false)?;
+        src.elfshaker.extract(dir, snap)?;
+        elfshaker::strip_repo(dir)?;
+        elfshaker::restore_exec_bits(dir)?;
+        if let Some(link) = &self.link {
+            let out = Child::new("sh", self.timeout).args(["-c", link]).current_dir(dir).env("KBISECT_COMMIT", commit).run().map_err(|e| Error::Io(e.to_string()))?;
+            if !out.success() {
+                return Ok(Built::Failed { log: format!("--link failed on {}:\n{}", snap.id(), tail(&out)) });
+            }
+        }
+        let manifest = self.store.put(commit, dir, &self.artifacts, start.elapsed().as_millis() as u64)?;
+        let tree = self.store.materialize(&manifest)?;
+        Ok(Built::Ready { manifest, dir: tree, origin: Origin::Packs, timing: None })
+    }
+
+    fn run(&self, slot: &Slot, cmd: &str, commit: &str) -> Result<Output, Error> {
         let marker = Worktrees::marker(slot);
         // The shell records its process group for a later run to kill if we die; `times` reports the
         // children's CPU time, from which the build's parallel speed-up follows.
-        let script = format!("echo $$ > {}\n( {}\n)\nrc=$?\ntimes >&2\nexit $rc\n", shell_quote(&marker.to_string_lossy()), self.cmd);
+        let script = format!("echo $$ > {}\n( {}\n)\nrc=$?\ntimes >&2\nexit $rc\n", shell_quote(&marker.to_string_lossy()), cmd);
         let mut child = Child::new("sh", self.timeout).args(["-c", &script]).current_dir(&slot.dir).env("KBISECT_COMMIT", commit);
         if let Some(dir) = &self.ccache_dir {
             let path = std::env::var("PATH").unwrap_or_default();

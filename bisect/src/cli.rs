@@ -7,7 +7,8 @@ use clap::{Args, Parser, Subcommand};
 use kreloc_cli::parse_addr;
 use serde::Serialize;
 
-use kreloc_bisect::commits::{CommitBisect, CommitPredicate};
+use kreloc_bisect::commits::{CommitBisect, CommitPredicate, Sources};
+use kreloc_bisect::store::Backend;
 use kreloc_bisect::flags::bisect_flags_with;
 use kreloc_bisect::predicate::{OraclePredicate, Regress};
 use kreloc_bisect::releases::bisect_releases;
@@ -111,6 +112,19 @@ struct FamilyArgs {
     /// Do not put ccache on the build's PATH
     #[arg(long)]
     no_ccache: bool,
+    /// Where the store keeps build contents: blobs (one file per distinct content) or elfshaker (one
+    /// snapshot per commit, packed at the end of each run; needs elfshaker, see scripts/setup.sh)
+    #[arg(long, value_enum, default_value = "blobs")]
+    store_backend: Backend,
+    /// A directory of published elfshaker packs (DIR/elfshaker_data/packs/NAME.pack + .pack.idx) whose
+    /// snapshots are named by commit, as manyclangs names them (`DATE-N-TIME-SHA` or the full hash): a
+    /// commit found there is extracted instead of built, so --build becomes optional
+    #[arg(long, value_name = "DIR")]
+    packs: Option<PathBuf>,
+    /// Command run in a tree extracted from --packs before its artifacts are kept (manyclangs packs hold
+    /// objects: `bash ./link.sh clang`)
+    #[arg(long, value_name = "CMD", requires = "packs")]
+    link: Option<String>,
     /// The artifact store and its worktrees (default $XDG_CACHE_HOME/kreloc/builds); share it to build
     /// each commit once for everybody
     #[arg(long)]
@@ -238,27 +252,27 @@ fn release_mode(fam: Family, good: u32, bad: u32, a: &FamilyArgs, pred: &OracleP
 }
 
 fn cc(a: &FamilyArgs, json: bool) -> Result<(), Error> {
-    if a.src.is_none() || a.build.is_none() || a.compiler.is_none() {
-        return Err(Error::Usage("kbisect cc needs --src DIR, --build CMD and --compiler PATH (relative to the source tree)".into()));
+    if a.src.is_none() || (a.build.is_none() && a.packs.is_none()) || a.compiler.is_none() {
+        return Err(Error::Usage("kbisect cc needs --src DIR, --build CMD (or --packs DIR) and --compiler PATH (relative to the source tree)".into()));
     }
     let pred = predicate(&a.common, true)?;
     commit_mode(None, &a.good, &a.bad, a, pred, json)
 }
 
-/// The build command, compiler and artifact globs: a preset's, or the user's.
-fn build_setup(fam: Option<Family>, a: &FamilyArgs) -> Result<(String, String, Vec<String>), Error> {
+/// The build command (none: only --packs), compiler and artifact globs: a preset's, or the user's.
+fn build_setup(fam: Option<Family>, a: &FamilyArgs) -> Result<(Option<String>, String, Vec<String>), Error> {
     let preset = match (a.build.as_deref(), fam) {
         (Some("llvm"), _) | (None, Some(Family::Llvm)) => Some((LLVM_BUILD, "build/bin/clang", vec!["build/bin/clang*", "build/lib/clang/*/include"])),
         (Some("gcc"), _) | (None, Some(Family::Gcc)) => Some((GCC_BUILD, "inst/bin/gcc", vec!["inst"])),
         _ => None,
     };
     let (build, compiler, globs) = match (preset, a.build.as_deref()) {
-        (Some((b, c, g)), _) => (b.to_string(), a.compiler.clone().unwrap_or_else(|| c.into()), g.into_iter().map(str::to_string).collect()),
-        (None, Some(cmd)) => {
-            let c = a.compiler.clone().ok_or_else(|| Error::Usage("--compiler RELPATH is required with a custom --build".into()))?;
-            (cmd.to_string(), c.clone(), vec![c])
+        (Some((b, c, g)), _) => (Some(b.to_string()), a.compiler.clone().unwrap_or_else(|| c.into()), g.into_iter().map(str::to_string).collect()),
+        (None, cmd) if cmd.is_some() || a.packs.is_some() => {
+            let c = a.compiler.clone().ok_or_else(|| Error::Usage("--compiler RELPATH is required with a custom --build or --packs".into()))?;
+            (cmd.map(str::to_string), c.clone(), vec![c])
         }
-        (None, None) => return Err(Error::Usage("--build CMD is required".into())),
+        (None, _) => return Err(Error::Usage("--build CMD (or --packs DIR) is required".into())),
     };
     Ok((build, compiler, if a.artifacts.is_empty() { globs } else { a.artifacts.clone() }))
 }
@@ -286,6 +300,7 @@ fn commit_mode(fam: Option<Family>, good: &str, bad: &str, a: &FamilyArgs, pred:
         state: a.state.clone(),
         build_timeout: Duration::from_secs(a.build_timeout),
         progress: !json,
+        sources: Sources { backend: a.store_backend, packs: a.packs.clone(), link: a.link.clone() },
     };
     let r = b.run()?;
     print(json, &r, || {
@@ -298,8 +313,15 @@ fn commit_mode(fam: Option<Family>, good: &str, bad: &str, a: &FamilyArgs, pred:
                 s += &format!("{name}: loads {}, exec sections {:?} {:?}\n", o.ok, o.exec_sections, o.messages);
             }
         }
-        s += &format!("{} candidates, {} steps in {} rounds, {} builds ({} from the store), {} verdicts reused, {:.1}s\n", r.candidates, r.steps, r.rounds, r.builds, r.reused_builds, r.reused_verdicts, r.elapsed_ms as f64 / 1000.0);
-        s += &format!("store: {} commits, {} bytes per commit ({} new bytes)", r.store.commits, r.store.bytes_per_commit, r.store.new_bytes);
+        s += &format!("{} candidates, {} steps in {} rounds, {} builds ({} from the store", r.candidates, r.steps, r.rounds, r.builds, r.reused_builds);
+        if r.from_packs > 0 {
+            s += &format!(", {} extracted from the packs", r.from_packs);
+        }
+        s += &format!("), {} verdicts reused, {:.1}s\n", r.reused_verdicts, r.elapsed_ms as f64 / 1000.0);
+        s += &format!("store ({:?}): {} commits, {} bytes per commit ({} new bytes)", r.store.backend, r.store.commits, r.store.bytes_per_commit, r.store.new_bytes);
+        if r.store.packed > 0 {
+            s += &format!(", {} snapshots packed", r.store.packed);
+        }
         if let Some(rate) = r.ccache.and_then(|c| c.hit_rate()) {
             s += &format!("; ccache hit rate {:.0}%", rate * 100.0);
         }

@@ -17,7 +17,8 @@ use serde::Serialize;
 use kreloc_toolchains::identity::{Family, Kind, Version};
 use kreloc_toolchains::{CompileOutcome, Toolchain};
 
-use crate::builder::{Builder, Built};
+use crate::builder::{Builder, Built, Origin};
+use crate::elfshaker::{Elfshaker, PackSource};
 use crate::ccache::Counters;
 use crate::judgement::Judgement;
 use crate::parallel::Parallelism;
@@ -25,7 +26,7 @@ use crate::predicate::{run_script, Observation, OraclePredicate, Regress};
 use crate::progress::Progress;
 use crate::search::{bisect, Judged};
 use crate::state::State;
-use crate::store::{sha256, ArtifactStore};
+use crate::store::{sha256, ArtifactStore, Backend};
 use crate::worktree::Worktrees;
 use crate::{git, Error};
 
@@ -42,7 +43,8 @@ pub struct CommitBisect {
     pub src: PathBuf,
     pub good: String,
     pub bad: String,
-    pub build: String,
+    /// The build command; `None` with `sources.packs` tests only what the packs (or the store) hold.
+    pub build: Option<String>,
     /// The compiler inside a build, relative to it (e.g. `bin/cc`).
     pub compiler: String,
     /// What the store keeps of a build (globs relative to the worktree); must include the compiler.
@@ -60,6 +62,19 @@ pub struct CommitBisect {
     /// Put ccache first on the build's PATH when it is installed.
     pub ccache: bool,
     pub progress: bool,
+    pub sources: Sources,
+}
+
+/// Where builds are kept, and where they come from besides building.
+#[derive(Debug, Clone, Default)]
+pub struct Sources {
+    /// The store's backend for new builds.
+    pub backend: Backend,
+    /// Published elfshaker packs (`DIR/elfshaker_data/packs`, snapshots named by commit as manyclangs
+    /// names them): a commit found there is extracted instead of built.
+    pub packs: Option<PathBuf>,
+    /// Run in a tree extracted from the packs before its artifacts are kept (manyclangs: `bash ./link.sh clang`).
+    pub link: Option<String>,
 }
 
 /// One skipped commit next to the answer.
@@ -78,6 +93,9 @@ pub struct StoreUsage {
     pub bytes_per_commit: u64,
     /// Bytes this run added.
     pub new_bytes: u64,
+    pub backend: Backend,
+    /// Loose elfshaker snapshots packed at the end of this run.
+    pub packed: usize,
 }
 
 /// The answer.
@@ -90,9 +108,11 @@ pub struct CommitReport {
     pub good: Option<Observation>,
     pub bad: Option<Observation>,
     pub candidates: usize,
-    /// Builds run in this invocation (others came from the store).
+    /// Builds run in this invocation (others came from the store or the packs).
     pub builds: usize,
     pub reused_builds: usize,
+    /// Commits extracted from `--packs` instead of built.
+    pub from_packs: usize,
     /// Candidates judged in this invocation, and rounds of probing.
     pub steps: usize,
     pub rounds: usize,
@@ -125,7 +145,7 @@ impl CommitBisect {
                 format!("oracle:{}:{:?}:{:?}:{}:{:?}:{:?}", p.profile, p.regress, p.addresses, sha256(p.case.text.as_bytes()), p.config, self.cflags)
             }
         };
-        format!("commits|{}|{good}|{bad}|{}|{}|{:?}|{pred}", self.src.display(), self.build, self.compiler, self.artifacts)
+        format!("commits|{}|{good}|{bad}|{}|{}|{:?}|{pred}", self.src.display(), self.build.as_deref().unwrap_or(""), self.compiler, self.artifacts)
     }
 
     /// Runs (or resumes) the bisection.
@@ -142,17 +162,25 @@ impl CommitBisect {
         let state_path = self.state.clone().unwrap_or_else(|| crate::state::default_path(&key));
         let mut state = State::resume(&state_path, &key, &commits);
         let root = self.store.join(kreloc_campaign::signature::short_hash(self.src.canonicalize().unwrap_or_else(|_| self.src.clone()).to_string_lossy().as_bytes()));
+        let packs = match &self.sources.packs {
+            Some(dir) => Some(PackSource::open(dir, Elfshaker::locate()?)?),
+            None => None,
+        };
         let builder = Builder {
-            store: ArtifactStore::new(root.clone()),
+            store: ArtifactStore::with_backend(root.clone(), self.sources.backend)?,
             trees: Worktrees::new(&self.src, crate::builder::worktrees_root(&root), self.jobs),
             cmd: self.build.clone(),
             artifacts: self.artifacts.clone(),
             timeout: self.build_timeout,
             ccache_dir: if self.ccache { crate::builder::ccache_masquerade() } else { None },
+            packs,
+            link: self.sources.link.clone(),
         };
         let parallel = Parallelism::new(&root, self.jobs);
         let ccache_before = builder.ccache_dir.as_ref().and_then(|_| Counters::read());
+        let bytes_before = builder.store.usage().1;
         let (builds, reused, steps, reused_verdicts, new_bytes) = (AtomicUsize::new(0), AtomicUsize::new(0), AtomicUsize::new(0), AtomicUsize::new(0), AtomicUsize::new(0));
+        let from_packs = AtomicUsize::new(0);
         let verdicts = Mutex::new(Verdicts::default());
         let alone = AtomicUsize::new(0); // builds running now, so only lone builds are timed
 
@@ -161,8 +189,13 @@ impl CommitBisect {
             let built = builder.build(&commits[i]);
             let was_alone = alone.fetch_sub(1, Ordering::SeqCst) == 1;
             match built? {
-                Built::Ready { manifest, dir, reused: r, timing } => {
-                    if r { &reused } else { &builds }.fetch_add(1, Ordering::Relaxed);
+                Built::Ready { manifest, dir, origin, timing } => {
+                    match origin {
+                        Origin::Build => &builds,
+                        Origin::Store => &reused,
+                        Origin::Packs => &from_packs,
+                    }
+                    .fetch_add(1, Ordering::Relaxed);
                     new_bytes.fetch_add(manifest.new_bytes as usize, Ordering::Relaxed);
                     if let (Some(t), true) = (timing, was_alone) {
                         parallel.record(t);
@@ -222,7 +255,7 @@ impl CommitBisect {
                 let mut provisional = state.judged.clone();
                 provisional.0.insert(0, Judgement::Good);
                 provisional.0.insert(last, Judgement::Bad);
-                first_probes = provisional.next_probes_preferring(commits.len(), parallel.concurrency().unwrap_or(1), |i| builder.store.has(&commits[i]));
+                first_probes = provisional.next_probes_preferring(commits.len(), parallel.concurrency().unwrap_or(1), |i| builder.has(&commits[i]));
             }
         }
         let pools = Pools::default();
@@ -235,6 +268,7 @@ impl CommitBisect {
                 rest = &batch[1..];
             }
             let k = parallel.concurrency().unwrap_or(1);
+            parallel.running(k.min(rest.len()));
             out.extend(pools.get(k).install(|| rest.par_iter().map(|&i| job(i)).collect::<Vec<_>>()));
             out
         };
@@ -322,7 +356,7 @@ impl CommitBisect {
         }
         let mut judged: Judged = state.judged.clone();
         // Commits already in the store (built, or failed to build) are free to probe.
-        let stored = |i: usize| builder.store.has(&commits[i]);
+        let stored = |i: usize| builder.has(&commits[i]);
         let outcome = bisect(
             commits.len(),
             |j| j.next_probes_preferring(commits.len(), parallel.concurrency().unwrap_or(1), stored),
@@ -337,6 +371,8 @@ impl CommitBisect {
             },
         )?;
         progress.finish();
+        // This run's loose snapshots become one pack (elfshaker backend).
+        let packed = builder.store.pack()?;
         let ambiguous = outcome
             .ambiguous
             .iter()
@@ -350,6 +386,8 @@ impl CommitBisect {
             })
             .collect();
         let (stored, bytes) = builder.store.usage();
+        // Packing replaces the loose snapshots the builds added: what this run added is the difference.
+        let new_bytes = if packed > 0 { bytes.saturating_sub(bytes_before) } else { new_bytes.into_inner() as u64 };
         let ccache = ccache_before.and_then(|b| Counters::read().map(|a| b.since(a)));
         let [good_obs, bad_obs] = bounds;
         Ok(CommitReport {
@@ -361,12 +399,13 @@ impl CommitBisect {
             candidates: commits.len(),
             builds: builds.into_inner(),
             reused_builds: reused.into_inner(),
+            from_packs: from_packs.into_inner(),
             steps: steps.into_inner(),
             rounds: outcome.rounds + extra_rounds,
             reused_verdicts: reused_verdicts.into_inner(),
             build_speedup: parallel.speedup(),
             concurrent_builds: parallel.concurrency().unwrap_or(1),
-            store: StoreUsage { commits: stored, bytes, bytes_per_commit: bytes.checked_div(stored as u64).unwrap_or(0), new_bytes: new_bytes.into_inner() as u64 },
+            store: StoreUsage { commits: stored, bytes, bytes_per_commit: bytes.checked_div(stored as u64).unwrap_or(0), new_bytes, backend: self.sources.backend, packed },
             ccache,
             elapsed_ms: start.elapsed().as_millis() as u64,
         })

@@ -16,6 +16,7 @@ pub mod progress;
 pub mod store;
 pub mod builder;
 pub mod ccache;
+pub mod elfshaker;
 pub mod parallel;
 pub mod rawcc;
 pub mod worktree;
@@ -36,6 +37,12 @@ pub enum Error {
     Toolchain(String),
     #[error("{0}")]
     Io(String),
+    /// A tool kbisect needs is not installed: the candidate cannot be tested (exit 125).
+    #[error("{0} not found; run scripts/setup.sh (it builds elfshaker 0.9.0 into the kreloc cache), or set KRELOC_ELFSHAKER")]
+    MissingTool(&'static str),
+    /// An elfshaker command failed.
+    #[error("elfshaker {op}: {msg}")]
+    Elfshaker { op: &'static str, msg: String },
     /// The predicate asked to abort (exit ≥ 128, as in git bisect).
     #[error("aborted: {0}")]
     Aborted(String),
@@ -47,7 +54,7 @@ impl Error {
         match self {
             Error::Usage(_) | Error::Git(_) => 2,
             Error::Aborted(_) => 128,
-            Error::Toolchain(_) | Error::Io(_) => 125,
+            Error::Toolchain(_) | Error::Io(_) | Error::MissingTool(_) | Error::Elfshaker { .. } => 125,
         }
     }
 }

@@ -200,7 +200,7 @@ pub fn triage(dir: &Path, examiner_for: impl Fn(Vec<Cell>) -> Examiner, opts: &T
                         src: src.clone(),
                         good,
                         bad,
-                        build,
+                        build: Some(build),
                         artifacts: vec![compiler.clone()],
                         compiler,
                         family: family.clone(),
@@ -212,6 +212,7 @@ pub fn triage(dir: &Path, examiner_for: impl Fn(Vec<Cell>) -> Examiner, opts: &T
                         build_timeout: opts.build_timeout,
                         ccache: true,
                         progress: false,
+                        sources: Default::default(),
                     };
                     match b.run() {
                         Ok(r) => {
