@@ -133,7 +133,11 @@ impl FindingStore {
             let keep = summary_ids(&dest)?;
             let programs = dest.join("programs");
             if keep.iter().any(|(_, id)| *id == sighting.program) && !programs.join(&sighting.program).exists() {
-                write_dir_atomically(&programs, &sighting.program, &files())?;
+                // No files (a kernel tree's sighting keeps its own under kernel/): no program directory.
+                let files = files();
+                if !files.is_empty() {
+                    write_dir_atomically(&programs, &sighting.program, &files)?;
+                }
             }
             let ids: Vec<String> = keep.iter().map(|(_, id)| id.clone()).collect();
             prune_programs(&programs, &ids)?;
@@ -236,7 +240,7 @@ pub fn smallest_program(dir: &Path) -> io::Result<PathBuf> {
 }
 
 /// Writes `files` into `parent/name/` through a temp directory and one rename.
-fn write_dir_atomically(parent: &Path, name: &str, files: &[(String, Vec<u8>)]) -> io::Result<()> {
+pub fn write_dir_atomically(parent: &Path, name: &str, files: &[(String, Vec<u8>)]) -> io::Result<()> {
     fs::create_dir_all(parent)?;
     let tmp = parent.join(format!(".tmp-{name}-{}", std::process::id()));
     let _ = fs::remove_dir_all(&tmp);
