@@ -65,14 +65,22 @@ pub fn triage(dir: &Path, case_dir: &Path, progress: bool) -> Result<TriageRepor
     let flags = match (&case.cause.step, &case.from) {
         (Step::Config { .. }, Some(from)) if from.flags != case.to.flags => {
             bar.set_message(format!("flag ddmin {} → {} with {}", from.flag_set, case.to.flag_set, case.to.toolchain.id()));
-            let all = changes(&from.flags, &case.to.flags);
-            let culprit = ddmin(&all, |subset| {
-                let refs: Vec<_> = subset.iter().collect();
-                judge(&case, &case.to.toolchain, &apply(&from.flags, &refs), &mut builds) == Judgement::Bad
-            });
-            let culprit: Vec<String> = culprit.iter().map(ToString::to_string).collect();
-            stages.push(stage("flag-bisect", "done", format!("{} → {} with {}: {} ({builds} builds)", from.flag_set, case.to.flag_set, case.to.toolchain.id(), culprit.join(", ")), t));
-            Some(FlagAnswer { toolchain: case.to.toolchain.id(), good_config: from.flag_set.clone(), bad_config: case.to.flag_set.clone(), culprit, compiles: builds })
+            let tc = &case.to.toolchain;
+            // ddmin needs the bounds as the flag lists rebuild them: good without the cause, bad with it.
+            let bounds = (judge(&case, tc, &from.flags, &mut builds), judge(&case, tc, &case.to.flags, &mut builds));
+            if bounds != (Judgement::Good, Judgement::Bad) {
+                stages.push(stage("flag-bisect", "failed", format!("rebuilt from their flag lists, {} is {:?} and {} is {:?} with {}", from.flag_set, bounds.0, case.to.flag_set, bounds.1, tc.id()), t));
+                None
+            } else {
+                let all = changes(&from.flags, &case.to.flags);
+                let culprit = ddmin(&all, |subset| {
+                    let refs: Vec<_> = subset.iter().collect();
+                    judge(&case, tc, &apply(&from.flags, &refs), &mut builds) == Judgement::Bad
+                });
+                let culprit: Vec<String> = culprit.iter().map(ToString::to_string).collect();
+                stages.push(stage("flag-bisect", "done", format!("{} → {} with {}: {} ({builds} builds)", from.flag_set, case.to.flag_set, tc.id(), culprit.join(", ")), t));
+                Some(FlagAnswer { toolchain: tc.id(), good_config: from.flag_set.clone(), bad_config: case.to.flag_set.clone(), culprit, compiles: builds })
+            }
         }
         (step, _) => {
             stages.push(stage("flag-bisect", "skipped", format!("the step ({}) is not between two flag sets", step.title()), t));
@@ -128,7 +136,10 @@ pub fn triage(dir: &Path, case_dir: &Path, progress: bool) -> Result<TriageRepor
 
     let rel = |p: &Path| p.strip_prefix(dir).unwrap_or(p).display().to_string();
     let loader_output = std::fs::read_to_string(case_dir.join("loader.txt")).unwrap_or_default();
-    let mut summary = format!("{}: {}. Seen in the real purgatory of Linux {} ({} → {}).", if finding.config_only { "Config property" } else { "Regression" }, finding.title, case.tree.version, case.from.as_ref().map_or("—".to_string(), |f| format!("{}/{}", f.toolchain.id(), f.flag_set)), format!("{}/{}", case.to.toolchain.id(), case.to.flag_set));
+    let label = |c: &super::kernel_findings::KernelCell| format!("{}/{}", c.toolchain.id(), c.flag_set);
+    let kind = if finding.config_only { "Config property" } else { "Regression" };
+    let from = case.from.as_ref().map_or_else(|| "—".to_string(), label);
+    let mut summary = format!("{kind}: {}. Seen in the real purgatory of Linux {} ({from} → {}).", finding.title, case.tree.version, label(&case.to));
     if let Some(f) = &flags {
         summary += &format!(" Of the flags between {} and {}, {} alone does it ({}).", f.good_config, f.bad_config, f.culprit.join(", "), f.toolchain);
     }
@@ -138,8 +149,8 @@ pub fn triage(dir: &Path, case_dir: &Path, progress: bool) -> Result<TriageRepor
     let kernel = KernelReproducer {
         tree: case.tree.src.display().to_string(),
         version: case.tree.version.clone(),
-        good_cell: case.from.as_ref().map(|f| format!("{}/{}", f.toolchain.id(), f.flag_set)),
-        bad_cell: format!("{}/{}", case.to.toolchain.id(), case.to.flag_set),
+        good_cell: case.from.as_ref().map(label),
+        bad_cell: label(&case.to),
         good_commands: case.from.as_ref().map(|f| f.commands.clone()).unwrap_or_default(),
         bad_commands: case.to.commands.clone(),
         object: rel(&case_dir.join("objects").join(&case.to.object)),
