@@ -61,6 +61,9 @@ pub struct Summary {
     pub sightings: u64,
     /// The smallest programs (id, size), smallest first; those with a directory under `programs/`.
     pub smallest: Vec<(String, usize)>,
+    /// Which of them are kernel trees (`kreloc kernel`, under `kernel/`; their size counts source lines).
+    #[serde(default)]
+    pub kernel_trees: Vec<String>,
     pub first_seen: u64,
     pub last_seen: u64,
     /// The cells involved (capped).
@@ -204,6 +207,15 @@ pub fn sightings(dir: &Path) -> io::Result<Vec<Sighting>> {
     Ok(out)
 }
 
+/// `programs/<id> (N nodes)`, or `kernel/<id> (N source lines)` for a kernel tree.
+pub fn describe_program(s: &Summary, id: &str, size: usize) -> String {
+    if s.kernel_trees.iter().any(|k| k == id) {
+        format!("kernel/{id} ({size} source lines)")
+    } else {
+        format!("programs/{id} ({size} nodes)")
+    }
+}
+
 /// Folds a finding directory into its summary.
 pub fn summarize(dir: &Path) -> io::Result<Summary> {
     let cause: CauseFile = load_json(&dir.join("cause.json")).ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, format!("{}: not a finding (no cause.json)", dir.display())))?;
@@ -222,6 +234,7 @@ pub fn summarize(dir: &Path) -> io::Result<Summary> {
         cause: cause.cause,
         programs: programs.len() as u64,
         sightings: all.len() as u64,
+        kernel_trees: smallest.iter().map(|(id, _)| id.clone()).filter(|id| dir.join("kernel").join(id).is_dir()).collect(),
         smallest,
         first_seen: all.iter().map(|s| s.seen_at).min().unwrap_or(0),
         last_seen: all.iter().map(|s| s.seen_at).max().unwrap_or(0),

@@ -86,6 +86,8 @@ pub fn record(out: &Path, tree: &Tree, rows: &[Row]) -> Result<Vec<Stored>, Stri
             Recorded::Seen(dir) => (false, dir),
         };
         write_case(&dir.join("kernel"), &id, tree, &d.cause, from, to, &*profile).map_err(|e| format!("{}: {e}", dir.display()))?;
+        // report.md names the tree's directory, written only now.
+        store.refresh_report(&d.cause.fingerprint()).map_err(|e| format!("{}: {e}", dir.display()))?;
         stored.push(Stored { fingerprint: d.cause.fingerprint(), title: d.cause.title(), new, dir });
     }
     Ok(stored)
