@@ -74,6 +74,20 @@ pub struct CommitAnswer {
     pub candidates: usize,
 }
 
+/// For a finding from a real kernel tree (`kreloc kernel`): what rebuilds the good and the bad purgatory.
+#[derive(Debug, Clone, Serialize)]
+pub struct KernelReproducer {
+    pub tree: String,
+    pub version: String,
+    pub good_cell: Option<String>,
+    pub bad_cell: String,
+    pub good_commands: Vec<String>,
+    pub bad_commands: Vec<String>,
+    /// The bad purgatory.ro, relative to the finding.
+    pub object: String,
+    pub loader_output: String,
+}
+
 /// `triage.json`.
 #[derive(Debug, Clone, Serialize)]
 pub struct TriageReport {
@@ -86,6 +100,9 @@ pub struct TriageReport {
     /// For a config step: which flag of the config does it.
     pub flags: Option<FlagAnswer>,
     pub commit: Option<CommitAnswer>,
+    /// A finding from a real kernel tree instead of a generated program.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kernel: Option<KernelReproducer>,
 }
 
 struct Stages {
@@ -251,10 +268,15 @@ pub fn triage(dir: &Path, examiner_for: impl Fn(Vec<Cell>) -> Examiner, opts: &T
     if let Some(f) = &flags {
         summary += &format!(" Of the flags between {} and {}, {} alone does it ({}).", f.good_config, f.bad_config, f.culprit.join(", "), f.toolchain);
     }
-    let report = TriageReport { schema: "kreloc/1", finding, summary, stages: stages.done, reduced, release, flags, commit };
-    write_atomically(&dir.join("triage.json"), &serde_json::to_vec_pretty(&report).unwrap_or_default()).map_err(|e| Error::Io(e.to_string()))?;
-    write_atomically(&dir.join("triage.md"), markdown(&report).as_bytes()).map_err(|e| Error::Io(e.to_string()))?;
+    let report = TriageReport { schema: "kreloc/1", finding, summary, stages: stages.done, reduced, release, flags, commit, kernel: None };
+    write_report(dir, &report)?;
     Ok(report)
+}
+
+/// Writes `triage.json` and `triage.md` into the finding directory.
+pub fn write_report(dir: &Path, report: &TriageReport) -> Result<(), Error> {
+    write_atomically(&dir.join("triage.json"), &serde_json::to_vec_pretty(report).unwrap_or_default()).map_err(|e| Error::Io(e.to_string()))?;
+    write_atomically(&dir.join("triage.md"), markdown(report).as_bytes()).map_err(|e| Error::Io(e.to_string()))
 }
 
 fn summary_paragraph(f: &Summary, r: Option<&Reduced>, rel: Option<&ReleaseAnswer>, c: Option<&CommitAnswer>) -> String {
@@ -296,6 +318,13 @@ fn markdown(t: &TriageReport) -> String {
         }
         let secs: Vec<String> = r.evidence.exec_sections.iter().map(|(n, sz)| format!("{n} ({sz:#x} bytes)")).collect();
         s += &format!("\nExec sections of the bad object: {}\n", secs.join(", "));
+    }
+    if let Some(k) = &t.kernel {
+        s += &format!("\n## Rebuild (Linux {}, {})\n\nBad ({}):\n\n```sh\n{}\n```\n", k.version, k.tree, k.bad_cell, k.bad_commands.join("\n"));
+        if let Some(good) = &k.good_cell {
+            s += &format!("\nGood ({good}):\n\n```sh\n{}\n```\n", k.good_commands.join("\n"));
+        }
+        s += &format!("\n## What the loader does with {}\n\n```\n{}```\n", k.object, k.loader_output);
     }
     if let Some(rel) = &t.release {
         s += &format!("\n## First bad release\n\n{} {} ({}), last good {} {}; searched {:?}\n", rel.family, rel.first_bad, rel.first_bad_toolchain, rel.family, rel.last_good, rel.searched);

@@ -60,13 +60,17 @@ pub fn summary_report(s: &Summary, smallest_report: Option<&str>) -> String {
     let kind = if s.config_only { "a property of the config (every judged toolchain shows it), not a toolchain regression" } else { "a divergence along one axis" };
     let _ = writeln!(out, "- root cause: {kind}");
     let _ = writeln!(out, "- programs: {} ({} sightings), first seen {}, last seen {} (unix seconds)", s.programs, s.sightings, s.first_seen, s.last_seen);
-    let smallest: Vec<String> = s.smallest.iter().map(|(id, size)| format!("programs/{id} ({size} nodes)")).collect();
+    let smallest: Vec<String> = s.smallest.iter().map(|(id, size)| crate::store::describe_program(s, id, *size)).collect();
     let _ = writeln!(out, "- smallest: {}", smallest.join(", "));
     let _ = writeln!(out, "- cause: `{}`\n\n## Cells\n", serde_json::to_string(&s.cause).unwrap_or_default());
     for c in &s.cells {
         let _ = writeln!(out, "- {} → {} ({})", c.from.as_deref().unwrap_or("—"), c.to, c.context);
     }
-    out += "\nTriage: `kreloc triage` on this directory reduces the smallest program and bisects the step.\n";
+    out += if !s.smallest.is_empty() && s.smallest.len() == s.kernel_trees.len() {
+        "\nTriage: `kreloc triage` on this directory rebuilds the kernel tree to name the culprit flag or release.\n"
+    } else {
+        "\nTriage: `kreloc triage` on this directory reduces the smallest program and bisects the step.\n"
+    };
     if let Some(r) = smallest_report {
         // The program report's headings, one level down.
         out += "\n## The smallest program\n\n";

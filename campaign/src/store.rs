@@ -61,6 +61,9 @@ pub struct Summary {
     pub sightings: u64,
     /// The smallest programs (id, size), smallest first; those with a directory under `programs/`.
     pub smallest: Vec<(String, usize)>,
+    /// Which of them are kernel trees (`kreloc kernel`, under `kernel/`; their size counts source lines).
+    #[serde(default)]
+    pub kernel_trees: Vec<String>,
     pub first_seen: u64,
     pub last_seen: u64,
     /// The cells involved (capped).
@@ -133,7 +136,11 @@ impl FindingStore {
             let keep = summary_ids(&dest)?;
             let programs = dest.join("programs");
             if keep.iter().any(|(_, id)| *id == sighting.program) && !programs.join(&sighting.program).exists() {
-                write_dir_atomically(&programs, &sighting.program, &files())?;
+                // No files (a kernel tree's sighting keeps its own under kernel/): no program directory.
+                let files = files();
+                if !files.is_empty() {
+                    write_dir_atomically(&programs, &sighting.program, &files)?;
+                }
             }
             let ids: Vec<String> = keep.iter().map(|(_, id)| id.clone()).collect();
             prune_programs(&programs, &ids)?;
@@ -200,6 +207,15 @@ pub fn sightings(dir: &Path) -> io::Result<Vec<Sighting>> {
     Ok(out)
 }
 
+/// `programs/<id> (N nodes)`, or `kernel/<id> (N source lines)` for a kernel tree.
+pub fn describe_program(s: &Summary, id: &str, size: usize) -> String {
+    if s.kernel_trees.iter().any(|k| k == id) {
+        format!("kernel/{id} ({size} source lines)")
+    } else {
+        format!("programs/{id} ({size} nodes)")
+    }
+}
+
 /// Folds a finding directory into its summary.
 pub fn summarize(dir: &Path) -> io::Result<Summary> {
     let cause: CauseFile = load_json(&dir.join("cause.json")).ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, format!("{}: not a finding (no cause.json)", dir.display())))?;
@@ -218,6 +234,7 @@ pub fn summarize(dir: &Path) -> io::Result<Summary> {
         cause: cause.cause,
         programs: programs.len() as u64,
         sightings: all.len() as u64,
+        kernel_trees: smallest.iter().map(|(id, _)| id.clone()).filter(|id| dir.join("kernel").join(id).is_dir()).collect(),
         smallest,
         first_seen: all.iter().map(|s| s.seen_at).min().unwrap_or(0),
         last_seen: all.iter().map(|s| s.seen_at).max().unwrap_or(0),
@@ -236,7 +253,7 @@ pub fn smallest_program(dir: &Path) -> io::Result<PathBuf> {
 }
 
 /// Writes `files` into `parent/name/` through a temp directory and one rename.
-fn write_dir_atomically(parent: &Path, name: &str, files: &[(String, Vec<u8>)]) -> io::Result<()> {
+pub fn write_dir_atomically(parent: &Path, name: &str, files: &[(String, Vec<u8>)]) -> io::Result<()> {
     fs::create_dir_all(parent)?;
     let tmp = parent.join(format!(".tmp-{name}-{}", std::process::id()));
     let _ = fs::remove_dir_all(&tmp);

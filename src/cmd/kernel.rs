@@ -36,6 +36,9 @@ pub struct KernelArgs {
     /// Where the per-toolchain build trees go (default: the kreloc cache)
     #[arg(long)]
     pub build_dir: Option<PathBuf>,
+    /// The finding store root causes go to, as `kreloc fuzz --out` (a cause already there is one more sighting)
+    #[arg(long, default_value = "kreloc-out")]
+    pub out: PathBuf,
 }
 
 /// What one (toolchain, flag set) cell gave.
@@ -49,17 +52,41 @@ enum Cell {
 }
 
 #[derive(Debug, Serialize)]
-struct Row {
+pub struct Row {
     toolchain: String,
     flags: String,
     #[serde(flatten)]
     cell: Cell,
+    /// What the campaign's attribution reads: the cell, and its purgatory.ro (None when not judged).
+    #[serde(skip)]
+    pub matrix_cell: kreloc_campaign::examine::Cell,
+    #[serde(skip)]
+    pub object: Option<Vec<u8>>,
+    /// The make command lines that rebuild this cell's purgatory.ro.
+    #[serde(skip)]
+    pub commands: Vec<String>,
+}
+
+/// A Linux tree and how it is judged.
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+pub struct Tree {
+    pub src: PathBuf,
+    /// `6.1.192`
+    pub version: String,
+    pub profile: String,
+    pub addresses: Vec<u64>,
+    pub build_dir: Option<PathBuf>,
 }
 
 /// Runs `kreloc kernel`: exit 0 when every judged purgatory loads everywhere, 1 otherwise, 125 on setup failure.
 pub fn kernel(a: &KernelArgs, json: bool) -> i32 {
     match run(a, json) {
-        Ok(rows) => {
+        Ok((tree, rows)) => {
+            let causes = super::kernel_findings::record(&a.out, &tree, &rows).unwrap_or_else(|e| {
+                eprintln!("kreloc: warning: root causes not stored in {}: {e}", a.out.display());
+                Vec::new()
+            });
+            print(&rows, &tree, &causes, json);
             let bad = rows.iter().any(|r| matches!(&r.cell, Cell::Judged { verdicts, .. } if verdicts.iter().any(|v| !v.good || !v.warnings.is_empty())));
             if bad {
                 exit::BAD
@@ -71,8 +98,9 @@ pub fn kernel(a: &KernelArgs, json: bool) -> i32 {
     }
 }
 
-fn run(a: &KernelArgs, json: bool) -> Result<Vec<Row>, String> {
-    let (major, minor) = tree_version(&a.src)?;
+fn run(a: &KernelArgs, json: bool) -> Result<(Tree, Vec<Row>), String> {
+    let version = tree_version(&a.src)?;
+    let (major, minor) = (version[0], version[1]);
     let profile_name = a.profile.clone().unwrap_or_else(|| format!("linux-x86_64@{major}.{minor}"));
     let profile = super::input::profile(&profile_name)?;
     let addresses = if a.at.is_empty() { vec![0x1_3fff_b000, 0x17f_7aff_d000] } else { a.at.clone() };
@@ -84,31 +112,72 @@ fn run(a: &KernelArgs, json: bool) -> Result<Vec<Row>, String> {
             n => config::named(n).filter(|c| c.year.is_some()).map(|c| (name.clone(), Some(c.config()))).ok_or_else(|| format!("'{n}' is not a kernel flag set (tree, or a config with a year: kreloc toolchains list)")),
         })
         .collect::<Result<_, _>>()?;
+    let tree_config = CompileConfig::from_flags(&tree_flags(&a.src)?);
+    let tree = Tree {
+        src: std::fs::canonicalize(&a.src).unwrap_or_else(|_| a.src.clone()),
+        version: version.iter().map(u32::to_string).collect::<Vec<_>>().join("."),
+        profile: profile_name.clone(),
+        addresses: addresses.clone(),
+        build_dir: a.build_dir.clone(),
+    };
     let bar = progress(!json, (a.toolchains.len() * flag_sets.len()) as u64);
     let mut rows = Vec::new();
     for spec in &a.toolchains {
         let tc = kreloc_toolchains::resolve(spec).map_err(|e| format!("{spec}: {e}"))?;
-        let dialect = match (&tc.kind, tc.family) {
-            (Kind::AptGcc | Kind::AptClang | Kind::Path, Family::Gcc) => Dialect::Gcc,
-            (Kind::AptGcc | Kind::AptClang | Kind::Path, Family::Llvm) => Dialect::Clang,
-            _ => return Err(format!("{spec}: kreloc kernel drives gcc and clang only")),
-        };
-        let out = build_dir(a, &tc, (major, minor));
+        let dialect = dialect(&tc).map_err(|e| format!("{spec}: {e}"))?;
+        let out = build_dir(&tree, &tc);
         bar.set_message(format!("{}: make defconfig", tc.id()));
         configure(&a.src, &out, &tc)?;
         for (name, cfg) in &flag_sets {
             bar.set_message(format!("{}: {name}", tc.id()));
-            let cell = match build(&a.src, &out, &tc, cfg.as_ref().map(|c| make_overrides(c, dialect))) {
-                Ok(bytes) => judge(&bytes, &*profile, &addresses)?,
-                Err(reason) => Cell::NotJudged { reason },
+            let overrides = cfg.as_ref().map(|c| make_overrides(c, dialect));
+            let (cell, object) = match build(&a.src, &out, &tc, overrides.clone()) {
+                Ok(bytes) => (judge(&bytes, &*profile, &addresses)?, Some(bytes)),
+                Err(reason) => (Cell::NotJudged { reason }, None),
             };
-            rows.push(Row { toolchain: tc.id(), flags: name.clone(), cell });
+            let matrix_cell = kreloc_campaign::examine::Cell { toolchain: tc.clone(), config_name: name.clone(), config: cfg.clone().unwrap_or_else(|| tree_config.clone()) };
+            let commands = commands(&a.src, &out, &tc, overrides);
+            rows.push(Row { toolchain: tc.id(), flags: name.clone(), cell, matrix_cell, object, commands });
             bar.inc(1);
         }
     }
     bar.finish_and_clear();
-    print(&rows, &profile.name(), &a.src, json);
-    Ok(rows)
+    Ok((tree, rows))
+}
+
+/// The driver dialect of a toolchain `kreloc kernel` can drive (the tree's Makefiles call gcc or clang).
+pub fn dialect(tc: &Toolchain) -> Result<Dialect, &'static str> {
+    match (&tc.kind, tc.family) {
+        (Kind::AptGcc | Kind::AptClang | Kind::Path, Family::Gcc) => Ok(Dialect::Gcc),
+        (Kind::AptGcc | Kind::AptClang | Kind::Path, Family::Llvm) => Ok(Dialect::Clang),
+        _ => Err("kreloc kernel drives gcc and clang only"),
+    }
+}
+
+/// The literal flags of the tree's own PURGATORY_CFLAGS (make variables such as $(DISABLE_STACKLEAK_PLUGIN),
+/// empty in a defconfig, are left out), so the tree's flag set can be compared flag by flag with another.
+pub fn tree_flags(src: &Path) -> Result<Vec<String>, String> {
+    let makefile = src.join("arch/x86/purgatory/Makefile");
+    let text = std::fs::read_to_string(&makefile).map_err(|e| format!("{}: {e} (is --src an x86 Linux tree?)", makefile.display()))?;
+    let values = text.lines().filter_map(|l| {
+        let rest = l.strip_prefix("PURGATORY_CFLAGS")?.trim_start();
+        rest.strip_prefix(":=").or_else(|| rest.strip_prefix("+="))
+    });
+    Ok(values.flat_map(str::split_whitespace).filter(|f| f.starts_with('-') && !f.contains("$(")).map(str::to_string).collect())
+}
+
+/// The commands that configure the build tree and rebuild this cell's purgatory.ro, for a bug report.
+fn commands(src: &Path, out: &Path, tc: &Toolchain, overrides: Option<[String; 2]>) -> Vec<String> {
+    use kreloc_toolchains::process::shell_quote;
+    let q = |p: &Path| shell_quote(&p.display().to_string());
+    let make = format!("make -C {} O={} CC={}", q(src), q(out), q(&tc.exe));
+    let extra: Vec<String> = overrides.into_iter().flatten().map(|o| shell_quote(&o)).collect();
+    vec![
+        format!("{make} defconfig"),
+        format!("{}/scripts/config --file {}/.config --enable KEXEC_FILE", q(src), q(out)),
+        format!("{make} olddefconfig"),
+        format!("{make} arch/x86/purgatory/ {}", extra.join(" ")).trim_end().to_string(),
+    ]
 }
 
 /// A bar over the cells (indicatif hides it when stderr is not a terminal).
@@ -122,19 +191,19 @@ fn progress(show: bool, cells: u64) -> indicatif::ProgressBar {
     bar
 }
 
-/// `VERSION` and `PATCHLEVEL` of the tree's Makefile.
-fn tree_version(src: &Path) -> Result<(u32, u32), String> {
+/// `VERSION`, `PATCHLEVEL` and `SUBLEVEL` (0 when absent) of the tree's Makefile.
+fn tree_version(src: &Path) -> Result<[u32; 3], String> {
     let makefile = src.join("Makefile");
     let text = std::fs::read_to_string(&makefile).map_err(|e| format!("{}: {e} (is --src a Linux tree?)", makefile.display()))?;
     let field = |k: &str| text.lines().find_map(|l| l.strip_prefix(k)?.trim_start().strip_prefix('=')?.trim().parse::<u32>().ok());
-    Ok((field("VERSION").ok_or("the Makefile has no VERSION")?, field("PATCHLEVEL").ok_or("the Makefile has no PATCHLEVEL")?))
+    Ok([field("VERSION").ok_or("the Makefile has no VERSION")?, field("PATCHLEVEL").ok_or("the Makefile has no PATCHLEVEL")?, field("SUBLEVEL").unwrap_or(0)])
 }
 
 /// One build tree per (source tree, toolchain), so `make` only rebuilds purgatory when flags change.
-fn build_dir(a: &KernelArgs, tc: &Toolchain, (major, minor): (u32, u32)) -> PathBuf {
-    let src = std::fs::canonicalize(&a.src).unwrap_or_else(|_| a.src.clone());
-    let key: u64 = src.to_string_lossy().bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3));
-    a.build_dir.clone().unwrap_or_else(|| kreloc_toolchains::dirs::cache_root().join("kernel")).join(format!("{major}.{minor}-{key:016x}")).join(tc.id())
+pub fn build_dir(tree: &Tree, tc: &Toolchain) -> PathBuf {
+    let key: u64 = tree.src.to_string_lossy().bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3));
+    let major_minor: Vec<&str> = tree.version.split('.').take(2).collect();
+    tree.build_dir.clone().unwrap_or_else(|| kreloc_toolchains::dirs::cache_root().join("kernel")).join(format!("{}-{key:016x}", major_minor.join("."))).join(tc.id())
 }
 
 fn make(src: &Path, out: &Path, tc: &Toolchain) -> Child {
@@ -152,7 +221,7 @@ fn run_make(child: Child, what: &str) -> Result<(), String> {
 }
 
 /// `make defconfig` with CONFIG_KEXEC_FILE=y, once per build tree (a stamp marks a finished one).
-fn configure(src: &Path, out: &Path, tc: &Toolchain) -> Result<(), String> {
+pub fn configure(src: &Path, out: &Path, tc: &Toolchain) -> Result<(), String> {
     let stamp = out.join(".kreloc-configured");
     if stamp.exists() {
         return Ok(());
@@ -167,7 +236,7 @@ fn configure(src: &Path, out: &Path, tc: &Toolchain) -> Result<(), String> {
 
 /// PURGATORY_CFLAGS and PURGATORY_CFLAGS_REMOVE for a historical flag set: its flags replace the tree's, and
 /// the tree's removals stay except those of options the set itself carries (the leak it reproduces).
-fn make_overrides(cfg: &CompileConfig, dialect: Dialect) -> [String; 2] {
+pub fn make_overrides(cfg: &CompileConfig, dialect: Dialect) -> [String; 2] {
     let has = |f: fn(&KernelFlag) -> bool| cfg.kernel.iter().any(f);
     let mut remove = Vec::new();
     if cfg.mcmodel != CodeModel::Kernel {
@@ -189,7 +258,7 @@ fn make_overrides(cfg: &CompileConfig, dialect: Dialect) -> [String; 2] {
 }
 
 /// `make arch/x86/purgatory/` (with the overrides) and the resulting purgatory.ro.
-fn build(src: &Path, out: &Path, tc: &Toolchain, overrides: Option<[String; 2]>) -> Result<Vec<u8>, String> {
+pub fn build(src: &Path, out: &Path, tc: &Toolchain, overrides: Option<[String; 2]>) -> Result<Vec<u8>, String> {
     let ro = out.join("arch/x86/purgatory/purgatory.ro");
     let _ = std::fs::remove_file(&ro);
     run_make(make(src, out, tc).arg("arch/x86/purgatory/").args(overrides.into_iter().flatten()), "make arch/x86/purgatory/")?;
@@ -202,13 +271,13 @@ fn judge(bytes: &[u8], profile: &dyn kreloc_oracle::Profile, addresses: &[u64]) 
     Ok(Cell::Judged { exec_sections, verdicts: addresses.iter().map(|&at| kreloc_oracle::load(&obj, profile, at)).collect() })
 }
 
-fn print(rows: &[Row], profile: &str, src: &Path, json: bool) {
+fn print(rows: &[Row], tree: &Tree, causes: &[super::kernel_findings::Stored], json: bool) {
     if json {
-        let doc = serde_json::json!({ "src": src, "profile": profile, "cells": rows });
+        let doc = serde_json::json!({ "src": tree.src, "version": tree.version, "profile": tree.profile, "cells": rows, "root_causes": causes });
         kreloc_cli::json::print(&doc);
         return;
     }
-    println!("purgatory.ro of {} under {profile}:", src.display());
+    println!("purgatory.ro of {} ({}) under {}:", tree.src.display(), tree.version, tree.profile);
     for r in rows {
         match &r.cell {
             Cell::NotJudged { reason } => println!("  {:<24} {:<16} not judged: {reason}", r.toolchain, r.flags),
@@ -221,5 +290,8 @@ fn print(rows: &[Row], profile: &str, src: &Path, json: bool) {
                 }
             }
         }
+    }
+    for c in causes {
+        println!("{} root cause {}: {} ({})", if c.new { "new" } else { "known" }, c.fingerprint, c.title, c.dir.display());
     }
 }

@@ -7,6 +7,8 @@ pub mod exit;
 pub mod extract;
 pub mod input;
 pub mod kernel;
+pub mod kernel_findings;
+pub mod kernel_triage;
 pub mod merge;
 pub mod place;
 pub mod report;

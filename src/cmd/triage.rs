@@ -76,6 +76,9 @@ fn examiner_for(dir: &Path) -> Result<impl Fn(Vec<Cell>) -> Examiner, String> {
 
 /// Triages one finding directory.
 pub fn triage_dir(dir: &Path, flags: &TriageFlags, progress: bool) -> Result<TriageReport, String> {
+    if let Some(case) = super::kernel_triage::kernel_case(dir) {
+        return super::kernel_triage::triage(dir, &case, progress);
+    }
     let make = examiner_for(dir)?;
     triage(dir, make, &flags.options(progress, 2)).map_err(|e| e.to_string())
 }

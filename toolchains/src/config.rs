@@ -302,15 +302,23 @@ const LARGE_2019: KernelCommit =
     commit("e16c2983fba0", "x86/purgatory: Change compiler flags from -mcmodel=kernel to -mcmodel=large to fix kexec relocation errors", true);
 const PIC_2024: KernelCommit = commit("cba786af84a0", "x86/purgatory: Switch to the position-independent small code model", true);
 
-/// The flags x86_64 KBUILD_CFLAGS add to every object of a 6.x defconfig with the mitigations on
-/// (arch/x86/Makefile and the top Makefile), minus warnings and include paths.
+/// The flags gcc-12 compiles a kernel C file with in Linux 6.1 (Debian's linux-source-6.1, 6.1.192), derived
+/// from the tree rather than written by hand: `make O=… CC=gcc-12 defconfig`, then `scripts/config --enable`
+/// KEXEC_FILE RETPOLINE CPU_UNRET_ENTRY RETHUNK X86_KERNEL_IBT SLS STACKPROTECTOR_STRONG FUNCTION_TRACER
+/// DYNAMIC_FTRACE (what a distribution kernel has), `make olddefconfig`, `make V=1 kernel/fork.o`, and this
+/// list is `kernel/.fork.o.cmd` in order, without what is file-specific or does not change code: -I,
+/// -include, -D, -nostdinc, -Wp,-MMD, -fmacro-prefix-map, the -W/-Werror warnings (with -Werror a generated
+/// program's warnings would become compile errors) and the second -fno-jump-tables. 6.1 has no CALL_PADDING
+/// (-fpatchable-function-entry came to x86 in 6.2). These are gcc's spellings: clang-19 refuses several
+/// (-mpreferred-stack-boundary, -fconserve-stack, -mrecord-mcount), as the kernel's Makefiles know.
 const KBUILD_6X: &[&str] = &[
-    "-mcmodel=kernel", "-fno-pic", "-O2", "-std=gnu11", "-fno-strict-aliasing", "-fno-common", "-fshort-wchar", "-ffreestanding",
-    "-fno-zero-initialized-in-bss", "-mno-sse", "-mno-mmx", "-mno-sse2", "-mno-3dnow", "-mno-avx", "-mno-80387", "-mno-fp-ret-in-387",
-    "-mno-red-zone", "-mskip-rax-setup", "-mindirect-branch=thunk-extern", "-mindirect-branch-register", "-mfunction-return=thunk-extern",
-    "-pg", "-mfentry", "-fstack-protector-strong", "-fcf-protection=branch", "-fno-jump-tables", "-mharden-sls=all",
-    "-fpatchable-function-entry=16,16", "-fno-delete-null-pointer-checks", "-fno-stack-clash-protection", "-fno-omit-frame-pointer",
-    "-fno-optimize-sibling-calls",
+    "-fno-strict-aliasing", "-fno-common", "-fshort-wchar", "-fno-PIE", "-std=gnu11", "-mno-sse", "-mno-mmx", "-mno-sse2", "-mno-3dnow",
+    "-mno-avx", "-fcf-protection=branch", "-fno-jump-tables", "-m64", "-falign-jumps=1", "-falign-loops=1", "-mno-80387",
+    "-mno-fp-ret-in-387", "-mpreferred-stack-boundary=3", "-mskip-rax-setup", "-mtune=generic", "-mno-red-zone", "-mcmodel=kernel",
+    "-fno-asynchronous-unwind-tables", "-mindirect-branch=thunk-extern", "-mindirect-branch-register", "-mindirect-branch-cs-prefix",
+    "-mfunction-return=thunk-extern", "-mharden-sls=all", "-fno-delete-null-pointer-checks", "-O2", "-fno-allow-store-data-races",
+    "-fstack-protector-strong", "-ftrivial-auto-var-init=zero", "-fno-stack-clash-protection", "-pg", "-mrecord-mcount", "-mfentry",
+    "-fno-strict-overflow", "-fno-stack-check", "-fconserve-stack", "-fno-builtin-wcslen",
 ];
 
 /// kernel-2024's code model flags (without its -fno-stack-protector) plus the given leaked flags.
@@ -399,14 +407,14 @@ pub const NAMED: &[NamedConfig] = &[
     kernel(
         "leak-rethunk",
         2022,
-        commit("0b53c374b9ef", "x86/retpoline: Use -mfunction-return (RETHUNK_CFLAGS join RETPOLINE_CFLAGS, so purgatory removes them)", false),
-        "kernel-2024 + -mfunction-return=thunk-extern: returns jump to __x86_return_thunk",
+        commit("0b53c374b9ef", "x86/retpoline: Use -mfunction-return", true),
+        "kernel-2024 + -mfunction-return=thunk-extern (RETHUNK_CFLAGS, part of RETPOLINE_CFLAGS, which purgatory removes): returns jump to __x86_return_thunk",
         with_2024_pic!("-mfunction-return=thunk-extern"),
     ),
     kernel(
         "leak-kcfi",
         2022,
-        commit("5dcb6e06bd57", "x86/purgatory: Disable CFI", false),
+        commit("a4b7a12c5594", "x86/purgatory: Disable CFI", true),
         "kernel-2024 + CC_FLAGS_CFI (clang -fsanitize=kcfi), which purgatory removes",
         with_2024_pic!("-fsanitize=kcfi"),
     ),
@@ -419,7 +427,7 @@ pub const NAMED: &[NamedConfig] = &[
     ),
     NamedConfig {
         name: "kbuild-all",
-        about: "every x86_64 KBUILD_CFLAG of a 6.x defconfig with mitigations (retpoline, rethunk, fentry, stack protector, IBT, SLS, call padding), nothing removed",
+        about: "gcc-12's code-generation flags for a kernel C file of a 6.1 defconfig with a distribution's mitigations (retpoline, rethunk, fentry, stack protector, IBT, SLS), nothing removed",
         flags: KBUILD_6X,
         year: Some(2024),
         commit: None,

@@ -175,7 +175,7 @@ fn detail(h: &mut String, c: &Cause) {
             let _ = writeln!(h, "<p>first bad commit <code>{}</code> {}</p>", esc(commit), esc(subject.as_deref().unwrap_or("")));
         }
     }
-    let smallest: Vec<String> = s.smallest.iter().map(|(id, size)| format!("{id} ({size} nodes)")).collect();
+    let smallest: Vec<String> = s.smallest.iter().map(|(id, size)| crate::store::describe_program(s, id, *size)).collect();
     let _ = writeln!(h, "<p>smallest programs: {}</p>", esc(&smallest.join(", ")));
     let _ = writeln!(h, "<details><summary>cells ({})</summary><pre>{}</pre></details>", s.cells.len(), esc(&cell_lines(&s.cells).join("\n")));
     for (i, (name, text)) in c.details.iter().enumerate() {

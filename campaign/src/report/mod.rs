@@ -153,6 +153,11 @@ fn cause(dir: &Path) -> std::io::Result<Cause> {
     for name in ["triage.md", "reduce.md", "reduced.c", "reduced.rs"] {
         push_detail(&mut details, name.to_string(), &dir.join(name));
     }
+    // A root cause `kreloc kernel` saw in a real tree: what rebuilds it.
+    for case in fs::read_dir(dir.join("kernel")).into_iter().flatten().flatten() {
+        let id = case.file_name().to_string_lossy().into_owned();
+        push_detail(&mut details, format!("kernel/{id}/report.md"), &case.path().join("report.md"));
+    }
     if let Ok(p) = smallest_program(dir) {
         let id = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         for name in ["program.c", "commands.txt", "report.md"] {

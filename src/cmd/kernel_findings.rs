@@ -1,0 +1,149 @@
+//! Root causes of `kreloc kernel`: the campaign's attribution over the toolchain × flag-set cells, recorded in
+//! the campaign's finding store (a cause a generated program already showed is one more sighting). The
+//! "program" of such a sighting is the tree and the flag set; `kernel/<id>/` in the finding keeps what
+//! rebuilds it (make commands, tree version, purgatory.ro objects, loader output) for `kreloc triage`.
+
+use std::fmt::Write;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use kreloc_campaign::attribute::{attribute, RootCause};
+use kreloc_campaign::change::{object_facts, Change, Facts};
+use kreloc_campaign::finding::file_name;
+use kreloc_campaign::store::{write_dir_atomically, FindingStore, Recorded, Sighting};
+use kreloc_toolchains::Toolchain;
+
+use super::kernel::{Row, Tree};
+
+/// A root cause `kreloc kernel` stored.
+#[derive(Debug, Clone, Serialize)]
+pub struct Stored {
+    pub fingerprint: String,
+    pub title: String,
+    /// First seen now (not by a campaign or an earlier run).
+    pub new: bool,
+    pub dir: PathBuf,
+}
+
+/// One cell of a kernel finding: enough to rebuild its purgatory.ro.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct KernelCell {
+    pub toolchain: Toolchain,
+    /// `tree` or a named config.
+    pub flag_set: String,
+    /// The flags, as `kbisect flags` compares them (the tree's: its literal PURGATORY_CFLAGS).
+    pub flags: Vec<String>,
+    pub commands: Vec<String>,
+    /// `objects/<file>` of this cell's purgatory.ro.
+    pub object: String,
+}
+
+/// `kernel/<id>/kernel.json`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct KernelCase {
+    pub tree: Tree,
+    pub cause: RootCause,
+    /// The cell without the problem (None for a problem no other cell lacks).
+    pub from: Option<KernelCell>,
+    pub to: KernelCell,
+}
+
+/// The typed facts of a purgatory.ro, as the campaign derives them (nothing is run: the real purgatory
+/// needs the kernel's digest regions).
+pub fn facts(bytes: &[u8], profile: &dyn kreloc_oracle::Profile, addresses: &[u64]) -> Option<Facts> {
+    let obj = kreloc_oracle::parse(bytes).ok()?;
+    let verdicts: Vec<kreloc_oracle::Verdict> = addresses.iter().map(|&at| kreloc_oracle::load(&obj, profile, at)).collect();
+    Some(object_facts(&obj, &verdicts, &[], 0))
+}
+
+/// Whether an object shows a root cause's change.
+pub fn shows(facts: &Facts, change: &Change) -> bool {
+    match change {
+        Change::NewExecSection { sections } => sections.iter().all(|s| facts.exec_bases.contains(s)),
+        c => facts.problems.contains(c),
+    }
+}
+
+/// Attributes the judged cells' problems and records each root cause in the store at `out`.
+pub fn record(out: &Path, tree: &Tree, rows: &[Row]) -> Result<Vec<Stored>, String> {
+    let profile = super::input::profile(&tree.profile)?;
+    let cells: Vec<_> = rows.iter().map(|r| r.matrix_cell.clone()).collect();
+    let facts: Vec<Option<Facts>> = rows.iter().map(|r| r.object.as_deref().and_then(|b| facts(b, &*profile, &tree.addresses))).collect();
+    let store = FindingStore::open(out, "kernel").map_err(|e| e.to_string())?;
+    let size = source_lines(&tree.src);
+    let row = |label: &str| rows.iter().find(|r| r.matrix_cell.label() == label);
+    let mut stored = Vec::new();
+    for d in attribute(&cells, &facts) {
+        let Some(pair) = d.cells.first() else { continue };
+        let Some(to) = row(&pair.to) else { continue };
+        let from = pair.from.as_deref().and_then(row);
+        let id = file_name(&format!("linux-{}-{}", tree.version, to.matrix_cell.config_name));
+        let sighting = Sighting::now(id.clone(), size, d.cells.clone());
+        let recorded = store.record(&d.cause, &sighting, Vec::new).map_err(|e| e.to_string())?;
+        let (new, dir) = match recorded {
+            Recorded::New(dir) => (true, dir),
+            Recorded::Seen(dir) => (false, dir),
+        };
+        write_case(&dir.join("kernel"), &id, tree, &d.cause, from, to, &*profile).map_err(|e| format!("{}: {e}", dir.display()))?;
+        // report.md names the tree's directory, written only now.
+        store.refresh_report(&d.cause.fingerprint()).map_err(|e| format!("{}: {e}", dir.display()))?;
+        stored.push(Stored { fingerprint: d.cause.fingerprint(), title: d.cause.title(), new, dir });
+    }
+    Ok(stored)
+}
+
+/// Lines of the purgatory's sources in the tree: the size of this "program" beside generated ones.
+fn source_lines(src: &Path) -> usize {
+    let purgatory = std::fs::read_dir(src.join("arch/x86/purgatory")).into_iter().flatten().flatten().map(|e| e.path());
+    let borrowed = ["lib/crypto/sha256.c", "arch/x86/boot/compressed/string.c"].map(|f| src.join(f));
+    purgatory
+        .filter(|p| p.extension().is_some_and(|e| e == "c" || e == "S"))
+        .chain(borrowed)
+        .filter_map(|p| std::fs::read_to_string(p).ok())
+        .map(|t| t.lines().count())
+        .sum()
+}
+
+fn cell(row: &Row, tree: &Tree) -> KernelCell {
+    let flags = match kreloc_toolchains::config::named(&row.matrix_cell.config_name) {
+        Some(n) => n.flags.iter().map(|f| f.to_string()).collect(),
+        None => super::kernel::tree_flags(&tree.src).unwrap_or_default(),
+    };
+    KernelCell {
+        toolchain: row.matrix_cell.toolchain.clone(),
+        flag_set: row.matrix_cell.config_name.clone(),
+        flags,
+        commands: row.commands.clone(),
+        object: format!("{}.ro", file_name(&row.matrix_cell.label())),
+    }
+}
+
+/// Writes `kernel/<id>/` once (a later run of the same tree and flag set finds it there).
+fn write_case(parent: &Path, id: &str, tree: &Tree, cause: &RootCause, from: Option<&Row>, to: &Row, profile: &dyn kreloc_oracle::Profile) -> std::io::Result<()> {
+    if parent.join(id).join("kernel.json").exists() {
+        return Ok(());
+    }
+    let case = KernelCase { tree: tree.clone(), cause: cause.clone(), from: from.map(|r| cell(r, tree)), to: cell(to, tree) };
+    let mut files = vec![("kernel.json".to_string(), serde_json::to_vec_pretty(&case).unwrap_or_default())];
+    let mut report = format!("# {}\n\nThe real purgatory of Linux {} ({}), under {}.\n", cause.title(), tree.version, tree.src.display(), tree.profile);
+    for (r, c) in from.iter().map(|r| (*r, case.from.as_ref())).chain([(to, Some(&case.to))]) {
+        let Some(c) = c else { continue };
+        if let Some(bytes) = &r.object {
+            files.push((format!("objects/{}", c.object), bytes.clone()));
+        }
+        let _ = write!(report, "\n## {} ({})\n\n```sh\n{}\n```\n\n```\n{}```\n", r.matrix_cell.label(), if std::ptr::eq(r, to) { "shows it" } else { "does not" }, c.commands.join("\n"), loader_output(r, profile, &tree.addresses));
+    }
+    files.push(("loader.txt".to_string(), loader_output(to, profile, &tree.addresses).into_bytes()));
+    files.push(("report.md".to_string(), report.into_bytes()));
+    write_dir_atomically(parent, id, &files)
+}
+
+/// What the loader prints for a cell's object at every address, as `kreloc check` does.
+pub fn loader_output(row: &Row, profile: &dyn kreloc_oracle::Profile, addresses: &[u64]) -> String {
+    let Some(obj) = row.object.as_deref().and_then(|b| kreloc_oracle::parse(b).ok()) else { return "not built\n".into() };
+    addresses
+        .iter()
+        .map(|&at| format!("$ kreloc check {}.ro --profile {} --at {at:#x}\n{}", file_name(&row.matrix_cell.label()), profile.name(), kreloc_oracle::report::verdict_text(&kreloc_oracle::load(&obj, profile, at), None)))
+        .collect()
+}

@@ -1,0 +1,162 @@
+//! `kreloc triage` on a root cause seen only in a real kernel tree (`kreloc kernel`): nothing to reduce; the
+//! culprit flag between the two flag sets (the flag ddmin of `kbisect flags`, each candidate a real
+//! purgatory build) and, for a release step, the first bad release; then triage.md/json as for generated
+//! findings, with the make commands that rebuild the good and the bad purgatory.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use kreloc_bisect::flags::{apply, changes, ddmin};
+use kreloc_bisect::judgement::Judgement;
+use kreloc_bisect::search::{bisect, Judged};
+use kreloc_bisect::triage::{write_report, FlagAnswer, KernelReproducer, ReleaseAnswer, Stage, TriageReport};
+use kreloc_campaign::attribute::Step;
+use kreloc_campaign::store::{load_json, smallest_program, summarize};
+use kreloc_toolchains::{catalog, CompileConfig, Toolchain};
+
+use super::kernel::{build, build_dir, configure, dialect, make_overrides};
+use super::kernel_findings::{facts, shows, KernelCase};
+
+/// The `kernel/<id>/` of a finding no generated program showed (None: triage it as a generated finding).
+pub fn kernel_case(dir: &Path) -> Option<PathBuf> {
+    if smallest_program(dir).is_ok() {
+        return None;
+    }
+    let mut cases: Vec<PathBuf> = std::fs::read_dir(dir.join("kernel")).ok()?.flatten().map(|e| e.path()).filter(|p| p.join("kernel.json").is_file()).collect();
+    cases.sort();
+    cases.into_iter().next()
+}
+
+/// Builds the case's purgatory with `tc` and `flags` and says whether it shows the root cause (a build
+/// that fails, e.g. gcc's -mcmodel=kernel with -fpic, cannot be judged).
+fn judge(case: &KernelCase, tc: &Toolchain, flags: &[String], builds: &mut usize) -> Judgement {
+    let d = match dialect(tc) {
+        Ok(d) => d,
+        Err(e) => return Judgement::Skip(e.into()),
+    };
+    let out = build_dir(&case.tree, tc);
+    *builds += 1;
+    let bytes = match configure(&case.tree.src, &out, tc).and_then(|()| build(&case.tree.src, &out, tc, Some(make_overrides(&CompileConfig::from_flags(flags), d)))) {
+        Ok(b) => b,
+        Err(e) => return Judgement::Skip(e),
+    };
+    let Ok(profile) = super::input::profile(&case.tree.profile) else { return Judgement::Skip(format!("unknown profile {}", case.tree.profile)) };
+    match facts(&bytes, &*profile, &case.tree.addresses) {
+        Some(f) if shows(&f, &case.cause.change) => Judgement::Bad,
+        Some(_) => Judgement::Good,
+        None => Judgement::Skip("purgatory.ro does not parse".into()),
+    }
+}
+
+fn stage(stage: &'static str, status: &'static str, detail: String, since: Instant) -> Stage {
+    Stage { stage, status, detail, elapsed_ms: since.elapsed().as_millis() as u64 }
+}
+
+/// Triages the kernel finding `dir` from its case directory `case_dir`.
+pub fn triage(dir: &Path, case_dir: &Path, progress: bool) -> Result<TriageReport, String> {
+    let finding = summarize(dir).map_err(|e| e.to_string())?;
+    let case: KernelCase = load_json(&case_dir.join("kernel.json")).ok_or_else(|| format!("{}: no readable kernel.json", case_dir.display()))?;
+    let bar = kreloc_campaign::progress::spinner(progress, format!("triage {} (Linux {})", finding.fingerprint, case.tree.version));
+    let mut stages = vec![stage("reduce", "skipped", "a real kernel tree: its purgatory is rebuilt, not reduced".into(), Instant::now())];
+    let mut builds = 0;
+
+    let t = Instant::now();
+    let flags = match (&case.cause.step, &case.from) {
+        (Step::Config { .. }, Some(from)) if from.flags != case.to.flags => {
+            bar.set_message(format!("flag ddmin {} → {} with {}", from.flag_set, case.to.flag_set, case.to.toolchain.id()));
+            let tc = &case.to.toolchain;
+            // ddmin needs the bounds as the flag lists rebuild them: good without the cause, bad with it.
+            let bounds = (judge(&case, tc, &from.flags, &mut builds), judge(&case, tc, &case.to.flags, &mut builds));
+            if bounds != (Judgement::Good, Judgement::Bad) {
+                stages.push(stage("flag-bisect", "failed", format!("rebuilt from their flag lists, {} is {:?} and {} is {:?} with {}", from.flag_set, bounds.0, case.to.flag_set, bounds.1, tc.id()), t));
+                None
+            } else {
+                let all = changes(&from.flags, &case.to.flags);
+                let culprit = ddmin(&all, |subset| {
+                    let refs: Vec<_> = subset.iter().collect();
+                    judge(&case, tc, &apply(&from.flags, &refs), &mut builds) == Judgement::Bad
+                });
+                let culprit: Vec<String> = culprit.iter().map(ToString::to_string).collect();
+                stages.push(stage("flag-bisect", "done", format!("{} → {} with {}: {} ({builds} builds)", from.flag_set, case.to.flag_set, tc.id(), culprit.join(", ")), t));
+                Some(FlagAnswer { toolchain: tc.id(), good_config: from.flag_set.clone(), bad_config: case.to.flag_set.clone(), culprit, compiles: builds })
+            }
+        }
+        (step, _) => {
+            stages.push(stage("flag-bisect", "skipped", format!("the step ({}) is not between two flag sets", step.title()), t));
+            None
+        }
+    };
+
+    let t = Instant::now();
+    let release = match &case.cause.step {
+        Step::Release { family, from, to } => {
+            bar.set_message(format!("bisecting {family} {from}..{to}"));
+            let majors: Vec<u32> = catalog::releases(*family).into_iter().filter(|m| (*from..=*to).contains(m)).collect();
+            let n = majors.len();
+            let mut judged = Judged(BTreeMap::from([(0, Judgement::Good), (n.saturating_sub(1), Judgement::Bad)]));
+            let mut installed = Vec::new();
+            let searched = bisect(
+                n,
+                |j| j.next_probes(n, 1),
+                &mut judged,
+                |probes| {
+                    Ok::<_, String>(
+                        probes
+                            .iter()
+                            .map(|&i| match kreloc_bisect::releases::toolchain(*family, majors[i], &mut installed, false) {
+                                Ok(tc) => judge(&case, &tc, &case.to.flags, &mut builds),
+                                Err(e) => Judgement::Skip(e.to_string()),
+                            })
+                            .collect(),
+                    )
+                },
+                |_| {},
+            );
+            match searched {
+                Ok(o) if n >= 2 => {
+                    let (last_good, first_bad) = (majors[o.first_bad.saturating_sub(1)], majors[o.first_bad]);
+                    let first_bad_toolchain = if first_bad == *to { case.to.toolchain.id() } else { format!("{family}@{first_bad}") };
+                    stages.push(stage("release-bisect", "done", format!("first bad: {family} {first_bad} ({} releases between)", n - 2), t));
+                    Some(ReleaseAnswer { family: family.to_string(), last_good, first_bad, first_bad_toolchain, searched: majors.clone() })
+                }
+                _ => {
+                    stages.push(stage("release-bisect", "failed", format!("{family} {from}..{to}: not both in the catalog"), t));
+                    None
+                }
+            }
+        }
+        step => {
+            stages.push(stage("release-bisect", "skipped", format!("the step ({}) is not between releases of one family", step.title()), t));
+            None
+        }
+    };
+    stages.push(stage("commit-bisect", "skipped", "a kernel finding: bisect the compiler with kbisect cc and the make command as --script".into(), Instant::now()));
+    bar.finish_and_clear();
+
+    let rel = |p: &Path| p.strip_prefix(dir).unwrap_or(p).display().to_string();
+    let loader_output = std::fs::read_to_string(case_dir.join("loader.txt")).unwrap_or_default();
+    let label = |c: &super::kernel_findings::KernelCell| format!("{}/{}", c.toolchain.id(), c.flag_set);
+    let kind = if finding.config_only { "Config property" } else { "Regression" };
+    let from = case.from.as_ref().map_or_else(|| "—".to_string(), label);
+    let mut summary = format!("{kind}: {}. Seen in the real purgatory of Linux {} ({from} → {}).", finding.title, case.tree.version, label(&case.to));
+    if let Some(f) = &flags {
+        summary += &format!(" Of the flags between {} and {}, {} alone does it ({}).", f.good_config, f.bad_config, f.culprit.join(", "), f.toolchain);
+    }
+    if let Some(r) = &release {
+        summary += &format!(" First bad release: {} {} ({}); last good: {} {}.", r.family, r.first_bad, r.first_bad_toolchain, r.family, r.last_good);
+    }
+    let kernel = KernelReproducer {
+        tree: case.tree.src.display().to_string(),
+        version: case.tree.version.clone(),
+        good_cell: case.from.as_ref().map(label),
+        bad_cell: label(&case.to),
+        good_commands: case.from.as_ref().map(|f| f.commands.clone()).unwrap_or_default(),
+        bad_commands: case.to.commands.clone(),
+        object: rel(&case_dir.join("objects").join(&case.to.object)),
+        loader_output,
+    };
+    let report = TriageReport { schema: "kreloc/1", finding, summary, stages, reduced: None, release, flags, commit: None, kernel: Some(kernel) };
+    write_report(dir, &report).map_err(|e| e.to_string())?;
+    Ok(report)
+}
