@@ -1,7 +1,7 @@
 //! The load-address-independent half of applying a relocation: which symbol, which rule, where it writes.
 //! The relocator and the window analysis both consume these plans, so they cannot disagree.
 
-use crate::arch::{Formula, Howto};
+use crate::arch::{Arch, Formula, Howto};
 use crate::elf::consts::{SHN_ABS, SHN_COMMON, SHN_UNDEF, SHT_SYMTAB, STT_NOTYPE};
 use crate::elf::{Object, Reloc, RelocSection, SmolStr, Symbol};
 use crate::layout::Layout;
@@ -37,6 +37,36 @@ pub struct Plan {
     /// At the layout planned for: S + A (without a REL in-place addend) and the place P.
     pub s_plus_a: u64,
     pub place: u64,
+    pub kind: Kind,
+}
+
+/// The field shapes common enough for a straight-line store (little-endian, whole field, no in-place addend).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Skip,
+    Abs64,
+    Abs32,
+    Abs32S,
+    Pc32,
+    /// Anything else goes through the howto (`Arch::store`, `Range::fits`).
+    Generic,
+}
+
+fn kind(arch: Arch, r_type: u32, h: &Howto, in_place: bool) -> Kind {
+    use crate::arch::x86_64::{R_X86_64_32, R_X86_64_32S, R_X86_64_64, R_X86_64_PC32, R_X86_64_PLT32};
+    if h.formula == Formula::None {
+        return Kind::Skip;
+    }
+    if arch != Arch::X86_64 || in_place {
+        return Kind::Generic;
+    }
+    match r_type {
+        R_X86_64_64 => Kind::Abs64,
+        R_X86_64_32 => Kind::Abs32,
+        R_X86_64_32S => Kind::Abs32S,
+        R_X86_64_PC32 | R_X86_64_PLT32 => Kind::Pc32,
+        _ => Kind::Generic,
+    }
 }
 
 /// One relocation entry, described for reports. Names are borrowed from the planner: no copy per entry.
@@ -158,6 +188,18 @@ pub fn for_each(obj: &Object, profile: &dyn Profile, layout: &Layout, sink: &mut
 struct TypeRule {
     howto: Howto,
     rule: Rule,
+    /// The kind for RELA entries (REL ones add the field's contents: `Generic`).
+    rela_kind: Kind,
+}
+
+impl TypeRule {
+    fn kind(&self, is_rela: bool) -> Kind {
+        match (is_rela, self.rela_kind) {
+            (false, Kind::Skip) => Kind::Skip,
+            (false, _) => Kind::Generic,
+            (true, k) => k,
+        }
+    }
 }
 
 #[derive(Default)]
@@ -174,7 +216,7 @@ impl TypeRules {
     fn get(&mut self, profile: &dyn Profile, r_type: u32) -> &TypeRule {
         let compute = || {
             let howto = profile.arch().howto(r_type);
-            TypeRule { howto, rule: profile.rule(r_type, &howto) }
+            TypeRule { howto, rule: profile.rule(r_type, &howto), rela_kind: kind(profile.arch(), r_type, &howto, false) }
         };
         let Some(i) = usize::try_from(r_type).ok().filter(|&i| i < 256) else { return self.other.insert(compute()) };
         if self.slot.len() <= i {
@@ -313,6 +355,7 @@ fn plan_entry(
         in_place: !rs.is_rela,
         s_plus_a: base_addr(obj, layout, base).wrapping_add(sym.value.wrapping_add(r.addend as u64)),
         place: layout.section_addr(obj, section.index).wrapping_add(r.offset),
+        kind: ty.kind(rs.is_rela),
     })
 }
 

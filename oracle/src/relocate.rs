@@ -5,7 +5,7 @@ use crate::elf::Object;
 use crate::entry;
 use crate::layout::{self, Layout};
 use crate::message::{Finding, Loader, LoaderMessage, Warning};
-use crate::plan::{self, Cause, Plan, Planned, SectionFailure, Site, Sink};
+use crate::plan::{self, Cause, Kind, Plan, Planned, SectionFailure, Site, Sink};
 use crate::profile::Profile;
 use crate::symbols;
 use crate::verdict::{Failure, RelocResult, Stage, StageName, Stages, Status, Verdict};
@@ -220,22 +220,40 @@ fn finish(v: &mut Verdict) {
 #[inline(always)]
 fn apply(arch: Arch, p: &Plan, image: &mut [u8], write: bool) -> (Status, u64, u64) {
     let width = p.howto.width;
-    if p.howto.formula == Formula::None {
+    if p.kind == Kind::Skip {
         return (Status::Ok, 0, 0);
     }
     let Some(field) = image.get_mut(p.buf_pos..p.buf_pos + width as usize) else {
         return (Status::OutOfBounds, 0, 0);
     };
-    let in_place = if p.in_place { arch.load(field, width) } else { 0 };
-    let s_plus_a = p.s_plus_a.wrapping_add(in_place);
-    let value = match p.howto.formula {
-        Formula::PcRelative => s_plus_a.wrapping_sub(p.place),
-        _ => s_plus_a,
+    let (value, fits) = match p.kind {
+        Kind::Abs64 => {
+            if write {
+                field.copy_from_slice(&p.s_plus_a.to_le_bytes());
+            }
+            (p.s_plus_a, true)
+        }
+        Kind::Abs32 | Kind::Abs32S | Kind::Pc32 => {
+            let v = if p.kind == Kind::Pc32 { p.s_plus_a.wrapping_sub(p.place) } else { p.s_plus_a };
+            if write {
+                field.copy_from_slice(&(v as u32).to_le_bytes());
+            }
+            (v, if p.kind == Kind::Abs32 { v >> 32 == 0 } else { v as i64 == i64::from(v as i32) })
+        }
+        _ => {
+            let in_place = if p.in_place { arch.load(field, width) } else { 0 };
+            let s_plus_a = p.s_plus_a.wrapping_add(in_place);
+            let value = match p.howto.formula {
+                Formula::PcRelative => s_plus_a.wrapping_sub(p.place),
+                _ => s_plus_a,
+            };
+            if write {
+                arch.store(&p.howto, field, value);
+            }
+            (value, p.howto.range.fits(value))
+        }
     };
-    if write {
-        arch.store(&p.howto, field, value);
-    }
-    let status = match (p.howto.range.fits(value), p.checked) {
+    let status = match (fits, p.checked) {
         (true, _) => Status::Ok,
         (false, true) => Status::Overflow,
         (false, false) => Status::SilentlyTruncated,
