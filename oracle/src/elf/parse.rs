@@ -26,6 +26,8 @@ pub fn parse(data: &[u8]) -> Result<Object, ParseError> {
 
 fn lossy(bytes: &[u8]) -> SmolStr {
     match std::str::from_utf8(bytes) {
+        // `SmolStr::new` first looks for its whitespace-only form; names are short, copy them straight in.
+        Ok(s) if s.len() <= SmolStr::INLINE_CAP => SmolStr::new_inline(s),
         Ok(s) => SmolStr::new(s),
         Err(_) => SmolStr::new(String::from_utf8_lossy(bytes)),
     }
