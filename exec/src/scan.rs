@@ -118,10 +118,10 @@ pub fn absolute_references(obj: &Object) -> Vec<AbsoluteRef> {
             let insn = instruction_at(&sec.data, 0, r.offset);
             let explanation = insn.as_ref().map_or_else(|| format!("{} at {}+{:#x}", howto.name, sec.name, r.offset), |i| explain(i, howto.name));
             out.push(AbsoluteRef {
-                section: sec.name.clone(),
+                section: sec.name.to_string(),
                 offset: r.offset,
                 type_name: howto.name,
-                symbol: syms.get(r.sym as usize).map(|s| obj.symbol_label(s)).unwrap_or_default(),
+                symbol: syms.get(r.sym as usize).map(|s| obj.symbol_label(s).to_string()).unwrap_or_default(),
                 insn,
                 explanation,
             });

@@ -5,7 +5,7 @@
 use crate::arch::{Arch, Formula, Howto};
 use crate::elf::Object;
 use crate::layout;
-use crate::plan::{self, Base, Planned};
+use crate::plan::{self, Base, Kind, Planned};
 use crate::profile::Profile;
 
 /// Why an object has no compiled program (use `relocate::load`, which reports the reason).
@@ -32,16 +32,6 @@ pub enum Stopped {
     Misaligned { load_addr: u64, align: u64 },
     #[error("the output buffer has {got} bytes, the segment {want}")]
     BufferSize { got: usize, want: usize },
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
-    Skip,
-    Abs64,
-    Abs32,
-    Abs32S,
-    Pc32,
-    Generic,
 }
 
 /// One relocation, everything that does not depend on the load address resolved.
@@ -95,7 +85,7 @@ impl Compiled {
         }
         let arch = profile.arch();
         let mut ops = Vec::with_capacity(plans.entries.len());
-        for (index, (site, planned)) in plans.entries.iter().enumerate() {
+        for (index, (_, planned)) in plans.entries.iter().enumerate() {
             let Planned::Apply(p) = planned else { return Err(Uncompilable::RefusedEverywhere { index }) };
             let place = lay.section_addr(obj, p.target).wrapping_add(p.offset);
             let (base, moving) = match p.base {
@@ -109,7 +99,7 @@ impl Compiled {
                 moving,
                 checked: p.checked,
                 in_place: p.in_place,
-                kind: kind(arch, site.r_type, &p.howto, p.in_place),
+                kind: p.kind,
                 howto: p.howto,
             });
         }
@@ -210,23 +200,5 @@ fn put(out: &mut [u8], pos: usize, bytes: &[u8]) {
     } else if let Some(f) = out.get_mut(pos..) {
         let n = f.len().min(bytes.len());
         f[..n].copy_from_slice(&bytes[..n]);
-    }
-}
-
-/// The specialised kinds are little-endian whole-field stores of x86_64's common types.
-fn kind(arch: Arch, r_type: u32, h: &Howto, in_place: bool) -> Kind {
-    use crate::arch::x86_64::{R_X86_64_32, R_X86_64_32S, R_X86_64_64, R_X86_64_PC32, R_X86_64_PLT32};
-    if h.formula == Formula::None {
-        return Kind::Skip;
-    }
-    if arch != Arch::X86_64 || in_place {
-        return Kind::Generic;
-    }
-    match r_type {
-        R_X86_64_64 => Kind::Abs64,
-        R_X86_64_32 => Kind::Abs32,
-        R_X86_64_32S => Kind::Abs32S,
-        R_X86_64_PC32 | R_X86_64_PLT32 => Kind::Pc32,
-        _ => Kind::Generic,
     }
 }

@@ -60,7 +60,7 @@ pub fn resolve(obj: &Object, layout: &Layout, rule: EntryRule, require_alloc: bo
         .filter(|s| s.addr <= e_entry && e_entry < s.addr.wrapping_add(s.size))
         .map(|s| s.index)
         .collect();
-    let names = matching.iter().map(|&i| obj.section_name(i as u32)).collect();
+    let names = matching.iter().map(|&i| obj.section_name(i as u32).to_string()).collect();
     let intended = intended_entry(obj, layout);
     let from_section = |i: usize| e_entry.wrapping_sub(obj.sections[i].addr).wrapping_add(layout.section_addr(obj, i));
 
@@ -69,13 +69,13 @@ pub fn resolve(obj: &Object, layout: &Layout, rule: EntryRule, require_alloc: bo
         EntryRule::FirstMatchSilent => {
             if let Some(&i) = matching.first() {
                 entry.start = from_section(i);
-                entry.section = Some(obj.section_name(i as u32));
+                entry.section = Some(obj.section_name(i as u32).to_string());
             }
         }
         EntryRule::RecomputeEveryMatch => {
             for &i in &matching {
                 entry.start = entry.start.wrapping_sub(obj.sections[i].addr).wrapping_add(layout.section_addr(obj, i));
-                entry.section = Some(obj.section_name(i as u32));
+                entry.section = Some(obj.section_name(i as u32).to_string());
             }
         }
         EntryRule::FirstMatchWarn => first_match_warn(obj, layout, &matching, &mut entry),
@@ -95,11 +95,11 @@ fn first_match_warn(obj: &Object, layout: &Layout, matching: &[usize], entry: &m
         // The kernel's test: WARN_ON(image->start != e_entry), i.e. start was already moved.
         if entry.start != obj.entry {
             entry.warned = true;
-            entry.warned_in.push(obj.section_name(i as u32));
+            entry.warned_in.push(obj.section_name(i as u32).to_string());
             continue;
         }
         entry.start = obj.entry.wrapping_sub(obj.sections[i].addr).wrapping_add(layout.section_addr(obj, i));
-        entry.section = Some(obj.section_name(i as u32));
+        entry.section = Some(obj.section_name(i as u32).to_string());
     }
 }
 
@@ -107,7 +107,7 @@ fn purgatory_start(obj: &Object, layout: &Layout) -> Option<(u64, String)> {
     let sym = obj.global_symbol("purgatory_start")?;
     let index = sym.shndx as usize;
     obj.sections.get(index)?;
-    Some((layout.section_addr(obj, index).wrapping_add(sym.value), obj.section_name(sym.shndx)))
+    Some((layout.section_addr(obj, index).wrapping_add(sym.value), obj.section_name(sym.shndx).to_string()))
 }
 
 /// `purgatory_start` if the object has one, otherwise the global function whose value equals `e_entry`
@@ -124,8 +124,8 @@ fn intended_entry(obj: &Object, layout: &Layout) -> Option<IntendedEntry> {
         return None;
     }
     Some(IntendedEntry {
-        symbol: sym.name.clone(),
-        section: obj.section_name(sym.shndx),
+        symbol: sym.name.to_string(),
+        section: obj.section_name(sym.shndx).to_string(),
         addr: layout.section_addr(obj, sym.shndx as usize).wrapping_add(sym.value),
     })
 }

@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use crate::elf::Object;
+use crate::elf::{Object, SmolStr};
 use crate::message::Finding;
 
 pub const PAGE_SIZE: u64 = 4096;
@@ -29,7 +29,7 @@ pub fn kernel_align(x: u64, a: u64) -> u64 {
 #[derive(Debug, Clone, Serialize)]
 pub struct Placed {
     pub index: usize,
-    pub name: String,
+    pub name: SmolStr,
     /// Final address.
     pub addr: u64,
     pub size: u64,
@@ -138,10 +138,10 @@ pub fn place(obj: &Object, rule: LayoutRule, load_addr: u64) -> Layout {
             let seg_end = u128::from(load_addr) + u128::from(memsz);
             let inside = bss_addr >= load_addr && u128::from(bss_addr) + u128::from(s.size) <= seg_end;
             if !inside && s.size == 0 {
-                stray_empty.push((s.name.clone(), bss_addr));
+                stray_empty.push((s.name.to_string(), bss_addr));
             } else if !inside {
                 overruns.push(Finding::BssOutsideSegment {
-                    section: s.name.clone(),
+                    section: s.name.to_string(),
                     addr: bss_addr,
                     start: load_addr,
                     end: u64::try_from(seg_end).unwrap_or(u64::MAX),
@@ -161,7 +161,7 @@ pub fn place(obj: &Object, rule: LayoutRule, load_addr: u64) -> Layout {
         let end = offset.checked_add(s.size);
         if end.is_none_or(|e| e > unpadded_bufsz) {
             overruns.push(Finding::SectionPastBuffer {
-                section: s.name.clone(),
+                section: s.name.to_string(),
                 size: s.size,
                 offset,
                 bufsz: unpadded_bufsz,
@@ -170,7 +170,7 @@ pub fn place(obj: &Object, rule: LayoutRule, load_addr: u64) -> Layout {
             });
         }
         if let Some(other) = overlapped(&placed, offset, s.size) {
-            overruns.push(Finding::SectionOverlap { section: s.name.clone(), other, offset, align: s.addralign });
+            overruns.push(Finding::SectionOverlap { section: s.name.to_string(), other, offset, align: s.addralign });
         }
         let addr = load_addr.wrapping_add(offset);
         addr_of[s.index] = Some(addr);
@@ -196,7 +196,7 @@ fn overlapped(placed: &[Placed], offset: u64, size: u64) -> Option<String> {
         .iter()
         .filter(|p| size > 0 && p.size > 0)
         .find(|p| p.buf_offset.is_some_and(|o| o < end && offset < o.saturating_add(p.size)))
-        .map(|p| p.name.clone())
+        .map(|p| p.name.to_string())
 }
 
 /// Copies section bytes into a zeroed buffer of the loader's real capacity, clipping what would overrun.

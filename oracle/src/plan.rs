@@ -1,11 +1,9 @@
 //! The load-address-independent half of applying a relocation: which symbol, which rule, where it writes.
 //! The relocator and the window analysis both consume these plans, so they cannot disagree.
 
-use std::sync::Arc;
-
-use crate::arch::{Formula, Howto};
+use crate::arch::{Arch, Formula, Howto};
 use crate::elf::consts::{SHN_ABS, SHN_COMMON, SHN_UNDEF, SHT_SYMTAB, STT_NOTYPE};
-use crate::elf::{Object, Reloc, RelocSection};
+use crate::elf::{Object, Reloc, RelocSection, SmolStr, Symbol};
 use crate::layout::Layout;
 use crate::message::{Finding, LoaderMessage};
 use crate::profile::{Profile, Rule, SymbolProblem};
@@ -36,17 +34,67 @@ pub struct Plan {
     pub buf_pos: usize,
     /// REL semantics: the field's old contents are added (`*loc += value`).
     pub in_place: bool,
+    /// At the layout planned for: S + A (without a REL in-place addend) and the place P.
+    pub s_plus_a: u64,
+    pub place: u64,
+    pub kind: Kind,
 }
 
-/// One relocation entry, described for reports.
-#[derive(Debug, Clone)]
-pub struct Site {
+/// The field shapes common enough for a straight-line store (little-endian, whole field, no in-place addend).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Skip,
+    Abs64,
+    Abs32,
+    Abs32S,
+    Pc32,
+    /// Anything else goes through the howto (`Arch::store`, `Range::fits`).
+    Generic,
+}
+
+fn kind(arch: Arch, r_type: u32, h: &Howto, in_place: bool) -> Kind {
+    use crate::arch::x86_64::{R_X86_64_32, R_X86_64_32S, R_X86_64_64, R_X86_64_PC32, R_X86_64_PLT32};
+    if h.formula == Formula::None {
+        return Kind::Skip;
+    }
+    if arch != Arch::X86_64 || in_place {
+        return Kind::Generic;
+    }
+    match r_type {
+        R_X86_64_64 => Kind::Abs64,
+        R_X86_64_32 => Kind::Abs32,
+        R_X86_64_32S => Kind::Abs32S,
+        R_X86_64_PC32 | R_X86_64_PLT32 => Kind::Pc32,
+        _ => Kind::Generic,
+    }
+}
+
+/// One relocation entry, described for reports. Names are borrowed from the planner: no copy per entry.
+#[derive(Debug, Clone, Copy)]
+pub struct Site<'a> {
     pub reloc_section: usize,
-    pub target: Arc<str>,
+    pub target: &'a SmolStr,
     pub offset: u64,
     pub r_type: u32,
-    pub symbol: Arc<str>,
+    pub symbol: &'a SmolStr,
     pub addend: i64,
+}
+
+/// A `Site` that owns its names, for collected plans.
+#[derive(Debug, Clone)]
+pub struct OwnedSite {
+    pub reloc_section: usize,
+    pub target: SmolStr,
+    pub offset: u64,
+    pub r_type: u32,
+    pub symbol: SmolStr,
+    pub addend: i64,
+}
+
+impl Site<'_> {
+    pub fn to_owned(self) -> OwnedSite {
+        OwnedSite { reloc_section: self.reloc_section, target: self.target.clone(), offset: self.offset, r_type: self.r_type, symbol: self.symbol.clone(), addend: self.addend }
+    }
 }
 
 /// What a relocation entry amounts to before a load address is chosen.
@@ -54,7 +102,8 @@ pub struct Site {
 pub enum Planned {
     Apply(Plan),
     /// The loader refuses it (or would corrupt memory) whatever the address.
-    Fatal { status: Status, cause: Cause },
+    /// Boxed: fatal entries are rare, and a small `Planned` is cheap to pass along.
+    Fatal { status: Status, cause: Box<Cause> },
 }
 
 /// Why a relocation entry is fatal at every address.
@@ -83,20 +132,42 @@ pub struct SectionFailure {
 
 /// Everything needed to relocate an object under one profile.
 pub struct Plans {
-    pub entries: Vec<(Site, Planned)>,
+    pub entries: Vec<(OwnedSite, Planned)>,
     /// The first section-level failure and its position in `entries` order.
     pub section_failure: Option<(usize, SectionFailure)>,
 }
 
+/// Receives the plan as it is made, in the loader's order.
+pub trait Sink {
+    /// The loader stops at this relocation section before its entries.
+    fn section(&mut self, failure: SectionFailure);
+    fn entry(&mut self, site: Site<'_>, planned: Planned);
+}
+
+impl Sink for Plans {
+    fn section(&mut self, failure: SectionFailure) {
+        self.section_failure.get_or_insert((self.entries.len(), failure));
+    }
+    fn entry(&mut self, site: Site<'_>, planned: Planned) {
+        self.entries.push((site.to_owned(), planned));
+    }
+}
+
 /// Builds the plans for every relocation the loader would apply, in the loader's order.
 pub fn plan(obj: &Object, profile: &dyn Profile, layout: &Layout) -> Plans {
-    let mut entries = Vec::with_capacity(obj.reloc_count());
-    let mut section_failure = None;
+    let mut plans = Plans { entries: Vec::with_capacity(obj.reloc_count()), section_failure: None };
+    for_each(obj, profile, layout, &mut plans);
+    plans
+}
+
+/// Streams the plan to `sink` without collecting it: the relocator consumes each entry as it comes.
+pub fn for_each(obj: &Object, profile: &dyn Profile, layout: &Layout, sink: &mut impl Sink) {
     let shnum = obj.sections.len() as u32;
+    let mut types = TypeRules::default();
     for rs in &obj.relocs {
         if rs.target >= shnum || rs.symtab >= shnum {
-            let message = LoaderMessage::RelocSectionIndex { section: rs.name.clone(), sh_info: rs.target, sh_link: rs.symtab, shnum };
-            section_failure.get_or_insert((entries.len(), SectionFailure { message }));
+            let message = LoaderMessage::RelocSectionIndex { section: rs.name.to_string(), sh_info: rs.target, sh_link: rs.symtab, shnum };
+            sink.section(SectionFailure { message });
             continue;
         }
         let target = &obj.sections[rs.target as usize];
@@ -105,56 +176,69 @@ pub fn plan(obj: &Object, profile: &dyn Profile, layout: &Layout) -> Plans {
         }
         if !rs.is_rela {
             if let Some(message) = profile.rel_sections() {
-                section_failure.get_or_insert((entries.len(), SectionFailure { message }));
+                sink.section(SectionFailure { message });
                 continue;
             }
         }
-        plan_section(obj, profile, layout, rs, &mut entries);
-    }
-    Plans { entries, section_failure }
-}
-
-fn plan_section(obj: &Object, profile: &dyn Profile, layout: &Layout, rs: &RelocSection, out: &mut Vec<(Site, Planned)>) {
-    let target_name: Arc<str> = obj.section_name(rs.target).into();
-    let symtab_ok = obj.sections[rs.symtab as usize].sh_type == SHT_SYMTAB;
-    let symbols = obj.symtab(rs.symtab).unwrap_or(&[]);
-    let buf_off = layout.placed.iter().find(|p| p.index == rs.target as usize).and_then(|p| p.buf_offset);
-    // Labels are made once per symbol a relocation uses, not once per symbol of the table.
-    let mut labels: Vec<Option<Arc<str>>> = vec![None; symbols.len()];
-    let unknown: Arc<str> = Arc::from("?");
-    for r in &rs.entries {
-        let symbol = match (labels.get_mut(r.sym as usize), symbols.get(r.sym as usize)) {
-            (Some(slot), Some(sym)) => slot.get_or_insert_with(|| Arc::from(obj.symbol_label(sym))).clone(),
-            _ => unknown.clone(),
-        };
-        let site = Site { reloc_section: rs.index, target: target_name.clone(), offset: r.offset, r_type: r.r_type, symbol, addend: r.addend };
-        let planned = if !symtab_ok {
-            fatal(Status::Malformed, Cause::Corrupts(Finding::NotASymbolTable { section: rs.name.clone(), link: rs.symtab }))
-        } else {
-            plan_entry(obj, profile, layout, rs, r, symbols, &site, buf_off)
-        };
-        out.push((site, planned));
+        plan_section(obj, profile, layout, rs, &mut types, sink);
     }
 }
 
-fn fatal(status: Status, cause: Cause) -> Planned {
-    Planned::Fatal { status, cause }
+/// The howto and the profile's rule per relocation type, computed once per type rather than per entry.
+struct TypeRule {
+    howto: Howto,
+    rule: Rule,
+    /// The kind for RELA entries (REL ones add the field's contents: `Generic`).
+    rela_kind: Kind,
 }
 
-#[allow(clippy::too_many_arguments)]
-fn plan_entry(
-    obj: &Object,
-    profile: &dyn Profile,
-    layout: &Layout,
-    rs: &RelocSection,
-    r: &Reloc,
-    symbols: &[crate::elf::Symbol],
-    site: &Site,
-    buf_off: Option<u64>,
-) -> Planned {
-    let Some(sym) = symbols.get(r.sym as usize) else {
-        return fatal(Status::Malformed, Cause::Corrupts(Finding::SymbolIndexPastTable { index: r.sym, count: symbols.len() }));
-    };
+impl TypeRule {
+    fn kind(&self, is_rela: bool) -> Kind {
+        match (is_rela, self.rela_kind) {
+            (false, Kind::Skip) => Kind::Skip,
+            (false, _) => Kind::Generic,
+            (true, k) => k,
+        }
+    }
+}
+
+#[derive(Default)]
+struct TypeRules {
+    /// `r_type` → index + 1 into `rules` (0: not computed yet), for types below 256.
+    slot: Vec<u8>,
+    rules: Vec<TypeRule>,
+    /// Types from 256 up are recomputed (real objects have none).
+    other: Option<TypeRule>,
+}
+
+impl TypeRules {
+    #[inline(always)]
+    fn get(&mut self, profile: &dyn Profile, r_type: u32) -> &TypeRule {
+        let compute = || {
+            let howto = profile.arch().howto(r_type);
+            TypeRule { howto, rule: profile.rule(r_type, &howto), rela_kind: kind(profile.arch(), r_type, &howto, false) }
+        };
+        let Some(i) = usize::try_from(r_type).ok().filter(|&i| i < 256) else { return self.other.insert(compute()) };
+        if self.slot.len() <= i {
+            self.slot.resize(i + 1, 0);
+        }
+        if self.slot[i] == 0 {
+            self.rules.push(compute());
+            self.slot[i] = self.rules.len() as u8;
+        }
+        &self.rules[usize::from(self.slot[i]) - 1]
+    }
+}
+
+/// What a symbol amounts to for every relocation against it, computed on first use.
+struct SymbolPlan {
+    label: SmolStr,
+    value: u64,
+    base: Result<Base, LoaderMessage>,
+}
+
+fn symbol_plan(obj: &Object, profile: &dyn Profile, sym: &Symbol) -> SymbolPlan {
+    let label = obj.symbol_label(sym);
     let shnum = obj.sections.len() as u32;
     let problem = match sym.shndx {
         SHN_UNDEF => Some(SymbolProblem::Undefined { notype: sym.kind == STT_NOTYPE }),
@@ -164,19 +248,87 @@ fn plan_entry(
         _ => None,
     };
     let base = match (problem, sym.shndx) {
-        (Some(p), _) => match profile.symbol_message(p, &site.symbol) {
-            Some(m) => return fatal(Status::BadSymbol, Cause::Loader(m)),
+        (Some(p), _) => match profile.symbol_message(p, &label) {
+            Some(m) => Err(m),
             // The loader goes on with the section's sh_addr as base (section 0's is 0 in any sane object).
-            None => Base::Fixed(obj.sections.first().map_or(0, |s| s.addr)),
+            None => Ok(Base::Fixed(obj.sections.first().map_or(0, |s| s.addr))),
         },
-        (None, SHN_ABS) => Base::Fixed(0),
-        (None, i) if obj.sections[i as usize].is_alloc() => Base::Section(i as usize),
-        (None, i) => Base::Fixed(obj.sections[i as usize].addr),
+        (None, SHN_ABS) => Ok(Base::Fixed(0)),
+        (None, i) if obj.sections[i as usize].is_alloc() => Ok(Base::Section(i as usize)),
+        (None, i) => Ok(Base::Fixed(obj.sections[i as usize].addr)),
     };
-    let howto = profile.arch().howto(r.r_type);
-    let checked = match profile.rule(r.r_type, &howto) {
-        Rule::Reject(m) => return fatal(Status::Unsupported, Cause::Loader(m)),
-        Rule::Apply { checked } => checked,
+    SymbolPlan { label, value: sym.value, base }
+}
+
+/// The symbol plans of one symbol table, made on first use.
+struct SymbolPlans<'o> {
+    symbols: &'o [Symbol],
+    /// Symbol index → index + 1 into `plans` (0: not made yet).
+    slot: Vec<u32>,
+    plans: Vec<SymbolPlan>,
+}
+
+impl<'o> SymbolPlans<'o> {
+    fn new(symbols: &'o [Symbol]) -> Self {
+        SymbolPlans { symbols, slot: vec![0; symbols.len()], plans: Vec::new() }
+    }
+
+    #[inline(always)]
+    fn get(&mut self, obj: &Object, profile: &dyn Profile, index: u32) -> Option<&SymbolPlan> {
+        let i = index as usize;
+        let sym = self.symbols.get(i)?;
+        if self.slot[i] == 0 {
+            self.plans.push(symbol_plan(obj, profile, sym));
+            self.slot[i] = self.plans.len() as u32;
+        }
+        Some(&self.plans[self.slot[i] as usize - 1])
+    }
+}
+
+fn plan_section(obj: &Object, profile: &dyn Profile, layout: &Layout, rs: &RelocSection, types: &mut TypeRules, sink: &mut impl Sink) {
+    let target_name = obj.section_name(rs.target);
+    let unknown = SmolStr::new_static("?");
+    let symtab_ok = obj.sections[rs.symtab as usize].sh_type == SHT_SYMTAB;
+    let mut symbols = SymbolPlans::new(obj.symtab(rs.symtab).unwrap_or(&[]));
+    let count = symbols.symbols.len();
+    let buf_off = layout.placed.iter().find(|p| p.index == rs.target as usize).and_then(|p| p.buf_offset);
+    for r in &rs.entries {
+        let sym = symbols.get(obj, profile, r.sym);
+        let symbol = sym.map_or(&unknown, |s| &s.label);
+        let site = Site { reloc_section: rs.index, target: &target_name, offset: r.offset, r_type: r.r_type, symbol, addend: r.addend };
+        let planned = match sym {
+            _ if !symtab_ok => fatal(Status::Malformed, Cause::Corrupts(Finding::NotASymbolTable { section: rs.name.to_string(), link: rs.symtab })),
+            None => fatal(Status::Malformed, Cause::Corrupts(Finding::SymbolIndexPastTable { index: r.sym, count })),
+            Some(sp) => plan_entry(obj, layout, rs, r, sp, types.get(profile, r.r_type), &target_name, buf_off),
+        };
+        sink.entry(site, planned);
+    }
+}
+
+fn fatal(status: Status, cause: Cause) -> Planned {
+    Planned::Fatal { status, cause: Box::new(cause) }
+}
+
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn plan_entry(
+    obj: &Object,
+    layout: &Layout,
+    rs: &RelocSection,
+    r: &Reloc,
+    sym: &SymbolPlan,
+    ty: &TypeRule,
+    target_name: &SmolStr,
+    buf_off: Option<u64>,
+) -> Planned {
+    let base = match &sym.base {
+        Ok(b) => *b,
+        Err(m) => return fatal(Status::BadSymbol, Cause::Loader(m.clone())),
+    };
+    let howto = ty.howto;
+    let checked = match &ty.rule {
+        Rule::Reject(m) => return fatal(Status::Unsupported, Cause::Loader(m.clone())),
+        Rule::Apply { checked } => *checked,
     };
     let section = &obj.sections[rs.target as usize];
     let width = u64::from(howto.width);
@@ -185,7 +337,7 @@ fn plan_entry(
     let (true, Some(pos)) = (in_section || howto.formula == Formula::None, pos) else {
         let finding = Finding::WriteOutsideSection {
             type_name: howto.name.to_string(),
-            section: site.target.to_string(),
+            section: target_name.to_string(),
             offset: r.offset,
             width: howto.width,
             size: section.size,
@@ -201,5 +353,16 @@ fn plan_entry(
         offset: r.offset,
         buf_pos: pos as usize,
         in_place: !rs.is_rela,
+        s_plus_a: base_addr(obj, layout, base).wrapping_add(sym.value.wrapping_add(r.addend as u64)),
+        place: layout.section_addr(obj, section.index).wrapping_add(r.offset),
+        kind: ty.kind(rs.is_rela),
     })
+}
+
+/// The address a symbol base has at this layout.
+pub(crate) fn base_addr(obj: &Object, layout: &Layout, base: Base) -> u64 {
+    match base {
+        Base::Section(i) => layout.section_addr(obj, i),
+        Base::Fixed(a) => a,
+    }
 }

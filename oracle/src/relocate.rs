@@ -5,29 +5,10 @@ use crate::elf::Object;
 use crate::entry;
 use crate::layout::{self, Layout};
 use crate::message::{Finding, Loader, LoaderMessage, Warning};
-use crate::plan::{self, Base, Cause, Plan, Planned};
+use crate::plan::{self, Cause, Kind, Plan, Planned, SectionFailure, Site, Sink};
 use crate::profile::Profile;
 use crate::symbols::{self, SymbolStep};
 use crate::verdict::{Failure, RelocResult, Stage, StageName, Stages, Status, Verdict};
-
-/// The address the plan's symbol has at this layout.
-pub(crate) fn symbol_base(obj: &Object, layout: &Layout, base: Base) -> u64 {
-    match base {
-        Base::Section(i) => layout.section_addr(obj, i),
-        Base::Fixed(a) => a,
-    }
-}
-
-/// The value a plan stores at this layout, with the place address: (value, place).
-pub(crate) fn field_value(obj: &Object, layout: &Layout, p: &Plan, in_place: u64) -> (u64, u64) {
-    let place = layout.section_addr(obj, p.target).wrapping_add(p.offset);
-    let s_plus_a = symbol_base(obj, layout, p.base).wrapping_add(p.addend).wrapping_add(in_place);
-    let value = match p.howto.formula {
-        Formula::PcRelative => s_plus_a.wrapping_sub(place),
-        _ => s_plus_a,
-    };
-    (value, place)
-}
 
 /// Loads `obj` at `load_addr` under `profile`: relocation, then the image loader's symbol steps, then the
 /// digest writes, in the order the real code runs them (bzImage64_load → kexec_calculate_store_digests).
@@ -94,41 +75,54 @@ fn relocate_stage(obj: &Object, profile: &dyn Profile, layout: &Layout, v: &mut 
     }
     v.image = layout::build_image(obj, layout);
 
-    let plans = plan::plan(obj, profile, layout);
-    let arch = profile.arch();
-    let mut stop: Option<Failure> = None;
-    v.relocations.reserve(plans.entries.len());
-    for (i, (site, planned)) in plans.entries.iter().enumerate() {
-        if stop.is_none() {
-            if let Some((at, f)) = &plans.section_failure {
-                if *at == i {
-                    v.messages.push(f.message.clone());
-                    stop = Some(Failure::Loader { message: f.message.clone() });
-                }
-            }
+    let mut rec = Recorder { profile, arch: profile.arch(), stop: None, v };
+    rec.v.relocations.reserve(obj.reloc_count());
+    plan::for_each(obj, profile, layout, &mut rec);
+    rec.stop
+}
+
+/// Applies (or refuses) each planned relocation as it comes and records it.
+struct Recorder<'a> {
+    profile: &'a dyn Profile,
+    arch: Arch,
+    /// The first reason the loader stops.
+    stop: Option<Failure>,
+    v: &'a mut Verdict,
+}
+
+impl Sink for Recorder<'_> {
+    fn section(&mut self, f: SectionFailure) {
+        if self.stop.is_none() {
+            self.v.messages.push(f.message.clone());
+            self.stop = Some(Failure::Loader { message: f.message });
         }
-        let howto = match planned {
+    }
+
+    #[inline]
+    fn entry(&mut self, site: Site<'_>, planned: Planned) {
+        let (v, stop) = (&mut *self.v, &mut self.stop);
+        let howto = match &planned {
             Planned::Apply(p) => p.howto,
-            Planned::Fatal { .. } => arch.howto(site.r_type),
+            Planned::Fatal { .. } => self.arch.howto(site.r_type),
         };
         let (status, value, place) = match planned {
             Planned::Fatal { status, cause } => {
-                if stop.is_none() {
-                    stop = Some(match cause {
-                        Cause::Loader(m) => {
-                            v.messages.push(m.clone());
-                            Failure::Loader { message: m.clone() }
-                        }
-                        Cause::Corrupts(f) => Failure::Corruption { finding: f.clone() },
-                    });
-                }
-                if let Cause::Corrupts(f) = cause {
+                if let Cause::Corrupts(f) = &*cause {
                     v.findings.push(f.clone());
                 }
-                (*status, 0, 0)
+                if stop.is_none() {
+                    *stop = Some(match *cause {
+                        Cause::Loader(m) => {
+                            v.messages.push(m.clone());
+                            Failure::Loader { message: m }
+                        }
+                        Cause::Corrupts(f) => Failure::Corruption { finding: f },
+                    });
+                }
+                (status, 0, 0)
             }
             Planned::Apply(p) => {
-                let applied = apply(obj, layout, arch, p, &mut v.image, stop.is_none());
+                let applied = apply(self.arch, &p, &mut v.image, stop.is_none());
                 if applied.0 == Status::OutOfBounds {
                     let finding = Finding::WriteOutsideImage { type_name: howto.name.to_string(), image_len: v.image.len() };
                     v.findings.push(finding.clone());
@@ -141,9 +135,9 @@ fn relocate_stage(obj: &Object, profile: &dyn Profile, layout: &Layout, v: &mut 
             v.warnings.push(Warning::SilentlyTruncated { type_name: howto.name.to_string(), symbol: site.symbol.to_string(), value, width: howto.width });
         }
         if stop.is_none() && status == Status::Overflow {
-            let message = LoaderMessage::Overflow { loader: profile.loader(), r_type: site.r_type, value };
+            let message = LoaderMessage::Overflow { loader: self.profile.loader(), r_type: site.r_type, value };
             v.messages.push(message.clone());
-            stop = Some(Failure::Loader { message });
+            *stop = Some(Failure::Loader { message });
         }
         v.relocations.push(RelocResult {
             reloc_section: site.reloc_section,
@@ -158,13 +152,6 @@ fn relocate_stage(obj: &Object, profile: &dyn Profile, layout: &Layout, v: &mut 
             status,
         });
     }
-    if stop.is_none() {
-        if let Some((_, f)) = &plans.section_failure {
-            v.messages.push(f.message.clone());
-            stop = Some(Failure::Loader { message: f.message.clone() });
-        }
-    }
-    stop
 }
 
 fn load_addr_misaligned(load_addr: u64, align: u64) -> bool {
@@ -239,23 +226,46 @@ fn finish(v: &mut Verdict) {
 }
 
 /// Applies one plan to the image: (status, value, place). The plan checked that the field is inside the buffer.
-fn apply(obj: &Object, layout: &Layout, arch: Arch, p: &Plan, image: &mut [u8], write: bool) -> (Status, u64, u64) {
+#[inline(always)]
+fn apply(arch: Arch, p: &Plan, image: &mut [u8], write: bool) -> (Status, u64, u64) {
     let width = p.howto.width;
-    if p.howto.formula == Formula::None {
+    if p.kind == Kind::Skip {
         return (Status::Ok, 0, 0);
     }
     let Some(field) = image.get_mut(p.buf_pos..p.buf_pos + width as usize) else {
         return (Status::OutOfBounds, 0, 0);
     };
-    let in_place = if p.in_place { arch.load(field, width) } else { 0 };
-    let (value, place) = field_value(obj, layout, p, in_place);
-    if write {
-        arch.store(&p.howto, field, value);
-    }
-    let status = match (p.howto.range.fits(value), p.checked) {
+    let (value, fits) = match p.kind {
+        Kind::Abs64 => {
+            if write {
+                field.copy_from_slice(&p.s_plus_a.to_le_bytes());
+            }
+            (p.s_plus_a, true)
+        }
+        Kind::Abs32 | Kind::Abs32S | Kind::Pc32 => {
+            let v = if p.kind == Kind::Pc32 { p.s_plus_a.wrapping_sub(p.place) } else { p.s_plus_a };
+            if write {
+                field.copy_from_slice(&(v as u32).to_le_bytes());
+            }
+            (v, if p.kind == Kind::Abs32 { v >> 32 == 0 } else { v as i64 == i64::from(v as i32) })
+        }
+        _ => {
+            let in_place = if p.in_place { arch.load(field, width) } else { 0 };
+            let s_plus_a = p.s_plus_a.wrapping_add(in_place);
+            let value = match p.howto.formula {
+                Formula::PcRelative => s_plus_a.wrapping_sub(p.place),
+                _ => s_plus_a,
+            };
+            if write {
+                arch.store(&p.howto, field, value);
+            }
+            (value, p.howto.range.fits(value))
+        }
+    };
+    let status = match (fits, p.checked) {
         (true, _) => Status::Ok,
         (false, true) => Status::Overflow,
         (false, false) => Status::SilentlyTruncated,
     };
-    (status, value, place)
+    (status, value, p.place)
 }

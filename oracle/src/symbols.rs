@@ -143,14 +143,14 @@ pub fn run(obj: &Object, loader: Loader, lookup: Lookup, steps: &[SymbolStep]) -
 fn run_step(obj: &Object, loader: Loader, lookup: Lookup, step: SymbolStep) -> Result<(), StepFailure> {
     let shnum = obj.sections.len() as u32;
     let fail = |message: Option<LoaderMessage>, why| Err(StepFailure { step, message, why });
-    let name = step.name.to_string();
+    let name = || step.name.to_string();
     let sym = match first_global(obj, step.name) {
         None => {
             // Kernel: silent, except bzImage64's pr_err for stack_end. kexec-tools: die.
             let message = match (lookup, step.access) {
-                (Lookup::Kernel, Access::Address) => Some(LoaderMessage::SymbolNotFound { loader, name, access: step.access }),
+                (Lookup::Kernel, Access::Address) => Some(LoaderMessage::SymbolNotFound { loader, name: name(), access: step.access }),
                 (Lookup::Kernel, _) => None,
-                (Lookup::KexecTools, access) => Some(LoaderMessage::SymbolNotFound { loader, name, access }),
+                (Lookup::KexecTools, access) => Some(LoaderMessage::SymbolNotFound { loader, name: name(), access }),
             };
             return fail(message, SilentReason::Missing);
         }
@@ -159,12 +159,12 @@ fn run_step(obj: &Object, loader: Loader, lookup: Lookup, step: SymbolStep) -> R
     match lookup {
         // kexec_purgatory_find_symbol: st_shndx == SHN_UNDEF || >= e_shnum → NULL (pr_debug only).
         Lookup::Kernel if sym.shndx == SHN_UNDEF || sym.shndx >= shnum => {
-            let message = (step.access == Access::Address).then(|| LoaderMessage::SymbolNotFound { loader, name, access: step.access });
+            let message = (step.access == Access::Address).then(|| LoaderMessage::SymbolNotFound { loader, name: name(), access: step.access });
             return fail(message, SilentReason::BadSection);
         }
         // elf_rel_find_symbol: st_shndx == STN_UNDEF || > e_shnum → die.
         Lookup::KexecTools if sym.shndx == SHN_UNDEF || sym.shndx > shnum => {
-            return fail(Some(LoaderMessage::SymbolBadIndex { name, shndx: sym.shndx }), SilentReason::BadSection);
+            return fail(Some(LoaderMessage::SymbolBadIndex { name: name(), shndx: sym.shndx }), SilentReason::BadSection);
         }
         _ => {}
     }
@@ -172,10 +172,10 @@ fn run_step(obj: &Object, loader: Loader, lookup: Lookup, step: SymbolStep) -> R
         return Ok(());
     }
     if sym.size != step.size {
-        return fail(Some(LoaderMessage::SymbolSizeMismatch { loader, name, st_size: sym.size, wanted: step.size }), SilentReason::SizeMismatch);
+        return fail(Some(LoaderMessage::SymbolSizeMismatch { loader, name: name(), st_size: sym.size, wanted: step.size }), SilentReason::SizeMismatch);
     }
     if obj.sections.get(sym.shndx as usize).is_some_and(|s| s.is_nobits()) {
-        return fail(Some(LoaderMessage::SymbolInBss { loader, name, access: step.access }), SilentReason::InBss);
+        return fail(Some(LoaderMessage::SymbolInBss { loader, name: name(), access: step.access }), SilentReason::InBss);
     }
     Ok(())
 }

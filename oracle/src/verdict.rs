@@ -1,9 +1,8 @@
 //! The oracle's verdict: what a loader would do with an object at one load address.
 
-use std::sync::Arc;
-
 use serde::Serialize;
 
+use crate::elf::SmolStr;
 use crate::entry::Entry;
 use crate::layout::Placed;
 use crate::message::{Finding, LoaderMessage, Warning};
@@ -42,11 +41,11 @@ pub struct RelocResult {
     /// Index of the SHT_RELA/SHT_REL section.
     pub reloc_section: usize,
     /// Patched section.
-    pub section: Arc<str>,
+    pub section: SmolStr,
     pub offset: u64,
     pub r_type: u32,
     pub type_name: &'static str,
-    pub symbol: Arc<str>,
+    pub symbol: SmolStr,
     pub addend: i64,
     /// Address of the patched field (P).
     pub place: u64,

@@ -143,6 +143,12 @@ impl Arch {
 
     /// Reads a `width`-byte field, zero-extended.
     pub fn load(self, loc: &[u8], width: u8) -> u64 {
+        // Fixed-size reads for the common widths: no variable-length copy on the hot path.
+        match (width, self.big_endian()) {
+            (4, false) => return u64::from(u32::from_le_bytes(loc[..4].try_into().expect("4 bytes"))),
+            (8, false) => return u64::from_le_bytes(loc[..8].try_into().expect("8 bytes")),
+            _ => {}
+        }
         let w = width as usize;
         let mut bytes = [0u8; 8];
         if self.big_endian() {
@@ -156,6 +162,11 @@ impl Arch {
 
     /// Stores the low `width` bytes of `value`.
     fn put(self, loc: &mut [u8], width: u8, value: u64) {
+        match (width, self.big_endian()) {
+            (4, false) => return loc[..4].copy_from_slice(&(value as u32).to_le_bytes()),
+            (8, false) => return loc[..8].copy_from_slice(&value.to_le_bytes()),
+            _ => {}
+        }
         let w = width as usize;
         if self.big_endian() {
             loc[..w].copy_from_slice(&value.to_be_bytes()[8 - w..]);
@@ -165,6 +176,7 @@ impl Arch {
     }
 
     /// Writes `value` into the field as the howto says (shift, then the field encoding).
+    #[inline]
     pub fn store(self, howto: &Howto, loc: &mut [u8], value: u64) {
         let v = value >> howto.shift;
         match howto.field {

@@ -6,6 +6,7 @@ mod parse;
 use consts::*;
 
 use serde::Serialize;
+pub use smol_str::SmolStr;
 
 pub use parse::parse;
 
@@ -42,7 +43,8 @@ pub enum ParseError {
 #[derive(Debug, Clone, Serialize)]
 pub struct Section {
     pub index: usize,
-    pub name: String,
+    /// Inline for names up to 23 bytes: parsing and reports copy names without allocating.
+    pub name: SmolStr,
     pub sh_type: u32,
     pub flags: u64,
     pub addr: u64,
@@ -74,7 +76,7 @@ impl Section {
 /// One symbol-table entry.
 #[derive(Debug, Clone, Serialize)]
 pub struct Symbol {
-    pub name: String,
+    pub name: SmolStr,
     pub value: u64,
     pub size: u64,
     /// Section index, or a special SHN_* value (extended indices already resolved).
@@ -96,7 +98,7 @@ pub struct Reloc {
 #[derive(Debug, Clone, Serialize)]
 pub struct RelocSection {
     pub index: usize,
-    pub name: String,
+    pub name: SmolStr,
     pub is_rela: bool,
     /// `sh_info`: the section the entries patch.
     pub target: u32,
@@ -139,21 +141,21 @@ impl Object {
     }
 
     /// Name of section `index`, or a placeholder naming the index.
-    pub fn section_name(&self, index: u32) -> String {
+    pub fn section_name(&self, index: u32) -> SmolStr {
         match self.sections.get(index as usize) {
             Some(s) if !s.name.is_empty() => s.name.clone(),
-            _ => format!("[{index}]"),
+            _ => smol_str::format_smolstr!("[{index}]"),
         }
     }
 
     /// How a relocation's symbol reads in messages: its name, or its section's name (the kernel's rule).
-    pub fn symbol_label(&self, sym: &Symbol) -> String {
+    pub fn symbol_label(&self, sym: &Symbol) -> SmolStr {
         if !sym.name.is_empty() {
             return sym.name.clone();
         }
         match sym.shndx {
-            SHN_ABS => "*ABS*".to_string(),
-            0 => "*UND*".to_string(),
+            SHN_ABS => SmolStr::new_static("*ABS*"),
+            0 => SmolStr::new_static("*UND*"),
             i => self.section_name(i),
         }
     }

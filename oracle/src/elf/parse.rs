@@ -2,15 +2,21 @@
 
 use object::elf::{FileHeader32, FileHeader64};
 use object::read::elf::{FileHeader, SectionHeader, Sym};
-use object::Endianness;
+use object::{BigEndian, Endianness, LittleEndian};
 
 use super::consts::*;
 
-use super::{Class, Object, ParseError, Reloc, RelocSection, Section, Symbol};
+use super::{Class, SmolStr, Object, ParseError, Reloc, RelocSection, Section, Symbol};
 
 /// Parses an ELF32 or ELF64 object. Never panics.
 pub fn parse(data: &[u8]) -> Result<Object, ParseError> {
+    // A static byte order makes every field read a plain load; the runtime `Endianness` branches on each.
+    let (little, big) = (data.get(5) == Some(&1), data.get(5) == Some(&2));
     match data.get(4) {
+        Some(&2) if little => parse_as::<FileHeader64<LittleEndian>>(data, Class::Elf64),
+        Some(&2) if big => parse_as::<FileHeader64<BigEndian>>(data, Class::Elf64),
+        Some(&1) if little => parse_as::<FileHeader32<LittleEndian>>(data, Class::Elf32),
+        Some(&1) if big => parse_as::<FileHeader32<BigEndian>>(data, Class::Elf32),
         Some(&2) => parse_as::<FileHeader64<Endianness>>(data, Class::Elf64),
         Some(&1) => parse_as::<FileHeader32<Endianness>>(data, Class::Elf32),
         Some(c) if data.starts_with(b"\x7fELF") => Err(ParseError::Header(format!("unknown ELF class {c}"))),
@@ -18,18 +24,27 @@ pub fn parse(data: &[u8]) -> Result<Object, ParseError> {
     }
 }
 
+fn lossy(bytes: &[u8]) -> SmolStr {
+    match std::str::from_utf8(bytes) {
+        // `SmolStr::new` first looks for its whitespace-only form; names are short, copy them straight in.
+        Ok(s) if s.len() <= SmolStr::INLINE_CAP => SmolStr::new_inline(s),
+        Ok(s) => SmolStr::new(s),
+        Err(_) => SmolStr::new(String::from_utf8_lossy(bytes)),
+    }
+}
+
 fn header_err(e: object::read::Error) -> ParseError {
     ParseError::Header(e.to_string())
 }
 
-fn parse_as<H: FileHeader<Endian = Endianness>>(data: &[u8], class: Class) -> Result<Object, ParseError> {
+fn parse_as<H: FileHeader>(data: &[u8], class: Class) -> Result<Object, ParseError> {
     let header = H::parse(data).map_err(header_err)?;
     let endian = header.endian().map_err(header_err)?;
     let table = header.sections(endian, data).map_err(|e| ParseError::Sections(e.to_string()))?;
 
     let mut sections = Vec::with_capacity(table.len());
     for (index, sh) in table.iter().enumerate() {
-        let name = table.section_name(endian, sh).map(|n| String::from_utf8_lossy(n).into_owned()).unwrap_or_default();
+        let name = table.section_name(endian, sh).map(lossy).unwrap_or_default();
         let mut section = Section {
             index,
             name,
@@ -60,7 +75,7 @@ fn parse_as<H: FileHeader<Endian = Endianness>>(data: &[u8], class: Class) -> Re
         let syms = symtab
             .enumerate()
             .map(|(i, s)| Symbol {
-                name: s.name(endian, strings).map(|n| String::from_utf8_lossy(n).into_owned()).unwrap_or_default(),
+                name: s.name(endian, strings).map(lossy).unwrap_or_default(),
                 value: s.st_value(endian).into(),
                 size: s.st_size(endian).into(),
                 shndx: resolve_shndx(&symtab, endian, s, i.0),
@@ -77,7 +92,7 @@ fn parse_as<H: FileHeader<Endian = Endianness>>(data: &[u8], class: Class) -> Re
         if sh_type != SHT_RELA && sh_type != SHT_REL {
             continue;
         }
-        let bad = |reason: String| ParseError::Relocations { index, name: sections[index].name.clone(), reason };
+        let bad = |reason: String| ParseError::Relocations { index, name: sections[index].name.to_string(), reason };
         let entries: Vec<Reloc> = if sh_type == SHT_RELA {
             let (rela, _) = sh.rela(endian, data).map_err(|e| bad(e.to_string()))?.unwrap_or((&[], object::SectionIndex(0)));
             rela.iter()
@@ -127,16 +142,16 @@ fn parse_as<H: FileHeader<Endian = Endianness>>(data: &[u8], class: Class) -> Re
 fn outside(section: &Section, file_len: usize) -> ParseError {
     ParseError::SectionOutsideFile {
         index: section.index,
-        name: section.name.clone(),
+        name: section.name.to_string(),
         offset: section.offset,
         size: section.size,
         file_len,
     }
 }
 
-fn resolve_shndx<'d, H: FileHeader<Endian = Endianness>>(
+fn resolve_shndx<'d, H: FileHeader>(
     symtab: &object::read::elf::SymbolTable<'d, H, &'d [u8]>,
-    endian: Endianness,
+    endian: H::Endian,
     sym: &H::Sym,
     index: usize,
 ) -> u32 {

@@ -85,9 +85,9 @@ fn detached_lo12(obj: &Object) -> Vec<Finding> {
             let follows = label.shndx == rs.target && label.value.wrapping_add(4) == r.offset;
             if !follows {
                 out.push(Finding::DetachedLo12 {
-                    section: obj.section_name(rs.target),
+                    section: obj.section_name(rs.target).to_string(),
                     offset: r.offset,
-                    auipc_section: obj.section_name(label.shndx),
+                    auipc_section: obj.section_name(label.shndx).to_string(),
                     auipc: label.value,
                 });
             }

@@ -212,7 +212,7 @@ pub fn linked_sections(linked: &[u8], v: &kreloc_oracle::Verdict, linker: &str) 
         .filter(|p| !p.nobits && p.size > 0)
         .map(|p| {
             let sec = file.section_by_name(&p.name).unwrap_or_else(|| panic!("{linker} output lacks {}", p.name));
-            (p.name.clone(), sec.address(), sec.data().unwrap().to_vec())
+            (p.name.to_string(), sec.address(), sec.data().unwrap().to_vec())
         })
         .collect()
 }
