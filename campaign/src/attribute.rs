@@ -2,10 +2,11 @@
 //! differ in one thing (a release of one family, a config, C vs Rust emission), so one cause is never
 //! restated by another root cause. Cells that were not judged take part in no comparison.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
+use kreloc_toolchains::config::CompileConfig;
 use kreloc_toolchains::{Family, Language};
 
 use crate::change::{explain, Change, Facts};
@@ -98,6 +99,12 @@ pub struct Divergence {
     pub cells: Vec<CellPair>,
 }
 
+/// How many flags one config has that the other lacks, both ways.
+fn flag_distance(a: &CompileConfig, b: &CompileConfig) -> usize {
+    let (a, b): (BTreeSet<String>, BTreeSet<String>) = (a.c_flags().into_iter().collect(), b.c_flags().into_iter().collect());
+    a.symmetric_difference(&b).count()
+}
+
 fn release(c: &Cell) -> u32 {
     c.toolchain.version.major()
 }
@@ -133,8 +140,13 @@ pub fn attribute(cells: &[Cell], facts: &[Option<Facts>]) -> Vec<Divergence> {
             let same_config: Vec<usize> = comparable.iter().copied().filter(|&i| cells[i].config_name == cy.config_name).collect();
             let showing = same_config.iter().filter(|&&i| lacks(i, p) == Some(false)).count();
             let every = showing == same_config.len();
-            // The same toolchain under another config without p is the "before" of a config step.
-            let other_config = comparable.iter().copied().find(|&i| cells[i].toolchain == cy.toolchain && cells[i].config_name != cy.config_name && lacks(i, p) == Some(true));
+            // The same toolchain under another config without p is the "before" of a config step: the
+            // config with the fewest flags changed, so that the step names the most specific culprit.
+            let other_config = comparable
+                .iter()
+                .copied()
+                .filter(|&i| cells[i].toolchain == cy.toolchain && cells[i].config_name != cy.config_name && lacks(i, p) == Some(true))
+                .min_by_key(|&i| flag_distance(&cells[i].config, &cy.config));
             if every || (2 * showing > same_config.len() && other_config.is_some()) {
                 let other = comparable.iter().copied().filter(|&i| lacks(i, p) == Some(true));
                 let before = other_config.or(other.clone().next());
