@@ -102,7 +102,7 @@ impl OraclePredicate {
         };
         let obj = kreloc_oracle::parse(&bytes).map_err(|e| Error::Toolchain(format!("{}: {e}", obs.toolchain)))?;
         let profile = kreloc_oracle::parse_profile(&self.profile).map_err(|e| Error::Usage(e.to_string()))?;
-        obs.exec_sections = obj.sections.iter().filter(|s| s.is_alloc() && s.is_exec() && s.size > 0).map(|s| s.name.to_string()).collect();
+        obs.exec_sections = obj.code_sections().map(|s| s.name.to_string()).collect();
         obs.ok = true;
         for &at in &self.addresses {
             let v = kreloc_oracle::load(&obj, &*profile, at);

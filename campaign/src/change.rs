@@ -175,7 +175,7 @@ pub fn compile_facts(fault: CompileFault) -> Facts {
 /// The facts of an object: loader verdicts at every address (first profile decides the entry and runs).
 pub fn object_facts(obj: &Object, verdicts: &[Verdict], runs: &[(u64, RunResult)], expected: u64) -> Facts {
     let mut f = Facts::default();
-    f.exec_bases = obj.sections.iter().filter(|s| s.is_alloc() && s.is_exec() && s.size > 0).map(|s| section_base(&s.name)).collect();
+    f.exec_bases = obj.code_sections().map(|s| section_base(&s.name)).collect();
     for v in verdicts {
         if v.entry.warned {
             f.problems.insert(Change::EntryWarn);

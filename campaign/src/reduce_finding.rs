@@ -219,7 +219,7 @@ pub fn evidence(cell: &CellResult, examiner: &Examiner) -> Evidence {
 }
 
 fn exec_sections(obj: &Object) -> Vec<(String, u64)> {
-    obj.sections.iter().filter(|s| s.is_alloc() && s.is_exec() && s.size > 0).map(|s| (s.name.to_string(), s.size)).collect()
+    obj.code_sections().map(|s| (s.name.to_string(), s.size)).collect()
 }
 
 /// The first instruction of every exec section that contains `e_entry`: where each could send the loader.

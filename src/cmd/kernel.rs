@@ -267,7 +267,7 @@ pub fn build(src: &Path, out: &Path, tc: &Toolchain, overrides: Option<[String; 
 
 fn judge(bytes: &[u8], profile: &dyn kreloc_oracle::Profile, addresses: &[u64]) -> Result<Cell, String> {
     let obj = kreloc_oracle::parse(bytes).map_err(|e| format!("purgatory.ro: {e}"))?;
-    let exec_sections = obj.sections.iter().filter(|s| s.is_alloc() && s.is_exec() && s.size > 0).map(|s| s.name.to_string()).collect();
+    let exec_sections = obj.code_sections().map(|s| s.name.to_string()).collect();
     Ok(Cell::Judged { exec_sections, verdicts: addresses.iter().map(|&at| kreloc_oracle::load(&obj, profile, at)).collect() })
 }
 

@@ -135,6 +135,11 @@ impl Object {
             .find(|s| s.bind == STB_GLOBAL && s.name == name)
     }
 
+    /// The sections holding code: allocated, executable and not empty (what the exec-section rules see).
+    pub fn code_sections(&self) -> impl Iterator<Item = &Section> {
+        self.sections.iter().filter(|s| s.is_alloc() && s.is_exec() && s.size > 0)
+    }
+
     /// Total number of relocation entries.
     pub fn reloc_count(&self) -> usize {
         self.relocs.iter().map(|r| r.entries.len()).sum()
