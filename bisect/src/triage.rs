@@ -65,6 +65,20 @@ pub struct FlagAnswer {
     pub compiles: usize,
 }
 
+impl ReleaseAnswer {
+    /// The summary's sentence.
+    pub fn sentence(&self) -> String {
+        format!(" First bad release: {} {} ({}); last good: {} {}.", self.family, self.first_bad, self.first_bad_toolchain, self.family, self.last_good)
+    }
+}
+
+impl FlagAnswer {
+    /// The summary's sentence.
+    pub fn sentence(&self) -> String {
+        format!(" Of the flags between {} and {}, {} alone does it ({}).", self.good_config, self.bad_config, self.culprit.join(", "), self.toolchain)
+    }
+}
+
 /// The first bad commit.
 #[derive(Debug, Clone, Serialize)]
 pub struct CommitAnswer {
@@ -266,7 +280,7 @@ pub fn triage(dir: &Path, examiner_for: impl Fn(Vec<Cell>) -> Examiner, opts: &T
 
     let mut summary = summary_paragraph(&finding, reduced.as_ref(), release.as_ref(), commit.as_ref());
     if let Some(f) = &flags {
-        summary += &format!(" Of the flags between {} and {}, {} alone does it ({}).", f.good_config, f.bad_config, f.culprit.join(", "), f.toolchain);
+        summary += &f.sentence();
     }
     let report = TriageReport { schema: "kreloc/1", finding, summary, stages: stages.done, reduced, release, flags, commit, kernel: None };
     write_report(dir, &report)?;
@@ -290,7 +304,7 @@ fn summary_paragraph(f: &Summary, r: Option<&Reduced>, rel: Option<&ReleaseAnswe
         s += &format!("; the reproducer below has {} lines of C.", r.c_lines_after);
     }
     if let Some(rel) = rel {
-        s += &format!(" First bad release: {} {} ({}); last good: {} {}.", rel.family, rel.first_bad, rel.first_bad_toolchain, rel.family, rel.last_good);
+        s += &rel.sentence();
     }
     if let Some(c) = c {
         s += &format!(" First bad commit: {} \"{}\".", c.commit, c.subject);

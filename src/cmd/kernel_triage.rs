@@ -141,10 +141,10 @@ pub fn triage(dir: &Path, case_dir: &Path, progress: bool) -> Result<TriageRepor
     let from = case.from.as_ref().map_or_else(|| "—".to_string(), label);
     let mut summary = format!("{kind}: {}. Seen in the real purgatory of Linux {} ({from} → {}).", finding.title, case.tree.version, label(&case.to));
     if let Some(f) = &flags {
-        summary += &format!(" Of the flags between {} and {}, {} alone does it ({}).", f.good_config, f.bad_config, f.culprit.join(", "), f.toolchain);
+        summary += &f.sentence();
     }
     if let Some(r) = &release {
-        summary += &format!(" First bad release: {} {} ({}); last good: {} {}.", r.family, r.first_bad, r.first_bad_toolchain, r.family, r.last_good);
+        summary += &r.sentence();
     }
     let kernel = KernelReproducer {
         tree: case.tree.src.display().to_string(),
