@@ -127,14 +127,19 @@ fn write_case(parent: &Path, id: &str, tree: &Tree, cause: &RootCause, from: Opt
     let case = KernelCase { tree: tree.clone(), cause: cause.clone(), from: from.map(|r| cell(r, tree)), to: cell(to, tree) };
     let mut files = vec![("kernel.json".to_string(), serde_json::to_vec_pretty(&case).unwrap_or_default())];
     let mut report = format!("# {}\n\nThe real purgatory of Linux {} ({}), under {}.\n", cause.title(), tree.version, tree.src.display(), tree.profile);
+    let mut to_output = String::new();
     for (r, c) in from.iter().map(|r| (*r, case.from.as_ref())).chain([(to, Some(&case.to))]) {
         let Some(c) = c else { continue };
         if let Some(bytes) = &r.object {
             files.push((format!("objects/{}", c.object), bytes.clone()));
         }
-        let _ = write!(report, "\n## {} ({})\n\n```sh\n{}\n```\n\n```\n{}```\n", r.matrix_cell.label(), if std::ptr::eq(r, to) { "shows it" } else { "does not" }, c.commands.join("\n"), loader_output(r, profile, &tree.addresses));
+        let output = loader_output(r, profile, &tree.addresses);
+        let _ = write!(report, "\n## {} ({})\n\n```sh\n{}\n```\n\n```\n{output}```\n", r.matrix_cell.label(), if std::ptr::eq(r, to) { "shows it" } else { "does not" }, c.commands.join("\n"));
+        if std::ptr::eq(r, to) {
+            to_output = output;
+        }
     }
-    files.push(("loader.txt".to_string(), loader_output(to, profile, &tree.addresses).into_bytes()));
+    files.push(("loader.txt".to_string(), to_output.into_bytes()));
     files.push(("report.md".to_string(), report.into_bytes()));
     write_dir_atomically(parent, id, &files)
 }
