@@ -126,9 +126,7 @@ impl Builder {
     }
 
     fn extract_and_keep(&self, commit: &str, src: &PackSource, snap: &Snapshot, dir: &Path, start: std::time::Instant) -> Result<Built, Error> {
-        elfshaker::private_repo(dir, &src.dir, false)?;
-        src.elfshaker.extract(dir, snap)?;
-        elfshaker::strip_repo(dir)?;
+        src.elfshaker.extract(&src.dir, false, snap, dir)?;
         elfshaker::restore_exec_bits(dir)?;
         if let Some(link) = &self.link {
             let out = Child::new("sh", self.timeout).args(["-c", link]).current_dir(dir).env("KBISECT_COMMIT", commit).run().map_err(|e| Error::Io(e.to_string()))?;

@@ -73,10 +73,12 @@ impl Elfshaker {
         Ok(())
     }
 
-    /// Extracts `snap` into `repo` (a private repository from [`private_repo`]), checking checksums.
-    pub fn extract(&self, repo: &Path, snap: &Snapshot) -> Result<(), Error> {
-        self.run(repo, "extract", &["extract", "--reset", "--force", "--verify", &snap.id()])?;
-        Ok(())
+    /// Extracts `snap` from the repository at `shared` into `dir`, checking checksums, and leaves only the
+    /// snapshot's files there (through a private repository, see [`private_repo`]; `loose` as there).
+    pub fn extract(&self, shared: &Path, loose: bool, snap: &Snapshot, dir: &Path) -> Result<(), Error> {
+        private_repo(dir, shared, loose)?;
+        self.run(dir, "extract", &["extract", "--reset", "--force", "--verify", &snap.id()])?;
+        strip_repo(dir)
     }
 
     /// Every snapshot of the repository at `repo` (packs and loose), from `elfshaker find`.

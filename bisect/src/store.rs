@@ -316,9 +316,7 @@ impl ArtifactStore {
                 msg: format!("no snapshot {commit} in {}", repo.display()),
             })?
         };
-        elfshaker::private_repo(dir, &repo, true)?;
-        es.extract(dir, &snap)?;
-        elfshaker::strip_repo(dir)
+        es.extract(&repo, true, &snap, dir)
     }
 
     /// A directory holding `m`'s artifacts at their relative paths (hardlinked blobs, copied across
