@@ -52,12 +52,13 @@ pub enum Kind {
     Generic,
 }
 
-fn kind(arch: Arch, r_type: u32, h: &Howto, in_place: bool) -> Kind {
+/// The kind of a RELA entry of this type (a REL one adds the field's contents: see `TypeRule::kind`).
+fn rela_kind(arch: Arch, r_type: u32, h: &Howto) -> Kind {
     use crate::arch::x86_64::{R_X86_64_32, R_X86_64_32S, R_X86_64_64, R_X86_64_PC32, R_X86_64_PLT32};
     if h.formula == Formula::None {
         return Kind::Skip;
     }
-    if arch != Arch::X86_64 || in_place {
+    if arch != Arch::X86_64 {
         return Kind::Generic;
     }
     match r_type {
@@ -216,7 +217,7 @@ impl TypeRules {
     fn get(&mut self, profile: &dyn Profile, r_type: u32) -> &TypeRule {
         let compute = || {
             let howto = profile.arch().howto(r_type);
-            TypeRule { howto, rule: profile.rule(r_type, &howto), rela_kind: kind(profile.arch(), r_type, &howto, false) }
+            TypeRule { howto, rule: profile.rule(r_type, &howto), rela_kind: rela_kind(profile.arch(), r_type, &howto) }
         };
         let Some(i) = usize::try_from(r_type).ok().filter(|&i| i < 256) else { return self.other.insert(compute()) };
         if self.slot.len() <= i {
