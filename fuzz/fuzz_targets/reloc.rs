@@ -97,6 +97,13 @@ fn count_runs(ex: &Examined) {
     }
 }
 
+/// Whether this process has not yet said that `fingerprint` was seen (a known cause that every program
+/// shows would otherwise print one line per input).
+fn first_sighting_here(fingerprint: &str) -> bool {
+    static SAID: std::sync::Mutex<std::collections::BTreeSet<String>> = std::sync::Mutex::new(std::collections::BTreeSet::new());
+    SAID.lock().map_or(true, |mut said| said.insert(fingerprint.to_string()))
+}
+
 fuzz_target!(|data: &[u8]| {
     let p = Program::from_bytes(data);
     let ex = examiner().examine(&p);
@@ -112,7 +119,10 @@ fuzz_target!(|data: &[u8]| {
         let report = out.join("findings").join(&fp).join("report.md");
         match &recorded {
             Ok(Recorded::New(_)) => eprintln!("kreloc: new finding {fp} ({}): {}", d.cause.title(), report.display()),
-            Ok(Recorded::Seen(_)) => eprintln!("kreloc: known finding {fp} seen again"),
+            Ok(Recorded::Seen(_)) if first_sighting_here(&fp) => {
+                eprintln!("kreloc: known finding {fp} ({}) seen again; its further sightings are counted quietly (see {})", d.cause.title(), report.display())
+            }
+            Ok(Recorded::Seen(_)) => {}
             Err(e) => eprintln!("kreloc: finding {fp} could not be written to {}: {e}", out.display()),
         }
         if stop.is_none() && stops(policy(), &recorded) {
