@@ -112,7 +112,10 @@ fn kubernetes_indexed_job_shards_merge_to_the_unsharded_run() {
     let mut children: Vec<Child> = children;
     let mut merges_while_running = 0;
     while children.iter_mut().any(|c| c.try_wait().unwrap().is_none()) {
-        let sources: Vec<PathBuf> = (0..SHARDS).map(|i| out.join(format!("shard-{i}"))).filter(|p| p.exists()).collect();
+        // A shard's store exists once it has findings/ or stats/: the directory alone appears a moment
+        // earlier (create_dir_all makes it first), and merge rightly calls that "not a campaign store".
+        let started = |p: &PathBuf| p.join("findings").is_dir() || p.join("stats").is_dir();
+        let sources: Vec<PathBuf> = (0..SHARDS).map(|i| out.join(format!("shard-{i}"))).filter(started).collect();
         if !sources.is_empty() {
             merge(&sources, &live_merge);
             merges_while_running += 1;
