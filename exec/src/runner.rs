@@ -35,27 +35,22 @@ fn locate() -> Result<PathBuf, SandboxError> {
     let mut last = None;
     for dir in [cache_root(), std::env::temp_dir().join(format!("kreloc-{uid}"))] {
         let path = dir.join(&name);
-        if std::fs::metadata(&path).is_ok_and(|m| m.len() == EMBEDDED.len() as u64) {
-            return Ok(path);
-        }
-        match write_atomically(&path) {
+        // Other processes may want the same runner at once: one writes it, the others wait and use it.
+        let written = kreloc_atomic::fill_file(&path, write_runner).map_err(|e| e.to_string()).and_then(|_| {
+            let len = std::fs::metadata(&path).map_err(|e| e.to_string())?.len();
+            (len == EMBEDDED.len() as u64).then_some(()).ok_or_else(|| format!("holds {len} bytes, not the runner's {}", EMBEDDED.len()))
+        });
+        match written {
             Ok(()) => return Ok(path),
-            Err(e) => last = Some(SandboxError::Runner { path: path.display().to_string(), message: e.to_string() }),
+            Err(message) => last = Some(SandboxError::Runner { path: path.display().to_string(), message }),
         }
     }
     Err(last.unwrap_or(SandboxError::Unsupported))
 }
 
-/// Another process may be writing the same file: each writes its own temporary and renames it.
-fn write_atomically(path: &Path) -> std::io::Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir)?;
-    let tmp = dir.join(format!(".exec-runner-{HASH}.{}", std::process::id()));
-    let mut f = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o755).open(&tmp)?;
-    f.write_all(EMBEDDED)?;
-    f.sync_all()?;
-    drop(f);
-    std::fs::rename(&tmp, path)
+fn write_runner(tmp: &Path) -> std::io::Result<()> {
+    let mut f = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o755).open(tmp)?;
+    f.write_all(EMBEDDED)
 }
 
 /// `$XDG_CACHE_HOME/kreloc` (default `$HOME/.cache/kreloc`), as for the rest of kreloc's cache.

