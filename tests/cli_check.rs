@@ -170,3 +170,43 @@ fn json_shows_kexec_tools_arch_update_as_its_own_stage() {
     let (_, text, _) = kreloc(&["check", &obj, "--profile", "kexec-tools-x86_64", "--at", "0x13fffb000"]);
     assert!(text.contains("arch symbols: FAILS (Symbol: panic_kernel not found cannot set), digest symbols: not reached (alone: yes)"), "{text}");
 }
+
+/// kexec-tools built its purgatory `-mcmodel=large` before its PIC/PIE fix; a compiler that defaults to PIC
+/// turns that into GOT and PLT relocations the loader refuses, many per reason. `check` and `window` say each
+/// reason once, with a count and the first sites; `--verbose` and `--json` keep every site.
+#[test]
+fn blocking_relocations_are_grouped_by_problem() {
+    let dir = tempfile::tempdir().unwrap();
+    let bytes = purgatory(dir.path(), &["gcc"], &["-mcmodel=large", "-fpic"], &fixture("purgatory.c"), None);
+    let obj = dir.path().join("large-pic.ro");
+    std::fs::write(&obj, bytes).unwrap();
+    let obj = obj.to_str().unwrap();
+    let args = ["--profile", "kexec-tools-x86_64"];
+
+    let (code, json, _) = kreloc(&[&["window", obj, "--json"][..], &args].concat());
+    assert_eq!(code, 1, "{json}");
+    let doc: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let blockers: Vec<&str> = doc["blockers"].as_array().unwrap().iter().map(|b| b.as_str().unwrap()).collect();
+    let sites = doc["blocking_relocations"].as_array().unwrap();
+    let sites_of = |i: usize| sites.iter().filter(|s| s["blocker"] == i).map(|s| s["relocation"].as_str().unwrap()).collect::<Vec<_>>();
+    assert!(sites.len() > blockers.len(), "several relocations per reason: {doc}");
+    assert!((0..blockers.len()).any(|i| sites_of(i).len() > 3), "a reason with more sites than a summary shows: {doc}");
+
+    let (code, out, _) = kreloc(&[&["check", obj, "--at", "0x13fffb000"][..], &args].concat());
+    assert_eq!(code, 1, "{out}");
+    let lines: Vec<&str> = out.lines().filter(|l| l.starts_with("blocked everywhere: ")).collect();
+    assert_eq!(lines.len(), blockers.len(), "one line per reason: {out}");
+    for (i, b) in blockers.iter().enumerate() {
+        let line = lines.iter().find(|l| l.starts_with(&format!("blocked everywhere: {b} ("))).unwrap_or_else(|| panic!("no line for {b}: {out}"));
+        let n = sites_of(i).len();
+        assert!(line.contains(&format!("({n} relocation")), "{line}");
+        assert!(line.contains(sites_of(i)[0]), "the first site is named: {line}");
+        assert_eq!(line.contains("--verbose lists them"), n > 3, "{line}");
+    }
+    assert!(out.lines().count() <= 40, "fits on one screen: {out}");
+
+    let (_, verbose, _) = kreloc(&[&["window", obj, "--verbose"][..], &args].concat());
+    for s in sites {
+        assert!(verbose.contains(s["relocation"].as_str().unwrap()), "--verbose lists {s}: {verbose}");
+    }
+}

@@ -49,8 +49,12 @@ pub fn verdict_text(v: &Verdict, how_chosen: Option<&str>) -> String {
     out
 }
 
-/// A window as text: the interval set, its size, and the relocations that bound it.
-pub fn window_text(w: &Window) -> String {
+/// How many blocking relocations a summary names per problem.
+const SITES_SHOWN: usize = 3;
+
+/// A window as text: the interval set, its size, and the relocations that bound it. Relocations that fail
+/// everywhere are grouped by problem, with a count and the first few sites (`all_sites` lists every one).
+pub fn window_text(w: &Window, all_sites: bool) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "load window under {} (addresses aligned to {:#x}, segment {:#x} bytes):", w.profile, w.align, w.memsz);
     if w.intervals.is_empty() {
@@ -65,16 +69,23 @@ pub fn window_text(w: &Window) -> String {
         let ranges: Vec<String> = w.relocatable.0.iter().map(|(a, b)| format!("{a:#x} ..= {b:#x}")).collect();
         let _ = writeln!(out, "  ignoring the loader's window it relocates at: {}", ranges.join(", "));
     }
-    for b in &w.blockers {
-        let _ = writeln!(out, "blocked everywhere: {b}");
+    for (i, b) in w.blockers.iter().enumerate() {
+        let sites: Vec<&str> = w.blocking_relocations.iter().filter(|r| r.blocker == i).map(|r| r.relocation.as_str()).collect();
+        let _ = match sites.len() {
+            0 => writeln!(out, "blocked everywhere: {b}"),
+            1 => writeln!(out, "blocked everywhere: {b} (1 relocation: {})", sites[0]),
+            n if all_sites || n <= SITES_SHOWN => writeln!(out, "blocked everywhere: {b} ({n} relocations: {})", sites.join("; ")),
+            n => writeln!(out, "blocked everywhere: {b} ({n} relocations: {}; and {} more, --verbose lists them)", sites[..SITES_SHOWN].join("; "), n - SITES_SHOWN),
+        };
     }
     if !w.limits.is_empty() {
         let _ = writeln!(out, "bounded by:");
-        for l in w.limits.iter().take(10) {
+        let shown = if all_sites { w.limits.len() } else { 10 };
+        for l in w.limits.iter().take(shown) {
             let _ = writeln!(out, "  {} {}", l.relocation, l.text);
         }
-        if w.limits.len() > 10 {
-            let _ = writeln!(out, "  ... and {} more", w.limits.len() - 10);
+        if w.limits.len() > shown {
+            let _ = writeln!(out, "  ... and {} more (--verbose lists them)", w.limits.len() - shown);
         }
     }
     if !w.exact {

@@ -57,8 +57,13 @@ pub struct RelocResult {
 impl RelocResult {
     /// `R_X86_64_32S against .rodata+0x40 in .text+0x1c`.
     pub fn describe(&self) -> String {
-        format!("{} against {}{} in {}+{:#x}", self.type_name, self.symbol, fmt_addend(self.addend), self.section, self.offset)
+        describe_relocation(self.type_name, &self.symbol, self.addend, &self.section, self.offset)
     }
+}
+
+/// `R_X86_64_32S against .rodata+0x40 in .text+0x1c`.
+pub fn describe_relocation(type_name: &str, symbol: &str, addend: i64, section: &str, offset: u64) -> String {
+    format!("{type_name} against {symbol}{} in {section}+{offset:#x}", fmt_addend(addend))
 }
 
 /// `+0x40`, `-0x4`, or nothing for 0.

@@ -9,7 +9,7 @@ use crate::entry;
 use crate::layout::{self, Layout};
 use crate::plan::{self, Base, Planned};
 use crate::profile::Profile;
-use crate::verdict::fmt_addend;
+use crate::verdict::describe_relocation;
 
 /// A set of disjoint, sorted, inclusive u64 intervals.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
@@ -102,6 +102,34 @@ pub struct Limit {
     pub text: String,
 }
 
+/// A relocation that fails at every load address.
+#[derive(Debug, Clone, Serialize)]
+pub struct BlockingRelocation {
+    /// Its problem: an index into [`Window::blockers`].
+    pub blocker: usize,
+    /// `R_X86_64_GOTPC64 against _GLOBAL_OFFSET_TABLE_+0x2 in .text+0x2`
+    pub relocation: String,
+}
+
+/// What fails relocation everywhere: the distinct problems, and the relocations that meet each.
+#[derive(Default)]
+struct Blockers {
+    problems: Vec<String>,
+    relocations: Vec<BlockingRelocation>,
+}
+
+impl Blockers {
+    fn add(&mut self, problem: String, relocation: Option<String>) {
+        let blocker = self.problems.iter().position(|p| *p == problem).unwrap_or_else(|| {
+            self.problems.push(problem);
+            self.problems.len() - 1
+        });
+        if let Some(relocation) = relocation {
+            self.relocations.push(BlockingRelocation { blocker, relocation });
+        }
+    }
+}
+
 /// The load window of an object under a profile.
 #[derive(Debug, Clone, Serialize)]
 pub struct Window {
@@ -119,8 +147,11 @@ pub struct Window {
     pub count: u128,
     /// Relocations that bound the window, tightest first (deduplicated by text).
     pub limits: Vec<Limit>,
-    /// Problems that fail relocation at every address.
+    /// Problems that fail relocation at every address, each once, in the order first met.
     pub blockers: Vec<String>,
+    /// Every relocation that fails at every address, with the problem it meets: an object built for another
+    /// code model can carry hundreds, all for a few reasons.
+    pub blocking_relocations: Vec<BlockingRelocation>,
     /// What the loader does to memory it does not own at the reference layout: hazards, not refusals.
     pub hazards: Vec<crate::message::Finding>,
     /// The entry is misplaced at every address (the window is still about relocation).
@@ -152,11 +183,11 @@ pub fn window(obj: &Object, profile: &dyn Profile) -> Window {
     let reference = REFERENCE.div_ceil(align.max(1)).saturating_mul(align.max(1));
     let lay = layout::place(obj, profile.layout_rule(), reference);
     let loader = profile.placement_window();
-    let mut blockers = Vec::new();
+    let mut blockers = Blockers::default();
     if let Err(errs) = profile.validate(obj) {
-        blockers.extend(errs.iter().map(ToString::to_string));
+        errs.iter().for_each(|e| blockers.add(e.to_string(), None));
     }
-    blockers.extend(lay.too_large().map(|m| m.to_string()));
+    lay.too_large().into_iter().for_each(|m| blockers.add(m.to_string(), None));
     // The window is about relocation: hazards (the kernel goes on) are listed, not blocking.
     let mut hazards = profile.silent_misapplications(obj);
     hazards.extend(lay.overruns.iter().cloned());
@@ -169,14 +200,15 @@ pub fn window(obj: &Object, profile: &dyn Profile) -> Window {
     let plans = plan::plan(obj, profile, &lay);
     let moving = moving_sections(obj, profile.layout_rule(), &lay, reference, align);
     if let Some((_, f)) = &plans.section_failure {
-        blockers.push(f.message.to_string());
+        blockers.add(f.message.to_string(), None);
     }
     let mut set = space.clone();
     let mut limits = Vec::new();
     for (site, planned) in &plans.entries {
         let p = match planned {
             Planned::Fatal { cause, .. } => {
-                blockers.push(cause.to_string());
+                let name = profile.arch().howto(site.r_type).name;
+                blockers.add(cause.to_string(), Some(describe_relocation(name, &site.symbol, site.addend, &site.target, site.offset)));
                 continue;
             }
             Planned::Apply(p) => p,
@@ -185,13 +217,13 @@ pub fn window(obj: &Object, profile: &dyn Profile) -> Window {
         let Some(allowed) = constraint(obj, &lay, &moving, reference, p, arc_start, arc_len) else { continue };
         let allows = allowed.intersect(&loader_set);
         if allows != loader_set {
-            let relocation = format!("{} against {}{} in {}+{:#x}", p.howto.name, site.symbol, fmt_addend(site.addend), site.target, site.offset);
+            let relocation = describe_relocation(p.howto.name, &site.symbol, site.addend, &site.target, site.offset);
             let text = describe_limit(&allows, &loader_set);
             limits.push(Limit { relocation, allows: allows.clone(), text });
         }
         set = set.intersect(&allowed);
     }
-    if !blockers.is_empty() {
+    if !blockers.problems.is_empty() {
         set = IntervalSet::default();
     }
     let relocatable = set.aligned(align);
@@ -210,7 +242,8 @@ pub fn window(obj: &Object, profile: &dyn Profile) -> Window {
         intervals,
         relocatable,
         limits,
-        blockers,
+        blockers: blockers.problems,
+        blocking_relocations: blockers.relocations,
         hazards,
         entry_misplaced,
     }

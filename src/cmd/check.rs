@@ -1,6 +1,5 @@
 //! `kreloc check`, `kreloc window`, `kreloc relocate`, `kreloc profiles`.
 
-use std::io::Write;
 use std::path::PathBuf;
 
 use clap::Args;
@@ -23,6 +22,9 @@ pub struct CheckArgs {
     /// Also count warnings (such as the kernel's two-exec-sections WARN) as bad
     #[arg(long)]
     pub deny_warnings: bool,
+    /// List every relocation that blocks or bounds the window (by default: a count and the first few)
+    #[arg(long, short)]
+    pub verbose: bool,
 }
 
 /// Runs `kreloc check`.
@@ -59,7 +61,7 @@ pub fn check(a: &CheckArgs, json: bool) -> i32 {
         for v in &verdicts {
             println!("{}", report::verdict_text(v, chosen.as_deref()));
         }
-        print!("{}", report::window_text(&w));
+        print!("{}", report::window_text(&w, a.verbose));
     }
     if bad {
         exit::BAD
@@ -75,6 +77,9 @@ pub struct WindowArgs {
     /// Loader profile (see `kreloc profiles`)
     #[arg(long, short, default_value = "linux-x86_64", value_parser = kreloc_cli::values::ProfileName)]
     pub profile: String,
+    /// List every relocation that blocks or bounds the window (by default: a count and the first few)
+    #[arg(long, short)]
+    pub verbose: bool,
 }
 
 /// A verdict's JSON plus `printed`: its messages exactly as the loader prints them (the typed messages stay
@@ -97,7 +102,7 @@ pub fn window(a: &WindowArgs, json: bool) -> i32 {
     if json {
         kreloc_cli::json::print(&w);
     } else {
-        print!("{}", report::window_text(&w));
+        print!("{}", report::window_text(&w, a.verbose));
     }
     if w.intervals.is_empty() {
         exit::BAD
@@ -128,7 +133,7 @@ pub fn relocate(a: &RelocateArgs, json: bool) -> i32 {
         Err(e) => return cannot_test(e),
     };
     let v = kreloc_oracle::load(&obj, &*prof, a.at);
-    if let Err(e) = write_atomically(&a.output, &v.image) {
+    if let Err(e) = kreloc_atomic::write(&a.output, &v.image) {
         return cannot_test(format!("{}: {e}", a.output.display()));
     }
     if json {
@@ -142,13 +147,6 @@ pub fn relocate(a: &RelocateArgs, json: bool) -> i32 {
     } else {
         exit::BAD
     }
-}
-
-pub(super) fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
-    tmp.write_all(bytes)?;
-    tmp.persist(path).map(|_| ()).map_err(|e| e.error)
 }
 
 /// Runs `kreloc profiles`.

@@ -27,7 +27,7 @@ pub fn extract(a: &ExtractArgs, json: bool) -> i32 {
         Err(e) => return cannot_test(format!("{}: {e}", a.image.display())),
     };
     if let Some(out) = &a.output {
-        if let Err(e) = super::check::write_atomically(out, &x.object) {
+        if let Err(e) = kreloc_atomic::write(out, &x.object) {
             return cannot_test(format!("{}: {e}", out.display()));
         }
     }
