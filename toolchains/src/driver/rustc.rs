@@ -22,7 +22,8 @@ pub enum Spelling {
 
 /// C flags of the named configs and the driver's base flags, in rustc's terms.
 pub const C_FLAGS: &[(&str, Spelling)] = &[
-    ("-ffreestanding", Spelling::Implied("the programs are #![no_std]")),
+    ("-ffreestanding", Spelling::Implied("the programs are #![no_std]; no unwind tables (-C force-unwind-tables=no), as clang -ffreestanding")),
+    ("-ffunction-sections", Spelling::Args(&["-Z", "function-sections=yes"])),
     ("-fno-stack-protector", Spelling::Implied("rustc adds no stack protector unless -Z stack-protector asks")),
     ("-g0", Spelling::Implied("-C debuginfo=0")),
     ("-fno-common", Spelling::Implied("Rust has no common symbols")),
@@ -34,6 +35,10 @@ pub const C_FLAGS: &[(&str, Spelling)] = &[
     ("-mno-mmx", Spelling::Implied("rustc never emits MMX code")),
     ("-fno-zero-initialized-in-bss", Spelling::Approximated("rustc has no switch: zero statics stay in .bss")),
 ];
+
+/// What a C config gets without asking and rustc does not: all functions in one `.text` (rustc's default is
+/// a section per function, which C drivers give only under -ffunction-sections).
+pub const C_DEFAULTS: &[&str] = &["-Z", "function-sections=no"];
 
 /// How rustc spells hidden visibility: rustc keeps `#[no_mangle]` items at default visibility, so direct
 /// (non-GOT) access to them is asked for too, which is the code C's -fvisibility=hidden gives.
@@ -65,6 +70,9 @@ pub fn config_args(cfg: &CompileConfig) -> Result<Vec<String>, Error> {
         .iter()
         .map(|s| s.to_string())
         .collect();
+    if !cfg.extra.iter().any(|f| f == "-ffunction-sections") {
+        args.extend(C_DEFAULTS.iter().map(|s| s.to_string()));
+    }
     // C drivers call through the PLT (PLT32) under -fpic/-fpie; rustc's default on x86_64 is the GOT.
     if cfg.pic != Pic::None {
         args.extend(["-Z", "plt=yes"].map(String::from));
