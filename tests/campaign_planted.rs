@@ -66,3 +66,38 @@ fn a_campaign_resumes_and_shards_are_deterministic() {
     let fb = fuzz(b.path(), "3", "1/2");
     assert_eq!(fa["new_findings"], fb["new_findings"], "the same shard finds the same things");
 }
+
+/// A wrapper compiler: gcc-12 that corrupts one initialised datum of each object (the mutation test's
+/// planted compiler), logging each program it corrupted. Its directory names it: `corrupting/gcc`.
+fn corrupting_gcc(dir: &Path) -> (std::path::PathBuf, std::path::PathBuf) {
+    use std::os::unix::fs::PermissionsExt;
+    let planted = Path::new(env!("CARGO_MANIFEST_DIR")).join("campaign/tests/planted_cc.py");
+    let (bin, log) = (dir.join("corrupting"), dir.join("corrupted.log"));
+    std::fs::create_dir_all(&bin).unwrap();
+    let gcc = bin.join("gcc");
+    std::fs::write(&gcc, format!("#!/bin/sh\nKRELOC_PLANTED_LOG='{}' exec python3 '{}' \"$@\"\n", log.display(), planted.display())).unwrap();
+    std::fs::set_permissions(&gcc, std::fs::Permissions::from_mode(0o755)).unwrap();
+    (gcc, log)
+}
+
+#[test]
+fn a_miscompiling_wrapper_is_one_root_cause_named_after_the_wrapper() {
+    let dir = tempfile::tempdir().unwrap();
+    let (gcc, log) = corrupting_gcc(dir.path());
+    let out = dir.path().join("out");
+    let toolchains = format!("gcc@12,path:{}", gcc.display());
+    let (code, stdout, err) =
+        kreloc(&["fuzz", "--toolchains", &toolchains, "--configs", "kernel-2024", "--count", "60", "--seed", "11", "--out", out.to_str().unwrap(), "--json"]);
+    assert!(code == 0 || code == 1, "{stdout}{err}");
+    let mutated: std::collections::BTreeSet<String> = std::fs::read_to_string(&log).unwrap_or_default().lines().map(String::from).collect();
+    assert!(mutated.len() >= 50, "the wrapper corrupted only {} of 60 programs: {err}", mutated.len());
+    let store = kreloc_campaign::store::FindingStore::open(&out, "test").unwrap();
+    let found = store.fingerprints().unwrap();
+    assert_eq!(found.len(), 1, "one bug, one root cause: {:#?}", found.iter().map(|f| kreloc_campaign::store::summarize(&store.path(f)).unwrap().title).collect::<Vec<_>>());
+    let s = kreloc_campaign::store::summarize(&store.path(&found[0])).unwrap();
+    assert!(s.title.starts_with("path corrupting/gcc (12.2.0) vs gcc-12.2.0 — the code runs wrong"), "{}", s.title);
+    assert!(!s.title.contains("every release"), "{}", s.title);
+    // Every sighting is a corrupted program, and nearly every corrupted program is a sighting.
+    assert!(s.programs as usize <= mutated.len() && 100 * s.programs as usize >= 95 * mutated.len(), "{} of {} corrupted programs", s.programs, mutated.len());
+    assert!(!s.symptoms.is_empty(), "the symptoms are kept as sighting details: {s:?}");
+}

@@ -32,7 +32,7 @@ pub struct FindingCase {
 pub fn regress_for(change: &Change) -> Regress {
     match change {
         Change::Relocation { .. } | Change::EntryMisplaced | Change::Refused { .. } => Regress::LoadFails,
-        Change::WrongChecksum { .. } | Change::RunFailed { .. } => Regress::Checksum,
+        Change::RunsWrong { .. } | Change::WrongChecksum { .. } | Change::RunFailed { .. } => Regress::Checksum,
         Change::Compile { fault: kreloc_campaign::change::CompileFault::Ice } => Regress::Ice,
         Change::Compile { .. } => Regress::CompileError,
         Change::NewExecSection { .. } | Change::EntryWarn => Regress::Signature,

@@ -7,9 +7,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 
 use kreloc_toolchains::config::CompileConfig;
-use kreloc_toolchains::{Family, Language};
+use kreloc_toolchains::identity::Kind;
+use kreloc_toolchains::{Family, Language, Toolchain};
 
-use crate::change::{explain, Change, Facts};
+use crate::change::{explain, Change, Facts, Symptom};
 use crate::examine::Cell;
 use crate::signature::short_hash;
 
@@ -30,6 +31,12 @@ pub enum Step {
     Language { from: Emission, to: Emission },
     /// Every judged release of a family shows it under every judged config; other families don't.
     Family { family: Family },
+    /// A compiler given by path (named by its path's last components and the version it reports) shows
+    /// it; `release`, the release it reports being (or the nearest of its family), does not.
+    PathVs { path: String, version: String, release: String },
+    /// No step explains it and not every release of the family shows it: named by the first toolchain
+    /// showing it.
+    Toolchain { toolchain: String },
     /// Every judged cell runs it wrong: a property of the program (or a bug of the generator or oracle).
     /// Loader problems every cell shares are no divergence and no finding.
     Everywhere,
@@ -43,6 +50,8 @@ impl Step {
             Step::FixedIn { family, from, to } => format!("{family} {from} → {to} fixes it"),
             Step::Language { from, to } => format!("{from:?} → {to:?} emission"),
             Step::Family { family } => format!("{family} (every release and config)"),
+            Step::PathVs { path, version, release } => format!("path {path} ({version}) vs {release}"),
+            Step::Toolchain { toolchain } => toolchain.clone(),
             Step::Everywhere => "every cell".into(),
         }
     }
@@ -97,6 +106,9 @@ pub struct CellPair {
 pub struct Divergence {
     pub cause: RootCause,
     pub cells: Vec<CellPair>,
+    /// For code that runs wrong: how each showing cell's runs went wrong (per cell label).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub symptoms: BTreeMap<String, Vec<Symptom>>,
 }
 
 /// How many flags one config has that the other lacks, both ways.
@@ -107,6 +119,26 @@ fn flag_distance(a: &CompileConfig, b: &CompileConfig) -> usize {
 
 fn release(c: &Cell) -> u32 {
     c.toolchain.version.major()
+}
+
+fn is_path(c: &Cell) -> bool {
+    c.toolchain.kind == Kind::Path
+}
+
+/// `corrupting/gcc`: a path toolchain's last two path components (no machine-specific prefix).
+pub fn path_name(tc: &Toolchain) -> String {
+    let parts: Vec<String> =
+        tc.exe.components().filter(|c| matches!(c, std::path::Component::Normal(_))).rev().take(2).map(|c| c.as_os_str().to_string_lossy().into_owned()).collect();
+    parts.into_iter().rev().collect::<Vec<_>>().join("/")
+}
+
+/// A toolchain as steps name it: `gcc-12.2.0`, or `path corrupting/gcc (12.2.0)`.
+fn toolchain_name(tc: &Toolchain) -> String {
+    if tc.kind == Kind::Path {
+        format!("path {} ({})", path_name(tc), tc.version)
+    } else {
+        tc.id()
+    }
 }
 
 /// Blames every problem of every judged cell on one step. `facts[i]` is `None` for a cell not judged.
@@ -131,7 +163,7 @@ pub fn attribute(cells: &[Cell], facts: &[Option<Facts>]) -> Vec<Divergence> {
             if comparable.iter().all(|&i| lacks(i, p) == Some(false)) {
                 // Not a divergence: only code that runs wrong in every cell (the generator's or the
                 // oracle's bug) is still worth a finding.
-                if p.address().is_none() {
+                if !p.runs_wrong() {
                     continue;
                 }
                 found.entry(RootCause { step: Step::Everywhere, change: p.clone() }).or_default().push(pair(None, "every judged cell".into()));
@@ -155,13 +187,27 @@ pub fn attribute(cells: &[Cell], facts: &[Option<Facts>]) -> Vec<Divergence> {
                 found.entry(RootCause { step: Step::Config { config: cy.config_name.clone() }, change }).or_default().push(CellPair { every_toolchain: every, ..pair(before, context) });
                 continue;
             }
-            // The nearest older judged release of the same family, language and config.
+            if is_path(cy) {
+                // The release it reports being, else the nearest release of its family, at the same config.
+                let release_cell = same_config
+                    .iter()
+                    .copied()
+                    .filter(|&i| !is_path(&cells[i]) && cells[i].toolchain.family == cy.toolchain.family && cells[i].language() == cy.language() && lacks(i, p) == Some(true))
+                    .min_by_key(|&i| (cells[i].toolchain.version != cy.toolchain.version, release(&cells[i]).abs_diff(release(cy))));
+                if let Some(x) = release_cell {
+                    let step = Step::PathVs { path: path_name(&cy.toolchain), version: cy.toolchain.version.to_string(), release: cells[x].toolchain.id() };
+                    found.entry(RootCause { step, change: change_from(x) }).or_default().push(pair(Some(x), format!("at {}", cy.config_name)));
+                    continue;
+                }
+            }
+            // The nearest older judged release of the same family, language and config (compilers given by
+            // path are compared with their like: a path is no release).
             let prev = comparable
                 .iter()
                 .copied()
                 .filter(|&i| {
                     let c = &cells[i];
-                    c.config_name == cy.config_name && c.toolchain.family == cy.toolchain.family && c.language() == cy.language() && release(c) < release(cy)
+                    is_path(c) == is_path(cy) && c.config_name == cy.config_name && c.toolchain.family == cy.toolchain.family && c.language() == cy.language() && release(c) < release(cy)
                 })
                 .max_by_key(|&i| release(&cells[i]));
             if let Some(x) = prev {
@@ -177,7 +223,7 @@ pub fn attribute(cells: &[Cell], facts: &[Option<Facts>]) -> Vec<Divergence> {
                 .copied()
                 .filter(|&i| {
                     let c = &cells[i];
-                    c.config_name == cy.config_name && c.toolchain.family == cy.toolchain.family && c.language() == cy.language() && release(c) > release(cy)
+                    is_path(c) == is_path(cy) && c.config_name == cy.config_name && c.toolchain.family == cy.toolchain.family && c.language() == cy.language() && release(c) > release(cy)
                 })
                 .min_by_key(|&i| release(&cells[i]));
             if let Some(x) = next.filter(|&x| lacks(x, p) == Some(true)) {
@@ -192,17 +238,34 @@ pub fn attribute(cells: &[Cell], facts: &[Option<Facts>]) -> Vec<Divergence> {
                 found.entry(RootCause { step, change: change_from(x) }).or_default().push(pair(Some(x), format!("at {}", cy.config_name)));
                 continue;
             }
+            // "Every release and config" only when every judged release of the family shows it everywhere.
+            let family_wide =
+                comparable.iter().filter(|&&i| cells[i].toolchain.family == cy.toolchain.family && is_path(&cells[i]) == is_path(cy)).all(|&i| lacks(i, p) == Some(false));
             let (step, before) = match other_config {
                 Some(x) => (Step::Config { config: cy.config_name.clone() }, Some(x)),
-                None => (Step::Family { family: cy.toolchain.family }, None),
+                None if family_wide => (Step::Family { family: cy.toolchain.family }, None),
+                None => (Step::Toolchain { toolchain: toolchain_name(&cy.toolchain) }, None),
             };
             let change = before.map_or_else(|| p.clone(), change_from);
             found.entry(RootCause { step, change }).or_default().push(pair(before, format!("{}", cy.toolchain.id())));
         }
     }
-    found.into_iter().map(|(cause, mut cells)| {
-        cells.sort();
-        cells.dedup();
-        Divergence { cause, cells }
+    found.into_iter().map(|(cause, mut pairs)| {
+        pairs.sort();
+        pairs.dedup();
+        let symptoms = if cause.change.runs_wrong() { symptoms_of(&pairs, cells, facts) } else { BTreeMap::new() };
+        Divergence { cause, cells: pairs, symptoms }
     }).collect()
+}
+
+/// How the showing cells of `pairs` ran wrong.
+fn symptoms_of(pairs: &[CellPair], cells: &[Cell], facts: &[Option<Facts>]) -> BTreeMap<String, Vec<Symptom>> {
+    pairs
+        .iter()
+        .filter_map(|pair| {
+            let i = cells.iter().position(|c| c.label() == pair.to)?;
+            let symptoms = facts.get(i)?.as_ref()?.symptoms.clone();
+            (!symptoms.is_empty()).then(|| (pair.to.clone(), symptoms))
+        })
+        .collect()
 }

@@ -94,7 +94,7 @@ pub fn run_with(examiner: &Examiner, plan: &Plan, mut on_new: impl FnMut(&str, &
             cell_stats.add(&ex.cells, ex.cache_hits);
             for d in &ex.divergences {
                 let fp = d.cause.fingerprint();
-                let sighting = Sighting::now(format!("{seed:016x}"), p.size(), d.cells.clone());
+                let sighting = Sighting::now(format!("{seed:016x}"), p.size(), d.cells.clone()).with_symptoms(d.symptoms.clone());
                 match store.record(&d.cause, &sighting, || program_files(p, &ex, examiner, &fp))? {
                     Recorded::New(dir) => {
                         stats.new_findings.push(fp.clone());

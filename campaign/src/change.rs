@@ -46,7 +46,7 @@ pub enum Refusal {
     Refused,
 }
 
-/// How a run of the relocated code went wrong (a wrong checksum is `Change::WrongChecksum`).
+/// How a run of the relocated code went wrong (a wrong checksum is `Symptom::WrongChecksum`).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum RunFault {
@@ -60,7 +60,7 @@ pub enum RunFault {
 }
 
 impl RunFault {
-    fn of(failure: &crate::sandbox::RunFailure) -> RunFault {
+    pub fn of(failure: &crate::sandbox::RunFailure) -> RunFault {
         use crate::sandbox::RunFailure;
         match failure {
             RunFailure::Crashed { .. } => RunFault::Crash { signal: failure.to_string() },
@@ -68,6 +68,77 @@ impl RunFault {
             RunFailure::TimedOut => RunFault::Timeout,
             RunFailure::Exited { .. } => RunFault::Exit,
             RunFailure::NoEntry => RunFault::NoEntry,
+        }
+    }
+}
+
+/// Where relocated code runs wrong, among the judged addresses it could run at (loaded there). An
+/// address-dependent failure is a relocation or position bug; an everywhere failure a miscompile.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", tag = "where")]
+pub enum AddressClass {
+    Everywhere,
+    /// Right below 2 GiB, wrong at every judged address above.
+    Above2G,
+    /// Right below 4 GiB (at some judged address between 2 and 4 GiB too), wrong at every judged address above.
+    Above4G,
+    /// Only at these addresses.
+    At { addresses: Vec<u64> },
+}
+
+impl AddressClass {
+    /// The class of `wrong` among the addresses that ran (`right` ran right); `None` if nothing ran wrong.
+    pub fn of(wrong: &[u64], right: &[u64]) -> Option<AddressClass> {
+        const G2: u64 = 0x8000_0000;
+        const G4: u64 = 0x1_0000_0000;
+        let (lowest_wrong, highest_right) = (*wrong.iter().min()?, right.iter().max().copied());
+        Some(match highest_right {
+            None => AddressClass::Everywhere,
+            Some(r) if r < G2 && lowest_wrong >= G2 => AddressClass::Above2G,
+            Some(r) if r < G4 && lowest_wrong >= G4 => AddressClass::Above4G,
+            Some(_) => {
+                let mut addresses = wrong.to_vec();
+                addresses.sort_unstable();
+                addresses.dedup();
+                AddressClass::At { addresses }
+            }
+        })
+    }
+
+    fn title(&self) -> String {
+        match self {
+            AddressClass::Everywhere => "everywhere".into(),
+            AddressClass::Above2G => "only above 2 GiB".into(),
+            AddressClass::Above4G => "only above 4 GiB".into(),
+            AddressClass::At { addresses } => format!("only at {}", addresses.iter().map(|a| format!("{a:#x}")).collect::<Vec<_>>().join(", ")),
+        }
+    }
+}
+
+/// How one run went wrong: a detail of a sighting, never part of a fingerprint.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", tag = "symptom")]
+pub enum Symptom {
+    WrongChecksum { at: u64, got: u64 },
+    Fault { at: u64, fault: RunFault },
+}
+
+impl Symptom {
+    /// `SIGSEGV at 0x13fffb000`, `checksum 0x1234 at 0x7ffe0000`.
+    pub fn title(&self) -> String {
+        match self {
+            Symptom::WrongChecksum { at, got } => format!("checksum {got:#x} at {at:#x}"),
+            Symptom::Fault { at, fault: RunFault::Crash { signal } } => format!("{signal} at {at:#x}"),
+            Symptom::Fault { at, fault } => format!("{} at {at:#x}", kebab(fault)),
+        }
+    }
+
+    /// The kind, without address or value: what a root cause's symptoms are counted by.
+    pub fn kind(&self) -> String {
+        match self {
+            Symptom::WrongChecksum { .. } => "wrong checksum".into(),
+            Symptom::Fault { fault: RunFault::Crash { signal }, .. } => signal.clone(),
+            Symptom::Fault { fault, .. } => kebab(fault),
         }
     }
 }
@@ -94,7 +165,11 @@ pub enum Change {
     /// A relocation of this type fails (or is silently truncated) at some judged address.
     Relocation { r_type: u32, type_name: String, fault: RelocFault },
     Refused { refusal: Refusal },
-    /// `kreloc_entry` returned a checksum other than the evaluator's at this address (the lowest such).
+    /// The relocated code runs wrong (wrong checksum, crash, hang, system call, exit): the symptoms are
+    /// the sighting's, the address class is the change's.
+    RunsWrong { class: AddressClass },
+    /// Stores written before `RunsWrong` (one cause per symptom and address); never derived now, only
+    /// read, and listed as superseded by the `RunsWrong` cause.
     WrongChecksum { at: u64 },
     RunFailed { at: u64, fault: RunFault },
     Compile { fault: CompileFault },
@@ -115,8 +190,14 @@ impl Change {
     pub fn address(&self) -> Option<u64> {
         match self {
             Change::WrongChecksum { at } | Change::RunFailed { at, .. } => Some(*at),
+            Change::RunsWrong { class: AddressClass::At { addresses } } => addresses.first().copied(),
             _ => None,
         }
+    }
+
+    /// Code that runs wrong (a finding even where every cell shows it).
+    pub fn runs_wrong(&self) -> bool {
+        matches!(self, Change::RunsWrong { .. } | Change::WrongChecksum { .. } | Change::RunFailed { .. })
     }
 
     /// One line for reports (the only place a change becomes English).
@@ -128,6 +209,7 @@ impl Change {
             Change::Relocation { type_name, fault: RelocFault::Overflow, r_type } => format!("{type_name} overflows{}", overflow_region(*r_type)),
             Change::Relocation { type_name, fault, .. } => format!("{type_name}: {}", kebab(fault)),
             Change::Refused { refusal } => format!("the loader refuses the object ({})", kebab(refusal)),
+            Change::RunsWrong { class } => format!("the code runs wrong {}", class.title()),
             Change::WrongChecksum { at } => format!("the checksum differs at {at:#x}"),
             Change::RunFailed { at, fault: RunFault::Crash { signal } } => format!("the code crashes ({signal}) at {at:#x}"),
             Change::RunFailed { at, fault } => format!("the code fails ({}) at {at:#x}", kebab(fault)),
@@ -159,6 +241,9 @@ pub struct Facts {
     pub problems: BTreeSet<Change>,
     /// Addresses where the code could not be run (not judged there).
     pub unjudged_at: Vec<u64>,
+    /// How the runs behind a `RunsWrong` problem went wrong.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub symptoms: Vec<Symptom>,
 }
 
 /// `.ltext.unlikely.` → `.ltext`: the section family, without the compiler's hot/cold/function suffixes.
@@ -201,21 +286,31 @@ pub fn object_facts(obj: &Object, verdicts: &[Verdict], runs: &[(u64, RunResult)
             f.problems.insert(Change::Refused { refusal });
         }
     }
-    let mut wrong: Option<u64> = None;
-    for (at, r) in runs {
-        match r {
-            RunResult::Checksum(c) if *c != expected => wrong = Some(wrong.map_or(*at, |w| w.min(*at))),
-            RunResult::Failed(failure) => {
-                f.problems.insert(Change::RunFailed { at: *at, fault: RunFault::of(failure) });
-            }
-            RunResult::NotJudged(_) => f.unjudged_at.push(*at),
-            _ => {}
-        }
-    }
-    if let Some(at) = wrong {
-        f.problems.insert(Change::WrongChecksum { at });
+    f.unjudged_at = runs.iter().filter(|(_, r)| matches!(r, RunResult::NotJudged(_))).map(|(at, _)| *at).collect();
+    if let Some((change, symptoms)) = runs_wrong(runs, expected) {
+        f.problems.insert(change);
+        f.symptoms = symptoms;
     }
     f
+}
+
+/// The one `RunsWrong` change of a cell's runs and its symptoms, or `None` if every run went right.
+/// Addresses where the loader refused or the harness could not run it take no part.
+pub fn runs_wrong(runs: &[(u64, RunResult)], expected: u64) -> Option<(Change, Vec<Symptom>)> {
+    let (mut wrong, mut right, mut symptoms) = (Vec::new(), Vec::new(), Vec::new());
+    for (at, r) in runs {
+        match r {
+            RunResult::Checksum(c) if *c == expected => right.push(*at),
+            RunResult::Checksum(got) => symptoms.push(Symptom::WrongChecksum { at: *at, got: *got }),
+            RunResult::Failed(failure) => symptoms.push(Symptom::Fault { at: *at, fault: RunFault::of(failure) }),
+            RunResult::NotLoaded | RunResult::NotJudged(_) => continue,
+        }
+        if !matches!(r, RunResult::Checksum(c) if *c == expected) {
+            wrong.push(*at);
+        }
+    }
+    let class = AddressClass::of(&wrong, &right)?;
+    Some((Change::RunsWrong { class }, symptoms))
 }
 
 /// The change `to` shows over `from` for its problem `p`: `None` when `from` has `p` too or was not judged

@@ -62,6 +62,13 @@ pub fn summary_report(s: &Summary, smallest_report: Option<&str>) -> String {
     let _ = writeln!(out, "- programs: {} ({} sightings), first seen {}, last seen {} (unix seconds)", s.programs, s.sightings, s.first_seen, s.last_seen);
     let smallest: Vec<String> = s.smallest.iter().map(|(id, size)| crate::store::describe_program(s, id, *size)).collect();
     let _ = writeln!(out, "- smallest: {}", smallest.join(", "));
+    if !s.symptoms.is_empty() {
+        let symptoms: Vec<String> = s.symptoms.iter().map(|(kind, n)| format!("{kind} ({n})")).collect();
+        let _ = writeln!(out, "- symptoms (programs): {}", symptoms.join(", "));
+    }
+    if let Some((fp, title)) = &s.superseded_by {
+        let _ = writeln!(out, "- superseded by {fp}: {title} (this store predates that kind of cause)");
+    }
     let _ = writeln!(out, "- cause: `{}`\n\n## Cells\n", serde_json::to_string(&s.cause).unwrap_or_default());
     for c in &s.cells {
         let _ = writeln!(out, "- {} → {} ({})", c.from.as_deref().unwrap_or("—"), c.to, c.context);

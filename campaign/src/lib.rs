@@ -21,6 +21,7 @@ pub mod sandbox;
 pub mod reduce_finding;
 pub mod setup;
 pub mod merge;
+pub mod migrate;
 pub mod progress;
 pub mod report;
 pub mod stats;

@@ -6,7 +6,7 @@
 //! a temp directory and renamed) and `report.md` (rewritten atomically from the fold when the cause is new
 //! and at the end of a run; `summarize` is the truth at any time).
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Mutex;
 use std::fs::{self, OpenOptions};
 use std::io::{self, Write};
@@ -16,6 +16,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
 
 use crate::attribute::{CellPair, RootCause, Step};
+use crate::change::Symptom;
 
 /// How many of the smallest programs a finding keeps.
 pub const KEEP_PROGRAMS: usize = 3;
@@ -30,12 +31,20 @@ pub struct Sighting {
     /// Unix seconds.
     pub seen_at: u64,
     pub cells: Vec<CellPair>,
+    /// For code that runs wrong: how each showing cell's runs went wrong (not part of the fingerprint).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub symptoms: BTreeMap<String, Vec<Symptom>>,
 }
 
 impl Sighting {
     pub fn now(program: String, size: usize, cells: Vec<CellPair>) -> Sighting {
         let seen_at = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
-        Sighting { program, size, seen_at, cells }
+        Sighting { program, size, seen_at, cells, symptoms: BTreeMap::new() }
+    }
+
+    pub fn with_symptoms(mut self, symptoms: BTreeMap<String, Vec<Symptom>>) -> Sighting {
+        self.symptoms = symptoms;
+        self
     }
 }
 
@@ -68,6 +77,12 @@ pub struct Summary {
     pub last_seen: u64,
     /// The cells involved (capped).
     pub cells: Vec<CellPair>,
+    /// For code that runs wrong: each symptom kind (`SIGSEGV`, `wrong checksum`) and how many programs showed it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub symptoms: Vec<(String, u64)>,
+    /// A cause of an older store whose kind is now folded into another: that cause's fingerprint and title.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub superseded_by: Option<(String, String)>,
 }
 
 /// Whether a root cause was new.
@@ -227,7 +242,10 @@ pub fn summarize(dir: &Path) -> io::Result<Summary> {
     let config_only = matches!(cause.cause.step, Step::Config { .. }) && 2 * every > all.len();
     let mut cells: Vec<CellPair> = all.iter().flat_map(|s| s.cells.iter().cloned()).collect::<BTreeSet<_>>().into_iter().collect();
     cells.truncate(24);
+    let superseded_by = crate::migrate::superseding(dir, &cause.cause, &all).map(|c| (c.fingerprint(), c.title()));
     Ok(Summary {
+        symptoms: symptom_counts(&all),
+        superseded_by,
         fingerprint: cause.fingerprint,
         title: if config_only { format!("{} (every toolchain) — {}", cause.cause.step.title(), cause.cause.change.title()) } else { cause.title },
         config_only,
@@ -240,6 +258,19 @@ pub fn summarize(dir: &Path) -> io::Result<Summary> {
         last_seen: all.iter().map(|s| s.seen_at).max().unwrap_or(0),
         cells,
     })
+}
+
+/// Each symptom kind and how many distinct programs showed it, most frequent first.
+fn symptom_counts(all: &[Sighting]) -> Vec<(String, u64)> {
+    let mut programs: BTreeMap<String, BTreeSet<&str>> = BTreeMap::new();
+    for s in all {
+        for symptom in s.symptoms.values().flatten() {
+            programs.entry(symptom.kind()).or_default().insert(&s.program);
+        }
+    }
+    let mut counts: Vec<(String, u64)> = programs.into_iter().map(|(k, p)| (k, p.len() as u64)).collect();
+    counts.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    counts
 }
 
 /// The directory of the smallest stored program of a finding.

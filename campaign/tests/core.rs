@@ -169,7 +169,7 @@ fn cell(family: kreloc_toolchains::Family, major: u32, config: &str) -> kreloc_c
 }
 
 fn facts(bases: &[&str], problems: &[Change]) -> Option<kreloc_campaign::change::Facts> {
-    Some(kreloc_campaign::change::Facts { exec_bases: bases.iter().map(|s| s.to_string()).collect(), problems: problems.iter().cloned().collect(), unjudged_at: vec![] })
+    Some(kreloc_campaign::change::Facts { exec_bases: bases.iter().map(|s| s.to_string()).collect(), problems: problems.iter().cloned().collect(), unjudged_at: vec![], symptoms: vec![] })
 }
 
 #[test]
@@ -232,4 +232,105 @@ fn rust_emission_is_its_own_axis_and_unjudged_addresses_compare_with_nothing() {
     let d = attribute(&cells, &g);
     assert_eq!(d.len(), 1);
     assert_eq!(d[0].cause.step, Step::Everywhere, "only the rust cell was judged there: {d:?}");
+}
+
+#[test]
+fn code_that_runs_wrong_is_one_change_with_an_address_class_and_symptoms_are_details() {
+    use kreloc_campaign::change::{runs_wrong, AddressClass};
+    use kreloc_campaign::sandbox::{NotJudged, RunFailure};
+    use RunResult::{Checksum, Failed, NotLoaded};
+    let (low, g3, g5, high) = (0x7ffe_0000u64, 0xc000_0000u64, 0x1_3fff_b000u64, 0x17f_7aff_d000u64);
+    let exp = 42;
+    let class = |runs: &[(u64, RunResult)]| runs_wrong(runs, exp).map(|(c, _)| c);
+    let wrong = |class| Some(Change::RunsWrong { class });
+    // A wrong checksum in one program, crashes and a hang in another: one change; the symptoms differ.
+    let a = [(low, Checksum(1)), (g5, Failed(RunFailure::Crashed { signal: 11 })), (high, Failed(RunFailure::Crashed { signal: 4 }))];
+    let b = [(low, Failed(RunFailure::TimedOut)), (g5, Checksum(7)), (high, Checksum(9))];
+    let ((ca, sa), (cb, sb)) = (runs_wrong(&a, exp).unwrap(), runs_wrong(&b, exp).unwrap());
+    assert_eq!(ca, Change::RunsWrong { class: AddressClass::Everywhere });
+    assert_eq!(ca, cb);
+    assert_ne!(sa, sb);
+    assert_eq!(sa.iter().map(|s| s.kind()).collect::<Vec<_>>(), ["wrong checksum", "SIGSEGV", "SIGILL"]);
+    let step = Step::Config { config: "k".into() };
+    assert_eq!(RootCause { step: step.clone(), change: ca }.fingerprint(), RootCause { step, change: cb }.fingerprint());
+    // Right below 2 GiB and wrong above: a position bug, not a miscompile.
+    assert_eq!(class(&[(low, Checksum(exp)), (g5, Checksum(1)), (high, Failed(RunFailure::Crashed { signal: 11 }))]), wrong(AddressClass::Above2G));
+    assert_eq!(class(&[(low, Checksum(exp)), (g3, Checksum(exp)), (g5, Checksum(1))]), wrong(AddressClass::Above4G));
+    assert_eq!(class(&[(low, Checksum(exp)), (g5, Checksum(1)), (high, Checksum(exp))]), wrong(AddressClass::At { addresses: vec![g5] }));
+    // Where it was not loaded or not judged, it ran nowhere: no part of the class.
+    assert_eq!(class(&[(low, NotLoaded), (g5, RunResult::NotJudged(NotJudged::MemoryLimit)), (high, Checksum(exp))]), None);
+    assert_eq!(class(&[(low, Checksum(1)), (g5, NotLoaded), (high, NotLoaded)]), wrong(AddressClass::Everywhere), "wrong everywhere it could run");
+}
+
+fn release_cell(family: kreloc_toolchains::Family, major: u32, config: &str) -> kreloc_campaign::examine::Cell {
+    let mut c = cell(family, major, config);
+    c.toolchain.kind = kreloc_toolchains::identity::Kind::AptGcc;
+    c.toolchain.exe = format!("/usr/bin/gcc-{major}").into();
+    c
+}
+
+fn running_wrong(symptom: kreloc_campaign::change::Symptom) -> Option<kreloc_campaign::change::Facts> {
+    let mut f = facts(&[".text"], &[Change::RunsWrong { class: kreloc_campaign::change::AddressClass::Everywhere }]);
+    f.as_mut().unwrap().symptoms = vec![symptom];
+    f
+}
+
+#[test]
+fn a_compiler_given_by_path_is_named_by_its_path_and_compared_with_the_release_it_reports() {
+    use kreloc_campaign::attribute::attribute;
+    use kreloc_campaign::change::{RunFault, Symptom};
+    use kreloc_toolchains::Family::{Gcc, Llvm};
+    let mut wrapper = cell(Gcc, 12, "k24");
+    wrapper.toolchain.exe = "/some/where/corrupting/gcc".into();
+    let cells = vec![release_cell(Gcc, 11, "k24"), release_cell(Gcc, 12, "k24"), wrapper.clone(), cell(Llvm, 19, "k24")];
+    let f = vec![facts(&[".text"], &[]), facts(&[".text"], &[]), running_wrong(Symptom::WrongChecksum { at: 0x7ffe_0000, got: 1 }), facts(&[".text"], &[])];
+    let d = attribute(&cells, &f);
+    assert_eq!(d.len(), 1, "{d:?}");
+    assert_eq!(d[0].cause.step, Step::PathVs { path: "corrupting/gcc".into(), version: "12.0".into(), release: "gcc-12.0".into() });
+    assert_eq!(d[0].cause.title(), "path corrupting/gcc (12.0) vs gcc-12.0 — the code runs wrong everywhere");
+    assert_eq!(d[0].symptoms[&wrapper.label()], vec![Symptom::WrongChecksum { at: 0x7ffe_0000, got: 1 }], "symptoms travel with the sighting");
+    // Another program crashes instead: the same root cause.
+    let mut g = f.clone();
+    g[2] = running_wrong(Symptom::Fault { at: 0x1_3fff_b000, fault: RunFault::Crash { signal: "SIGSEGV".into() } });
+    assert_eq!(attribute(&cells, &g)[0].cause, d[0].cause);
+    // Only gcc 12 at one config, with no step to explain it: named by that toolchain, not "every release and
+    // config" (gcc 12 under k25 is fine); when every gcc cell shows it, the family's.
+    let cells = vec![release_cell(Gcc, 12, "k24"), release_cell(Gcc, 12, "k25"), cell(Llvm, 19, "k24"), cell(Llvm, 19, "k25")];
+    let (shows, fine) = (|| running_wrong(Symptom::WrongChecksum { at: 0x7ffe_0000, got: 1 }), || facts(&[".text"], &[]));
+    let (k25_fine, k25_shows) = (vec![shows(), fine(), fine(), fine()], vec![shows(), shows(), fine(), fine()]);
+    let steps = |f: &[Option<kreloc_campaign::change::Facts>]| attribute(&cells, f).into_iter().map(|d| d.cause.step).collect::<Vec<_>>();
+    assert!(!steps(&k25_fine).contains(&Step::Family { family: Gcc }), "{:?}", steps(&k25_fine));
+    assert_eq!(steps(&k25_shows), vec![Step::Family { family: Gcc }]);
+}
+
+#[test]
+fn a_store_from_before_runs_wrong_still_loads_and_names_the_cause_that_supersedes_it() {
+    use kreloc_campaign::change::{runs_wrong, AddressClass, RunFault};
+    use kreloc_campaign::examine::{CellResult, Examined};
+    use kreloc_campaign::sandbox::RunFailure;
+    let dir = tempfile::tempdir().unwrap();
+    let store = FindingStore::open(dir.path(), "old").unwrap();
+    let step = Step::Config { config: "small-nopic".into() };
+    let old = RootCause { step: step.clone(), change: Change::RunFailed { at: 0x1_3fff_b000, fault: RunFault::Crash { signal: "SIGSEGV".into() } } };
+    let pair = vec![CellPair { from: Some("gcc/pic".into()), to: "gcc/small-nopic".into(), context: "at small-nopic".into(), every_toolchain: true }];
+    // The stored program's verdicts: right below 2 GiB, crashing above.
+    let runs = [(0x7ffe_0000u64, RunResult::Checksum(5)), (0x1_3fff_b000, RunResult::Failed(RunFailure::Crashed { signal: 11 }))];
+    let sig = Signature { loads: Default::default(), window: WindowClass::Anywhere, runs: runs.iter().cloned().collect(), warnings: vec![] };
+    let cell = CellResult { cell: "gcc/small-nopic".into(), compile: kreloc_toolchains::CompileKind::Object, signature: Some(sig), commands: vec![], object: None, stderr: String::new(), facts: None, facts_ns: 0 };
+    let ex = Examined { expected_checksum: 5, cells: vec![cell], groups: vec![], divergences: vec![], cache_hits: 0, attribution_ns: 0 };
+    let verdicts = serde_json::to_vec(&ex).unwrap();
+    store.record(&old, &Sighting::now("p1".into(), 10, pair.clone()), || vec![("program.json".into(), b"{}".to_vec()), ("verdicts.json".into(), verdicts)]).unwrap();
+    let s = summarize(&store.path(&old.fingerprint())).unwrap();
+    assert_eq!(s.cause, old, "the old cause still loads");
+    let new = RootCause { step: step.clone(), change: runs_wrong(&runs, 5).unwrap().0 };
+    assert_eq!(new.change, Change::RunsWrong { class: AddressClass::Above2G });
+    assert_eq!(s.superseded_by, Some((new.fingerprint(), new.title())));
+    let report = std::fs::read_to_string(store.path(&old.fingerprint()).join("report.md")).unwrap();
+    assert!(report.contains(&format!("superseded by {}", new.fingerprint())), "{report}");
+    // Without stored verdicts, the one address the old cause names.
+    let bare = RootCause { step: step.clone(), change: Change::WrongChecksum { at: 0x7ffe_0000 } };
+    store.record(&bare, &Sighting::now("p2".into(), 10, pair), Vec::new).unwrap();
+    let s = summarize(&store.path(&bare.fingerprint())).unwrap();
+    let at = RootCause { step, change: Change::RunsWrong { class: AddressClass::At { addresses: vec![0x7ffe_0000] } } };
+    assert_eq!(s.superseded_by, Some((at.fingerprint(), at.title())));
 }

@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """A planted miscompiling "compiler": gcc-12, except that it corrupts one datum of initialised data in its
 assembly output. Which datum depends on the source (so a run sees all three kinds): the first number (+1),
-the first symbol reference (+8), or the first string character. Used by the mutation-score test."""
+the first symbol reference (+8), or the first string character. Used by the mutation-score test and, behind
+a wrapper script, as a `path:` toolchain; KRELOC_PLANTED_LOG names a file that gets one line (the source's
+SHA-256) per object it corrupted."""
 import hashlib, os, re, subprocess, sys, tempfile
 
 GCC = os.environ.get("KRELOC_PLANTED_REAL_CC", "gcc-12")
@@ -59,8 +61,12 @@ def main(argv):
         if r.returncode != 0:
             return r.returncode
         lines = open(asm).readlines()
-        corrupt(lines, mode)
+        changed = corrupt(lines, mode)
         open(asm, "w").writelines(lines)
+        log = os.environ.get("KRELOC_PLANTED_LOG")
+        if changed and log and src:
+            with open(log, "a") as f:
+                f.write(hashlib.sha256(open(src[0], "rb").read()).hexdigest() + "\n")
         flags = [a for a in argv if a.startswith("-m") or a.startswith("-f")]
         return subprocess.run([GCC] + flags + ["-c", asm, "-o", out]).returncode
 

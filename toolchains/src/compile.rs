@@ -115,8 +115,9 @@ pub fn classify_failure(out: &Output, commands: Vec<String>) -> CompileOutcome {
     }
 }
 
-/// Bumped whenever what a cached outcome records changes.
-const CACHE_FORMAT: &[u8] = b"kreloc-compile-v3";
+/// Bumped whenever what a cached outcome records changes, or how a driver spells a config (v4: rustc
+/// -Z function-sections=no).
+const CACHE_FORMAT: &[u8] = b"kreloc-compile-v4";
 
 /// A source to compile.
 #[derive(Debug, Clone)]

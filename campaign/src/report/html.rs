@@ -169,6 +169,13 @@ fn detail(h: &mut String, c: &Cause) {
         utc(s.last_seen),
         if s.config_only { " · a property of the config, not a toolchain regression" } else { "" }
     );
+    if !s.symptoms.is_empty() {
+        let symptoms: Vec<String> = s.symptoms.iter().map(|(kind, n)| format!("{} ({n})", esc(kind))).collect();
+        let _ = writeln!(h, "<p>symptoms (programs): {}</p>", symptoms.join(", "));
+    }
+    if let Some((fp, title)) = &s.superseded_by {
+        let _ = writeln!(h, "<p>superseded by <a href=\"#cause-{fp}\"><code>{fp}</code></a> {} (this store predates that kind of cause)</p>", esc(title), fp = esc(fp));
+    }
     if let Some(t) = &c.triage {
         let _ = writeln!(h, "<p><b>Triage:</b> {}</p>", esc(t.summary.as_deref().unwrap_or("")));
         if let (Some(commit), subject) = (&t.first_bad_commit, &t.subject) {

@@ -23,17 +23,26 @@ pub enum Spelling {
 /// C flags of the named configs and the driver's base flags, in rustc's terms.
 pub const C_FLAGS: &[(&str, Spelling)] = &[
     ("-ffreestanding", Spelling::Implied("the programs are #![no_std]")),
+    ("-ffunction-sections", Spelling::Args(&["-Z", "function-sections=yes"])),
     ("-fno-stack-protector", Spelling::Implied("rustc adds no stack protector unless -Z stack-protector asks")),
     ("-g0", Spelling::Implied("-C debuginfo=0")),
     ("-fno-common", Spelling::Implied("Rust has no common symbols")),
     ("-fcf-protection=none", Spelling::Implied("rustc emits no CET markers unless -Z cf-protection asks")),
-    ("-fno-asynchronous-unwind-tables", Spelling::Args(&["-C", "force-unwind-tables=no"])),
+    ("-fno-asynchronous-unwind-tables", Spelling::Implied("-C force-unwind-tables=no is always given")),
     ("-mno-red-zone", Spelling::Args(&["-C", "no-redzone=yes"])),
     ("-mno-sse", Spelling::Args(&["-C", "target-feature=-sse"])),
     ("-mno-sse2", Spelling::Args(&["-C", "target-feature=-sse2"])),
     ("-mno-mmx", Spelling::Implied("rustc never emits MMX code")),
     ("-fno-zero-initialized-in-bss", Spelling::Approximated("rustc has no switch: zero statics stay in .bss")),
 ];
+
+/// What a C config gets without asking, in rustc's terms: all functions in one `.text` (rustc's default is a
+/// section per function, which C drivers give only under -ffunction-sections).
+pub const ONE_TEXT: &[&str] = &["-Z", "function-sections=no"];
+
+/// No unwind tables: clang -ffreestanding emits no `.eh_frame` (gcc does, but rustc's peer in a comparison
+/// is an LLVM cell).
+pub const NO_UNWIND_TABLES: &[&str] = &["-C", "force-unwind-tables=no"];
 
 /// How rustc spells hidden visibility: rustc keeps `#[no_mangle]` items at default visibility, so direct
 /// (non-GOT) access to them is asked for too, which is the code C's -fvisibility=hidden gives.
@@ -65,6 +74,10 @@ pub fn config_args(cfg: &CompileConfig) -> Result<Vec<String>, Error> {
         .iter()
         .map(|s| s.to_string())
         .collect();
+    if !cfg.extra.iter().any(|f| f == "-ffunction-sections") {
+        args.extend(ONE_TEXT.iter().map(|s| s.to_string()));
+    }
+    args.extend(NO_UNWIND_TABLES.iter().map(|s| s.to_string()));
     // C drivers call through the PLT (PLT32) under -fpic/-fpie; rustc's default on x86_64 is the GOT.
     if cfg.pic != Pic::None {
         args.extend(["-Z", "plt=yes"].map(String::from));
@@ -141,7 +154,7 @@ pub fn command(tc: &Toolchain, cfg: &CompileConfig, src: &Path, out: &Path, time
     let args = config_args(cfg)?;
     Ok(Child::new(&tc.exe, timeout)
         .env("RUSTC_BOOTSTRAP", "1")
-        .args(["--crate-type=lib", "--emit=obj", "--edition=2021", "-C", "panic=abort", "-C", "debuginfo=0", "-C", "force-unwind-tables=no"])
+        .args(["--crate-type=lib", "--emit=obj", "--edition=2021", "-C", "panic=abort", "-C", "debuginfo=0"])
         .args(args)
         .arg(src)
         .arg("-o")
