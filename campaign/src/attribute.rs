@@ -30,6 +30,9 @@ pub enum Step {
     Language { from: Emission, to: Emission },
     /// Every judged release of a family shows it under every judged config; other families don't.
     Family { family: Family },
+    /// Two builds of one release at a fixed config (a `path:` toolchain beside the release it patches): the
+    /// build `to` shows it, `from` does not.
+    Build { family: Family, release: u32, from: String, to: String },
     /// Every judged cell runs it wrong: a property of the program (or a bug of the generator or oracle).
     /// Loader problems every cell shares are no divergence and no finding.
     Everywhere,
@@ -43,6 +46,7 @@ impl Step {
             Step::FixedIn { family, from, to } => format!("{family} {from} → {to} fixes it"),
             Step::Language { from, to } => format!("{from:?} → {to:?} emission"),
             Step::Family { family } => format!("{family} (every release and config)"),
+            Step::Build { family, release, from, to } => format!("{family} {release}: {from} → {to}"),
             Step::Everywhere => "every cell".into(),
         }
     }
@@ -109,6 +113,16 @@ fn release(c: &Cell) -> u32 {
     c.toolchain.version.major()
 }
 
+/// Another build of `y`'s release (same family, language and config) among `candidates` that `lacks` the
+/// problem: the most specific "before" there is.
+fn same_release_build(cells: &[Cell], candidates: &[usize], y: usize, lacks: impl Fn(usize) -> bool) -> Option<usize> {
+    let cy = &cells[y];
+    candidates.iter().copied().find(|&i| {
+        let c = &cells[i];
+        i != y && c.toolchain != cy.toolchain && c.toolchain.family == cy.toolchain.family && release(c) == release(cy) && c.language() == cy.language() && lacks(i)
+    })
+}
+
 /// Blames every problem of every judged cell on one step. `facts[i]` is `None` for a cell not judged.
 pub fn attribute(cells: &[Cell], facts: &[Option<Facts>]) -> Vec<Divergence> {
     let judged: Vec<usize> = (0..cells.len().min(facts.len())).filter(|&i| facts[i].is_some()).collect();
@@ -153,6 +167,11 @@ pub fn attribute(cells: &[Cell], facts: &[Option<Facts>]) -> Vec<Divergence> {
                 let change = before.map_or_else(|| p.clone(), change_from);
                 let context = if every { format!("every toolchain at {}", cy.config_name) } else { format!("{showing} of {} toolchains at {}", same_config.len(), cy.config_name) };
                 found.entry(RootCause { step: Step::Config { config: cy.config_name.clone() }, change }).or_default().push(CellPair { every_toolchain: every, ..pair(before, context) });
+                continue;
+            }
+            if let Some(x) = same_release_build(cells, &same_config, y, |i| lacks(i, p) == Some(true)) {
+                let step = Step::Build { family: cy.toolchain.family, release: release(cy), from: cells[x].toolchain.id(), to: cy.toolchain.id() };
+                found.entry(RootCause { step, change: change_from(x) }).or_default().push(pair(Some(x), format!("at {}", cy.config_name)));
                 continue;
             }
             // The nearest older judged release of the same family, language and config.

@@ -6,7 +6,8 @@ use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
 
-use kreloc_oracle::{Object, Status, Verdict};
+use kreloc_oracle::symbols::SilentReason;
+use kreloc_oracle::{Object, StageName, Status, Verdict};
 
 use crate::signature::RunResult;
 
@@ -98,6 +99,9 @@ pub enum Change {
     WrongChecksum { at: u64 },
     RunFailed { at: u64, fault: RunFault },
     Compile { fault: CompileFault },
+    /// A symbol stage of the load (loader, arch or digest symbols) fails on this symbol: the loader refuses the
+    /// relocated object. Symbol stages do not depend on the load address.
+    StageFails { stage: StageName, symbol: String, reason: SilentReason },
 }
 
 impl Change {
@@ -133,6 +137,7 @@ impl Change {
             Change::RunFailed { at, fault } => format!("the code fails ({}) at {at:#x}", kebab(fault)),
             Change::Compile { fault: CompileFault::Ice } => "the compiler crashes (ICE)".into(),
             Change::Compile { fault } => format!("the compile fails ({})", kebab(fault)),
+            Change::StageFails { stage, symbol, reason } => format!("{stage} stage fails: {symbol} {}", reason.describe()),
         }
     }
 }
@@ -200,6 +205,7 @@ pub fn object_facts(obj: &Object, verdicts: &[Verdict], runs: &[(u64, RunResult)
             let refusal = if v.findings.is_empty() { Refusal::Refused } else { Refusal::MemoryCorruption };
             f.problems.insert(Change::Refused { refusal });
         }
+        f.problems.extend(stage_failures(v));
     }
     let mut wrong: Option<u64> = None;
     for (at, r) in runs {
@@ -216,6 +222,15 @@ pub fn object_facts(obj: &Object, verdicts: &[Verdict], runs: &[(u64, RunResult)
         f.problems.insert(Change::WrongChecksum { at });
     }
     f
+}
+
+/// Every symbol stage of the verdict that fails, judged on its own (reached or not: the symbols are the
+/// object's, whatever stopped the loader before them).
+fn stage_failures(v: &Verdict) -> impl Iterator<Item = Change> + '_ {
+    v.stages.in_order().filter(|(name, st)| *name != StageName::Relocates && !st.passed).filter_map(|(stage, st)| {
+        let s = st.symbol.as_ref()?;
+        Some(Change::StageFails { stage, symbol: s.name.to_string(), reason: s.reason })
+    })
 }
 
 /// The change `to` shows over `from` for its problem `p`: `None` when `from` has `p` too or was not judged
