@@ -67,14 +67,14 @@ fn a_campaign_resumes_and_shards_are_deterministic() {
     assert_eq!(fa["new_findings"], fb["new_findings"], "the same shard finds the same things");
 }
 
-/// A "gcc" that is gcc-12 except that `entry64_regs` loses its initialiser, so it lands in `.bss`, where the
-/// loaders refuse it (`kexec_purgatory_get_set_symbol()`, kexec-tools' `elf_rel_set_symbol()`).
+/// A "gcc" that is gcc-12 except that `entry64_regs` loses its (zero) initialiser, so it lands in `.bss` with the
+/// same zeros, where the loaders refuse it (`kexec_purgatory_get_set_symbol()`, kexec-tools' `elf_rel_set_symbol()`).
 const BSS_ENTRY64_REGS_GCC: &str = r#"#!/usr/bin/env bash
 tmp=$(mktemp -d)
 args=()
 for a in "$@"; do
     if [[ $a == *.c ]]; then
-        sed 's/u64 entry64_regs\[17\] = {1};/u64 entry64_regs[17];/' "$a" > "$tmp/${a##*/}"
+        sed 's/u64 entry64_regs\[17\] = {0};/u64 entry64_regs[17];/' "$a" > "$tmp/${a##*/}"
         a="$tmp/${a##*/}"
     fi
     args+=("$a")

@@ -79,17 +79,15 @@ fn globals(p: &Program, s: &mut String) {
     let _ = writeln!(s, "u64 kreloc_result[4];\n");
 }
 
-/// What the loaders get and set: nonzero, so in `.data` (or `.kexec-purgatory`) under every config. One line
-/// per section, so that reduced programs stay short.
+/// What the loaders get and set, explicitly zero: in `.data` under `-fno-zero-initialized-in-bss` (or in
+/// `.kexec-purgatory`). One line, so that reduced programs stay short.
 fn loader_data(s: &mut String) {
-    for in_kexec_purgatory in [false, true] {
-        let sect = if in_kexec_purgatory { section(Sect::KexecPurgatory) } else { String::new() };
-        let decls = crate::loader_data::LOADER_DATA.iter().filter(|d| d.kexec_purgatory == in_kexec_purgatory).map(|d| {
-            let (dims, init) = if d.count == 1 { (String::new(), "1") } else { (format!("[{}]", d.count), "{1}") };
-            format!("{sect}{} {}{dims} = {init};", d.elem.name(), d.name)
-        });
-        let _ = writeln!(s, "{}", decls.collect::<Vec<_>>().join(" "));
-    }
+    let decls = crate::loader_data::LOADER_DATA.iter().map(|d| {
+        let sect = if d.kexec_purgatory { section(Sect::KexecPurgatory) } else { String::new() };
+        let (dims, init) = if d.count == 1 { (String::new(), "0") } else { (format!("[{}]", d.count), "{0}") };
+        format!("{sect}{} {}{dims} = {init};", d.elem.name(), d.name)
+    });
+    let _ = writeln!(s, "{}", decls.collect::<Vec<_>>().join(" "));
 }
 
 fn funcs(p: &Program, s: &mut String) {

@@ -83,12 +83,11 @@ fn globals(p: &Program, s: &mut String) {
     let _ = writeln!(s, "#[no_mangle]\npub static mut kreloc_result: [u64; 4] = [0; 4];\n");
 }
 
-/// What the loaders get and set: nonzero, so in `.data` (or `.kexec-purgatory`): rustc has no
-/// `-fno-zero-initialized-in-bss`.
+/// What the loaders get and set, zero in a named section: rustc has no `-fno-zero-initialized-in-bss`.
 fn loader_data(s: &mut String) {
     for d in crate::loader_data::LOADER_DATA {
-        let sect = if d.kexec_purgatory { section(Sect::KexecPurgatory) } else { String::new() };
-        let (ty, init) = if d.count == 1 { (d.elem.name().to_string(), "1".to_string()) } else { (format!("[{}; {}]", d.elem.name(), d.count), format!("[1; {}]", d.count)) };
+        let sect = if d.kexec_purgatory { section(Sect::KexecPurgatory) } else { "#[link_section = \".data\"]\n".to_string() };
+        let (ty, init) = if d.count == 1 { (d.elem.name().to_string(), "0".to_string()) } else { (format!("[{}; {}]", d.elem.name(), d.count), format!("[0; {}]", d.count)) };
         let _ = writeln!(s, "#[no_mangle]\n{sect}pub static mut {}: {ty} = {init};", d.name);
     }
 }

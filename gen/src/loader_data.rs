@@ -4,8 +4,10 @@
 //! `panic_kernel` variables in `.data` (purgatory/arch/x86_64/purgatory-x86_64.c, console-x86.c,
 //! crashdump_backup.c), and the digest symbols of both loaders in `.kexec-purgatory`.
 //!
-//! Every initial value is nonzero, so that no config (with or without `-fno-zero-initialized-in-bss`) and no
-//! rustc puts one in `.bss`, where both loaders refuse it: a compiler that still does is a finding.
+//! Every initial value is zero, as in the real purgatories. entry64.S places its zeros in `.data` by hand; the
+//! C definitions here, like kexec-tools' own, are kept out of `.bss` (where both loaders refuse them) by
+//! `-fno-zero-initialized-in-bss`, which the purgatory flags carry: a compiler that ignores it, or a config
+//! without it, shows in the loader-symbols stage. rustc has no such switch, so Rust names the section.
 
 /// The element type of one datum.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
