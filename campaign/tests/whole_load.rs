@@ -8,8 +8,9 @@ use kreloc_campaign::setup::{cells, examiner};
 use kreloc_gen::Program;
 use kreloc_toolchains::CompileKind;
 
-/// Programs per toolchain: 200 × 3 compiles take about a minute cold on two cores (measured in the commit
-/// that added this test); the compile cache makes later runs fast.
+/// Programs per toolchain, as the issue asks: 600 cold compiles of about 0.12 s CPU each (gcc-12, clang-19 and
+/// rustc alike), so about 40 s on two idle cores (63 s measured on a shared, busy machine); the compile cache
+/// makes later runs fast.
 const PROGRAMS: u64 = 200;
 
 #[test]
