@@ -101,3 +101,58 @@ fn a_miscompiling_wrapper_is_one_root_cause_named_after_the_wrapper() {
     assert!(s.programs as usize <= mutated.len() && 100 * s.programs as usize >= 95 * mutated.len(), "{} of {} corrupted programs", s.programs, mutated.len());
     assert!(!s.symptoms.is_empty(), "the symptoms are kept as sighting details: {s:?}");
 }
+
+/// A "gcc" that is gcc-12 except that `entry64_regs` loses its (zero) initialiser, so it lands in `.bss` with the
+/// same zeros, where the loaders refuse it (`kexec_purgatory_get_set_symbol()`, kexec-tools' `elf_rel_set_symbol()`).
+const BSS_ENTRY64_REGS_GCC: &str = r#"#!/usr/bin/env bash
+tmp=$(mktemp -d)
+args=()
+for a in "$@"; do
+    if [[ $a == *.c ]]; then
+        sed 's/u64 entry64_regs\[17\] = {0};/u64 entry64_regs[17];/' "$a" > "$tmp/${a##*/}"
+        a="$tmp/${a##*/}"
+    fi
+    args+=("$a")
+done
+gcc-12 "${args[@]}"
+rc=$?
+rm -rf "$tmp"
+exit $rc
+"#;
+
+#[test]
+fn a_planted_loader_symbol_change_is_one_root_cause_naming_the_stage() {
+    use std::os::unix::fs::PermissionsExt;
+    let bin = tempfile::tempdir().unwrap();
+    let gcc = bin.path().join("gcc");
+    std::fs::write(&gcc, BSS_ENTRY64_REGS_GCC).unwrap();
+    std::fs::set_permissions(&gcc, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let (code, stdout, err) = kreloc(&[
+        "fuzz", "--toolchains", &format!("gcc@12,path:{}", gcc.display()), "--configs", "kernel-2024", "--profile", "linux-x86_64,kexec-tools-x86_64",
+        "--count", "3", "--seed", "7", "--out", out.path().to_str().unwrap(), "--json",
+    ]);
+    assert!(code == 0 || code == 1, "{stdout}{err}");
+    let stats: serde_json::Value = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}{err}"));
+    let found = stats["new_findings"].as_array().unwrap();
+    assert_eq!(found.len(), 1, "exactly one root cause: {stats}");
+    let cause: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.path().join("findings").join(found[0].as_str().unwrap()).join("cause.json")).unwrap()).unwrap();
+    let change = &cause["cause"]["change"];
+    assert_eq!(change["kind"], "stage-fails", "{cause}");
+    assert_eq!(change["stage"], "loader-symbols", "{cause}");
+    assert_eq!(change["symbol"], "entry64_regs", "{cause}");
+    assert_eq!(change["reason"], "in-bss", "{cause}");
+    // gcc-12 itself passes: the step is from the release the wrapper reports being to the wrapper, in every program.
+    let wrapper = format!("gcc-12.2.0-{}", gcc.display());
+    let step = &cause["cause"]["step"];
+    assert_eq!(step["axis"], "path-vs", "{cause}");
+    assert_eq!(step["version"], "12.2.0", "{cause}");
+    assert_eq!(step["release"], "gcc-12.2.0", "{cause}");
+    assert!(step["path"].as_str().unwrap().ends_with("/gcc"), "{cause}");
+    let summary = std::fs::read_to_string(out.path().join("findings").join(found[0].as_str().unwrap()).join("report.md")).unwrap();
+    assert!(summary.contains("loader symbols stage fails: entry64_regs is in a bss section"), "{summary}");
+    assert!(summary.contains(&format!("- gcc-12.2.0/kernel-2024 → {wrapper}/kernel-2024 (at kernel-2024)")), "{summary}");
+    assert!(summary.contains("programs: 3 (3 sightings)"), "{summary}");
+    // The cells' groups say what the whole load did.
+    assert!(summary.contains(r#"- whole load: {"kexec-tools-x86_64": false, "linux-x86_64": false}"#), "{summary}");
+}

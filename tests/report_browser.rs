@@ -66,6 +66,11 @@ fn report_renders_every_cell_and_root_cause_in_chromium() {
         assert_eq!(dom.matches(&attrs).count(), 1, "matrix cell {attrs} is not in the DOM exactly once");
     }
     assert_eq!(dom.matches("class=\"cell").count(), cells.len());
+    // The share is the whole load's; relocation alone is the detail, and never smaller.
+    assert!(dom.contains("<b>whole load</b>") && dom.contains("relocate and run right:"), "the matrix does not say which share it shows");
+    for c in cells.iter().filter(|c| !c["share"].is_null()) {
+        assert!(c["relocation_share"].as_f64().unwrap() >= c["share"].as_f64().unwrap(), "{c}");
+    }
     let causes = r["causes"].as_array().unwrap();
     assert!(!causes.is_empty(), "a 10-program campaign over kernel-2019 finds at least its config property");
     for c in causes {

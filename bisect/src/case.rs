@@ -36,6 +36,7 @@ pub fn regress_for(change: &Change) -> Regress {
         Change::Compile { fault: kreloc_campaign::change::CompileFault::Ice } => Regress::Ice,
         Change::Compile { .. } => Regress::CompileError,
         Change::NewExecSection { .. } | Change::EntryWarn => Regress::Signature,
+        Change::StageFails { .. } => Regress::WholeLoadFails,
     }
 }
 

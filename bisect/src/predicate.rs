@@ -19,6 +19,9 @@ pub enum Regress {
     Signature,
     /// Bad when the object does not load (or is entered wrong) at some address.
     LoadFails,
+    /// Bad when the whole load (relocation, the loader's symbol steps, the digest writes) fails or the entry is
+    /// wrong at some address.
+    WholeLoadFails,
     /// Bad when the loader warns (e.g. the two-exec-sections WARN).
     Warns,
     /// Bad when `kreloc_entry`'s checksum changes with the load address.
@@ -36,6 +39,9 @@ pub struct Observation {
     pub compile: CompileKind,
     /// Loads and is entered correctly at every address.
     pub ok: bool,
+    /// The whole load succeeds and is entered correctly at every address.
+    #[serde(default)]
+    pub good: bool,
     /// The loader's messages at the first address where it did not load (or its WARN).
     pub messages: Vec<String>,
     /// Warning kinds (numbers stripped).
@@ -88,6 +94,7 @@ impl OraclePredicate {
             toolchain,
             compile: outcome.kind(),
             ok: false,
+            good: false,
             messages: Vec::new(),
             warnings: Vec::new(),
             exec_sections: Vec::new(),
@@ -104,6 +111,7 @@ impl OraclePredicate {
         let profile = kreloc_oracle::parse_profile(&self.profile).map_err(|e| Error::Usage(e.to_string()))?;
         obs.exec_sections = obj.code_sections().map(|s| s.name.to_string()).collect();
         obs.ok = true;
+        obs.good = true;
         for &at in &self.addresses {
             let v = kreloc_oracle::load(&obj, &*profile, at);
             obs.warnings.extend(v.warnings.iter().map(|w| kreloc_campaign::signature::warning_kind(&w.to_string())));
@@ -112,6 +120,7 @@ impl OraclePredicate {
                 obs.messages.extend(v.failure_text().filter(|f| !obs.messages.contains(f)));
             }
             obs.ok &= v.ok;
+            obs.good &= v.good;
             if self.regress == Regress::Checksum {
                 let run = kreloc_exec::run_object(&obj, &*profile, at, at, "kreloc_entry", Duration::from_secs(5));
                 obs.checksums.push(match run {
@@ -133,6 +142,7 @@ impl OraclePredicate {
             Regress::CompileError => verdict(obs.compile == CompileKind::CompileError),
             _ if !compiled => Judgement::Skip(format!("the case does not compile ({})", obs.compile)),
             Regress::LoadFails => verdict(!obs.ok),
+            Regress::WholeLoadFails => verdict(!obs.good),
             Regress::Warns => verdict(!obs.warnings.is_empty()),
             Regress::Checksum => {
                 let sums: Vec<_> = obs.checksums.iter().collect();

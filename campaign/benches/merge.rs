@@ -50,7 +50,7 @@ fn build_store(out: &Path) {
                 let mut b = Batch::new("bench", shard, k * 4, &matrix);
                 b.programs = 4;
                 for c in &mut b.cells {
-                    c.2 = Counts { good: 3, bad: 1, not_judged: 0 };
+                    c.2 = Counts { good: 3, bad: 1, not_judged: 0, ..Counts::default() };
                 }
                 serde_json::to_string(&b).unwrap()
             })

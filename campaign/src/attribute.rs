@@ -37,6 +37,9 @@ pub enum Step {
     /// No step explains it and not every release of the family shows it: named by the first toolchain
     /// showing it.
     Toolchain { toolchain: String },
+    /// Two builds of one release at a fixed config (e.g. Debian's clang-19 beside zig's LLVM 19): the build
+    /// `to` shows it, `from` does not. A `path:` compiler is `PathVs` instead.
+    Build { family: Family, release: u32, from: String, to: String },
     /// Every judged cell runs it wrong: a property of the program (or a bug of the generator or oracle).
     /// Loader problems every cell shares are no divergence and no finding.
     Everywhere,
@@ -52,6 +55,7 @@ impl Step {
             Step::Family { family } => format!("{family} (every release and config)"),
             Step::PathVs { path, version, release } => format!("path {path} ({version}) vs {release}"),
             Step::Toolchain { toolchain } => toolchain.clone(),
+            Step::Build { family, release, from, to } => format!("{family} {release}: {from} → {to}"),
             Step::Everywhere => "every cell".into(),
         }
     }
@@ -141,6 +145,23 @@ fn toolchain_name(tc: &Toolchain) -> String {
     }
 }
 
+/// Another build of `y`'s release (same family, language and config) among `candidates` that `lacks` the
+/// problem: the most specific "before" there is.
+fn same_release_build(cells: &[Cell], candidates: &[usize], y: usize, lacks: impl Fn(usize) -> bool) -> Option<usize> {
+    let cy = &cells[y];
+    candidates.iter().copied().find(|&i| {
+        let c = &cells[i];
+        // A path compiler is no release: it is compared with the release it reports being (`PathVs`).
+        i != y
+            && !is_path(c)
+            && c.toolchain != cy.toolchain
+            && c.toolchain.family == cy.toolchain.family
+            && release(c) == release(cy)
+            && c.language() == cy.language()
+            && lacks(i)
+    })
+}
+
 /// Blames every problem of every judged cell on one step. `facts[i]` is `None` for a cell not judged.
 pub fn attribute(cells: &[Cell], facts: &[Option<Facts>]) -> Vec<Divergence> {
     let judged: Vec<usize> = (0..cells.len().min(facts.len())).filter(|&i| facts[i].is_some()).collect();
@@ -199,6 +220,11 @@ pub fn attribute(cells: &[Cell], facts: &[Option<Facts>]) -> Vec<Divergence> {
                     found.entry(RootCause { step, change: change_from(x) }).or_default().push(pair(Some(x), format!("at {}", cy.config_name)));
                     continue;
                 }
+            }
+            if let Some(x) = same_release_build(cells, &same_config, y, |i| lacks(i, p) == Some(true)) {
+                let step = Step::Build { family: cy.toolchain.family, release: release(cy), from: cells[x].toolchain.id(), to: cy.toolchain.id() };
+                found.entry(RootCause { step, change: change_from(x) }).or_default().push(pair(Some(x), format!("at {}", cy.config_name)));
+                continue;
             }
             // The nearest older judged release of the same family, language and config (compilers given by
             // path are compared with their like: a path is no release).

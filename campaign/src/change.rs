@@ -6,7 +6,8 @@ use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
 
-use kreloc_oracle::{Object, Status, Verdict};
+use kreloc_oracle::symbols::SilentReason;
+use kreloc_oracle::{Object, StageName, Status, Verdict};
 
 use crate::signature::RunResult;
 
@@ -173,6 +174,9 @@ pub enum Change {
     WrongChecksum { at: u64 },
     RunFailed { at: u64, fault: RunFault },
     Compile { fault: CompileFault },
+    /// A symbol stage of the load (loader, arch or digest symbols) fails on this symbol: the loader refuses the
+    /// relocated object. Symbol stages do not depend on the load address.
+    StageFails { stage: StageName, symbol: String, reason: SilentReason },
 }
 
 impl Change {
@@ -215,6 +219,7 @@ impl Change {
             Change::RunFailed { at, fault } => format!("the code fails ({}) at {at:#x}", kebab(fault)),
             Change::Compile { fault: CompileFault::Ice } => "the compiler crashes (ICE)".into(),
             Change::Compile { fault } => format!("the compile fails ({})", kebab(fault)),
+            Change::StageFails { stage, symbol, reason } => format!("{stage} stage fails: {symbol} {}", reason.describe()),
         }
     }
 }
@@ -285,6 +290,7 @@ pub fn object_facts(obj: &Object, verdicts: &[Verdict], runs: &[(u64, RunResult)
             let refusal = if v.findings.is_empty() { Refusal::Refused } else { Refusal::MemoryCorruption };
             f.problems.insert(Change::Refused { refusal });
         }
+        f.problems.extend(stage_failures(v));
     }
     f.unjudged_at = runs.iter().filter(|(_, r)| matches!(r, RunResult::NotJudged(_))).map(|(at, _)| *at).collect();
     if let Some((change, symptoms)) = runs_wrong(runs, expected) {
@@ -311,6 +317,15 @@ pub fn runs_wrong(runs: &[(u64, RunResult)], expected: u64) -> Option<(Change, V
     }
     let class = AddressClass::of(&wrong, &right)?;
     Some((Change::RunsWrong { class }, symptoms))
+}
+
+/// Every symbol stage of the verdict that fails, judged on its own (reached or not: the symbols are the
+/// object's, whatever stopped the loader before them).
+fn stage_failures(v: &Verdict) -> impl Iterator<Item = Change> + '_ {
+    v.stages.in_order().filter(|(name, st)| *name != StageName::Relocates && !st.passed).filter_map(|(stage, st)| {
+        let s = st.symbol.as_ref()?;
+        Some(Change::StageFails { stage, symbol: s.name.to_string(), reason: s.reason })
+    })
 }
 
 /// The change `to` shows over `from` for its problem `p`: `None` when `from` has `p` too or was not judged

@@ -94,7 +94,7 @@ pub fn report(p: &Program, ex: &Examined, examiner: &Examiner, fingerprint: &str
     for (i, (class, cells)) in ex.groups.iter().enumerate() {
         let _ = writeln!(s, "## Group {} — {}\n", i + 1, cells.join(", "));
         let runs: Vec<String> = class.runs.iter().map(|(at, r)| format!("{at:#x}: {r}")).collect();
-        let _ = writeln!(s, "- compile: {}\n- loads: {:?}\n- window: {:?}\n- runs: {}\n- warnings: {:?}\n", class.compile, class.loads, class.window, runs.join(", "), class.warnings);
+        let _ = writeln!(s, "- compile: {}\n- whole load: {:?}\n- window: {:?}\n- runs: {}\n- warnings: {:?}\n", class.compile, class.loads, class.window, runs.join(", "), class.warnings);
         if let Some(text) = cells.first().and_then(|c| oracle_text(ex, examiner, c)) {
             let _ = writeln!(s, "```\n{text}```\n");
         }

@@ -43,7 +43,7 @@ impl Judge {
             let ok = self.addresses.iter().all(|&at| {
                 let v = kreloc_oracle::load(obj, &**p, at);
                 warnings.extend(v.warnings.iter().map(|w| warning_kind(&w.to_string())));
-                v.ok
+                v.good
             });
             loads.insert(p.name(), ok);
         }

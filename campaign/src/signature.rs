@@ -59,7 +59,7 @@ pub enum RunResult {
 /// A compiled object's behaviour, as the oracle sees it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Signature {
-    /// Loads (and is entered correctly), per profile.
+    /// The whole load succeeds (relocation, symbol steps, digest writes) and is entered correctly, per profile.
     pub loads: BTreeMap<String, bool>,
     pub window: WindowClass,
     /// Result per execution address.

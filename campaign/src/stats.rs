@@ -11,13 +11,15 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
+use crate::change::Change;
 use crate::examine::CellResult;
 use crate::shard::Shard;
 
 /// How one cell did on one program.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
-    /// Loads at every tested address (every profile) and runs right.
+    /// The whole load succeeds at every tested address (every profile: relocation, the loader's symbol steps,
+    /// the digest writes) and the code runs right.
     Good,
     /// A compiler or loader problem: compile failure, refused load, wrong checksum, crash.
     Bad,
@@ -36,15 +38,35 @@ pub fn outcome(r: &CellResult) -> Outcome {
     }
 }
 
+/// Whether the cell's object relocates at every tested address (every profile) and runs right, whatever its
+/// symbol stages do: the relocation-only detail of a `Good` or `Bad` outcome.
+pub fn relocates_right(r: &CellResult) -> bool {
+    r.facts.as_ref().is_some_and(|f| f.unjudged_at.is_empty() && f.problems.iter().all(|p| p.only_warns() || matches!(p, Change::StageFails { .. })))
+}
+
 /// Counts of one cell.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Counts {
+    /// The whole load succeeds and the code runs right.
     pub good: u64,
     pub bad: u64,
     pub not_judged: u64,
+    /// Of the judged: relocated and ran right, whether or not the loader's symbol stages passed (logs written
+    /// before this count existed read as 0).
+    #[serde(default)]
+    pub relocates_right: u64,
 }
 
 impl Counts {
+    /// Adds one program's outcome, with its relocation-only detail.
+    pub fn add_result(&mut self, r: &CellResult) {
+        let o = outcome(r);
+        self.add(o);
+        if o != Outcome::NotJudged && relocates_right(r) {
+            self.relocates_right += 1;
+        }
+    }
+
     pub fn add(&mut self, o: Outcome) {
         match o {
             Outcome::Good => self.good += 1,
@@ -58,6 +80,7 @@ impl Counts {
         self.good = self.good.saturating_add(other.good);
         self.bad = self.bad.saturating_add(other.bad);
         self.not_judged = self.not_judged.saturating_add(other.not_judged);
+        self.relocates_right = self.relocates_right.saturating_add(other.relocates_right);
     }
 
     /// Programs judged in this cell.
@@ -96,7 +119,7 @@ impl Batch {
         self.cache_hits += cache_hits;
         self.compiles += (results.len() as u64).saturating_sub(cache_hits);
         for (slot, r) in self.cells.iter_mut().zip(results) {
-            slot.2.add(outcome(r));
+            slot.2.add_result(r);
         }
     }
 }
@@ -177,12 +200,32 @@ pub fn cell_totals(batches: &[Batch]) -> BTreeMap<(String, String), Counts> {
 mod tests {
     use super::*;
 
+    fn result(problems: &[Change]) -> CellResult {
+        let facts = crate::change::Facts { problems: problems.iter().cloned().collect(), ..Default::default() };
+        CellResult { cell: "c".into(), compile: kreloc_toolchains::CompileKind::Object, signature: None, commands: vec![], object: None, stderr: String::new(), facts: Some(facts), facts_ns: 0 }
+    }
+
+    #[test]
+    fn a_failed_symbol_stage_is_bad_but_counts_as_relocated() {
+        use kreloc_oracle::{symbols::SilentReason, StageName};
+        let stage = Change::StageFails { stage: StageName::LoaderSymbols, symbol: "entry64_regs".into(), reason: SilentReason::InBss };
+        let overflow = Change::Relocation { r_type: 11, type_name: "R_X86_64_32S".into(), fault: crate::change::RelocFault::Overflow };
+        let mut c = Counts::default();
+        for r in [result(&[]), result(&[Change::EntryWarn]), result(std::slice::from_ref(&stage)), result(&[stage.clone(), overflow])] {
+            c.add_result(&r);
+        }
+        assert_eq!((c.good, c.bad, c.relocates_right), (2, 2, 3));
+        // A log written before the relocation-only count reads as 0.
+        let old: Counts = serde_json::from_str(r#"{"good":1,"bad":0,"not_judged":0}"#).unwrap();
+        assert_eq!(old.relocates_right, 0);
+    }
+
     #[test]
     fn fold_skips_torn_lines_counts_a_batch_once_and_saturates() {
         let dir = tempfile::tempdir().unwrap();
         let matrix = vec![("gcc-12.2.0".to_string(), "kernel-2018".to_string())];
         let mut b = Batch::new("k", Shard::ALL, 0, &matrix);
-        b.cells[0].2 = Counts { good: u64::MAX, bad: 1, not_judged: 2 };
+        b.cells[0].2 = Counts { good: u64::MAX, bad: 1, not_judged: 2, ..Counts::default() };
         let line = serde_json::to_string(&b).unwrap();
         std::fs::create_dir_all(dir.path().join("stats")).unwrap();
         // The same batch from two writers (a redone batch, or two merged stores), and a torn line.

@@ -4,7 +4,7 @@
 
 use std::fmt::Write;
 
-use crate::ast::{FuncKind, Program, RegionObject, Sect, Temp, Vis, ENTRY64_REGS_WORDS, LARGE_LEN, SHA_REGIONS};
+use crate::ast::{FuncKind, Program, RegionObject, Sect, Temp, Vis, LARGE_LEN, SHA_REGIONS};
 use crate::eval::{h0, MIX_K1, MIX_K2, MIX_K3, RARE_K};
 
 fn section(s: Sect) -> String {
@@ -79,7 +79,17 @@ fn globals(p: &Program, s: &mut String) {
     let _ = writeln!(s, "#[repr(C)]\npub struct ShaRegion {{ start: *const u8, len: u64 }}");
     let _ = writeln!(s, "#[no_mangle]\n#[link_section = \".kexec-purgatory\"]\npub static mut purgatory_sha_regions: [ShaRegion; {SHA_REGIONS}] = [{}];", regions.join(", "));
     let _ = writeln!(s, "#[no_mangle]\n#[link_section = \".kexec-purgatory\"]\npub static mut purgatory_sha256_digest: [u8; 32] = [{}];", list(0..32, |k| format!("{:#x}", p.digest_byte(k))));
-    let _ = writeln!(s, "#[no_mangle]\npub static mut entry64_regs: [u64; {ENTRY64_REGS_WORDS}] = [0; {ENTRY64_REGS_WORDS}];\n#[no_mangle]\npub static mut kreloc_result: [u64; 4] = [0; 4];\n");
+    loader_data(s);
+    let _ = writeln!(s, "#[no_mangle]\npub static mut kreloc_result: [u64; 4] = [0; 4];\n");
+}
+
+/// What the loaders get and set, zero in a named section: rustc has no `-fno-zero-initialized-in-bss`.
+fn loader_data(s: &mut String) {
+    for d in crate::loader_data::LOADER_DATA {
+        let sect = if d.kexec_purgatory { section(Sect::KexecPurgatory) } else { "#[link_section = \".data\"]\n".to_string() };
+        let (ty, init) = if d.count == 1 { (d.elem.name().to_string(), "0".to_string()) } else { (format!("[{}; {}]", d.elem.name(), d.count), format!("[0; {}]", d.count)) };
+        let _ = writeln!(s, "#[no_mangle]\n{sect}pub static mut {}: {ty} = {init};", d.name);
+    }
 }
 
 /// A pointer to array `i`'s first element (opaque for const arrays, so their bytes are read from memory).

@@ -8,6 +8,7 @@ pub mod ast;
 pub mod emit_c;
 pub mod emit_rust;
 pub mod eval;
+pub mod loader_data;
 pub mod reduce;
 
 use arbitrary::{Arbitrary, Unstructured};
@@ -19,14 +20,15 @@ pub use emit_rust::emit_rust;
 pub use reduce::Edit;
 
 /// The assembly entry both emitters carry (AT&T syntax), like arch/x86/purgatory/entry64.S: switch to the
-/// program's own stack at `stack_end`, call the C `purgatory()`, then return on the caller's stack.
+/// program's own stack at `stack_end` (in `.data`, as stack.S has it), call the C `purgatory()`, then return
+/// on the caller's stack.
 pub const ENTRY_ASM: &str = "\t.pushsection .text; .globl purgatory_start; .type purgatory_start, @function
 purgatory_start:
 \tpush %rbx; mov %rsp, %rbx
 \tlea stack_end(%rip), %rsp; call purgatory
 \tmov %rbx, %rsp; pop %rbx; ret
 \t.size purgatory_start, .-purgatory_start; .popsection
-\t.pushsection .bss.kreloc_stack, \"aw\", @nobits; .balign 16; .skip 8192
+\t.pushsection .data; .balign 16; .skip 8192
 \t.globl stack_end
 stack_end:
 \t.popsection";

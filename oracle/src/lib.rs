@@ -19,7 +19,7 @@ pub use elf::{parse, Object, ParseError};
 pub use profile::{parse as parse_profile, Profile};
 pub use relocate::load;
 pub use message::{Finding, LoaderMessage, Warning};
-pub use verdict::{Failure, RelocResult, Stage, StageName, Stages, Status, Verdict};
+pub use verdict::{Failure, RelocResult, Stage, StageName, Stages, Status, SymbolFault, Verdict};
 pub mod window;
 pub mod report;
 #[cfg(feature = "synth")]

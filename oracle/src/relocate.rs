@@ -8,7 +8,7 @@ use crate::message::{Finding, Loader, LoaderMessage, Warning};
 use crate::plan::{self, Cause, Kind, Plan, Planned, SectionFailure, Site, Sink};
 use crate::profile::Profile;
 use crate::symbols::{self, SymbolStep};
-use crate::verdict::{Failure, RelocResult, Stage, StageName, Stages, Status, Verdict};
+use crate::verdict::{Failure, RelocResult, Stage, StageName, Stages, Status, SymbolFault, Verdict};
 
 /// Loads `obj` at `load_addr` under `profile`: relocation, then the image loader's symbol steps, then the
 /// digest writes, in the order the real code runs them (bzImage64_load → kexec_calculate_store_digests).
@@ -39,7 +39,7 @@ pub fn load(obj: &Object, profile: &dyn Profile, load_addr: u64) -> Verdict {
     let relocated = stop.is_none();
     if let Some(failure) = stop {
         v.messages.extend(profile.failure_trailer());
-        v.stages.relocates = Stage { passed: false, reached: true, failure: Some(failure) };
+        v.stages.relocates = Stage { passed: false, reached: true, failure: Some(failure), symbol: None };
     }
     v.image.truncate(usize::try_from(layout.bufsz).unwrap_or(usize::MAX));
     symbol_stages(obj, profile, relocated, &mut v);
@@ -194,13 +194,14 @@ fn stopping_stage(obj: &Object, profile: &dyn Profile, name: StageName, steps: &
 
 fn stage(name: StageName, reached: bool, result: Result<(), symbols::StepFailure>, stops: bool) -> Stage {
     match result {
-        Ok(()) => Stage { passed: true, reached, failure: None },
+        Ok(()) => Stage { passed: true, reached, failure: None, symbol: None },
         Err(f) => {
+            let symbol = Some(SymbolFault { name: f.step.name, reason: f.why });
             let failure = match f.message {
                 Some(message) => Failure::Loader { message },
                 None => Failure::Silent { stage: name, symbol: f.step.name.to_string(), reason: f.why },
             };
-            Stage { passed: !stops, reached, failure: Some(failure) }
+            Stage { passed: !stops, reached, failure: Some(failure), symbol }
         }
     }
 }

@@ -118,7 +118,7 @@ pub struct StepFailure {
 }
 
 /// What the lookup found wrong, whether or not the loader says so.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum SilentReason {
     /// No STB_GLOBAL symbol of that name (a local or weak one does not count).
@@ -127,6 +127,18 @@ pub enum SilentReason {
     BadSection,
     SizeMismatch,
     InBss,
+}
+
+impl SilentReason {
+    /// What is wrong with the symbol, after its name: `is in a bss section`.
+    pub fn describe(self) -> &'static str {
+        match self {
+            SilentReason::Missing => "is not a global symbol of the purgatory",
+            SilentReason::BadSection => "is undefined, absolute or common (kexec_purgatory_find_symbol refuses it)",
+            SilentReason::SizeMismatch => "has the wrong size",
+            SilentReason::InBss => "is in a bss section",
+        }
+    }
 }
 
 /// The first global of this name in section order, as both lookups scan.

@@ -93,16 +93,7 @@ impl std::fmt::Display for Failure {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Failure::Loader { message } => write!(f, "{message}"),
-            Failure::Silent { stage, symbol, reason } => write!(
-                f,
-                "(no message) the {stage} step fails with -EINVAL: {symbol} {}",
-                match reason {
-                    SilentReason::Missing => "is not a global symbol of the purgatory",
-                    SilentReason::BadSection => "is undefined, absolute or common (kexec_purgatory_find_symbol refuses it)",
-                    SilentReason::SizeMismatch => "has the wrong size",
-                    SilentReason::InBss => "is in a bss section",
-                }
-            ),
+            Failure::Silent { stage, symbol, reason } => write!(f, "(no message) the {stage} step fails with -EINVAL: {symbol} {}", reason.describe()),
             Failure::Corruption { finding } => write!(f, "memory corruption: {finding}"),
             Failure::EntryMisplaced { start, section, symbol, addr, intended_section } => write!(
                 f,
@@ -114,7 +105,7 @@ impl std::fmt::Display for Failure {
 }
 
 /// The stages of a load, in the order the real code runs them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum StageName {
     Relocates,
@@ -143,11 +134,21 @@ pub struct Stage {
     pub reached: bool,
     /// The stage's failure, if any.
     pub failure: Option<Failure>,
+    /// The symbol a symbol stage failed on and why, typed (whether or not the loader prints it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub symbol: Option<SymbolFault>,
+}
+
+/// The symbol a symbol step failed on, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SymbolFault {
+    pub name: &'static str,
+    pub reason: SilentReason,
 }
 
 impl Stage {
     pub(crate) fn passed() -> Self {
-        Stage { passed: true, reached: true, failure: None }
+        Stage { passed: true, reached: true, failure: None, symbol: None }
     }
 }
 

@@ -186,6 +186,9 @@ fn class2_kexec_tools_x86_64_dies_on_each_missing_or_wrong_symbol() {
     let v = load(&b.build(), "kexec-tools-x86_64", AT);
     assert_eq!(v.messages, vec![LoaderMessage::SymbolSizeMismatch { loader: Loader::KexecToolsX86_64, name: "entry64_regs".into(), st_size: 128, wanted: 136 }]);
     assert_eq!(lines(&v), vec!["Symbol: entry64_regs has size: 128 not 136"]);
+    // The stage keeps the typed fault that the message words, for campaigns to compare.
+    assert_eq!(v.stages.loader_symbols.symbol, Some(kreloc_oracle::SymbolFault { name: "entry64_regs", reason: SilentReason::SizeMismatch }));
+    assert_eq!(v.stages.relocates.symbol, None);
 }
 
 #[test]

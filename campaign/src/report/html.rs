@@ -79,14 +79,22 @@ fn cell_td(c: &MatrixCell) -> String {
     let attrs = format!("class=\"cell{}\" data-toolchain=\"{}\" data-config=\"{}\"", if c.share.is_none() { " unjudged" } else { "" }, esc(&c.toolchain), esc(&c.config));
     let nj = if c.counts.not_judged > 0 { format!(" · {} not judged", c.counts.not_judged) } else { String::new() };
     match c.share {
-        Some(s) => format!("<td {attrs} style=\"background:{}\"><b>{:.0}%</b><br><small>{}/{} right{nj}</small></td>", heat(s), s * 100.0, c.counts.good, c.counts.judged()),
+        Some(s) => format!(
+            "<td {attrs} style=\"background:{}\"><b>{:.0}%</b><br><small>{}/{} load whole and run right{nj}</small><br><small class=\"reloc\">relocate and run right: {:.0}%</small></td>",
+            heat(s),
+            s * 100.0,
+            c.counts.good,
+            c.counts.judged(),
+            c.relocation_share.unwrap_or(0.0) * 100.0
+        ),
         None => format!("<td {attrs}><b>—</b><br><small>{} not judged</small></td>", c.counts.not_judged),
     }
 }
 
 fn matrix(h: &mut String, r: &Report) {
     let m = &r.matrix;
-    *h += "<h2 id=\"matrix\">Toolchain × config</h2>\n<p class=\"muted\">Share of judged programs whose object loads at every tested address under every profile and runs right (a WARN alone, such as a second exec section, does not count against it: it is listed with the root causes). \
+    *h += "<h2 id=\"matrix\">Toolchain × config</h2>\n<p class=\"muted\">Share of judged programs whose <b>whole load</b> succeeds at every tested address under every profile (the loader relocates the object, then its symbol steps and digest writes pass: <code>entry64_regs</code>, <code>stack_end</code>, the sha regions and digest, and kexec-tools' own) and that run right (a WARN alone, such as a second exec section, does not count against it: it is listed with the root causes). \
+           Below it, the relocation-only share: relocated and ran right, whatever the symbol steps did. \
            Programs that could not be judged in a cell (config not expressible, tool missing, address not mappable) are counted apart. \
            <span style=\"background:#fff4d6;padding:0 4px\">Yellow rows</span> mark adjacent releases of a family that diverge.</p>\n";
     *h += "<table class=\"matrix\"><tr><th>toolchain</th>";

@@ -52,9 +52,13 @@ pub struct MatrixCell {
     pub config: String,
     #[serde(flatten)]
     pub counts: Counts,
-    /// good / (good + bad): programs whose object loads at every tested address and runs right, among
-    /// those judged; `None` when nothing was judged.
+    /// good / (good + bad): programs whose whole load succeeds at every tested address (the loader
+    /// relocates the object, its symbol steps and digest writes pass) and that run right, among those judged;
+    /// `None` when nothing was judged.
     pub share: Option<f64>,
+    /// The relocation-only detail: programs whose object relocates at every tested address and runs right,
+    /// whatever the symbol steps do, among those judged.
+    pub relocation_share: Option<f64>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -229,7 +233,8 @@ fn matrix(batches: &[Batch], causes: &[Cause]) -> Matrix {
     for r in &rows {
         for c in &configs {
             let counts = totals.get(&(r.toolchain.clone(), c.clone())).copied().unwrap_or_default();
-            cells.push(MatrixCell { toolchain: r.toolchain.clone(), config: c.clone(), counts, share: share(&counts) });
+            let relocation_share = (counts.judged() > 0).then(|| counts.relocates_right as f64 / counts.judged() as f64);
+            cells.push(MatrixCell { toolchain: r.toolchain.clone(), config: c.clone(), counts, share: share(&counts), relocation_share });
         }
     }
     let steps = rows
