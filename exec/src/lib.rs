@@ -9,6 +9,7 @@
 //! (campaigns compare outcomes), or render text for users beyond `Display` of its types.
 
 pub mod outcome;
+pub mod purgatory;
 pub mod run_object;
 mod runner;
 pub mod sandbox;

@@ -1,0 +1,143 @@
+//! Reading the relocated purgatory's code: which function holds an address, the instruction there, the
+//! direct and `movabs`-loaded targets of a function's calls and jumps, and whether `purgatory_start`
+//! reaches `purgatory`.
+
+use iced_x86::{Decoder, DecoderOptions, FlowControl, Formatter, GasFormatter, Instruction, OpKind, Register};
+
+use kreloc_oracle::{Object, Verdict};
+
+const STT_FUNC: u8 = 2;
+
+/// A function of the image: its name and address range.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Function {
+    pub name: String,
+    pub start: u64,
+    pub end: u64,
+}
+
+/// The code of one loaded image, with its functions from the symbol table.
+pub struct Code<'a> {
+    image: &'a [u8],
+    load_addr: u64,
+    functions: Vec<Function>,
+}
+
+impl<'a> Code<'a> {
+    pub fn new(obj: &Object, v: &Verdict, image: &'a [u8]) -> Self {
+        let mut functions: Vec<Function> = obj
+            .symtabs
+            .iter()
+            .flat_map(|(_, syms)| syms.iter())
+            .filter(|s| s.kind == STT_FUNC || (s.kind == 0 && s.bind != 0))
+            .filter_map(|s| {
+                let sec = v.sections.iter().find(|p| p.index == s.shndx as usize && !p.nobits)?;
+                let start = sec.addr.checked_add(s.value)?;
+                // Without a size (assembly labels), the function runs to its section's end; trimmed below.
+                let end = if s.size > 0 { start + s.size } else { sec.addr + sec.size };
+                Some(Function { name: s.name.to_string(), start, end })
+            })
+            .collect();
+        functions.sort_by_key(|f| (f.start, std::cmp::Reverse(f.end)));
+        // A size-less label ends where the next symbol starts.
+        for i in 0..functions.len().saturating_sub(1) {
+            let next = functions[i + 1].start;
+            if next > functions[i].start && functions[i].end > next {
+                functions[i].end = next;
+            }
+        }
+        Code { image, load_addr: v.load_addr, functions }
+    }
+
+    /// The function whose range holds `addr` (the innermost, the latest-starting).
+    pub fn function_at(&self, addr: u64) -> Option<&Function> {
+        self.functions.iter().filter(|f| f.start <= addr && addr < f.end).max_by_key(|f| f.start)
+    }
+
+    pub fn function(&self, name: &str) -> Option<&Function> {
+        self.functions.iter().find(|f| f.name == name)
+    }
+
+    fn bytes(&self, start: u64, end: u64) -> Option<&[u8]> {
+        let from = start.checked_sub(self.load_addr)? as usize;
+        let to = (end.checked_sub(self.load_addr)? as usize).min(self.image.len());
+        self.image.get(from..to.max(from))
+    }
+
+    /// The instruction at `addr`, in AT&T syntax, as objdump prints it.
+    pub fn instruction_at(&self, addr: u64) -> Option<String> {
+        let code = self.bytes(addr, addr + 16)?;
+        let insn = Decoder::with_ip(64, code, addr, DecoderOptions::NONE).decode();
+        if insn.is_invalid() {
+            return None;
+        }
+        let mut text = String::new();
+        let mut fmt = GasFormatter::new();
+        fmt.options_mut().set_uppercase_hex(false);
+        fmt.format(&insn, &mut text);
+        Some(text)
+    }
+
+    /// The function's decoded instructions.
+    fn instructions(&self, f: &Function) -> Vec<Instruction> {
+        let Some(code) = self.bytes(f.start, f.end) else { return Vec::new() };
+        Decoder::with_ip(64, code, f.start, DecoderOptions::NONE).into_iter().collect()
+    }
+
+    /// The call and jump targets of `f` that are known statically: direct branches, and indirect ones
+    /// through a register that a `movabs $imm` loaded just before (the large code model's calls).
+    pub fn branch_targets(&self, f: &Function) -> Vec<(u64, FlowControl)> {
+        let mut loaded: Vec<(Register, u64)> = Vec::new();
+        let mut out = Vec::new();
+        for insn in self.instructions(f) {
+            let flow = insn.flow_control();
+            match flow {
+                FlowControl::Call | FlowControl::UnconditionalBranch | FlowControl::ConditionalBranch => {
+                    out.push((insn.near_branch_target(), flow));
+                }
+                FlowControl::IndirectCall | FlowControl::IndirectBranch if insn.op0_kind() == OpKind::Register => {
+                    if let Some(&(_, target)) = loaded.iter().find(|(r, _)| *r == insn.op0_register()) {
+                        let direct = if flow == FlowControl::IndirectCall { FlowControl::Call } else { FlowControl::UnconditionalBranch };
+                        out.push((target, direct));
+                    }
+                }
+                _ => {}
+            }
+            if insn.op_count() == 2 && insn.op0_kind() == OpKind::Register && insn.op1_kind() == OpKind::Immediate64 {
+                loaded.retain(|(r, _)| *r != insn.op0_register());
+                loaded.push((insn.op0_register(), insn.immediate64()));
+            }
+        }
+        out
+    }
+
+    /// How `f` reaches its own start: by a call (unbounded recursion) or a jump (an endless loop).
+    pub fn self_reference(&self, f: &Function) -> Option<SelfReference> {
+        let targets = self.branch_targets(f);
+        let at_start = |want: FlowControl| targets.iter().any(|&(t, flow)| t == f.start && flow == want);
+        if at_start(FlowControl::Call) {
+            Some(SelfReference::Calls)
+        } else if at_start(FlowControl::UnconditionalBranch) {
+            Some(SelfReference::JumpsTo)
+        } else {
+            None
+        }
+    }
+
+    /// Whether `from` (e.g. `purgatory_start`) calls `to` (e.g. `purgatory`) directly, scanning its straight
+    /// line of code (a far return into the next label does not end it).
+    pub fn calls(&self, from: &str, to: &str) -> bool {
+        let (Some(from), Some(to)) = (self.function(from), self.function(to)) else { return false };
+        let Some(section_end) = self.functions.iter().filter(|f| f.start > from.start).map(|f| f.end).max() else { return false };
+        let span = Function { name: from.name.clone(), start: from.start, end: section_end.min(from.start + 512) };
+        self.branch_targets(&span).iter().any(|&(t, flow)| t == to.start && flow == FlowControl::Call)
+    }
+}
+
+/// How a function refers to its own start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SelfReference {
+    Calls,
+    JumpsTo,
+}
