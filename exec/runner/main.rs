@@ -86,6 +86,10 @@ const SI_ADDR: usize = 16;
 
 /// The control page, for the signal handler.
 static CONTROL: std::sync::atomic::AtomicPtr<u64> = std::sync::atomic::AtomicPtr::new(std::ptr::null_mut());
+/// The coverage table (shared with the parent) and its entry count.
+static COVERAGE: std::sync::atomic::AtomicPtr<u64> = std::sync::atomic::AtomicPtr::new(std::ptr::null_mut());
+static COVERAGE_COUNT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+const SIGTRAP: i32 = 5;
 
 fn main() {
     let mut req = Vec::new();
@@ -102,6 +106,12 @@ fn main() {
     let (cpu, memory_limit) = (word(W_CPU_SECONDS).max(1), word(W_MEMORY_LIMIT));
     let segments = segments(&req, word);
     let stack_size = word(W_STACK_SIZE);
+    let coverage = (word(W_COV_OFFSET), word(W_COV_COUNT));
+    let coverage_ok = coverage.1 == 0
+        || (coverage.0 % PAGE as u64 == 0 && coverage.1.checked_mul(16).and_then(|n| n.checked_add(coverage.0)).is_some_and(|end| end <= req.len() as u64));
+    if !coverage_ok {
+        report(STATE_BAD_REQUEST, 0);
+    }
     let base = map_image(addr, len as usize, memory_limit);
     let control = map_control();
     CONTROL.store(control, std::sync::atomic::Ordering::SeqCst);
@@ -122,6 +132,7 @@ fn main() {
         }
     }
     drop(req);
+    map_coverage(coverage.0, coverage.1 as usize);
     prefault_stack();
     let stack_top = own_stack(stack_size, control);
     catch_signals();
@@ -210,6 +221,57 @@ unsafe fn call_on_stack(entry: *mut u8, out: *mut u64, top: usize) {
     );
 }
 
+/// Maps the coverage table of the memory file (stdin) shared, faulted in.
+fn map_coverage(offset: u64, count: usize) {
+    if count == 0 {
+        return;
+    }
+    let len = (count * 16).div_ceil(PAGE) * PAGE;
+    // SAFETY: mapping a range of stdin that the request check showed to exist; read once to fault it in.
+    unsafe {
+        let p = mmap(std::ptr::null_mut(), len, PROT_RW, MAP_SHARED, 0, offset as i64);
+        if p == MAP_FAILED {
+            report(STATE_BAD_REQUEST, 0);
+        }
+        for i in (0..len).step_by(PAGE) {
+            let b = p.cast::<u8>().add(i);
+            std::ptr::write_volatile(b, std::ptr::read_volatile(b));
+        }
+        COVERAGE.store(p.cast(), std::sync::atomic::Ordering::SeqCst);
+        COVERAGE_COUNT.store(count, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+/// A one-shot coverage breakpoint just trapped at `rip - 1`: puts the original byte back, marks the entry
+/// hit and returns the address to resume at. None for any other trap.
+///
+/// SAFETY: the coverage table is mapped with `COVERAGE_COUNT` entries, and each address is in the image.
+unsafe fn coverage_hit(rip: u64) -> Option<u64> {
+    let table = COVERAGE.load(std::sync::atomic::Ordering::SeqCst);
+    let n = COVERAGE_COUNT.load(std::sync::atomic::Ordering::SeqCst);
+    let at = rip.wrapping_sub(1);
+    let (mut lo, mut hi) = (0usize, n);
+    while lo < hi {
+        let mid = (lo + hi) / 2;
+        let addr = *table.add(2 * mid);
+        if addr == at {
+            let entry = table.add(2 * mid + 1);
+            if *entry & COV_HIT != 0 {
+                return None;
+            }
+            std::ptr::write_volatile(at as *mut u8, *entry as u8);
+            *entry |= COV_HIT;
+            return Some(at);
+        }
+        if addr < at {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    None
+}
+
 /// Every fault (and the time-out probe) goes to `on_signal`, on a stack of its own.
 fn catch_signals() {
     // SAFETY: an anonymous mapping for the alternate stack, faulted in; sigaction with a valid struct.
@@ -229,11 +291,17 @@ fn catch_signals() {
 
 /// Records the signal and where the code was in the control page, then ends the process (exit is one of
 /// the four calls strict mode allows).
-extern "C" fn on_signal(sig: i32, info: *const u8, uctx: *const u8) {
+extern "C" fn on_signal(sig: i32, info: *const u8, uctx: *mut u8) {
     let control = CONTROL.load(std::sync::atomic::Ordering::SeqCst);
     // SAFETY: the kernel passes valid siginfo and ucontext pointers; `control` is the mapped control page.
     unsafe {
         let read = |p: *const u8, off: usize| std::ptr::read_unaligned(p.add(off).cast::<u64>());
+        if sig == SIGTRAP {
+            if let Some(resume) = coverage_hit(read(uctx, UC_RIP)) {
+                std::ptr::write_unaligned(uctx.add(UC_RIP).cast::<u64>(), resume);
+                return;
+            }
+        }
         set(control, W_SIGNAL, sig as u64);
         set(control, W_RIP, read(uctx, UC_RIP));
         set(control, W_RSP, read(uctx, UC_RSP));

@@ -39,6 +39,13 @@ pub const W_STACK_LOW: usize = 18;
 pub const W_NSEGMENTS: usize = 20;
 pub const W_SEGMENTS: usize = 21;
 pub const MAX_SEGMENTS: usize = 16;
+/// Request: one-shot breakpoints for block coverage. The parent writes `int3` at each address in the image
+/// and a table at this (page-aligned) offset of the memory file: `COUNT` entries of two words, address
+/// (sorted) and the original byte. The runner maps the table shared; on a breakpoint its handler puts the
+/// byte back, sets bit `COV_HIT` of the entry and resumes there, so each block traps once.
+pub const W_COV_OFFSET: usize = 90;
+pub const W_COV_COUNT: usize = 91;
+pub const COV_HIT: u64 = 1 << 8;
 
 pub const MAGIC: u64 = 0x6b72_656c_6f63_7831; // "krelocx1"
 

@@ -48,6 +48,9 @@ pub struct ExecRequest<'a> {
     /// Nonzero: the entry runs on a fresh stack of this many bytes with an unmapped guard page below, so a
     /// stack overflow is told from other faults. 0: the runner's own stack.
     pub stack_size: u64,
+    /// Block-coverage breakpoints: addresses in `image` where an `int3` is planted that traps once, so
+    /// [`Traced::covered`] says which of them ran. Addresses outside the image are ignored.
+    pub coverage: &'a [u64],
 }
 
 /// A region mapped read-write-execute at `addr`: `bytes`, then zeroes up to `memsz`.
@@ -75,6 +78,8 @@ pub struct SignalContext {
 pub struct Traced {
     pub outcome: ExecOutcome,
     pub context: Option<SignalContext>,
+    /// The coverage breakpoints that were reached, sorted.
+    pub covered: Vec<u64>,
 }
 
 /// Runs the entry in a fresh sandboxed process and reports how it ended. Safe to call from many threads.
@@ -86,8 +91,8 @@ pub fn run(req: &ExecRequest) -> ExecOutcome {
 pub fn run_traced(req: &ExecRequest) -> Traced {
     let checked = checked_len(req).and_then(|_| req.segments.iter().try_for_each(|s| checked_segment(s, req.load_addr)));
     match checked {
-        Err(outcome) => Traced { outcome, context: None },
-        Ok(()) => run_checked(req).unwrap_or_else(|e| Traced { outcome: ExecOutcome::SandboxError(e), context: None }),
+        Err(outcome) => Traced { outcome, context: None, covered: Vec::new() },
+        Ok(()) => run_checked(req).unwrap_or_else(|e| Traced { outcome: ExecOutcome::SandboxError(e), context: None, covered: Vec::new() }),
     }
 }
 
@@ -127,7 +132,8 @@ fn checked_len(req: &ExecRequest) -> Result<u64, ExecOutcome> {
 
 fn run_checked(req: &ExecRequest) -> Result<Traced, SandboxError> {
     let runner = crate::runner::path()?;
-    let memory = request_file(req)?;
+    let coverage = coverage_points(req);
+    let memory = request_file(req, &coverage)?;
     let mut child = spawn(runner, &memory)?;
     let timed_out = wait_or_kill(&mut child, req.timeout)?;
     let status = child.wait().map_err(os("wait"))?;
@@ -151,7 +157,31 @@ fn run_checked(req: &ExecRequest) -> Result<Traced, SandboxError> {
         Some(c) => ExecOutcome::Crashed { signal: c.signal },
         None => decode(state, word(W_ERRNO), [0, 1, 2, 3].map(|i| word(W_OUT + i)), status, timed_out, failed_at),
     };
-    Ok(Traced { outcome, context })
+    Ok(Traced { outcome, context, covered: read_coverage(&memory, &control, &coverage)? })
+}
+
+/// The coverage addresses inside the image, sorted and distinct, with their original bytes.
+fn coverage_points(req: &ExecRequest) -> Vec<(u64, u8)> {
+    let mut points: Vec<(u64, u8)> = req
+        .coverage
+        .iter()
+        .filter_map(|&a| Some((a, *req.image.get(usize::try_from(a.checked_sub(req.load_addr)?).ok()?)?)))
+        .collect();
+    points.sort_unstable();
+    points.dedup();
+    points
+}
+
+/// Which coverage breakpoints the runner marked hit.
+fn read_coverage(memory: &File, control: &[u8; PAGE], points: &[(u64, u8)]) -> Result<Vec<u64>, SandboxError> {
+    if points.is_empty() {
+        return Ok(Vec::new());
+    }
+    let offset = u64::from_ne_bytes(control[W_COV_OFFSET * 8..W_COV_OFFSET * 8 + 8].try_into().unwrap_or([0; 8]));
+    let mut table = vec![0u8; points.len() * 16];
+    memory.read_exact_at(&mut table, offset).map_err(os("reading the coverage table"))?;
+    let hit = |i: usize| u64::from_ne_bytes(table[i * 16 + 8..i * 16 + 16].try_into().unwrap_or([0; 8])) & COV_HIT != 0;
+    Ok(points.iter().enumerate().filter(|&(i, _)| hit(i)).map(|(_, &(a, _))| a).collect())
 }
 
 fn os(what: &'static str) -> impl Fn(std::io::Error) -> SandboxError {
@@ -159,7 +189,7 @@ fn os(what: &'static str) -> impl Fn(std::io::Error) -> SandboxError {
 }
 
 /// The request as an unnamed memory file: control page, then the image.
-fn request_file(req: &ExecRequest) -> Result<File, SandboxError> {
+fn request_file(req: &ExecRequest, coverage: &[(u64, u8)]) -> Result<File, SandboxError> {
     // SAFETY: memfd_create with a NUL-terminated name; the fd is ours and close-on-exec.
     let fd = unsafe { libc::memfd_create(c"kreloc-exec".as_ptr(), libc::MFD_CLOEXEC) };
     if fd < 0 {
@@ -182,17 +212,25 @@ fn request_file(req: &ExecRequest) -> Result<File, SandboxError> {
         words.extend([(at, s.addr), (at + 1, s.memsz), (at + 2, offset), (at + 3, s.bytes.len() as u64)]);
         offset += s.bytes.len() as u64;
     }
+    let coverage_offset = offset.next_multiple_of(PAGE as u64);
+    words.extend([(W_COV_OFFSET, coverage_offset), (W_COV_COUNT, coverage.len() as u64)]);
     for (i, v) in words {
         control[i * 8..i * 8 + 8].copy_from_slice(&v.to_ne_bytes());
     }
     // Positional writes leave the file offset at 0, where the runner starts reading.
     file.write_all_at(&control, 0).map_err(os("writing the request"))?;
-    file.write_all_at(req.image, IMAGE_OFFSET as u64).map_err(os("writing the request"))?;
+    let mut image = std::borrow::Cow::Borrowed(req.image);
+    for &(addr, _) in coverage {
+        image.to_mut()[(addr - req.load_addr) as usize] = 0xcc; // int3
+    }
+    file.write_all_at(&image, IMAGE_OFFSET as u64).map_err(os("writing the request"))?;
     let mut offset = (IMAGE_OFFSET + req.image.len()) as u64;
     for s in req.segments {
         file.write_all_at(s.bytes, offset).map_err(os("writing the request"))?;
         offset += s.bytes.len() as u64;
     }
+    let table: Vec<u8> = coverage.iter().flat_map(|&(a, b)| a.to_ne_bytes().into_iter().chain(u64::from(b).to_ne_bytes())).collect();
+    file.write_all_at(&table, coverage_offset).map_err(os("writing the request"))?;
     Ok(file)
 }
 

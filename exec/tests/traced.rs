@@ -55,3 +55,25 @@ fn unbounded_recursion_faults_in_the_guard_page_of_the_own_stack() {
     assert_eq!(c.rip, AT);
     assert!(c.stack_low != 0 && c.fault_addr < c.stack_low && c.fault_addr >= c.stack_low - 0x1000, "{c:?}");
 }
+
+#[test]
+fn coverage_breakpoints_trap_once_and_tell_which_blocks_ran() {
+    // nop; jmp +1; nop (skipped); ret. The breakpoint outside the image is ignored.
+    let code = [0x90, 0xeb, 0x01, 0x90, 0xc3];
+    let coverage = [AT, AT + 3, AT + 4, AT + 0x2000];
+    let req = ExecRequest { image: &code, memsz: 0x1000, load_addr: AT, timeout: Duration::from_secs(10), coverage: &coverage, ..ExecRequest::default() };
+    let t = run_traced(&req);
+    assert_eq!(t.outcome, ExecOutcome::Returned { out: [0; 4] }, "{t:?}");
+    assert_eq!(t.covered, vec![AT, AT + 4]);
+}
+
+#[test]
+fn an_int3_of_the_code_itself_is_still_a_crash_under_coverage() {
+    // int3 at 0 is the code's own; coverage only at the ret after it.
+    let code = [0xcc, 0xc3];
+    let coverage = [AT + 1];
+    let req = ExecRequest { image: &code, memsz: 0x1000, load_addr: AT, timeout: Duration::from_secs(10), coverage: &coverage, ..ExecRequest::default() };
+    let t = run_traced(&req);
+    assert_eq!(t.outcome, ExecOutcome::Crashed { signal: libc::SIGTRAP }, "{t:?}");
+    assert!(t.covered.is_empty());
+}
