@@ -59,7 +59,15 @@ fn debians_kernel_purgatory_runs_and_verifies_its_digest_at_both_addresses() {
 #[test]
 fn debians_kexec_tools_purgatory_runs_and_verifies_its_digest_at_both_addresses() {
     let dir = tempfile::tempdir().unwrap();
-    assert_runs_and_returns(&debian_kexec(dir.path()));
+    let kexec = debian_kexec(dir.path());
+    assert_runs_and_returns(&kexec);
+    // Its printf/sprintf save %xmm0-7 in a prologue guarded by `test %al,%al`; purgatory's callers pass
+    // %al = 0, so those saves never run and the run above is not judged bad for their presence.
+    let x = kreloc_extract::extract(&std::fs::read(&kexec).unwrap()).unwrap();
+    let ro = dir.path().join("kexec-purgatory.ro");
+    std::fs::write(&ro, &x.object).unwrap();
+    let out = Command::new("objdump").arg("-d").arg(&ro).output().expect("objdump");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("movaps %xmm0,"), "no guarded %xmm save in kexec-tools' purgatory");
 }
 
 /// The purgatory in `file`, with the profile `kreloc check` would choose.
@@ -97,6 +105,25 @@ fn build_fixture(dir: &Path, flags: &[&str]) -> std::path::PathBuf {
     let out = Command::new("ld").args(["-r", "-e", "purgatory_start", "-z", "nodefaultlib"]).arg(&o).arg("-o").arg(&ro).output().expect("ld");
     assert!(out.status.success(), "ld: {}", String::from_utf8_lossy(&out.stderr));
     ro
+}
+
+#[test]
+fn a_vectorized_sha256_loop_is_judged_bad_for_its_sse_instruction_and_the_same_source_with_mno_sse_is_good() {
+    let dir = tempfile::tempdir().unwrap();
+    let profile = kreloc_oracle::parse_profile("linux-x86_64@6.6").unwrap();
+    let kernel_flags = ["-ffreestanding", "-fno-tree-loop-distribute-patterns"];
+    // gcc-12 vectorizes at -O2; build_fixture passes -mno-sse, which a later -msse2 undoes.
+    let vectorized = build_fixture(dir.path(), &[&kernel_flags[..], &["-msse2"]].concat());
+    let obj = kreloc_oracle::parse(&std::fs::read(&vectorized).unwrap()).unwrap();
+    for at in ADDRESSES {
+        match purgatory::run(&obj, &*profile, at, Options::default()).outcome {
+            RunOutcome::VectorInstruction { function: Some(_), instruction, .. } => assert!(instruction.contains("%xmm"), "{instruction}"),
+            other => panic!("at {at:#x}: {other}"),
+        }
+    }
+    let scalar = build_fixture(dir.path(), &kernel_flags);
+    let obj = kreloc_oracle::parse(&std::fs::read(&scalar).unwrap()).unwrap();
+    assert_eq!(purgatory::run(&obj, &*profile, ADDRESSES[0], Options::default()).outcome, RunOutcome::Returned);
 }
 
 /// The functions whose body carries a call relocation against their own name, from `objdump -dr`.

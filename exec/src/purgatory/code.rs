@@ -21,6 +21,8 @@ pub struct Code<'a> {
     image: &'a [u8],
     load_addr: u64,
     functions: Vec<Function>,
+    /// Typed functions with a size (C code): the ones coverage instruments.
+    sized: Vec<Function>,
 }
 
 impl<'a> Code<'a> {
@@ -38,6 +40,17 @@ impl<'a> Code<'a> {
                 Some(Function { name: s.name.to_string(), start, end })
             })
             .collect();
+        let sized = obj
+            .symtabs
+            .iter()
+            .flat_map(|(_, syms)| syms.iter())
+            .filter(|s| s.kind == STT_FUNC && s.size > 0)
+            .filter_map(|s| {
+                let sec = v.sections.iter().find(|p| p.index == s.shndx as usize && !p.nobits)?;
+                let start = sec.addr.checked_add(s.value)?;
+                Some(Function { name: s.name.to_string(), start, end: start + s.size })
+            })
+            .collect();
         functions.sort_by_key(|f| (f.start, std::cmp::Reverse(f.end)));
         // A size-less label ends where the next symbol starts.
         for i in 0..functions.len().saturating_sub(1) {
@@ -46,7 +59,7 @@ impl<'a> Code<'a> {
                 functions[i].end = next;
             }
         }
-        Code { image, load_addr: v.load_addr, functions }
+        Code { image, load_addr: v.load_addr, functions, sized }
     }
 
     /// The function whose range holds `addr` (the innermost, the latest-starting).
@@ -62,6 +75,12 @@ impl<'a> Code<'a> {
         let from = start.checked_sub(self.load_addr)? as usize;
         let to = (end.checked_sub(self.load_addr)? as usize).min(self.image.len());
         self.image.get(from..to.max(from))
+    }
+
+    /// The decoded instruction at `addr`.
+    pub fn decode_at(&self, addr: u64) -> Option<Instruction> {
+        let insn = Decoder::with_ip(64, self.bytes(addr, addr + 16)?, addr, DecoderOptions::NONE).decode();
+        (!insn.is_invalid()).then_some(insn)
     }
 
     /// The instruction at `addr`, in AT&T syntax, as objdump prints it.
@@ -132,6 +151,65 @@ impl<'a> Code<'a> {
         let span = Function { name: from.name.clone(), start: from.start, end: section_end.min(from.start + 512) };
         self.branch_targets(&span).iter().any(|&(t, flow)| t == to.start && flow == FlowControl::Call)
     }
+}
+
+impl Code<'_> {
+    /// Where basic blocks of the typed, sized functions start: each function's start, every direct branch
+    /// target inside it and every instruction after a branch, call or return. A one-shot breakpoint on
+    /// each tells which blocks ran.
+    pub fn block_starts(&self) -> Vec<u64> {
+        let mut starts = Vec::new();
+        for f in &self.sized {
+            starts.push(f.start);
+            let mut after_branch = false;
+            for insn in self.instructions(f) {
+                if after_branch {
+                    starts.push(insn.ip());
+                }
+                let flow = insn.flow_control();
+                after_branch = flow != FlowControl::Next;
+                if matches!(flow, FlowControl::ConditionalBranch | FlowControl::UnconditionalBranch) && (f.start..f.end).contains(&insn.near_branch_target()) {
+                    starts.push(insn.near_branch_target());
+                }
+            }
+        }
+        starts.sort_unstable();
+        starts.dedup();
+        starts
+    }
+
+    /// The instructions that ran, given the block starts that were reached: each block from its start to
+    /// the next block start (or its function's end).
+    pub fn executed(&self, blocks: &[u64], reached: &[u64]) -> Vec<Instruction> {
+        let mut out = Vec::new();
+        for &start in reached {
+            let next = blocks.iter().copied().find(|&b| b > start).unwrap_or(u64::MAX);
+            let Some(f) = self.sized.iter().find(|f| f.start <= start && start < f.end) else { continue };
+            let Some(code) = self.bytes(start, next.min(f.end)) else { continue };
+            out.extend(Decoder::with_ip(64, code, start, DecoderOptions::NONE).into_iter().filter(|i| !i.is_invalid()));
+        }
+        out
+    }
+}
+
+/// An SSE, AVX or MMX instruction: one that names an XMM, YMM, ZMM or MMX register. With CR4.OSFXSR clear
+/// (as `relocate_kernel` leaves it) the CPU raises #UD on it.
+pub fn uses_vector_state(insn: &Instruction) -> bool {
+    (0..insn.op_count()).any(|i| {
+        insn.op_kind(i) == OpKind::Register && {
+            let r = insn.op_register(i);
+            r.is_xmm() || r.is_ymm() || r.is_zmm() || r.is_mm()
+        }
+    })
+}
+
+/// Instructions a CPL 3 process may not execute but purgatory (CPL 0) may: the sandbox's limit, not the code's.
+pub fn is_privileged(insn: &Instruction) -> bool {
+    use iced_x86::Mnemonic::*;
+    matches!(
+        insn.mnemonic(),
+        In | Out | Insb | Insw | Insd | Outsb | Outsw | Outsd | Hlt | Cli | Sti | Lgdt | Lidt | Lldt | Ltr | Invlpg | Wbinvd | Invd | Rdmsr | Wrmsr | Clts | Lmsw
+    ) || (insn.mnemonic() == Mov && (0..insn.op_count()).any(|i| insn.op_kind(i) == OpKind::Register && (insn.op_register(i).is_cr() || insn.op_register(i).is_dr())))
 }
 
 /// How a function refers to its own start.

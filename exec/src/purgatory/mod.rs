@@ -63,6 +63,9 @@ pub enum RunOutcome {
     StackOverflow { function: Option<String>, rip: u64, calls_itself: bool },
     /// Killed by a signal, with the faulting instruction.
     Crashed { signal: String, rip: u64, function: Option<String>, instruction: Option<String>, fault_addr: u64 },
+    /// Executed an SSE, AVX or MMX instruction: `relocate_kernel` enters purgatory with CR4.OSFXSR clear,
+    /// so the real CPU raises #UD there (judged from the blocks that ran, not from what is present).
+    VectorInstruction { function: Option<String>, rip: u64, instruction: String },
     /// Made a system call (a real CPU has no kernel to take it).
     SystemCall,
     /// Ended the process itself.
@@ -107,6 +110,9 @@ impl std::fmt::Display for RunOutcome {
                 }
                 Ok(())
             }
+            RunOutcome::VectorInstruction { function, rip, instruction } => {
+                write!(f, "executes `{instruction}` in {} at {rip:#x}: #UD with CR4.OSFXSR clear, as purgatory is entered", name(function))
+            }
             RunOutcome::SystemCall => write!(f, "made a system call"),
             RunOutcome::Exited { status } => write!(f, "ended the process (exit {status})"),
             RunOutcome::NotJudged { reason } => write!(f, "not judged: {reason}"),
@@ -124,6 +130,9 @@ pub struct PurgatoryRun {
     /// `purgatory_start` calls `purgatory` (checked on the relocated code; None when it has neither).
     pub start_reaches_entry: Option<bool>,
     pub stack_size: u64,
+    /// Basic blocks of the purgatory's C functions, and how many of them ran (one-shot breakpoints).
+    pub blocks: usize,
+    pub blocks_run: usize,
     /// The loader's segments and symbols as kreloc set them (None when it could not get that far).
     pub loaded: Option<setup::Loaded>,
     /// The byte flipped after the digest was stored, when asked.
@@ -153,6 +162,8 @@ pub fn run(obj: &Object, profile: &dyn Profile, load_addr: u64, opts: Options) -
         entry,
         start_reaches_entry: None,
         stack_size: 0,
+        blocks: 0,
+        blocks_run: 0,
         loaded: None,
         corrupted: None,
         millis: 0,
@@ -181,6 +192,7 @@ fn prepare_and_run(obj: &Object, profile: &dyn Profile, load_addr: u64, opts: Op
     let code = Code::new(obj, &v, &loaded.image);
     run.start_reaches_entry = code.function(ASM_ENTRY).map(|_| code.calls(ASM_ENTRY, C_ENTRY));
     run.stack_size = own_stack_size(obj, &v);
+    let blocks = code.block_starts();
     let segments: Vec<Segment> = loaded.segments.iter().map(|s| Segment { addr: s.addr, bytes: &s.bytes, memsz: s.memsz }).collect();
     let req = ExecRequest {
         image: &loaded.image,
@@ -190,10 +202,16 @@ fn prepare_and_run(obj: &Object, profile: &dyn Profile, load_addr: u64, opts: Op
         timeout: opts.time_limit,
         segments: &segments,
         stack_size: run.stack_size,
+        coverage: &blocks,
         ..ExecRequest::default()
     };
     let traced = run_traced(&req);
-    let outcome = judge(&code, traced.outcome, traced.context);
+    (run.blocks, run.blocks_run) = (blocks.len(), traced.covered.len());
+    let executed = code.executed(&blocks, &traced.covered);
+    let outcome = match judge(&code, traced.outcome, traced.context) {
+        o if !o.is_judged() => o,
+        o => first_vector_instruction(&code, &executed).unwrap_or(o),
+    };
     run.loaded = Some(loaded);
     Ok(outcome)
 }
@@ -228,6 +246,9 @@ fn judge(code: &Code, outcome: ExecOutcome, context: Option<SignalContext>) -> R
             let calls_itself = f.is_some_and(|f| code.self_reference(f) == Some(SelfReference::Calls));
             RunOutcome::StackOverflow { function: f.map(|f| f.name.clone()), rip: c.rip, calls_itself }
         }
+        (ExecOutcome::Crashed { .. }, Some(c)) if code.decode_at(c.rip).is_some_and(|i| code::is_privileged(&i)) => RunOutcome::NotJudged {
+            reason: format!("a privileged instruction at {:#x} (`{}`): purgatory runs at CPL 0, the sandbox at CPL 3", c.rip, code.instruction_at(c.rip).unwrap_or_default()),
+        },
         (ExecOutcome::Crashed { signal }, c) => {
             let rip = c.map_or(0, |c| c.rip);
             RunOutcome::Crashed {
@@ -242,6 +263,16 @@ fn judge(code: &Code, outcome: ExecOutcome, context: Option<SignalContext>) -> R
         (ExecOutcome::Exited { status }, _) => RunOutcome::Exited { status },
         (other, _) => RunOutcome::NotJudged { reason: not_judged_reason(&other) },
     }
+}
+
+/// The lowest-addressed SSE/AVX/MMX instruction that ran, if any.
+fn first_vector_instruction(code: &Code, executed: &[iced_x86::Instruction]) -> Option<RunOutcome> {
+    let insn = executed.iter().filter(|i| code::uses_vector_state(i)).min_by_key(|i| i.ip())?;
+    Some(RunOutcome::VectorInstruction {
+        function: code.function_at(insn.ip()).map(|f| f.name.clone()),
+        rip: insn.ip(),
+        instruction: code.instruction_at(insn.ip()).unwrap_or_default(),
+    })
 }
 
 /// A fault in the guard page below the own stack, or with the stack pointer already below it.
