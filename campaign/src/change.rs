@@ -57,6 +57,14 @@ pub enum RunFault {
     Exit,
     /// No loaded entry to run.
     NoEntry,
+    /// A real purgatory spun in its digest-failure loop: the digest it computed is not the loader's.
+    DigestMismatch,
+    /// Overflowed its stack in a function that calls itself (unbounded recursion).
+    Recursion,
+    /// Spun in a function that jumps to its own start.
+    SelfLoop,
+    /// Executed an SSE/AVX/MMX instruction, which faults with CR4.OSFXSR clear (as purgatory is entered).
+    VectorInstruction,
 }
 
 impl RunFault {

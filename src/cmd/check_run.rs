@@ -1,12 +1,36 @@
 //! `kreloc check --run`: runs the real purgatory's `purgatory()` at each load address, with the segments and
 //! digest the loader stores (kreloc-exec's purgatory run), and renders the outcome.
 
-use kreloc_exec::purgatory::{self, Options, PurgatoryRun};
+use kreloc_campaign::change::{Change, RunFault};
+use kreloc_exec::purgatory::{self, Options, PurgatoryRun, RunOutcome};
 use kreloc_oracle::{Object, Profile};
 
-/// One run per address.
+/// One run per address; none for a profile kreloc cannot run (not x86_64).
 pub fn runs(obj: &Object, profile: &dyn Profile, addrs: &[u64]) -> Vec<PurgatoryRun> {
+    if !purgatory::runnable(profile) {
+        return Vec::new();
+    }
     addrs.iter().map(|&at| purgatory::run(obj, profile, at, Options::default())).collect()
+}
+
+/// A judged run's problem as the campaign's typed change (what root causes and bisection read): `Ok(None)`
+/// for a good run, `Err(())` for one not judged.
+pub fn change(r: &PurgatoryRun) -> Result<Option<Change>, ()> {
+    let fault = match &r.outcome {
+        RunOutcome::NotJudged { .. } => return Err(()),
+        RunOutcome::Returned if r.start_reaches_entry == Some(false) => RunFault::NoEntry,
+        RunOutcome::Returned => return Ok(None),
+        RunOutcome::FailureLoop { .. } => RunFault::DigestMismatch,
+        RunOutcome::JumpsToItself { .. } => RunFault::SelfLoop,
+        RunOutcome::Spins { .. } => RunFault::Timeout,
+        RunOutcome::StackOverflow { calls_itself: true, .. } => RunFault::Recursion,
+        RunOutcome::StackOverflow { .. } => RunFault::Crash { signal: "stack overflow".into() },
+        RunOutcome::Crashed { signal, .. } => RunFault::Crash { signal: signal.clone() },
+        RunOutcome::VectorInstruction { .. } => RunFault::VectorInstruction,
+        RunOutcome::SystemCall => RunFault::Seccomp,
+        RunOutcome::Exited { .. } => RunFault::Exit,
+    };
+    Ok(Some(Change::RunFailed { at: r.load_addr, fault }))
 }
 
 /// Judged and bad: the run did not return with its digest verified, or `purgatory_start` does not reach

@@ -49,12 +49,23 @@ pub struct KernelCase {
     pub to: KernelCell,
 }
 
-/// The typed facts of a purgatory.ro, as the campaign derives them (nothing is run: the real purgatory
-/// needs the kernel's digest regions).
+/// The typed facts of a purgatory.ro, as the campaign derives them, with its `purgatory()` run at each
+/// address (with the digest the loader stores): a run's problem is a `RunFailed` change like a generated
+/// program's, so it is attributed and bisected like any other.
 pub fn facts(bytes: &[u8], profile: &dyn kreloc_oracle::Profile, addresses: &[u64]) -> Option<Facts> {
     let obj = kreloc_oracle::parse(bytes).ok()?;
     let verdicts: Vec<kreloc_oracle::Verdict> = addresses.iter().map(|&at| kreloc_oracle::load(&obj, profile, at)).collect();
-    Some(object_facts(&obj, &verdicts, &[], 0))
+    let mut facts = object_facts(&obj, &verdicts, &[], 0);
+    for run in super::check_run::runs(&obj, profile, addresses) {
+        match super::check_run::change(&run) {
+            Ok(Some(change)) => {
+                facts.problems.insert(change);
+            }
+            Ok(None) => {}
+            Err(()) => facts.unjudged_at.push(run.load_addr),
+        }
+    }
+    Some(facts)
 }
 
 /// Whether an object shows a root cause's change.
