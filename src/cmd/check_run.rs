@@ -50,6 +50,9 @@ pub fn text(r: &PurgatoryRun) -> String {
             None => format!("  no {}: the entry path is not checked\n", purgatory::ASM_ENTRY),
         };
     }
+    if r.blocks > 0 {
+        s += &format!("  {} of {} blocks of its C functions ran; SSE/AVX/MMX among them faults (CR4.OSFXSR is clear)\n", r.blocks_run, r.blocks);
+    }
     if let Some(l) = &r.loaded {
         let segs: Vec<_> = l.segments.iter().filter(|s| s.digested).map(|s| format!("{} {:#x}+{:#x}", s.what, s.addr, s.memsz)).collect();
         s += &format!("  digest {} over {}; stack {:#x} bytes\n", l.digest_hex, segs.join(", "), r.stack_size);

@@ -56,8 +56,17 @@ pub fn facts(bytes: &[u8], profile: &dyn kreloc_oracle::Profile, addresses: &[u6
     let obj = kreloc_oracle::parse(bytes).ok()?;
     let verdicts: Vec<kreloc_oracle::Verdict> = addresses.iter().map(|&at| kreloc_oracle::load(&obj, profile, at)).collect();
     let mut facts = object_facts(&obj, &verdicts, &[], 0);
-    for run in super::check_run::runs(&obj, profile, addresses) {
+    let mut runs = super::check_run::runs(&obj, profile, addresses);
+    runs.sort_by_key(|r| r.load_addr);
+    for run in runs {
         match super::check_run::change(&run) {
+            // One problem per kind of fault, at the lowest address that shows it (as a wrong checksum is):
+            // a purgatory that fails the same way everywhere is one root cause, not one per address.
+            Ok(Some(Change::RunFailed { at, fault })) => {
+                if !facts.problems.iter().any(|p| matches!(p, Change::RunFailed { fault: f, .. } if *f == fault)) {
+                    facts.problems.insert(Change::RunFailed { at, fault });
+                }
+            }
             Ok(Some(change)) => {
                 facts.problems.insert(change);
             }
