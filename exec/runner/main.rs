@@ -77,8 +77,8 @@ const DIRTY: u8 = 0xcc;
 const ALT_STACK: usize = 64 * 1024;
 const SA_SIGINFO: i32 = 4;
 const SA_ONSTACK: i32 = 0x0800_0000;
-/// SIGILL, SIGTRAP, SIGBUS, SIGFPE, SIGSEGV, SIGXCPU and the parent's time-out probe.
-const CAUGHT: [i32; 7] = [4, 5, 7, 8, 11, 24, PROBE_SIGNAL];
+/// SIGILL, SIGTRAP, SIGBUS, SIGFPE, SIGSEGV, SIGXCPU, the parent's time-out probe and its peek.
+const CAUGHT: [i32; 8] = [4, 5, 7, 8, 11, 24, PROBE_SIGNAL, PEEK_SIGNAL];
 /// Offsets in the kernel's x86_64 `ucontext_t` (gregs after uc_flags, uc_link, uc_stack) and `siginfo_t`.
 const UC_RSP: usize = 40 + 15 * 8;
 const UC_RIP: usize = 40 + 16 * 8;
@@ -296,6 +296,10 @@ extern "C" fn on_signal(sig: i32, info: *const u8, uctx: *mut u8) {
     // SAFETY: the kernel passes valid siginfo and ucontext pointers; `control` is the mapped control page.
     unsafe {
         let read = |p: *const u8, off: usize| std::ptr::read_unaligned(p.add(off).cast::<u64>());
+        if sig == PEEK_SIGNAL {
+            set(control, W_PEEK_RIP, read(uctx, UC_RIP));
+            return;
+        }
         if sig == SIGTRAP {
             if let Some(resume) = coverage_hit(read(uctx, UC_RIP)) {
                 std::ptr::write_unaligned(uctx.add(UC_RIP).cast::<u64>(), resume);

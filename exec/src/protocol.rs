@@ -34,6 +34,8 @@ pub const W_FAULT_ADDR: usize = 16;
 pub const W_RSP: usize = 17;
 /// Written by the runner: the lowest byte of the fresh stack (its guard page lies just below).
 pub const W_STACK_LOW: usize = 18;
+/// Written by the runner's handler of `PEEK_SIGNAL`, which then lets the code go on: where it was.
+pub const W_PEEK_RIP: usize = 19;
 /// Request: how many extra segments (at most `MAX_SEGMENTS`), then four words each from `W_SEGMENTS`:
 /// address, bytes to map, offset of their bytes in the memory file, number of those bytes (the rest zero).
 pub const W_NSEGMENTS: usize = 20;
@@ -72,3 +74,5 @@ pub const STATE_NO_SECCOMP: u64 = 0x6b72_0000_0000_0008;
 pub const STATE_SIGNALLED: u64 = 0x6b72_0000_0000_0009;
 /// What the parent sends at the time-out, before SIGKILL, to learn where the code was.
 pub const PROBE_SIGNAL: i32 = 10; // SIGUSR1
+/// What the parent sends to learn where the code is without stopping it.
+pub const PEEK_SIGNAL: i32 = 12; // SIGUSR2

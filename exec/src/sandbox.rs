@@ -51,7 +51,14 @@ pub struct ExecRequest<'a> {
     /// Block-coverage breakpoints: addresses in `image` where an `int3` is planted that traps once, so
     /// [`Traced::covered`] says which of them ran. Addresses outside the image are ignored.
     pub coverage: &'a [u64],
+    /// Addresses of instructions that jump to themselves: once the code is seen at one (the runner is
+    /// peeked at every `PEEK_INTERVAL`), it can never leave, and the run ends as timed out without waiting
+    /// for `timeout`.
+    pub stuck_at: &'a [u64],
 }
+
+/// How often a run with `stuck_at` addresses is peeked at.
+const PEEK_INTERVAL: Duration = Duration::from_millis(50);
 
 /// A region mapped read-write-execute at `addr`: `bytes`, then zeroes up to `memsz`.
 #[derive(Debug, Clone, Copy, Default)]
@@ -135,7 +142,7 @@ fn run_checked(req: &ExecRequest) -> Result<Traced, SandboxError> {
     let coverage = coverage_points(req);
     let memory = request_file(req, &coverage)?;
     let mut child = spawn(runner, &memory)?;
-    let timed_out = wait_or_kill(&mut child, req.timeout)?;
+    let timed_out = wait_or_kill(&mut child, req.timeout, &memory, req.stuck_at)?;
     let status = child.wait().map_err(os("wait"))?;
     let mut control = [0u8; PAGE];
     memory.read_exact_at(&mut control, 0).map_err(os("reading the control page"))?;
@@ -252,8 +259,9 @@ fn spawn(runner: &std::path::Path, memory: &File) -> Result<Child, SandboxError>
     }
 }
 
-/// Waits for the child to end, killing it at the timeout. True when it was killed.
-fn wait_or_kill(child: &mut Child, timeout: Duration) -> Result<bool, SandboxError> {
+/// Waits for the child to end, killing it at the timeout, or as soon as a peek finds it at one of the
+/// `stuck_at` addresses. True when it was killed.
+fn wait_or_kill(child: &mut Child, timeout: Duration, memory: &File, stuck_at: &[u64]) -> Result<bool, SandboxError> {
     // A timeout too large to represent is as good as none.
     let deadline = Instant::now().checked_add(timeout).unwrap_or_else(|| Instant::now() + Duration::from_secs(1 << 32));
     // SAFETY: pidfd_open on our own (not yet reaped) child; the fd is close-on-exec.
@@ -263,10 +271,13 @@ fn wait_or_kill(child: &mut Child, timeout: Duration) -> Result<bool, SandboxErr
         if child.try_wait().map_err(os("wait"))?.is_some() {
             return Ok(false);
         }
-        let left = deadline.saturating_duration_since(Instant::now());
-        if left.is_zero() {
+        let mut left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() || (!stuck_at.is_empty() && is_stuck(child, memory, stuck_at)) {
             probe_then_kill(child)?;
             return Ok(true);
+        }
+        if !stuck_at.is_empty() {
+            left = left.min(PEEK_INTERVAL);
         }
         match &pidfd {
             Some(fd) => {
@@ -277,6 +288,24 @@ fn wait_or_kill(child: &mut Child, timeout: Duration) -> Result<bool, SandboxErr
             None => std::thread::sleep(left.min(Duration::from_millis(1))),
         }
     }
+}
+
+/// Whether the code sits at an instruction it can never leave, from the last peek; and asks for the next
+/// peek (only once the runner has installed its handlers, i.e. is running the code).
+fn is_stuck(child: &Child, memory: &File, stuck_at: &[u64]) -> bool {
+    let word = |i: usize| {
+        let mut b = [0u8; 8];
+        memory.read_exact_at(&mut b, (i * 8) as u64).map(|_| u64::from_ne_bytes(b)).unwrap_or(0)
+    };
+    if word(W_STATE) != STATE_ENTERING {
+        return false;
+    }
+    if stuck_at.contains(&word(W_PEEK_RIP)) {
+        return true;
+    }
+    // SAFETY: a signal to our own child, not yet reaped, whose handler for it is installed.
+    unsafe { libc::kill(child.id() as libc::pid_t, PEEK_SIGNAL) };
+    false
 }
 
 /// Asks the runner where its code is (its handler records that and exits), then kills it if it has not

@@ -77,3 +77,16 @@ fn an_int3_of_the_code_itself_is_still_a_crash_under_coverage() {
     assert_eq!(t.outcome, ExecOutcome::Crashed { signal: libc::SIGTRAP }, "{t:?}");
     assert!(t.covered.is_empty());
 }
+
+#[test]
+fn a_peek_at_an_instruction_that_jumps_to_itself_ends_the_run_long_before_the_time_limit() {
+    // nop; jmp . — with the jmp named as an instruction the code can never leave.
+    let code = [0x90, 0xeb, 0xfe];
+    let stuck_at = [AT + 1];
+    let req = ExecRequest { image: &code, memsz: 0x1000, load_addr: AT, timeout: Duration::from_secs(20), stuck_at: &stuck_at, ..ExecRequest::default() };
+    let started = std::time::Instant::now();
+    let t = run_traced(&req);
+    assert_eq!(t.outcome, ExecOutcome::TimedOut);
+    assert_eq!(t.context.map(|c| c.rip), Some(AT + 1), "{t:?}");
+    assert!(started.elapsed() < Duration::from_secs(10), "took {:?}", started.elapsed());
+}

@@ -67,6 +67,16 @@ pub struct Row {
     pub commands: Vec<String>,
 }
 
+impl Row {
+    /// The runs of this cell's purgatory (none when it was not built, or its profile is not run).
+    pub fn runs(&self) -> &[kreloc_exec::purgatory::PurgatoryRun] {
+        match &self.cell {
+            Cell::Judged { runs, .. } => runs,
+            Cell::NotJudged { .. } => &[],
+        }
+    }
+}
+
 /// A Linux tree and how it is judged.
 #[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct Tree {

@@ -178,6 +178,21 @@ impl Code<'_> {
         starts
     }
 
+    /// Instructions that jump to themselves (`jmp .`, the failure loop's form): code that reaches one never
+    /// leaves it.
+    pub fn self_jumps(&self) -> Vec<u64> {
+        let mut out: Vec<u64> = self
+            .functions
+            .iter()
+            .flat_map(|f| self.instructions(f))
+            .filter(|i| i.flow_control() == FlowControl::UnconditionalBranch && i.near_branch_target() == i.ip())
+            .map(|i| i.ip())
+            .collect();
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
     /// The instructions that ran, given the block starts that were reached: each block from its start to
     /// the next block start (or its function's end).
     pub fn executed(&self, blocks: &[u64], reached: &[u64]) -> Vec<Instruction> {

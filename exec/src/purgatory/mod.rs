@@ -193,6 +193,7 @@ fn prepare_and_run(obj: &Object, profile: &dyn Profile, load_addr: u64, opts: Op
     run.start_reaches_entry = code.function(ASM_ENTRY).map(|_| code.calls(ASM_ENTRY, C_ENTRY));
     run.stack_size = own_stack_size(obj, &v);
     let blocks = code.block_starts();
+    let stuck_at = code.self_jumps();
     let segments: Vec<Segment> = loaded.segments.iter().map(|s| Segment { addr: s.addr, bytes: &s.bytes, memsz: s.memsz }).collect();
     let req = ExecRequest {
         image: &loaded.image,
@@ -203,6 +204,7 @@ fn prepare_and_run(obj: &Object, profile: &dyn Profile, load_addr: u64, opts: Op
         segments: &segments,
         stack_size: run.stack_size,
         coverage: &blocks,
+        stuck_at: &stuck_at,
         ..ExecRequest::default()
     };
     let traced = run_traced(&req);
