@@ -39,21 +39,7 @@ fn kreloc(args: &[&str], store: &Path) -> (Option<i32>, serde_json::Value) {
 
 /// The unpacked tree, `<cache>/linux-source/<deb>/linux-source-6.1`.
 fn tree() -> PathBuf {
-    let deb = debian::deb("linux-source-6.1");
-    let root = debian::cache_dir().join("linux-source").join(deb.file_stem().unwrap());
-    let tree = root.join("linux-source-6.1");
-    if tree.join("Makefile").exists() {
-        return tree;
-    }
-    let part = root.with_extension("part");
-    let _ = std::fs::remove_dir_all(&part);
-    std::fs::create_dir_all(&part).unwrap();
-    let script = "dpkg-deb --fsys-tarfile \"$1\" | tar -xO ./usr/src/linux-source-6.1.tar.xz | tar -xJ -C \"$2\"";
-    let out = debian::output(Command::new("sh").args(["-c", script, "sh"]).arg(&deb).arg(&part), "unpacking linux-source");
-    assert!(out.status.success(), "unpacking {}: {}", deb.display(), String::from_utf8_lossy(&out.stderr));
-    std::fs::create_dir_all(root.parent().unwrap()).unwrap();
-    std::fs::rename(&part, &root).unwrap();
-    tree
+    debian::linux_source_tree()
 }
 
 #[test]

@@ -173,11 +173,17 @@ fn write_case(parent: &Path, id: &str, tree: &Tree, cause: &RootCause, from: Opt
     write_dir_atomically(parent, id, &files)
 }
 
-/// What the loader prints for a cell's object at every address, as `kreloc check` does.
+/// What the loader prints for a cell's object at every address, and how its run there ended, as
+/// `kreloc check --run` prints them.
 pub fn loader_output(row: &Row, profile: &dyn kreloc_oracle::Profile, addresses: &[u64]) -> String {
     let Some(obj) = row.object.as_deref().and_then(|b| kreloc_oracle::parse(b).ok()) else { return "not built\n".into() };
+    let run_flag = if row.runs().is_empty() { "" } else { " --run" };
     addresses
         .iter()
-        .map(|&at| format!("$ kreloc check {}.ro --profile {} --at {at:#x}\n{}", file_name(&row.matrix_cell.label()), profile.name(), kreloc_oracle::report::verdict_text(&kreloc_oracle::load(&obj, profile, at), None)))
+        .map(|&at| {
+            let verdict = kreloc_oracle::report::verdict_text(&kreloc_oracle::load(&obj, profile, at), None);
+            let run = row.runs().iter().find(|r| r.load_addr == at).map(super::check_run::text).unwrap_or_default();
+            format!("$ kreloc check {}.ro{run_flag} --profile {} --at {at:#x}\n{verdict}{run}", file_name(&row.matrix_cell.label()), profile.name())
+        })
         .collect()
 }

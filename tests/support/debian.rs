@@ -81,3 +81,25 @@ pub fn unpack(deb: &Path, into: &Path, subdir: &str, prefix: &str) -> PathBuf {
         .unwrap_or_else(|| panic!("{} holds no {subdir}/{prefix}*", deb.display()))
 }
 
+
+/// Debian's linux-source-6.1, unpacked once into `<cache>/linux-source/<deb>/linux-source-6.1`.
+pub fn linux_source_tree() -> PathBuf {
+    let deb = deb("linux-source-6.1");
+    let root = cache_dir().join("linux-source").join(deb.file_stem().unwrap());
+    let tree = root.join("linux-source-6.1");
+    if tree.join("Makefile").exists() {
+        return tree;
+    }
+    let part = root.with_extension(format!("part-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&part);
+    std::fs::create_dir_all(&part).unwrap();
+    let script = "dpkg-deb --fsys-tarfile \"$1\" | tar -xO ./usr/src/linux-source-6.1.tar.xz | tar -xJ -C \"$2\"";
+    let out = output(Command::new("sh").args(["-c", script, "sh"]).arg(&deb).arg(&part), "unpacking linux-source");
+    assert!(out.status.success(), "unpacking {}: {}", deb.display(), String::from_utf8_lossy(&out.stderr));
+    std::fs::create_dir_all(root.parent().unwrap()).unwrap();
+    // Another test may have unpacked it meanwhile: then its copy stands.
+    if std::fs::rename(&part, &root).is_err() {
+        let _ = std::fs::remove_dir_all(&part);
+    }
+    tree
+}
