@@ -110,7 +110,7 @@ fn checked_segment(s: &Segment, load_addr: u64) -> Result<(), ExecOutcome> {
         return Err(bad());
     }
     let unmappable = |reason| Err(ExecOutcome::Unmappable { addr: s.addr, reason });
-    if s.addr % PAGE as u64 != 0 {
+    if !s.addr.is_multiple_of(PAGE as u64) {
         return unmappable(MapError::NotPageAligned);
     }
     let end = s.memsz.div_ceil(PAGE as u64).checked_mul(PAGE as u64).and_then(|len| s.addr.checked_add(len));

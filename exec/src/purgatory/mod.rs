@@ -228,7 +228,7 @@ fn own_stack_size(obj: &Object, v: &kreloc_oracle::Verdict) -> u64 {
     };
     [("lstack", "lstack_end"), ("stack", "stack_end")]
         .iter()
-        .find_map(|(lo, hi)| addr(hi)?.checked_sub(addr(lo)?).filter(|&n| n >= 512 && n <= 1 << 20))
+        .find_map(|(lo, hi)| addr(hi)?.checked_sub(addr(lo)?).filter(|n| (512..=1 << 20).contains(n)))
         .unwrap_or(DEFAULT_STACK)
 }
 
