@@ -5,11 +5,8 @@ use kreloc_campaign::change::{Change, RunFault};
 use kreloc_exec::purgatory::{self, Options, PurgatoryRun, RunOutcome};
 use kreloc_oracle::{Object, Profile};
 
-/// One run per address; none for a profile kreloc cannot run (not x86_64).
+/// One run per address (not judged, saying why, for a profile kreloc cannot run).
 pub fn runs(obj: &Object, profile: &dyn Profile, addrs: &[u64]) -> Vec<PurgatoryRun> {
-    if !purgatory::runnable(profile) {
-        return Vec::new();
-    }
     addrs.iter().map(|&at| purgatory::run(obj, profile, at, Options::default())).collect()
 }
 
