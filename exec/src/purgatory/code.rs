@@ -194,14 +194,17 @@ impl Code<'_> {
     }
 
     /// The instructions that ran, given the block starts that were reached: each block from its start to
-    /// the next block start (or its function's end).
-    pub fn executed(&self, blocks: &[u64], reached: &[u64]) -> Vec<Instruction> {
+    /// the next block start (or its function's end). A fault at `faulted` ends its block there (the
+    /// faulting instruction included).
+    pub fn executed(&self, blocks: &[u64], reached: &[u64], faulted: Option<u64>) -> Vec<Instruction> {
         let mut out = Vec::new();
         for &start in reached {
             let next = blocks.iter().copied().find(|&b| b > start).unwrap_or(u64::MAX);
             let Some(f) = self.sized.iter().find(|f| f.start <= start && start < f.end) else { continue };
-            let Some(code) = self.bytes(start, next.min(f.end)) else { continue };
-            out.extend(Decoder::with_ip(64, code, start, DecoderOptions::NONE).into_iter().filter(|i| !i.is_invalid()));
+            let end = next.min(f.end);
+            let Some(code) = self.bytes(start, end) else { continue };
+            let ran = |i: &Instruction| !i.is_invalid() && faulted.is_none_or(|at| !(start..end).contains(&at) || i.ip() <= at);
+            out.extend(Decoder::with_ip(64, code, start, DecoderOptions::NONE).into_iter().filter(ran));
         }
         out
     }

@@ -209,7 +209,9 @@ fn prepare_and_run(obj: &Object, profile: &dyn Profile, load_addr: u64, opts: Op
     };
     let traced = run_traced(&req);
     (run.blocks, run.blocks_run) = (blocks.len(), traced.covered.len());
-    let executed = code.executed(&blocks, &traced.covered);
+    let crashed = matches!(traced.outcome, ExecOutcome::Crashed { .. });
+    let faulted = traced.context.filter(|_| crashed).map(|c| c.rip);
+    let executed = code.executed(&blocks, &traced.covered, faulted);
     let outcome = match judge(&code, traced.outcome, traced.context) {
         o if !o.is_judged() => o,
         o => first_vector_instruction(&code, &executed).unwrap_or(o),
