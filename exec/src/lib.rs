@@ -6,7 +6,9 @@
 //! mapped is a typed [`ExecOutcome`], never a failure of the caller.
 //!
 //! This crate must not run generated code in the caller's process, fork the caller, judge results
-//! (campaigns compare outcomes), or render text for users beyond `Display` of its types.
+//! (campaigns compare outcomes), or render text for users beyond `Display` of its types. The one verdict it
+//! gives is the purgatory run's (`purgatory`): whether a real purgatory returned with the digest its loader
+//! stored, since only this crate knows that loading protocol and the run's machine state.
 
 pub mod outcome;
 pub mod purgatory;

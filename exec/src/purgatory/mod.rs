@@ -4,7 +4,9 @@
 //! `purgatory_start` (lgdt, segment loads, a far return) needs a CPU privilege a process lacks, so it is
 //! not run; the run checks statically that it calls `purgatory`. `purgatory()` runs on a stack of the
 //! purgatory's own size (`lstack`/`stack` .. `*_end`) with a guard page below it. A digest mismatch makes
-//! it spin in its failure loop, which the time limit catches and names.
+//! it spin in its failure loop (`jmp .`), which a peek at the running code (or the time limit) catches and
+//! names. One-shot breakpoints on every basic block tell which instructions ran, so an SSE/AVX/MMX one that
+//! ran (a #UD with CR4.OSFXSR clear, as purgatory is entered) is told from one that is only present.
 
 mod code;
 pub mod setup;
