@@ -39,19 +39,7 @@ fn kreloc(args: &[&str], store: &Path) -> (Option<i32>, serde_json::Value) {
 
 /// The unpacked tree, `<cache>/linux-source/<deb>/linux-source-6.1`.
 fn tree() -> PathBuf {
-    let deb = debian::deb("linux-source-6.1");
-    let root = debian::cache_dir().join("linux-source").join(deb.file_stem().unwrap());
-    // Both tests (and any other test process) may want it at once on an empty cache: one unpacks, the
-    // others wait for it.
-    kreloc_atomic::fill_dir(&root, |part| {
-        let script = "dpkg-deb --fsys-tarfile \"$1\" | tar -xO ./usr/src/linux-source-6.1.tar.xz | tar -xJ -C \"$2\"";
-        let out = debian::output(Command::new("sh").args(["-c", script, "sh"]).arg(&deb).arg(part), "unpacking linux-source");
-        out.status.success().then_some(()).ok_or_else(|| format!("unpacking {}: {}", deb.display(), String::from_utf8_lossy(&out.stderr)))
-    })
-    .unwrap_or_else(|e| panic!("{e}"));
-    let tree = root.join("linux-source-6.1");
-    assert!(tree.join("Makefile").exists(), "{} holds no Makefile", tree.display());
-    tree
+    debian::linux_source_tree()
 }
 
 #[test]

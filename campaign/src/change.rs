@@ -58,6 +58,14 @@ pub enum RunFault {
     Exit,
     /// No loaded entry to run.
     NoEntry,
+    /// A real purgatory spun in its digest-failure loop: the digest it computed is not the loader's.
+    DigestMismatch,
+    /// Overflowed its stack in a function that calls itself (unbounded recursion).
+    Recursion,
+    /// Spun in a function that jumps to its own start.
+    SelfLoop,
+    /// Executed an SSE/AVX/MMX instruction, which faults with CR4.OSFXSR clear (as purgatory is entered).
+    VectorInstruction,
 }
 
 impl RunFault {
@@ -216,6 +224,10 @@ impl Change {
             Change::RunsWrong { class } => format!("the code runs wrong {}", class.title()),
             Change::WrongChecksum { at } => format!("the checksum differs at {at:#x}"),
             Change::RunFailed { at, fault: RunFault::Crash { signal } } => format!("the code crashes ({signal}) at {at:#x}"),
+            Change::RunFailed { at, fault: RunFault::DigestMismatch } => format!("the purgatory spins in its digest-failure loop at {at:#x}"),
+            Change::RunFailed { at, fault: RunFault::Recursion } => format!("a function calls itself without end (stack overflow) at {at:#x}"),
+            Change::RunFailed { at, fault: RunFault::SelfLoop } => format!("a function jumps to itself (endless loop) at {at:#x}"),
+            Change::RunFailed { at, fault: RunFault::VectorInstruction } => format!("an SSE/AVX/MMX instruction runs (#UD with CR4.OSFXSR clear) at {at:#x}"),
             Change::RunFailed { at, fault } => format!("the code fails ({}) at {at:#x}", kebab(fault)),
             Change::Compile { fault: CompileFault::Ice } => "the compiler crashes (ICE)".into(),
             Change::Compile { fault } => format!("the compile fails ({})", kebab(fault)),

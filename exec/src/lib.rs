@@ -6,9 +6,12 @@
 //! mapped is a typed [`ExecOutcome`], never a failure of the caller.
 //!
 //! This crate must not run generated code in the caller's process, fork the caller, judge results
-//! (campaigns compare outcomes), or render text for users beyond `Display` of its types.
+//! (campaigns compare outcomes), or render text for users beyond `Display` of its types. The one verdict it
+//! gives is the purgatory run's (`purgatory`): whether a real purgatory returned with the digest its loader
+//! stored, since only this crate knows that loading protocol and the run's machine state.
 
 pub mod outcome;
+pub mod purgatory;
 pub mod run_object;
 mod runner;
 pub mod sandbox;
@@ -18,4 +21,4 @@ mod protocol;
 
 pub use outcome::{ExecOutcome, MapError, SandboxError};
 pub use run_object::{run_object, NotRunnable};
-pub use sandbox::{run, ExecRequest, DEFAULT_MEMORY_LIMIT, STANDARD_ADDRESSES};
+pub use sandbox::{run, run_traced, ExecRequest, Segment, SignalContext, Traced, DEFAULT_MEMORY_LIMIT, STANDARD_ADDRESSES};

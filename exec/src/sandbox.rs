@@ -15,6 +15,8 @@ use std::os::unix::process::ExitStatusExt;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
+use serde::Serialize;
+
 use crate::protocol::*;
 use crate::{ExecOutcome, MapError, SandboxError};
 
@@ -41,13 +43,80 @@ pub struct ExecRequest<'a> {
     pub timeout: Duration,
     /// RLIMIT_AS of the runner; 0 means [`DEFAULT_MEMORY_LIMIT`].
     pub memory_limit: u64,
+    /// More memory to map at fixed addresses before the entry runs (what a loader placed beside the code).
+    pub segments: &'a [Segment<'a>],
+    /// Nonzero: the entry runs on a fresh stack of this many bytes with an unmapped guard page below, so a
+    /// stack overflow is told from other faults. 0: the runner's own stack.
+    pub stack_size: u64,
+    /// Block-coverage breakpoints: addresses in `image` where an `int3` is planted that traps once, so
+    /// [`Traced::covered`] says which of them ran. Addresses outside the image are ignored.
+    pub coverage: &'a [u64],
+    /// Addresses of instructions that jump to themselves: once the code is seen at one (the runner is
+    /// peeked at every `PEEK_INTERVAL`), it can never leave, and the run ends as timed out without waiting
+    /// for `timeout`.
+    pub stuck_at: &'a [u64],
+}
+
+/// How often a run with `stuck_at` addresses is peeked at.
+const PEEK_INTERVAL: Duration = Duration::from_millis(50);
+
+/// A region mapped read-write-execute at `addr`: `bytes`, then zeroes up to `memsz`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Segment<'a> {
+    pub addr: u64,
+    pub bytes: &'a [u8],
+    pub memsz: u64,
+}
+
+/// Where the code was when a signal stopped it (the runner's handler saw it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct SignalContext {
+    pub signal: i32,
+    pub rip: u64,
+    /// `si_addr`: the faulting data address for SIGSEGV/SIGBUS, the instruction for SIGILL/SIGFPE.
+    pub fault_addr: u64,
+    pub rsp: u64,
+    /// The lowest byte of the fresh stack (`stack_size` > 0), its guard page just below; else 0.
+    pub stack_low: u64,
+}
+
+/// An outcome, and where the code was when a signal (a fault or the time-out probe) stopped it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Traced {
+    pub outcome: ExecOutcome,
+    pub context: Option<SignalContext>,
+    /// The coverage breakpoints that were reached, sorted.
+    pub covered: Vec<u64>,
 }
 
 /// Runs the entry in a fresh sandboxed process and reports how it ended. Safe to call from many threads.
 pub fn run(req: &ExecRequest) -> ExecOutcome {
-    match checked_len(req) {
-        Err(outcome) => outcome,
-        Ok(_) => run_checked(req).unwrap_or_else(ExecOutcome::SandboxError),
+    run_traced(req).outcome
+}
+
+/// [`run`], also telling where the code was when a signal stopped it.
+pub fn run_traced(req: &ExecRequest) -> Traced {
+    let checked = checked_len(req).and_then(|_| req.segments.iter().try_for_each(|s| checked_segment(s, req.load_addr)));
+    match checked {
+        Err(outcome) => Traced { outcome, context: None, covered: Vec::new() },
+        Ok(()) => run_checked(req).unwrap_or_else(|e| Traced { outcome: ExecOutcome::SandboxError(e), context: None, covered: Vec::new() }),
+    }
+}
+
+/// A segment the runner can map, or why not.
+fn checked_segment(s: &Segment, load_addr: u64) -> Result<(), ExecOutcome> {
+    let bad = || ExecOutcome::SandboxError(SandboxError::BadRequest { entry_offset: 0, image_len: s.bytes.len() as u64, memsz: s.memsz });
+    if s.memsz < s.bytes.len() as u64 || s.memsz == 0 {
+        return Err(bad());
+    }
+    let unmappable = |reason| Err(ExecOutcome::Unmappable { addr: s.addr, reason });
+    if !s.addr.is_multiple_of(PAGE as u64) {
+        return unmappable(MapError::NotPageAligned);
+    }
+    let end = s.memsz.div_ceil(PAGE as u64).checked_mul(PAGE as u64).and_then(|len| s.addr.checked_add(len));
+    match end {
+        Some(end) if end <= USER_TOP && s.addr != load_addr => Ok(()),
+        _ => unmappable(MapError::OutsideUserSpace),
     }
 }
 
@@ -68,16 +137,58 @@ fn checked_len(req: &ExecRequest) -> Result<u64, ExecOutcome> {
     }
 }
 
-fn run_checked(req: &ExecRequest) -> Result<ExecOutcome, SandboxError> {
+fn run_checked(req: &ExecRequest) -> Result<Traced, SandboxError> {
     let runner = crate::runner::path()?;
-    let memory = request_file(req)?;
+    let coverage = coverage_points(req);
+    let memory = request_file(req, &coverage)?;
     let mut child = spawn(runner, &memory)?;
-    let timed_out = wait_or_kill(&mut child, req.timeout)?;
+    let timed_out = wait_or_kill(&mut child, req.timeout, &memory, req.stuck_at)?;
     let status = child.wait().map_err(os("wait"))?;
     let mut control = [0u8; PAGE];
     memory.read_exact_at(&mut control, 0).map_err(os("reading the control page"))?;
     let word = |i: usize| u64::from_ne_bytes(control[i * 8..i * 8 + 8].try_into().unwrap_or([0; 8]));
-    Ok(decode(word(W_STATE), word(W_ERRNO), [0, 1, 2, 3].map(|i| word(W_OUT + i)), status, timed_out, req.load_addr))
+    let state = word(W_STATE);
+    let failed_at = match word(W_FAULT_ADDR) {
+        0 => req.load_addr,
+        a => a,
+    };
+    let context = (state == STATE_SIGNALLED).then(|| SignalContext {
+        signal: word(W_SIGNAL) as i32,
+        rip: word(W_RIP),
+        fault_addr: word(W_FAULT_ADDR),
+        rsp: word(W_RSP),
+        stack_low: word(W_STACK_LOW),
+    });
+    let outcome = match context {
+        Some(c) if c.signal == PROBE_SIGNAL || c.signal == libc::SIGXCPU => ExecOutcome::TimedOut,
+        Some(c) => ExecOutcome::Crashed { signal: c.signal },
+        None => decode(state, word(W_ERRNO), [0, 1, 2, 3].map(|i| word(W_OUT + i)), status, timed_out, failed_at),
+    };
+    Ok(Traced { outcome, context, covered: read_coverage(&memory, &control, &coverage)? })
+}
+
+/// The coverage addresses inside the image, sorted and distinct, with their original bytes.
+fn coverage_points(req: &ExecRequest) -> Vec<(u64, u8)> {
+    let mut points: Vec<(u64, u8)> = req
+        .coverage
+        .iter()
+        .filter_map(|&a| Some((a, *req.image.get(usize::try_from(a.checked_sub(req.load_addr)?).ok()?)?)))
+        .collect();
+    points.sort_unstable();
+    points.dedup();
+    points
+}
+
+/// Which coverage breakpoints the runner marked hit.
+fn read_coverage(memory: &File, control: &[u8; PAGE], points: &[(u64, u8)]) -> Result<Vec<u64>, SandboxError> {
+    if points.is_empty() {
+        return Ok(Vec::new());
+    }
+    let offset = u64::from_ne_bytes(control[W_COV_OFFSET * 8..W_COV_OFFSET * 8 + 8].try_into().unwrap_or([0; 8]));
+    let mut table = vec![0u8; points.len() * 16];
+    memory.read_exact_at(&mut table, offset).map_err(os("reading the coverage table"))?;
+    let hit = |i: usize| u64::from_ne_bytes(table[i * 16 + 8..i * 16 + 16].try_into().unwrap_or([0; 8])) & COV_HIT != 0;
+    Ok(points.iter().enumerate().filter(|&(i, _)| hit(i)).map(|(_, &(a, _))| a).collect())
 }
 
 fn os(what: &'static str) -> impl Fn(std::io::Error) -> SandboxError {
@@ -85,7 +196,7 @@ fn os(what: &'static str) -> impl Fn(std::io::Error) -> SandboxError {
 }
 
 /// The request as an unnamed memory file: control page, then the image.
-fn request_file(req: &ExecRequest) -> Result<File, SandboxError> {
+fn request_file(req: &ExecRequest, coverage: &[(u64, u8)]) -> Result<File, SandboxError> {
     // SAFETY: memfd_create with a NUL-terminated name; the fd is ours and close-on-exec.
     let fd = unsafe { libc::memfd_create(c"kreloc-exec".as_ptr(), libc::MFD_CLOEXEC) };
     if fd < 0 {
@@ -98,12 +209,35 @@ fn request_file(req: &ExecRequest) -> Result<File, SandboxError> {
     let limit = if req.memory_limit == 0 { DEFAULT_MEMORY_LIMIT } else { req.memory_limit };
     let words = [(W_MAGIC, MAGIC), (W_LOAD_ADDR, req.load_addr), (W_MEMSZ, req.memsz), (W_ENTRY_OFFSET, req.entry_offset)];
     let words = words.into_iter().chain([(W_IMAGE_LEN, req.image.len() as u64), (W_CPU_SECONDS, timeout_secs.max(1)), (W_MEMORY_LIMIT, limit)]);
+    let mut words: Vec<_> = words.chain([(W_STACK_SIZE, req.stack_size), (W_NSEGMENTS, req.segments.len() as u64)]).collect();
+    if req.segments.len() > MAX_SEGMENTS {
+        return Err(SandboxError::BadRequest { entry_offset: req.entry_offset, image_len: req.image.len() as u64, memsz: req.memsz });
+    }
+    let mut offset = (IMAGE_OFFSET + req.image.len()) as u64;
+    for (i, s) in req.segments.iter().enumerate() {
+        let at = W_SEGMENTS + 4 * i;
+        words.extend([(at, s.addr), (at + 1, s.memsz), (at + 2, offset), (at + 3, s.bytes.len() as u64)]);
+        offset += s.bytes.len() as u64;
+    }
+    let coverage_offset = offset.next_multiple_of(PAGE as u64);
+    words.extend([(W_COV_OFFSET, coverage_offset), (W_COV_COUNT, coverage.len() as u64)]);
     for (i, v) in words {
         control[i * 8..i * 8 + 8].copy_from_slice(&v.to_ne_bytes());
     }
     // Positional writes leave the file offset at 0, where the runner starts reading.
     file.write_all_at(&control, 0).map_err(os("writing the request"))?;
-    file.write_all_at(req.image, IMAGE_OFFSET as u64).map_err(os("writing the request"))?;
+    let mut image = std::borrow::Cow::Borrowed(req.image);
+    for &(addr, _) in coverage {
+        image.to_mut()[(addr - req.load_addr) as usize] = 0xcc; // int3
+    }
+    file.write_all_at(&image, IMAGE_OFFSET as u64).map_err(os("writing the request"))?;
+    let mut offset = (IMAGE_OFFSET + req.image.len()) as u64;
+    for s in req.segments {
+        file.write_all_at(s.bytes, offset).map_err(os("writing the request"))?;
+        offset += s.bytes.len() as u64;
+    }
+    let table: Vec<u8> = coverage.iter().flat_map(|&(a, b)| a.to_ne_bytes().into_iter().chain(u64::from(b).to_ne_bytes())).collect();
+    file.write_all_at(&table, coverage_offset).map_err(os("writing the request"))?;
     Ok(file)
 }
 
@@ -125,8 +259,9 @@ fn spawn(runner: &std::path::Path, memory: &File) -> Result<Child, SandboxError>
     }
 }
 
-/// Waits for the child to end, killing it at the timeout. True when it was killed.
-fn wait_or_kill(child: &mut Child, timeout: Duration) -> Result<bool, SandboxError> {
+/// Waits for the child to end, killing it at the timeout, or as soon as a peek finds it at one of the
+/// `stuck_at` addresses. True when it was killed.
+fn wait_or_kill(child: &mut Child, timeout: Duration, memory: &File, stuck_at: &[u64]) -> Result<bool, SandboxError> {
     // A timeout too large to represent is as good as none.
     let deadline = Instant::now().checked_add(timeout).unwrap_or_else(|| Instant::now() + Duration::from_secs(1 << 32));
     // SAFETY: pidfd_open on our own (not yet reaped) child; the fd is close-on-exec.
@@ -136,10 +271,13 @@ fn wait_or_kill(child: &mut Child, timeout: Duration) -> Result<bool, SandboxErr
         if child.try_wait().map_err(os("wait"))?.is_some() {
             return Ok(false);
         }
-        let left = deadline.saturating_duration_since(Instant::now());
-        if left.is_zero() {
-            child.kill().map_err(os("kill"))?;
+        let mut left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() || (!stuck_at.is_empty() && is_stuck(child, memory, stuck_at)) {
+            probe_then_kill(child)?;
             return Ok(true);
+        }
+        if !stuck_at.is_empty() {
+            left = left.min(PEEK_INTERVAL);
         }
         match &pidfd {
             Some(fd) => {
@@ -150,6 +288,39 @@ fn wait_or_kill(child: &mut Child, timeout: Duration) -> Result<bool, SandboxErr
             None => std::thread::sleep(left.min(Duration::from_millis(1))),
         }
     }
+}
+
+/// Whether the code sits at an instruction it can never leave, from the last peek; and asks for the next
+/// peek (only once the runner has installed its handlers, i.e. is running the code).
+fn is_stuck(child: &Child, memory: &File, stuck_at: &[u64]) -> bool {
+    let word = |i: usize| {
+        let mut b = [0u8; 8];
+        memory.read_exact_at(&mut b, (i * 8) as u64).map(|_| u64::from_ne_bytes(b)).unwrap_or(0)
+    };
+    if word(W_STATE) != STATE_ENTERING {
+        return false;
+    }
+    if stuck_at.contains(&word(W_PEEK_RIP)) {
+        return true;
+    }
+    // SAFETY: a signal to our own child, not yet reaped, whose handler for it is installed.
+    unsafe { libc::kill(child.id() as libc::pid_t, PEEK_SIGNAL) };
+    false
+}
+
+/// Asks the runner where its code is (its handler records that and exits), then kills it if it has not
+/// ended within a moment.
+fn probe_then_kill(child: &mut Child) -> Result<(), SandboxError> {
+    // SAFETY: a signal to our own child, not yet reaped.
+    unsafe { libc::kill(child.id() as libc::pid_t, PROBE_SIGNAL) };
+    let until = Instant::now() + Duration::from_millis(500);
+    while Instant::now() < until {
+        if child.try_wait().map_err(os("wait"))?.is_some() {
+            return Ok(());
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    child.kill().map_err(os("kill"))
 }
 
 /// The outcome from how far the runner got and how it ended.

@@ -25,6 +25,10 @@ pub struct CheckArgs {
     /// List every relocation that blocks or bounds the window (by default: a count and the first few)
     #[arg(long, short)]
     pub verbose: bool,
+    /// Also run the purgatory's `purgatory()` at each address (x86_64), with the segments and digest the
+    /// loader stores: bad unless it returns with its digest verified
+    #[arg(long)]
+    pub run: bool,
 }
 
 /// Runs `kreloc check`.
@@ -44,7 +48,8 @@ pub fn check(a: &CheckArgs, json: bool) -> i32 {
     let w = window::window(&obj, &*prof);
     // The verdict is the whole load (relocation, the loader's symbol steps, the digest writes); `stages` in
     // --json lets a user who only cares about relocation read `stages.relocates`. The window is about relocation.
-    let bad = verdicts.iter().any(|v| !v.good || (a.deny_warnings && !v.warnings.is_empty()));
+    let runs = if a.run { super::check_run::runs(&obj, &*prof, &addrs) } else { Vec::new() };
+    let bad = verdicts.iter().any(|v| !v.good || (a.deny_warnings && !v.warnings.is_empty())) || super::check_run::any_bad(&runs);
     if json {
         let doc = serde_json::json!({
             "object": a.object,
@@ -55,6 +60,10 @@ pub fn check(a: &CheckArgs, json: bool) -> i32 {
             "window_is_about": "relocation",
             "good": !bad,
         });
+        let mut doc = doc;
+        if a.run {
+            doc["runs"] = serde_json::to_value(&runs).unwrap_or_default();
+        }
         kreloc_cli::json::print(&doc);
     } else {
         println!("kreloc check {} under {}: {}", a.object.display(), prof.name(), prof.summary());
@@ -62,6 +71,9 @@ pub fn check(a: &CheckArgs, json: bool) -> i32 {
             println!("{}", report::verdict_text(v, chosen.as_deref()));
         }
         print!("{}", report::window_text(&w, a.verbose));
+        for r in &runs {
+            print!("{}", super::check_run::text(r));
+        }
     }
     if bad {
         exit::BAD

@@ -45,8 +45,8 @@ pub struct KernelArgs {
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "kebab-case", tag = "outcome")]
 enum Cell {
-    /// purgatory.ro was built and judged.
-    Judged { exec_sections: Vec<String>, verdicts: Vec<kreloc_oracle::Verdict> },
+    /// purgatory.ro was built and judged: loaded at each address, and its `purgatory()` run there.
+    Judged { exec_sections: Vec<String>, verdicts: Vec<kreloc_oracle::Verdict>, runs: Vec<kreloc_exec::purgatory::PurgatoryRun> },
     /// The build failed (a flag the compiler lacks, an old compiler): not judged.
     NotJudged { reason: String },
 }
@@ -65,6 +65,16 @@ pub struct Row {
     /// The make command lines that rebuild this cell's purgatory.ro.
     #[serde(skip)]
     pub commands: Vec<String>,
+}
+
+impl Row {
+    /// The runs of this cell's purgatory (none when it was not built, or its profile is not run).
+    pub fn runs(&self) -> &[kreloc_exec::purgatory::PurgatoryRun] {
+        match &self.cell {
+            Cell::Judged { runs, .. } => runs,
+            Cell::NotJudged { .. } => &[],
+        }
+    }
 }
 
 /// A Linux tree and how it is judged.
@@ -87,7 +97,9 @@ pub fn kernel(a: &KernelArgs, json: bool) -> i32 {
                 Vec::new()
             });
             print(&rows, &tree, &causes, json);
-            let bad = rows.iter().any(|r| matches!(&r.cell, Cell::Judged { verdicts, .. } if verdicts.iter().any(|v| !v.good || !v.warnings.is_empty())));
+            let bad = rows.iter().any(|r| {
+                matches!(&r.cell, Cell::Judged { verdicts, runs, .. } if verdicts.iter().any(|v| !v.good || !v.warnings.is_empty()) || super::check_run::any_bad(runs))
+            });
             if bad {
                 exit::BAD
             } else {
@@ -275,7 +287,8 @@ pub fn build(src: &Path, out: &Path, tc: &Toolchain, overrides: Option<[String; 
 fn judge(bytes: &[u8], profile: &dyn kreloc_oracle::Profile, addresses: &[u64]) -> Result<Cell, String> {
     let obj = kreloc_oracle::parse(bytes).map_err(|e| format!("purgatory.ro: {e}"))?;
     let exec_sections = obj.code_sections().map(|s| s.name.to_string()).collect();
-    Ok(Cell::Judged { exec_sections, verdicts: addresses.iter().map(|&at| kreloc_oracle::load(&obj, profile, at)).collect() })
+    let verdicts = addresses.iter().map(|&at| kreloc_oracle::load(&obj, profile, at)).collect();
+    Ok(Cell::Judged { exec_sections, verdicts, runs: super::check_run::runs(&obj, profile, addresses) })
 }
 
 fn print(rows: &[Row], tree: &Tree, causes: &[super::kernel_findings::Stored], json: bool) {
@@ -288,12 +301,15 @@ fn print(rows: &[Row], tree: &Tree, causes: &[super::kernel_findings::Stored], j
     for r in rows {
         match &r.cell {
             Cell::NotJudged { reason } => println!("  {:<24} {:<16} not judged: {reason}", r.toolchain, r.flags),
-            Cell::Judged { exec_sections, verdicts } => {
+            Cell::Judged { exec_sections, verdicts, runs } => {
                 println!("  {:<24} {:<16} exec sections {}", r.toolchain, r.flags, exec_sections.join(" + "));
                 for v in verdicts {
                     let what = if v.good { "loads".to_string() } else { v.failure_text().unwrap_or_else(|| "does not load".into()) };
                     let warn = if v.warnings.is_empty() { String::new() } else { format!("; WARN: {}", v.warnings.iter().map(|w| w.to_string()).collect::<Vec<_>>().join("; ")) };
                     println!("      at {:#x}: {what}{warn}", v.load_addr);
+                    if let Some(run) = runs.iter().find(|run| run.load_addr == v.load_addr) {
+                        println!("        run: {}", run.outcome);
+                    }
                 }
             }
         }

@@ -12,6 +12,7 @@ use kreloc_campaign::attribute::{attribute, RootCause};
 use kreloc_campaign::change::{object_facts, Change, Facts};
 use kreloc_campaign::finding::file_name;
 use kreloc_campaign::store::{write_dir_atomically, FindingStore, Recorded, Sighting};
+use kreloc_exec::purgatory::PurgatoryRun;
 use kreloc_toolchains::Toolchain;
 
 use super::kernel::{Row, Tree};
@@ -49,12 +50,40 @@ pub struct KernelCase {
     pub to: KernelCell,
 }
 
-/// The typed facts of a purgatory.ro, as the campaign derives them (nothing is run: the real purgatory
-/// needs the kernel's digest regions).
-pub fn facts(bytes: &[u8], profile: &dyn kreloc_oracle::Profile, addresses: &[u64]) -> Option<Facts> {
+/// The typed facts of a purgatory.ro, as the campaign derives them, with its `purgatory()` run at each
+/// address (with the digest the loader stores): a run's problem is a `RunFailed` change like a generated
+/// program's, so it is attributed and bisected like any other. `runs` are runs already made (else they are
+/// made here).
+pub fn facts(bytes: &[u8], profile: &dyn kreloc_oracle::Profile, addresses: &[u64], runs: Option<&[PurgatoryRun]>) -> Option<Facts> {
     let obj = kreloc_oracle::parse(bytes).ok()?;
     let verdicts: Vec<kreloc_oracle::Verdict> = addresses.iter().map(|&at| kreloc_oracle::load(&obj, profile, at)).collect();
-    Some(object_facts(&obj, &verdicts, &[], 0))
+    let mut facts = object_facts(&obj, &verdicts, &[], 0);
+    let made_here;
+    let mut runs: Vec<&PurgatoryRun> = match runs {
+        Some(made) => made.iter().collect(),
+        None => {
+            made_here = super::check_run::runs(&obj, profile, addresses);
+            made_here.iter().collect()
+        }
+    };
+    runs.sort_by_key(|r| r.load_addr);
+    for run in runs {
+        match super::check_run::change(run) {
+            // One problem per kind of fault, at the lowest address that shows it (as a wrong checksum is):
+            // a purgatory that fails the same way everywhere is one root cause, not one per address.
+            Ok(Some(Change::RunFailed { at, fault })) => {
+                if !facts.problems.iter().any(|p| matches!(p, Change::RunFailed { fault: f, .. } if *f == fault)) {
+                    facts.problems.insert(Change::RunFailed { at, fault });
+                }
+            }
+            Ok(Some(change)) => {
+                facts.problems.insert(change);
+            }
+            Ok(None) => {}
+            Err(()) => facts.unjudged_at.push(run.load_addr),
+        }
+    }
+    Some(facts)
 }
 
 /// Whether an object shows a root cause's change.
@@ -69,7 +98,7 @@ pub fn shows(facts: &Facts, change: &Change) -> bool {
 pub fn record(out: &Path, tree: &Tree, rows: &[Row]) -> Result<Vec<Stored>, String> {
     let profile = super::input::profile(&tree.profile)?;
     let cells: Vec<_> = rows.iter().map(|r| r.matrix_cell.clone()).collect();
-    let facts: Vec<Option<Facts>> = rows.iter().map(|r| r.object.as_deref().and_then(|b| facts(b, &*profile, &tree.addresses))).collect();
+    let facts: Vec<Option<Facts>> = rows.iter().map(|r| r.object.as_deref().and_then(|b| facts(b, &*profile, &tree.addresses, Some(r.runs())))).collect();
     let store = FindingStore::open(out, "kernel").map_err(|e| e.to_string())?;
     let size = source_lines(&tree.src);
     let row = |label: &str| rows.iter().find(|r| r.matrix_cell.label() == label);
@@ -144,11 +173,17 @@ fn write_case(parent: &Path, id: &str, tree: &Tree, cause: &RootCause, from: Opt
     write_dir_atomically(parent, id, &files)
 }
 
-/// What the loader prints for a cell's object at every address, as `kreloc check` does.
+/// What the loader prints for a cell's object at every address, and how its run there ended, as
+/// `kreloc check --run` prints them.
 pub fn loader_output(row: &Row, profile: &dyn kreloc_oracle::Profile, addresses: &[u64]) -> String {
     let Some(obj) = row.object.as_deref().and_then(|b| kreloc_oracle::parse(b).ok()) else { return "not built\n".into() };
+    let run_flag = if row.runs().is_empty() { "" } else { " --run" };
     addresses
         .iter()
-        .map(|&at| format!("$ kreloc check {}.ro --profile {} --at {at:#x}\n{}", file_name(&row.matrix_cell.label()), profile.name(), kreloc_oracle::report::verdict_text(&kreloc_oracle::load(&obj, profile, at), None)))
+        .map(|&at| {
+            let verdict = kreloc_oracle::report::verdict_text(&kreloc_oracle::load(&obj, profile, at), None);
+            let run = row.runs().iter().find(|r| r.load_addr == at).map(super::check_run::text).unwrap_or_default();
+            format!("$ kreloc check {}.ro{run_flag} --profile {} --at {at:#x}\n{verdict}{run}", file_name(&row.matrix_cell.label()), profile.name())
+        })
         .collect()
 }

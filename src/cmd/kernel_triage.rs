@@ -46,7 +46,7 @@ fn judge(case: &KernelCase, tc: &Toolchain, flags: &[String], builds: &mut usize
         Err(e) => return Judgement::Skip(e),
     };
     let Ok(profile) = super::input::profile(&case.tree.profile) else { return Judgement::Skip(format!("unknown profile {}", case.tree.profile)) };
-    match facts(&bytes, &*profile, &case.tree.addresses) {
+    match facts(&bytes, &*profile, &case.tree.addresses, None) {
         Some(f) if shows(&f, &case.cause.change) => Judgement::Bad,
         Some(_) => Judgement::Good,
         None => Judgement::Skip("purgatory.ro does not parse".into()),

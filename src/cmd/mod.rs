@@ -2,6 +2,7 @@
 
 pub mod campaign;
 pub mod check;
+pub mod check_run;
 pub mod demo;
 pub mod exit;
 pub mod extract;

@@ -89,3 +89,20 @@ pub fn unpack(deb: &Path, into: &Path, subdir: &str, prefix: &str) -> PathBuf {
         .unwrap_or_else(|| panic!("{} holds no {subdir}/{prefix}*", deb.display()))
 }
 
+
+/// Debian's linux-source-6.1, unpacked once into `<cache>/linux-source/<deb>/linux-source-6.1`.
+pub fn linux_source_tree() -> PathBuf {
+    let deb = deb("linux-source-6.1");
+    let root = cache_dir().join("linux-source").join(deb.file_stem().unwrap());
+    // Several tests (and test processes) may want it at once on an empty cache: one unpacks, the others
+    // wait for it.
+    kreloc_atomic::fill_dir(&root, |part| {
+        let script = "dpkg-deb --fsys-tarfile \"$1\" | tar -xO ./usr/src/linux-source-6.1.tar.xz | tar -xJ -C \"$2\"";
+        let out = output(Command::new("sh").args(["-c", script, "sh"]).arg(&deb).arg(part), "unpacking linux-source");
+        out.status.success().then_some(()).ok_or_else(|| format!("unpacking {}: {}", deb.display(), String::from_utf8_lossy(&out.stderr)))
+    })
+    .unwrap_or_else(|e| panic!("{e}"));
+    let tree = root.join("linux-source-6.1");
+    assert!(tree.join("Makefile").exists(), "{} holds no Makefile", tree.display());
+    tree
+}
