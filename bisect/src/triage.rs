@@ -319,9 +319,11 @@ fn markdown(t: &TriageReport) -> String {
         s += &format!("- {}: {} — {} ({:.1}s)\n", st.stage, st.status, st.detail, st.elapsed_ms as f64 / 1000.0);
     }
     if let Some(r) = &t.reduced {
-        s += &format!("\n## Reproducer\n\n```c\n{}```\n\n## Compile and link\n\nBad ({}):\n\n```sh\n{}\n```\n", r.reduced_c, r.to_cell, r.bad_commands.join("\n"));
+        s += &format!("\n## Reproducer\n\n```c\n{}```\n\n## Compile and link\n\n", r.reduced_c);
+        s += &plain_commands(r);
+        s += &format!("As run, bad ({}):\n\n```sh\n{}\n```\n", r.to_cell, r.bad_commands.join("\n"));
         if let Some(from) = &r.from_cell {
-            s += &format!("\nGood ({from}):\n\n```sh\n{}\n```\n", r.good_commands.join("\n"));
+            s += &format!("\nAs run, good ({from}):\n\n```sh\n{}\n```\n", r.good_commands.join("\n"));
         }
         s += &format!("\n## What the loader does\n\n```\n{}```\n", r.evidence.loader_output);
         if !r.evidence.relocations.is_empty() {
@@ -351,6 +353,20 @@ fn markdown(t: &TriageReport) -> String {
         for a in &c.ambiguous {
             s += &format!("- or the skipped {a}\n");
         }
+    }
+    s
+}
+
+/// The upstream spelling of the bad and the good compile and link, with what each differs in from the run.
+pub fn plain_commands(r: &Reduced) -> String {
+    let mut s = String::new();
+    for (what, cell, plain) in [("Bad", Some(&r.to_cell), &r.bad_plain), ("Good", r.from_cell.as_ref(), &r.good_plain)] {
+        let (Some(cell), Some(p)) = (cell, plain) else { continue };
+        s += &format!("{what} ({}, {cell}):\n\n```sh\n{}\n```\n", p.compiler, p.commands.join("\n"));
+        if let Some(n) = &p.note {
+            s += &format!("\n({n}.)\n");
+        }
+        s += "\n";
     }
     s
 }

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use kreloc_gen::{Edit, Program};
 use kreloc_oracle::Object;
+use kreloc_toolchains::upstream::Plain;
 
 use crate::attribute::RootCause;
 use crate::change::{explain, Facts};
@@ -105,6 +106,11 @@ pub struct Reduced {
     /// The exact compile and link commands of the cell with the problem, and of the one without.
     pub bad_commands: Vec<String>,
     pub good_commands: Vec<String>,
+    /// The same as upstream spells them (`clang-18 -target x86_64-unknown-linux-gnu …` for a zig cell).
+    #[serde(default)]
+    pub bad_plain: Option<Plain>,
+    #[serde(default)]
+    pub good_plain: Option<Plain>,
     pub evidence: Evidence,
     pub reduced_c: String,
 }
@@ -165,6 +171,8 @@ pub fn reduce_case(case: &Case, examiner_for: impl Fn(Vec<Cell>) -> Examiner, ma
         to_cell: to.clone(),
         bad_commands: bad.map(|c| c.commands.clone()).unwrap_or_default(),
         good_commands: from.as_deref().and_then(cell).map(|c| c.commands.clone()).unwrap_or_default(),
+        bad_plain: plain(&case.to, &examiner),
+        good_plain: case.from.as_ref().and_then(|c| plain(c, &examiner)),
         evidence,
         reduced_c: c_small.clone(),
     };
@@ -174,6 +182,11 @@ pub fn reduce_case(case: &Case, examiner_for: impl Fn(Vec<Cell>) -> Examiner, ma
     write("reduced.json", &serde_json::to_vec_pretty(&small).unwrap_or_default())?;
     write("reduce.md", reduce_md(&reduced).as_bytes())?;
     Ok(reduced)
+}
+
+/// A cell's compile and link as upstream spells them.
+pub fn plain(cell: &Cell, examiner: &Examiner) -> Option<Plain> {
+    kreloc_toolchains::upstream::plain(&cell.toolchain, cell.language(), &cell.config, examiner.compiler.link.as_ref()).ok()
 }
 
 /// Loads and reduces a finding directory.

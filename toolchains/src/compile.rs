@@ -116,7 +116,7 @@ pub fn classify_failure(out: &Output, commands: Vec<String>) -> CompileOutcome {
 }
 
 /// Bumped whenever what a cached outcome records changes.
-const CACHE_FORMAT: &[u8] = b"kreloc-compile-v3";
+const CACHE_FORMAT: &[u8] = b"kreloc-compile-v4";
 
 /// A source to compile.
 #[derive(Debug, Clone)]

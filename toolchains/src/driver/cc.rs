@@ -12,9 +12,20 @@ use crate::Error;
 pub const BASE: &[&str] = &["-c", "-ffreestanding", "-fno-common", "-fno-asynchronous-unwind-tables", "-fcf-protection=none", "-g0"];
 
 pub fn command(tc: &Toolchain, cfg: &CompileConfig, src: &Path, out: &Path, timeout: Duration) -> Result<Child, Error> {
+    Ok(Child::new(&tc.exe, timeout).args(flags(tc, cfg)).arg(src).arg("-o").arg(out))
+}
+
+/// The base flags and the config's, each once.
+pub fn flags(tc: &Toolchain, cfg: &CompileConfig) -> Vec<String> {
     // GCC 7 predates -fcf-protection (GCC 8), and emits no ENDBR64 anyway.
     let base = BASE.iter().filter(|f| !(tc.family == crate::Family::Gcc && tc.version.major() < 8 && f.starts_with("-fcf-protection")));
-    Ok(Child::new(&tc.exe, timeout).args(base).args(cfg.c_flags_for(dialect(tc))).arg(src).arg("-o").arg(out))
+    dedupe(base.map(|f| f.to_string()).chain(cfg.c_flags_for(dialect(tc))))
+}
+
+/// Each flag once, at its last place: for the last-one-wins flags (`-fno-pic … -fpic`) the meaning stays.
+pub fn dedupe(flags: impl IntoIterator<Item = String>) -> Vec<String> {
+    let all: Vec<String> = flags.into_iter().collect();
+    all.iter().enumerate().filter(|(i, f)| !all[i + 1..].contains(f)).map(|(_, f)| f.clone()).collect()
 }
 
 /// gcc or clang spelling, by family.
