@@ -112,6 +112,9 @@ pub struct Reduced {
     #[serde(default)]
     pub good_plain: Option<Plain>,
     pub evidence: Evidence,
+    /// The same for the cell without the problem (what upstream is told to expect).
+    #[serde(default)]
+    pub good_evidence: Option<Evidence>,
     pub reduced_c: String,
 }
 
@@ -174,6 +177,7 @@ pub fn reduce_case(case: &Case, examiner_for: impl Fn(Vec<Cell>) -> Examiner, ma
         bad_plain: plain(&case.to, &examiner),
         good_plain: case.from.as_ref().and_then(|c| plain(c, &examiner)),
         evidence,
+        good_evidence: from.as_deref().and_then(cell).map(|c| self::evidence(c, &examiner)),
         reduced_c: c_small.clone(),
     };
     let write = |name: &str, bytes: &[u8]| crate::store::write_atomically(&case.finding.join(name), bytes);

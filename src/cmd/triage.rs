@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use clap::Args;
 use kreloc_bisect::triage::{triage, TriageOptions, TriageReport};
+use kreloc_bisect::upstream::Audience;
 use kreloc_campaign::examine::{Cell, Examiner};
 use kreloc_campaign::finding::JudgeFile;
 use kreloc_campaign::setup::examiner;
@@ -47,6 +48,9 @@ pub struct TriageFlags {
     /// Build timeout in seconds
     #[arg(long, default_value_t = 7200)]
     pub build_timeout: u64,
+    /// Whose tracker upstream.md is for (default: the step's compiler family; the kernel's for a config)
+    #[arg(long, value_enum)]
+    pub upstream: Option<Audience>,
 }
 
 impl TriageFlags {
@@ -62,6 +66,7 @@ impl TriageFlags {
             jobs,
             max_tests: self.max_tests,
             progress,
+            upstream: self.upstream,
         }
     }
 }

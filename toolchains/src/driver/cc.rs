@@ -23,9 +23,17 @@ pub fn flags(tc: &Toolchain, cfg: &CompileConfig) -> Vec<String> {
 }
 
 /// Each flag once, at its last place: for the last-one-wins flags (`-fno-pic … -fpic`) the meaning stays.
+/// A flag that takes the next word (`-mllvm X`, `-Xclang X`) is kept with it, each pair as a unit.
 pub fn dedupe(flags: impl IntoIterator<Item = String>) -> Vec<String> {
-    let all: Vec<String> = flags.into_iter().collect();
-    all.iter().enumerate().filter(|(i, f)| !all[i + 1..].contains(f)).map(|(_, f)| f.clone()).collect()
+    const PAIRED: &[&str] = &["-mllvm", "-Xclang", "-Xassembler", "-Xlinker", "-include", "-target"];
+    let mut units: Vec<Vec<String>> = Vec::new();
+    let mut it = flags.into_iter();
+    while let Some(f) = it.next() {
+        let unit = if PAIRED.contains(&f.as_str()) { [f].into_iter().chain(it.next()).collect() } else { vec![f] };
+        units.retain(|u| *u != unit);
+        units.push(unit);
+    }
+    units.concat()
 }
 
 /// gcc or clang spelling, by family.
