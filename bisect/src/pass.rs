@@ -134,6 +134,9 @@ fn stderr_of(tc: &Toolchain, pred: &OraclePredicate, extra: &[&str]) -> Result<S
     cfg.extra.extend(extra.iter().map(|s| s.to_string()));
     let child = kreloc_toolchains::driver::compile_command(tc, kreloc_toolchains::Language::C, &cfg, Path::new("purgatory.c"), Path::new("purgatory.o"), Duration::from_secs(120))
         .map_err(|e| Error::Toolchain(e.to_string()))?
+        // zig caches objects by content and then prints nothing: a fresh cache makes it compile.
+        .env("ZIG_GLOBAL_CACHE_DIR", dir.path().join("zig-cache"))
+        .env("ZIG_LOCAL_CACHE_DIR", dir.path().join("zig-cache"))
         .current_dir(dir.path());
     let out = child.run().map_err(|e| Error::Toolchain(e.to_string()))?;
     Ok(out.stderr_text())
@@ -165,11 +168,23 @@ impl Prober<'_> {
         p.observe(self.tc)
     }
 
-    /// Bad, good, or untestable (the compile failed).
+    /// Bad (what the predicate calls bad, with the bad object's symptom), good, or untestable.
     fn judge(&mut self, extra: &[String], opt: Option<&str>) -> Result<Judgement, Error> {
         let o = self.observe(extra, opt)?;
-        Ok(self.pred.judge(&o, None, self.bad.as_ref()))
+        Ok(match self.pred.judge(&o, None, self.bad.as_ref()) {
+            Judgement::Bad if self.bad.as_ref().is_some_and(|b| symptom(b) != symptom(&o)) => Judgement::Good,
+            j => j,
+        })
     }
+}
+
+/// What the loader says, without the addresses and values that move with the code; and the exec section
+/// families. A case that fails for other reasons too (no loader symbols) is bad only when it fails the same way.
+fn symptom(o: &Observation) -> (bool, Vec<String>, &[String], Vec<String>) {
+    let strip = |m: &String| m.split(' ').map(|w| if w.starts_with("0x") { "0x…" } else { w }).collect::<Vec<_>>().join(" ");
+    let mut families: Vec<String> = o.exec_sections.iter().map(|s| kreloc_campaign::change::section_base(s)).collect();
+    families.dedup();
+    (o.ok, o.messages.iter().map(strip).collect(), &o.warnings, families)
 }
 
 /// Finds the pass of `tc` that makes `pred`'s case bad.
