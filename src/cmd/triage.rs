@@ -42,7 +42,7 @@ pub struct TriageFlags {
     /// Where builds are kept, by commit (default $XDG_CACHE_HOME/kreloc/builds)
     #[arg(long)]
     pub store: Option<PathBuf>,
-    /// Most interestingness tests while reducing
+    /// Most interestingness tests while reducing the AST (the whole-file text reduction after it gets 5 times as many)
     #[arg(long, default_value_t = 300)]
     pub max_tests: usize,
     /// Build timeout in seconds
