@@ -32,7 +32,7 @@ fn triaged(out: &Path, toolchains: &str, configs: &str) -> (PathBuf, serde_json:
 /// Runs the stated commands, verbatim, in a directory holding only the reproducer; the object they make.
 fn rebuild(finding: &Path, plain: &serde_json::Value) -> Vec<u8> {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::copy(finding.join("reduced.c"), dir.path().join("purgatory.c")).unwrap();
+    std::fs::copy(finding.join("reproducer.c"), dir.path().join("purgatory.c")).unwrap();
     for cmd in plain["commands"].as_array().unwrap() {
         let cmd = cmd.as_str().unwrap();
         assert!(!cmd.split(' ').next().unwrap().contains('/'), "a plain command names no machine path: {cmd}");
@@ -53,6 +53,10 @@ fn the_ltext_reproducer_rebuilds_with_the_stated_clang_19_commands() {
     let (f, t) = triaged(out.path(), "llvm@17,clang-19", "kernel-2018");
     let bad = &t["reduced"]["bad_plain"];
     assert_eq!(bad["compiler"], "clang-19", "{bad}");
+    // The whole-file reduction leaves at most 5 lines, and clang-19 still puts code in .ltext.
+    let reproducer = std::fs::read_to_string(f.join("reproducer.c")).unwrap();
+    assert!(reproducer.lines().count() <= 5, "{reproducer}");
+    assert_eq!(t["reduced"]["c_lines_after"].as_u64().unwrap() as usize, reproducer.lines().count());
     let obj = rebuild(&f, bad);
     assert!(section_names(&obj).contains(&".ltext".to_string()), "{:?}", section_names(&obj));
     let v = load(&obj, "linux-x86_64", AT);
@@ -68,7 +72,7 @@ fn the_ltext_reproducer_rebuilds_with_the_stated_clang_19_commands() {
     // upstream.md, for LLVM by default: title, versions, the reproducer inline, the commands, expected vs
     // actual, the first bad release and pass, the kernel impact.
     let up = std::fs::read_to_string(f.join("upstream.md")).unwrap();
-    let reproducer = std::fs::read_to_string(f.join("reduced.c")).unwrap();
+    let reproducer = std::fs::read_to_string(f.join("reproducer.c")).unwrap();
     assert!(up.starts_with("# [X86] new exec section .ltext with -mcmodel=large -fno-pic -O2 since LLVM 18"), "{up}");
     for want in ["**Affected:** llvm 18", "**Unaffected:** llvm 17", reproducer.as_str(), bad["commands"][0].as_str().unwrap(), "## Expected", "## Actual", "WARN", "- release: llvm 18", "not an optimisation", "**Kernel impact:** the linux-x86_64 loader"] {
         assert!(up.contains(want), "{want} missing from upstream.md:\n{up}");
@@ -88,6 +92,8 @@ fn the_seed_000_reproducer_rebuilds_good_and_bad_with_the_stated_gcc_12_commands
     let (bad, good) = (&t["reduced"]["bad_plain"], &t["reduced"]["good_plain"]);
     assert_eq!(bad["compiler"], "gcc-12", "{bad}");
     assert!(bad["commands"][0].as_str().unwrap().contains("-mcmodel=kernel"), "{bad}");
+    let reproducer = std::fs::read_to_string(f.join("reproducer.c")).unwrap();
+    assert!(reproducer.lines().count() < t["reduced"]["reduced_c"].as_str().unwrap().lines().count(), "{reproducer}");
     let v = load(&rebuild(&f, bad), "linux-x86_64", AT);
     assert!(!v.loaded, "{:?}", v.messages);
     assert!(v.relocations.iter().any(|r| r.type_name == "R_X86_64_32S" && r.status == kreloc_oracle::Status::Overflow), "{:?}", v.messages);

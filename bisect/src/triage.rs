@@ -165,7 +165,13 @@ pub fn triage(dir: &Path, examiner_for: impl Fn(Vec<Cell>) -> Examiner, opts: &T
     let t = stages.start("reducing the smallest program");
     let reduced = match reduce_case(&case, examiner_for, opts.max_tests) {
         Ok(r) => {
-            stages.end("reduce", "done", format!("{} → {} AST nodes in {} tests", r.stats.size_before, r.stats.size_after, r.stats.tests), t);
+            let mut detail = format!("{} → {} AST nodes in {} tests", r.stats.size_before, r.stats.size_after, r.stats.tests);
+            match (&r.text, &r.text_skipped) {
+                (Some(x), _) => detail += &format!(", then the whole file {} → {} lines in {} tests", x.lines_before, x.lines_after, x.tests),
+                (None, Some(why)) => detail += &format!("; no whole-file reduction: {why}"),
+                _ => {}
+            }
+            stages.end("reduce", "done", detail, t);
             Some(r)
         }
         Err(e) => {
@@ -361,7 +367,7 @@ fn markdown(t: &TriageReport) -> String {
         s += &format!("- {}: {} — {} ({:.1}s)\n", st.stage, st.status, st.detail, st.elapsed_ms as f64 / 1000.0);
     }
     if let Some(r) = &t.reduced {
-        s += &format!("\n## Reproducer\n\n```c\n{}```\n\n## Compile and link\n\n", r.reduced_c);
+        s += &format!("\n## Reproducer\n\n```c\n{}```\n\n## Compile and link\n\n", r.reproducer_c);
         s += &plain_commands(r);
         s += &format!("As run, bad ({}):\n\n```sh\n{}\n```\n", r.to_cell, r.bad_commands.join("\n"));
         if let Some(from) = &r.from_cell {

@@ -106,7 +106,7 @@ pub fn render(t: &TriageReport, audience: Audience) -> String {
     };
     s += &format!("**Affected:** {bad}  \n**Unaffected:** {}\n\n", good.unwrap_or_else(|| "none seen".into()));
     if let Some(r) = r {
-        s += &format!("## Reproducer ({} lines)\n\n```c\n{}```\n\n## Commands\n\n", r.reduced_c.lines().count(), r.reduced_c);
+        s += &format!("## Reproducer ({} lines)\n\n```c\n{}```\n\n## Commands\n\n", r.reproducer_c.lines().count(), r.reproducer_c);
         s += &crate::triage::plain_commands(r);
         s += "## Expected\n\n";
         match &r.good_evidence {

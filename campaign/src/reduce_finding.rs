@@ -122,7 +122,11 @@ pub struct Reduced {
     pub text: Option<TextStats>,
     #[serde(default)]
     pub text_skipped: Option<String>,
+    /// The AST-reduced program (`reduced.c`).
     pub reduced_c: String,
+    /// The whole-file reduction of it (`reproducer.c`), or the same program when that did not run.
+    #[serde(default)]
+    pub reproducer_c: String,
 }
 
 /// `ReduceStats` with the elapsed time in milliseconds (serializable both ways).
@@ -170,18 +174,18 @@ pub fn reduce_case(case: &Case, examiner_for: impl Fn(Vec<Cell>) -> Examiner, ma
     let (small, stats) = reduce(case.program.clone(), keeps, max_tests);
     let expected = small.expected_checksum();
     let c_ast = kreloc_gen::emit_c(&small);
-    let (c_small, text, text_skipped) = match reduce_whole_file(case, &examiner, &c_ast, expected, max_tests * TEXT_TESTS_PER_AST_TEST) {
+    let (reproducer, text, text_skipped) = match reduce_whole_file(case, &examiner, &c_ast, expected, max_tests * TEXT_TESTS_PER_AST_TEST) {
         Ok((c, st)) => (c, Some(st), None),
         Err(why) => (c_ast.clone(), None, Some(why)),
     };
-    let ex = examiner.examine_text(&c_small, expected);
+    let ex = examiner.examine_text(&reproducer, expected);
     let cell = |l: &str| ex.cells.iter().find(|c| c.cell == l);
     let bad = cell(&to);
     let evidence = bad.map(|b| evidence(b, &examiner)).unwrap_or_default();
     let reduced = Reduced {
         stats: ReduceStatsJson { elapsed_ms: start.elapsed().as_millis() as u64, ..ReduceStatsJson::from(&stats) },
         c_lines_before: kreloc_gen::emit_c(&case.program).lines().count(),
-        c_lines_after: c_small.lines().count(),
+        c_lines_after: reproducer.lines().count(),
         from_cell: from.clone(),
         to_cell: to.clone(),
         bad_commands: bad.map(|c| c.commands.clone()).unwrap_or_default(),
@@ -192,11 +196,12 @@ pub fn reduce_case(case: &Case, examiner_for: impl Fn(Vec<Cell>) -> Examiner, ma
         good_evidence: from.as_deref().and_then(cell).map(|c| self::evidence(c, &examiner)),
         text,
         text_skipped,
-        reduced_c: c_small.clone(),
+        reduced_c: c_ast.clone(),
+        reproducer_c: reproducer.clone(),
     };
     let write = |name: &str, bytes: &[u8]| crate::store::write_atomically(&case.finding.join(name), bytes);
-    write("reduced_ast.c", c_ast.as_bytes())?;
-    write("reduced.c", c_small.as_bytes())?;
+    write("reduced.c", c_ast.as_bytes())?;
+    write("reproducer.c", reproducer.as_bytes())?;
     write("reduced.rs", kreloc_gen::emit_rust(&small).as_bytes())?;
     write("reduced.json", &serde_json::to_vec_pretty(&small).unwrap_or_default())?;
     write("reduce.md", reduce_md(&reduced).as_bytes())?;
@@ -275,7 +280,7 @@ fn reduce_md(r: &Reduced) -> String {
         r.bad_commands.join("\n"),
         r.evidence.loader_output,
         r.evidence.disassembly.clone().unwrap_or_default(),
-        r.reduced_c
+        r.reproducer_c
     )
 }
 
