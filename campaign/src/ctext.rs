@@ -218,6 +218,8 @@ pub enum Pass {
     Zero,
     /// One token.
     Tokens,
+    /// A typedef's name replaced by its type everywhere, and the typedef removed.
+    Typedefs,
 }
 
 impl Pass {
@@ -232,6 +234,7 @@ impl Pass {
             Pass::Attributes => "attributes",
             Pass::Zero => "zero",
             Pass::Tokens => "tokens",
+            Pass::Typedefs => "typedefs",
         }
     }
 
@@ -254,9 +257,11 @@ impl Pass {
                 .filter_map(|i| Some(Edit::remove(i..matching(toks, i + 1)? + 1)))
                 .collect(),
             Pass::Zero => (0..toks.len())
-                .filter(|&i| toks[i].is_word() && !toks[i].is("0") && i > 0 && ["[", "(", "=", ",", "<", ">", "+", "-", "*", "return"].iter().any(|p| toks[i - 1].is(p)))
-                .map(|i| Edit { range: i..i + 1, with: vec![Token("0".into())] })
+                .filter(|&i| (toks[i].is_word() && !toks[i].is("0")) || toks[i].is("("))
+                .filter(|&i| i > 0 && ["[", "(", "=", ",", "<", ">", "+", "-", "*", "return"].iter().any(|p| toks[i - 1].is(p)))
+                .filter_map(|i| Some(Edit { range: i..if toks[i].is("(") { matching(toks, i)? + 1 } else { i + 1 }, with: vec![Token("0".into())] }))
                 .collect(),
+            Pass::Typedefs => typedefs(toks),
             Pass::Tokens => (0..toks.len()).rev().filter(|&i| !opens(&toks[i]) && !closes(&toks[i])).map(|i| Edit::remove(i..i + 1)).collect(),
         }
     }
@@ -330,6 +335,22 @@ fn unwrap(toks: &[Token]) -> Vec<Edit> {
         } else if toks[i].is("}") {
             braces = braces.saturating_sub(1);
         }
+    }
+    v
+}
+
+/// `typedef T NAME;` at the top level: the whole text with NAME replaced by T and the typedef gone (one
+/// edit spanning everything from the typedef on).
+fn typedefs(toks: &[Token]) -> Vec<Edit> {
+    let mut v = Vec::new();
+    for r in items(toks) {
+        let item = &toks[r.clone()];
+        if item.len() < 4 || !item[0].is("typedef") || !item[item.len() - 1].is(";") || item.iter().any(|t| opens(t) || t.is(",")) {
+            continue;
+        }
+        let (name, ty) = (&item[item.len() - 2], &item[1..item.len() - 2]);
+        let rest = toks[r.end..].iter().flat_map(|t| if t == name { ty.to_vec() } else { vec![t.clone()] }).collect();
+        v.push(Edit { range: r.start..toks.len(), with: rest });
     }
     v
 }
