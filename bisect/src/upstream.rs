@@ -81,8 +81,11 @@ fn makefile_fix(c: &FlagChange) -> String {
     }
 }
 
+/// The loader's view, without its stage and verdict lines: a reduced reproducer also lacks the loader's
+/// symbols, which upstream need not read about (triage.md keeps the whole output).
 fn evidence_block(e: &Evidence) -> String {
-    let mut s = format!("```\n{}", e.loader_output);
+    let shown: String = e.loader_output.lines().filter(|l| !l.starts_with("stages:") && !l.starts_with("verdict at")).map(|l| format!("{l}\n")).collect();
+    let mut s = format!("```\n{shown}");
     if !e.relocations.is_empty() {
         s += &format!("failing relocations:\n  {}\n", e.relocations.join("\n  "));
     }
