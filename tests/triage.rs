@@ -84,7 +84,7 @@ fn fuzz_triage_names_llvm_18_with_a_reduced_reproducer() {
     assert_eq!(t["release"]["first_bad"], 18, "{t}");
     assert_eq!(t["release"]["last_good"], 17, "{t}");
     let stages: Vec<&str> = t["stages"].as_array().unwrap().iter().map(|s| s["stage"].as_str().unwrap()).collect();
-    assert_eq!(stages, ["reduce", "release-bisect", "commit-bisect"]);
+    assert_eq!(stages, ["reduce", "release-bisect", "pass", "commit-bisect"]);
     let f = dir.path().join("findings").join(fp);
     let tj = json(&std::fs::read_to_string(f.join("triage.json")).unwrap());
     let (before, after) = (tj["reduced"]["stats"]["size_before"].as_u64().unwrap(), tj["reduced"]["stats"]["size_after"].as_u64().unwrap());

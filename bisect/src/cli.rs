@@ -24,7 +24,7 @@ unknown revision, bounds that do not judge good/bad), 125 a toolchain or I/O fai
     name = "kbisect",
     version,
     about = "Bisect toolchain releases, toolchain commits and compiler flags to the first that breaks load-anywhere code",
-    after_help = "Examples:\n  kbisect llvm --good 17 --bad 18                        # releases; installs what it needs\n  kbisect gcc --good 11 --bad 12 --config kernel-2019 --regress load-fails\n  kbisect llvm --src ~/llvm-project --good llvmorg-17.0.6 --bad llvmorg-18.1.6 --build llvm --jobs 2\n  kbisect cc --src ./tinycc --good release_0_9_27 --bad mob --build './configure && make -j2 tcc' --compiler tcc --cflags -O2\n  kbisect cc --src ./mycc --good v1 --bad v2 --build make --compiler mycc --script ./test.sh\n  kbisect flags --good \"-mcmodel=large -O2\" --bad \"-mcmodel=kernel -O2 -mno-red-zone\" --case purgatory.c --cc gcc@12\n  kbisect flags --good kernel-2024 --bad kbuild-all --cc gcc@12                # all causes, one per line\n"
+    after_help = "Examples:\n  kbisect llvm --good 17 --bad 18                        # releases; installs what it needs\n  kbisect gcc --good 11 --bad 12 --config kernel-2019 --regress load-fails\n  kbisect llvm --src ~/llvm-project --good llvmorg-17.0.6 --bad llvmorg-18.1.6 --build llvm --jobs 2\n  kbisect cc --src ./tinycc --good release_0_9_27 --bad mob --build './configure && make -j2 tcc' --compiler tcc --cflags -O2\n  kbisect cc --src ./mycc --good v1 --bad v2 --build make --compiler mycc --script ./test.sh\n  kbisect flags --good \"-mcmodel=large -O2\" --bad \"-mcmodel=kernel -O2 -mno-red-zone\" --case purgatory.c --cc gcc@12\n  kbisect flags --good kernel-2024 --bad kbuild-all --cc gcc@12                # all causes, one per line\n  kbisect pass --case switch.c --cc clang-19 --flags \"-mcmodel=kernel -fno-pic -O2\"   # the pass that does it\n"
 )]
 struct Cli {
     /// Machine-readable JSON on stdout
@@ -48,6 +48,9 @@ enum Command {
     /// ddmin over the difference between two flag sets: the 1-minimal change that turns good into bad
     #[command(after_help = EXIT_HELP)]
     Flags(FlagArgs),
+    /// Which optimisation pass of one compiler makes the object bad (LLVM -opt-bisect-limit, GCC -fdisable-*)
+    #[command(after_help = EXIT_HELP)]
+    Pass(PassArgs),
 }
 
 #[derive(Args, Clone)]
@@ -155,6 +158,18 @@ struct FlagArgs {
     common: Common,
 }
 
+#[derive(Args)]
+struct PassArgs {
+    /// Toolchain (default with a finding directory: the cell with the problem): clang-19, llvm@18, gcc@12, ...
+    #[arg(long)]
+    cc: Option<String>,
+    /// Compile with these flags instead of --config's (one string)
+    #[arg(long, allow_hyphen_values = true)]
+    flags: Option<String>,
+    #[command(flatten)]
+    common: Common,
+}
+
 const LLVM_BUILD: &str = "cmake -G Ninja -S llvm -B build -DCMAKE_BUILD_TYPE=Release -DLLVM_ENABLE_PROJECTS=clang -DLLVM_TARGETS_TO_BUILD=X86 \
 $(command -v ccache >/dev/null && echo -DLLVM_CCACHE_BUILD=ON) && ninja -C build clang";
 const GCC_BUILD: &str = "mkdir -p build && cd build && ../configure --disable-bootstrap --enable-languages=c --disable-multilib --prefix=\"$PWD/../inst\" \
@@ -197,6 +212,7 @@ pub fn run() -> i32 {
         Command::Gcc(a) => family(Family::Gcc, a, cli.json),
         Command::Cc(a) => cc(a, cli.json),
         Command::Flags(a) => flags(a, cli.json),
+        Command::Pass(a) => pass(a, cli.json),
     };
     match result {
         Ok(()) => 0,
@@ -364,5 +380,27 @@ fn flags(a: &FlagArgs, json: bool) -> Result<(), Error> {
         s += &format!("{} compiles\n", r.compiles);
         s
     });
+    Ok(())
+}
+
+fn pass(a: &PassArgs, json: bool) -> Result<(), Error> {
+    let finding = a.common.case.as_ref().filter(|p| p.is_dir());
+    let mut c = Common { regress: Some(a.common.regress.unwrap_or(Regress::LoadFails)), ..a.common.clone() };
+    if finding.is_some() {
+        c.regress = a.common.regress;
+    } else if c.at.is_empty() {
+        c.at = vec![0x17f_7aff_d000];
+    }
+    let mut pred = predicate(&c, false)?;
+    if let Some(f) = &a.flags {
+        pred.config = config::CompileConfig::from_flags(&f.split_whitespace().collect::<Vec<_>>());
+    }
+    let tc = match (&a.cc, finding) {
+        (Some(cc), _) => kreloc_toolchains::resolve(cc).map_err(|e| Error::Toolchain(e.to_string()))?,
+        (None, Some(dir)) => kreloc_campaign::reduce_finding::load_case(dir).map_err(|e| Error::Usage(e.to_string()))?.to.toolchain,
+        (None, None) => return Err(Error::Usage("--cc is required unless --case is a finding directory".into())),
+    };
+    let r = kreloc_bisect::pass::bisect_pass(&tc, &pred)?;
+    print(json, &r, || format!("{}\n{} compiles\n", r.sentence(), r.compiles));
     Ok(())
 }

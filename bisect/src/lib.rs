@@ -59,4 +59,6 @@ impl Error {
     }
 }
 pub mod flags;
+pub mod pass;
+pub mod upstream;
 pub mod releases;

@@ -33,6 +33,8 @@ pub struct TriageOptions {
     pub jobs: usize,
     pub max_tests: usize,
     pub progress: bool,
+    /// Whose tracker `upstream.md` is written for (default: the step's family, the kernel's for a config).
+    pub upstream: Option<crate::upstream::Audience>,
 }
 
 /// One stage: `reduce`, `release-bisect`, `commit-bisect`.
@@ -62,6 +64,8 @@ pub struct FlagAnswer {
     pub good_config: String,
     pub bad_config: String,
     pub culprit: Vec<String>,
+    /// The same, typed (what the kernel form of upstream.md turns into a Makefile change).
+    pub changes: Vec<crate::flags::Change>,
     pub compiles: usize,
 }
 
@@ -73,6 +77,11 @@ impl ReleaseAnswer {
 }
 
 impl FlagAnswer {
+    pub fn new(toolchain: String, good_config: String, bad_config: String, changes: Vec<crate::flags::Change>, compiles: usize) -> FlagAnswer {
+        let culprit = changes.iter().map(ToString::to_string).collect();
+        FlagAnswer { toolchain, good_config, bad_config, culprit, changes, compiles }
+    }
+
     /// The summary's sentence.
     pub fn sentence(&self) -> String {
         format!(" Of the flags between {} and {}, {} alone does it ({}).", self.good_config, self.bad_config, self.culprit.join(", "), self.toolchain)
@@ -114,6 +123,8 @@ pub struct TriageReport {
     /// For a config step: which flag of the config does it.
     pub flags: Option<FlagAnswer>,
     pub commit: Option<CommitAnswer>,
+    /// The optimisation pass of the bad compiler that does it (or "not an optimisation").
+    pub pass: Option<crate::pass::PassReport>,
     /// A finding from a real kernel tree instead of a generated program.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub kernel: Option<KernelReproducer>,
@@ -126,7 +137,7 @@ struct Stages {
 
 impl Stages {
     fn new(show: bool, fingerprint: &str) -> Stages {
-        let bar = if show { ProgressBar::new(3) } else { ProgressBar::hidden() };
+        let bar = if show { ProgressBar::new(4) } else { ProgressBar::hidden() };
         bar.set_style(ProgressStyle::with_template("{spinner} [{elapsed}] triage {prefix} [{pos}/{len}] {msg}").unwrap_or_else(|_| ProgressStyle::default_bar()));
         bar.set_prefix(fingerprint.to_string());
         bar.enable_steady_tick(Duration::from_millis(150));
@@ -154,7 +165,13 @@ pub fn triage(dir: &Path, examiner_for: impl Fn(Vec<Cell>) -> Examiner, opts: &T
     let t = stages.start("reducing the smallest program");
     let reduced = match reduce_case(&case, examiner_for, opts.max_tests) {
         Ok(r) => {
-            stages.end("reduce", "done", format!("{} → {} AST nodes in {} tests", r.stats.size_before, r.stats.size_after, r.stats.tests), t);
+            let mut detail = format!("{} → {} AST nodes in {} tests", r.stats.size_before, r.stats.size_after, r.stats.tests);
+            match (&r.text, &r.text_skipped) {
+                (Some(x), _) => detail += &format!(", then the whole file {} → {} lines in {} tests", x.lines_before, x.lines_after, x.tests),
+                (None, Some(why)) => detail += &format!("; no whole-file reduction: {why}"),
+                _ => {}
+            }
+            stages.end("reduce", "done", detail, t);
             Some(r)
         }
         Err(e) => {
@@ -200,7 +217,7 @@ pub fn triage(dir: &Path, examiner_for: impl Fn(Vec<Cell>) -> Examiner, opts: &T
                 Ok(r) => {
                     let culprit: Vec<String> = r.culprit.iter().map(|c| c.to_string()).collect();
                     stages.end("flag-bisect", "done", format!("{} → {} with {}: {}", from.config_name, case.to.config_name, case.to.toolchain.id(), culprit.join(", ")), t);
-                    Some(FlagAnswer { toolchain: case.to.toolchain.id(), good_config: from.config_name.clone(), bad_config: case.to.config_name.clone(), culprit, compiles: r.compiles })
+                    Some(FlagAnswer::new(case.to.toolchain.id(), from.config_name.clone(), case.to.config_name.clone(), r.culprit, r.compiles))
                 }
                 Err(e) => {
                     stages.end("flag-bisect", "failed", e.to_string(), t);
@@ -209,6 +226,28 @@ pub fn triage(dir: &Path, examiner_for: impl Fn(Vec<Cell>) -> Examiner, opts: &T
             }
         }
         _ => None,
+    };
+
+    let t = stages.start("bisecting the bad compiler's passes");
+    let pass = match (&reduced, case.to.language()) {
+        (Some(_), kreloc_toolchains::Language::C) => match crate::pass::bisect_pass(&case.to.toolchain, &fc.predicate(None, &[])) {
+            Ok(p) => {
+                stages.end("pass", "done", p.sentence(), t);
+                Some(p)
+            }
+            Err(e) => {
+                stages.end("pass", "failed", e.to_string(), t);
+                None
+            }
+        },
+        (None, _) => {
+            stages.end("pass", "skipped", "the finding did not reproduce".into(), t);
+            None
+        }
+        (Some(_), _) => {
+            stages.end("pass", "skipped", "the bad cell compiles Rust".into(), t);
+            None
+        }
     };
 
     let t = stages.start("bisecting commits");
@@ -282,15 +321,24 @@ pub fn triage(dir: &Path, examiner_for: impl Fn(Vec<Cell>) -> Examiner, opts: &T
     if let Some(f) = &flags {
         summary += &f.sentence();
     }
-    let report = TriageReport { schema: "kreloc/1", finding, summary, stages: stages.done, reduced, release, flags, commit, kernel: None };
-    write_report(dir, &report)?;
+    if let Some(p) = &pass {
+        summary += &format!(" Pass: {}.", p.sentence());
+    }
+    let report = TriageReport { schema: "kreloc/1", finding, summary, stages: stages.done, reduced, release, flags, commit, pass, kernel: None };
+    write_report_for(dir, &report, opts.upstream)?;
     Ok(report)
 }
 
-/// Writes `triage.json` and `triage.md` into the finding directory.
+/// Writes `triage.json`, `triage.md` and `upstream.md` (for the step's tracker) into the finding directory.
 pub fn write_report(dir: &Path, report: &TriageReport) -> Result<(), Error> {
+    write_report_for(dir, report, None)
+}
+
+/// The same, with `upstream.md` for `audience` when given.
+pub fn write_report_for(dir: &Path, report: &TriageReport, audience: Option<crate::upstream::Audience>) -> Result<(), Error> {
     write_atomically(&dir.join("triage.json"), &serde_json::to_vec_pretty(report).unwrap_or_default()).map_err(|e| Error::Io(e.to_string()))?;
-    write_atomically(&dir.join("triage.md"), markdown(report).as_bytes()).map_err(|e| Error::Io(e.to_string()))
+    write_atomically(&dir.join("triage.md"), markdown(report).as_bytes()).map_err(|e| Error::Io(e.to_string()))?;
+    crate::upstream::write(dir, report, audience.unwrap_or_else(|| crate::upstream::Audience::for_step(&report.finding.cause.step)))
 }
 
 fn summary_paragraph(f: &Summary, r: Option<&Reduced>, rel: Option<&ReleaseAnswer>, c: Option<&CommitAnswer>) -> String {
@@ -319,9 +367,11 @@ fn markdown(t: &TriageReport) -> String {
         s += &format!("- {}: {} — {} ({:.1}s)\n", st.stage, st.status, st.detail, st.elapsed_ms as f64 / 1000.0);
     }
     if let Some(r) = &t.reduced {
-        s += &format!("\n## Reproducer\n\n```c\n{}```\n\n## Compile and link\n\nBad ({}):\n\n```sh\n{}\n```\n", r.reduced_c, r.to_cell, r.bad_commands.join("\n"));
+        s += &format!("\n## Reproducer\n\n```c\n{}```\n\n## Compile and link\n\n", r.reproducer_c);
+        s += &plain_commands(r);
+        s += &format!("As run, bad ({}):\n\n```sh\n{}\n```\n", r.to_cell, r.bad_commands.join("\n"));
         if let Some(from) = &r.from_cell {
-            s += &format!("\nGood ({from}):\n\n```sh\n{}\n```\n", r.good_commands.join("\n"));
+            s += &format!("\nAs run, good ({from}):\n\n```sh\n{}\n```\n", r.good_commands.join("\n"));
         }
         s += &format!("\n## What the loader does\n\n```\n{}```\n", r.evidence.loader_output);
         if !r.evidence.relocations.is_empty() {
@@ -346,11 +396,28 @@ fn markdown(t: &TriageReport) -> String {
     if let Some(f) = &t.flags {
         s += &format!("\n## The flag\n\n{} → {} with {}: {} ({} compiles)\n", f.good_config, f.bad_config, f.toolchain, f.culprit.join(", "), f.compiles);
     }
+    if let Some(p) = &t.pass {
+        s += &format!("\n## The pass\n\n{}\n", p.sentence());
+    }
     if let Some(c) = &t.commit {
         s += &format!("\n## First bad commit\n\n{} {}\n", c.commit, c.subject);
         for a in &c.ambiguous {
             s += &format!("- or the skipped {a}\n");
         }
+    }
+    s
+}
+
+/// The upstream spelling of the bad and the good compile and link, with what each differs in from the run.
+pub fn plain_commands(r: &Reduced) -> String {
+    let mut s = String::new();
+    for (what, cell, plain) in [("Bad", Some(&r.to_cell), &r.bad_plain), ("Good", r.from_cell.as_ref(), &r.good_plain)] {
+        let (Some(cell), Some(p)) = (cell, plain) else { continue };
+        s += &format!("{what} ({}, {cell}):\n\n```sh\n{}\n```\n", p.compiler, p.commands.join("\n"));
+        if let Some(n) = &p.note {
+            s += &format!("\n({n}.)\n");
+        }
+        s += "\n";
     }
     s
 }

@@ -151,15 +151,26 @@ impl Examiner {
     }
 
     fn examine_in_pool(&self, p: &Program) -> Examined {
-        let expected = p.expected_checksum();
-        let c = Source::c(kreloc_gen::emit_c(p));
-        let rust = Source::rust(kreloc_gen::emit_rust(p));
+        self.examine_sources(&Source::c(kreloc_gen::emit_c(p)), &Source::rust(kreloc_gen::emit_rust(p)), p.expected_checksum())
+    }
+
+    /// Compiles C text (a text-reduction candidate) in every C cell, judged against the `expected` checksum
+    /// of the program it came from.
+    pub fn examine_text(&self, c: &str, expected: u64) -> Examined {
+        let run = || self.examine_sources(&Source::c(c), &Source::rust(String::new()), expected);
+        match &self.pool {
+            Some(pool) => pool.install(run),
+            None => run(),
+        }
+    }
+
+    fn examine_sources(&self, c: &Source, rust: &Source, expected: u64) -> Examined {
         let hits_before = self.compiler.cache.hits();
         let mut cells: Vec<CellResult> = self
             .cells
             .par_iter()
             .map(|cell| {
-                let src = if cell.language() == Language::Rust { &rust } else { &c };
+                let src = if cell.language() == Language::Rust { rust } else { c };
                 self.judge_cell(cell, src, expected)
             })
             .collect();

@@ -9,11 +9,14 @@ use serde::{Deserialize, Serialize};
 
 use kreloc_gen::{Edit, Program};
 use kreloc_oracle::Object;
+use kreloc_toolchains::upstream::Plain;
 
 use crate::attribute::RootCause;
 use crate::change::{explain, Facts};
 use crate::examine::{Cell, CellResult, Examined, Examiner};
 use crate::reduce::{reduce, ReduceStats, Reducible};
+use crate::reduce_text::{reduce_text, TextStats};
+use crate::ub_guard::UbGuard;
 use crate::store::{sightings, smallest_program, summarize};
 
 impl Reducible for Program {
@@ -105,8 +108,25 @@ pub struct Reduced {
     /// The exact compile and link commands of the cell with the problem, and of the one without.
     pub bad_commands: Vec<String>,
     pub good_commands: Vec<String>,
+    /// The same as upstream spells them (`clang-18 -target x86_64-unknown-linux-gnu …` for a zig cell).
+    #[serde(default)]
+    pub bad_plain: Option<Plain>,
+    #[serde(default)]
+    pub good_plain: Option<Plain>,
     pub evidence: Evidence,
+    /// The same for the cell without the problem (what upstream is told to expect).
+    #[serde(default)]
+    pub good_evidence: Option<Evidence>,
+    /// The whole-file text reduction after the AST one (`None`: not run, `text_skipped` says why).
+    #[serde(default)]
+    pub text: Option<TextStats>,
+    #[serde(default)]
+    pub text_skipped: Option<String>,
+    /// The AST-reduced program (`reduced.c`).
     pub reduced_c: String,
+    /// The whole-file reduction of it (`reproducer.c`), or the same program when that did not run.
+    #[serde(default)]
+    pub reproducer_c: String,
 }
 
 /// `ReduceStats` with the elapsed time in milliseconds (serializable both ways).
@@ -152,28 +172,93 @@ pub fn reduce_case(case: &Case, examiner_for: impl Fn(Vec<Cell>) -> Examiner, ma
         return Err(ReduceError::DoesNotReproduce(case.cause.title()));
     }
     let (small, stats) = reduce(case.program.clone(), keeps, max_tests);
-    let ex = examiner.examine(&small);
+    let expected = small.expected_checksum();
+    let c_ast = kreloc_gen::emit_c(&small);
+    let (reproducer, text, text_skipped) = match reduce_whole_file(case, &examiner, &c_ast, expected, max_tests * TEXT_TESTS_PER_AST_TEST) {
+        Ok((c, st)) => (c, Some(st), None),
+        Err(why) => (c_ast.clone(), None, Some(why)),
+    };
+    let ex = examiner.examine_text(&reproducer, expected);
     let cell = |l: &str| ex.cells.iter().find(|c| c.cell == l);
     let bad = cell(&to);
     let evidence = bad.map(|b| evidence(b, &examiner)).unwrap_or_default();
-    let c_small = kreloc_gen::emit_c(&small);
     let reduced = Reduced {
         stats: ReduceStatsJson { elapsed_ms: start.elapsed().as_millis() as u64, ..ReduceStatsJson::from(&stats) },
         c_lines_before: kreloc_gen::emit_c(&case.program).lines().count(),
-        c_lines_after: c_small.lines().count(),
+        c_lines_after: reproducer.lines().count(),
         from_cell: from.clone(),
         to_cell: to.clone(),
         bad_commands: bad.map(|c| c.commands.clone()).unwrap_or_default(),
         good_commands: from.as_deref().and_then(cell).map(|c| c.commands.clone()).unwrap_or_default(),
+        bad_plain: plain(&case.to, &examiner),
+        good_plain: case.from.as_ref().and_then(|c| plain(c, &examiner)),
         evidence,
-        reduced_c: c_small.clone(),
+        good_evidence: from.as_deref().and_then(cell).map(|c| self::evidence(c, &examiner)),
+        text,
+        text_skipped,
+        reduced_c: c_ast.clone(),
+        reproducer_c: reproducer.clone(),
     };
     let write = |name: &str, bytes: &[u8]| crate::store::write_atomically(&case.finding.join(name), bytes);
-    write("reduced.c", c_small.as_bytes())?;
+    write("reduced.c", c_ast.as_bytes())?;
+    write("reproducer.c", reproducer.as_bytes())?;
     write("reduced.rs", kreloc_gen::emit_rust(&small).as_bytes())?;
     write("reduced.json", &serde_json::to_vec_pretty(&small).unwrap_or_default())?;
     write("reduce.md", reduce_md(&reduced).as_bytes())?;
     Ok(reduced)
+}
+
+/// The text reduction's budget per AST test: most of its candidates fail to compile, which is quick.
+pub const TEXT_TESTS_PER_AST_TEST: usize = 5;
+
+/// The text reduction's predicate: both cells still compile, the cause still shows (checksums judged
+/// against the AST program's evaluator), and the UB guard finds nothing.
+pub struct TextPredicate<'a> {
+    case: &'a Case,
+    examiner: &'a Examiner,
+    guard: UbGuard,
+    expected: u64,
+}
+
+impl<'a> TextPredicate<'a> {
+    pub fn new(case: &'a Case, examiner: &'a Examiner, expected: u64) -> Result<TextPredicate<'a>, String> {
+        if examiner.cells.iter().any(|c| c.language() != kreloc_toolchains::Language::C) {
+            return Err("the cells compile Rust: only C text is reduced".into());
+        }
+        Ok(TextPredicate { case, examiner, guard: UbGuard::find()?, expected })
+    }
+
+    pub fn keeps(&self, text: &str) -> bool {
+        let (from, to) = (self.case.from.as_ref().map(Cell::label), self.case.to.label());
+        let ex = self.examiner.examine_text(text, self.expected);
+        ex.cells.iter().all(|c| c.compile == kreloc_toolchains::CompileKind::Object) && shows(&self.case.cause, &ex, from.as_deref(), &to) && self.guard.check(text).is_ok()
+    }
+}
+
+/// Reduces the emitted C text itself with [`TextPredicate`].
+fn reduce_whole_file(case: &Case, examiner: &Examiner, c: &str, expected: u64, max_tests: usize) -> Result<(String, TextStats), String> {
+    let pred = TextPredicate::new(case, examiner, expected)?;
+    pred.guard.check(c).map_err(|e| format!("the AST-reduced program fails the UB guard: {e}"))?;
+    let (out, stats) = reduce_text(c, |t| pred.keeps(t), max_tests);
+    if stats.tests == 1 && stats.accepted == 0 && stats.lines_after == stats.lines_before {
+        return Err("the flattened program does not show the cause".into());
+    }
+    Ok((out, stats))
+}
+
+/// Whether C `text` still shows the finding's cause under the text reduction's predicate (for an external
+/// reducer such as cvise: `kreloc reduce FINDING --test-text FILE`).
+pub fn text_shows(dir: &Path, examiner_for: impl Fn(Vec<Cell>) -> Examiner, text: &str) -> Result<bool, ReduceError> {
+    let case = load_case(dir)?;
+    let program: Program = read_json(dir, "reduced.json").unwrap_or_else(|_| case.program.clone());
+    let examiner = examiner_for(case.from.iter().cloned().chain([case.to.clone()]).collect());
+    let pred = TextPredicate::new(&case, &examiner, program.expected_checksum()).map_err(ReduceError::DoesNotReproduce)?;
+    Ok(pred.keeps(text))
+}
+
+/// A cell's compile and link as upstream spells them.
+pub fn plain(cell: &Cell, examiner: &Examiner) -> Option<Plain> {
+    kreloc_toolchains::upstream::plain(&cell.toolchain, cell.language(), &cell.config, examiner.compiler.link.as_ref()).ok()
 }
 
 /// Loads and reduces a finding directory.
@@ -195,7 +280,7 @@ fn reduce_md(r: &Reduced) -> String {
         r.bad_commands.join("\n"),
         r.evidence.loader_output,
         r.evidence.disassembly.clone().unwrap_or_default(),
-        r.reduced_c
+        r.reproducer_c
     )
 }
 

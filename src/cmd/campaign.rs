@@ -142,6 +142,10 @@ pub struct ReduceArgs {
     pub max_tests: usize,
     #[arg(long)]
     pub no_exec: bool,
+    /// Only judge FILE (C text): exit 0 when it still shows the finding's cause under the whole-file
+    /// reduction's predicate (both cells compile, UB guard), 1 when not; an interestingness test for cvise
+    #[arg(long, value_name = "FILE")]
+    pub test_text: Option<PathBuf>,
 }
 
 /// Runs `kreloc reduce`.
@@ -151,6 +155,17 @@ pub fn reduce(a: &ReduceArgs, json: bool) -> i32 {
     let make = |cells: Vec<Cell>| examiner(cells, &profiles, exec, 2);
     if let Err(e) = make(Vec::new()) {
         return cannot_test(e);
+    }
+    if let Some(file) = &a.test_text {
+        let text = match std::fs::read_to_string(file) {
+            Ok(t) => t,
+            Err(e) => return cannot_test(format!("{}: {e}", file.display())),
+        };
+        return match kreloc_campaign::reduce_finding::text_shows(&a.finding, |c| make(c).expect("profiles checked above"), &text) {
+            Ok(true) => exit::GOOD,
+            Ok(false) => exit::BAD,
+            Err(e) => cannot_test(e),
+        };
     }
     let bar = kreloc_campaign::progress::spinner(!json && std::io::stdout().is_terminal(), format!("reducing {} (at most {} tests)", a.finding.display(), a.max_tests));
     let r = kreloc_campaign::reduce_finding::reduce_finding(&a.finding, |c| make(c).expect("profiles checked above"), a.max_tests);

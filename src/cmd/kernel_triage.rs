@@ -81,9 +81,9 @@ pub fn triage(dir: &Path, case_dir: &Path, progress: bool) -> Result<TriageRepor
                     let refs: Vec<_> = subset.iter().collect();
                     judge(&case, tc, &apply(&from.flags, &refs), &mut builds) == Judgement::Bad
                 });
-                let culprit: Vec<String> = culprit.iter().map(ToString::to_string).collect();
-                stages.push(stage("flag-bisect", "done", format!("{} → {} with {}: {} ({builds} builds)", from.flag_set, case.to.flag_set, tc.id(), culprit.join(", ")), t));
-                Some(FlagAnswer { toolchain: tc.id(), good_config: from.flag_set.clone(), bad_config: case.to.flag_set.clone(), culprit, compiles: builds })
+                let answer = FlagAnswer::new(tc.id(), from.flag_set.clone(), case.to.flag_set.clone(), culprit, builds);
+                stages.push(stage("flag-bisect", "done", format!("{} → {} with {}: {} ({builds} builds)", from.flag_set, case.to.flag_set, tc.id(), answer.culprit.join(", ")), t));
+                Some(answer)
             }
         }
         (step, _) => {
@@ -160,7 +160,7 @@ pub fn triage(dir: &Path, case_dir: &Path, progress: bool) -> Result<TriageRepor
         object: rel(&case_dir.join("objects").join(&case.to.object)),
         loader_output,
     };
-    let report = TriageReport { schema: "kreloc/1", finding, summary, stages, reduced: None, release, flags, commit: None, kernel: Some(kernel) };
+    let report = TriageReport { schema: "kreloc/1", finding, summary, stages, reduced: None, release, flags, commit: None, pass: None, kernel: Some(kernel) };
     write_report(dir, &report).map_err(|e| e.to_string())?;
     Ok(report)
 }

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use clap::Args;
 use kreloc_bisect::triage::{triage, TriageOptions, TriageReport};
+use kreloc_bisect::upstream::Audience;
 use kreloc_campaign::examine::{Cell, Examiner};
 use kreloc_campaign::finding::JudgeFile;
 use kreloc_campaign::setup::examiner;
@@ -41,12 +42,15 @@ pub struct TriageFlags {
     /// Where builds are kept, by commit (default $XDG_CACHE_HOME/kreloc/builds)
     #[arg(long)]
     pub store: Option<PathBuf>,
-    /// Most interestingness tests while reducing
+    /// Most interestingness tests while reducing the AST (the whole-file text reduction after it gets 5 times as many)
     #[arg(long, default_value_t = 300)]
     pub max_tests: usize,
     /// Build timeout in seconds
     #[arg(long, default_value_t = 7200)]
     pub build_timeout: u64,
+    /// Whose tracker upstream.md is for (default: the step's compiler family; the kernel's for a config)
+    #[arg(long, value_enum)]
+    pub upstream: Option<Audience>,
 }
 
 impl TriageFlags {
@@ -62,6 +66,7 @@ impl TriageFlags {
             jobs,
             max_tests: self.max_tests,
             progress,
+            upstream: self.upstream,
         }
     }
 }

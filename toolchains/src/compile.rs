@@ -115,9 +115,9 @@ pub fn classify_failure(out: &Output, commands: Vec<String>) -> CompileOutcome {
     }
 }
 
-/// Bumped whenever what a cached outcome records changes, or how a driver spells a config (v4: rustc
-/// -Z function-sections=no).
-const CACHE_FORMAT: &[u8] = b"kreloc-compile-v4";
+/// Bumped whenever what a cached outcome records changes, or how a driver spells a config (v5: rustc
+/// -Z function-sections=no, and commands with each flag once).
+const CACHE_FORMAT: &[u8] = b"kreloc-compile-v5";
 
 /// A source to compile.
 #[derive(Debug, Clone)]

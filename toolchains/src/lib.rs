@@ -16,6 +16,7 @@ pub mod link;
 pub mod matrix;
 pub mod process;
 pub mod spec;
+pub mod upstream;
 
 use serde::{Deserialize, Serialize};
 

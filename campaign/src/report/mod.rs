@@ -154,7 +154,7 @@ pub fn build(out: &Path) -> Result<Report, ReportError> {
 fn cause(dir: &Path) -> std::io::Result<Cause> {
     let summary = summarize(dir)?;
     let mut details = Vec::new();
-    for name in ["triage.md", "reduce.md", "reduced.c", "reduced.rs"] {
+    for name in ["triage.md", "upstream.md", "reduce.md", "reproducer.c", "reduced.c", "reduced.rs"] {
         push_detail(&mut details, name.to_string(), &dir.join(name));
     }
     // A root cause `kreloc kernel` saw in a real tree: what rebuilds it.

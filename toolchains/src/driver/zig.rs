@@ -13,6 +13,18 @@ use crate::Error;
 const REJECTED: &[&str] = &["-mpreferred-stack-boundary=3", "-mno-relax"];
 
 pub fn command(tc: &Toolchain, cfg: &CompileConfig, src: &Path, out: &Path, timeout: Duration) -> Result<Child, Error> {
+    Ok(Child::new(&tc.exe, timeout)
+        .env("ZIG_GLOBAL_CACHE_DIR", crate::dirs::cache_root().join("zig-cache"))
+        .arg("cc")
+        .args(["-target", "x86_64-freestanding-none"])
+        .args(flags(cfg)?)
+        .arg(src)
+        .arg("-o")
+        .arg(out))
+}
+
+/// The base flags and the config's in zig's clang spelling, each once.
+pub fn flags(cfg: &CompileConfig) -> Result<Vec<String>, Error> {
     if let Some(f) = cfg.extra.iter().find(|f| REJECTED.contains(&f.as_str())) {
         return Err(Error::Unsupported(format!("zig cc rejects {f}")));
     }
@@ -22,13 +34,5 @@ pub fn command(tc: &Toolchain, cfg: &CompileConfig, src: &Path, out: &Path, time
         flags.retain(|f| f != "-fpie");
         flags.push("-fpic".into());
     }
-    Ok(Child::new(&tc.exe, timeout)
-        .env("ZIG_GLOBAL_CACHE_DIR", crate::dirs::cache_root().join("zig-cache"))
-        .arg("cc")
-        .args(["-target", "x86_64-freestanding-none"])
-        .args(super::cc::BASE)
-        .args(flags)
-        .arg(src)
-        .arg("-o")
-        .arg(out))
+    Ok(super::cc::dedupe(super::cc::BASE.iter().map(|f| f.to_string()).chain(flags)))
 }
