@@ -180,6 +180,8 @@ pub enum Change {
     /// Stores written before `RunsWrong` (one cause per symptom and address); never derived now, only
     /// read, and listed as superseded by the `RunsWrong` cause.
     WrongChecksum { at: u64 },
+    /// A real purgatory's `purgatory()` run fails this way (`kreloc kernel`, `check --run`). Generated
+    /// programs' stores written before `RunsWrong` hold it too, superseded as `WrongChecksum` is.
     RunFailed { at: u64, fault: RunFault },
     Compile { fault: CompileFault },
     /// A symbol stage of the load (loader, arch or digest symbols) fails on this symbol: the loader refuses the
