@@ -5,14 +5,34 @@ use std::path::Path;
 use std::process::Command;
 
 fn kreloc(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_kreloc")).args(args).env("KRELOC_CACHE_DIR", std::env::temp_dir().join("kreloc-test-cache")).output().unwrap();
-    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+    let out = Command::new(env!("CARGO_BIN_EXE_kreloc"))
+        .args(args)
+        .env("KRELOC_CACHE_DIR", std::env::temp_dir().join("kreloc-test-cache"))
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 fn fuzz(out: &Path, count: &str, shard: &str) -> serde_json::Value {
     let (code, stdout, err) = kreloc(&[
-        "fuzz", "--toolchains", "gcc@12", "--configs", "small-nopic,pic-hidden", "--count", count, "--seed", "7", "--shard", shard, "--out",
-        out.to_str().unwrap(), "--json",
+        "fuzz",
+        "--toolchains",
+        "gcc@12",
+        "--configs",
+        "small-nopic,pic-hidden",
+        "--count",
+        count,
+        "--seed",
+        "7",
+        "--shard",
+        shard,
+        "--out",
+        out.to_str().unwrap(),
+        "--json",
     ]);
     assert!(code == 0 || code == 1, "{stdout}{err}");
     serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}{err}"))
@@ -25,12 +45,22 @@ fn the_planted_position_dependence_is_found_reduced_and_reported() {
     let found = stats["new_findings"].as_array().unwrap();
     assert!(!found.is_empty(), "{stats}");
     let f = dir.path().join("findings").join(found[0].as_str().unwrap());
-    let cause: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(f.join("cause.json")).unwrap()).unwrap();
+    let cause: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(f.join("cause.json")).unwrap()).unwrap();
     // One toolchain, so the config is the only axis: every judged toolchain fails under small-nopic.
     assert_eq!(cause["cause"]["step"], serde_json::json!({"axis": "config", "config": "small-nopic"}), "{cause}");
     assert_eq!(cause["cause"]["change"]["kind"], "relocation", "{cause}");
     let program = kreloc_campaign::store::smallest_program(&f).unwrap();
-    for file in ["program.c", "program.rs", "program.json", "commands.txt", "verdicts.json", "report.md", "cells.json", "judge.json"] {
+    for file in [
+        "program.c",
+        "program.rs",
+        "program.json",
+        "commands.txt",
+        "verdicts.json",
+        "report.md",
+        "cells.json",
+        "judge.json",
+    ] {
         assert!(program.join(file).exists(), "{file} missing");
     }
     assert!(std::fs::read_dir(program.join("objects")).unwrap().count() == 2);
@@ -75,7 +105,11 @@ fn corrupting_gcc(dir: &Path) -> (std::path::PathBuf, std::path::PathBuf) {
     let (bin, log) = (dir.join("corrupting"), dir.join("corrupted.log"));
     std::fs::create_dir_all(&bin).unwrap();
     let gcc = bin.join("gcc");
-    std::fs::write(&gcc, format!("#!/bin/sh\nKRELOC_PLANTED_LOG='{}' exec python3 '{}' \"$@\"\n", log.display(), planted.display())).unwrap();
+    std::fs::write(
+        &gcc,
+        format!("#!/bin/sh\nKRELOC_PLANTED_LOG='{}' exec python3 '{}' \"$@\"\n", log.display(), planted.display()),
+    )
+    .unwrap();
     std::fs::set_permissions(&gcc, std::fs::Permissions::from_mode(0o755)).unwrap();
     (gcc, log)
 }
@@ -86,19 +120,42 @@ fn a_miscompiling_wrapper_is_one_root_cause_named_after_the_wrapper() {
     let (gcc, log) = corrupting_gcc(dir.path());
     let out = dir.path().join("out");
     let toolchains = format!("gcc@12,path:{}", gcc.display());
-    let (code, stdout, err) =
-        kreloc(&["fuzz", "--toolchains", &toolchains, "--configs", "kernel-2024", "--count", "60", "--seed", "11", "--out", out.to_str().unwrap(), "--json"]);
+    let (code, stdout, err) = kreloc(&[
+        "fuzz",
+        "--toolchains",
+        &toolchains,
+        "--configs",
+        "kernel-2024",
+        "--count",
+        "60",
+        "--seed",
+        "11",
+        "--out",
+        out.to_str().unwrap(),
+        "--json",
+    ]);
     assert!(code == 0 || code == 1, "{stdout}{err}");
-    let mutated: std::collections::BTreeSet<String> = std::fs::read_to_string(&log).unwrap_or_default().lines().map(String::from).collect();
+    let mutated: std::collections::BTreeSet<String> =
+        std::fs::read_to_string(&log).unwrap_or_default().lines().map(String::from).collect();
     assert!(mutated.len() >= 50, "the wrapper corrupted only {} of 60 programs: {err}", mutated.len());
     let store = kreloc_campaign::store::FindingStore::open(&out, "test").unwrap();
     let found = store.fingerprints().unwrap();
-    assert_eq!(found.len(), 1, "one bug, one root cause: {:#?}", found.iter().map(|f| kreloc_campaign::store::summarize(&store.path(f)).unwrap().title).collect::<Vec<_>>());
+    assert_eq!(
+        found.len(),
+        1,
+        "one bug, one root cause: {:#?}",
+        found.iter().map(|f| kreloc_campaign::store::summarize(&store.path(f)).unwrap().title).collect::<Vec<_>>()
+    );
     let s = kreloc_campaign::store::summarize(&store.path(&found[0])).unwrap();
     assert!(s.title.starts_with("path corrupting/gcc (12.2.0) vs gcc-12.2.0 — the code runs wrong"), "{}", s.title);
     assert!(!s.title.contains("every release"), "{}", s.title);
     // Every sighting is a corrupted program, and nearly every corrupted program is a sighting.
-    assert!(s.programs as usize <= mutated.len() && 100 * s.programs as usize >= 95 * mutated.len(), "{} of {} corrupted programs", s.programs, mutated.len());
+    assert!(
+        s.programs as usize <= mutated.len() && 100 * s.programs as usize >= 95 * mutated.len(),
+        "{} of {} corrupted programs",
+        s.programs,
+        mutated.len()
+    );
     assert!(!s.symptoms.is_empty(), "the symptoms are kept as sighting details: {s:?}");
 }
 
@@ -129,14 +186,30 @@ fn a_planted_loader_symbol_change_is_one_root_cause_naming_the_stage() {
     std::fs::set_permissions(&gcc, std::fs::Permissions::from_mode(0o755)).unwrap();
     let out = tempfile::tempdir().unwrap();
     let (code, stdout, err) = kreloc(&[
-        "fuzz", "--toolchains", &format!("gcc@12,path:{}", gcc.display()), "--configs", "kernel-2024", "--profile", "linux-x86_64,kexec-tools-x86_64",
-        "--count", "3", "--seed", "7", "--out", out.path().to_str().unwrap(), "--json",
+        "fuzz",
+        "--toolchains",
+        &format!("gcc@12,path:{}", gcc.display()),
+        "--configs",
+        "kernel-2024",
+        "--profile",
+        "linux-x86_64,kexec-tools-x86_64",
+        "--count",
+        "3",
+        "--seed",
+        "7",
+        "--out",
+        out.path().to_str().unwrap(),
+        "--json",
     ]);
     assert!(code == 0 || code == 1, "{stdout}{err}");
     let stats: serde_json::Value = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}{err}"));
     let found = stats["new_findings"].as_array().unwrap();
     assert_eq!(found.len(), 1, "exactly one root cause: {stats}");
-    let cause: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.path().join("findings").join(found[0].as_str().unwrap()).join("cause.json")).unwrap()).unwrap();
+    let cause: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(out.path().join("findings").join(found[0].as_str().unwrap()).join("cause.json"))
+            .unwrap(),
+    )
+    .unwrap();
     let change = &cause["cause"]["change"];
     assert_eq!(change["kind"], "stage-fails", "{cause}");
     assert_eq!(change["stage"], "loader-symbols", "{cause}");
@@ -149,9 +222,14 @@ fn a_planted_loader_symbol_change_is_one_root_cause_naming_the_stage() {
     assert_eq!(step["version"], "12.2.0", "{cause}");
     assert_eq!(step["release"], "gcc-12.2.0", "{cause}");
     assert!(step["path"].as_str().unwrap().ends_with("/gcc"), "{cause}");
-    let summary = std::fs::read_to_string(out.path().join("findings").join(found[0].as_str().unwrap()).join("report.md")).unwrap();
+    let summary =
+        std::fs::read_to_string(out.path().join("findings").join(found[0].as_str().unwrap()).join("report.md"))
+            .unwrap();
     assert!(summary.contains("loader symbols stage fails: entry64_regs is in a bss section"), "{summary}");
-    assert!(summary.contains(&format!("- gcc-12.2.0/kernel-2024 → {wrapper}/kernel-2024 (at kernel-2024)")), "{summary}");
+    assert!(
+        summary.contains(&format!("- gcc-12.2.0/kernel-2024 → {wrapper}/kernel-2024 (at kernel-2024)")),
+        "{summary}"
+    );
     assert!(summary.contains("programs: 3 (3 sightings)"), "{summary}");
     // The cells' groups say what the whole load did.
     assert!(summary.contains(r#"- whole load: {"kexec-tools-x86_64": false, "linux-x86_64": false}"#), "{summary}");

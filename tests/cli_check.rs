@@ -8,11 +8,16 @@ use support::*;
 
 fn kreloc(args: &[&str]) -> (i32, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_kreloc")).args(args).output().unwrap();
-    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 fn write_kernel_model_object(dir: &std::path::Path) -> String {
-    let bytes = purgatory(dir, &["gcc"], &["-mcmodel=kernel", "-fno-pic", "-mno-red-zone"], &fixture("purgatory.c"), None);
+    let bytes =
+        purgatory(dir, &["gcc"], &["-mcmodel=kernel", "-fno-pic", "-mno-red-zone"], &fixture("purgatory.c"), None);
     let path = dir.join("purgatory.ro");
     std::fs::write(&path, bytes).unwrap();
     path.to_string_lossy().into_owned()
@@ -71,7 +76,11 @@ fn unusable_input_is_a_one_line_error_and_exit_125() {
     let dir = tempfile::tempdir().unwrap();
     let junk = dir.path().join("junk.o");
     std::fs::write(&junk, b"not an elf at all").unwrap();
-    for args in [vec!["check", junk.to_str().unwrap()], vec!["check", "/nonexistent/purgatory.ro"], vec!["window", junk.to_str().unwrap()]] {
+    for args in [
+        vec!["check", junk.to_str().unwrap()],
+        vec!["check", "/nonexistent/purgatory.ro"],
+        vec!["window", junk.to_str().unwrap()],
+    ] {
         let (code, out, err) = kreloc(&args);
         assert_eq!(code, 125, "{args:?}: {out}{err}");
         assert_eq!(err.lines().count(), 1, "{err}");
@@ -118,7 +127,8 @@ fn help_teaches_with_examples_and_exit_codes() {
 fn json_stages_separate_relocation_from_the_symbol_steps() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("no_digests.ro");
-    let src = std::fs::read_to_string(fixture("purgatory.c")).unwrap().replace("purgatory_sha_regions", "renamed_regions");
+    let src =
+        std::fs::read_to_string(fixture("purgatory.c")).unwrap().replace("purgatory_sha_regions", "renamed_regions");
     let src_path = dir.path().join("no_digests.c");
     std::fs::write(&src_path, src).unwrap();
     std::fs::write(&path, purgatory(dir.path(), &["gcc"], &["-mcmodel=large", "-fno-pic"], &src_path, None)).unwrap();
@@ -134,7 +144,10 @@ fn json_stages_separate_relocation_from_the_symbol_steps() {
     assert_eq!(stages["digest_symbols"]["failure"]["kind"], "silent");
     assert_eq!(doc["verdicts"][0]["messages"].as_array().unwrap().len(), 0, "the kernel prints nothing");
     let (_, text, _) = kreloc(&["check", &obj, "--at", "0x13fffb000"]);
-    assert!(text.contains("stages: relocates: yes, loader symbols: yes, digest symbols: FAILS ((no message)"), "{text}");
+    assert!(
+        text.contains("stages: relocates: yes, loader symbols: yes, digest symbols: FAILS ((no message)"),
+        "{text}"
+    );
 }
 
 /// A kexec-tools x86_64 purgatory (built as kexec-tools builds it) without `panic_kernel`, the last symbol
@@ -150,7 +163,8 @@ fn json_shows_kexec_tools_arch_update_as_its_own_stage() {
     let dir = tempfile::tempdir().unwrap();
     let src = dir.path().join("kt.c");
     std::fs::write(&src, KEXEC_TOOLS_NO_PANIC_KERNEL).unwrap();
-    let bytes = purgatory(dir.path(), &["gcc"], &["-mcmodel=large", "-fno-pic", "-fno-zero-initialized-in-bss"], &src, None);
+    let bytes =
+        purgatory(dir.path(), &["gcc"], &["-mcmodel=large", "-fno-pic", "-fno-zero-initialized-in-bss"], &src, None);
     let path = dir.path().join("kt.o");
     std::fs::write(&path, bytes).unwrap();
     let obj = path.to_string_lossy().into_owned();
@@ -168,7 +182,12 @@ fn json_shows_kexec_tools_arch_update_as_its_own_stage() {
     assert_eq!(stages["digest_symbols"]["reached"], false);
     assert_eq!(v["printed"], serde_json::json!(["Symbol: panic_kernel not found cannot set"]));
     let (_, text, _) = kreloc(&["check", &obj, "--profile", "kexec-tools-x86_64", "--at", "0x13fffb000"]);
-    assert!(text.contains("arch symbols: FAILS (Symbol: panic_kernel not found cannot set), digest symbols: not reached (alone: yes)"), "{text}");
+    assert!(
+        text.contains(
+            "arch symbols: FAILS (Symbol: panic_kernel not found cannot set), digest symbols: not reached (alone: yes)"
+        ),
+        "{text}"
+    );
 }
 
 /// kexec-tools built its purgatory `-mcmodel=large` before its PIC/PIE fix; a compiler that defaults to PIC
@@ -188,7 +207,9 @@ fn blocking_relocations_are_grouped_by_problem() {
     let doc: serde_json::Value = serde_json::from_str(&json).unwrap();
     let blockers: Vec<&str> = doc["blockers"].as_array().unwrap().iter().map(|b| b.as_str().unwrap()).collect();
     let sites = doc["blocking_relocations"].as_array().unwrap();
-    let sites_of = |i: usize| sites.iter().filter(|s| s["blocker"] == i).map(|s| s["relocation"].as_str().unwrap()).collect::<Vec<_>>();
+    let sites_of = |i: usize| {
+        sites.iter().filter(|s| s["blocker"] == i).map(|s| s["relocation"].as_str().unwrap()).collect::<Vec<_>>()
+    };
     assert!(sites.len() > blockers.len(), "several relocations per reason: {doc}");
     assert!((0..blockers.len()).any(|i| sites_of(i).len() > 3), "a reason with more sites than a summary shows: {doc}");
 
@@ -197,7 +218,10 @@ fn blocking_relocations_are_grouped_by_problem() {
     let lines: Vec<&str> = out.lines().filter(|l| l.starts_with("blocked everywhere: ")).collect();
     assert_eq!(lines.len(), blockers.len(), "one line per reason: {out}");
     for (i, b) in blockers.iter().enumerate() {
-        let line = lines.iter().find(|l| l.starts_with(&format!("blocked everywhere: {b} ("))).unwrap_or_else(|| panic!("no line for {b}: {out}"));
+        let line = lines
+            .iter()
+            .find(|l| l.starts_with(&format!("blocked everywhere: {b} (")))
+            .unwrap_or_else(|| panic!("no line for {b}: {out}"));
         let n = sites_of(i).len();
         assert!(line.contains(&format!("({n} relocation")), "{line}");
         assert!(line.contains(sites_of(i)[0]), "the first site is named: {line}");

@@ -33,10 +33,12 @@ fn path_env() -> String {
 fn k8s_script() -> String {
     let yaml = fs::read_to_string(repo("deploy/k8s/campaign-job.yaml")).unwrap();
     let lines: Vec<&str> = yaml.lines().collect();
-    let start = lines.iter().position(|l| l.trim() == "- |").expect("deploy/k8s/campaign-job.yaml has an args literal block");
+    let start =
+        lines.iter().position(|l| l.trim() == "- |").expect("deploy/k8s/campaign-job.yaml has an args literal block");
     let indent = |l: &str| l.len() - l.trim_start().len();
     let base = indent(lines[start]);
-    let body: Vec<&str> = lines[start + 1..].iter().take_while(|l| l.trim().is_empty() || indent(l) > base).copied().collect();
+    let body: Vec<&str> =
+        lines[start + 1..].iter().take_while(|l| l.trim().is_empty() || indent(l) > base).copied().collect();
     let strip = body.iter().filter(|l| !l.trim().is_empty()).map(|l| indent(l)).min().unwrap_or(0);
     body.iter().map(|l| l.get(strip..).unwrap_or("")).collect::<Vec<_>>().join("\n")
 }
@@ -44,7 +46,10 @@ fn k8s_script() -> String {
 fn wait_all(children: Vec<Child>, what: &str) {
     for mut c in children {
         let out = c.wait().expect("shard process");
-        assert!(out.success(), "{what}: a shard process failed ({out}); run scripts/setup.sh if a toolchain is missing");
+        assert!(
+            out.success(),
+            "{what}: a shard process failed ({out}); run scripts/setup.sh if a toolchain is missing"
+        );
     }
 }
 
@@ -56,8 +61,18 @@ fn report_json(store: &Path) -> Value {
 
 /// What must agree between stores: each root cause with its program count, and every matrix cell's counts.
 fn essence(r: &Value) -> (BTreeMap<String, u64>, Vec<Value>, u64) {
-    let causes = r["causes"].as_array().unwrap().iter().map(|c| (c["fingerprint"].as_str().unwrap().to_string(), c["programs"].as_u64().unwrap())).collect();
-    let cells = r["matrix"]["cells"].as_array().unwrap().iter().map(|c| serde_json::json!([c["toolchain"], c["config"], c["good"], c["bad"], c["not_judged"]])).collect();
+    let causes = r["causes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["fingerprint"].as_str().unwrap().to_string(), c["programs"].as_u64().unwrap()))
+        .collect();
+    let cells = r["matrix"]["cells"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| serde_json::json!([c["toolchain"], c["config"], c["good"], c["bad"], c["not_judged"]]))
+        .collect();
     (causes, cells, r["campaign"]["programs"].as_u64().unwrap())
 }
 
@@ -144,7 +159,11 @@ fn kubernetes_indexed_job_shards_merge_to_the_unsharded_run() {
     assert_eq!(essence(&one).2, PER_SHARD * SHARDS);
 
     merge(&(0..SHARDS).map(|i| out.join(format!("shard-{i}"))).collect::<Vec<_>>(), &live_merge);
-    assert_eq!(essence(&report_json(&live_merge)), essence(&merged), "merging during the run lost or doubled records ({merges_while_running} merges while running)");
+    assert_eq!(
+        essence(&report_json(&live_merge)),
+        essence(&merged),
+        "merging during the run lost or doubled records ({merges_while_running} merges while running)"
+    );
 
     // Idempotent: merging the same shards again changes no file.
     let shards: Vec<PathBuf> = (0..SHARDS).map(|i| out.join(format!("shard-{i}"))).collect();
@@ -205,11 +224,16 @@ fn slurm_array_tasks_merge_and_report() {
     assert!(out.join("report.html").is_file(), "the last task wrote the report");
     let r = report_json(&out.join("merged"));
     assert_eq!(r["campaign"]["programs"].as_u64(), Some(2 * SHARDS));
-    let shards: Vec<&str> = r["campaign"]["shards"].as_array().unwrap().iter().map(|s| s["shard"].as_str().unwrap()).collect();
+    let shards: Vec<&str> =
+        r["campaign"]["shards"].as_array().unwrap().iter().map(|s| s["shard"].as_str().unwrap()).collect();
     assert_eq!(shards, ["0/4", "1/4", "2/4", "3/4"]);
     // Every matrix cell saw every program.
     for c in r["matrix"]["cells"].as_array().unwrap() {
-        assert_eq!(c["good"].as_u64().unwrap() + c["bad"].as_u64().unwrap() + c["not_judged"].as_u64().unwrap(), 2 * SHARDS, "{c}");
+        assert_eq!(
+            c["good"].as_u64().unwrap() + c["bad"].as_u64().unwrap() + c["not_judged"].as_u64().unwrap(),
+            2 * SHARDS,
+            "{c}"
+        );
     }
 }
 
@@ -217,7 +241,12 @@ fn slurm_array_tasks_merge_and_report() {
 fn clusterfuzzlite_builds_every_fuzz_target_with_the_setup_toolchains() {
     let manifest = fs::read_to_string(repo("fuzz/Cargo.toml")).unwrap();
     let build = fs::read_to_string(repo(".clusterfuzzlite/build.sh")).unwrap();
-    let bins: Vec<&str> = manifest.lines().filter_map(|l| l.trim().strip_prefix("name = \"")).filter_map(|l| l.strip_suffix('"')).filter(|n| *n != "kreloc-fuzz").collect();
+    let bins: Vec<&str> = manifest
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("name = \""))
+        .filter_map(|l| l.strip_suffix('"'))
+        .filter(|n| *n != "kreloc-fuzz")
+        .collect();
     assert_eq!(bins, ["elf", "reloc"]);
     assert!(build.contains("targets=(elf reloc)"), "build.sh must build every target of fuzz/Cargo.toml");
     let docker = fs::read_to_string(repo(".clusterfuzzlite/Dockerfile")).unwrap();

@@ -14,7 +14,8 @@ const ADDRESSES: [&str; 2] = ["0x13fffb000", "0x17f7affd000"];
 
 fn kreloc_json(args: &[&str], file: &Path) -> (i32, serde_json::Value) {
     let out = Command::new(env!("CARGO_BIN_EXE_kreloc")).arg("--json").args(args).arg(file).output().unwrap();
-    let doc = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    let doc =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
     (out.status.code().unwrap(), doc)
 }
 

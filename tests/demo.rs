@@ -4,7 +4,8 @@
 fn the_demo_passes_every_scenario() {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_kreloc")).args(["demo", "--json"]).output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    let rows: serde_json::Value = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}{}", String::from_utf8_lossy(&out.stderr)));
+    let rows: serde_json::Value = serde_json::from_str(&stdout)
+        .unwrap_or_else(|e| panic!("{e}: {stdout}{}", String::from_utf8_lossy(&out.stderr)));
     assert_eq!(rows["schema"], "kreloc/1");
     let rows = rows["items"].as_array().unwrap();
     assert_eq!(rows.len(), 16, "{stdout}");

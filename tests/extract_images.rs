@@ -91,7 +91,8 @@ fn bzimage(payload: &[u8]) -> Vec<u8> {
 
 fn check_json(image: &Path, at: &str) -> (i32, serde_json::Value) {
     let out = kreloc().args(["--json", "check"]).arg(image).args(["--at", at]).output().unwrap();
-    let doc = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    let doc =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
     (out.status.code().unwrap(), doc)
 }
 
@@ -111,7 +112,11 @@ fn every_compression_raw_and_in_a_bzimage() {
             let doc: serde_json::Value = serde_json::from_slice(&json).unwrap();
             assert_eq!(doc["extracted"]["compression"], name, "{kind}: {doc}");
             assert_eq!(doc["extracted"]["origin"]["release"], "5.4.0-test", "{kind}: {doc}");
-            assert_eq!(std::fs::read(&out).unwrap(), object, "{name} {kind}: the extracted object differs from the compiled one");
+            assert_eq!(
+                std::fs::read(&out).unwrap(),
+                object,
+                "{name} {kind}: the extracted object differs from the compiled one"
+            );
 
             let (code, low) = check_json(&path, LOW);
             assert_eq!((code, &low["profile"]), (0, &serde_json::json!("linux-x86_64@5.4")), "{name} {kind}: {low}");
@@ -127,7 +132,11 @@ fn every_compression_raw_and_in_a_bzimage() {
     let out = dir.path().join("extracted-uncompressed.ro");
     let json = run(kreloc().args(["--json", "extract"]).arg(&path).arg("-o").arg(&out), "kreloc extract");
     let doc: serde_json::Value = serde_json::from_slice(&json).unwrap();
-    assert_eq!((&doc["extracted"]["container"], &doc["extracted"]["compression"]), (&serde_json::json!("bz-image"), &serde_json::Value::Null), "{doc}");
+    assert_eq!(
+        (&doc["extracted"]["container"], &doc["extracted"]["compression"]),
+        (&serde_json::json!("bz-image"), &serde_json::Value::Null),
+        "{doc}"
+    );
     assert_eq!(std::fs::read(&out).unwrap(), object);
 }
 
@@ -136,7 +145,11 @@ fn an_explicit_profile_version_wins_and_an_image_without_purgatory_cannot_be_tes
     let dir = tempfile::tempdir().unwrap();
     purgatory(dir.path(), &["gcc"], FLAGS_2019, &fixture("purgatory.c"), None);
     let image = dir.path().join("vmlinuz");
-    std::fs::write(&image, bzimage(&compress("gzip", &std::fs::read(vmlinux(dir.path(), &dir.path().join("purgatory.ro"))).unwrap()))).unwrap();
+    std::fs::write(
+        &image,
+        bzimage(&compress("gzip", &std::fs::read(vmlinux(dir.path(), &dir.path().join("purgatory.ro"))).unwrap())),
+    )
+    .unwrap();
     let out = kreloc().args(["--json", "window"]).arg(&image).args(["--profile", "linux-x86_64@6.6"]).output().unwrap();
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(doc.to_string().contains("linux-x86_64@6.6"), "{doc}");

@@ -57,7 +57,11 @@ fn elf_target_runs_every_input_through_the_properties() {
     let files = inputs(dir.path(), 200);
     let out = Command::new(target("elf")).args(&files).output().expect("elf target starts");
     let err = stderr(&out);
-    assert!(out.status.success(), "a property failed or the target panicked:\n{}", err.lines().rev().take(30).collect::<Vec<_>>().join("\n"));
+    assert!(
+        out.status.success(),
+        "a property failed or the target panicked:\n{}",
+        err.lines().rev().take(30).collect::<Vec<_>>().join("\n")
+    );
     assert_eq!(err.matches("Executed ").count(), files.len(), "{err}");
 }
 
@@ -68,7 +72,11 @@ fn reloc_target_stops_on_a_new_finding_only() {
     let out_dir = dir.path().join("out");
     let run = |configs: &str, stop: Option<&str>| {
         let mut cmd = Command::new(target("reloc"));
-        cmd.arg(&input).env("KRELOC_FUZZ_TOOLCHAINS", "gcc@12").env("KRELOC_FUZZ_CONFIGS", configs).env("KRELOC_FUZZ_OUT", &out_dir).env_remove("KRELOC_FUZZ_STOP");
+        cmd.arg(&input)
+            .env("KRELOC_FUZZ_TOOLCHAINS", "gcc@12")
+            .env("KRELOC_FUZZ_CONFIGS", configs)
+            .env("KRELOC_FUZZ_OUT", &out_dir)
+            .env_remove("KRELOC_FUZZ_STOP");
         if let Some(s) = stop {
             cmd.env("KRELOC_FUZZ_STOP", s);
         }
@@ -104,7 +112,12 @@ fn reloc_target_stops_on_a_new_finding_only() {
 
 /// Builds `reloc` as the bare `cargo fuzz run reloc` does: cargo-fuzz's default sanitizer, ASan.
 fn asan_reloc() -> PathBuf {
-    let out = Command::new(env!("CARGO")).args(["fuzz", "build", "reloc"]).current_dir(fuzz_dir()).env_remove("CARGO_TARGET_DIR").output().expect("cargo starts");
+    let out = Command::new(env!("CARGO"))
+        .args(["fuzz", "build", "reloc"])
+        .current_dir(fuzz_dir())
+        .env_remove("CARGO_TARGET_DIR")
+        .output()
+        .expect("cargo starts");
     let err = stderr(&out);
     assert!(!err.contains("no such command"), "cargo-fuzz is not installed: run scripts/setup.sh");
     assert!(out.status.success(), "cargo fuzz build reloc failed:\n{err}");
@@ -133,7 +146,11 @@ fn the_asan_reloc_target_judges_every_run_over_hundreds_of_inputs() {
     assert!(out.status.success(), "the ASan target failed:\n{tail}");
     assert!(err.contains("Done 300 runs"), "{tail}");
     // The target's own tally: every run at every standard address was judged.
-    let tally = err.lines().filter(|l| l.starts_with("kreloc: ") && l.ends_with(" not judged")).last().expect("a run tally every 100 programs");
+    let tally = err
+        .lines()
+        .filter(|l| l.starts_with("kreloc: ") && l.ends_with(" not judged"))
+        .last()
+        .expect("a run tally every 100 programs");
     let numbers: Vec<u64> = tally.split(' ').filter_map(|w| w.parse().ok()).collect();
     assert!(numbers[0] >= 200 && numbers[1] > 0, "{tally}");
     assert_eq!(numbers[2], 0, "runs the harness could not judge: {tally}");

@@ -56,10 +56,16 @@ fn a_miscompiled_sha256_relocates_fine_but_spins_and_is_the_cells_root_cause_whi
         .arg(store.path())
         .output()
         .unwrap();
-    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    let doc: serde_json::Value =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
     assert_eq!(out.status.code(), Some(1), "the wrapper's cell must be bad: {doc}");
     let cells = doc["cells"].as_array().unwrap();
-    let cell = |wrapped: bool| cells.iter().find(|c| c["toolchain"].as_str().unwrap().contains("sha256-bug") == wrapped).unwrap_or_else(|| panic!("{doc}"));
+    let cell = |wrapped: bool| {
+        cells
+            .iter()
+            .find(|c| c["toolchain"].as_str().unwrap().contains("sha256-bug") == wrapped)
+            .unwrap_or_else(|| panic!("{doc}"))
+    };
     for (c, kind) in [(cell(false), "returned"), (cell(true), "failure-loop")] {
         assert_eq!(c["outcome"], "judged", "{c}");
         let (verdicts, runs) = (c["verdicts"].as_array().unwrap(), c["runs"].as_array().unwrap());

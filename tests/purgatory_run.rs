@@ -22,7 +22,8 @@ fn check_run(file: &Path) -> (i32, serde_json::Value) {
         cmd.args(["--at", &format!("{a:#x}")]);
     }
     let out = cmd.output().unwrap();
-    let doc = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    let doc =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
     (out.status.code().unwrap(), doc)
 }
 
@@ -34,7 +35,8 @@ fn assert_runs_and_returns(file: &Path) {
         assert_eq!(r["load_addr"], at, "{r}");
         assert_eq!(r["outcome"]["kind"], "returned", "{}: {r}", file.display());
         assert_eq!(r["start_reaches_entry"], true, "{r}");
-        let digested: Vec<_> = r["loaded"]["segments"].as_array().unwrap().iter().filter(|s| s["digested"] == true).collect();
+        let digested: Vec<_> =
+            r["loaded"]["segments"].as_array().unwrap().iter().filter(|s| s["digested"] == true).collect();
         assert!(digested.len() >= 3, "{r}");
         assert_eq!(r["loaded"]["digest_hex"].as_str().map(str::len), Some(64), "{r}");
     }
@@ -67,7 +69,10 @@ fn debians_kexec_tools_purgatory_runs_and_verifies_its_digest_at_both_addresses(
     let ro = dir.path().join("kexec-purgatory.ro");
     std::fs::write(&ro, &x.object).unwrap();
     let out = Command::new("objdump").arg("-d").arg(&ro).output().expect("objdump");
-    assert!(String::from_utf8_lossy(&out.stdout).contains("movaps %xmm0,"), "no guarded %xmm save in kexec-tools' purgatory");
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("movaps %xmm0,"),
+        "no guarded %xmm save in kexec-tools' purgatory"
+    );
 }
 
 /// The purgatory in `file`, with the profile `kreloc check` would choose.
@@ -80,7 +85,9 @@ fn embedded(file: &Path, profile: &str) -> (kreloc_oracle::Object, Box<dyn krelo
 fn a_segment_corrupted_after_the_digest_was_stored_spins_in_the_named_failure_loop() {
     let dir = tempfile::tempdir().unwrap();
     let corrupt = Options { corrupt_segment: true, ..Options::default() };
-    for (file, profile) in [(debian_kernel(dir.path()), "linux-x86_64@6.1"), (debian_kexec(dir.path()), "kexec-tools-x86_64")] {
+    for (file, profile) in
+        [(debian_kernel(dir.path()), "linux-x86_64@6.1"), (debian_kexec(dir.path()), "kexec-tools-x86_64")]
+    {
         let (obj, prof) = embedded(&file, profile);
         let r = purgatory::run(&obj, &*prof, ADDRESSES[1], corrupt);
         assert!(r.corrupted.is_some(), "{r:?}");
@@ -90,7 +97,11 @@ fn a_segment_corrupted_after_the_digest_was_stored_spins_in_the_named_failure_lo
         }
         assert!(!r.is_good());
         // The same load, untouched, returns: the byte flip is what made the difference.
-        assert_eq!(purgatory::run(&obj, &*prof, ADDRESSES[1], Options::default()).outcome, RunOutcome::Returned, "{profile}");
+        assert_eq!(
+            purgatory::run(&obj, &*prof, ADDRESSES[1], Options::default()).outcome,
+            RunOutcome::Returned,
+            "{profile}"
+        );
     }
 }
 
@@ -99,10 +110,34 @@ fn a_segment_corrupted_after_the_digest_was_stored_spins_in_the_named_failure_lo
 fn build_fixture(dir: &Path, flags: &[&str]) -> std::path::PathBuf {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/run_purgatory.c");
     let (o, ro) = (dir.join("p.o"), dir.join("p.ro"));
-    let base = ["-O2", "-fno-zero-initialized-in-bss", "-mcmodel=small", "-fpic", "-fvisibility=hidden", "-mno-sse", "-mno-mmx", "-mno-red-zone", "-fno-stack-protector", "-c"];
-    let out = Command::new("gcc-12").args(base).args(flags).arg(&src).arg("-o").arg(&o).output().expect("gcc-12 (scripts/setup.sh installs it)");
+    let base = [
+        "-O2",
+        "-fno-zero-initialized-in-bss",
+        "-mcmodel=small",
+        "-fpic",
+        "-fvisibility=hidden",
+        "-mno-sse",
+        "-mno-mmx",
+        "-mno-red-zone",
+        "-fno-stack-protector",
+        "-c",
+    ];
+    let out = Command::new("gcc-12")
+        .args(base)
+        .args(flags)
+        .arg(&src)
+        .arg("-o")
+        .arg(&o)
+        .output()
+        .expect("gcc-12 (scripts/setup.sh installs it)");
     assert!(out.status.success(), "gcc-12: {}", String::from_utf8_lossy(&out.stderr));
-    let out = Command::new("ld").args(["-r", "-e", "purgatory_start", "-z", "nodefaultlib"]).arg(&o).arg("-o").arg(&ro).output().expect("ld");
+    let out = Command::new("ld")
+        .args(["-r", "-e", "purgatory_start", "-z", "nodefaultlib"])
+        .arg(&o)
+        .arg("-o")
+        .arg(&ro)
+        .output()
+        .expect("ld");
     assert!(out.status.success(), "ld: {}", String::from_utf8_lossy(&out.stderr));
     ro
 }
@@ -117,7 +152,9 @@ fn a_vectorized_sha256_loop_is_judged_bad_for_its_sse_instruction_and_the_same_s
     let obj = kreloc_oracle::parse(&std::fs::read(&vectorized).unwrap()).unwrap();
     for at in ADDRESSES {
         match purgatory::run(&obj, &*profile, at, Options::default()).outcome {
-            RunOutcome::VectorInstruction { function: Some(_), instruction, .. } => assert!(instruction.contains("%xmm"), "{instruction}"),
+            RunOutcome::VectorInstruction { function: Some(_), instruction, .. } => {
+                assert!(instruction.contains("%xmm"), "{instruction}")
+            }
             other => panic!("at {at:#x}: {other}"),
         }
     }
@@ -135,7 +172,10 @@ fn functions_calling_themselves(ro: &Path) -> Vec<String> {
     for line in text.lines() {
         if let Some(name) = line.strip_suffix(">:").and_then(|l| l.split_once(" <")).map(|(_, n)| n) {
             current = name.to_string();
-        } else if line.contains("R_X86_64_PLT32") && line.trim_end().ends_with(&format!("\t{current}-0x4")) && !found.contains(&current) {
+        } else if line.contains("R_X86_64_PLT32")
+            && line.trim_end().ends_with(&format!("\t{current}-0x4"))
+            && !found.contains(&current)
+        {
             found.push(current.clone());
         }
     }
@@ -154,7 +194,9 @@ fn a_memcpy_turned_into_a_call_to_itself_is_reported_as_unbounded_recursion_in_t
     for at in ADDRESSES {
         let r = purgatory::run(&obj, &*profile, at, Options::default());
         match &r.outcome {
-            RunOutcome::StackOverflow { function: Some(f), calls_itself: true, .. } => assert!(selfcalls.contains(f), "{f} vs {selfcalls:?}"),
+            RunOutcome::StackOverflow { function: Some(f), calls_itself: true, .. } => {
+                assert!(selfcalls.contains(f), "{f} vs {selfcalls:?}")
+            }
             other => panic!("at {at:#x}: {other}"),
         }
     }

@@ -15,7 +15,15 @@ fn chromium(page: &Path, extra: &[&str]) -> Output {
     let out = Command::new("timeout")
         .arg("180")
         .arg("chromium")
-        .args(["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"])
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+        ])
         .arg(format!("--user-data-dir={}", profile.path().display()))
         .args(extra)
         .arg(format!("file://{}", page.display()))
@@ -32,7 +40,9 @@ fn chromium(page: &Path, extra: &[&str]) -> Output {
 }
 
 fn target_dir() -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target"))
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target"))
 }
 
 #[test]
@@ -40,7 +50,20 @@ fn report_renders_every_cell_and_root_cause_in_chromium() {
     let tmp = tempfile::tempdir().unwrap();
     let store = tmp.path().join("runs");
     let st = kreloc()
-        .args(["fuzz", "--toolchains", "gcc@11,gcc@12,llvm@17,llvm@18,clang-19", "--configs", "kernel-2018,kernel-2019,kernel-2024", "--count", "10", "--seed", "42", "--jobs", "2", "--out"])
+        .args([
+            "fuzz",
+            "--toolchains",
+            "gcc@11,gcc@12,llvm@17,llvm@18,clang-19",
+            "--configs",
+            "kernel-2018,kernel-2019,kernel-2024",
+            "--count",
+            "10",
+            "--seed",
+            "42",
+            "--jobs",
+            "2",
+            "--out",
+        ])
         .arg(&store)
         .status()
         .unwrap();
@@ -55,19 +78,30 @@ fn report_renders_every_cell_and_root_cause_in_chromium() {
     }
 
     let dom = String::from_utf8(chromium(&page, &["--dump-dom"]).stdout).unwrap();
-    assert!(dom.contains("<h1>kreloc campaign report</h1>"), "chromium did not render the page: {}", &dom[..dom.len().min(500)]);
+    assert!(
+        dom.contains("<h1>kreloc campaign report</h1>"),
+        "chromium did not render the page: {}",
+        &dom[..dom.len().min(500)]
+    );
     let cells = r["matrix"]["cells"].as_array().unwrap();
     let rows = r["matrix"]["rows"].as_array().unwrap().len();
     let configs = r["matrix"]["configs"].as_array().unwrap().len();
     assert_eq!((rows, configs), (5, 3), "every toolchain and config of the campaign is a row / column");
     assert_eq!(cells.len(), rows * configs);
     for c in cells {
-        let attrs = format!("data-toolchain=\"{}\" data-config=\"{}\"", c["toolchain"].as_str().unwrap(), c["config"].as_str().unwrap());
+        let attrs = format!(
+            "data-toolchain=\"{}\" data-config=\"{}\"",
+            c["toolchain"].as_str().unwrap(),
+            c["config"].as_str().unwrap()
+        );
         assert_eq!(dom.matches(&attrs).count(), 1, "matrix cell {attrs} is not in the DOM exactly once");
     }
     assert_eq!(dom.matches("class=\"cell").count(), cells.len());
     // The share is the whole load's; relocation alone is the detail, and never smaller.
-    assert!(dom.contains("<b>whole load</b>") && dom.contains("relocate and run right:"), "the matrix does not say which share it shows");
+    assert!(
+        dom.contains("<b>whole load</b>") && dom.contains("relocate and run right:"),
+        "the matrix does not say which share it shows"
+    );
     for c in cells.iter().filter(|c| !c["share"].is_null()) {
         assert!(c["relocation_share"].as_f64().unwrap() >= c["share"].as_f64().unwrap(), "{c}");
     }

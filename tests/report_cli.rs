@@ -4,7 +4,13 @@
 use std::process::{Command, Output};
 
 fn kreloc(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_kreloc")).args(args).env_remove("JOB_COMPLETION_INDEX").env_remove("SLURM_ARRAY_TASK_ID").env_remove("KRELOC_SHARD_INDEX").output().unwrap()
+    Command::new(env!("CARGO_BIN_EXE_kreloc"))
+        .args(args)
+        .env_remove("JOB_COMPLETION_INDEX")
+        .env_remove("SLURM_ARRAY_TASK_ID")
+        .env_remove("KRELOC_SHARD_INDEX")
+        .output()
+        .unwrap()
 }
 
 fn one_line_error(out: &Output, code: i32, needle: &str) {
@@ -23,9 +29,19 @@ fn bad_stores_and_shards_are_clear_errors() {
     one_line_error(&kreloc(&["merge", &empty, "--into", &format!("{empty}/m")]), 125, "not a campaign store");
     one_line_error(&kreloc(&["merge", &empty, "--into", &empty]), 2, "also a source");
     one_line_error(&kreloc(&["fuzz", "--shard", "auto", "--count", "1", "--out", &empty]), 125, "JOB_COMPLETION_INDEX");
-    let out = Command::new(env!("CARGO_BIN_EXE_kreloc")).args(["fuzz", "--shard", "auto", "--count", "1", "--out", &empty]).env("JOB_COMPLETION_INDEX", "1").env_remove("KRELOC_SHARD_COUNT").output().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_kreloc"))
+        .args(["fuzz", "--shard", "auto", "--count", "1", "--out", &empty])
+        .env("JOB_COMPLETION_INDEX", "1")
+        .env_remove("KRELOC_SHARD_COUNT")
+        .output()
+        .unwrap();
     one_line_error(&out, 125, "--shard-count");
-    let out = Command::new(env!("CARGO_BIN_EXE_kreloc")).args(["fuzz", "--shard", "auto", "--count", "1", "--out", &empty]).env("SLURM_ARRAY_TASK_ID", "5").env("SLURM_ARRAY_TASK_COUNT", "4").output().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_kreloc"))
+        .args(["fuzz", "--shard", "auto", "--count", "1", "--out", &empty])
+        .env("SLURM_ARRAY_TASK_ID", "5")
+        .env("SLURM_ARRAY_TASK_COUNT", "4")
+        .output()
+        .unwrap();
     one_line_error(&out, 125, "not below count 4");
 }
 

@@ -61,7 +61,10 @@ fn llvm_18_1_0_to_18_1_4_r32_overflows_at_0x13fffb000() {
     let v = load(&bytes, "linux-x86_64", AT);
     assert_eq!(v.messages[1].to_string(), "kexec: Overflow in relocation type 10 value 0x13fffc760");
     assert_eq!(v.messages[2].to_string(), "kexec-bzImage64: Loading purgatory failed");
-    let w = kreloc_oracle::window::window(&kreloc_oracle::parse(&bytes).unwrap(), &*kreloc_oracle::parse_profile("linux-x86_64").unwrap());
+    let w = kreloc_oracle::window::window(
+        &kreloc_oracle::parse(&bytes).unwrap(),
+        &*kreloc_oracle::parse_profile("linux-x86_64").unwrap(),
+    );
     assert_eq!(w.limits[0].relocation, "R_X86_64_32 against .kexec-purgatory+0x860 in .ltext+0x24");
     assert!(!w.allows(AT) && w.allows(0x7fff_0000));
 }
@@ -77,8 +80,12 @@ fn both_fixes_pass() {
         assert!(v.ok && !v.entry.warned, "{profile}: {:?} {:?}", v.failure, v.messages);
     }
     // Fix 2 (the 2024 flags): the small model with pic and hidden visibility loads anywhere.
-    let pic = build(&zig_cc("0.13.0"), &["-mcmodel=small", "-fpic", "-fvisibility=hidden", "-fno-stack-protector"], None);
-    let w = kreloc_oracle::window::window(&kreloc_oracle::parse(&pic).unwrap(), &*kreloc_oracle::parse_profile("linux-x86_64").unwrap());
+    let pic =
+        build(&zig_cc("0.13.0"), &["-mcmodel=small", "-fpic", "-fvisibility=hidden", "-fno-stack-protector"], None);
+    let w = kreloc_oracle::window::window(
+        &kreloc_oracle::parse(&pic).unwrap(),
+        &*kreloc_oracle::parse_profile("linux-x86_64").unwrap(),
+    );
     assert!(w.limits.is_empty() && w.blockers.is_empty(), "{:?} {:?}", w.limits, w.blockers);
     for at in [AT, 0x17f_7aff_d000, 0x7fff_f000] {
         let v = load(&pic, "linux-x86_64", at);

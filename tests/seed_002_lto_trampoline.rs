@@ -4,8 +4,8 @@ mod support;
 
 use std::time::Duration;
 
-use kreloc_exec::{run_object, ExecOutcome};
 use kreloc_exec::scan::{absolute_references, OperandKind};
+use kreloc_exec::{run_object, ExecOutcome};
 use support::*;
 
 const LINK: u64 = 0x1000_0000;
@@ -69,7 +69,9 @@ fn the_campaign_blames_position_dependence_on_an_address_class_not_on_everywhere
     use kreloc_campaign::examine::Cell;
     let addresses = [LINK, ELSEWHERE, 0x1_3fff_b000];
     let (bad, good) = (build(&["-mcmodel=small", "-fno-pic"]), build(&["-fpie", "-fvisibility=hidden"]));
-    let kreloc_campaign::signature::RunResult::Checksum(expected) = run_result(&good, LINK) else { panic!("the pie build must run") };
+    let kreloc_campaign::signature::RunResult::Checksum(expected) = run_result(&good, LINK) else {
+        panic!("the pie build must run")
+    };
     let facts = |obj: &kreloc_oracle::Object| {
         let runs: Vec<_> = addresses.iter().map(|&at| (at, run_result(obj, at))).collect();
         let mut f = Facts::default();
@@ -80,8 +82,13 @@ fn the_campaign_blames_position_dependence_on_an_address_class_not_on_everywhere
         Some(f)
     };
     let gcc = kreloc_toolchains::spec::resolve("gcc@12").expect("gcc-12 (run scripts/setup.sh)");
-    let cell = |name: &str, flags: &[&str]| Cell { toolchain: gcc.clone(), config_name: name.into(), config: kreloc_toolchains::CompileConfig::from_flags(flags) };
-    let cells = [cell("small-nopic", &["-mcmodel=small", "-fno-pic"]), cell("pie-hidden", &["-fpie", "-fvisibility=hidden"])];
+    let cell = |name: &str, flags: &[&str]| Cell {
+        toolchain: gcc.clone(),
+        config_name: name.into(),
+        config: kreloc_toolchains::CompileConfig::from_flags(flags),
+    };
+    let cells =
+        [cell("small-nopic", &["-mcmodel=small", "-fno-pic"]), cell("pie-hidden", &["-fpie", "-fvisibility=hidden"])];
     let d = attribute(&cells, &[facts(&bad), facts(&good)]);
     assert_eq!(d.len(), 1, "{d:?}");
     assert_eq!(d[0].cause.step, Step::Config { config: "small-nopic".into() });

@@ -18,7 +18,12 @@ fn purgatory_i386(dir: &std::path::Path) -> String {
         b.reloc(text, 0x100 + i * 8, sym, object::elf::R_386_32.0, 0);
     }
     // What kexec-tools' bzImage loader and update_purgatory get and set in its own i386 purgatory.
-    for (name, at, size) in [("entry32_regs", 0x1000, 36), ("cmdline_end", 0x1040, 4), ("sha256_regions", 0x1100, 256), ("sha256_digest", 0x1200, 32)] {
+    for (name, at, size) in [
+        ("entry32_regs", 0x1000, 36),
+        ("cmdline_end", 0x1040, 4),
+        ("sha256_regions", 0x1100, 256),
+        ("sha256_digest", 0x1200, 32),
+    ] {
         b.global(name, data, at, size, object::SymbolKind::Data);
     }
     // arch_update_purgatory() for kexec -p (unsigned longs are 4 bytes).
@@ -48,10 +53,22 @@ fn place(crash: &str) -> (i32, String) {
     let map = dir.path().join("iomem");
     std::fs::write(&map, IOMEM).unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_kreloc"))
-        .args(["place", "--loader", "kexec-tools-i386", "--memmap", map.to_str().unwrap(), "--crashkernel", crash, &obj])
+        .args([
+            "place",
+            "--loader",
+            "kexec-tools-i386",
+            "--memmap",
+            map.to_str().unwrap(),
+            "--crashkernel",
+            crash,
+            &obj,
+        ])
         .output()
         .unwrap();
-    (out.status.code().unwrap(), String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr))
+    (
+        out.status.code().unwrap(),
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr),
+    )
 }
 
 #[test]

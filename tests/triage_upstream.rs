@@ -12,7 +12,11 @@ const AT: u64 = 0x1_3fff_b000;
 
 fn kreloc(args: &[&str]) -> (i32, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_kreloc")).args(args).output().unwrap();
-    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 fn json(s: &str) -> serde_json::Value {
@@ -21,7 +25,23 @@ fn json(s: &str) -> serde_json::Value {
 
 /// A triaged campaign over `toolchains` × `configs`; the one finding's directory and its triage.json.
 fn triaged(out: &Path, toolchains: &str, configs: &str) -> (PathBuf, serde_json::Value) {
-    let (code, stdout, err) = kreloc(&["fuzz", "--toolchains", toolchains, "--configs", configs, "--count", "4", "--seed", "42", "--out", out.to_str().unwrap(), "--triage", "--max-tests", "60", "--json"]);
+    let (code, stdout, err) = kreloc(&[
+        "fuzz",
+        "--toolchains",
+        toolchains,
+        "--configs",
+        configs,
+        "--count",
+        "4",
+        "--seed",
+        "42",
+        "--out",
+        out.to_str().unwrap(),
+        "--triage",
+        "--max-tests",
+        "60",
+        "--json",
+    ]);
     assert!(code == 0 || code == 1, "{stdout}{err}");
     let findings: Vec<PathBuf> = std::fs::read_dir(out.join("findings")).unwrap().map(|e| e.unwrap().path()).collect();
     assert_eq!(findings.len(), 1, "{findings:?}");
@@ -36,7 +56,8 @@ fn rebuild(finding: &Path, plain: &serde_json::Value) -> Vec<u8> {
     for cmd in plain["commands"].as_array().unwrap() {
         let cmd = cmd.as_str().unwrap();
         assert!(!cmd.split(' ').next().unwrap().contains('/'), "a plain command names no machine path: {cmd}");
-        let words: Vec<&str> = cmd.split(' ').filter(|w| w.starts_with('-') && *w != "-o" && *w != "-e" && *w != "-z").collect();
+        let words: Vec<&str> =
+            cmd.split(' ').filter(|w| w.starts_with('-') && *w != "-o" && *w != "-e" && *w != "-z").collect();
         for w in &words {
             assert_eq!(words.iter().filter(|x| *x == w).count(), 1, "{w} twice in {cmd}");
         }
@@ -74,7 +95,18 @@ fn the_ltext_reproducer_rebuilds_with_the_stated_clang_19_commands() {
     let up = std::fs::read_to_string(f.join("upstream.md")).unwrap();
     let reproducer = std::fs::read_to_string(f.join("reproducer.c")).unwrap();
     assert!(up.starts_with("# [X86] new exec section .ltext with -mcmodel=large -fno-pic -O2 since LLVM 18"), "{up}");
-    for want in ["**Affected:** llvm 18", "**Unaffected:** llvm 17", reproducer.as_str(), bad["commands"][0].as_str().unwrap(), "## Expected", "## Actual", "WARN", "- release: llvm 18", "not an optimisation", "**Kernel impact:** the linux-x86_64 loader"] {
+    for want in [
+        "**Affected:** llvm 18",
+        "**Unaffected:** llvm 17",
+        reproducer.as_str(),
+        bad["commands"][0].as_str().unwrap(),
+        "## Expected",
+        "## Actual",
+        "WARN",
+        "- release: llvm 18",
+        "not an optimisation",
+        "**Kernel impact:** the linux-x86_64 loader",
+    ] {
         assert!(up.contains(want), "{want} missing from upstream.md:\n{up}");
     }
     // The kernel's form says that no flag of the purgatory is to blame.
@@ -96,11 +128,18 @@ fn the_seed_000_reproducer_rebuilds_good_and_bad_with_the_stated_gcc_12_commands
     assert!(reproducer.lines().count() < t["reduced"]["reduced_c"].as_str().unwrap().lines().count(), "{reproducer}");
     let v = load(&rebuild(&f, bad), "linux-x86_64", AT);
     assert!(!v.loaded, "{:?}", v.messages);
-    assert!(v.relocations.iter().any(|r| r.type_name == "R_X86_64_32S" && r.status == kreloc_oracle::Status::Overflow), "{:?}", v.messages);
+    assert!(
+        v.relocations.iter().any(|r| r.type_name == "R_X86_64_32S" && r.status == kreloc_oracle::Status::Overflow),
+        "{:?}",
+        v.messages
+    );
     let v = load(&rebuild(&f, good), "linux-x86_64", AT);
     assert!(v.relocations.iter().all(|r| r.status == kreloc_oracle::Status::Ok), "{:?}", v.messages);
     // A config step goes to the kernel's tracker, naming the purgatory flag to change.
     let up = std::fs::read_to_string(f.join("upstream.md")).unwrap();
-    assert!(up.starts_with("# x86/purgatory: R_X86_64_32S overflows above 2 GiB when built with -mcmodel=kernel"), "{up}");
+    assert!(
+        up.starts_with("# x86/purgatory: R_X86_64_32S overflows above 2 GiB when built with -mcmodel=kernel"),
+        "{up}"
+    );
     assert!(up.contains("build with `-mcmodel=large` instead of `-mcmodel=kernel`"), "{up}");
 }

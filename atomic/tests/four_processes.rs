@@ -43,7 +43,14 @@ fn four_processes_fill_one_item_once() {
     let cache = tempfile::tempdir().unwrap();
     let exe = std::env::current_exe().unwrap();
     let children: Vec<_> = (0..4)
-        .map(|_| Command::new(&exe).args(["--exact", "child_fill", "--test-threads=1"]).env(CHILD, cache.path()).stdout(std::process::Stdio::null()).spawn().unwrap())
+        .map(|_| {
+            Command::new(&exe)
+                .args(["--exact", "child_fill", "--test-threads=1"])
+                .env(CHILD, cache.path())
+                .stdout(std::process::Stdio::null())
+                .spawn()
+                .unwrap()
+        })
         .collect();
     for mut c in children {
         assert!(c.wait().unwrap().success(), "a child failed to fill or read the item");
@@ -51,7 +58,10 @@ fn four_processes_fill_one_item_once() {
     let log = std::fs::read_to_string(cache.path().join("fills.log")).unwrap();
     let count = |w: &str| log.lines().filter(|l| *l == w).count();
     assert_eq!((count("fill"), count("filled"), count("used")), (1, 1, 3), "one fill, three waiters: {log}");
-    let mut left: Vec<String> = std::fs::read_dir(cache.path().join("tree")).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    let mut left: Vec<String> = std::fs::read_dir(cache.path().join("tree"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
     left.sort();
     assert_eq!(left, ["item", "item.lock"], "one copy, no scratch left");
     assert_eq!(std::fs::read_dir(cache.path().join("tree/item")).unwrap().count(), 20);

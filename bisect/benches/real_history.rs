@@ -37,7 +37,10 @@ struct Setup {
 fn git_bisect(repo: &Path, s: &Setup, predicate: &str) -> (f64, usize, String) {
     let t = Instant::now();
     git(repo, &["bisect", "start", &s.bad, &s.good]);
-    let script = format!("({}) >/dev/null 2>&1 || exit 125; CC=\"$PWD/{}\"; export CC; cd \"$(mktemp -d)\" && {predicate}", s.build, s.compiler);
+    let script = format!(
+        "({}) >/dev/null 2>&1 || exit 125; CC=\"$PWD/{}\"; export CC; cd \"$(mktemp -d)\" && {predicate}",
+        s.build, s.compiler
+    );
     let out = Command::new("git").arg("-C").arg(repo).args(["bisect", "run", "sh", "-c", &script]).output().unwrap();
     let wall = t.elapsed().as_secs_f64();
     let log = String::from_utf8_lossy(&out.stdout).into_owned();
@@ -50,19 +53,34 @@ fn git_bisect(repo: &Path, s: &Setup, predicate: &str) -> (f64, usize, String) {
 fn kbisect(src: &Path, s: &Setup, predicate: &str, base: &Path, state: &str) -> (f64, serde_json::Value) {
     let t = Instant::now();
     let out = Command::new(env!("CARGO_BIN_EXE_kbisect"))
-        .args(["cc", "--src", src.to_str().unwrap(), "--good", &s.good, "--bad", &s.bad, "--build", &s.build, "--compiler", &s.compiler])
+        .args([
+            "cc",
+            "--src",
+            src.to_str().unwrap(),
+            "--good",
+            &s.good,
+            "--bad",
+            &s.bad,
+            "--build",
+            &s.build,
+            "--compiler",
+            &s.compiler,
+        ])
         .args(["--script", &format!("CC=\"$KBISECT_COMPILER\"; export CC; {predicate}"), "--jobs", &s.jobs, "--json"])
         .args(["--store", base.join("store").to_str().unwrap(), "--state", base.join(state).to_str().unwrap()])
         .env("CCACHE_DIR", base.join("ccache"))
         .output()
         .unwrap();
     let wall = t.elapsed().as_secs_f64();
-    let j: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    let j: serde_json::Value =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
     (wall, j)
 }
 
 fn main() {
-    let (Some(src), Some(p1), Some(p2)) = (env("KBISECT_BENCH_SRC"), env("KBISECT_BENCH_PREDICATE"), env("KBISECT_BENCH_PREDICATE2")) else {
+    let (Some(src), Some(p1), Some(p2)) =
+        (env("KBISECT_BENCH_SRC"), env("KBISECT_BENCH_PREDICATE"), env("KBISECT_BENCH_PREDICATE2"))
+    else {
         eprintln!("real_history: set KBISECT_BENCH_SRC, KBISECT_BENCH_PREDICATE and KBISECT_BENCH_PREDICATE2 (see the file's header); not run");
         return;
     };
@@ -95,11 +113,22 @@ fn main() {
         let kfirst = j["first_bad"].as_str().unwrap_or("?").to_string();
         assert!(gfirst == "?" || gfirst == kfirst, "git bisect found {gfirst}, kbisect {kfirst}");
         println!("| {name} | git bisect run | {gsteps} | {gsteps} | {gsteps} | {gw:.1}s | 1.00x |");
-        println!("| {name} | kbisect cc --jobs {} | {} | {} | {} | {kw:.1}s | {:.2}x |", s.jobs, j["steps"], j["builds"], j["rounds"], kw / gw);
+        println!(
+            "| {name} | kbisect cc --jobs {} | {} | {} | {} | {kw:.1}s | {:.2}x |",
+            s.jobs,
+            j["steps"],
+            j["builds"],
+            j["rounds"],
+            kw / gw
+        );
         answers.push((kfirst, j));
     }
     for (first, j) in &answers {
-        let rate = j["ccache"]["hits"].as_f64().zip(j["ccache"]["misses"].as_f64()).filter(|(h, m)| h + m > 0.0).map(|(h, m)| format!("{:.0}%", 100.0 * h / (h + m)));
+        let rate = j["ccache"]["hits"]
+            .as_f64()
+            .zip(j["ccache"]["misses"].as_f64())
+            .filter(|(h, m)| h + m > 0.0)
+            .map(|(h, m)| format!("{:.0}%", 100.0 * h / (h + m)));
         println!(
             "first bad {first}; store {} commits, {} bytes per commit; ccache hit rate {}; build speed-up {}, {} build(s) at once",
             j["store"]["commits"], j["store"]["bytes_per_commit"], rate.unwrap_or_else(|| "n/a".into()), j["build_speedup"], j["concurrent_builds"]

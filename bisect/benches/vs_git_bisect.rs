@@ -24,7 +24,8 @@ fn main() {
     for i in 0..64 {
         let model = if i >= 41 { "kernel" } else { "large" };
         std::fs::write(repo.join("cc.in"), format!("#!/bin/sh\nexec gcc \"$@\" -mcmodel={model}\n")).unwrap();
-        std::fs::write(repo.join("build.sh"), "sleep 0.3\nmkdir -p bin && cp cc.in bin/cc && chmod +x bin/cc\n").unwrap();
+        std::fs::write(repo.join("build.sh"), "sleep 0.3\nmkdir -p bin && cp cc.in bin/cc && chmod +x bin/cc\n")
+            .unwrap();
         std::fs::write(repo.join("NEWS"), format!("change {i}\n")).unwrap();
         git(&repo, &["add", "-A"]);
         git(&repo, &["commit", "-q", "-m", &format!("change {i}")]);
@@ -52,19 +53,44 @@ fn main() {
         let state = dir.path().join(format!("state-{jobs}.json"));
         let t = Instant::now();
         let out = Command::new(env!("CARGO_BIN_EXE_kbisect"))
-            .args(["gcc", "--src", repo.to_str().unwrap(), "--good", &commits[0], "--bad", &commits[63], "--build", "sh build.sh", "--compiler", "bin/cc"])
-            .args(["--script", "grep -q kernel \"$KBISECT_COMPILER\" && exit 1; exit 0", "--jobs", &jobs.to_string(), "--json"])
+            .args([
+                "gcc",
+                "--src",
+                repo.to_str().unwrap(),
+                "--good",
+                &commits[0],
+                "--bad",
+                &commits[63],
+                "--build",
+                "sh build.sh",
+                "--compiler",
+                "bin/cc",
+            ])
+            .args([
+                "--script",
+                "grep -q kernel \"$KBISECT_COMPILER\" && exit 1; exit 0",
+                "--jobs",
+                &jobs.to_string(),
+                "--json",
+            ])
             .args(["--store", store.to_str().unwrap(), "--state", state.to_str().unwrap()])
             .output()
             .unwrap();
         let kb_time = t.elapsed().as_secs_f64();
-        let j: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+        let j: serde_json::Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
         assert_eq!(j["first_bad"], commits[41]);
         if jobs == 1 {
             println!("| tool | steps | builds | rounds | wall | vs git bisect run |");
             println!("|---|---|---|---|---|---|");
             println!("| git bisect run | {git_steps} | {git_steps} | {git_steps} | {git_time:.2}s | 1.00x |");
         }
-        println!("| kbisect --jobs {jobs} | {} | {} | {} | {kb_time:.2}s | {:.2}x |", j["steps"], j["builds"], j["rounds"], kb_time / git_time);
+        println!(
+            "| kbisect --jobs {jobs} | {} | {} | {} | {kb_time:.2}s | {:.2}x |",
+            j["steps"],
+            j["builds"],
+            j["rounds"],
+            kb_time / git_time
+        );
     }
 }

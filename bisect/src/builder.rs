@@ -125,11 +125,23 @@ impl Builder {
         kept
     }
 
-    fn extract_and_keep(&self, commit: &str, src: &PackSource, snap: &Snapshot, dir: &Path, start: std::time::Instant) -> Result<Built, Error> {
+    fn extract_and_keep(
+        &self,
+        commit: &str,
+        src: &PackSource,
+        snap: &Snapshot,
+        dir: &Path,
+        start: std::time::Instant,
+    ) -> Result<Built, Error> {
         src.elfshaker.extract(&src.dir, false, snap, dir)?;
         elfshaker::restore_exec_bits(dir)?;
         if let Some(link) = &self.link {
-            let out = Child::new("sh", self.timeout).args(["-c", link]).current_dir(dir).env("KBISECT_COMMIT", commit).run().map_err(|e| Error::Io(e.to_string()))?;
+            let out = Child::new("sh", self.timeout)
+                .args(["-c", link])
+                .current_dir(dir)
+                .env("KBISECT_COMMIT", commit)
+                .run()
+                .map_err(|e| Error::Io(e.to_string()))?;
             if !out.success() {
                 return Ok(Built::Failed { log: format!("--link failed on {}:\n{}", snap.id(), tail(&out)) });
             }
@@ -143,8 +155,10 @@ impl Builder {
         let marker = Worktrees::marker(slot);
         // The shell records its process group for a later run to kill if we die; `times` reports the
         // children's CPU time, from which the build's parallel speed-up follows.
-        let script = format!("echo $$ > {}\n( {}\n)\nrc=$?\ntimes >&2\nexit $rc\n", shell_quote(&marker.to_string_lossy()), cmd);
-        let mut child = Child::new("sh", self.timeout).args(["-c", &script]).current_dir(&slot.dir).env("KBISECT_COMMIT", commit);
+        let script =
+            format!("echo $$ > {}\n( {}\n)\nrc=$?\ntimes >&2\nexit $rc\n", shell_quote(&marker.to_string_lossy()), cmd);
+        let mut child =
+            Child::new("sh", self.timeout).args(["-c", &script]).current_dir(&slot.dir).env("KBISECT_COMMIT", commit);
         if let Some(dir) = &self.ccache_dir {
             let path = std::env::var("PATH").unwrap_or_default();
             child = child.env("PATH", format!("{}:{path}", dir.display()));
@@ -187,7 +201,8 @@ fn tail(out: &Output) -> String {
 
 fn is_times_line(l: &str) -> bool {
     let w: Vec<&str> = l.split_whitespace().collect();
-    w.len() == 2 && w.iter().all(|p| p.contains('m') && p.ends_with('s') && p.chars().next().is_some_and(|c| c.is_ascii_digit()))
+    w.len() == 2
+        && w.iter().all(|p| p.contains('m') && p.ends_with('s') && p.chars().next().is_some_and(|c| c.is_ascii_digit()))
 }
 
 /// The worktrees of a store live next to its blobs (same filesystem, so hardlinks work).

@@ -49,7 +49,13 @@ pub fn load(dir: &Path) -> Result<FindingCase, Error> {
     let reduced = dir.join(if rust { "reduced.rs" } else { "reduced.c" });
     let text = match std::fs::read_to_string(&reduced) {
         Ok(t) => t,
-        Err(_) => if rust { kreloc_gen::emit_rust(&case.program) } else { kreloc_gen::emit_c(&case.program) },
+        Err(_) => {
+            if rust {
+                kreloc_gen::emit_rust(&case.program)
+            } else {
+                kreloc_gen::emit_c(&case.program)
+            }
+        }
     };
     let releases = match &case.cause.step {
         Step::Release { family, from, to } => Some((*family, *from, *to)),

@@ -8,15 +8,16 @@ use kreloc_cli::parse_addr;
 use serde::Serialize;
 
 use kreloc_bisect::commits::{CommitBisect, CommitPredicate, Sources};
-use kreloc_bisect::store::Backend;
 use kreloc_bisect::flags::bisect_flags_with;
 use kreloc_bisect::predicate::{OraclePredicate, Regress};
 use kreloc_bisect::releases::bisect_releases;
+use kreloc_bisect::store::Backend;
 use kreloc_bisect::Error;
 use kreloc_toolchains::link::Link;
 use kreloc_toolchains::{config, Cache, Compiler, Family, Source};
 
-const EXIT_HELP: &str = "Exit codes: 0 found (ambiguities are reported next to the answer), 2 usage error (non-git path, \
+const EXIT_HELP: &str =
+    "Exit codes: 0 found (ambiguities are reported next to the answer), 2 usage error (non-git path, \
 unknown revision, bounds that do not judge good/bad), 125 a toolchain or I/O failure, 128 the script asked to abort.";
 
 #[derive(Parser)]
@@ -185,14 +186,26 @@ fn predicate(c: &Common, regress_default_addrs: bool) -> Result<OraclePredicate,
     };
     // clap checked the name; a finding directory never reaches here.
     let named = config::named(&c.config).ok_or_else(|| {
-        Error::Usage(format!("unknown config '{}'; known: {}", c.config, config::NAMED.iter().map(|n| n.name).collect::<Vec<_>>().join(", ")))
+        Error::Usage(format!(
+            "unknown config '{}'; known: {}",
+            c.config,
+            config::NAMED.iter().map(|n| n.name).collect::<Vec<_>>().join(", ")
+        ))
     })?;
     let regress = c.regress.unwrap_or(Regress::Signature);
     kreloc_oracle::parse_profile(&c.profile).map_err(|e| Error::Usage(e.to_string()))?;
     let mut compiler = Compiler::new(Cache::default_location());
     compiler.link = Some(Link::kernel());
-    let addresses = if c.at.is_empty() && regress_default_addrs { vec![0x1_3fff_b000, 0x17f_7aff_d000] } else { c.at.clone() };
-    Ok(OraclePredicate { case: Source::c(text), config: named.config(), profile: c.profile.clone(), addresses, regress, compiler })
+    let addresses =
+        if c.at.is_empty() && regress_default_addrs { vec![0x1_3fff_b000, 0x17f_7aff_d000] } else { c.at.clone() };
+    Ok(OraclePredicate {
+        case: Source::c(text),
+        config: named.config(),
+        profile: c.profile.clone(),
+        addresses,
+        regress,
+        compiler,
+    })
 }
 
 fn print<T: Serialize>(json: bool, value: &T, text: impl FnOnce() -> String) {
@@ -225,7 +238,10 @@ fn family(fam: Family, a: &FamilyArgs, json: bool) -> Result<(), Error> {
     let releases = (a.good.parse::<u32>(), a.bad.parse::<u32>());
     match (&a.src, releases) {
         (None, (Ok(good), Ok(bad))) => release_mode(fam, good, bad, a, &pred, json).map(|_| ()),
-        (None, _) => Err(Error::Usage(format!("--good/--bad '{}'/'{}' are not release numbers; give --src to bisect commits", a.good, a.bad))),
+        (None, _) => Err(Error::Usage(format!(
+            "--good/--bad '{}'/'{}' are not release numbers; give --src to bisect commits",
+            a.good, a.bad
+        ))),
         (Some(_), (Ok(good), Ok(bad))) => {
             let r = release_mode(fam, good, bad, a, &pred, json)?;
             let tag = |exact: &str| match fam {
@@ -243,23 +259,43 @@ fn family(fam: Family, a: &FamilyArgs, json: bool) -> Result<(), Error> {
     }
 }
 
-fn release_mode(fam: Family, good: u32, bad: u32, a: &FamilyArgs, pred: &OraclePredicate, json: bool) -> Result<kreloc_bisect::releases::ReleaseReport, Error> {
+fn release_mode(
+    fam: Family,
+    good: u32,
+    bad: u32,
+    a: &FamilyArgs,
+    pred: &OraclePredicate,
+    json: bool,
+) -> Result<kreloc_bisect::releases::ReleaseReport, Error> {
     let r = bisect_releases(fam, good, bad, pred, a.script.as_deref(), a.common.jobs, !json, !a.no_reduce)?;
     print(json, &r, || {
-        let mut s = format!("first bad release: {fam} {} ({}); last good: {fam} {}\n", r.first_bad, r.first_bad_toolchain, r.last_good);
-        s += &format!("searched {:?} in {} steps ({} rounds); installed: {:?}\n", r.releases, r.steps, r.rounds, r.installed);
+        let mut s = format!(
+            "first bad release: {fam} {} ({}); last good: {fam} {}\n",
+            r.first_bad, r.first_bad_toolchain, r.last_good
+        );
+        s += &format!(
+            "searched {:?} in {} steps ({} rounds); installed: {:?}\n",
+            r.releases, r.steps, r.rounds, r.installed
+        );
         for (name, o) in [("good", &r.good), ("bad", &r.bad)] {
             s += &format!("{name} {}: exec sections {:?}, loads {}\n", o.toolchain, o.exec_sections, o.ok);
             for m in &o.messages {
                 s += &format!("    {m}\n");
             }
         }
-        let new_sections: Vec<&String> = r.bad.exec_sections.iter().filter(|x| !r.good.exec_sections.contains(x)).collect();
+        let new_sections: Vec<&String> =
+            r.bad.exec_sections.iter().filter(|x| !r.good.exec_sections.contains(x)).collect();
         if !new_sections.is_empty() {
             s += &format!("the bad objects put code in {new_sections:?} next to {:?}\n", r.good.exec_sections);
         }
         if let (Some(rep), Some(st)) = (&r.reproducer, &r.reduction) {
-            s += &format!("reduced reproducer ({} -> {} lines, {} tests, {:.1}s):\n{rep}", st.size_before, st.size_after, st.tests, st.elapsed.as_secs_f64());
+            s += &format!(
+                "reduced reproducer ({} -> {} lines, {} tests, {:.1}s):\n{rep}",
+                st.size_before,
+                st.size_after,
+                st.tests,
+                st.elapsed.as_secs_f64()
+            );
             s += &format!("compile: {}\n", r.bad.commands.join(" && "));
         }
         s
@@ -278,14 +314,22 @@ fn cc(a: &FamilyArgs, json: bool) -> Result<(), Error> {
 /// The build command (none: only --packs), compiler and artifact globs: a preset's, or the user's.
 fn build_setup(fam: Option<Family>, a: &FamilyArgs) -> Result<(Option<String>, String, Vec<String>), Error> {
     let preset = match (a.build.as_deref(), fam) {
-        (Some("llvm"), _) | (None, Some(Family::Llvm)) => Some((LLVM_BUILD, "build/bin/clang", vec!["build/bin/clang*", "build/lib/clang/*/include"])),
+        (Some("llvm"), _) | (None, Some(Family::Llvm)) => {
+            Some((LLVM_BUILD, "build/bin/clang", vec!["build/bin/clang*", "build/lib/clang/*/include"]))
+        }
         (Some("gcc"), _) | (None, Some(Family::Gcc)) => Some((GCC_BUILD, "inst/bin/gcc", vec!["inst"])),
         _ => None,
     };
     let (build, compiler, globs) = match (preset, a.build.as_deref()) {
-        (Some((b, c, g)), _) => (Some(b.to_string()), a.compiler.clone().unwrap_or_else(|| c.into()), g.into_iter().map(str::to_string).collect()),
+        (Some((b, c, g)), _) => (
+            Some(b.to_string()),
+            a.compiler.clone().unwrap_or_else(|| c.into()),
+            g.into_iter().map(str::to_string).collect(),
+        ),
         (None, cmd) if cmd.is_some() || a.packs.is_some() => {
-            let c = a.compiler.clone().ok_or_else(|| Error::Usage("--compiler RELPATH is required with a custom --build or --packs".into()))?;
+            let c = a.compiler.clone().ok_or_else(|| {
+                Error::Usage("--compiler RELPATH is required with a custom --build or --packs".into())
+            })?;
             (cmd.map(str::to_string), c.clone(), vec![c])
         }
         (None, _) => return Err(Error::Usage("--build CMD (or --packs DIR) is required".into())),
@@ -293,7 +337,14 @@ fn build_setup(fam: Option<Family>, a: &FamilyArgs) -> Result<(Option<String>, S
     Ok((build, compiler, if a.artifacts.is_empty() { globs } else { a.artifacts.clone() }))
 }
 
-fn commit_mode(fam: Option<Family>, good: &str, bad: &str, a: &FamilyArgs, pred: OraclePredicate, json: bool) -> Result<(), Error> {
+fn commit_mode(
+    fam: Option<Family>,
+    good: &str,
+    bad: &str,
+    a: &FamilyArgs,
+    pred: OraclePredicate,
+    json: bool,
+) -> Result<(), Error> {
     let src = a.src.clone().ok_or_else(|| Error::Usage("--src is required for commit bisection".into()))?;
     let (build, compiler, artifacts) = build_setup(fam, a)?;
     let predicate = match &a.script {
@@ -329,12 +380,18 @@ fn commit_mode(fam: Option<Family>, good: &str, bad: &str, a: &FamilyArgs, pred:
                 s += &format!("{name}: loads {}, exec sections {:?} {:?}\n", o.ok, o.exec_sections, o.messages);
             }
         }
-        s += &format!("{} candidates, {} steps in {} rounds, {} builds ({} from the store", r.candidates, r.steps, r.rounds, r.builds, r.reused_builds);
+        s += &format!(
+            "{} candidates, {} steps in {} rounds, {} builds ({} from the store",
+            r.candidates, r.steps, r.rounds, r.builds, r.reused_builds
+        );
         if r.from_packs > 0 {
             s += &format!(", {} extracted from the packs", r.from_packs);
         }
         s += &format!("), {} verdicts reused, {:.1}s\n", r.reused_verdicts, r.elapsed_ms as f64 / 1000.0);
-        s += &format!("store ({:?}): {} commits, {} bytes per commit ({} new bytes)", r.store.backend, r.store.commits, r.store.bytes_per_commit, r.store.new_bytes);
+        s += &format!(
+            "store ({:?}): {} commits, {} bytes per commit ({} new bytes)",
+            r.store.backend, r.store.commits, r.store.bytes_per_commit, r.store.new_bytes
+        );
         if r.store.packed > 0 {
             s += &format!(", {} snapshots packed", r.store.packed);
         }
@@ -363,11 +420,18 @@ fn flags(a: &FlagArgs, json: bool) -> Result<(), Error> {
         None => s.split_whitespace().map(str::to_string).collect::<Vec<_>>(),
     };
     let bar = kreloc_bisect::progress::Progress::new(!json, "flags");
-    let r = bisect_flags_with(&split(&a.good), &split(&a.bad), &tc, &pred, &|n, flags| bar.note(format!("compile {n}: {} flags", flags.len())));
+    let r = bisect_flags_with(&split(&a.good), &split(&a.bad), &tc, &pred, &|n, flags| {
+        bar.note(format!("compile {n}: {} flags", flags.len()))
+    });
     bar.finish();
     let r = r?;
     print(json, &r, || {
-        let mut s = format!("{} changes between the sets; {} independent 1-minimal causes ({}):\n", r.changes.len(), r.causes.len(), tc.id());
+        let mut s = format!(
+            "{} changes between the sets; {} independent 1-minimal causes ({}):\n",
+            r.changes.len(),
+            r.causes.len(),
+            tc.id()
+        );
         for cause in &r.causes {
             s += &format!("  {}\n", cause.changes.iter().map(|c| c.to_string()).collect::<Vec<_>>().join(", "));
             for m in &cause.observation.messages {
@@ -375,7 +439,10 @@ fn flags(a: &FlagArgs, json: bool) -> Result<(), Error> {
             }
         }
         if !r.set_aside.is_empty() {
-            s += &format!("  set aside so the rest compiles: {}\n", r.set_aside.iter().map(|c| c.to_string()).collect::<Vec<_>>().join(", "));
+            s += &format!(
+                "  set aside so the rest compiles: {}\n",
+                r.set_aside.iter().map(|c| c.to_string()).collect::<Vec<_>>().join(", ")
+            );
         }
         s += &format!("{} compiles\n", r.compiles);
         s
@@ -397,7 +464,9 @@ fn pass(a: &PassArgs, json: bool) -> Result<(), Error> {
     }
     let tc = match (&a.cc, finding) {
         (Some(cc), _) => kreloc_toolchains::resolve(cc).map_err(|e| Error::Toolchain(e.to_string()))?,
-        (None, Some(dir)) => kreloc_campaign::reduce_finding::load_case(dir).map_err(|e| Error::Usage(e.to_string()))?.to.toolchain,
+        (None, Some(dir)) => {
+            kreloc_campaign::reduce_finding::load_case(dir).map_err(|e| Error::Usage(e.to_string()))?.to.toolchain
+        }
         (None, None) => return Err(Error::Usage("--cc is required unless --case is a finding directory".into())),
     };
     let r = kreloc_bisect::pass::bisect_pass(&tc, &pred)?;

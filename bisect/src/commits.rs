@@ -18,8 +18,8 @@ use kreloc_toolchains::identity::{Family, Kind, Version};
 use kreloc_toolchains::{CompileOutcome, Toolchain};
 
 use crate::builder::{Builder, Built, Origin};
-use crate::elfshaker::{Elfshaker, PackSource};
 use crate::ccache::Counters;
+use crate::elfshaker::{Elfshaker, PackSource};
 use crate::judgement::Judgement;
 use crate::parallel::Parallelism;
 use crate::predicate::{run_script, Observation, OraclePredicate, Regress};
@@ -142,10 +142,24 @@ impl CommitBisect {
         let pred = match &self.predicate {
             CommitPredicate::Script(s) => format!("script:{s}"),
             CommitPredicate::Oracle(p) => {
-                format!("oracle:{}:{:?}:{:?}:{}:{:?}:{:?}", p.profile, p.regress, p.addresses, sha256(p.case.text.as_bytes()), p.config, self.cflags)
+                format!(
+                    "oracle:{}:{:?}:{:?}:{}:{:?}:{:?}",
+                    p.profile,
+                    p.regress,
+                    p.addresses,
+                    sha256(p.case.text.as_bytes()),
+                    p.config,
+                    self.cflags
+                )
             }
         };
-        format!("commits|{}|{good}|{bad}|{}|{}|{:?}|{pred}", self.src.display(), self.build.as_deref().unwrap_or(""), self.compiler, self.artifacts)
+        format!(
+            "commits|{}|{good}|{bad}|{}|{}|{:?}|{pred}",
+            self.src.display(),
+            self.build.as_deref().unwrap_or(""),
+            self.compiler,
+            self.artifacts
+        )
     }
 
     /// Runs (or resumes) the bisection.
@@ -161,7 +175,9 @@ impl CommitBisect {
         let key = self.key(&good, &bad);
         let state_path = self.state.clone().unwrap_or_else(|| crate::state::default_path(&key));
         let mut state = State::resume(&state_path, &key, &commits);
-        let root = self.store.join(kreloc_campaign::signature::short_hash(self.src.canonicalize().unwrap_or_else(|_| self.src.clone()).to_string_lossy().as_bytes()));
+        let root = self.store.join(kreloc_campaign::signature::short_hash(
+            self.src.canonicalize().unwrap_or_else(|_| self.src.clone()).to_string_lossy().as_bytes(),
+        ));
         let packs = match &self.sources.packs {
             Some(dir) => Some(PackSource::open(dir, Elfshaker::locate()?)?),
             None => None,
@@ -179,7 +195,8 @@ impl CommitBisect {
         let parallel = Parallelism::new(&root, self.jobs);
         let ccache_before = builder.ccache_dir.as_ref().and_then(|_| Counters::read());
         let bytes_before = builder.store.usage().1;
-        let (builds, reused, steps, reused_verdicts, new_bytes) = (AtomicUsize::new(0), AtomicUsize::new(0), AtomicUsize::new(0), AtomicUsize::new(0), AtomicUsize::new(0));
+        let (builds, reused, steps, reused_verdicts, new_bytes) =
+            (AtomicUsize::new(0), AtomicUsize::new(0), AtomicUsize::new(0), AtomicUsize::new(0), AtomicUsize::new(0));
         let from_packs = AtomicUsize::new(0);
         let verdicts = Mutex::new(Verdicts::default());
         let alone = AtomicUsize::new(0); // builds running now, so only lone builds are timed
@@ -201,7 +218,10 @@ impl CommitBisect {
                         parallel.record(t);
                     }
                     if !manifest.files.contains_key(self.compiler.trim_start_matches("./")) {
-                        return Err(Error::Usage(format!("the stored artifacts {:?} do not include the compiler '{}'; add it to --artifacts", self.artifacts, self.compiler)));
+                        return Err(Error::Usage(format!(
+                            "the stored artifacts {:?} do not include the compiler '{}'; add it to --artifacts",
+                            self.artifacts, self.compiler
+                        )));
                     }
                     Ok(Ok((manifest.artifact_hash, dir)))
                 }
@@ -234,12 +254,13 @@ impl CommitBisect {
                 }
             }
         };
-        let observe = |p: &OraclePredicate, i: usize, hash: &str, dir: &Path| -> Result<(Observation, Option<String>), Error> {
-            let outcome = compile(p, hash, dir)?;
-            let object = outcome.object().map(sha256);
-            let obs = p.observe_outcome(format!("{}+{}", git::short(&commits[i]), &hash[..12]), outcome)?;
-            Ok((obs, object))
-        };
+        let observe =
+            |p: &OraclePredicate, i: usize, hash: &str, dir: &Path| -> Result<(Observation, Option<String>), Error> {
+                let outcome = compile(p, hash, dir)?;
+                let object = outcome.object().map(sha256);
+                let obs = p.observe_outcome(format!("{}+{}", git::short(&commits[i]), &hash[..12]), outcome)?;
+                Ok((obs, object))
+            };
 
         // The bounds are built and observed in the same round as the first probe.
         let mut bounds: [Option<Observation>; 2] = [None, None];
@@ -255,11 +276,16 @@ impl CommitBisect {
                 let mut provisional = state.judged.clone();
                 provisional.0.insert(0, Judgement::Good);
                 provisional.0.insert(last, Judgement::Bad);
-                first_probes = provisional.next_probes_preferring(commits.len(), parallel.concurrency().unwrap_or(1), |i| builder.has(&commits[i]));
+                first_probes =
+                    provisional.next_probes_preferring(commits.len(), parallel.concurrency().unwrap_or(1), |i| {
+                        builder.has(&commits[i])
+                    });
             }
         }
         let pools = Pools::default();
-        let run_batch = |batch: &[usize], job: &(dyn Fn(usize) -> Result<Judgement, Error> + Sync)| -> Vec<Result<Judgement, Error>> {
+        let run_batch = |batch: &[usize],
+                         job: &(dyn Fn(usize) -> Result<Judgement, Error> + Sync)|
+         -> Vec<Result<Judgement, Error>> {
             let mut rest = batch;
             let mut out = Vec::new();
             if parallel.concurrency().is_none() {
@@ -286,12 +312,17 @@ impl CommitBisect {
             let j = match &self.predicate {
                 CommitPredicate::Script(s) => {
                     let cwd = tempfile::tempdir().map_err(|e| Error::Io(e.to_string()))?;
-                    let env = [("KBISECT_COMPILER", dir.join(&self.compiler).display().to_string()), ("KBISECT_COMMIT", commits[i].clone()), ("KBISECT_BUILD_DIR", dir.display().to_string())];
+                    let env = [
+                        ("KBISECT_COMPILER", dir.join(&self.compiler).display().to_string()),
+                        ("KBISECT_COMMIT", commits[i].clone()),
+                        ("KBISECT_BUILD_DIR", dir.display().to_string()),
+                    ];
                     run_script(s, &env, cwd.path(), self.build_timeout)?
                 }
                 CommitPredicate::Oracle(p) => {
                     let (obs, object) = observe(p, i, &hash, &dir)?;
-                    let known = object.as_ref().and_then(|o| verdicts.lock().ok().and_then(|v| v.by_object.get(o).cloned()));
+                    let known =
+                        object.as_ref().and_then(|o| verdicts.lock().ok().and_then(|v| v.by_object.get(o).cloned()));
                     match known {
                         Some(j) => {
                             reused_verdicts.fetch_add(1, Ordering::Relaxed);
@@ -318,7 +349,8 @@ impl CommitBisect {
         if let CommitPredicate::Oracle(p) = &self.predicate {
             let mut batch = vec![0, last];
             batch.extend(first_probes.iter().copied());
-            progress.round(batch.iter().map(|&i| git::short(&commits[i]).to_string()).collect(), "bounds and first probe");
+            progress
+                .round(batch.iter().map(|&i| git::short(&commits[i]).to_string()).collect(), "bounds and first probe");
             // Builds (and compiles) of the whole batch, concurrently as the build allows; the bounds'
             // observations first, then the probes are judged against them.
             let built: Vec<Result<Judgement, Error>> = run_batch(&batch, &|i| build(i).map(|_| Judgement::Good));
@@ -326,7 +358,13 @@ impl CommitBisect {
                 r?;
             }
             for (slot, &i) in [0, last].iter().enumerate() {
-                let (hash, dir) = build(i)?.map_err(|log| Error::Usage(format!("the {} commit {} does not build: {log}", ["good", "bad"][slot], git::short(&commits[i]))))?;
+                let (hash, dir) = build(i)?.map_err(|log| {
+                    Error::Usage(format!(
+                        "the {} commit {} does not build: {log}",
+                        ["good", "bad"][slot],
+                        git::short(&commits[i])
+                    ))
+                })?;
                 bounds[slot] = Some(observe(p, i, &hash, &dir)?.0);
             }
             if let [Some(g), Some(b)] = &bounds {
@@ -341,7 +379,11 @@ impl CommitBisect {
             for (i, want) in [(0, Judgement::Good), (last, Judgement::Bad)] {
                 let got = judge_built(i, &bounds)?;
                 if got != want {
-                    return Err(Error::Usage(format!("the {} commit {} is judged {got:?}", if i == 0 { "good" } else { "bad" }, git::short(&commits[i]))));
+                    return Err(Error::Usage(format!(
+                        "the {} commit {} is judged {got:?}",
+                        if i == 0 { "good" } else { "bad" },
+                        git::short(&commits[i])
+                    )));
                 }
                 state.judged.0.insert(i, got);
             }
@@ -362,7 +404,10 @@ impl CommitBisect {
             |j| j.next_probes_preferring(commits.len(), parallel.concurrency().unwrap_or(1), stored),
             &mut judged,
             |batch| {
-                progress.round(batch.iter().map(|&i| git::short(&commits[i]).to_string()).collect(), &format!("{} of {} candidates", batch.len(), commits.len()));
+                progress.round(
+                    batch.iter().map(|&i| git::short(&commits[i]).to_string()).collect(),
+                    &format!("{} of {} candidates", batch.len(), commits.len()),
+                );
                 run_batch(batch, &|i| judge_built(i, &bounds)).into_iter().collect()
             },
             |j| {
@@ -405,7 +450,14 @@ impl CommitBisect {
             reused_verdicts: reused_verdicts.into_inner(),
             build_speedup: parallel.speedup(),
             concurrent_builds: parallel.concurrency().unwrap_or(1),
-            store: StoreUsage { commits: stored, bytes, bytes_per_commit: bytes.checked_div(stored as u64).unwrap_or(0), new_bytes, backend: self.sources.backend, packed },
+            store: StoreUsage {
+                commits: stored,
+                bytes,
+                bytes_per_commit: bytes.checked_div(stored as u64).unwrap_or(0),
+                new_bytes,
+                backend: self.sources.backend,
+                packed,
+            },
             ccache,
             elapsed_ms: start.elapsed().as_millis() as u64,
         })
@@ -420,7 +472,14 @@ impl Pools {
     fn get(&self, k: usize) -> std::sync::Arc<rayon::ThreadPool> {
         let mut m = self.0.lock().unwrap_or_else(|e| e.into_inner());
         m.entry(k)
-            .or_insert_with(|| std::sync::Arc::new(rayon::ThreadPoolBuilder::new().num_threads(k).build().unwrap_or_else(|_| rayon::ThreadPoolBuilder::new().build().expect("a thread pool"))))
+            .or_insert_with(|| {
+                std::sync::Arc::new(
+                    rayon::ThreadPoolBuilder::new()
+                        .num_threads(k)
+                        .build()
+                        .unwrap_or_else(|_| rayon::ThreadPoolBuilder::new().build().expect("a thread pool")),
+                )
+            })
             .clone()
     }
 }

@@ -98,7 +98,9 @@ impl Elfshaker {
     /// repository's exclusive lock.
     pub fn pack(&self, repo: &Path, name: &str) -> Result<usize, Error> {
         let loose = repo.join(DATA).join("packs").join("loose");
-        let count = std::fs::read_dir(&loose).map(|d| d.flatten().filter(|e| e.file_name().to_string_lossy().ends_with(".pack.idx")).count()).unwrap_or(0);
+        let count = std::fs::read_dir(&loose)
+            .map(|d| d.flatten().filter(|e| e.file_name().to_string_lossy().ends_with(".pack.idx")).count())
+            .unwrap_or(0);
         if count == 0 {
             return Ok(0);
         }
@@ -153,7 +155,8 @@ pub fn restore_exec_bits(dir: &Path) -> Result<(), Error> {
                 // e_type 2 (EXEC) or 3 (DYN), little-endian; relocatable objects (1) stay as they are.
                 let elf_exe = n == 18 && head.starts_with(b"\x7fELF") && matches!(head[16], 2 | 3) && head[17] == 0;
                 if elf_exe || head[..n].starts_with(b"#!") {
-                    std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).map_err(|e| Error::Io(format!("{}: {e}", p.display())))?;
+                    std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755))
+                        .map_err(|e| Error::Io(format!("{}: {e}", p.display())))?;
                 }
             }
             _ => {}
@@ -226,7 +229,12 @@ impl PackSource {
 pub fn lock(repo: &Path, exclusive: bool) -> Result<std::fs::File, Error> {
     use std::os::fd::AsRawFd;
     let path = repo.join("kbisect.lock");
-    let f = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(&path).map_err(|e| Error::Io(format!("{}: {e}", path.display())))?;
+    let f = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| Error::Io(format!("{}: {e}", path.display())))?;
     let op = if exclusive { libc::LOCK_EX } else { libc::LOCK_SH };
     // SAFETY: flock on a descriptor we own.
     if unsafe { libc::flock(f.as_raw_fd(), op) } != 0 {
@@ -242,7 +250,10 @@ mod tests {
     #[test]
     fn tags_name_commits_as_manyclangs_spells_them() {
         assert_eq!(tag_commit("20200531-02712T150722-dfbfdc96f9e15be"), Some("dfbfdc96f9e15be"));
-        assert_eq!(tag_commit("0123456789abcdef0123456789abcdef01234567"), Some("0123456789abcdef0123456789abcdef01234567"));
+        assert_eq!(
+            tag_commit("0123456789abcdef0123456789abcdef01234567"),
+            Some("0123456789abcdef0123456789abcdef01234567")
+        );
         assert_eq!(tag_commit("release-1.0"), None);
         assert_eq!(tag_commit("build-abc"), None);
     }

@@ -11,10 +11,17 @@ use crate::judgement::Judgement;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case", tag = "change")]
 pub enum Change {
-    Add { flag: String },
-    Remove { flag: String },
+    Add {
+        flag: String,
+    },
+    Remove {
+        flag: String,
+    },
     /// `-mcmodel=large` → `-mcmodel=kernel`: the same option with another value.
-    Replace { from: String, to: String },
+    Replace {
+        from: String,
+        to: String,
+    },
 }
 
 impl std::fmt::Display for Change {
@@ -69,7 +76,10 @@ fn single_changes(good: &[String], bad: &[String]) -> Vec<Change> {
         if good.contains(b) {
             continue;
         }
-        match good.iter().find(|g| option_of(g) == option_of(b) && *g != b && (option_of(b) != *b || option_of(g) != **g)) {
+        match good
+            .iter()
+            .find(|g| option_of(g) == option_of(b) && *g != b && (option_of(b) != *b || option_of(g) != **g))
+        {
             Some(g) => out.push(Change::Replace { from: g.clone(), to: b.clone() }),
             None => out.push(Change::Add { flag: b.clone() }),
         }
@@ -112,8 +122,9 @@ pub fn ddmin<T: Clone>(all: &[T], mut is_bad: impl FnMut(&[T]) -> bool) -> Vec<T
             n = 2;
             continue;
         }
-        let complements: Vec<Vec<T>> =
-            (0..subsets.len()).map(|i| subsets.iter().enumerate().filter(|(j, _)| *j != i).flat_map(|(_, s)| s.iter().cloned()).collect()).collect();
+        let complements: Vec<Vec<T>> = (0..subsets.len())
+            .map(|i| subsets.iter().enumerate().filter(|(j, _)| *j != i).flat_map(|(_, s)| s.iter().cloned()).collect())
+            .collect();
         if let Some(s) = complements.iter().find(|s| is_bad(s)) {
             c = s.clone();
             n = (n - 1).max(2);
@@ -155,7 +166,12 @@ pub struct FlagReport {
 
 /// ddmin over the flag changes, judging each candidate set with `pred` (whose config is replaced); repeated
 /// without each cause found until what remains of the bad set is no longer bad.
-pub fn bisect_flags(good: &[String], bad: &[String], tc: &kreloc_toolchains::Toolchain, pred: &crate::predicate::OraclePredicate) -> Result<FlagReport, crate::Error> {
+pub fn bisect_flags(
+    good: &[String],
+    bad: &[String],
+    tc: &kreloc_toolchains::Toolchain,
+    pred: &crate::predicate::OraclePredicate,
+) -> Result<FlagReport, crate::Error> {
     bisect_flags_with(good, bad, tc, pred, &|_, _| {})
 }
 
@@ -179,7 +195,11 @@ pub fn bisect_flags_with(
             profile: pred.profile.clone(),
             addresses: pred.addresses.clone(),
             regress: pred.regress,
-            compiler: kreloc_toolchains::Compiler { cache: kreloc_toolchains::Cache::disabled(), timeout: pred.compiler.timeout, link: pred.compiler.link.clone() },
+            compiler: kreloc_toolchains::Compiler {
+                cache: kreloc_toolchains::Cache::disabled(),
+                timeout: pred.compiler.timeout,
+                link: pred.compiler.link.clone(),
+            },
         };
         p.observe(tc)
     };
@@ -223,7 +243,15 @@ pub fn bisect_flags_with(
         causes.push(Cause { changes: cause, observation });
     }
     let first = causes.first().cloned().ok_or_else(|| crate::Error::Usage("no change between the flag sets".into()))?;
-    Ok(FlagReport { culprit: first.changes, bad: first.observation, causes, set_aside, changes: all, good: good_obs, compiles: compiles.get() })
+    Ok(FlagReport {
+        culprit: first.changes,
+        bad: first.observation,
+        causes,
+        set_aside,
+        changes: all,
+        good: good_obs,
+        compiles: compiles.get(),
+    })
 }
 
 fn without<T: Clone>(v: &[T], i: usize) -> Vec<T> {

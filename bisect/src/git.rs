@@ -10,7 +10,8 @@ use crate::Error;
 const GIT_TIMEOUT: Duration = Duration::from_secs(300);
 
 fn git(repo: &Path, args: &[&str]) -> Result<String, Error> {
-    let out = Child::new("git", GIT_TIMEOUT).arg("-C").arg(repo).args(args).run().map_err(|e| Error::Git(e.to_string()))?;
+    let out =
+        Child::new("git", GIT_TIMEOUT).arg("-C").arg(repo).args(args).run().map_err(|e| Error::Git(e.to_string()))?;
     if !out.success() {
         let msg = out.stderr_text();
         return Err(Error::Git(msg.lines().next().unwrap_or("git failed").to_string()));
@@ -23,12 +24,15 @@ pub fn check_repo(repo: &Path) -> Result<(), Error> {
     if !repo.exists() {
         return Err(Error::Usage(format!("{}: no such directory", repo.display())));
     }
-    git(repo, &["rev-parse", "--git-dir"]).map(|_| ()).map_err(|_| Error::Usage(format!("{} is not a git repository", repo.display())))
+    git(repo, &["rev-parse", "--git-dir"])
+        .map(|_| ())
+        .map_err(|_| Error::Usage(format!("{} is not a git repository", repo.display())))
 }
 
 /// The full hash of a revision.
 pub fn resolve(repo: &Path, rev: &str) -> Result<String, Error> {
-    git(repo, &["rev-parse", "--verify", "--quiet", &format!("{rev}^{{commit}}")]).map_err(|_| Error::Usage(format!("unknown revision '{rev}' in {}", repo.display())))
+    git(repo, &["rev-parse", "--verify", "--quiet", &format!("{rev}^{{commit}}")])
+        .map_err(|_| Error::Usage(format!("unknown revision '{rev}' in {}", repo.display())))
 }
 
 /// `good`, then the first-parent commits after it up to and including `bad`.

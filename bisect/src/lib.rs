@@ -4,21 +4,21 @@
 //! It must not judge objects itself (the oracle does) or generate programs (gen); its command line lives
 //! in `src/cli.rs` and renders typed reports only there.
 
+pub mod builder;
 pub mod case;
-pub mod judgement;
-pub mod triage;
-pub mod search;
-pub mod state;
+pub mod ccache;
 pub mod commits;
+pub mod elfshaker;
 pub mod git;
+pub mod judgement;
+pub mod parallel;
 pub mod predicate;
 pub mod progress;
-pub mod store;
-pub mod builder;
-pub mod ccache;
-pub mod elfshaker;
-pub mod parallel;
 pub mod rawcc;
+pub mod search;
+pub mod state;
+pub mod store;
+pub mod triage;
 pub mod worktree;
 
 /// The built-in case: a purgatory-like program with seed 001's constructs (an assembly entry in .text
@@ -60,5 +60,5 @@ impl Error {
 }
 pub mod flags;
 pub mod pass;
-pub mod upstream;
 pub mod releases;
+pub mod upstream;

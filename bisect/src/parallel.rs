@@ -84,7 +84,10 @@ impl Parallelism {
     pub fn record(&self, t: Timing) {
         let Ok(mut m) = self.measured.lock() else { return };
         let next = match *m {
-            Some(Measured { speedup, builds }) => Measured { speedup: (speedup * builds as f64 + t.speedup()) / (builds as f64 + 1.0), builds: builds.saturating_add(1) },
+            Some(Measured { speedup, builds }) => Measured {
+                speedup: (speedup * builds as f64 + t.speedup()) / (builds as f64 + 1.0),
+                builds: builds.saturating_add(1),
+            },
             None => Measured { speedup: t.speedup(), builds: 1 },
         };
         *m = Some(next);

@@ -64,9 +64,17 @@ impl PassReport {
     pub fn sentence(&self) -> String {
         let family = if self.toolchain.starts_with("gcc") { Family::Gcc } else { Family::Llvm };
         match &self.blame {
-            Blame::Pass { index, pass, on, level, of } => format!("{pass} on {on} (pass {index} of {of}, {}), {}", level.name(family), self.toolchain),
+            Blame::Pass { index, pass, on, level, of } => {
+                format!("{pass} on {on} (pass {index} of {of}, {}), {}", level.name(family), self.toolchain)
+            }
             Blame::Passes { passes, level, of } => {
-                format!("{} (disabling {} of the {of} passes on makes it good; {}), {}", passes.join(", "), passes.len(), level.name(family), self.toolchain)
+                format!(
+                    "{} (disabling {} of the {of} passes on makes it good; {}), {}",
+                    passes.join(", "),
+                    passes.len(),
+                    level.name(family),
+                    self.toolchain
+                )
             }
             Blame::NotAnOptimisation { with } => format!("present {with}: not an optimisation ({})", self.toolchain),
         }
@@ -118,7 +126,10 @@ fn level_of_gcc(pass: &str) -> Level {
 
 /// LLVM's levels: before the instruction selector is IR, after it MIR.
 fn level_of_llvm(list: &[Invocation], index: u32) -> Level {
-    let isel = list.iter().find(|i| i.pass.contains("Instruction Selection") || i.pass.contains("IRTranslator")).map(|i| i.index);
+    let isel = list
+        .iter()
+        .find(|i| i.pass.contains("Instruction Selection") || i.pass.contains("IRTranslator"))
+        .map(|i| i.index);
     match isel {
         Some(s) if index == s => Level::Isel,
         Some(s) if index > s => Level::Mir,
@@ -132,12 +143,19 @@ fn stderr_of(tc: &Toolchain, pred: &OraclePredicate, extra: &[&str]) -> Result<S
     std::fs::write(dir.path().join("purgatory.c"), &pred.case.text).map_err(|e| Error::Io(e.to_string()))?;
     let mut cfg = pred.config.clone();
     cfg.extra.extend(extra.iter().map(|s| s.to_string()));
-    let child = kreloc_toolchains::driver::compile_command(tc, kreloc_toolchains::Language::C, &cfg, Path::new("purgatory.c"), Path::new("purgatory.o"), Duration::from_secs(120))
-        .map_err(|e| Error::Toolchain(e.to_string()))?
-        // zig caches objects by content and then prints nothing: a fresh cache makes it compile.
-        .env("ZIG_GLOBAL_CACHE_DIR", dir.path().join("zig-cache"))
-        .env("ZIG_LOCAL_CACHE_DIR", dir.path().join("zig-cache"))
-        .current_dir(dir.path());
+    let child = kreloc_toolchains::driver::compile_command(
+        tc,
+        kreloc_toolchains::Language::C,
+        &cfg,
+        Path::new("purgatory.c"),
+        Path::new("purgatory.o"),
+        Duration::from_secs(120),
+    )
+    .map_err(|e| Error::Toolchain(e.to_string()))?
+    // zig caches objects by content and then prints nothing: a fresh cache makes it compile.
+    .env("ZIG_GLOBAL_CACHE_DIR", dir.path().join("zig-cache"))
+    .env("ZIG_LOCAL_CACHE_DIR", dir.path().join("zig-cache"))
+    .current_dir(dir.path());
     let out = child.run().map_err(|e| Error::Toolchain(e.to_string()))?;
     Ok(out.stderr_text())
 }
@@ -163,7 +181,11 @@ impl Prober<'_> {
             profile: self.pred.profile.clone(),
             addresses: self.pred.addresses.clone(),
             regress: self.pred.regress,
-            compiler: Compiler { cache: kreloc_toolchains::Cache::default_location(), timeout: self.pred.compiler.timeout, link: self.pred.compiler.link.clone() },
+            compiler: Compiler {
+                cache: kreloc_toolchains::Cache::default_location(),
+                timeout: self.pred.compiler.timeout,
+                link: self.pred.compiler.link.clone(),
+            },
         };
         p.observe(self.tc)
     }
@@ -181,7 +203,8 @@ impl Prober<'_> {
 /// What the loader says, without the addresses and values that move with the code; and the exec section
 /// families. A case that fails for other reasons too (no loader symbols) is bad only when it fails the same way.
 fn symptom(o: &Observation) -> (bool, Vec<String>, &[String], Vec<String>) {
-    let strip = |m: &String| m.split(' ').map(|w| if w.starts_with("0x") { "0x…" } else { w }).collect::<Vec<_>>().join(" ");
+    let strip =
+        |m: &String| m.split(' ').map(|w| if w.starts_with("0x") { "0x…" } else { w }).collect::<Vec<_>>().join(" ");
     let mut families: Vec<String> = o.exec_sections.iter().map(|s| kreloc_campaign::change::section_base(s)).collect();
     families.dedup();
     (o.ok, o.messages.iter().map(strip).collect(), &o.warnings, families)
@@ -227,7 +250,11 @@ fn llvm(p: &mut Prober) -> Result<Blame, Error> {
             Judgement::Skip(why) => return Err(Error::Toolchain(format!("-opt-bisect-limit={mid}: {why}"))),
         }
     }
-    let inv = list.iter().find(|i| i.index == bad).cloned().unwrap_or(Invocation { index: bad, pass: "?".into(), on: "?".into() });
+    let inv = list.iter().find(|i| i.index == bad).cloned().unwrap_or(Invocation {
+        index: bad,
+        pass: "?".into(),
+        on: "?".into(),
+    });
     Ok(Blame::Pass { index: inv.index, level: level_of_llvm(&list, inv.index), pass: inv.pass, on: inv.on, of: total })
 }
 
@@ -241,7 +268,9 @@ fn gcc(p: &mut Prober) -> Result<Blame, Error> {
     }
     let disable = |set: &[String]| set.iter().map(|n| format!("-fdisable-{n}")).collect::<Vec<_>>();
     if p.judge(&disable(&passes), None)? == Judgement::Bad {
-        return Ok(Blame::NotAnOptimisation { with: "with every pass disabled (-fdisable-* of each pass -fdump-passes lists)".into() });
+        return Ok(Blame::NotAnOptimisation {
+            with: "with every pass disabled (-fdisable-* of each pass -fdump-passes lists)".into(),
+        });
     }
     let err = std::cell::RefCell::new(None);
     let found = crate::flags::ddmin(&passes, |set| match p.judge(&disable(set), None) {

@@ -178,6 +178,9 @@ pub fn run_script(script: &str, env: &[(&str, String)], dir: &Path, timeout: Dur
     }
     match out.code.and_then(Judgement::from_exit_code) {
         Some(j) => Ok(j),
-        None => Err(Error::Aborted(format!("the script exited with {:?} (>= 128 aborts, as in git bisect)", out.code.or(out.signal.map(|s| 128 + s))))),
+        None => Err(Error::Aborted(format!(
+            "the script exited with {:?} (>= 128 aborts, as in git bisect)",
+            out.code.or(out.signal.map(|s| 128 + s))
+        ))),
     }
 }

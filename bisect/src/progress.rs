@@ -12,7 +12,10 @@ pub struct Progress {
 impl Progress {
     pub fn new(show: bool, what: &str) -> Progress {
         let bar = if show { ProgressBar::new_spinner() } else { ProgressBar::hidden() };
-        bar.set_style(ProgressStyle::with_template("{spinner} [{elapsed}] {prefix} {msg}").unwrap_or_else(|_| ProgressStyle::default_spinner()));
+        bar.set_style(
+            ProgressStyle::with_template("{spinner} [{elapsed}] {prefix} {msg}")
+                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+        );
         bar.set_prefix(format!("bisecting {what}"));
         bar.enable_steady_tick(Duration::from_millis(120));
         Progress { bar, rounds: std::cell::Cell::new(0) }

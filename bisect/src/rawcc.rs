@@ -13,9 +13,16 @@ use kreloc_toolchains::{Cache, CompileConfig, CompileOutcome, Compiler, Source, 
 use crate::Error;
 
 /// Compiles `case` with `exe` and `flags`; `identity` (the artifact hash) keys the cache.
-pub fn compile(exe: &Path, identity: &str, flags: &[String], case: &Source, compiler: &Compiler) -> Result<CompileOutcome, Error> {
+pub fn compile(
+    exe: &Path,
+    identity: &str,
+    flags: &[String],
+    case: &Source,
+    compiler: &Compiler,
+) -> Result<CompileOutcome, Error> {
     let link = serde_json::to_vec(&compiler.link).unwrap_or_default();
-    let key = Cache::key(&[b"kbisect-raw-v1", identity.as_bytes(), flags.join("\0").as_bytes(), &link, case.text.as_bytes()]);
+    let key =
+        Cache::key(&[b"kbisect-raw-v1", identity.as_bytes(), flags.join("\0").as_bytes(), &link, case.text.as_bytes()]);
     if let Some(hit) = compiler.cache.get(&key) {
         return Ok(hit);
     }
@@ -27,7 +34,10 @@ pub fn compile(exe: &Path, identity: &str, flags: &[String], case: &Source, comp
 fn uncached(exe: &Path, flags: &[String], case: &Source, compiler: &Compiler) -> Result<CompileOutcome, Error> {
     let dir = tempfile::tempdir().map_err(|e| Error::Io(e.to_string()))?;
     std::fs::write(dir.path().join("purgatory.c"), &case.text).map_err(|e| Error::Io(e.to_string()))?;
-    let child = Child::new(exe, compiler.timeout).args(flags).args(["-c", "purgatory.c", "-o", "purgatory.o"]).current_dir(dir.path());
+    let child = Child::new(exe, compiler.timeout)
+        .args(flags)
+        .args(["-c", "purgatory.c", "-o", "purgatory.o"])
+        .current_dir(dir.path());
     let mut commands = vec![child.display()];
     let out = child.run().map_err(|e| Error::Toolchain(e.to_string()))?;
     if !out.success() {
@@ -39,9 +49,10 @@ fn uncached(exe: &Path, flags: &[String], case: &Source, compiler: &Compiler) ->
         let tc = Toolchain { family: Family::Gcc, version: Version(vec![0]), kind: Kind::Path, exe: exe.to_path_buf() };
         let cfg = CompileConfig::from_flags(flags);
         let ro = Path::new("purgatory.ro");
-        let child = kreloc_toolchains::link::command(l, &tc, &cfg, Path::new("purgatory.o"), ro, dir.path(), compiler.timeout)
-            .map_err(|e| Error::Toolchain(e.to_string()))?
-            .current_dir(dir.path());
+        let child =
+            kreloc_toolchains::link::command(l, &tc, &cfg, Path::new("purgatory.o"), ro, dir.path(), compiler.timeout)
+                .map_err(|e| Error::Toolchain(e.to_string()))?
+                .current_dir(dir.path());
         commands.push(child.display());
         let out = child.run().map_err(|e| Error::Toolchain(e.to_string()))?;
         if !out.success() {

@@ -39,10 +39,10 @@ pub fn toolchain(family: Family, major: u32, installed: &mut Vec<String>, progre
     if let Ok(tc) = kreloc_toolchains::resolve(&spec) {
         return Ok(tc);
     }
-    let release = catalog::sources(family, &kreloc_toolchains::Version(vec![major]))
-        .into_iter()
-        .next()
-        .ok_or_else(|| Error::Usage(format!("{spec} cannot be had here; available: {}", catalog::describe_available())))?;
+    let release =
+        catalog::sources(family, &kreloc_toolchains::Version(vec![major])).into_iter().next().ok_or_else(|| {
+            Error::Usage(format!("{spec} cannot be had here; available: {}", catalog::describe_available()))
+        })?;
     if install::install(&release, progress).map_err(|e| Error::Toolchain(e.to_string()))? {
         installed.push(spec.clone());
     }
@@ -63,7 +63,10 @@ pub fn bisect_releases(
     let start = Instant::now();
     let releases: Vec<u32> = catalog::releases(family).into_iter().filter(|m| *m >= good && *m <= bad).collect();
     if releases.first() != Some(&good) || releases.last() != Some(&bad) || releases.len() < 2 {
-        return Err(Error::Usage(format!("{family} {good}..{bad}: both must be provisionable and good < bad; available: {}", catalog::describe_available())));
+        return Err(Error::Usage(format!(
+            "{family} {good}..{bad}: both must be provisionable and good < bad; available: {}",
+            catalog::describe_available()
+        )));
     }
     let mut installed = Vec::new();
     let good_tc = toolchain(family, good, &mut installed, progress)?;
@@ -75,14 +78,24 @@ pub fn bisect_releases(
     }
     let judge = |tc: &Toolchain, obs: &Observation| -> Result<Judgement, Error> {
         match script {
-            Some(s) => crate::predicate::run_script(s, &script_env(tc), &std::env::current_dir().unwrap_or_default(), pred.compiler.timeout),
+            Some(s) => crate::predicate::run_script(
+                s,
+                &script_env(tc),
+                &std::env::current_dir().unwrap_or_default(),
+                pred.compiler.timeout,
+            ),
             None => Ok(pred.judge(obs, Some(&good_obs), Some(&bad_obs))),
         }
     };
-    for (name, tc, obs, want) in [("good", &good_tc, &good_obs, Judgement::Good), ("bad", &bad_tc, &bad_obs, Judgement::Bad)] {
+    for (name, tc, obs, want) in
+        [("good", &good_tc, &good_obs, Judgement::Good), ("bad", &bad_tc, &bad_obs, Judgement::Bad)]
+    {
         let got = judge(tc, obs)?;
         if got != want {
-            return Err(Error::Usage(format!("{name} release {} is judged {got:?} ({:?})", obs.toolchain, obs.messages)));
+            return Err(Error::Usage(format!(
+                "{name} release {} is judged {got:?} ({:?})",
+                obs.toolchain, obs.messages
+            )));
         }
     }
     let mut judged = Judged::default();
@@ -138,7 +151,9 @@ pub fn bisect_releases(
 /// What a `--script` sees: `KBISECT_CC` (a command line: `zig cc` for zig), `KBISECT_TOOLCHAIN`.
 fn script_env(tc: &Toolchain) -> Vec<(&'static str, String)> {
     let cc = match tc.kind {
-        kreloc_toolchains::identity::Kind::Zig { .. } => format!("{} cc -target x86_64-freestanding-none", tc.exe.display()),
+        kreloc_toolchains::identity::Kind::Zig { .. } => {
+            format!("{} cc -target x86_64-freestanding-none", tc.exe.display())
+        }
         _ => tc.exe.display().to_string(),
     };
     vec![("KBISECT_CC", cc), ("KBISECT_TOOLCHAIN", tc.id())]
@@ -174,11 +189,18 @@ impl Reducible for Lines {
 }
 
 /// Shrinks the case while the last good release still judges good and the first bad one still bad.
-pub fn reduce_reproducer(pred: &OraclePredicate, good: &Toolchain, bad: &Toolchain, good_obs: &Observation, bad_obs: &Observation) -> (String, ReduceStats) {
+pub fn reduce_reproducer(
+    pred: &OraclePredicate,
+    good: &Toolchain,
+    bad: &Toolchain,
+    good_obs: &Observation,
+    bad_obs: &Observation,
+) -> (String, ReduceStats) {
     let start = Lines(pred.case.text.lines().map(str::to_string).collect());
     let interesting = |l: &Lines| {
         let case = Source { lang: pred.case.lang, text: l.0.join("\n") + "\n" };
-        let judge = |tc: &Toolchain| pred.observe_source(tc, &case).ok().map(|o| pred.judge(&o, Some(good_obs), Some(bad_obs)));
+        let judge =
+            |tc: &Toolchain| pred.observe_source(tc, &case).ok().map(|o| pred.judge(&o, Some(good_obs), Some(bad_obs)));
         judge(good) == Some(Judgement::Good) && judge(bad) == Some(Judgement::Bad)
     };
     let (small, stats) = reduce(start, interesting, 400);

@@ -54,7 +54,8 @@ impl Judged {
         if free.is_empty() {
             return ideal;
         }
-        let mut picks: Vec<usize> = ideal.iter().filter_map(|&p| free.iter().copied().min_by_key(|f| f.abs_diff(p))).collect();
+        let mut picks: Vec<usize> =
+            ideal.iter().filter_map(|&p| free.iter().copied().min_by_key(|f| f.abs_diff(p))).collect();
         picks.sort_unstable();
         picks.dedup();
         picks

@@ -32,5 +32,7 @@ impl State {
 
 /// The default state file for a key: `$XDG_CACHE_HOME/kreloc/bisect/<hash>.json`.
 pub fn default_path(key: &str) -> PathBuf {
-    kreloc_toolchains::dirs::cache_root().join("bisect").join(format!("{}.json", kreloc_campaign::signature::short_hash(key.as_bytes())))
+    kreloc_toolchains::dirs::cache_root()
+        .join("bisect")
+        .join(format!("{}.json", kreloc_campaign::signature::short_hash(key.as_bytes())))
 }

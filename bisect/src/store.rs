@@ -199,7 +199,10 @@ impl ArtifactStore {
     pub fn put(&self, commit: &str, dir: &Path, globs: &[String], build_ms: u64) -> Result<Manifest, Error> {
         let paths = collect(dir, globs)?;
         if paths.is_empty() {
-            return Err(Error::Usage(format!("the build of {} left nothing matching --artifacts {globs:?}", crate::git::short(commit))));
+            return Err(Error::Usage(format!(
+                "the build of {} left nothing matching --artifacts {globs:?}",
+                crate::git::short(commit)
+            )));
         }
         let mut files = BTreeMap::new();
         let mut new_bytes = 0u64;
@@ -234,7 +237,8 @@ impl ArtifactStore {
             new_bytes = self.elfshaker_bytes().saturating_sub(before);
         }
         let artifact_hash = sha256(&serde_json::to_vec(&files).unwrap_or_default());
-        let m = Manifest { commit: commit.to_string(), artifact_hash, files, new_bytes, build_ms, backend: self.backend };
+        let m =
+            Manifest { commit: commit.to_string(), artifact_hash, files, new_bytes, build_ms, backend: self.backend };
         write_atomically(&self.manifest_path(commit), &serde_json::to_vec_pretty(&m).unwrap_or_default())?;
         if let Some(stage) = staged {
             self.adopt_tree(&stage, &m);
@@ -246,7 +250,10 @@ impl ArtifactStore {
     /// fails here, `materialize` extracts the snapshot instead.
     fn adopt_tree(&self, stage: &Path, m: &Manifest) {
         let dest = self.root.join("trees").join(&m.artifact_hash[..16]);
-        let adopted = !dest.exists() && elfshaker::strip_repo(stage).is_ok() && restore_modes(m, stage).is_ok() && fs::rename(stage, &dest).is_ok();
+        let adopted = !dest.exists()
+            && elfshaker::strip_repo(stage).is_ok()
+            && restore_modes(m, stage).is_ok()
+            && fs::rename(stage, &dest).is_ok();
         if !adopted {
             let _ = fs::remove_dir_all(stage);
         }
@@ -262,7 +269,8 @@ impl ArtifactStore {
         fs::create_dir_all(dirp).map_err(|e| io_err(dirp, e))?;
         let tmp = blob.with_extension(format!("tmp{}", unique()));
         fs::copy(p, &tmp).map_err(|e| io_err(p, e))?;
-        fs::set_permissions(&tmp, fs::Permissions::from_mode(if exec { 0o555 } else { 0o444 })).map_err(|e| io_err(&tmp, e))?;
+        fs::set_permissions(&tmp, fs::Permissions::from_mode(if exec { 0o555 } else { 0o444 }))
+            .map_err(|e| io_err(&tmp, e))?;
         fs::rename(&tmp, &blob).map_err(|e| io_err(&blob, e))?;
         Ok(size)
     }
@@ -274,7 +282,8 @@ impl ArtifactStore {
         fs::create_dir_all(repo.join("elfshaker_data")).map_err(|e| io_err(&repo, e))?;
         let _lock = elfshaker::lock(&repo, false)?;
         elfshaker::private_repo(stage, &repo, true)?;
-        let regular: Vec<String> = files.iter().filter(|(_, e)| matches!(e, Entry::File { .. })).map(|(r, _)| r.clone()).collect();
+        let regular: Vec<String> =
+            files.iter().filter(|(_, e)| matches!(e, Entry::File { .. })).map(|(r, _)| r.clone()).collect();
         es.store(stage, commit, &regular)
     }
 
@@ -306,10 +315,9 @@ impl ArtifactStore {
         let snap = if loose.exists() {
             Snapshot { pack: format!("loose/{commit}"), tag: commit.to_string() }
         } else {
-            es.snapshots(&repo)?.into_iter().find(|s| s.tag == commit && !s.pack.starts_with("loose/")).ok_or_else(|| Error::Elfshaker {
-                op: "extract",
-                msg: format!("no snapshot {commit} in {}", repo.display()),
-            })?
+            es.snapshots(&repo)?.into_iter().find(|s| s.tag == commit && !s.pack.starts_with("loose/")).ok_or_else(
+                || Error::Elfshaker { op: "extract", msg: format!("no snapshot {commit} in {}", repo.display()) },
+            )?
         };
         es.extract(&repo, true, &snap, dir)
     }
@@ -361,7 +369,9 @@ impl ArtifactStore {
 
     /// Stored commits and the bytes of all their contents (blobs, elfshaker objects and packs).
     pub fn usage(&self) -> (usize, u64) {
-        let commits = fs::read_dir(self.root.join("commits")).map(|d| d.flatten().filter(|e| e.path().extension().is_some_and(|x| x == "json")).count()).unwrap_or(0);
+        let commits = fs::read_dir(self.root.join("commits"))
+            .map(|d| d.flatten().filter(|e| e.path().extension().is_some_and(|x| x == "json")).count())
+            .unwrap_or(0);
         (commits, tree_bytes(&self.root.join("blobs")).saturating_add(self.elfshaker_bytes()))
     }
 }
@@ -379,7 +389,10 @@ fn restore_modes(m: &Manifest, dir: &Path) -> Result<(), Error> {
     for (rel, e) in &m.files {
         let p = dir.join(rel);
         match e {
-            Entry::File { exec, .. } => fs::set_permissions(&p, fs::Permissions::from_mode(if *exec { 0o555 } else { 0o444 })).map_err(|e| io_err(&p, e))?,
+            Entry::File { exec, .. } => {
+                fs::set_permissions(&p, fs::Permissions::from_mode(if *exec { 0o555 } else { 0o444 }))
+                    .map_err(|e| io_err(&p, e))?
+            }
             Entry::Symlink { target } => {
                 let parent = p.parent().unwrap_or(dir);
                 fs::create_dir_all(parent).map_err(|e| io_err(parent, e))?;

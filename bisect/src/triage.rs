@@ -72,19 +72,34 @@ pub struct FlagAnswer {
 impl ReleaseAnswer {
     /// The summary's sentence.
     pub fn sentence(&self) -> String {
-        format!(" First bad release: {} {} ({}); last good: {} {}.", self.family, self.first_bad, self.first_bad_toolchain, self.family, self.last_good)
+        format!(
+            " First bad release: {} {} ({}); last good: {} {}.",
+            self.family, self.first_bad, self.first_bad_toolchain, self.family, self.last_good
+        )
     }
 }
 
 impl FlagAnswer {
-    pub fn new(toolchain: String, good_config: String, bad_config: String, changes: Vec<crate::flags::Change>, compiles: usize) -> FlagAnswer {
+    pub fn new(
+        toolchain: String,
+        good_config: String,
+        bad_config: String,
+        changes: Vec<crate::flags::Change>,
+        compiles: usize,
+    ) -> FlagAnswer {
         let culprit = changes.iter().map(ToString::to_string).collect();
         FlagAnswer { toolchain, good_config, bad_config, culprit, changes, compiles }
     }
 
     /// The summary's sentence.
     pub fn sentence(&self) -> String {
-        format!(" Of the flags between {} and {}, {} alone does it ({}).", self.good_config, self.bad_config, self.culprit.join(", "), self.toolchain)
+        format!(
+            " Of the flags between {} and {}, {} alone does it ({}).",
+            self.good_config,
+            self.bad_config,
+            self.culprit.join(", "),
+            self.toolchain
+        )
     }
 }
 
@@ -138,7 +153,10 @@ struct Stages {
 impl Stages {
     fn new(show: bool, fingerprint: &str) -> Stages {
         let bar = if show { ProgressBar::new(4) } else { ProgressBar::hidden() };
-        bar.set_style(ProgressStyle::with_template("{spinner} [{elapsed}] triage {prefix} [{pos}/{len}] {msg}").unwrap_or_else(|_| ProgressStyle::default_bar()));
+        bar.set_style(
+            ProgressStyle::with_template("{spinner} [{elapsed}] triage {prefix} [{pos}/{len}] {msg}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
         bar.set_prefix(fingerprint.to_string());
         bar.enable_steady_tick(Duration::from_millis(150));
         Stages { bar, done: Vec::new() }
@@ -156,7 +174,11 @@ impl Stages {
 }
 
 /// Triages the finding in `dir`; `examiner_for` builds the campaign's examiner for the two cells.
-pub fn triage(dir: &Path, examiner_for: impl Fn(Vec<Cell>) -> Examiner, opts: &TriageOptions) -> Result<TriageReport, Error> {
+pub fn triage(
+    dir: &Path,
+    examiner_for: impl Fn(Vec<Cell>) -> Examiner,
+    opts: &TriageOptions,
+) -> Result<TriageReport, Error> {
     let usage = |e: String| Error::Usage(e);
     let finding = summarize(dir).map_err(|e| usage(e.to_string()))?;
     let case = load_case(dir).map_err(|e| usage(e.to_string()))?;
@@ -165,9 +187,15 @@ pub fn triage(dir: &Path, examiner_for: impl Fn(Vec<Cell>) -> Examiner, opts: &T
     let t = stages.start("reducing the smallest program");
     let reduced = match reduce_case(&case, examiner_for, opts.max_tests) {
         Ok(r) => {
-            let mut detail = format!("{} → {} AST nodes in {} tests", r.stats.size_before, r.stats.size_after, r.stats.tests);
+            let mut detail =
+                format!("{} → {} AST nodes in {} tests", r.stats.size_before, r.stats.size_after, r.stats.tests);
             match (&r.text, &r.text_skipped) {
-                (Some(x), _) => detail += &format!(", then the whole file {} → {} lines in {} tests", x.lines_before, x.lines_after, x.tests),
+                (Some(x), _) => {
+                    detail += &format!(
+                        ", then the whole file {} → {} lines in {} tests",
+                        x.lines_before, x.lines_after, x.tests
+                    )
+                }
                 (None, Some(why)) => detail += &format!("; no whole-file reduction: {why}"),
                 _ => {}
             }
@@ -184,26 +212,49 @@ pub fn triage(dir: &Path, examiner_for: impl Fn(Vec<Cell>) -> Examiner, opts: &T
     let fc = crate::case::load(dir)?;
     let pred = fc.predicate(None, &[]);
     let release = match (&fc.step, reduced.is_some()) {
-        (Step::Release { family, from, to }, true) if *family != Family::Rustc => match bisect_releases(*family, *from, *to, &pred, None, opts.jobs, false, false) {
-            Ok(r) => {
-                stages.end("release-bisect", "done", format!("first bad: {} {} ({})", r.family, r.first_bad, r.first_bad_toolchain), t);
-                Some(ReleaseAnswer { family: r.family, last_good: r.last_good, first_bad: r.first_bad, first_bad_toolchain: r.first_bad_toolchain, searched: r.releases })
+        (Step::Release { family, from, to }, true) if *family != Family::Rustc => {
+            match bisect_releases(*family, *from, *to, &pred, None, opts.jobs, false, false) {
+                Ok(r) => {
+                    stages.end(
+                        "release-bisect",
+                        "done",
+                        format!("first bad: {} {} ({})", r.family, r.first_bad, r.first_bad_toolchain),
+                        t,
+                    );
+                    Some(ReleaseAnswer {
+                        family: r.family,
+                        last_good: r.last_good,
+                        first_bad: r.first_bad,
+                        first_bad_toolchain: r.first_bad_toolchain,
+                        searched: r.releases,
+                    })
+                }
+                Err(e) => {
+                    stages.end("release-bisect", "failed", e.to_string(), t);
+                    None
+                }
             }
-            Err(e) => {
-                stages.end("release-bisect", "failed", e.to_string(), t);
-                None
-            }
-        },
+        }
         (Step::Release { .. }, false) => {
             stages.end("release-bisect", "skipped", "the finding did not reproduce".into(), t);
             None
         }
         (Step::FixedIn { .. }, _) => {
-            stages.end("release-bisect", "skipped", "a fix: the newer release lost the problem, nothing broke".into(), t);
+            stages.end(
+                "release-bisect",
+                "skipped",
+                "a fix: the newer release lost the problem, nothing broke".into(),
+                t,
+            );
             None
         }
         (step, _) => {
-            stages.end("release-bisect", "skipped", format!("the step ({}) is not between releases of one family", step.title()), t);
+            stages.end(
+                "release-bisect",
+                "skipped",
+                format!("the step ({}) is not between releases of one family", step.title()),
+                t,
+            );
             None
         }
     };
@@ -212,12 +263,38 @@ pub fn triage(dir: &Path, examiner_for: impl Fn(Vec<Cell>) -> Examiner, opts: &T
         (Step::Config { .. }, Some(_), Some(from)) => {
             stages.bar.inc_length(1);
             let t = stages.start("bisecting the config's flags");
-            let named = |c: &Cell| kreloc_toolchains::config::named(&c.config_name).map(|n| n.flags.iter().map(|f| f.to_string()).collect::<Vec<_>>()).unwrap_or_else(|| c.config.c_flags());
-            match crate::flags::bisect_flags(&named(from), &named(&case.to), &case.to.toolchain, &fc.predicate(None, &[])) {
+            let named = |c: &Cell| {
+                kreloc_toolchains::config::named(&c.config_name)
+                    .map(|n| n.flags.iter().map(|f| f.to_string()).collect::<Vec<_>>())
+                    .unwrap_or_else(|| c.config.c_flags())
+            };
+            match crate::flags::bisect_flags(
+                &named(from),
+                &named(&case.to),
+                &case.to.toolchain,
+                &fc.predicate(None, &[]),
+            ) {
                 Ok(r) => {
                     let culprit: Vec<String> = r.culprit.iter().map(|c| c.to_string()).collect();
-                    stages.end("flag-bisect", "done", format!("{} → {} with {}: {}", from.config_name, case.to.config_name, case.to.toolchain.id(), culprit.join(", ")), t);
-                    Some(FlagAnswer::new(case.to.toolchain.id(), from.config_name.clone(), case.to.config_name.clone(), r.culprit, r.compiles))
+                    stages.end(
+                        "flag-bisect",
+                        "done",
+                        format!(
+                            "{} → {} with {}: {}",
+                            from.config_name,
+                            case.to.config_name,
+                            case.to.toolchain.id(),
+                            culprit.join(", ")
+                        ),
+                        t,
+                    );
+                    Some(FlagAnswer::new(
+                        case.to.toolchain.id(),
+                        from.config_name.clone(),
+                        case.to.config_name.clone(),
+                        r.culprit,
+                        r.compiles,
+                    ))
                 }
                 Err(e) => {
                     stages.end("flag-bisect", "failed", e.to_string(), t);
@@ -230,16 +307,18 @@ pub fn triage(dir: &Path, examiner_for: impl Fn(Vec<Cell>) -> Examiner, opts: &T
 
     let t = stages.start("bisecting the bad compiler's passes");
     let pass = match (&reduced, case.to.language()) {
-        (Some(_), kreloc_toolchains::Language::C) => match crate::pass::bisect_pass(&case.to.toolchain, &fc.predicate(None, &[])) {
-            Ok(p) => {
-                stages.end("pass", "done", p.sentence(), t);
-                Some(p)
+        (Some(_), kreloc_toolchains::Language::C) => {
+            match crate::pass::bisect_pass(&case.to.toolchain, &fc.predicate(None, &[])) {
+                Ok(p) => {
+                    stages.end("pass", "done", p.sentence(), t);
+                    Some(p)
+                }
+                Err(e) => {
+                    stages.end("pass", "failed", e.to_string(), t);
+                    None
+                }
             }
-            Err(e) => {
-                stages.end("pass", "failed", e.to_string(), t);
-                None
-            }
-        },
+        }
         (None, _) => {
             stages.end("pass", "skipped", "the finding did not reproduce".into(), t);
             None
@@ -258,13 +337,22 @@ pub fn triage(dir: &Path, examiner_for: impl Fn(Vec<Cell>) -> Examiner, opts: &T
                 _ => format!("releases/gcc-{exact}"),
             };
             let exact = |tc: &str| tc.split('-').nth(1).unwrap_or("").to_string();
-            let good = opts.good.clone().or_else(|| release.as_ref().and_then(|r| kreloc_toolchains::resolve(&format!("{}@{}", r.family, r.last_good)).ok()).map(|tc| tag(&tc.version.to_string())));
+            let good = opts.good.clone().or_else(|| {
+                release
+                    .as_ref()
+                    .and_then(|r| kreloc_toolchains::resolve(&format!("{}@{}", r.family, r.last_good)).ok())
+                    .map(|tc| tag(&tc.version.to_string()))
+            });
             let bad = opts.bad.clone().or_else(|| release.as_ref().map(|r| tag(&exact(&r.first_bad_toolchain))));
             match (good, bad) {
                 (Some(good), Some(bad)) => {
                     let (build, compiler) = match (&opts.build, &opts.compiler) {
                         (Some(b), Some(c)) => (b.clone(), c.clone()),
-                        _ => return Err(Error::Usage("--src needs --build CMD and --compiler RELPATH (as for kbisect)".into())),
+                        _ => {
+                            return Err(Error::Usage(
+                                "--src needs --build CMD and --compiler RELPATH (as for kbisect)".into(),
+                            ))
+                        }
                     };
                     let b = CommitBisect {
                         src: src.clone(),
@@ -286,7 +374,12 @@ pub fn triage(dir: &Path, examiner_for: impl Fn(Vec<Cell>) -> Examiner, opts: &T
                     };
                     match b.run() {
                         Ok(r) => {
-                            stages.end("commit-bisect", "done", format!("first bad: {} {}", crate::git::short(&r.first_bad), r.subject), t);
+                            stages.end(
+                                "commit-bisect",
+                                "done",
+                                format!("first bad: {} {}", crate::git::short(&r.first_bad), r.subject),
+                                t,
+                            );
                             Some(CommitAnswer {
                                 commit: r.first_bad,
                                 subject: r.subject,
@@ -324,7 +417,18 @@ pub fn triage(dir: &Path, examiner_for: impl Fn(Vec<Cell>) -> Examiner, opts: &T
     if let Some(p) = &pass {
         summary += &format!(" Pass: {}.", p.sentence());
     }
-    let report = TriageReport { schema: "kreloc/1", finding, summary, stages: stages.done, reduced, release, flags, commit, pass, kernel: None };
+    let report = TriageReport {
+        schema: "kreloc/1",
+        finding,
+        summary,
+        stages: stages.done,
+        reduced,
+        release,
+        flags,
+        commit,
+        pass,
+        kernel: None,
+    };
     write_report_for(dir, &report, opts.upstream)?;
     Ok(report)
 }
@@ -335,17 +439,35 @@ pub fn write_report(dir: &Path, report: &TriageReport) -> Result<(), Error> {
 }
 
 /// The same, with `upstream.md` for `audience` when given.
-pub fn write_report_for(dir: &Path, report: &TriageReport, audience: Option<crate::upstream::Audience>) -> Result<(), Error> {
-    write_atomically(&dir.join("triage.json"), &serde_json::to_vec_pretty(report).unwrap_or_default()).map_err(|e| Error::Io(e.to_string()))?;
+pub fn write_report_for(
+    dir: &Path,
+    report: &TriageReport,
+    audience: Option<crate::upstream::Audience>,
+) -> Result<(), Error> {
+    write_atomically(&dir.join("triage.json"), &serde_json::to_vec_pretty(report).unwrap_or_default())
+        .map_err(|e| Error::Io(e.to_string()))?;
     write_atomically(&dir.join("triage.md"), markdown(report).as_bytes()).map_err(|e| Error::Io(e.to_string()))?;
-    crate::upstream::write(dir, report, audience.unwrap_or_else(|| crate::upstream::Audience::for_step(&report.finding.cause.step)))
+    crate::upstream::write(
+        dir,
+        report,
+        audience.unwrap_or_else(|| crate::upstream::Audience::for_step(&report.finding.cause.step)),
+    )
 }
 
-fn summary_paragraph(f: &Summary, r: Option<&Reduced>, rel: Option<&ReleaseAnswer>, c: Option<&CommitAnswer>) -> String {
+fn summary_paragraph(
+    f: &Summary,
+    r: Option<&Reduced>,
+    rel: Option<&ReleaseAnswer>,
+    c: Option<&CommitAnswer>,
+) -> String {
     let mut s = format!("{}: {}.", if f.config_only { "Config property" } else { "Regression" }, f.title);
     s += &format!(" Seen in {} generated purgatory-like program(s).", f.programs);
     if let Some(r) = r {
-        s += &format!(" With {} the object is fine; with {} it is not", r.from_cell.as_deref().unwrap_or("no cell"), r.to_cell);
+        s += &format!(
+            " With {} the object is fine; with {} it is not",
+            r.from_cell.as_deref().unwrap_or("no cell"),
+            r.to_cell
+        );
         if let Some(a) = r.evidence.failing_address {
             s += &format!(" (loaded by {} at {a:#x})", r.evidence.profile);
         }
@@ -384,17 +506,33 @@ fn markdown(t: &TriageReport) -> String {
         s += &format!("\nExec sections of the bad object: {}\n", secs.join(", "));
     }
     if let Some(k) = &t.kernel {
-        s += &format!("\n## Rebuild (Linux {}, {})\n\nBad ({}):\n\n```sh\n{}\n```\n", k.version, k.tree, k.bad_cell, k.bad_commands.join("\n"));
+        s += &format!(
+            "\n## Rebuild (Linux {}, {})\n\nBad ({}):\n\n```sh\n{}\n```\n",
+            k.version,
+            k.tree,
+            k.bad_cell,
+            k.bad_commands.join("\n")
+        );
         if let Some(good) = &k.good_cell {
             s += &format!("\nGood ({good}):\n\n```sh\n{}\n```\n", k.good_commands.join("\n"));
         }
         s += &format!("\n## What the loader does with {}\n\n```\n{}```\n", k.object, k.loader_output);
     }
     if let Some(rel) = &t.release {
-        s += &format!("\n## First bad release\n\n{} {} ({}), last good {} {}; searched {:?}\n", rel.family, rel.first_bad, rel.first_bad_toolchain, rel.family, rel.last_good, rel.searched);
+        s += &format!(
+            "\n## First bad release\n\n{} {} ({}), last good {} {}; searched {:?}\n",
+            rel.family, rel.first_bad, rel.first_bad_toolchain, rel.family, rel.last_good, rel.searched
+        );
     }
     if let Some(f) = &t.flags {
-        s += &format!("\n## The flag\n\n{} → {} with {}: {} ({} compiles)\n", f.good_config, f.bad_config, f.toolchain, f.culprit.join(", "), f.compiles);
+        s += &format!(
+            "\n## The flag\n\n{} → {} with {}: {} ({} compiles)\n",
+            f.good_config,
+            f.bad_config,
+            f.toolchain,
+            f.culprit.join(", "),
+            f.compiles
+        );
     }
     if let Some(p) = &t.pass {
         s += &format!("\n## The pass\n\n{}\n", p.sentence());
@@ -411,7 +549,8 @@ fn markdown(t: &TriageReport) -> String {
 /// The upstream spelling of the bad and the good compile and link, with what each differs in from the run.
 pub fn plain_commands(r: &Reduced) -> String {
     let mut s = String::new();
-    for (what, cell, plain) in [("Bad", Some(&r.to_cell), &r.bad_plain), ("Good", r.from_cell.as_ref(), &r.good_plain)] {
+    for (what, cell, plain) in [("Bad", Some(&r.to_cell), &r.bad_plain), ("Good", r.from_cell.as_ref(), &r.good_plain)]
+    {
         let (Some(cell), Some(p)) = (cell, plain) else { continue };
         s += &format!("{what} ({}, {cell}):\n\n```sh\n{}\n```\n", p.compiler, p.commands.join("\n"));
         if let Some(n) = &p.note {

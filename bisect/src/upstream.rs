@@ -23,8 +23,12 @@ impl Audience {
     /// The tracker of the step's family; the kernel's for a config (or any non-compiler) step.
     pub fn for_step(step: &Step) -> Audience {
         match step {
-            Step::Release { family: Family::Llvm, .. } | Step::FixedIn { family: Family::Llvm, .. } | Step::Family { family: Family::Llvm } => Audience::Llvm,
-            Step::Release { family: Family::Gcc, .. } | Step::FixedIn { family: Family::Gcc, .. } | Step::Family { family: Family::Gcc } => Audience::Gcc,
+            Step::Release { family: Family::Llvm, .. }
+            | Step::FixedIn { family: Family::Llvm, .. }
+            | Step::Family { family: Family::Llvm } => Audience::Llvm,
+            Step::Release { family: Family::Gcc, .. }
+            | Step::FixedIn { family: Family::Gcc, .. }
+            | Step::Family { family: Family::Gcc } => Audience::Gcc,
             _ => Audience::Kernel,
         }
     }
@@ -32,7 +36,11 @@ impl Audience {
 
 /// The codegen flags of a compile command that a title names (code model, PIC, optimisation level).
 fn key_flags(command: &str) -> String {
-    let keep = |w: &&str| w.starts_with("-mcmodel=") || w.starts_with("-O") || ["-fno-pic", "-fpic", "-fpie", "-fno-pie", "-fPIC", "-fPIE"].contains(w);
+    let keep = |w: &&str| {
+        w.starts_with("-mcmodel=")
+            || w.starts_with("-O")
+            || ["-fno-pic", "-fpic", "-fpie", "-fno-pie", "-fPIC", "-fPIE"].contains(w)
+    };
     command.split(' ').filter(keep).collect::<Vec<_>>().join(" ")
 }
 
@@ -57,7 +65,10 @@ fn title(t: &TriageReport, audience: Audience, r: Option<&Reduced>) -> String {
         Audience::Llvm => format!("[X86] {change} with {flags}{since} (breaks the kexec purgatory)"),
         Audience::Gcc => format!("[x86_64] {change} with {flags}{since} (breaks the kexec purgatory)"),
         Audience::Kernel => match &t.flags {
-            Some(f) => format!("x86/purgatory: {change} when built with {}", f.changes.iter().map(bad_side).collect::<Vec<_>>().join(" ")),
+            Some(f) => format!(
+                "x86/purgatory: {change} when built with {}",
+                f.changes.iter().map(bad_side).collect::<Vec<_>>().join(" ")
+            ),
             None => format!("x86/purgatory: {change} with {flags}{since}"),
         },
     }
@@ -77,14 +88,21 @@ fn makefile_fix(c: &FlagChange) -> String {
     match c {
         FlagChange::Add { flag } => format!("remove `{flag}` (`PURGATORY_CFLAGS_REMOVE += {flag}`)"),
         FlagChange::Remove { flag } => format!("add `{flag}` (`PURGATORY_CFLAGS += {flag}`)"),
-        FlagChange::Replace { from, to } => format!("build with `{from}` instead of `{to}` (`PURGATORY_CFLAGS_REMOVE += {to}`, `PURGATORY_CFLAGS += {from}`)"),
+        FlagChange::Replace { from, to } => format!(
+            "build with `{from}` instead of `{to}` (`PURGATORY_CFLAGS_REMOVE += {to}`, `PURGATORY_CFLAGS += {from}`)"
+        ),
     }
 }
 
 /// The loader's view, without its stage and verdict lines: a reduced reproducer also lacks the loader's
 /// symbols, which upstream need not read about (triage.md keeps the whole output).
 fn evidence_block(e: &Evidence) -> String {
-    let shown: String = e.loader_output.lines().filter(|l| !l.starts_with("stages:") && !l.starts_with("verdict at")).map(|l| format!("{l}\n")).collect();
+    let shown: String = e
+        .loader_output
+        .lines()
+        .filter(|l| !l.starts_with("stages:") && !l.starts_with("verdict at"))
+        .map(|l| format!("{l}\n"))
+        .collect();
     let mut s = format!("```\n{shown}");
     if !e.relocations.is_empty() {
         s += &format!("failing relocations:\n  {}\n", e.relocations.join("\n  "));
@@ -103,22 +121,44 @@ pub fn render(t: &TriageReport, audience: Audience) -> String {
     let mut s = format!("# {}\n\n", title(t, audience, r));
     // Versions.
     let (bad, good) = match (&t.release, r) {
-        (Some(rel), _) => (format!("{} {} ({})", rel.family, rel.first_bad, rel.first_bad_toolchain), Some(format!("{} {}", rel.family, rel.last_good))),
+        (Some(rel), _) => (
+            format!("{} {} ({})", rel.family, rel.first_bad, rel.first_bad_toolchain),
+            Some(format!("{} {}", rel.family, rel.last_good)),
+        ),
         (None, Some(r)) => (r.to_cell.clone(), r.from_cell.clone()),
-        (None, None) => (t.kernel.as_ref().map(|k| k.bad_cell.clone()).unwrap_or_default(), t.kernel.as_ref().and_then(|k| k.good_cell.clone())),
+        (None, None) => (
+            t.kernel.as_ref().map(|k| k.bad_cell.clone()).unwrap_or_default(),
+            t.kernel.as_ref().and_then(|k| k.good_cell.clone()),
+        ),
     };
     s += &format!("**Affected:** {bad}  \n**Unaffected:** {}\n\n", good.unwrap_or_else(|| "none seen".into()));
     if let Some(r) = r {
-        s += &format!("## Reproducer ({} lines)\n\n```c\n{}```\n\n## Commands\n\n", r.reproducer_c.lines().count(), r.reproducer_c);
+        s += &format!(
+            "## Reproducer ({} lines)\n\n```c\n{}```\n\n## Commands\n\n",
+            r.reproducer_c.lines().count(),
+            r.reproducer_c
+        );
         s += &crate::triage::plain_commands(r);
         s += "## Expected\n\n";
         match &r.good_evidence {
-            Some(g) => s += &format!("As {} builds it:\n\n{}\n", r.from_cell.as_deref().unwrap_or("the good cell"), evidence_block(g)),
+            Some(g) => {
+                s += &format!(
+                    "As {} builds it:\n\n{}\n",
+                    r.from_cell.as_deref().unwrap_or("the good cell"),
+                    evidence_block(g)
+                )
+            }
             None => s += "No cell builds it without the problem.\n\n",
         }
         s += &format!("## Actual\n\nAs {} builds it:\n\n{}\n", r.to_cell, evidence_block(&r.evidence));
     } else if let Some(k) = &t.kernel {
-        s += &format!("## Rebuild (Linux {}, {})\n\n```sh\n{}\n```\n\n## Actual\n\n```\n{}```\n\n", k.version, k.tree, k.bad_commands.join("\n"), k.loader_output);
+        s += &format!(
+            "## Rebuild (Linux {}, {})\n\n```sh\n{}\n```\n\n## Actual\n\n```\n{}```\n\n",
+            k.version,
+            k.tree,
+            k.bad_commands.join("\n"),
+            k.loader_output
+        );
     }
     s += "## First bad\n\n";
     if let Some(rel) = &t.release {
@@ -141,14 +181,23 @@ pub fn render(t: &TriageReport, audience: Audience) -> String {
     }
     let e = r.map(|r| &r.evidence);
     if let Some(e) = e.filter(|e| e.failing_address.is_some()) {
-        s += &format!("\n**Kernel impact:** the {} loader, loading the purgatory at {:#x}: {}\n", e.profile, e.failing_address.unwrap_or(0), loader_says(e));
+        s += &format!(
+            "\n**Kernel impact:** the {} loader, loading the purgatory at {:#x}: {}\n",
+            e.profile,
+            e.failing_address.unwrap_or(0),
+            loader_says(e)
+        );
     } else if let Some(k) = &t.kernel {
-        s += &format!("\n**Kernel impact:** {}\n", k.loader_output.lines().find(|l| !l.trim().is_empty() && !l.starts_with('$')).unwrap_or("").trim());
+        s += &format!(
+            "\n**Kernel impact:** {}\n",
+            k.loader_output.lines().find(|l| !l.trim().is_empty() && !l.starts_with('$')).unwrap_or("").trim()
+        );
     }
     s
 }
 
 /// Writes `upstream.md` into the finding.
 pub fn write(dir: &Path, t: &TriageReport, audience: Audience) -> Result<(), crate::Error> {
-    kreloc_campaign::store::write_atomically(&dir.join("upstream.md"), render(t, audience).as_bytes()).map_err(|e| crate::Error::Io(e.to_string()))
+    kreloc_campaign::store::write_atomically(&dir.join("upstream.md"), render(t, audience).as_bytes())
+        .map_err(|e| crate::Error::Io(e.to_string()))
 }

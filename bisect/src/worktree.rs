@@ -50,7 +50,8 @@ fn try_lock(path: &Path) -> Option<std::fs::File> {
 }
 
 fn git(dir: &Path, args: &[&str]) -> Result<(), Error> {
-    let out = Child::new("git", GIT_TIMEOUT).arg("-C").arg(dir).args(args).run().map_err(|e| Error::Git(e.to_string()))?;
+    let out =
+        Child::new("git", GIT_TIMEOUT).arg("-C").arg(dir).args(args).run().map_err(|e| Error::Git(e.to_string()))?;
     if out.success() {
         Ok(())
     } else {
@@ -61,12 +62,18 @@ fn git(dir: &Path, args: &[&str]) -> Result<(), Error> {
 impl Worktrees {
     /// `slots` worktrees of `src` under `root` (created on first use).
     pub fn new(src: &Path, root: PathBuf, slots: usize) -> Worktrees {
-        Worktrees { src: src.to_path_buf(), root, slots: slots.max(1), free: Mutex::new((0..slots.max(1)).rev().collect()) }
+        Worktrees {
+            src: src.to_path_buf(),
+            root,
+            slots: slots.max(1),
+            free: Mutex::new((0..slots.max(1)).rev().collect()),
+        }
     }
 
     /// Takes a free slot (callers never hold more slots than there are).
     pub fn take(&self) -> Result<Slot<'_>, Error> {
-        let free_index = self.free.lock().ok().and_then(|mut f| f.pop()).ok_or_else(|| Error::Io("no free worktree slot".into()))?;
+        let free_index =
+            self.free.lock().ok().and_then(|mut f| f.pop()).ok_or_else(|| Error::Io("no free worktree slot".into()))?;
         std::fs::create_dir_all(&self.root).map_err(|e| Error::Io(format!("{}: {e}", self.root.display())))?;
         // Slot i of this process is worktree i, or i + slots, i + 2·slots... when another process holds it.
         for index in (0..64).map(|k| free_index + k * self.slots) {

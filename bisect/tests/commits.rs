@@ -53,11 +53,15 @@ fn an_interrupted_bisection_resumes() {
 
     let r = setup(21, &[], "sleep 0.4\n");
     let a = args(&r, &[]);
-    let mut child = Command::new(env!("CARGO_BIN_EXE_kbisect")).args(&a).stdout(std::process::Stdio::null()).spawn().unwrap();
+    let mut child =
+        Command::new(env!("CARGO_BIN_EXE_kbisect")).args(&a).stdout(std::process::Stdio::null()).spawn().unwrap();
     let start = Instant::now();
     // Kill it once the state file shows judged candidates beyond the two bounds.
     loop {
-        let judged = std::fs::read_to_string(&r.state).ok().and_then(|s| serde_json::from_str::<serde_json::Value>(&s).ok()).map(|v| v["judged"].as_object().map_or(0, |o| o.len()));
+        let judged = std::fs::read_to_string(&r.state)
+            .ok()
+            .and_then(|s| serde_json::from_str::<serde_json::Value>(&s).ok())
+            .map(|v| v["judged"].as_object().map_or(0, |o| o.len()));
         if judged.unwrap_or(0) >= 4 || start.elapsed() > Duration::from_secs(60) {
             break;
         }
@@ -67,15 +71,23 @@ fn an_interrupted_bisection_resumes() {
     child.wait().unwrap();
     let resumed = run_json(&r, &[]);
     assert_eq!(resumed["first_bad"], r.commits[21]);
-    assert!(resumed["builds"].as_u64().unwrap() < fresh_builds, "resumed {} builds vs {fresh_builds} fresh", resumed["builds"]);
+    assert!(
+        resumed["builds"].as_u64().unwrap() < fresh_builds,
+        "resumed {} builds vs {fresh_builds} fresh",
+        resumed["builds"]
+    );
 }
 
 #[test]
 fn bad_inputs_are_one_line_errors_with_exit_2() {
     let r = setup(19, &[], "");
     let not_git = tempfile::tempdir().unwrap();
-    for (src, good) in [(not_git.path().display().to_string(), r.commits[0].clone()), (r.repo.path().display().to_string(), "no-such-rev".to_string())] {
-        let (code, out, err) = kbisect(&["gcc", "--src", &src, "--good", &good, "--bad", "HEAD", "--build", "true", "--compiler", "x"]);
+    for (src, good) in [
+        (not_git.path().display().to_string(), r.commits[0].clone()),
+        (r.repo.path().display().to_string(), "no-such-rev".to_string()),
+    ] {
+        let (code, out, err) =
+            kbisect(&["gcc", "--src", &src, "--good", &good, "--bad", "HEAD", "--build", "true", "--compiler", "x"]);
         assert_eq!(code, 2, "{out}{err}");
         assert_eq!(err.lines().count(), 1, "{err}");
         assert!(err.contains("not a git repository") || err.contains("unknown revision"), "{err}");
@@ -83,7 +95,23 @@ fn bad_inputs_are_one_line_errors_with_exit_2() {
     // Both bounds bad: identical behaviour under the default predicate, a bad "good" under load-fails.
     let src = r.repo.path().display().to_string();
     let store = r.store.display().to_string();
-    let base = ["gcc", "--src", &src, "--good", &r.commits[20], "--bad", &r.commits[29], "--build", "sh build.sh", "--compiler", "bin/cc", "--case", FIXTURE, "--store", &store];
+    let base = [
+        "gcc",
+        "--src",
+        &src,
+        "--good",
+        &r.commits[20],
+        "--bad",
+        &r.commits[29],
+        "--build",
+        "sh build.sh",
+        "--compiler",
+        "bin/cc",
+        "--case",
+        FIXTURE,
+        "--store",
+        &store,
+    ];
     let (code, _, err) = kbisect(&base);
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("behave the same"), "{err}");
@@ -102,10 +130,17 @@ fn picky_compiler(model: &str, reject: &str) -> String {
 }
 
 fn picky_repo(dir: &Path, reject: &'static str) -> Vec<String> {
-    make_repo_with(dir, |i| {
-        let model = if i >= 19 { "kernel" } else { "large" };
-        vec![("cc.in", picky_compiler(model, reject)), ("build.sh", "mkdir -p bin && cp cc.in bin/cc && chmod +x bin/cc\n".into())]
-    }, 19)
+    make_repo_with(
+        dir,
+        |i| {
+            let model = if i >= 19 { "kernel" } else { "large" };
+            vec![
+                ("cc.in", picky_compiler(model, reject)),
+                ("build.sh", "mkdir -p bin && cp cc.in bin/cc && chmod +x bin/cc\n".into()),
+            ]
+        },
+        19,
+    )
 }
 
 #[test]
@@ -126,7 +161,12 @@ fn a_compiler_rejecting_mcmodel_is_judged_with_cflags() {
     let (code, out, err) = kbisect(&refs);
     assert_eq!(code, 2, "{out}{err}");
     assert!(err.contains("behave the same"), "{err}");
-    let j = json_of(&args_for("cc", "sh build.sh", &r, &["--cflags", "-O2 -ffreestanding -fno-pic -fno-asynchronous-unwind-tables -g0"]));
+    let j = json_of(&args_for(
+        "cc",
+        "sh build.sh",
+        &r,
+        &["--cflags", "-O2 -ffreestanding -fno-pic -fno-asynchronous-unwind-tables -g0"],
+    ));
     assert_eq!(j["first_bad"], r.commits[19]);
     assert_eq!(j["good"]["compile"], "object");
     assert!(j["bad"]["messages"][0].as_str().unwrap().contains("Overflow in relocation type 11"), "{}", j["bad"]);
@@ -172,20 +212,29 @@ fn resumes_after_sigkill_in_the_middle_of_an_incremental_build() {
 
     let r = setup_with(|d| make_built_repo(d, &log, recipe, 17));
     let a = args_for("gcc", "make", &r, &["--artifacts", "bin/cc"]);
-    let mut child = Command::new(env!("CARGO_BIN_EXE_kbisect")).args(&a).stdout(std::process::Stdio::null()).spawn().unwrap();
+    let mut child =
+        Command::new(env!("CARGO_BIN_EXE_kbisect")).args(&a).stdout(std::process::Stdio::null()).spawn().unwrap();
     let start = Instant::now();
     // Kill it (and the build, as a crash would) inside the fourth build's recipe.
-    while std::fs::read_to_string(&started).map_or(0, |s| s.lines().count()) < 4 && start.elapsed() < Duration::from_secs(60) {
+    while std::fs::read_to_string(&started).map_or(0, |s| s.lines().count()) < 4
+        && start.elapsed() < Duration::from_secs(60)
+    {
         std::thread::sleep(Duration::from_millis(20));
     }
     std::thread::sleep(Duration::from_millis(200));
     child.kill().unwrap();
     child.wait().unwrap();
     let store = r.store.display().to_string();
-    let _ = Command::new("sh").args(["-c", &format!("for m in {store}/*/worktrees/*.building; do kill -9 -- -$(cat $m); done 2>/dev/null")]).status();
+    let _ = Command::new("sh")
+        .args(["-c", &format!("for m in {store}/*/worktrees/*.building; do kill -9 -- -$(cat $m); done 2>/dev/null")])
+        .status();
     let again = json_of(&a);
     assert_eq!(again["first_bad"], r.commits[17], "{again}");
-    assert!(again["builds"].as_u64().unwrap() < fresh_builds, "resumed {} builds vs {fresh_builds} fresh", again["builds"]);
+    assert!(
+        again["builds"].as_u64().unwrap() < fresh_builds,
+        "resumed {} builds vs {fresh_builds} fresh",
+        again["builds"]
+    );
 }
 
 #[test]
@@ -227,7 +276,8 @@ fn two_bisections_sharing_a_store_run_at_once() {
     };
     let (one, two) = std::thread::scope(|s| {
         let one = s.spawn(|| spawn("one.json", &[]));
-        let two = s.spawn(|| spawn("two.json", &["--script", "grep -q kernel \"$KBISECT_COMPILER\" && exit 1; exit 0"]));
+        let two =
+            s.spawn(|| spawn("two.json", &["--script", "grep -q kernel \"$KBISECT_COMPILER\" && exit 1; exit 0"]));
         (one.join().unwrap(), two.join().unwrap())
     });
     for out in [one, two] {

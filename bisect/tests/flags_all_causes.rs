@@ -40,7 +40,10 @@ fn kbuild_all_lists_each_cause_that_breaks_loading_on_gcc12() {
         assert!(messages.contains(&format!("Undefined symbol: {symbol}")), "{flag}: {messages}");
     }
     // Leaving -fpic breaks it too, in its own way (an absolute reference overflows at 0x17f7affd000).
-    assert!(causes.iter().any(|c| c["observation"]["messages"].to_string().contains("Overflow in relocation")), "{doc}");
+    assert!(
+        causes.iter().any(|c| c["observation"]["messages"].to_string().contains("Overflow in relocation")),
+        "{doc}"
+    );
     // The causes are disjoint.
     let mut seen = std::collections::BTreeSet::new();
     for c in causes {

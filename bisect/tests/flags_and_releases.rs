@@ -4,20 +4,31 @@ const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/purgatory.c
 
 fn kbisect(args: &[&str]) -> (i32, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_kbisect")).args(args).output().unwrap();
-    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 #[test]
 fn flag_ddmin_names_mcmodel_kernel_for_seed_000() {
     let good = "-mcmodel=large -ffreestanding -fno-zero-initialized-in-bss -O2 -fno-pic";
     let bad = "-mcmodel=kernel -mno-red-zone -ffreestanding -fno-zero-initialized-in-bss -O2 -fno-pic -mno-sse -mno-mmx -mno-sse2 -fno-stack-protector";
-    let (code, out, err) = kbisect(&["flags", "--good", good, "--bad", bad, "--case", FIXTURE, "--cc", "gcc@12", "--json"]);
+    let (code, out, err) =
+        kbisect(&["flags", "--good", good, "--bad", bad, "--case", FIXTURE, "--cc", "gcc@12", "--json"]);
     assert_eq!(code, 0, "{out}{err}");
     let j: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(j["schema"], "kbisect/1");
-    assert_eq!(j["culprit"], serde_json::json!([{"change": "replace", "from": "-mcmodel=large", "to": "-mcmodel=kernel"}]));
+    assert_eq!(
+        j["culprit"],
+        serde_json::json!([{"change": "replace", "from": "-mcmodel=large", "to": "-mcmodel=kernel"}])
+    );
     assert_eq!(j["changes"].as_array().unwrap().len(), 6);
-    assert!(j["bad"]["messages"][0].as_str().unwrap().starts_with("kexec: Overflow in relocation type 11 value 0x17f7aff"));
+    assert!(j["bad"]["messages"][0]
+        .as_str()
+        .unwrap()
+        .starts_with("kexec: Overflow in relocation type 11 value 0x17f7aff"));
 }
 
 #[test]
@@ -38,7 +49,16 @@ fn release_bisection_over_three_llvm_releases_probes_and_finds_18() {
 #[test]
 fn release_bisection_with_a_script_probes_between_the_bounds() {
     // The script calls only LLVM 19 bad: a search that did not probe 18 would answer 18.
-    let (code, out, err) = kbisect(&["llvm", "--good", "17", "--bad", "19", "--script", "case \"$KBISECT_TOOLCHAIN\" in llvm-19*) exit 1;; esac; exit 0", "--json"]);
+    let (code, out, err) = kbisect(&[
+        "llvm",
+        "--good",
+        "17",
+        "--bad",
+        "19",
+        "--script",
+        "case \"$KBISECT_TOOLCHAIN\" in llvm-19*) exit 1;; esac; exit 0",
+        "--json",
+    ]);
     assert_eq!(code, 0, "{out}{err}");
     let j: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(j["first_bad"], 19);

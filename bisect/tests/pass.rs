@@ -11,7 +11,11 @@ fn kbisect_pass(case: &str, cc: &str, flags: &str, extra: &[&str]) -> serde_json
         .args(extra)
         .output()
         .unwrap();
-    assert!(out.status.success(), "kbisect pass failed (run scripts/setup.sh): {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "kbisect pass failed (run scripts/setup.sh): {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice(&out.stdout).unwrap()
 }
 

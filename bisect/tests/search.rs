@@ -12,7 +12,15 @@ fn run(n: usize, first_bad: usize, skips: &[usize], jobs: usize) -> (kreloc_bise
             tests += batch.len();
             Ok(batch
                 .iter()
-                .map(|&i| if skips.contains(&i) { Judgement::Skip("broken".into()) } else if i >= first_bad { Judgement::Bad } else { Judgement::Good })
+                .map(|&i| {
+                    if skips.contains(&i) {
+                        Judgement::Skip("broken".into())
+                    } else if i >= first_bad {
+                        Judgement::Bad
+                    } else {
+                        Judgement::Good
+                    }
+                })
                 .collect())
         },
         |_| {},
@@ -58,10 +66,16 @@ fn a_resumed_search_does_not_retest() {
     judged.0.insert(16, Judgement::Good);
     judged.0.insert(24, Judgement::Bad);
     let mut tested = Vec::new();
-    let out = bisect::<()>(32, |j| j.next_probes(32, 1), &mut judged, |b| {
-        tested.extend_from_slice(b);
-        Ok(b.iter().map(|&i| if i >= 20 { Judgement::Bad } else { Judgement::Good }).collect())
-    }, |_| {})
+    let out = bisect::<()>(
+        32,
+        |j| j.next_probes(32, 1),
+        &mut judged,
+        |b| {
+            tested.extend_from_slice(b);
+            Ok(b.iter().map(|&i| if i >= 20 { Judgement::Bad } else { Judgement::Good }).collect())
+        },
+        |_| {},
+    )
     .unwrap();
     assert_eq!(out.first_bad, 20);
     assert!(tested.iter().all(|&i| i > 16 && i < 24), "{tested:?}");

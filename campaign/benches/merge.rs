@@ -20,7 +20,12 @@ const WRITERS: u64 = 4;
 const CAUSES: u32 = 10;
 
 fn build_store(out: &Path) {
-    let causes: Vec<RootCause> = (0..CAUSES).map(|i| RootCause { step: Step::Release { family: Family::Llvm, from: 10 + i, to: 11 + i }, change: Change::EntryWarn }).collect();
+    let causes: Vec<RootCause> = (0..CAUSES)
+        .map(|i| RootCause {
+            step: Step::Release { family: Family::Llvm, from: 10 + i, to: 11 + i },
+            change: Change::EntryWarn,
+        })
+        .collect();
     let mut logs: Vec<Vec<String>> = vec![Vec::new(); causes.len() * WRITERS as usize];
     for p in 0..PROGRAMS {
         let c = (p % CAUSES as u64) as usize;
@@ -29,11 +34,16 @@ fn build_store(out: &Path) {
     }
     for (c, cause) in causes.iter().enumerate() {
         let dir = out.join("findings").join(cause.fingerprint());
-        save_json(&dir.join("cause.json"), &CauseFile { fingerprint: cause.fingerprint(), title: cause.title(), cause: cause.clone() }).unwrap();
+        save_json(
+            &dir.join("cause.json"),
+            &CauseFile { fingerprint: cause.fingerprint(), title: cause.title(), cause: cause.clone() },
+        )
+        .unwrap();
         for w in 0..WRITERS {
             let lines = &logs[c * WRITERS as usize + w as usize];
             std::fs::create_dir_all(dir.join("sightings")).unwrap();
-            std::fs::write(dir.join(format!("sightings/shard-{w}-of-{WRITERS}-1.jsonl")), lines.join("\n") + "\n").unwrap();
+            std::fs::write(dir.join(format!("sightings/shard-{w}-of-{WRITERS}-1.jsonl")), lines.join("\n") + "\n")
+                .unwrap();
         }
         for k in 0..3 {
             let p = dir.join(format!("programs/{k:016x}"));
@@ -42,7 +52,8 @@ fn build_store(out: &Path) {
             std::fs::write(p.join("objects/gcc.o"), vec![0u8; 4096]).unwrap();
         }
     }
-    let matrix: Vec<(String, String)> = (0..15).map(|i| (format!("llvm-{}.0.0-clang", 10 + i / 3), format!("config-{}", i % 3))).collect();
+    let matrix: Vec<(String, String)> =
+        (0..15).map(|i| (format!("llvm-{}.0.0-clang", 10 + i / 3), format!("config-{}", i % 3))).collect();
     for w in 0..WRITERS {
         let shard = Shard { index: w, count: WRITERS };
         let lines: Vec<String> = (0..PROGRAMS / WRITERS / 4)
@@ -56,7 +67,8 @@ fn build_store(out: &Path) {
             })
             .collect();
         std::fs::create_dir_all(out.join("stats")).unwrap();
-        std::fs::write(out.join(format!("stats/shard-{w}-of-{WRITERS}-host-1.jsonl")), lines.join("\n") + "\n").unwrap();
+        std::fs::write(out.join(format!("stats/shard-{w}-of-{WRITERS}-host-1.jsonl")), lines.join("\n") + "\n")
+            .unwrap();
     }
 }
 

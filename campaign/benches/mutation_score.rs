@@ -20,11 +20,24 @@ fn main() {
     for e in f.errors.iter().take(5) {
         println!("  error: {e}");
     }
-    println!("mutation score {:.2}% ({} killed of {} mutants, {} not judged; {} relocations)", 100.0 * s.ratio(), s.killed, s.mutated, s.not_judged, s.relocations);
+    println!(
+        "mutation score {:.2}% ({} killed of {} mutants, {} not judged; {} relocations)",
+        100.0 * s.ratio(),
+        s.killed,
+        s.mutated,
+        s.not_judged,
+        s.relocations
+    );
     for v in s.survivors.iter().take(10) {
         println!("  survivor: {} {} ({})", v.object, v.relocation, v.section);
     }
-    println!("planted miscompiler caught in {}/{} changed programs ({:.1}%), errors {}", p.caught, p.changed, 100.0 * p.ratio(), p.errors.len());
+    println!(
+        "planted miscompiler caught in {}/{} changed programs ({:.1}%), errors {}",
+        p.caught,
+        p.changed,
+        100.0 * p.ratio(),
+        p.errors.len()
+    );
     println!("zero checksums among the {} programs: {}", f.programs, f.zero_checksums);
     // Distinctness over the population: from_seed(s, 8 | 32) for s in 0..2000.
     let mut by_c: HashMap<String, u64> = HashMap::new();
@@ -40,6 +53,12 @@ fn main() {
     }
     let shared: usize = per_sum.values().filter(|&&n| n > 1).sum();
     let zeros = by_c.values().filter(|&&c| c == 0).count();
-    println!("from_seed(0..2000, 8|32): {} distinct programs, {} share a checksum ({:.2}%), {} with checksum 0", by_c.len(), shared, 100.0 * shared as f64 / by_c.len() as f64, zeros);
+    println!(
+        "from_seed(0..2000, 8|32): {} distinct programs, {} share a checksum ({:.2}%), {} with checksum 0",
+        by_c.len(),
+        shared,
+        100.0 * shared as f64 / by_c.len() as f64,
+        zeros
+    );
     println!("elapsed {:.1} s", t.elapsed().as_secs_f64());
 }

@@ -12,7 +12,11 @@ use kreloc_toolchains::{Cache, Source};
 const PROGRAMS: u64 = 24;
 
 fn fresh(jobs: usize, exec: bool) -> Examiner {
-    let c = cells(&["gcc@12".into(), "clang-19".into()], &["kernel-2018".into(), "kernel-2024".into(), "small-nopic".into()]).expect("scripts/setup.sh");
+    let c = cells(
+        &["gcc@12".into(), "clang-19".into()],
+        &["kernel-2018".into(), "kernel-2024".into(), "small-nopic".into()],
+    )
+    .expect("scripts/setup.sh");
     let mut ex = examiner(c, &["linux-x86_64".into()], exec, jobs).unwrap();
     ex.compiler.cache = Cache::disabled();
     ex
@@ -44,7 +48,10 @@ fn main() {
     let _ = two.examine_many(&programs);
     let full_two = t.elapsed().as_secs_f64();
     let cellsn = ex.cells.len() as u64 * PROGRAMS;
-    println!("{PROGRAMS} programs x {} cells = {cellsn} objects (gcc-12, clang-19 x kernel-2018, kernel-2024, small-nopic)", ex.cells.len());
+    println!(
+        "{PROGRAMS} programs x {} cells = {cellsn} objects (gcc-12, clang-19 x kernel-2018, kernel-2024, small-nopic)",
+        ex.cells.len()
+    );
     println!("| run | wall | vs compile-only |");
     println!("|---|---|---|");
     println!("| compile + link only, 1 job | {compile_only:.2}s | 1.000x |");

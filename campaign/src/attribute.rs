@@ -117,7 +117,8 @@ pub struct Divergence {
 
 /// How many flags one config has that the other lacks, both ways.
 fn flag_distance(a: &CompileConfig, b: &CompileConfig) -> usize {
-    let (a, b): (BTreeSet<String>, BTreeSet<String>) = (a.c_flags().into_iter().collect(), b.c_flags().into_iter().collect());
+    let (a, b): (BTreeSet<String>, BTreeSet<String>) =
+        (a.c_flags().into_iter().collect(), b.c_flags().into_iter().collect());
     a.symmetric_difference(&b).count()
 }
 
@@ -131,8 +132,14 @@ fn is_path(c: &Cell) -> bool {
 
 /// `corrupting/gcc`: a path toolchain's last two path components (no machine-specific prefix).
 pub fn path_name(tc: &Toolchain) -> String {
-    let parts: Vec<String> =
-        tc.exe.components().filter(|c| matches!(c, std::path::Component::Normal(_))).rev().take(2).map(|c| c.as_os_str().to_string_lossy().into_owned()).collect();
+    let parts: Vec<String> = tc
+        .exe
+        .components()
+        .filter(|c| matches!(c, std::path::Component::Normal(_)))
+        .rev()
+        .take(2)
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
     parts.into_iter().rev().collect::<Vec<_>>().join("/")
 }
 
@@ -179,7 +186,12 @@ pub fn attribute(cells: &[Cell], facts: &[Option<Facts>]) -> Vec<Divergence> {
         let cy = &cells[y];
         for p in &f(y).problems {
             let comparable: Vec<usize> = judged.iter().copied().filter(|&i| lacks(i, p).is_some()).collect();
-            let pair = |from: Option<usize>, context: String| CellPair { from: from.map(|i| cells[i].label()), to: cy.label(), context, every_toolchain: false };
+            let pair = |from: Option<usize>, context: String| CellPair {
+                from: from.map(|i| cells[i].label()),
+                to: cy.label(),
+                context,
+                every_toolchain: false,
+            };
             let change_from = |x: usize| explain(p, f(x), f(y)).unwrap_or_else(|| p.clone());
             if comparable.iter().all(|&i| lacks(i, p) == Some(false)) {
                 // Not a divergence: only code that runs wrong in every cell (the generator's or the
@@ -187,10 +199,14 @@ pub fn attribute(cells: &[Cell], facts: &[Option<Facts>]) -> Vec<Divergence> {
                 if !p.runs_wrong() {
                     continue;
                 }
-                found.entry(RootCause { step: Step::Everywhere, change: p.clone() }).or_default().push(pair(None, "every judged cell".into()));
+                found
+                    .entry(RootCause { step: Step::Everywhere, change: p.clone() })
+                    .or_default()
+                    .push(pair(None, "every judged cell".into()));
                 continue;
             }
-            let same_config: Vec<usize> = comparable.iter().copied().filter(|&i| cells[i].config_name == cy.config_name).collect();
+            let same_config: Vec<usize> =
+                comparable.iter().copied().filter(|&i| cells[i].config_name == cy.config_name).collect();
             let showing = same_config.iter().filter(|&&i| lacks(i, p) == Some(false)).count();
             let every = showing == same_config.len();
             // The same toolchain under another config without p is the "before" of a config step: the
@@ -198,14 +214,25 @@ pub fn attribute(cells: &[Cell], facts: &[Option<Facts>]) -> Vec<Divergence> {
             let other_config = comparable
                 .iter()
                 .copied()
-                .filter(|&i| cells[i].toolchain == cy.toolchain && cells[i].config_name != cy.config_name && lacks(i, p) == Some(true))
+                .filter(|&i| {
+                    cells[i].toolchain == cy.toolchain
+                        && cells[i].config_name != cy.config_name
+                        && lacks(i, p) == Some(true)
+                })
                 .min_by_key(|&i| flag_distance(&cells[i].config, &cy.config));
             if every || (2 * showing > same_config.len() && other_config.is_some()) {
                 let other = comparable.iter().copied().filter(|&i| lacks(i, p) == Some(true));
                 let before = other_config.or(other.clone().next());
                 let change = before.map_or_else(|| p.clone(), change_from);
-                let context = if every { format!("every toolchain at {}", cy.config_name) } else { format!("{showing} of {} toolchains at {}", same_config.len(), cy.config_name) };
-                found.entry(RootCause { step: Step::Config { config: cy.config_name.clone() }, change }).or_default().push(CellPair { every_toolchain: every, ..pair(before, context) });
+                let context = if every {
+                    format!("every toolchain at {}", cy.config_name)
+                } else {
+                    format!("{showing} of {} toolchains at {}", same_config.len(), cy.config_name)
+                };
+                found
+                    .entry(RootCause { step: Step::Config { config: cy.config_name.clone() }, change })
+                    .or_default()
+                    .push(CellPair { every_toolchain: every, ..pair(before, context) });
                 continue;
             }
             if is_path(cy) {
@@ -213,17 +240,39 @@ pub fn attribute(cells: &[Cell], facts: &[Option<Facts>]) -> Vec<Divergence> {
                 let release_cell = same_config
                     .iter()
                     .copied()
-                    .filter(|&i| !is_path(&cells[i]) && cells[i].toolchain.family == cy.toolchain.family && cells[i].language() == cy.language() && lacks(i, p) == Some(true))
-                    .min_by_key(|&i| (cells[i].toolchain.version != cy.toolchain.version, release(&cells[i]).abs_diff(release(cy))));
+                    .filter(|&i| {
+                        !is_path(&cells[i])
+                            && cells[i].toolchain.family == cy.toolchain.family
+                            && cells[i].language() == cy.language()
+                            && lacks(i, p) == Some(true)
+                    })
+                    .min_by_key(|&i| {
+                        (cells[i].toolchain.version != cy.toolchain.version, release(&cells[i]).abs_diff(release(cy)))
+                    });
                 if let Some(x) = release_cell {
-                    let step = Step::PathVs { path: path_name(&cy.toolchain), version: cy.toolchain.version.to_string(), release: cells[x].toolchain.id() };
-                    found.entry(RootCause { step, change: change_from(x) }).or_default().push(pair(Some(x), format!("at {}", cy.config_name)));
+                    let step = Step::PathVs {
+                        path: path_name(&cy.toolchain),
+                        version: cy.toolchain.version.to_string(),
+                        release: cells[x].toolchain.id(),
+                    };
+                    found
+                        .entry(RootCause { step, change: change_from(x) })
+                        .or_default()
+                        .push(pair(Some(x), format!("at {}", cy.config_name)));
                     continue;
                 }
             }
             if let Some(x) = same_release_build(cells, &same_config, y, |i| lacks(i, p) == Some(true)) {
-                let step = Step::Build { family: cy.toolchain.family, release: release(cy), from: cells[x].toolchain.id(), to: cy.toolchain.id() };
-                found.entry(RootCause { step, change: change_from(x) }).or_default().push(pair(Some(x), format!("at {}", cy.config_name)));
+                let step = Step::Build {
+                    family: cy.toolchain.family,
+                    release: release(cy),
+                    from: cells[x].toolchain.id(),
+                    to: cy.toolchain.id(),
+                };
+                found
+                    .entry(RootCause { step, change: change_from(x) })
+                    .or_default()
+                    .push(pair(Some(x), format!("at {}", cy.config_name)));
                 continue;
             }
             // The nearest older judged release of the same family, language and config (compilers given by
@@ -233,13 +282,20 @@ pub fn attribute(cells: &[Cell], facts: &[Option<Facts>]) -> Vec<Divergence> {
                 .copied()
                 .filter(|&i| {
                     let c = &cells[i];
-                    is_path(c) == is_path(cy) && c.config_name == cy.config_name && c.toolchain.family == cy.toolchain.family && c.language() == cy.language() && release(c) < release(cy)
+                    is_path(c) == is_path(cy)
+                        && c.config_name == cy.config_name
+                        && c.toolchain.family == cy.toolchain.family
+                        && c.language() == cy.language()
+                        && release(c) < release(cy)
                 })
                 .max_by_key(|&i| release(&cells[i]));
             if let Some(x) = prev {
                 if lacks(x, p) == Some(true) {
                     let step = Step::Release { family: cy.toolchain.family, from: release(&cells[x]), to: release(cy) };
-                    found.entry(RootCause { step, change: change_from(x) }).or_default().push(pair(Some(x), format!("at {}", cy.config_name)));
+                    found
+                        .entry(RootCause { step, change: change_from(x) })
+                        .or_default()
+                        .push(pair(Some(x), format!("at {}", cy.config_name)));
                 }
                 // Otherwise the older release shows it too: blamed where it first appears.
                 continue;
@@ -249,24 +305,40 @@ pub fn attribute(cells: &[Cell], facts: &[Option<Facts>]) -> Vec<Divergence> {
                 .copied()
                 .filter(|&i| {
                     let c = &cells[i];
-                    is_path(c) == is_path(cy) && c.config_name == cy.config_name && c.toolchain.family == cy.toolchain.family && c.language() == cy.language() && release(c) > release(cy)
+                    is_path(c) == is_path(cy)
+                        && c.config_name == cy.config_name
+                        && c.toolchain.family == cy.toolchain.family
+                        && c.language() == cy.language()
+                        && release(c) > release(cy)
                 })
                 .min_by_key(|&i| release(&cells[i]));
             if let Some(x) = next.filter(|&x| lacks(x, p) == Some(true)) {
                 let step = Step::FixedIn { family: cy.toolchain.family, from: release(cy), to: release(&cells[x]) };
                 // The problem itself, not what the newer release moved: that move is not what broke.
-                found.entry(RootCause { step, change: p.clone() }).or_default().push(pair(Some(x), format!("at {}", cy.config_name)));
+                found
+                    .entry(RootCause { step, change: p.clone() })
+                    .or_default()
+                    .push(pair(Some(x), format!("at {}", cy.config_name)));
                 continue;
             }
-            let other_language = same_config.iter().copied().filter(|&i| cells[i].language() != cy.language() && lacks(i, p) == Some(true)).max_by_key(|&i| (cells[i].toolchain.family == Family::Llvm, release(&cells[i])));
+            let other_language = same_config
+                .iter()
+                .copied()
+                .filter(|&i| cells[i].language() != cy.language() && lacks(i, p) == Some(true))
+                .max_by_key(|&i| (cells[i].toolchain.family == Family::Llvm, release(&cells[i])));
             if let Some(x) = other_language {
                 let step = Step::Language { from: emission(&cells[x]), to: emission(cy) };
-                found.entry(RootCause { step, change: change_from(x) }).or_default().push(pair(Some(x), format!("at {}", cy.config_name)));
+                found
+                    .entry(RootCause { step, change: change_from(x) })
+                    .or_default()
+                    .push(pair(Some(x), format!("at {}", cy.config_name)));
                 continue;
             }
             // "Every release and config" only when every judged release of the family shows it everywhere.
-            let family_wide =
-                comparable.iter().filter(|&&i| cells[i].toolchain.family == cy.toolchain.family && is_path(&cells[i]) == is_path(cy)).all(|&i| lacks(i, p) == Some(false));
+            let family_wide = comparable
+                .iter()
+                .filter(|&&i| cells[i].toolchain.family == cy.toolchain.family && is_path(&cells[i]) == is_path(cy))
+                .all(|&i| lacks(i, p) == Some(false));
             let (step, before) = match other_config {
                 Some(x) => (Step::Config { config: cy.config_name.clone() }, Some(x)),
                 None if family_wide => (Step::Family { family: cy.toolchain.family }, None),
@@ -276,12 +348,15 @@ pub fn attribute(cells: &[Cell], facts: &[Option<Facts>]) -> Vec<Divergence> {
             found.entry(RootCause { step, change }).or_default().push(pair(before, format!("{}", cy.toolchain.id())));
         }
     }
-    found.into_iter().map(|(cause, mut pairs)| {
-        pairs.sort();
-        pairs.dedup();
-        let symptoms = if cause.change.runs_wrong() { symptoms_of(&pairs, cells, facts) } else { BTreeMap::new() };
-        Divergence { cause, cells: pairs, symptoms }
-    }).collect()
+    found
+        .into_iter()
+        .map(|(cause, mut pairs)| {
+            pairs.sort();
+            pairs.dedup();
+            let symptoms = if cause.change.runs_wrong() { symptoms_of(&pairs, cells, facts) } else { BTreeMap::new() };
+            Divergence { cause, cells: pairs, symptoms }
+        })
+        .collect()
 }
 
 /// How the showing cells of `pairs` ran wrong.

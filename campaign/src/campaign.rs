@@ -57,16 +57,23 @@ pub fn run(examiner: &Examiner, plan: &Plan) -> std::io::Result<Stats> {
 }
 
 /// Runs (or resumes) a campaign, calling `on_new(fingerprint, dir)` as each new root cause is stored.
-pub fn run_with(examiner: &Examiner, plan: &Plan, mut on_new: impl FnMut(&str, &std::path::Path)) -> std::io::Result<Stats> {
+pub fn run_with(
+    examiner: &Examiner,
+    plan: &Plan,
+    mut on_new: impl FnMut(&str, &std::path::Path),
+) -> std::io::Result<Stats> {
     let start = Instant::now();
     let store = FindingStore::open(&plan.out, &format!("shard-{}-of-{}", plan.shard.index, plan.shard.count))?;
     let cells: Vec<String> = examiner.cells.iter().map(|c| c.label()).collect();
     let profiles: Vec<String> = examiner.judge.profiles.iter().map(|p| p.name()).collect();
-    let key = crate::signature::short_hash(format!("{}|{cells:?}|{profiles:?}|{:?}|{}", plan.seed, examiner.judge.addresses, plan.program_size).as_bytes());
+    let key = crate::signature::short_hash(
+        format!("{}|{cells:?}|{profiles:?}|{:?}|{}", plan.seed, examiner.judge.addresses, plan.program_size).as_bytes(),
+    );
     let mut progress = Progress::resume(&plan.out, &key, plan.shard);
     let mut stats = Stats { resumed_at: progress.done, ..Stats::default() };
     let stats_log = StatsLog::open(&plan.out, &format!("shard-{}-of-{}", plan.shard.index, plan.shard.count))?;
-    let matrix: Vec<(String, String)> = examiner.cells.iter().map(|c| (c.toolchain.id(), c.config_name.clone())).collect();
+    let matrix: Vec<(String, String)> =
+        examiner.cells.iter().map(|c| (c.toolchain.id(), c.config_name.clone())).collect();
     let bar = crate::progress::campaign_bar(plan.progress, plan.limit);
     bar.enable_steady_tick(Duration::from_millis(200));
     loop {
@@ -82,7 +89,8 @@ pub fn run_with(examiner: &Examiner, plan: &Plan, mut on_new: impl FnMut(&str, &
             Limit::Time(_) => u64::MAX,
         };
         let batch = (plan.batch.max(1) as u64).min(left);
-        let seeds: Vec<u64> = (0..batch).map(|k| program_seed(plan.seed, plan.shard.program_index(progress.done + k))).collect();
+        let seeds: Vec<u64> =
+            (0..batch).map(|k| program_seed(plan.seed, plan.shard.program_index(progress.done + k))).collect();
         let programs: Vec<Program> = seeds.iter().map(|&s| Program::from_seed(s, plan.program_size)).collect();
         let batch_start = Instant::now();
         let mut cell_stats = Batch::new(&key, plan.shard, progress.done, &matrix);
@@ -94,7 +102,8 @@ pub fn run_with(examiner: &Examiner, plan: &Plan, mut on_new: impl FnMut(&str, &
             cell_stats.add(&ex.cells, ex.cache_hits);
             for d in &ex.divergences {
                 let fp = d.cause.fingerprint();
-                let sighting = Sighting::now(format!("{seed:016x}"), p.size(), d.cells.clone()).with_symptoms(d.symptoms.clone());
+                let sighting =
+                    Sighting::now(format!("{seed:016x}"), p.size(), d.cells.clone()).with_symptoms(d.symptoms.clone());
                 match store.record(&d.cause, &sighting, || program_files(p, &ex, examiner, &fp))? {
                     Recorded::New(dir) => {
                         stats.new_findings.push(fp.clone());
@@ -111,14 +120,18 @@ pub fn run_with(examiner: &Examiner, plan: &Plan, mut on_new: impl FnMut(&str, &
             stats.programs += 1;
         }
         // Stats first: a batch redone after a crash here is folded once (same campaign, shard and start).
-        (cell_stats.elapsed_ms, cell_stats.ended_ms) = (batch_start.elapsed().as_millis() as u64, crate::stats::now_ms());
+        (cell_stats.elapsed_ms, cell_stats.ended_ms) =
+            (batch_start.elapsed().as_millis() as u64, crate::stats::now_ms());
         stats_log.append(&cell_stats)?;
         progress.save(&plan.out)?;
         match plan.limit {
             Limit::Count(_) => bar.inc(batch),
             Limit::Time(t) => bar.set_position(start.elapsed().as_secs().min(t.as_secs())),
         }
-        bar.set_message(format!("findings {} (+{} seen again), cache hits {}", progress.findings, stats.duplicate_findings, progress.cache_hits));
+        bar.set_message(format!(
+            "findings {} (+{} seen again), cache hits {}",
+            progress.findings, stats.duplicate_findings, progress.cache_hits
+        ));
     }
     for fp in &stats.root_causes {
         store.refresh_report(fp)?;

@@ -51,7 +51,9 @@ pub enum Refusal {
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum RunFault {
-    Crash { signal: String },
+    Crash {
+        signal: String,
+    },
     Seccomp,
     Timeout,
     /// Called exit itself.
@@ -92,7 +94,9 @@ pub enum AddressClass {
     /// Right below 4 GiB (at some judged address between 2 and 4 GiB too), wrong at every judged address above.
     Above4G,
     /// Only at these addresses.
-    At { addresses: Vec<u64> },
+    At {
+        addresses: Vec<u64>,
+    },
 }
 
 impl AddressClass {
@@ -119,7 +123,9 @@ impl AddressClass {
             AddressClass::Everywhere => "everywhere".into(),
             AddressClass::Above2G => "only above 2 GiB".into(),
             AddressClass::Above4G => "only above 4 GiB".into(),
-            AddressClass::At { addresses } => format!("only at {}", addresses.iter().map(|a| format!("{a:#x}")).collect::<Vec<_>>().join(", ")),
+            AddressClass::At { addresses } => {
+                format!("only at {}", addresses.iter().map(|a| format!("{a:#x}")).collect::<Vec<_>>().join(", "))
+            }
         }
     }
 }
@@ -166,27 +172,48 @@ pub enum CompileFault {
 #[serde(rename_all = "kebab-case", tag = "kind")]
 pub enum Change {
     /// Code moved into exec sections of a new family (`.ltext`, with `.ltext.unlikely.` etc. counted as `.ltext`).
-    NewExecSection { sections: Vec<String> },
+    NewExecSection {
+        sections: Vec<String>,
+    },
     /// The loader WARNs: two exec sections contain `e_entry`.
     EntryWarn,
     /// The loader jumps somewhere other than the intended entry.
     EntryMisplaced,
     /// A relocation of this type fails (or is silently truncated) at some judged address.
-    Relocation { r_type: u32, type_name: String, fault: RelocFault },
-    Refused { refusal: Refusal },
+    Relocation {
+        r_type: u32,
+        type_name: String,
+        fault: RelocFault,
+    },
+    Refused {
+        refusal: Refusal,
+    },
     /// The relocated code runs wrong (wrong checksum, crash, hang, system call, exit): the symptoms are
     /// the sighting's, the address class is the change's.
-    RunsWrong { class: AddressClass },
+    RunsWrong {
+        class: AddressClass,
+    },
     /// Stores written before `RunsWrong` (one cause per symptom and address); never derived now, only
     /// read, and listed as superseded by the `RunsWrong` cause.
-    WrongChecksum { at: u64 },
+    WrongChecksum {
+        at: u64,
+    },
     /// A real purgatory's `purgatory()` run fails this way (`kreloc kernel`, `check --run`). Generated
     /// programs' stores written before `RunsWrong` hold it too, superseded as `WrongChecksum` is.
-    RunFailed { at: u64, fault: RunFault },
-    Compile { fault: CompileFault },
+    RunFailed {
+        at: u64,
+        fault: RunFault,
+    },
+    Compile {
+        fault: CompileFault,
+    },
     /// A symbol stage of the load (loader, arch or digest symbols) fails on this symbol: the loader refuses the
     /// relocated object. Symbol stages do not depend on the load address.
-    StageFails { stage: StageName, symbol: String, reason: SilentReason },
+    StageFails {
+        stage: StageName,
+        symbol: String,
+        reason: SilentReason,
+    },
 }
 
 impl Change {
@@ -220,20 +247,34 @@ impl Change {
             Change::NewExecSection { sections } => format!("new exec section {}", sections.join(", ")),
             Change::EntryWarn => "the kernel WARNs: two exec sections contain e_entry".into(),
             Change::EntryMisplaced => "the entry is misplaced".into(),
-            Change::Relocation { type_name, fault: RelocFault::Overflow, r_type } => format!("{type_name} overflows{}", overflow_region(*r_type)),
+            Change::Relocation { type_name, fault: RelocFault::Overflow, r_type } => {
+                format!("{type_name} overflows{}", overflow_region(*r_type))
+            }
             Change::Relocation { type_name, fault, .. } => format!("{type_name}: {}", kebab(fault)),
             Change::Refused { refusal } => format!("the loader refuses the object ({})", kebab(refusal)),
             Change::RunsWrong { class } => format!("the code runs wrong {}", class.title()),
             Change::WrongChecksum { at } => format!("the checksum differs at {at:#x}"),
-            Change::RunFailed { at, fault: RunFault::Crash { signal } } => format!("the code crashes ({signal}) at {at:#x}"),
-            Change::RunFailed { at, fault: RunFault::DigestMismatch } => format!("the purgatory spins in its digest-failure loop at {at:#x}"),
-            Change::RunFailed { at, fault: RunFault::Recursion } => format!("a function calls itself without end (stack overflow) at {at:#x}"),
-            Change::RunFailed { at, fault: RunFault::SelfLoop } => format!("a function jumps to itself (endless loop) at {at:#x}"),
-            Change::RunFailed { at, fault: RunFault::VectorInstruction } => format!("an SSE/AVX/MMX instruction runs (#UD with CR4.OSFXSR clear) at {at:#x}"),
+            Change::RunFailed { at, fault: RunFault::Crash { signal } } => {
+                format!("the code crashes ({signal}) at {at:#x}")
+            }
+            Change::RunFailed { at, fault: RunFault::DigestMismatch } => {
+                format!("the purgatory spins in its digest-failure loop at {at:#x}")
+            }
+            Change::RunFailed { at, fault: RunFault::Recursion } => {
+                format!("a function calls itself without end (stack overflow) at {at:#x}")
+            }
+            Change::RunFailed { at, fault: RunFault::SelfLoop } => {
+                format!("a function jumps to itself (endless loop) at {at:#x}")
+            }
+            Change::RunFailed { at, fault: RunFault::VectorInstruction } => {
+                format!("an SSE/AVX/MMX instruction runs (#UD with CR4.OSFXSR clear) at {at:#x}")
+            }
             Change::RunFailed { at, fault } => format!("the code fails ({}) at {at:#x}", kebab(fault)),
             Change::Compile { fault: CompileFault::Ice } => "the compiler crashes (ICE)".into(),
             Change::Compile { fault } => format!("the compile fails ({})", kebab(fault)),
-            Change::StageFails { stage, symbol, reason } => format!("{stage} stage fails: {symbol} {}", reason.describe()),
+            Change::StageFails { stage, symbol, reason } => {
+                format!("{stage} stage fails: {symbol} {}", reason.describe())
+            }
         }
     }
 }
@@ -249,7 +290,10 @@ fn overflow_region(r_type: u32) -> &'static str {
 }
 
 fn kebab<T: Serialize>(v: &T) -> String {
-    serde_json::to_value(v).ok().and_then(|v| v.as_str().map(str::to_string).or_else(|| v.as_object().and_then(|o| o.keys().next().cloned()))).unwrap_or_default()
+    serde_json::to_value(v)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string).or_else(|| v.as_object().and_then(|o| o.keys().next().cloned())))
+        .unwrap_or_default()
 }
 
 /// What the campaign knows about one judged cell, typed.
@@ -350,7 +394,11 @@ pub fn explain(p: &Change, from: &Facts, to: &Facts) -> Option<Change> {
         return None;
     }
     let new_bases: Vec<String> = to.exec_bases.difference(&from.exec_bases).cloned().collect();
-    Some(if p.is_entry_problem() && !new_bases.is_empty() { Change::NewExecSection { sections: new_bases } } else { p.clone() })
+    Some(if p.is_entry_problem() && !new_bases.is_empty() {
+        Change::NewExecSection { sections: new_bases }
+    } else {
+        p.clone()
+    })
 }
 
 /// Every change from `from` to `to` (the problems `to` gained), deduplicated.

@@ -61,12 +61,17 @@ pub fn lex(src: &str) -> Vec<Token> {
             }
             i = (i + 1).min(b.len());
         } else if c.is_ascii_alphanumeric() || c == b'_' {
-            while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_' || (b[i] == b'.' && b[start].is_ascii_digit())) {
+            while i < b.len()
+                && (b[i].is_ascii_alphanumeric() || b[i] == b'_' || (b[i] == b'.' && b[start].is_ascii_digit()))
+            {
                 i += 1;
             }
         } else {
             let three = ["<<=", ">>=", "..."];
-            let two = ["->", "++", "--", "<<", ">>", "<=", ">=", "==", "!=", "&&", "||", "+=", "-=", "*=", "/=", "%=", "&=", "|=", "^="];
+            let two = [
+                "->", "++", "--", "<<", ">>", "<=", ">=", "==", "!=", "&&", "||", "+=", "-=", "*=", "/=", "%=", "&=",
+                "|=", "^=",
+            ];
             i += if three.iter().any(|p| src[i..].starts_with(p)) {
                 3
             } else if two.iter().any(|p| src[i..].starts_with(p)) {
@@ -120,7 +125,10 @@ pub fn items(toks: &[Token]) -> Vec<std::ops::Range<usize>> {
         if opens(t) {
             let end = matching(toks, i).unwrap_or(toks.len() - 1);
             // A brace at the top level that follows `)` (or an attribute) is a function body: the item ends there.
-            let body = t.is("{") && i > start && (toks[i - 1].is(")") || toks[i - 1].is_word()) && !is_aggregate(&toks[start..i]);
+            let body = t.is("{")
+                && i > start
+                && (toks[i - 1].is(")") || toks[i - 1].is_word())
+                && !is_aggregate(&toks[start..i]);
             i = end + 1;
             if body {
                 out.push(start..i);
@@ -163,8 +171,11 @@ fn line(toks: &[Token]) -> String {
     for (k, t) in toks.iter().enumerate() {
         if k > 0 {
             let prev = &toks[k - 1];
-            let tight_after = prev.is("(") || prev.is("[") || prev.is(".") || prev.is("->") || prev.is("~") || prev.is("!");
-            let tight_before = [")", "]", ",", ";", ".", "->", "[", "++", "--"].iter().any(|p| t.is(p)) || (t.is("}") && prev.is("{")) || (t.is("(") && (prev.is_word() || prev.is(")")) && !is_keyword(prev));
+            let tight_after =
+                prev.is("(") || prev.is("[") || prev.is(".") || prev.is("->") || prev.is("~") || prev.is("!");
+            let tight_before = [")", "]", ",", ";", ".", "->", "[", "++", "--"].iter().any(|p| t.is(p))
+                || (t.is("}") && prev.is("{"))
+                || (t.is("(") && (prev.is_word() || prev.is(")")) && !is_keyword(prev));
             if !tight_after && !tight_before {
                 s.push(' ');
             }
@@ -247,9 +258,17 @@ impl Pass {
             Pass::Statements => statements(toks),
             Pass::Bodies => {
                 let it = items(toks);
-                it.iter().filter_map(|r| body_of(toks, r.clone())).map(|(o, c)| Edit::remove(o + 1..c)).filter(|e| !e.range.is_empty()).collect()
+                it.iter()
+                    .filter_map(|r| body_of(toks, r.clone()))
+                    .map(|(o, c)| Edit::remove(o + 1..c))
+                    .filter(|e| !e.range.is_empty())
+                    .collect()
             }
-            Pass::Balanced => (0..toks.len()).filter(|&i| toks[i].is("{")).filter_map(|i| Some(Edit::remove(i + 1..matching(toks, i)?))).filter(|e| !e.range.is_empty()).collect(),
+            Pass::Balanced => (0..toks.len())
+                .filter(|&i| toks[i].is("{"))
+                .filter_map(|i| Some(Edit::remove(i + 1..matching(toks, i)?)))
+                .filter(|e| !e.range.is_empty())
+                .collect(),
             Pass::Elements => elements(toks),
             Pass::Unwrap => unwrap(toks),
             Pass::Attributes => (0..toks.len())
@@ -258,11 +277,22 @@ impl Pass {
                 .collect(),
             Pass::Zero => (0..toks.len())
                 .filter(|&i| (toks[i].is_word() && !toks[i].is("0")) || toks[i].is("("))
-                .filter(|&i| i > 0 && ["[", "(", "=", ",", "<", ">", "+", "-", "*", "return"].iter().any(|p| toks[i - 1].is(p)))
-                .filter_map(|i| Some(Edit { range: i..if toks[i].is("(") { matching(toks, i)? + 1 } else { i + 1 }, with: vec![Token("0".into())] }))
+                .filter(|&i| {
+                    i > 0 && ["[", "(", "=", ",", "<", ">", "+", "-", "*", "return"].iter().any(|p| toks[i - 1].is(p))
+                })
+                .filter_map(|i| {
+                    Some(Edit {
+                        range: i..if toks[i].is("(") { matching(toks, i)? + 1 } else { i + 1 },
+                        with: vec![Token("0".into())],
+                    })
+                })
                 .collect(),
             Pass::Typedefs => typedefs(toks),
-            Pass::Tokens => (0..toks.len()).rev().filter(|&i| !opens(&toks[i]) && !closes(&toks[i])).map(|i| Edit::remove(i..i + 1)).collect(),
+            Pass::Tokens => (0..toks.len())
+                .rev()
+                .filter(|&i| !opens(&toks[i]) && !closes(&toks[i]))
+                .map(|i| Edit::remove(i..i + 1))
+                .collect(),
         }
     }
 }
@@ -345,7 +375,11 @@ fn typedefs(toks: &[Token]) -> Vec<Edit> {
     let mut v = Vec::new();
     for r in items(toks) {
         let item = &toks[r.clone()];
-        if item.len() < 4 || !item[0].is("typedef") || !item[item.len() - 1].is(";") || item.iter().any(|t| opens(t) || t.is(",")) {
+        if item.len() < 4
+            || !item[0].is("typedef")
+            || !item[item.len() - 1].is(";")
+            || item.iter().any(|t| opens(t) || t.is(","))
+        {
             continue;
         }
         let (name, ty) = (&item[item.len() - 2], &item[1..item.len() - 2]);

@@ -7,7 +7,9 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use kreloc_gen::Program;
-use kreloc_toolchains::{identity::Kind, CompileConfig, CompileKind, CompileOutcome, Compiler, Language, Source, Toolchain};
+use kreloc_toolchains::{
+    identity::Kind, CompileConfig, CompileKind, CompileOutcome, Compiler, Language, Source, Toolchain,
+};
 
 use std::time::Instant;
 
@@ -151,7 +153,11 @@ impl Examiner {
     }
 
     fn examine_in_pool(&self, p: &Program) -> Examined {
-        self.examine_sources(&Source::c(kreloc_gen::emit_c(p)), &Source::rust(kreloc_gen::emit_rust(p)), p.expected_checksum())
+        self.examine_sources(
+            &Source::c(kreloc_gen::emit_c(p)),
+            &Source::rust(kreloc_gen::emit_rust(p)),
+            p.expected_checksum(),
+        )
     }
 
     /// Compiles C text (a text-reduction candidate) in every C cell, judged against the `expected` checksum
@@ -188,7 +194,8 @@ impl Examiner {
         let t = Instant::now();
         let facts: Vec<Option<Facts>> = cells.iter().map(|c| c.facts.clone()).collect();
         let divergences = attribute(&self.cells, &facts);
-        let attribution_ns = (t.elapsed().as_nanos() as u64).saturating_add(cells.iter().map(|c| c.facts_ns).sum::<u64>());
+        let attribution_ns =
+            (t.elapsed().as_nanos() as u64).saturating_add(cells.iter().map(|c| c.facts_ns).sum::<u64>());
         // The counters are shared by concurrent examinations: cap at this program's cells.
         let cache_hits = (self.compiler.cache.hits() - hits_before).min(self.cells.len() as u64);
         Examined { expected_checksum: expected, cells, groups, divergences, cache_hits, attribution_ns }
@@ -196,10 +203,23 @@ impl Examiner {
 
     fn judge_cell(&self, cell: &Cell, src: &Source, expected: u64) -> CellResult {
         let outcome = self.compiler.compile(&cell.toolchain, src, &cell.config);
-        let mut r = CellResult { cell: cell.label(), compile: CompileKind::Unsupported, signature: None, commands: Vec::new(), object: None, stderr: String::new(), facts: None, facts_ns: 0 };
+        let mut r = CellResult {
+            cell: cell.label(),
+            compile: CompileKind::Unsupported,
+            signature: None,
+            commands: Vec::new(),
+            object: None,
+            stderr: String::new(),
+            facts: None,
+            facts_ns: 0,
+        };
         match outcome {
             Err(e) => {
-                r.compile = if matches!(e, kreloc_toolchains::Error::NotExpressible(_)) { NOT_JUDGED } else { CompileKind::Unsupported };
+                r.compile = if matches!(e, kreloc_toolchains::Error::NotExpressible(_)) {
+                    NOT_JUDGED
+                } else {
+                    CompileKind::Unsupported
+                };
                 r.stderr = e.to_string();
             }
             Ok(o) => {
@@ -233,8 +253,12 @@ impl Examiner {
 
     /// The typed facts of an object: the loader's verdicts under every profile at every address.
     fn judge_facts(&self, obj: &kreloc_oracle::Object, sig: &Signature, expected: u64) -> Facts {
-        let verdicts: Vec<kreloc_oracle::Verdict> =
-            self.judge.profiles.iter().flat_map(|p| self.judge.addresses.iter().map(move |&at| kreloc_oracle::load(obj, &**p, at))).collect();
+        let verdicts: Vec<kreloc_oracle::Verdict> = self
+            .judge
+            .profiles
+            .iter()
+            .flat_map(|p| self.judge.addresses.iter().map(move |&at| kreloc_oracle::load(obj, &**p, at)))
+            .collect();
         let runs: Vec<(u64, RunResult)> = sig.runs.iter().map(|(a, r)| (*a, r.clone())).collect();
         object_facts(obj, &verdicts, &runs, expected)
     }

@@ -57,10 +57,19 @@ pub fn program_files(p: &Program, ex: &Examined, examiner: &Examiner, fingerprin
 /// The root cause's report: what changed along which axis, how often, where, and the smallest programs.
 pub fn summary_report(s: &Summary, smallest_report: Option<&str>) -> String {
     let mut out = format!("# kreloc finding {}: {}\n\n", s.fingerprint, s.title);
-    let kind = if s.config_only { "a property of the config (every judged toolchain shows it), not a toolchain regression" } else { "a divergence along one axis" };
+    let kind = if s.config_only {
+        "a property of the config (every judged toolchain shows it), not a toolchain regression"
+    } else {
+        "a divergence along one axis"
+    };
     let _ = writeln!(out, "- root cause: {kind}");
-    let _ = writeln!(out, "- programs: {} ({} sightings), first seen {}, last seen {} (unix seconds)", s.programs, s.sightings, s.first_seen, s.last_seen);
-    let smallest: Vec<String> = s.smallest.iter().map(|(id, size)| crate::store::describe_program(s, id, *size)).collect();
+    let _ = writeln!(
+        out,
+        "- programs: {} ({} sightings), first seen {}, last seen {} (unix seconds)",
+        s.programs, s.sightings, s.first_seen, s.last_seen
+    );
+    let smallest: Vec<String> =
+        s.smallest.iter().map(|(id, size)| crate::store::describe_program(s, id, *size)).collect();
     let _ = writeln!(out, "- smallest: {}", smallest.join(", "));
     if !s.symptoms.is_empty() {
         let symptoms: Vec<String> = s.symptoms.iter().map(|(kind, n)| format!("{kind} ({n})")).collect();
@@ -81,7 +90,12 @@ pub fn summary_report(s: &Summary, smallest_report: Option<&str>) -> String {
     if let Some(r) = smallest_report {
         // The program report's headings, one level down.
         out += "\n## The smallest program\n\n";
-        out += &r.lines().skip(1).map(|l| if l.starts_with('#') { format!("#{l}") } else { l.to_string() }).collect::<Vec<_>>().join("\n");
+        out += &r
+            .lines()
+            .skip(1)
+            .map(|l| if l.starts_with('#') { format!("#{l}") } else { l.to_string() })
+            .collect::<Vec<_>>()
+            .join("\n");
         out.push('\n');
     }
     out
@@ -94,7 +108,15 @@ pub fn report(p: &Program, ex: &Examined, examiner: &Examiner, fingerprint: &str
     for (i, (class, cells)) in ex.groups.iter().enumerate() {
         let _ = writeln!(s, "## Group {} — {}\n", i + 1, cells.join(", "));
         let runs: Vec<String> = class.runs.iter().map(|(at, r)| format!("{at:#x}: {r}")).collect();
-        let _ = writeln!(s, "- compile: {}\n- whole load: {:?}\n- window: {:?}\n- runs: {}\n- warnings: {:?}\n", class.compile, class.loads, class.window, runs.join(", "), class.warnings);
+        let _ = writeln!(
+            s,
+            "- compile: {}\n- whole load: {:?}\n- window: {:?}\n- runs: {}\n- warnings: {:?}\n",
+            class.compile,
+            class.loads,
+            class.window,
+            runs.join(", "),
+            class.warnings
+        );
         if let Some(text) = cells.first().and_then(|c| oracle_text(ex, examiner, c)) {
             let _ = writeln!(s, "```\n{text}```\n");
         }
@@ -107,7 +129,12 @@ fn oracle_text(ex: &Examined, examiner: &Examiner, label: &str) -> Option<String
     let cell = ex.cells.iter().find(|c| c.cell == label)?;
     let obj = kreloc_oracle::parse(cell.object.as_ref()?).ok()?;
     let profile = examiner.judge.profiles.first()?;
-    let at = *examiner.judge.addresses.iter().find(|&&a| !kreloc_oracle::load(&obj, &**profile, a).ok).or(examiner.judge.addresses.first())?;
+    let at = *examiner
+        .judge
+        .addresses
+        .iter()
+        .find(|&&a| !kreloc_oracle::load(&obj, &**profile, a).ok)
+        .or(examiner.judge.addresses.first())?;
     let v = kreloc_oracle::load(&obj, &**profile, at);
     let mut text = format!("$ kreloc check {}.o --profile {} --at {at:#x}\n", file_name(label), profile.name());
     text += &kreloc_oracle::report::verdict_text(&v, None);
@@ -121,5 +148,11 @@ fn oracle_text(ex: &Examined, examiner: &Examiner, label: &str) -> Option<String
 pub fn site(obj: &kreloc_oracle::Object, section: &str, offset: u64, type_name: &str) -> Option<String> {
     let sec = obj.sections.iter().find(|s| s.name == section && s.is_exec())?;
     let insn = kreloc_exec::scan::instruction_at(&sec.data, 0, offset)?;
-    Some(format!("site: {section}+{:#x}: {}   {}\n  {}\n", insn.offset, insn.bytes_hex, insn.text, kreloc_exec::scan::explain(&insn, type_name)))
+    Some(format!(
+        "site: {section}+{:#x}: {}   {}\n  {}\n",
+        insn.offset,
+        insn.bytes_hex,
+        insn.text,
+        kreloc_exec::scan::explain(&insn, type_name)
+    ))
 }

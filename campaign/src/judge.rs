@@ -69,7 +69,10 @@ impl Judge {
 /// Takes out of the comparison every address where some cell's run was not judged: there, every cell's
 /// run becomes not judged (the unjudged ones keep their reason), so no difference can come from the harness.
 pub fn exclude_unjudged(signatures: &mut [&mut Signature]) {
-    let unjudged: Vec<u64> = signatures.iter().flat_map(|s| s.runs.iter().filter(|(_, r)| matches!(r, RunResult::NotJudged(_))).map(|(at, _)| *at)).collect();
+    let unjudged: Vec<u64> = signatures
+        .iter()
+        .flat_map(|s| s.runs.iter().filter(|(_, r)| matches!(r, RunResult::NotJudged(_))).map(|(at, _)| *at))
+        .collect();
     for s in signatures.iter_mut() {
         for at in &unjudged {
             if let Some(r) = s.runs.get_mut(at).filter(|r| !matches!(r, RunResult::NotJudged(_))) {

@@ -201,7 +201,11 @@ fn merge_states(src: &Path, into: &Path, m: &mut Merged) -> Result<(), MergeErro
 fn copy_dir_atomically(from: &Path, dest: &Path) -> io::Result<()> {
     let parent = dest.parent().unwrap_or(Path::new("."));
     fs::create_dir_all(parent)?;
-    let tmp = parent.join(format!(".merge-{}-{}", dest.file_name().map(|n| n.to_string_lossy()).unwrap_or_default(), std::process::id()));
+    let tmp = parent.join(format!(
+        ".merge-{}-{}",
+        dest.file_name().map(|n| n.to_string_lossy()).unwrap_or_default(),
+        std::process::id()
+    ));
     let _ = fs::remove_dir_all(&tmp);
     copy_tree(from, &tmp)?;
     match fs::rename(&tmp, dest) {

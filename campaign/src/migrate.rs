@@ -29,7 +29,8 @@ fn stored_class(dir: &Path, sightings: &[Sighting]) -> Option<AddressClass> {
         let ex: Examined = load_json(&dir.join("programs").join(&s.program).join("verdicts.json"))?;
         s.cells.iter().find_map(|pair| {
             let cell = ex.cells.iter().find(|c| c.cell == pair.to)?;
-            let runs: Vec<(u64, RunResult)> = cell.signature.as_ref()?.runs.iter().map(|(a, r)| (*a, r.clone())).collect();
+            let runs: Vec<(u64, RunResult)> =
+                cell.signature.as_ref()?.runs.iter().map(|(a, r)| (*a, r.clone())).collect();
             match runs_wrong(&runs, ex.expected_checksum)?.0 {
                 Change::RunsWrong { class } => Some(class),
                 _ => None,

@@ -15,7 +15,8 @@ use crate::sandbox::RunFailure;
 
 /// Where `symbol` lies in the loaded image, as an offset from the load address.
 fn entry_offset(obj: &Object, v: &kreloc_oracle::Verdict, symbol: &str) -> Result<u64, RunResult> {
-    kreloc_exec::run_object::entry_offset(obj, v, v.load_addr, symbol).map_err(|_| RunResult::Failed(RunFailure::NoEntry))
+    kreloc_exec::run_object::entry_offset(obj, v, v.load_addr, symbol)
+        .map_err(|_| RunResult::Failed(RunFailure::NoEntry))
 }
 use crate::signature::RunResult;
 
@@ -80,7 +81,14 @@ fn not_judged(r: &RunResult) -> bool {
 }
 
 /// Runs every mutant of `obj` loaded by `profile` at `at`, calling `entry`, which must return `expected`.
-pub fn score(obj: &Object, profile: &dyn Profile, at: u64, exec: &dyn Executor, entry: &str, expected: u64) -> Result<Score, MutationError> {
+pub fn score(
+    obj: &Object,
+    profile: &dyn Profile,
+    at: u64,
+    exec: &dyn Executor,
+    entry: &str,
+    expected: u64,
+) -> Result<Score, MutationError> {
     let v = kreloc_oracle::load(obj, profile, at);
     if !v.loaded {
         return Err(MutationError::NotLoaded(at, v.failure_text().unwrap_or_default()));
@@ -98,7 +106,11 @@ pub fn score(obj: &Object, profile: &dyn Profile, at: u64, exec: &dyn Executor, 
         let howto = arch.howto(r.r_type);
         let width = usize::from(howto.width);
         let Some(pos) = r.place.checked_sub(at).and_then(|p| usize::try_from(p).ok()) else { continue };
-        if howto.field != Field::Plain || howto.shift != 0 || width == 0 || pos.checked_add(width).is_none_or(|end| end > image.len()) {
+        if howto.field != Field::Plain
+            || howto.shift != 0
+            || width == 0
+            || pos.checked_add(width).is_none_or(|end| end > image.len())
+        {
             continue;
         }
         let field = &mut image[pos..pos + width];
@@ -113,7 +125,11 @@ pub fn score(obj: &Object, profile: &dyn Profile, at: u64, exec: &dyn Executor, 
         } else if got != RunResult::Checksum(expected) {
             s.killed += 1;
         } else {
-            s.survivors.push(Survivor { object: String::new(), relocation: r.describe(), section: r.section.to_string() });
+            s.survivors.push(Survivor {
+                object: String::new(),
+                relocation: r.describe(),
+                section: r.section.to_string(),
+            });
         }
     }
     Ok(s)
@@ -132,7 +148,14 @@ pub struct Figures {
 }
 
 /// Compiles each program (C) in each cell and scores every object at `at` under `profile`.
-pub fn score_programs(programs: &[(u64, Program)], cells: &[Cell], compiler: &Compiler, profile: &dyn Profile, at: u64, exec: &dyn Executor) -> Figures {
+pub fn score_programs(
+    programs: &[(u64, Program)],
+    cells: &[Cell],
+    compiler: &Compiler,
+    profile: &dyn Profile,
+    at: u64,
+    exec: &dyn Executor,
+) -> Figures {
     let mut f = Figures { programs: programs.len(), ..Figures::default() };
     for (seed, p) in programs {
         let expected = p.expected_checksum();
@@ -180,7 +203,15 @@ impl Planted {
 
 /// Compiles each program with `planted` and with `reference` (same config) and runs the planted object
 /// wherever its image differs from the reference's.
-pub fn planted_catch(programs: &[(u64, Program)], planted: &Cell, reference: &Cell, compiler: &Compiler, profile: &dyn Profile, at: u64, exec: &dyn Executor) -> Planted {
+pub fn planted_catch(
+    programs: &[(u64, Program)],
+    planted: &Cell,
+    reference: &Cell,
+    compiler: &Compiler,
+    profile: &dyn Profile,
+    at: u64,
+    exec: &dyn Executor,
+) -> Planted {
     let mut out = Planted::default();
     for (seed, p) in programs {
         let src = Source::c(kreloc_gen::emit_c(p));
@@ -226,7 +257,11 @@ fn object(compiler: &Compiler, cell: &Cell, src: &Source) -> Result<Object, crat
 /// The recipe: `count` programs (`Program::from_seed(first + i, 512)`) × gcc@12 and clang-19 ×
 /// kernel-2024, loaded by linux-x86_64 at 0x13fffb000 and run in the sandbox; and the planted miscompiler
 /// `planted_cc` (a path to a gcc wrapper) next to gcc@12 on the same programs.
-pub fn standard_figures(first: u64, count: u64, planted_cc: &std::path::Path) -> Result<(Figures, Planted), crate::Error> {
+pub fn standard_figures(
+    first: u64,
+    count: u64,
+    planted_cc: &std::path::Path,
+) -> Result<(Figures, Planted), crate::Error> {
     const AT: u64 = 0x1_3fff_b000;
     let configs = ["kernel-2024".to_string()];
     let cells = crate::setup::cells(&["gcc@12".into(), "clang-19".into()], &configs)?;
@@ -238,7 +273,11 @@ pub fn standard_figures(first: u64, count: u64, planted_cc: &std::path::Path) ->
     let programs: Vec<(u64, Program)> = (first..first + count).map(|s| (s, Program::from_seed(s, 512))).collect();
     let figures = score_programs(&programs, &cells, &compiler, &*profile, AT, &exec);
     // The wrapper's identity does not change with its script: never reuse cached objects for it.
-    let uncached = Compiler { cache: kreloc_toolchains::Cache::disabled(), timeout: compiler.timeout, link: compiler.link.clone() };
+    let uncached = Compiler {
+        cache: kreloc_toolchains::Cache::disabled(),
+        timeout: compiler.timeout,
+        link: compiler.link.clone(),
+    };
     let caught = planted_catch(&programs, &planted[0], &cells[0], &uncached, &*profile, AT, &exec);
     Ok((figures, caught))
 }

@@ -16,8 +16,8 @@ use crate::change::{explain, Facts};
 use crate::examine::{Cell, CellResult, Examined, Examiner};
 use crate::reduce::{reduce, ReduceStats, Reducible};
 use crate::reduce_text::{reduce_text, TextStats};
-use crate::ub_guard::UbGuard;
 use crate::store::{sightings, smallest_program, summarize};
+use crate::ub_guard::UbGuard;
 
 impl Reducible for Program {
     type Edit = Edit;
@@ -71,7 +71,12 @@ pub fn load_case(finding: &Path) -> Result<Case, ReduceError> {
     let program: Program = read_json(&program_dir, "program.json")?;
     let cells: Vec<Cell> = read_json(&program_dir, "cells.json")?;
     let seen = sightings(finding)?;
-    let pair = seen.iter().filter(|s| s.program == id).flat_map(|s| s.cells.first()).next().ok_or_else(|| ReduceError::NoCells(program_dir.clone()))?;
+    let pair = seen
+        .iter()
+        .filter(|s| s.program == id)
+        .flat_map(|s| s.cells.first())
+        .next()
+        .ok_or_else(|| ReduceError::NoCells(program_dir.clone()))?;
     let by_label = |l: &str| cells.iter().find(|c| c.label() == l).cloned();
     let to = by_label(&pair.to).ok_or_else(|| ReduceError::NoCells(program_dir.clone()))?;
     let from = match &pair.from {
@@ -90,7 +95,9 @@ pub fn shows(cause: &RootCause, ex: &Examined, from: Option<&str>, to: &str) -> 
     match from {
         None => t.problems.contains(change),
         Some(f) => match facts(f) {
-            Some(ff) if matches!(cause.step, crate::attribute::Step::FixedIn { .. }) => t.problems.contains(change) && !ff.problems.contains(change),
+            Some(ff) if matches!(cause.step, crate::attribute::Step::FixedIn { .. }) => {
+                t.problems.contains(change) && !ff.problems.contains(change)
+            }
             Some(ff) => t.problems.iter().any(|p| explain(p, ff, t).as_ref() == Some(change)),
             None => false,
         },
@@ -141,7 +148,13 @@ pub struct ReduceStatsJson {
 
 impl From<&ReduceStats> for ReduceStatsJson {
     fn from(s: &ReduceStats) -> Self {
-        ReduceStatsJson { size_before: s.size_before, size_after: s.size_after, tests: s.tests, accepted: s.accepted, elapsed_ms: s.elapsed.as_millis() as u64 }
+        ReduceStatsJson {
+            size_before: s.size_before,
+            size_after: s.size_after,
+            tests: s.tests,
+            accepted: s.accepted,
+            elapsed_ms: s.elapsed.as_millis() as u64,
+        }
     }
 }
 
@@ -162,7 +175,11 @@ pub struct Evidence {
 
 /// Reduces `case`, compiling only its two cells with `examiner_for`; writes `reduced.c`, `reduced.rs`,
 /// `reduced.json` and `reduce.md` into the finding directory.
-pub fn reduce_case(case: &Case, examiner_for: impl Fn(Vec<Cell>) -> Examiner, max_tests: usize) -> Result<Reduced, ReduceError> {
+pub fn reduce_case(
+    case: &Case,
+    examiner_for: impl Fn(Vec<Cell>) -> Examiner,
+    max_tests: usize,
+) -> Result<Reduced, ReduceError> {
     let start = Instant::now();
     let cells: Vec<Cell> = case.from.iter().cloned().chain([case.to.clone()]).collect();
     let examiner = examiner_for(cells);
@@ -174,10 +191,11 @@ pub fn reduce_case(case: &Case, examiner_for: impl Fn(Vec<Cell>) -> Examiner, ma
     let (small, stats) = reduce(case.program.clone(), keeps, max_tests);
     let expected = small.expected_checksum();
     let c_ast = kreloc_gen::emit_c(&small);
-    let (reproducer, text, text_skipped) = match reduce_whole_file(case, &examiner, &c_ast, expected, max_tests * TEXT_TESTS_PER_AST_TEST) {
-        Ok((c, st)) => (c, Some(st), None),
-        Err(why) => (c_ast.clone(), None, Some(why)),
-    };
+    let (reproducer, text, text_skipped) =
+        match reduce_whole_file(case, &examiner, &c_ast, expected, max_tests * TEXT_TESTS_PER_AST_TEST) {
+            Ok((c, st)) => (c, Some(st), None),
+            Err(why) => (c_ast.clone(), None, Some(why)),
+        };
     let ex = examiner.examine_text(&reproducer, expected);
     let cell = |l: &str| ex.cells.iter().find(|c| c.cell == l);
     let bad = cell(&to);
@@ -231,12 +249,20 @@ impl<'a> TextPredicate<'a> {
     pub fn keeps(&self, text: &str) -> bool {
         let (from, to) = (self.case.from.as_ref().map(Cell::label), self.case.to.label());
         let ex = self.examiner.examine_text(text, self.expected);
-        ex.cells.iter().all(|c| c.compile == kreloc_toolchains::CompileKind::Object) && shows(&self.case.cause, &ex, from.as_deref(), &to) && self.guard.check(text).is_ok()
+        ex.cells.iter().all(|c| c.compile == kreloc_toolchains::CompileKind::Object)
+            && shows(&self.case.cause, &ex, from.as_deref(), &to)
+            && self.guard.check(text).is_ok()
     }
 }
 
 /// Reduces the emitted C text itself with [`TextPredicate`].
-fn reduce_whole_file(case: &Case, examiner: &Examiner, c: &str, expected: u64, max_tests: usize) -> Result<(String, TextStats), String> {
+fn reduce_whole_file(
+    case: &Case,
+    examiner: &Examiner,
+    c: &str,
+    expected: u64,
+    max_tests: usize,
+) -> Result<(String, TextStats), String> {
     let pred = TextPredicate::new(case, examiner, expected)?;
     pred.guard.check(c).map_err(|e| format!("the AST-reduced program fails the UB guard: {e}"))?;
     let (out, stats) = reduce_text(c, |t| pred.keeps(t), max_tests);
@@ -252,17 +278,23 @@ pub fn text_shows(dir: &Path, examiner_for: impl Fn(Vec<Cell>) -> Examiner, text
     let case = load_case(dir)?;
     let program: Program = read_json(dir, "reduced.json").unwrap_or_else(|_| case.program.clone());
     let examiner = examiner_for(case.from.iter().cloned().chain([case.to.clone()]).collect());
-    let pred = TextPredicate::new(&case, &examiner, program.expected_checksum()).map_err(ReduceError::DoesNotReproduce)?;
+    let pred =
+        TextPredicate::new(&case, &examiner, program.expected_checksum()).map_err(ReduceError::DoesNotReproduce)?;
     Ok(pred.keeps(text))
 }
 
 /// A cell's compile and link as upstream spells them.
 pub fn plain(cell: &Cell, examiner: &Examiner) -> Option<Plain> {
-    kreloc_toolchains::upstream::plain(&cell.toolchain, cell.language(), &cell.config, examiner.compiler.link.as_ref()).ok()
+    kreloc_toolchains::upstream::plain(&cell.toolchain, cell.language(), &cell.config, examiner.compiler.link.as_ref())
+        .ok()
 }
 
 /// Loads and reduces a finding directory.
-pub fn reduce_finding(dir: &Path, examiner_for: impl Fn(Vec<Cell>) -> Examiner, max_tests: usize) -> Result<Reduced, ReduceError> {
+pub fn reduce_finding(
+    dir: &Path,
+    examiner_for: impl Fn(Vec<Cell>) -> Examiner,
+    max_tests: usize,
+) -> Result<Reduced, ReduceError> {
     reduce_case(&load_case(dir)?, examiner_for, max_tests)
 }
 
@@ -286,20 +318,37 @@ fn reduce_md(r: &Reduced) -> String {
 
 /// The loader's view of a cell's object at the first address where it fails or prints something.
 pub fn evidence(cell: &CellResult, examiner: &Examiner) -> Evidence {
-    let (Some(obj), Some(profile)) = (cell.object.as_ref().and_then(|o| kreloc_oracle::parse(o).ok()), examiner.judge.profiles.first()) else {
-        return Evidence { loader_output: cell.stderr.lines().take(20).collect::<Vec<_>>().join("\n") + "\n", ..Evidence::default() };
+    let (Some(obj), Some(profile)) =
+        (cell.object.as_ref().and_then(|o| kreloc_oracle::parse(o).ok()), examiner.judge.profiles.first())
+    else {
+        return Evidence {
+            loader_output: cell.stderr.lines().take(20).collect::<Vec<_>>().join("\n") + "\n",
+            ..Evidence::default()
+        };
     };
-    let verdicts: Vec<kreloc_oracle::Verdict> = examiner.judge.addresses.iter().map(|&a| kreloc_oracle::load(&obj, &**profile, a)).collect();
+    let verdicts: Vec<kreloc_oracle::Verdict> =
+        examiner.judge.addresses.iter().map(|&a| kreloc_oracle::load(&obj, &**profile, a)).collect();
     let v = verdicts.iter().find(|v| !v.ok).or(verdicts.iter().find(|v| !v.messages.is_empty())).or(verdicts.first());
     let mut e = Evidence { profile: profile.name(), exec_sections: exec_sections(&obj), ..Evidence::default() };
     let Some(v) = v else { return e };
     e.failing_address = Some(v.load_addr);
-    e.loader_output = format!("$ kreloc check purgatory.ro --profile {} --at {:#x}\n{}", profile.name(), v.load_addr, kreloc_oracle::report::verdict_text(v, None));
-    e.relocations = v.relocations.iter().filter(|r| r.status != kreloc_oracle::Status::Ok).map(|r| format!("{} = {:#x} at {:#x} ({:?})", r.describe(), r.value, r.place, r.status)).collect();
-    e.disassembly = match v.first_failed_relocation().or(v.relocations.iter().find(|r| r.status != kreloc_oracle::Status::Ok)) {
-        Some(r) => crate::finding::site(&obj, &r.section, r.offset, r.type_name),
-        None => entry_site(&obj, v),
-    };
+    e.loader_output = format!(
+        "$ kreloc check purgatory.ro --profile {} --at {:#x}\n{}",
+        profile.name(),
+        v.load_addr,
+        kreloc_oracle::report::verdict_text(v, None)
+    );
+    e.relocations = v
+        .relocations
+        .iter()
+        .filter(|r| r.status != kreloc_oracle::Status::Ok)
+        .map(|r| format!("{} = {:#x} at {:#x} ({:?})", r.describe(), r.value, r.place, r.status))
+        .collect();
+    e.disassembly =
+        match v.first_failed_relocation().or(v.relocations.iter().find(|r| r.status != kreloc_oracle::Status::Ok)) {
+            Some(r) => crate::finding::site(&obj, &r.section, r.offset, r.type_name),
+            None => entry_site(&obj, v),
+        };
     e
 }
 
@@ -318,7 +367,14 @@ fn entry_site(obj: &Object, v: &kreloc_oracle::Verdict) -> Option<String> {
         }
     }
     if let Some(i) = &v.entry.intended {
-        out += &format!("the loader enters at {:#x} ({}); {} is at {:#x} ({})\n", v.entry.start, v.entry.section.as_deref().unwrap_or("no section"), i.symbol, i.addr, i.section);
+        out += &format!(
+            "the loader enters at {:#x} ({}); {} is at {:#x} ({})\n",
+            v.entry.start,
+            v.entry.section.as_deref().unwrap_or("no section"),
+            i.symbol,
+            i.addr,
+            i.section
+        );
     }
     (!out.is_empty()).then_some(out)
 }

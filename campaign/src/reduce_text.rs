@@ -29,7 +29,17 @@ fn passes(items: usize) -> Vec<Pass> {
         v.push(Pass::Items { chunk });
         chunk /= 2;
     }
-    v.extend([Pass::Typedefs, Pass::Statements, Pass::Bodies, Pass::Balanced, Pass::Unwrap, Pass::Elements, Pass::Attributes, Pass::Tokens, Pass::Zero]);
+    v.extend([
+        Pass::Typedefs,
+        Pass::Statements,
+        Pass::Bodies,
+        Pass::Balanced,
+        Pass::Unwrap,
+        Pass::Elements,
+        Pass::Attributes,
+        Pass::Tokens,
+        Pass::Zero,
+    ]);
     v
 }
 

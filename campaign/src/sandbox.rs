@@ -16,7 +16,14 @@ pub struct Sandbox {
 
 impl Executor for Sandbox {
     fn run(&self, image: &[u8], memsz: u64, load: u64, entry_offset: u64) -> RunResult {
-        let outcome = run(&ExecRequest { image, memsz, load_addr: load, entry_offset, timeout: self.timeout, ..ExecRequest::default() });
+        let outcome = run(&ExecRequest {
+            image,
+            memsz,
+            load_addr: load,
+            entry_offset,
+            timeout: self.timeout,
+            ..ExecRequest::default()
+        });
         match outcome {
             ExecOutcome::Returned { out } => RunResult::Checksum(out[0]),
             ExecOutcome::Crashed { signal } => RunResult::Failed(RunFailure::Crashed { signal }),
@@ -24,7 +31,9 @@ impl Executor for Sandbox {
             ExecOutcome::Exited { status } => RunResult::Failed(RunFailure::Exited { status }),
             ExecOutcome::TimedOut => RunResult::Failed(RunFailure::TimedOut),
             ExecOutcome::OomKilled => RunResult::NotJudged(NotJudged::MemoryLimit),
-            ExecOutcome::Unmappable { reason, .. } => RunResult::NotJudged(NotJudged::Unmappable { reason: reason.to_string() }),
+            ExecOutcome::Unmappable { reason, .. } => {
+                RunResult::NotJudged(NotJudged::Unmappable { reason: reason.to_string() })
+            }
             ExecOutcome::SandboxError(e) => RunResult::NotJudged(NotJudged::SandboxError { message: e.to_string() }),
         }
     }
@@ -34,11 +43,15 @@ impl Executor for Sandbox {
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum RunFailure {
-    Crashed { signal: i32 },
+    Crashed {
+        signal: i32,
+    },
     /// Made a system call (seccomp strict killed it).
     SystemCall,
     /// Called exit itself.
-    Exited { status: i32 },
+    Exited {
+        status: i32,
+    },
     TimedOut,
     /// The object has no loaded `kreloc_entry`.
     NoEntry,
@@ -62,9 +75,13 @@ impl fmt::Display for RunFailure {
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum NotJudged {
-    Unmappable { reason: String },
+    Unmappable {
+        reason: String,
+    },
     MemoryLimit,
-    SandboxError { message: String },
+    SandboxError {
+        message: String,
+    },
     /// This cell ran there, but another cell of the same program could not: not compared.
     ExcludedWithOthers,
 }

@@ -16,7 +16,10 @@ pub fn cells(toolchains: &[String], configs: &[String]) -> Result<Vec<Cell>, cra
     for t in toolchains {
         let tc = kreloc_toolchains::resolve(t)?;
         for c in configs {
-            let named = config::named(c).ok_or_else(|| crate::Error::UnknownConfig { given: c.clone(), known: config::NAMED.iter().map(|n| n.name).collect::<Vec<_>>().join(", ") })?;
+            let named = config::named(c).ok_or_else(|| crate::Error::UnknownConfig {
+                given: c.clone(),
+                known: config::NAMED.iter().map(|n| n.name).collect::<Vec<_>>().join(", "),
+            })?;
             out.push(Cell { toolchain: tc.clone(), config_name: c.clone(), config: named.config() });
         }
     }

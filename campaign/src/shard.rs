@@ -107,7 +107,9 @@ impl Shard {
         let num = |var: &str| -> Result<Option<u64>, AutoShardError> {
             match env(var) {
                 None => Ok(None),
-                Some(v) => v.trim().parse().map(Some).map_err(|_| AutoShardError::NotANumber { var: var.into(), value: v }),
+                Some(v) => {
+                    v.trim().parse().map(Some).map_err(|_| AutoShardError::NotANumber { var: var.into(), value: v })
+                }
             }
         };
         let given = match count {
@@ -144,14 +146,41 @@ mod tests {
 
     #[test]
     fn auto_reads_each_engine() {
-        assert_eq!(Shard::auto(env(&[("JOB_COMPLETION_INDEX", "2"), ("KRELOC_SHARD_COUNT", "4")]), None), Ok((Shard { index: 2, count: 4 }, Engine::Kubernetes)));
-        assert_eq!(Shard::auto(env(&[("JOB_COMPLETION_INDEX", "3")]), Some(4)), Ok((Shard { index: 3, count: 4 }, Engine::Kubernetes)));
-        assert_eq!(Shard::auto(env(&[("SLURM_ARRAY_TASK_ID", "1"), ("SLURM_ARRAY_TASK_COUNT", "4")]), None), Ok((Shard { index: 1, count: 4 }, Engine::Slurm)));
-        assert_eq!(Shard::auto(env(&[("KRELOC_SHARD_INDEX", "0"), ("KRELOC_SHARD_COUNT", "2")]), None), Ok((Shard { index: 0, count: 2 }, Engine::Explicit)));
-        assert_eq!(Shard::auto(env(&[("SLURM_ARRAY_TASK_ID", "4"), ("SLURM_ARRAY_TASK_MIN", "1"), ("SLURM_ARRAY_TASK_COUNT", "4")]), None), Ok((Shard { index: 3, count: 4 }, Engine::Slurm)));
+        assert_eq!(
+            Shard::auto(env(&[("JOB_COMPLETION_INDEX", "2"), ("KRELOC_SHARD_COUNT", "4")]), None),
+            Ok((Shard { index: 2, count: 4 }, Engine::Kubernetes))
+        );
+        assert_eq!(
+            Shard::auto(env(&[("JOB_COMPLETION_INDEX", "3")]), Some(4)),
+            Ok((Shard { index: 3, count: 4 }, Engine::Kubernetes))
+        );
+        assert_eq!(
+            Shard::auto(env(&[("SLURM_ARRAY_TASK_ID", "1"), ("SLURM_ARRAY_TASK_COUNT", "4")]), None),
+            Ok((Shard { index: 1, count: 4 }, Engine::Slurm))
+        );
+        assert_eq!(
+            Shard::auto(env(&[("KRELOC_SHARD_INDEX", "0"), ("KRELOC_SHARD_COUNT", "2")]), None),
+            Ok((Shard { index: 0, count: 2 }, Engine::Explicit))
+        );
+        assert_eq!(
+            Shard::auto(
+                env(&[("SLURM_ARRAY_TASK_ID", "4"), ("SLURM_ARRAY_TASK_MIN", "1"), ("SLURM_ARRAY_TASK_COUNT", "4")]),
+                None
+            ),
+            Ok((Shard { index: 3, count: 4 }, Engine::Slurm))
+        );
         assert_eq!(Shard::auto(env(&[]), Some(4)), Err(AutoShardError::NoEngine));
-        assert!(matches!(Shard::auto(env(&[("JOB_COMPLETION_INDEX", "1")]), None), Err(AutoShardError::NoCount { .. })));
-        assert_eq!(Shard::auto(env(&[("SLURM_ARRAY_TASK_ID", "4"), ("SLURM_ARRAY_TASK_COUNT", "4")]), None), Err(AutoShardError::OutOfRange { index: 4, count: 4 }));
-        assert!(matches!(Shard::auto(env(&[("KRELOC_SHARD_INDEX", "x"), ("KRELOC_SHARD_COUNT", "2")]), None), Err(AutoShardError::NotANumber { .. })));
+        assert!(matches!(
+            Shard::auto(env(&[("JOB_COMPLETION_INDEX", "1")]), None),
+            Err(AutoShardError::NoCount { .. })
+        ));
+        assert_eq!(
+            Shard::auto(env(&[("SLURM_ARRAY_TASK_ID", "4"), ("SLURM_ARRAY_TASK_COUNT", "4")]), None),
+            Err(AutoShardError::OutOfRange { index: 4, count: 4 })
+        );
+        assert!(matches!(
+            Shard::auto(env(&[("KRELOC_SHARD_INDEX", "x"), ("KRELOC_SHARD_COUNT", "2")]), None),
+            Err(AutoShardError::NotANumber { .. })
+        ));
     }
 }

@@ -41,7 +41,9 @@ pub fn outcome(r: &CellResult) -> Outcome {
 /// Whether the cell's object relocates at every tested address (every profile) and runs right, whatever its
 /// symbol stages do: the relocation-only detail of a `Good` or `Bad` outcome.
 pub fn relocates_right(r: &CellResult) -> bool {
-    r.facts.as_ref().is_some_and(|f| f.unjudged_at.is_empty() && f.problems.iter().all(|p| p.only_warns() || matches!(p, Change::StageFails { .. })))
+    r.facts.as_ref().is_some_and(|f| {
+        f.unjudged_at.is_empty() && f.problems.iter().all(|p| p.only_warns() || matches!(p, Change::StageFails { .. }))
+    })
 }
 
 /// Counts of one cell.
@@ -110,7 +112,17 @@ pub struct Batch {
 impl Batch {
     pub fn new(key: &str, shard: Shard, start: u64, toolchains_configs: &[(String, String)]) -> Batch {
         let cells = toolchains_configs.iter().map(|(t, c)| (t.clone(), c.clone(), Counts::default())).collect();
-        Batch { key: key.to_string(), shard, start, programs: 0, compiles: 0, cache_hits: 0, elapsed_ms: 0, ended_ms: 0, cells }
+        Batch {
+            key: key.to_string(),
+            shard,
+            start,
+            programs: 0,
+            compiles: 0,
+            cache_hits: 0,
+            elapsed_ms: 0,
+            ended_ms: 0,
+            cells,
+        }
     }
 
     /// Adds one program's cell results (in matrix order).
@@ -131,7 +143,10 @@ pub fn now_ms() -> u64 {
 
 /// This machine's name, so writer files from different machines never collide in a merge.
 pub fn host() -> String {
-    let name = fs::read_to_string("/proc/sys/kernel/hostname").ok().or_else(|| std::env::var("HOSTNAME").ok()).unwrap_or_else(|| "host".into());
+    let name = fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .unwrap_or_else(|| "host".into());
     name.trim().chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' }).collect()
 }
 
@@ -170,7 +185,8 @@ pub fn complete_lines(bytes: &[u8]) -> &[u8] {
 pub fn batches(out: &Path) -> io::Result<Vec<Batch>> {
     let mut all = Vec::new();
     let Ok(entries) = fs::read_dir(out.join("stats")) else { return Ok(all) };
-    let mut paths: Vec<PathBuf> = entries.flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|e| e == "jsonl")).collect();
+    let mut paths: Vec<PathBuf> =
+        entries.flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|e| e == "jsonl")).collect();
     paths.sort();
     let mut seen = BTreeSet::new();
     for p in paths {
@@ -202,16 +218,38 @@ mod tests {
 
     fn result(problems: &[Change]) -> CellResult {
         let facts = crate::change::Facts { problems: problems.iter().cloned().collect(), ..Default::default() };
-        CellResult { cell: "c".into(), compile: kreloc_toolchains::CompileKind::Object, signature: None, commands: vec![], object: None, stderr: String::new(), facts: Some(facts), facts_ns: 0 }
+        CellResult {
+            cell: "c".into(),
+            compile: kreloc_toolchains::CompileKind::Object,
+            signature: None,
+            commands: vec![],
+            object: None,
+            stderr: String::new(),
+            facts: Some(facts),
+            facts_ns: 0,
+        }
     }
 
     #[test]
     fn a_failed_symbol_stage_is_bad_but_counts_as_relocated() {
         use kreloc_oracle::{symbols::SilentReason, StageName};
-        let stage = Change::StageFails { stage: StageName::LoaderSymbols, symbol: "entry64_regs".into(), reason: SilentReason::InBss };
-        let overflow = Change::Relocation { r_type: 11, type_name: "R_X86_64_32S".into(), fault: crate::change::RelocFault::Overflow };
+        let stage = Change::StageFails {
+            stage: StageName::LoaderSymbols,
+            symbol: "entry64_regs".into(),
+            reason: SilentReason::InBss,
+        };
+        let overflow = Change::Relocation {
+            r_type: 11,
+            type_name: "R_X86_64_32S".into(),
+            fault: crate::change::RelocFault::Overflow,
+        };
         let mut c = Counts::default();
-        for r in [result(&[]), result(&[Change::EntryWarn]), result(std::slice::from_ref(&stage)), result(&[stage.clone(), overflow])] {
+        for r in [
+            result(&[]),
+            result(&[Change::EntryWarn]),
+            result(std::slice::from_ref(&stage)),
+            result(&[stage.clone(), overflow]),
+        ] {
             c.add_result(&r);
         }
         assert_eq!((c.good, c.bad, c.relocates_right), (2, 2, 3));

@@ -7,10 +7,10 @@
 //! and at the end of a run; `summarize` is the truth at any time).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::sync::Mutex;
 use std::fs::{self, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
@@ -127,7 +127,12 @@ impl FindingStore {
 
     /// Adds a sighting of `cause`; `files` (the program's sources, verdicts, objects) are written only when
     /// the program is among the smallest few.
-    pub fn record(&self, cause: &RootCause, sighting: &Sighting, files: impl FnOnce() -> Vec<(String, Vec<u8>)>) -> io::Result<Recorded> {
+    pub fn record(
+        &self,
+        cause: &RootCause,
+        sighting: &Sighting,
+        files: impl FnOnce() -> Vec<(String, Vec<u8>)>,
+    ) -> io::Result<Recorded> {
         let fp = cause.fingerprint();
         let dest = self.path(&fp);
         fs::create_dir_all(dest.join("sightings"))?;
@@ -138,11 +143,17 @@ impl FindingStore {
             Err(e) => return Err(e),
         };
         if !dest.join("cause.json").exists() {
-            save_json(&dest.join("cause.json"), &CauseFile { fingerprint: fp.clone(), title: cause.title(), cause: cause.clone() })?;
+            save_json(
+                &dest.join("cause.json"),
+                &CauseFile { fingerprint: fp.clone(), title: cause.title(), cause: cause.clone() },
+            )?;
         }
         let mut line = serde_json::to_vec(sighting).map_err(io::Error::other)?;
         line.push(b'\n');
-        let mut log = OpenOptions::new().create(true).append(true).open(dest.join("sightings").join(format!("{}.jsonl", self.writer)))?;
+        let mut log = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(dest.join("sightings").join(format!("{}.jsonl", self.writer)))?;
         log.write_all(&line)?;
         log.sync_data()?;
         let mut bars = self.bar.lock().unwrap_or_else(|e| e.into_inner());
@@ -159,7 +170,8 @@ impl FindingStore {
             }
             let ids: Vec<String> = keep.iter().map(|(_, id)| id.clone()).collect();
             prune_programs(&programs, &ids)?;
-            let bar = if keep.len() < KEEP_PROGRAMS { usize::MAX } else { keep.last().map_or(usize::MAX, |(size, _)| *size) };
+            let bar =
+                if keep.len() < KEEP_PROGRAMS { usize::MAX } else { keep.last().map_or(usize::MAX, |(size, _)| *size) };
             bars.insert(fp.clone(), bar);
         }
         if new {
@@ -177,7 +189,10 @@ impl FindingStore {
 /// Rewrites the `report.md` of the finding directory `dest` from the fold of every writer's sightings.
 pub fn refresh_report_in(dest: &Path) -> io::Result<()> {
     let example = smallest_program(dest).ok().and_then(|p| fs::read_to_string(p.join("report.md")).ok());
-    write_atomically(&dest.join("report.md"), crate::finding::summary_report(&summarize(dest)?, example.as_deref()).as_bytes())
+    write_atomically(
+        &dest.join("report.md"),
+        crate::finding::summary_report(&summarize(dest)?, example.as_deref()).as_bytes(),
+    )
 }
 
 /// The smallest programs (size, id), by size then id, across every writer's log.
@@ -233,26 +248,37 @@ pub fn describe_program(s: &Summary, id: &str, size: usize) -> String {
 
 /// Folds a finding directory into its summary.
 pub fn summarize(dir: &Path) -> io::Result<Summary> {
-    let cause: CauseFile = load_json(&dir.join("cause.json")).ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, format!("{}: not a finding (no cause.json)", dir.display())))?;
+    let cause: CauseFile = load_json(&dir.join("cause.json")).ok_or_else(|| {
+        io::Error::new(io::ErrorKind::NotFound, format!("{}: not a finding (no cause.json)", dir.display()))
+    })?;
     let all = sightings(dir)?;
     let programs: BTreeSet<&str> = all.iter().map(|s| s.program.as_str()).collect();
     let smallest: Vec<(String, usize)> = summary_ids(dir)?.into_iter().map(|(size, id)| (id, size)).collect();
     // A config property when, in most programs, every judged toolchain showed it under the config.
     let every = all.iter().filter(|s| s.cells.iter().any(|c| c.every_toolchain)).count();
     let config_only = matches!(cause.cause.step, Step::Config { .. }) && 2 * every > all.len();
-    let mut cells: Vec<CellPair> = all.iter().flat_map(|s| s.cells.iter().cloned()).collect::<BTreeSet<_>>().into_iter().collect();
+    let mut cells: Vec<CellPair> =
+        all.iter().flat_map(|s| s.cells.iter().cloned()).collect::<BTreeSet<_>>().into_iter().collect();
     cells.truncate(24);
     let superseded_by = crate::migrate::superseding(dir, &cause.cause, &all).map(|c| (c.fingerprint(), c.title()));
     Ok(Summary {
         symptoms: symptom_counts(&all),
         superseded_by,
         fingerprint: cause.fingerprint,
-        title: if config_only { format!("{} (every toolchain) — {}", cause.cause.step.title(), cause.cause.change.title()) } else { cause.title },
+        title: if config_only {
+            format!("{} (every toolchain) — {}", cause.cause.step.title(), cause.cause.change.title())
+        } else {
+            cause.title
+        },
         config_only,
         cause: cause.cause,
         programs: programs.len() as u64,
         sightings: all.len() as u64,
-        kernel_trees: smallest.iter().map(|(id, _)| id.clone()).filter(|id| dir.join("kernel").join(id).is_dir()).collect(),
+        kernel_trees: smallest
+            .iter()
+            .map(|(id, _)| id.clone())
+            .filter(|id| dir.join("kernel").join(id).is_dir())
+            .collect(),
         smallest,
         first_seen: all.iter().map(|s| s.seen_at).min().unwrap_or(0),
         last_seen: all.iter().map(|s| s.seen_at).max().unwrap_or(0),

@@ -20,8 +20,16 @@ const UB_WARNINGS: &[&str] = &[
     "shift-count-negative",
     "int-to-pointer-cast",
 ];
-const GCC_ONLY: &[&str] = &["maybe-uninitialized", "div-by-zero", "sequence-point", "aggressive-loop-optimizations", "stringop-overflow", "nonnull"];
-const CLANG_ONLY: &[&str] = &["sometimes-uninitialized", "division-by-zero", "unsequenced", "null-dereference", "pointer-to-int-cast"];
+const GCC_ONLY: &[&str] = &[
+    "maybe-uninitialized",
+    "div-by-zero",
+    "sequence-point",
+    "aggressive-loop-optimizations",
+    "stringop-overflow",
+    "nonnull",
+];
+const CLANG_ONLY: &[&str] =
+    &["sometimes-uninitialized", "division-by-zero", "unsequenced", "null-dereference", "pointer-to-int-cast"];
 
 /// The host compilers the guard uses.
 #[derive(Debug, Clone)]
@@ -32,14 +40,18 @@ pub struct UbGuard {
 
 /// The newest `NAME-N` on PATH (N from 30 down to 7), or `NAME`.
 fn newest(name: &str) -> Option<PathBuf> {
-    (7..=30).rev().find_map(|n| kreloc_toolchains::discover::which(&format!("{name}-{n}"))).or_else(|| kreloc_toolchains::discover::which(name))
+    (7..=30)
+        .rev()
+        .find_map(|n| kreloc_toolchains::discover::which(&format!("{name}-{n}")))
+        .or_else(|| kreloc_toolchains::discover::which(name))
 }
 
 fn werror<'a>(list: &'a [&'a str]) -> impl Iterator<Item = String> + 'a {
     list.iter().map(|w| format!("-Werror={w}"))
 }
 
-const HOST_MAIN: &str = "void kreloc_entry(unsigned long *out);\nint main(void) { unsigned long out[4]; kreloc_entry(out); return 0; }\n";
+const HOST_MAIN: &str =
+    "void kreloc_entry(unsigned long *out);\nint main(void) { unsigned long out[4]; kreloc_entry(out); return 0; }\n";
 
 impl UbGuard {
     /// The guard with the host's gcc and clang, or why it cannot run.
@@ -53,17 +65,29 @@ impl UbGuard {
     pub fn check(&self, c: &str) -> Result<(), String> {
         let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
         std::fs::write(dir.path().join("c.c"), c).map_err(|e| e.to_string())?;
-        let gcc = Child::new(&self.gcc, Duration::from_secs(60)).args(["-c", "-O2", "-ffreestanding"]).args(werror(UB_WARNINGS)).args(werror(GCC_ONLY)).args(["c.c", "-o", "gcc.o"]);
+        let gcc = Child::new(&self.gcc, Duration::from_secs(60))
+            .args(["-c", "-O2", "-ffreestanding"])
+            .args(werror(UB_WARNINGS))
+            .args(werror(GCC_ONLY))
+            .args(["c.c", "-o", "gcc.o"]);
         run(gcc, dir.path())?;
         // Traps instead of the runtime library, which Debian ships apart (libclang-rt-N-dev).
         let ubsan = ["-fsanitize=undefined", "-fsanitize-trap=all"];
-        let clang = Child::new(&self.clang, Duration::from_secs(60)).args(["-c", "-O1"]).args(ubsan).args(werror(UB_WARNINGS)).args(werror(CLANG_ONLY)).args(["c.c", "-o", "c.o"]);
+        let clang = Child::new(&self.clang, Duration::from_secs(60))
+            .args(["-c", "-O1"])
+            .args(ubsan)
+            .args(werror(UB_WARNINGS))
+            .args(werror(CLANG_ONLY))
+            .args(["c.c", "-o", "c.o"]);
         run(clang, dir.path())?;
         if !c.contains("kreloc_entry") {
             return Ok(());
         }
         std::fs::write(dir.path().join("main.c"), HOST_MAIN).map_err(|e| e.to_string())?;
-        run(Child::new(&self.clang, Duration::from_secs(60)).args(ubsan).args(["c.o", "main.c", "-o", "host"]), dir.path())?;
+        run(
+            Child::new(&self.clang, Duration::from_secs(60)).args(ubsan).args(["c.o", "main.c", "-o", "host"]),
+            dir.path(),
+        )?;
         run(Child::new(dir.path().join("host"), Duration::from_secs(10)), dir.path())
     }
 }

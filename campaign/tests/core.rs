@@ -1,8 +1,8 @@
+use kreloc_campaign::attribute::{CellPair, RootCause, Step};
+use kreloc_campaign::change::{Change, RelocFault};
 use kreloc_campaign::reduce::{reduce, Reducible};
 use kreloc_campaign::shard::{program_seed, Progress, Shard};
 use kreloc_campaign::signature::{warning_kind, RunResult, Signature, WindowClass};
-use kreloc_campaign::attribute::{CellPair, RootCause, Step};
-use kreloc_campaign::change::{Change, RelocFault};
 use kreloc_campaign::store::{smallest_program, summarize, FindingStore, Recorded, Sighting};
 
 fn cause(config: &str) -> RootCause {
@@ -20,7 +20,12 @@ fn files(id: &str) -> Vec<(String, Vec<u8>)> {
 fn a_root_cause_is_stored_once_and_concurrent_writers_lose_no_sighting() {
     let dir = tempfile::tempdir().unwrap();
     let c = cause("kernel-2019");
-    let pair = vec![CellPair { from: Some("a/kernel-2018".into()), to: "a/kernel-2019".into(), context: "every toolchain at kernel-2019".into(), every_toolchain: true }];
+    let pair = vec![CellPair {
+        from: Some("a/kernel-2018".into()),
+        to: "a/kernel-2019".into(),
+        context: "every toolchain at kernel-2019".into(),
+        every_toolchain: true,
+    }];
     // Four writers (shards) record 25 programs each, at the same time.
     let news: usize = std::thread::scope(|s| {
         let handles: Vec<_> = (0..4)
@@ -32,7 +37,12 @@ fn a_root_cause_is_stored_once_and_concurrent_writers_lose_no_sighting() {
                         .filter(|k| {
                             let id = format!("{w}-{k:02}");
                             let size = 100 - w * 25 - k;
-                            matches!(store.record(&c, &Sighting::now(id.clone(), size, pair.clone()), || files(&id)).unwrap(), Recorded::New(_))
+                            matches!(
+                                store
+                                    .record(&c, &Sighting::now(id.clone(), size, pair.clone()), || files(&id))
+                                    .unwrap(),
+                                Recorded::New(_)
+                            )
                         })
                         .count()
                 })
@@ -51,18 +61,28 @@ fn a_root_cause_is_stored_once_and_concurrent_writers_lose_no_sighting() {
     assert_eq!(std::fs::read(smallest_program(&f).unwrap().join("program.json")).unwrap(), b"3-24");
     // A re-run adds sightings to the same root cause, not a new one.
     let store = FindingStore::open(dir.path(), "rerun").unwrap();
-    assert!(matches!(store.record(&c, &Sighting::now("0-00".into(), 100, pair.clone()), || files("0-00")).unwrap(), Recorded::Seen(_)));
+    assert!(matches!(
+        store.record(&c, &Sighting::now("0-00".into(), 100, pair.clone()), || files("0-00")).unwrap(),
+        Recorded::Seen(_)
+    ));
     let s = summarize(&f).unwrap();
     assert_eq!((s.programs, s.sightings), (100, 101));
     // Its fold pruned whatever a racing writer stored late: only the three smallest keep a directory.
-    let mut kept: Vec<String> = std::fs::read_dir(f.join("programs")).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    let mut kept: Vec<String> = std::fs::read_dir(f.join("programs"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
     kept.sort();
     assert_eq!(kept, ["3-22", "3-23", "3-24"]);
     store.refresh_report(&c.fingerprint()).unwrap();
     assert!(std::fs::read_to_string(f.join("report.md")).unwrap().contains("programs: 100 (101 sightings)"));
     assert_eq!(FindingStore::open(dir.path(), "x").unwrap().fingerprints().unwrap(), vec![c.fingerprint()]);
     // No temp files or directories are left behind.
-    assert!(std::fs::read_dir(f.join("programs")).unwrap().all(|e| !e.unwrap().file_name().to_string_lossy().starts_with('.')));
+    assert!(std::fs::read_dir(f.join("programs")).unwrap().all(|e| !e
+        .unwrap()
+        .file_name()
+        .to_string_lossy()
+        .starts_with('.')));
 }
 
 #[test]
@@ -70,7 +90,10 @@ fn fingerprints_hash_the_typed_cause_only() {
     let a = cause("kernel-2019");
     assert_eq!(a.fingerprint(), cause("kernel-2019").fingerprint());
     assert_ne!(a.fingerprint(), cause("kernel-2024").fingerprint());
-    let other_type = RootCause { change: Change::Relocation { r_type: 10, type_name: "R_X86_64_32".into(), fault: RelocFault::Overflow }, ..a.clone() };
+    let other_type = RootCause {
+        change: Change::Relocation { r_type: 10, type_name: "R_X86_64_32".into(), fault: RelocFault::Overflow },
+        ..a.clone()
+    };
     assert_ne!(a.fingerprint(), other_type.fingerprint());
     // The title is rendered from the typed values, and is not part of the hash.
     assert_eq!(a.change.title(), "R_X86_64_32S overflows above 2 GiB");
@@ -141,8 +164,16 @@ fn the_reducer_keeps_only_what_the_test_needs() {
 
 #[test]
 fn signatures_compare_behaviour_not_addresses() {
-    assert_eq!(warning_kind("value 0x13fffc760 silently truncated to 4 bytes"), warning_kind("value 0x2ffa silently truncated to 4 bytes"));
-    let mut s = Signature { loads: Default::default(), window: WindowClass::Anywhere, runs: Default::default(), warnings: vec![] };
+    assert_eq!(
+        warning_kind("value 0x13fffc760 silently truncated to 4 bytes"),
+        warning_kind("value 0x2ffa silently truncated to 4 bytes")
+    );
+    let mut s = Signature {
+        loads: Default::default(),
+        window: WindowClass::Anywhere,
+        runs: Default::default(),
+        warnings: vec![],
+    };
     s.runs.insert(0x1000, RunResult::Checksum(5));
     s.runs.insert(0x2000, RunResult::NotLoaded);
     assert!(!s.checksum_unstable());
@@ -150,8 +181,14 @@ fn signatures_compare_behaviour_not_addresses() {
     assert!(s.checksum_unstable());
     // The id names the behaviour: an equal signature built independently (runs inserted in another order)
     // has the same id; a different checksum or window class gives another.
-    let mut same = Signature { loads: Default::default(), window: WindowClass::Anywhere, runs: Default::default(), warnings: vec![] };
-    for (at, r) in [(0x3000, RunResult::Checksum(6)), (0x1000, RunResult::Checksum(5)), (0x2000, RunResult::NotLoaded)] {
+    let mut same = Signature {
+        loads: Default::default(),
+        window: WindowClass::Anywhere,
+        runs: Default::default(),
+        warnings: vec![],
+    };
+    for (at, r) in [(0x3000, RunResult::Checksum(6)), (0x1000, RunResult::Checksum(5)), (0x2000, RunResult::NotLoaded)]
+    {
         same.runs.insert(at, r);
     }
     assert_eq!(s.id(), same.id());
@@ -164,12 +201,18 @@ fn signatures_compare_behaviour_not_addresses() {
 
 fn cell(family: kreloc_toolchains::Family, major: u32, config: &str) -> kreloc_campaign::examine::Cell {
     use kreloc_toolchains::identity::{Kind, Toolchain, Version};
-    let toolchain = Toolchain { family, version: Version(vec![major, 0]), kind: Kind::Path, exe: format!("/cc-{major}").into() };
+    let toolchain =
+        Toolchain { family, version: Version(vec![major, 0]), kind: Kind::Path, exe: format!("/cc-{major}").into() };
     kreloc_campaign::examine::Cell { toolchain, config_name: config.into(), config: Default::default() }
 }
 
 fn facts(bases: &[&str], problems: &[Change]) -> Option<kreloc_campaign::change::Facts> {
-    Some(kreloc_campaign::change::Facts { exec_bases: bases.iter().map(|s| s.to_string()).collect(), problems: problems.iter().cloned().collect(), unjudged_at: vec![], symptoms: vec![] })
+    Some(kreloc_campaign::change::Facts {
+        exec_bases: bases.iter().map(|s| s.to_string()).collect(),
+        problems: problems.iter().cloned().collect(),
+        unjudged_at: vec![],
+        symptoms: vec![],
+    })
 }
 
 #[test]
@@ -177,7 +220,14 @@ fn each_problem_is_blamed_on_one_axis_step() {
     use kreloc_campaign::attribute::attribute;
     use kreloc_toolchains::Family::{Gcc, Llvm};
     let overflow = Change::Relocation { r_type: 11, type_name: "R_X86_64_32S".into(), fault: RelocFault::Overflow };
-    let cells = vec![cell(Llvm, 17, "k18"), cell(Llvm, 18, "k18"), cell(Llvm, 17, "k19"), cell(Llvm, 18, "k19"), cell(Gcc, 12, "k18"), cell(Gcc, 12, "k19")];
+    let cells = vec![
+        cell(Llvm, 17, "k18"),
+        cell(Llvm, 18, "k18"),
+        cell(Llvm, 17, "k19"),
+        cell(Llvm, 18, "k19"),
+        cell(Gcc, 12, "k18"),
+        cell(Gcc, 12, "k19"),
+    ];
     let f = vec![
         facts(&[".text"], &[]),
         facts(&[".ltext"], &[Change::EntryWarn, Change::EntryMisplaced]),
@@ -191,7 +241,10 @@ fn each_problem_is_blamed_on_one_axis_step() {
     assert_eq!(
         causes,
         vec![
-            RootCause { step: Step::Release { family: Llvm, from: 17, to: 18 }, change: Change::NewExecSection { sections: vec![".ltext".into()] } },
+            RootCause {
+                step: Step::Release { family: Llvm, from: 17, to: 18 },
+                change: Change::NewExecSection { sections: vec![".ltext".into()] }
+            },
             RootCause { step: Step::Config { config: "k19".into() }, change: overflow.clone() },
         ]
     );
@@ -207,7 +260,11 @@ fn each_problem_is_blamed_on_one_axis_step() {
     let mut f3 = f2.clone();
     f3[2] = facts(&[".text"], &[]);
     let steps: Vec<Step> = attribute(&cells, &f3).into_iter().map(|d| d.cause.step).collect();
-    assert!(steps.contains(&Step::Release { family: Llvm, from: 17, to: 18 }) && !steps.iter().any(|s| matches!(s, Step::Config { .. })), "{steps:?}");
+    assert!(
+        steps.contains(&Step::Release { family: Llvm, from: 17, to: 18 })
+            && !steps.iter().any(|s| matches!(s, Step::Config { .. })),
+        "{steps:?}"
+    );
 }
 
 #[test]
@@ -215,7 +272,10 @@ fn rust_emission_is_its_own_axis_and_unjudged_addresses_compare_with_nothing() {
     use kreloc_campaign::attribute::{attribute, Emission};
     use kreloc_toolchains::identity::Kind;
     use kreloc_toolchains::Family::{Gcc, Llvm, Rustc};
-    let crash = Change::RunFailed { at: 0x17f_7aff_d000, fault: kreloc_campaign::change::RunFault::Crash { signal: "SIGSEGV".into() } };
+    let crash = Change::RunFailed {
+        at: 0x17f_7aff_d000,
+        fault: kreloc_campaign::change::RunFault::Crash { signal: "SIGSEGV".into() },
+    };
     let mut rust = cell(Rustc, 1, "k18");
     rust.toolchain.kind = Kind::Rustc;
     let cells = vec![cell(Gcc, 12, "k18"), cell(Llvm, 19, "k18"), rust];
@@ -244,7 +304,11 @@ fn code_that_runs_wrong_is_one_change_with_an_address_class_and_symptoms_are_det
     let class = |runs: &[(u64, RunResult)]| runs_wrong(runs, exp).map(|(c, _)| c);
     let wrong = |class| Some(Change::RunsWrong { class });
     // A wrong checksum in one program, crashes and a hang in another: one change; the symptoms differ.
-    let a = [(low, Checksum(1)), (g5, Failed(RunFailure::Crashed { signal: 11 })), (high, Failed(RunFailure::Crashed { signal: 4 }))];
+    let a = [
+        (low, Checksum(1)),
+        (g5, Failed(RunFailure::Crashed { signal: 11 })),
+        (high, Failed(RunFailure::Crashed { signal: 4 })),
+    ];
     let b = [(low, Failed(RunFailure::TimedOut)), (g5, Checksum(7)), (high, Checksum(9))];
     let ((ca, sa), (cb, sb)) = (runs_wrong(&a, exp).unwrap(), runs_wrong(&b, exp).unwrap());
     assert_eq!(ca, Change::RunsWrong { class: AddressClass::Everywhere });
@@ -252,14 +316,30 @@ fn code_that_runs_wrong_is_one_change_with_an_address_class_and_symptoms_are_det
     assert_ne!(sa, sb);
     assert_eq!(sa.iter().map(|s| s.kind()).collect::<Vec<_>>(), ["wrong checksum", "SIGSEGV", "SIGILL"]);
     let step = Step::Config { config: "k".into() };
-    assert_eq!(RootCause { step: step.clone(), change: ca }.fingerprint(), RootCause { step, change: cb }.fingerprint());
+    assert_eq!(
+        RootCause { step: step.clone(), change: ca }.fingerprint(),
+        RootCause { step, change: cb }.fingerprint()
+    );
     // Right below 2 GiB and wrong above: a position bug, not a miscompile.
-    assert_eq!(class(&[(low, Checksum(exp)), (g5, Checksum(1)), (high, Failed(RunFailure::Crashed { signal: 11 }))]), wrong(AddressClass::Above2G));
+    assert_eq!(
+        class(&[(low, Checksum(exp)), (g5, Checksum(1)), (high, Failed(RunFailure::Crashed { signal: 11 }))]),
+        wrong(AddressClass::Above2G)
+    );
     assert_eq!(class(&[(low, Checksum(exp)), (g3, Checksum(exp)), (g5, Checksum(1))]), wrong(AddressClass::Above4G));
-    assert_eq!(class(&[(low, Checksum(exp)), (g5, Checksum(1)), (high, Checksum(exp))]), wrong(AddressClass::At { addresses: vec![g5] }));
+    assert_eq!(
+        class(&[(low, Checksum(exp)), (g5, Checksum(1)), (high, Checksum(exp))]),
+        wrong(AddressClass::At { addresses: vec![g5] })
+    );
     // Where it was not loaded or not judged, it ran nowhere: no part of the class.
-    assert_eq!(class(&[(low, NotLoaded), (g5, RunResult::NotJudged(NotJudged::MemoryLimit)), (high, Checksum(exp))]), None);
-    assert_eq!(class(&[(low, Checksum(1)), (g5, NotLoaded), (high, NotLoaded)]), wrong(AddressClass::Everywhere), "wrong everywhere it could run");
+    assert_eq!(
+        class(&[(low, NotLoaded), (g5, RunResult::NotJudged(NotJudged::MemoryLimit)), (high, Checksum(exp))]),
+        None
+    );
+    assert_eq!(
+        class(&[(low, Checksum(1)), (g5, NotLoaded), (high, NotLoaded)]),
+        wrong(AddressClass::Everywhere),
+        "wrong everywhere it could run"
+    );
 }
 
 fn release_cell(family: kreloc_toolchains::Family, major: u32, config: &str) -> kreloc_campaign::examine::Cell {
@@ -282,23 +362,40 @@ fn a_compiler_given_by_path_is_named_by_its_path_and_compared_with_the_release_i
     use kreloc_toolchains::Family::{Gcc, Llvm};
     let mut wrapper = cell(Gcc, 12, "k24");
     wrapper.toolchain.exe = "/some/where/corrupting/gcc".into();
-    let cells = vec![release_cell(Gcc, 11, "k24"), release_cell(Gcc, 12, "k24"), wrapper.clone(), cell(Llvm, 19, "k24")];
-    let f = vec![facts(&[".text"], &[]), facts(&[".text"], &[]), running_wrong(Symptom::WrongChecksum { at: 0x7ffe_0000, got: 1 }), facts(&[".text"], &[])];
+    let cells =
+        vec![release_cell(Gcc, 11, "k24"), release_cell(Gcc, 12, "k24"), wrapper.clone(), cell(Llvm, 19, "k24")];
+    let f = vec![
+        facts(&[".text"], &[]),
+        facts(&[".text"], &[]),
+        running_wrong(Symptom::WrongChecksum { at: 0x7ffe_0000, got: 1 }),
+        facts(&[".text"], &[]),
+    ];
     let d = attribute(&cells, &f);
     assert_eq!(d.len(), 1, "{d:?}");
-    assert_eq!(d[0].cause.step, Step::PathVs { path: "corrupting/gcc".into(), version: "12.0".into(), release: "gcc-12.0".into() });
+    assert_eq!(
+        d[0].cause.step,
+        Step::PathVs { path: "corrupting/gcc".into(), version: "12.0".into(), release: "gcc-12.0".into() }
+    );
     assert_eq!(d[0].cause.title(), "path corrupting/gcc (12.0) vs gcc-12.0 — the code runs wrong everywhere");
-    assert_eq!(d[0].symptoms[&wrapper.label()], vec![Symptom::WrongChecksum { at: 0x7ffe_0000, got: 1 }], "symptoms travel with the sighting");
+    assert_eq!(
+        d[0].symptoms[&wrapper.label()],
+        vec![Symptom::WrongChecksum { at: 0x7ffe_0000, got: 1 }],
+        "symptoms travel with the sighting"
+    );
     // Another program crashes instead: the same root cause.
     let mut g = f.clone();
     g[2] = running_wrong(Symptom::Fault { at: 0x1_3fff_b000, fault: RunFault::Crash { signal: "SIGSEGV".into() } });
     assert_eq!(attribute(&cells, &g)[0].cause, d[0].cause);
     // Only gcc 12 at one config, with no step to explain it: named by that toolchain, not "every release and
     // config" (gcc 12 under k25 is fine); when every gcc cell shows it, the family's.
-    let cells = vec![release_cell(Gcc, 12, "k24"), release_cell(Gcc, 12, "k25"), cell(Llvm, 19, "k24"), cell(Llvm, 19, "k25")];
-    let (shows, fine) = (|| running_wrong(Symptom::WrongChecksum { at: 0x7ffe_0000, got: 1 }), || facts(&[".text"], &[]));
+    let cells =
+        vec![release_cell(Gcc, 12, "k24"), release_cell(Gcc, 12, "k25"), cell(Llvm, 19, "k24"), cell(Llvm, 19, "k25")];
+    let (shows, fine) =
+        (|| running_wrong(Symptom::WrongChecksum { at: 0x7ffe_0000, got: 1 }), || facts(&[".text"], &[]));
     let (k25_fine, k25_shows) = (vec![shows(), fine(), fine(), fine()], vec![shows(), shows(), fine(), fine()]);
-    let steps = |f: &[Option<kreloc_campaign::change::Facts>]| attribute(&cells, f).into_iter().map(|d| d.cause.step).collect::<Vec<_>>();
+    let steps = |f: &[Option<kreloc_campaign::change::Facts>]| {
+        attribute(&cells, f).into_iter().map(|d| d.cause.step).collect::<Vec<_>>()
+    };
     assert!(!steps(&k25_fine).contains(&Step::Family { family: Gcc }), "{:?}", steps(&k25_fine));
     assert_eq!(steps(&k25_shows), vec![Step::Family { family: Gcc }]);
 }
@@ -311,15 +408,51 @@ fn a_store_from_before_runs_wrong_still_loads_and_names_the_cause_that_supersede
     let dir = tempfile::tempdir().unwrap();
     let store = FindingStore::open(dir.path(), "old").unwrap();
     let step = Step::Config { config: "small-nopic".into() };
-    let old = RootCause { step: step.clone(), change: Change::RunFailed { at: 0x1_3fff_b000, fault: RunFault::Crash { signal: "SIGSEGV".into() } } };
-    let pair = vec![CellPair { from: Some("gcc/pic".into()), to: "gcc/small-nopic".into(), context: "at small-nopic".into(), every_toolchain: true }];
+    let old = RootCause {
+        step: step.clone(),
+        change: Change::RunFailed { at: 0x1_3fff_b000, fault: RunFault::Crash { signal: "SIGSEGV".into() } },
+    };
+    let pair = vec![CellPair {
+        from: Some("gcc/pic".into()),
+        to: "gcc/small-nopic".into(),
+        context: "at small-nopic".into(),
+        every_toolchain: true,
+    }];
     // The stored program's verdicts: right below 2 GiB, crashing above.
-    let runs = [(0x7ffe_0000u64, RunResult::Checksum(5)), (0x1_3fff_b000, RunResult::Failed(RunFailure::Crashed { signal: 11 }))];
-    let sig = Signature { loads: Default::default(), window: WindowClass::Anywhere, runs: runs.iter().cloned().collect(), warnings: vec![] };
-    let cell = CellResult { cell: "gcc/small-nopic".into(), compile: kreloc_toolchains::CompileKind::Object, signature: Some(sig), commands: vec![], object: None, stderr: String::new(), facts: None, facts_ns: 0 };
-    let ex = Examined { expected_checksum: 5, cells: vec![cell], groups: vec![], divergences: vec![], cache_hits: 0, attribution_ns: 0 };
+    let runs = [
+        (0x7ffe_0000u64, RunResult::Checksum(5)),
+        (0x1_3fff_b000, RunResult::Failed(RunFailure::Crashed { signal: 11 })),
+    ];
+    let sig = Signature {
+        loads: Default::default(),
+        window: WindowClass::Anywhere,
+        runs: runs.iter().cloned().collect(),
+        warnings: vec![],
+    };
+    let cell = CellResult {
+        cell: "gcc/small-nopic".into(),
+        compile: kreloc_toolchains::CompileKind::Object,
+        signature: Some(sig),
+        commands: vec![],
+        object: None,
+        stderr: String::new(),
+        facts: None,
+        facts_ns: 0,
+    };
+    let ex = Examined {
+        expected_checksum: 5,
+        cells: vec![cell],
+        groups: vec![],
+        divergences: vec![],
+        cache_hits: 0,
+        attribution_ns: 0,
+    };
     let verdicts = serde_json::to_vec(&ex).unwrap();
-    store.record(&old, &Sighting::now("p1".into(), 10, pair.clone()), || vec![("program.json".into(), b"{}".to_vec()), ("verdicts.json".into(), verdicts)]).unwrap();
+    store
+        .record(&old, &Sighting::now("p1".into(), 10, pair.clone()), || {
+            vec![("program.json".into(), b"{}".to_vec()), ("verdicts.json".into(), verdicts)]
+        })
+        .unwrap();
     let s = summarize(&store.path(&old.fingerprint())).unwrap();
     assert_eq!(s.cause, old, "the old cause still loads");
     let new = RootCause { step: step.clone(), change: runs_wrong(&runs, 5).unwrap().0 };

@@ -7,8 +7,22 @@ use kreloc_campaign::sandbox::{NotJudged, RunFailure};
 use kreloc_campaign::signature::{RunResult, Signature, WindowClass};
 
 fn cell(name: &str, runs: &[(u64, RunResult)]) -> CellResult {
-    let signature = Signature { loads: Default::default(), window: WindowClass::Anywhere, runs: runs.iter().cloned().collect(), warnings: vec![] };
-    CellResult { cell: name.into(), compile: kreloc_toolchains::CompileKind::Object, signature: Some(signature), commands: vec![], object: None, stderr: String::new(), facts: None, facts_ns: 0 }
+    let signature = Signature {
+        loads: Default::default(),
+        window: WindowClass::Anywhere,
+        runs: runs.iter().cloned().collect(),
+        warnings: vec![],
+    };
+    CellResult {
+        cell: name.into(),
+        compile: kreloc_toolchains::CompileKind::Object,
+        signature: Some(signature),
+        commands: vec![],
+        object: None,
+        stderr: String::new(),
+        facts: None,
+        facts_ns: 0,
+    }
 }
 
 /// A run went wrong (bad checksum, crash, hang) at some address.

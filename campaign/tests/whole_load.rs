@@ -23,7 +23,12 @@ fn every_generated_program_passes_every_stage_of_both_x86_64_loaders() {
     let programs: Vec<Program> = (0..PROGRAMS).map(|s| Program::from_seed(s, 512)).collect();
     let t = Instant::now();
     let examined = ex.examine_many(&programs);
-    println!("{} programs × {} toolchains compiled in {:.1}s", programs.len(), toolchains.len(), t.elapsed().as_secs_f64());
+    println!(
+        "{} programs × {} toolchains compiled in {:.1}s",
+        programs.len(),
+        toolchains.len(),
+        t.elapsed().as_secs_f64()
+    );
     let mut judged = 0;
     for (seed, e) in examined.iter().enumerate() {
         for c in &e.cells {
@@ -32,7 +37,13 @@ fn every_generated_program_passes_every_stage_of_both_x86_64_loaders() {
             for p in &profiles {
                 for &at in kreloc_exec::STANDARD_ADDRESSES {
                     let v = kreloc_oracle::load(&obj, &**p, at);
-                    assert!(v.good, "seed {seed} {} under {} at {at:#x}: stages: {}", c.cell, p.name(), kreloc_oracle::report::stages_text(&v));
+                    assert!(
+                        v.good,
+                        "seed {seed} {} under {} at {at:#x}: stages: {}",
+                        c.cell,
+                        p.name(),
+                        kreloc_oracle::report::stages_text(&v)
+                    );
                     judged += 1;
                 }
             }

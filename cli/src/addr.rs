@@ -5,7 +5,9 @@
 pub fn parse_addr(s: &str) -> Result<u64, String> {
     let t = s.trim().replace('_', "");
     let t = t.strip_prefix("0X").map_or(t.clone(), |hex| format!("0x{hex}"));
-    kreloc_placement::memmap::parse_size(&t).ok_or_else(|| format!("'{s}' is not an address that fits in 64 bits (use 0x13fffb000, 5368709120, 1968M or 4G)"))
+    kreloc_placement::memmap::parse_size(&t).ok_or_else(|| {
+        format!("'{s}' is not an address that fits in 64 bits (use 0x13fffb000, 5368709120, 1968M or 4G)")
+    })
 }
 
 #[cfg(test)]

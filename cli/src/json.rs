@@ -47,7 +47,9 @@ const EXACT: u64 = 1 << 53;
 /// Rewrites integers past 2^53 as `"0x…"` strings, everywhere in the document.
 fn hex_past_2_53(v: &mut Value) {
     match v {
-        Value::Number(n) if n.as_u64().is_some_and(|x| x > EXACT) => *v = Value::String(format!("{:#x}", n.as_u64().unwrap_or(0))),
+        Value::Number(n) if n.as_u64().is_some_and(|x| x > EXACT) => {
+            *v = Value::String(format!("{:#x}", n.as_u64().unwrap_or(0)))
+        }
         Value::Array(a) => a.iter_mut().for_each(hex_past_2_53),
         Value::Object(o) => o.values_mut().for_each(hex_past_2_53),
         _ => {}
@@ -56,7 +58,8 @@ fn hex_past_2_53(v: &mut Value) {
 
 /// The document for `value`: an object gets a leading `"schema"`; anything else is wrapped as `{"schema", "items"}`.
 pub fn document<T: Serialize + ?Sized>(schema: Schema, value: &T) -> Value {
-    let mut v = serde_json::to_value(value).unwrap_or_else(|e| serde_json::json!({ "error": format!("cannot serialize: {e}") }));
+    let mut v = serde_json::to_value(value)
+        .unwrap_or_else(|e| serde_json::json!({ "error": format!("cannot serialize: {e}") }));
     hex_past_2_53(&mut v);
     let mut out = Map::new();
     out.insert("schema".into(), Value::String(schema.tag().into()));

@@ -10,13 +10,22 @@ pub struct ProfileName;
 impl TypedValueParser for ProfileName {
     type Value = String;
 
-    fn parse_ref(&self, cmd: &clap::Command, arg: Option<&clap::Arg>, value: &std::ffi::OsStr) -> Result<String, clap::Error> {
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<String, clap::Error> {
         let name = value.to_str().ok_or_else(|| clap::Error::new(clap::error::ErrorKind::InvalidUtf8).with_cmd(cmd))?;
         match kreloc_oracle::parse_profile(name) {
             Ok(_) => Ok(name.to_string()),
             Err(e) => {
                 let arg = arg.map_or_else(|| "--profile".to_string(), |a| a.to_string());
-                Err(clap::Error::raw(clap::error::ErrorKind::ValueValidation, format!("invalid value '{name}' for '{arg}': {e}\n")).with_cmd(cmd))
+                Err(clap::Error::raw(
+                    clap::error::ErrorKind::ValueValidation,
+                    format!("invalid value '{name}' for '{arg}': {e}\n"),
+                )
+                .with_cmd(cmd))
             }
         }
     }

@@ -21,4 +21,6 @@ mod protocol;
 
 pub use outcome::{ExecOutcome, MapError, SandboxError};
 pub use run_object::{run_object, NotRunnable};
-pub use sandbox::{run, run_traced, ExecRequest, Segment, SignalContext, Traced, DEFAULT_MEMORY_LIMIT, STANDARD_ADDRESSES};
+pub use sandbox::{
+    run, run_traced, ExecRequest, Segment, SignalContext, Traced, DEFAULT_MEMORY_LIMIT, STANDARD_ADDRESSES,
+};

@@ -27,13 +27,29 @@ pub fn run_object(
         return Err(NotRunnable(format!("does not load at {link_addr:#x}: {}", v.failure_text().unwrap_or_default())));
     }
     let entry_offset = entry_offset(obj, &v, link_addr, entry)?;
-    Ok(run(&ExecRequest { image: &v.image, memsz: v.memsz, load_addr: run_addr, entry_offset, timeout, ..ExecRequest::default() }))
+    Ok(run(&ExecRequest {
+        image: &v.image,
+        memsz: v.memsz,
+        load_addr: run_addr,
+        entry_offset,
+        timeout,
+        ..ExecRequest::default()
+    }))
 }
 
 /// Where the global function `entry` lies in the image `v` (loaded at `load_addr`), from its start.
-pub fn entry_offset(obj: &kreloc_oracle::Object, v: &kreloc_oracle::Verdict, load_addr: u64, entry: &str) -> Result<u64, NotRunnable> {
+pub fn entry_offset(
+    obj: &kreloc_oracle::Object,
+    v: &kreloc_oracle::Verdict,
+    load_addr: u64,
+    entry: &str,
+) -> Result<u64, NotRunnable> {
     let sym = obj.global_symbol(entry).ok_or_else(|| NotRunnable(format!("no global symbol {entry}")))?;
-    let sec = v.sections.iter().find(|s| s.index == sym.shndx as usize).ok_or_else(|| NotRunnable(format!("{entry} is not in a loaded section")))?;
+    let sec = v
+        .sections
+        .iter()
+        .find(|s| s.index == sym.shndx as usize)
+        .ok_or_else(|| NotRunnable(format!("{entry} is not in a loaded section")))?;
     sec.addr
         .checked_sub(load_addr)
         .and_then(|o| o.checked_add(sym.value))

@@ -38,7 +38,9 @@ fn locate() -> Result<PathBuf, SandboxError> {
         // Other processes may want the same runner at once: one writes it, the others wait and use it.
         let written = kreloc_atomic::fill_file(&path, write_runner).map_err(|e| e.to_string()).and_then(|_| {
             let len = std::fs::metadata(&path).map_err(|e| e.to_string())?.len();
-            (len == EMBEDDED.len() as u64).then_some(()).ok_or_else(|| format!("holds {len} bytes, not the runner's {}", EMBEDDED.len()))
+            (len == EMBEDDED.len() as u64)
+                .then_some(())
+                .ok_or_else(|| format!("holds {len} bytes, not the runner's {}", EMBEDDED.len()))
         });
         match written {
             Ok(()) => return Ok(path),

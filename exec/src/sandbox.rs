@@ -96,16 +96,27 @@ pub fn run(req: &ExecRequest) -> ExecOutcome {
 
 /// [`run`], also telling where the code was when a signal stopped it.
 pub fn run_traced(req: &ExecRequest) -> Traced {
-    let checked = checked_len(req).and_then(|_| req.segments.iter().try_for_each(|s| checked_segment(s, req.load_addr)));
+    let checked =
+        checked_len(req).and_then(|_| req.segments.iter().try_for_each(|s| checked_segment(s, req.load_addr)));
     match checked {
         Err(outcome) => Traced { outcome, context: None, covered: Vec::new() },
-        Ok(()) => run_checked(req).unwrap_or_else(|e| Traced { outcome: ExecOutcome::SandboxError(e), context: None, covered: Vec::new() }),
+        Ok(()) => run_checked(req).unwrap_or_else(|e| Traced {
+            outcome: ExecOutcome::SandboxError(e),
+            context: None,
+            covered: Vec::new(),
+        }),
     }
 }
 
 /// A segment the runner can map, or why not.
 fn checked_segment(s: &Segment, load_addr: u64) -> Result<(), ExecOutcome> {
-    let bad = || ExecOutcome::SandboxError(SandboxError::BadRequest { entry_offset: 0, image_len: s.bytes.len() as u64, memsz: s.memsz });
+    let bad = || {
+        ExecOutcome::SandboxError(SandboxError::BadRequest {
+            entry_offset: 0,
+            image_len: s.bytes.len() as u64,
+            memsz: s.memsz,
+        })
+    };
     if s.memsz < s.bytes.len() as u64 || s.memsz == 0 {
         return Err(bad());
     }
@@ -124,7 +135,11 @@ fn checked_segment(s: &Segment, load_addr: u64) -> Result<(), ExecOutcome> {
 fn checked_len(req: &ExecRequest) -> Result<u64, ExecOutcome> {
     let image_len = req.image.len() as u64;
     if req.memsz < image_len || req.entry_offset >= req.memsz {
-        return Err(ExecOutcome::SandboxError(SandboxError::BadRequest { entry_offset: req.entry_offset, image_len, memsz: req.memsz }));
+        return Err(ExecOutcome::SandboxError(SandboxError::BadRequest {
+            entry_offset: req.entry_offset,
+            image_len,
+            memsz: req.memsz,
+        }));
     }
     let unmappable = |reason| Err(ExecOutcome::Unmappable { addr: req.load_addr, reason });
     if req.load_addr % PAGE as u64 != 0 {
@@ -207,11 +222,21 @@ fn request_file(req: &ExecRequest, coverage: &[(u64, u8)]) -> Result<File, Sandb
     let mut control = [0u8; PAGE];
     let timeout_secs = req.timeout.as_secs().saturating_add(u64::from(req.timeout.subsec_nanos() > 0));
     let limit = if req.memory_limit == 0 { DEFAULT_MEMORY_LIMIT } else { req.memory_limit };
-    let words = [(W_MAGIC, MAGIC), (W_LOAD_ADDR, req.load_addr), (W_MEMSZ, req.memsz), (W_ENTRY_OFFSET, req.entry_offset)];
-    let words = words.into_iter().chain([(W_IMAGE_LEN, req.image.len() as u64), (W_CPU_SECONDS, timeout_secs.max(1)), (W_MEMORY_LIMIT, limit)]);
-    let mut words: Vec<_> = words.chain([(W_STACK_SIZE, req.stack_size), (W_NSEGMENTS, req.segments.len() as u64)]).collect();
+    let words =
+        [(W_MAGIC, MAGIC), (W_LOAD_ADDR, req.load_addr), (W_MEMSZ, req.memsz), (W_ENTRY_OFFSET, req.entry_offset)];
+    let words = words.into_iter().chain([
+        (W_IMAGE_LEN, req.image.len() as u64),
+        (W_CPU_SECONDS, timeout_secs.max(1)),
+        (W_MEMORY_LIMIT, limit),
+    ]);
+    let mut words: Vec<_> =
+        words.chain([(W_STACK_SIZE, req.stack_size), (W_NSEGMENTS, req.segments.len() as u64)]).collect();
     if req.segments.len() > MAX_SEGMENTS {
-        return Err(SandboxError::BadRequest { entry_offset: req.entry_offset, image_len: req.image.len() as u64, memsz: req.memsz });
+        return Err(SandboxError::BadRequest {
+            entry_offset: req.entry_offset,
+            image_len: req.image.len() as u64,
+            memsz: req.memsz,
+        });
     }
     let mut offset = (IMAGE_OFFSET + req.image.len()) as u64;
     for (i, s) in req.segments.iter().enumerate() {
@@ -236,7 +261,8 @@ fn request_file(req: &ExecRequest, coverage: &[(u64, u8)]) -> Result<File, Sandb
         file.write_all_at(s.bytes, offset).map_err(os("writing the request"))?;
         offset += s.bytes.len() as u64;
     }
-    let table: Vec<u8> = coverage.iter().flat_map(|&(a, b)| a.to_ne_bytes().into_iter().chain(u64::from(b).to_ne_bytes())).collect();
+    let table: Vec<u8> =
+        coverage.iter().flat_map(|&(a, b)| a.to_ne_bytes().into_iter().chain(u64::from(b).to_ne_bytes())).collect();
     file.write_all_at(&table, coverage_offset).map_err(os("writing the request"))?;
     Ok(file)
 }

@@ -116,7 +116,9 @@ pub fn absolute_references(obj: &Object) -> Vec<AbsoluteRef> {
                 continue;
             }
             let insn = instruction_at(&sec.data, 0, r.offset);
-            let explanation = insn.as_ref().map_or_else(|| format!("{} at {}+{:#x}", howto.name, sec.name, r.offset), |i| explain(i, howto.name));
+            let explanation = insn
+                .as_ref()
+                .map_or_else(|| format!("{} at {}+{:#x}", howto.name, sec.name, r.offset), |i| explain(i, howto.name));
             out.push(AbsoluteRef {
                 section: sec.name.to_string(),
                 offset: r.offset,

@@ -19,7 +19,8 @@ fn go(code: &[u8], memsz: u64, at: u64) -> ExecOutcome {
 /// pop %rdi; mov %rax,(%rdi); ret
 fn write_to(fd: u8) -> Vec<u8> {
     vec![
-        0x57, 0xbf, fd, 0, 0, 0, 0x48, 0x8d, 0x35, 0, 0, 0, 0, 0xba, 4, 0, 0, 0, 0xb8, 1, 0, 0, 0, 0x0f, 0x05, 0x5f, 0x48, 0x89, 0x07, 0xc3,
+        0x57, 0xbf, fd, 0, 0, 0, 0x48, 0x8d, 0x35, 0, 0, 0, 0, 0xba, 4, 0, 0, 0, 0xb8, 1, 0, 0, 0, 0x0f, 0x05, 0x5f,
+        0x48, 0x89, 0x07, 0xc3,
     ]
 }
 
@@ -50,7 +51,13 @@ fn crashes_are_outcomes() {
 
 #[test]
 fn an_infinite_loop_times_out() {
-    let out = run(&ExecRequest { image: &[0xeb, 0xfe], memsz: 0x1000, load_addr: AT, timeout: Duration::from_millis(300), ..ExecRequest::default() });
+    let out = run(&ExecRequest {
+        image: &[0xeb, 0xfe],
+        memsz: 0x1000,
+        load_addr: AT,
+        timeout: Duration::from_millis(300),
+        ..ExecRequest::default()
+    });
     assert_eq!(out, ExecOutcome::TimedOut);
 }
 
@@ -74,7 +81,11 @@ fn writing_to_an_inherited_descriptor_fails_and_the_parent_receives_nothing() {
     let fd = u8::try_from(wr.as_raw_fd()).expect("a small descriptor number");
     for target in [fd, 0, 1, 2] {
         // write(2) is allowed by strict mode, so the code returns; it must get EBADF (-9).
-        assert_eq!(go(&write_to(target), 0x1000, AT), ExecOutcome::Returned { out: [(-9i64) as u64, 0, 0, 0] }, "fd {target}");
+        assert_eq!(
+            go(&write_to(target), 0x1000, AT),
+            ExecOutcome::Returned { out: [(-9i64) as u64, 0, 0, 0] },
+            "fd {target}"
+        );
     }
     drop(wr);
     let mut got = Vec::new();
@@ -87,7 +98,10 @@ fn an_occupied_address_is_unmappable_not_judged() {
     // The runner's own stack is near the top of the user range; mapping over it must be refused.
     let near_top = 0x7fff_ffff_f000 - 0x10_0000_0000;
     let out = go(RET_42, 0x10_0000_0000, near_top);
-    assert!(matches!(out, ExecOutcome::Unmappable { reason: MapError::Mmap(libc::EEXIST), .. } | ExecOutcome::OomKilled), "{out:?}");
+    assert!(
+        matches!(out, ExecOutcome::Unmappable { reason: MapError::Mmap(libc::EEXIST), .. } | ExecOutcome::OomKilled),
+        "{out:?}"
+    );
     let kernel_half = go(RET_42, 0x1000, 0x8000_0000_0000);
     assert_eq!(kernel_half, ExecOutcome::Unmappable { addr: 0x8000_0000_0000, reason: MapError::OutsideUserSpace });
     assert!(!kernel_half.is_judged());
@@ -96,7 +110,14 @@ fn an_occupied_address_is_unmappable_not_judged() {
 
 #[test]
 fn an_image_beyond_the_memory_limit_is_oom_not_a_crash() {
-    let req = ExecRequest { image: RET_42, memsz: 300 << 20, load_addr: 0x1_0000_0000, timeout: Duration::from_secs(10), memory_limit: 256 << 20, ..ExecRequest::default() };
+    let req = ExecRequest {
+        image: RET_42,
+        memsz: 300 << 20,
+        load_addr: 0x1_0000_0000,
+        timeout: Duration::from_secs(10),
+        memory_limit: 256 << 20,
+        ..ExecRequest::default()
+    };
     let out = run(&req);
     assert_eq!(out, ExecOutcome::OomKilled);
     assert!(!out.is_judged());
@@ -111,8 +132,8 @@ fn bss_is_zeroed_even_though_the_mapping_starts_dirty() {
     // lea end(%rip),%rsi; xor %eax,%eax; mov $64,%ecx; loop: add (%rsi),%rax; add $8,%rsi; dec %ecx;
     // jnz loop; mov %rax,(%rdi); ret; end:
     let code = [
-        0x48, 0x8d, 0x35, 0x17, 0, 0, 0, 0x31, 0xc0, 0xb9, 64, 0, 0, 0, 0x48, 0x03, 0x06, 0x48, 0x83, 0xc6, 8, 0xff, 0xc9, 0x75, 0xf5, 0x48, 0x89,
-        0x07, 0xc3, 0xc3,
+        0x48, 0x8d, 0x35, 0x17, 0, 0, 0, 0x31, 0xc0, 0xb9, 64, 0, 0, 0, 0x48, 0x03, 0x06, 0x48, 0x83, 0xc6, 8, 0xff,
+        0xc9, 0x75, 0xf5, 0x48, 0x89, 0x07, 0xc3, 0xc3,
     ];
     // The page past memsz keeps the 0xcc fill: summing into it must see non-zero bytes (the test can fail).
     assert_eq!(go(&code, code.len() as u64 + 64 * 8, AT), ExecOutcome::Returned { out: [0, 0, 0, 0] });
@@ -125,14 +146,26 @@ fn bss_is_zeroed_even_though_the_mapping_starts_dirty() {
 
 #[test]
 fn bad_requests_are_sandbox_errors_not_panics() {
-    let out = run(&ExecRequest { image: &[0; 64], memsz: 16, load_addr: AT, timeout: Duration::from_secs(1), ..ExecRequest::default() });
+    let out = run(&ExecRequest {
+        image: &[0; 64],
+        memsz: 16,
+        load_addr: AT,
+        timeout: Duration::from_secs(1),
+        ..ExecRequest::default()
+    });
     assert!(matches!(out, ExecOutcome::SandboxError(SandboxError::BadRequest { .. })), "{out:?}");
     assert!(!out.is_judged());
 }
 
 #[test]
 fn absurd_sizes_are_unmappable_not_a_panic() {
-    let out = run(&ExecRequest { image: RET_42, memsz: u64::MAX, load_addr: AT, timeout: Duration::from_secs(1), ..ExecRequest::default() });
+    let out = run(&ExecRequest {
+        image: RET_42,
+        memsz: u64::MAX,
+        load_addr: AT,
+        timeout: Duration::from_secs(1),
+        ..ExecRequest::default()
+    });
     assert!(matches!(out, ExecOutcome::Unmappable { .. }), "{out:?}");
 }
 
@@ -146,7 +179,12 @@ fn every_outcome_holds_from_eight_threads_at_once() {
         (vec![0xeb, 0xfe], 0x1000, AT, ExecOutcome::TimedOut),
         (vec![0xb8, 39, 0, 0, 0, 0x0f, 0x05, 0xc3], 0x1000, AT, ExecOutcome::SeccompKilled),
         (write_to(fd), 0x1000, STANDARD_ADDRESSES[3], ExecOutcome::Returned { out: [(-9i64) as u64, 0, 0, 0] }),
-        (RET_42.to_vec(), 0x1000, 0x8000_0000_0000, ExecOutcome::Unmappable { addr: 0x8000_0000_0000, reason: MapError::OutsideUserSpace }),
+        (
+            RET_42.to_vec(),
+            0x1000,
+            0x8000_0000_0000,
+            ExecOutcome::Unmappable { addr: 0x8000_0000_0000, reason: MapError::OutsideUserSpace },
+        ),
         (RET_42.to_vec(), 300 << 20, 0x1_0000_0000, ExecOutcome::OomKilled),
     ];
     std::thread::scope(|s| {
@@ -156,8 +194,19 @@ fn every_outcome_holds_from_eight_threads_at_once() {
                 for i in 0..cases.len() * 2 {
                     let (code, memsz, at, want) = &cases[(i + t) % cases.len()];
                     // Generous for the cases that end by themselves: a loaded machine must not turn them into timeouts.
-                    let timeout = if *want == ExecOutcome::TimedOut { Duration::from_millis(400) } else { Duration::from_secs(10) };
-                    let req = ExecRequest { image: code, memsz: *memsz, load_addr: *at, timeout, memory_limit: 256 << 20, ..ExecRequest::default() };
+                    let timeout = if *want == ExecOutcome::TimedOut {
+                        Duration::from_millis(400)
+                    } else {
+                        Duration::from_secs(10)
+                    };
+                    let req = ExecRequest {
+                        image: code,
+                        memsz: *memsz,
+                        load_addr: *at,
+                        timeout,
+                        memory_limit: 256 << 20,
+                        ..ExecRequest::default()
+                    };
                     assert_eq!(run(&req), *want, "thread {t}, case {}", (i + t) % cases.len());
                 }
             });

@@ -37,10 +37,12 @@ fn finds_the_instruction_containing_an_offset_after_others() {
 fn garbage_never_panics() {
     let mut state = 7u64;
     for _ in 0..2000 {
-        let bytes: Vec<u8> = (0..32).map(|_| {
-            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-            (state >> 33) as u8
-        }).collect();
+        let bytes: Vec<u8> = (0..32)
+            .map(|_| {
+                state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                (state >> 33) as u8
+            })
+            .collect();
         let _ = instruction_at(&bytes, 0x1000, (state >> 40) % 40);
     }
 }

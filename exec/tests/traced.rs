@@ -8,7 +8,15 @@ const AT: u64 = 0x1_3fff_b000;
 const DATA_AT: u64 = 0x1_2000_0000;
 
 fn go(code: &[u8], segments: &[Segment], stack_size: u64, timeout: Duration) -> Traced {
-    run_traced(&ExecRequest { image: code, memsz: 0x1000, load_addr: AT, timeout, segments, stack_size, ..ExecRequest::default() })
+    run_traced(&ExecRequest {
+        image: code,
+        memsz: 0x1000,
+        load_addr: AT,
+        timeout,
+        segments,
+        stack_size,
+        ..ExecRequest::default()
+    })
 }
 
 #[test]
@@ -61,7 +69,14 @@ fn coverage_breakpoints_trap_once_and_tell_which_blocks_ran() {
     // nop; jmp +1; nop (skipped); ret. The breakpoint outside the image is ignored.
     let code = [0x90, 0xeb, 0x01, 0x90, 0xc3];
     let coverage = [AT, AT + 3, AT + 4, AT + 0x2000];
-    let req = ExecRequest { image: &code, memsz: 0x1000, load_addr: AT, timeout: Duration::from_secs(10), coverage: &coverage, ..ExecRequest::default() };
+    let req = ExecRequest {
+        image: &code,
+        memsz: 0x1000,
+        load_addr: AT,
+        timeout: Duration::from_secs(10),
+        coverage: &coverage,
+        ..ExecRequest::default()
+    };
     let t = run_traced(&req);
     assert_eq!(t.outcome, ExecOutcome::Returned { out: [0; 4] }, "{t:?}");
     assert_eq!(t.covered, vec![AT, AT + 4]);
@@ -72,7 +87,14 @@ fn an_int3_of_the_code_itself_is_still_a_crash_under_coverage() {
     // int3 at 0 is the code's own; coverage only at the ret after it.
     let code = [0xcc, 0xc3];
     let coverage = [AT + 1];
-    let req = ExecRequest { image: &code, memsz: 0x1000, load_addr: AT, timeout: Duration::from_secs(10), coverage: &coverage, ..ExecRequest::default() };
+    let req = ExecRequest {
+        image: &code,
+        memsz: 0x1000,
+        load_addr: AT,
+        timeout: Duration::from_secs(10),
+        coverage: &coverage,
+        ..ExecRequest::default()
+    };
     let t = run_traced(&req);
     assert_eq!(t.outcome, ExecOutcome::Crashed { signal: libc::SIGTRAP }, "{t:?}");
     assert!(t.covered.is_empty());
@@ -83,7 +105,14 @@ fn a_peek_at_an_instruction_that_jumps_to_itself_ends_the_run_long_before_the_ti
     // nop; jmp . — with the jmp named as an instruction the code can never leave.
     let code = [0x90, 0xeb, 0xfe];
     let stuck_at = [AT + 1];
-    let req = ExecRequest { image: &code, memsz: 0x1000, load_addr: AT, timeout: Duration::from_secs(20), stuck_at: &stuck_at, ..ExecRequest::default() };
+    let req = ExecRequest {
+        image: &code,
+        memsz: 0x1000,
+        load_addr: AT,
+        timeout: Duration::from_secs(20),
+        stuck_at: &stuck_at,
+        ..ExecRequest::default()
+    };
     let started = std::time::Instant::now();
     let t = run_traced(&req);
     assert_eq!(t.outcome, ExecOutcome::TimedOut);

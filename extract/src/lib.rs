@@ -104,11 +104,24 @@ pub fn extract(bytes: &[u8]) -> Result<Extracted, Error> {
     Err(last.unwrap_or(Error::UnknownFormat))
 }
 
-fn from_executable(exe: &[u8], container: Container, compression: Option<Compression>, fallback_version: Option<String>) -> Result<Extracted, Error> {
+fn from_executable(
+    exe: &[u8],
+    container: Container,
+    compression: Option<Compression>,
+    fallback_version: Option<String>,
+) -> Result<Extracted, Error> {
     let found = embedded::find_objects(exe);
     let &(offset, size) = found.first().ok_or(Error::NoPurgatory)?;
     let object = exe[offset..offset + size].to_vec();
-    Ok(Extracted { object, container, compression, offset, size, origin: version::origin(exe, fallback_version), candidates: found.len() })
+    Ok(Extracted {
+        object,
+        container,
+        compression,
+        offset,
+        size,
+        origin: version::origin(exe, fallback_version),
+        candidates: found.len(),
+    })
 }
 
 /// The compressed payload of a bzImage, `None` if the file has no x86 setup header.

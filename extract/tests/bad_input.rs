@@ -8,9 +8,19 @@ use kreloc_extract::{extract, Container, Error};
 fn object() -> Vec<u8> {
     let dir = tempfile::tempdir().unwrap();
     let src = dir.path().join("p.c");
-    std::fs::write(&src, "unsigned long d[4] = {1, 2, 3, 4}; unsigned long purgatory_start(int i) { return d[i & 3]; }\n").unwrap();
+    std::fs::write(
+        &src,
+        "unsigned long d[4] = {1, 2, 3, 4}; unsigned long purgatory_start(int i) { return d[i & 3]; }\n",
+    )
+    .unwrap();
     let obj = dir.path().join("p.o");
-    let out = Command::new("gcc").args(["-c", "-O2", "-fno-pic"]).arg(&src).arg("-o").arg(&obj).output().expect("gcc (run scripts/setup.sh)");
+    let out = Command::new("gcc")
+        .args(["-c", "-O2", "-fno-pic"])
+        .arg(&src)
+        .arg("-o")
+        .arg(&obj)
+        .output()
+        .expect("gcc (run scripts/setup.sh)");
     assert!(out.status.success());
     std::fs::read(obj).unwrap()
 }

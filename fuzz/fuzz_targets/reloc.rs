@@ -54,14 +54,21 @@ fn usage(msg: &str) -> ! {
 }
 
 fn list(var: &str, default: &str) -> Vec<String> {
-    std::env::var(var).unwrap_or_else(|_| default.to_string()).split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect()
+    std::env::var(var)
+        .unwrap_or_else(|_| default.to_string())
+        .split(',')
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .collect()
 }
 
 fn examiner() -> &'static Examiner {
     static EX: OnceLock<Examiner> = OnceLock::new();
     EX.get_or_init(|| {
-        let toolchains: Vec<String> = list("KRELOC_FUZZ_TOOLCHAINS", "gcc@12,clang-19").into_iter().filter(|t| installed(t)).collect();
-        let cells = kreloc_campaign::setup::cells(&toolchains, &list("KRELOC_FUZZ_CONFIGS", "kernel-2018,kernel-2024")).unwrap_or_else(|e| usage(&format!("matrix: {e}")));
+        let toolchains: Vec<String> =
+            list("KRELOC_FUZZ_TOOLCHAINS", "gcc@12,clang-19").into_iter().filter(|t| installed(t)).collect();
+        let cells = kreloc_campaign::setup::cells(&toolchains, &list("KRELOC_FUZZ_CONFIGS", "kernel-2018,kernel-2024"))
+            .unwrap_or_else(|e| usage(&format!("matrix: {e}")));
         if cells.is_empty() {
             usage("no toolchain of KRELOC_FUZZ_TOOLCHAINS is installed: run scripts/setup.sh");
         }
@@ -69,7 +76,8 @@ fn examiner() -> &'static Examiner {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         let jobs = std::env::var("KRELOC_FUZZ_JOBS").ok().and_then(|j| j.parse().ok()).unwrap_or(cores);
         policy();
-        kreloc_campaign::setup::examiner(cells, &list("KRELOC_FUZZ_PROFILES", "linux-x86_64"), exec, jobs).unwrap_or_else(|e| usage(&e.to_string()))
+        kreloc_campaign::setup::examiner(cells, &list("KRELOC_FUZZ_PROFILES", "linux-x86_64"), exec, jobs)
+            .unwrap_or_else(|e| usage(&e.to_string()))
     })
 }
 
@@ -100,7 +108,8 @@ fn count_runs(ex: &Examined) {
 /// Whether this process has not yet said that `fingerprint` was seen (a known cause that every program
 /// shows would otherwise print one line per input).
 fn first_sighting_here(fingerprint: &str) -> bool {
-    static SAID: std::sync::Mutex<std::collections::BTreeSet<String>> = std::sync::Mutex::new(std::collections::BTreeSet::new());
+    static SAID: std::sync::Mutex<std::collections::BTreeSet<String>> =
+        std::sync::Mutex::new(std::collections::BTreeSet::new());
     SAID.lock().map_or(true, |mut said| said.insert(fingerprint.to_string()))
 }
 
@@ -113,14 +122,20 @@ fuzz_target!(|data: &[u8]| {
     let mut stop: Option<String> = None;
     for d in &ex.divergences {
         let fp = d.cause.fingerprint();
-        let sighting = Sighting::now(format!("fuzz-{}", kreloc_campaign::signature::short_hash(data)), p.size(), d.cells.clone());
-        let recorded = FindingStore::open(&out, "fuzz")
-            .and_then(|store| store.record(&d.cause, &sighting, || kreloc_campaign::finding::program_files(&p, &ex, examiner(), &fp)));
+        let sighting =
+            Sighting::now(format!("fuzz-{}", kreloc_campaign::signature::short_hash(data)), p.size(), d.cells.clone());
+        let recorded = FindingStore::open(&out, "fuzz").and_then(|store| {
+            store.record(&d.cause, &sighting, || kreloc_campaign::finding::program_files(&p, &ex, examiner(), &fp))
+        });
         let report = out.join("findings").join(&fp).join("report.md");
         match &recorded {
             Ok(Recorded::New(_)) => eprintln!("kreloc: new finding {fp} ({}): {}", d.cause.title(), report.display()),
             Ok(Recorded::Seen(_)) if first_sighting_here(&fp) => {
-                eprintln!("kreloc: known finding {fp} ({}) seen again; its further sightings are counted quietly (see {})", d.cause.title(), report.display())
+                eprintln!(
+                    "kreloc: known finding {fp} ({}) seen again; its further sightings are counted quietly (see {})",
+                    d.cause.title(),
+                    report.display()
+                )
             }
             Ok(Recorded::Seen(_)) => {}
             Err(e) => eprintln!("kreloc: finding {fp} could not be written to {}: {e}", out.display()),

@@ -258,7 +258,8 @@ impl Program {
     /// What sha regions may cover: small arrays (digested before anything writes them), strings, and the
     /// digest itself.
     pub fn region_objects(&self) -> Vec<RegionObject> {
-        let mut v: Vec<RegionObject> = (0..self.arrays.len()).filter(|&i| !self.arrays[i].large).map(RegionObject::Array).collect();
+        let mut v: Vec<RegionObject> =
+            (0..self.arrays.len()).filter(|&i| !self.arrays[i].large).map(RegionObject::Array).collect();
         v.extend((0..self.strings.len()).map(RegionObject::Str));
         v.push(RegionObject::Digest);
         v
@@ -320,10 +321,17 @@ impl Program {
             + self.ptr_tables.iter().map(|t| 1 + t.idxs.len()).sum::<usize>()
             + funcs
             + self.sha_regions.len()
-            + [self.fnptr_table, self.copy_loop, self.set_loop, self.string_table, self.struct_copy.is_some(), self.zero_init.is_some()]
-                .iter()
-                .filter(|b| **b)
-                .count()
+            + [
+                self.fnptr_table,
+                self.copy_loop,
+                self.set_loop,
+                self.string_table,
+                self.struct_copy.is_some(),
+                self.zero_init.is_some(),
+            ]
+            .iter()
+            .filter(|b| **b)
+            .count()
             + self.rounds as usize
     }
 }

@@ -18,7 +18,9 @@ fn section(s: Sect) -> String {
 fn linkage(v: Vis, weak: bool) -> String {
     match v {
         Vis::Static => "static ".into(),
-        Vis::Hidden => format!("__attribute__((visibility(\"hidden\"))) {}", if weak { "__attribute__((weak)) " } else { "" }),
+        Vis::Hidden => {
+            format!("__attribute__((visibility(\"hidden\"))) {}", if weak { "__attribute__((weak)) " } else { "" })
+        }
         Vis::Default => if weak { "__attribute__((weak)) " } else { "" }.into(),
     }
 }
@@ -46,35 +48,61 @@ fn mix() -> String {
 fn globals(p: &Program, s: &mut String) {
     for (i, a) in p.arrays.iter().enumerate() {
         let len = p.array_len(i);
-        let init = if a.large { "{0}".to_string() } else { format!("{{{}}}", list(0..len, |k| format!("{:#x}UL", p.init(i, k)))) };
+        let init = if a.large {
+            "{0}".to_string()
+        } else {
+            format!("{{{}}}", list(0..len, |k| format!("{:#x}UL", p.init(i, k))))
+        };
         let konst = if a.konst { "const " } else { "" };
         let _ = writeln!(s, "{}{}{konst}u64 kreloc_g{i}[{len}] = {init};", linkage(a.vis, a.weak), section(a.sect));
         if a.addr_fn {
-            let _ = writeln!(s, "__attribute__((noinline)) const u64 *kreloc_base{i}(void) {{ return OPAQUE(&kreloc_g{i}[0]); }}");
+            let _ = writeln!(
+                s,
+                "__attribute__((noinline)) const u64 *kreloc_base{i}(void) {{ return OPAQUE(&kreloc_g{i}[0]); }}"
+            );
         }
     }
     for (i, t) in p.strings.iter().enumerate() {
         let _ = writeln!(s, "static const char kreloc_s{i}[] = \"{}\";", String::from_utf8_lossy(&t.text));
     }
     if p.string_table && !p.strings.is_empty() {
-        let _ = writeln!(s, "static const char *const kreloc_st[{}] = {{{}}};", p.strings.len(), list(0..p.strings.len(), |i| format!("kreloc_s{i}")));
+        let _ = writeln!(
+            s,
+            "static const char *const kreloc_st[{}] = {{{}}};",
+            p.strings.len(),
+            list(0..p.strings.len(), |i| format!("kreloc_s{i}"))
+        );
     }
     for (i, t) in p.ptr_tables.iter().enumerate() {
         let Some(a) = p.ptr_target(t) else { continue };
         let len = p.array_len(a);
-        let _ = writeln!(s, "static const u64 *const kreloc_p{i}[{}] = {{{}}};", t.idxs.len(), list(t.idxs.iter(), |&k| format!("&kreloc_g{a}[{}]", k as usize % len)));
+        let _ = writeln!(
+            s,
+            "static const u64 *const kreloc_p{i}[{}] = {{{}}};",
+            t.idxs.len(),
+            list(t.idxs.iter(), |&k| format!("&kreloc_g{a}[{}]", k as usize % len))
+        );
     }
     if let Some(n) = p.struct_words() {
-        let _ = writeln!(s, "struct kreloc_blob {{ u64 w[{n}]; }};\nstruct kreloc_blob kreloc_blob_src = {{{{{}}}}};", list(0..n, |k| format!("{:#x}UL", p.blob_word(k))));
+        let _ = writeln!(
+            s,
+            "struct kreloc_blob {{ u64 w[{n}]; }};\nstruct kreloc_blob kreloc_blob_src = {{{{{}}}}};",
+            list(0..n, |k| format!("{:#x}UL", p.blob_word(k)))
+        );
     }
     let regions = list(p.regions().into_iter(), |o| match o {
         RegionObject::Array(i) => format!("{{(const u8 *)kreloc_g{i}, {}}}", p.array_len(i) * 8),
         RegionObject::Str(i) => format!("{{(const u8 *)kreloc_s{i}, {}}}", p.strings[i].text.len()),
         RegionObject::Digest => "{purgatory_sha256_digest, 32}".into(),
     });
-    let _ = writeln!(s, "struct kexec_sha_region {{ const u8 *start; u64 len; }};\nextern u8 purgatory_sha256_digest[32];");
+    let _ =
+        writeln!(s, "struct kexec_sha_region {{ const u8 *start; u64 len; }};\nextern u8 purgatory_sha256_digest[32];");
     let _ = writeln!(s, "struct kexec_sha_region purgatory_sha_regions[{SHA_REGIONS}] __attribute__((section(\".kexec-purgatory\"))) = {{{regions}}};");
-    let _ = writeln!(s, "u8 purgatory_sha256_digest[32] __attribute__((section(\".kexec-purgatory\"))) = {{{}}};", list(0..32, |k| format!("{:#x}", p.digest_byte(k))));
+    let _ = writeln!(
+        s,
+        "u8 purgatory_sha256_digest[32] __attribute__((section(\".kexec-purgatory\"))) = {{{}}};",
+        list(0..32, |k| format!("{:#x}", p.digest_byte(k)))
+    );
     loader_data(s);
     let _ = writeln!(s, "u64 kreloc_result[4];\n");
 }
@@ -92,7 +120,10 @@ fn loader_data(s: &mut String) {
 
 fn funcs(p: &Program, s: &mut String) {
     if p.funcs.iter().any(|f| matches!(f.kind, FuncKind::Rare { .. })) {
-        let _ = writeln!(s, "__attribute__((cold, noinline)) static u64 kreloc_rare(u64 x) {{ return (x >> 3) * {RARE_K:#x}UL + 1; }}");
+        let _ = writeln!(
+            s,
+            "__attribute__((cold, noinline)) static u64 kreloc_rare(u64 x) {{ return (x >> 3) * {RARE_K:#x}UL + 1; }}"
+        );
     }
     for (i, f) in p.funcs.iter().enumerate() {
         let temp = match f.temp {
@@ -127,9 +158,18 @@ fn funcs(p: &Program, s: &mut String) {
         s.push_str("}\n");
     }
     if p.fnptr_table && !p.funcs.is_empty() {
-        let _ = writeln!(s, "static u64 (*const kreloc_fp[{}])(u64) = {{{}}};", p.funcs.len(), list(0..p.funcs.len(), |i| format!("kreloc_f{i}")));
+        let _ = writeln!(
+            s,
+            "static u64 (*const kreloc_fp[{}])(u64) = {{{}}};",
+            p.funcs.len(),
+            list(0..p.funcs.len(), |i| format!("kreloc_f{i}"))
+        );
     }
-    let _ = writeln!(s, "__attribute__((noinline)) static u64 kreloc_digest(void)\n{{\n\tu64 d = {:#x}UL;{DIGEST_LOOP}\treturn d;\n}}", !p.salt);
+    let _ = writeln!(
+        s,
+        "__attribute__((noinline)) static u64 kreloc_digest(void)\n{{\n\tu64 d = {:#x}UL;{DIGEST_LOOP}\treturn d;\n}}",
+        !p.salt
+    );
     for i in p.large_arrays() {
         let (a, b) = p.fill_consts(i);
         let _ = writeln!(s, "__attribute__((noinline)) static void kreloc_fill{i}(void)\n{{\n\tfor (u64 k = 0; k < {LARGE_LEN}; k++)\n\t\tkreloc_g{i}[k] = (k ^ {a:#x}UL) * {b:#x}UL;\n}}");
@@ -152,7 +192,11 @@ fn konst(p: &Program, i: usize) -> String {
 }
 
 fn purgatory(p: &Program, s: &mut String) {
-    let _ = writeln!(s, "__attribute__((used)) void purgatory(void)\n{{\n\tu64 h = {:#x}UL;\n\th = mix(h, kreloc_digest());", h0(p));
+    let _ = writeln!(
+        s,
+        "__attribute__((used)) void purgatory(void)\n{{\n\tu64 h = {:#x}UL;\n\th = mix(h, kreloc_digest());",
+        h0(p)
+    );
     s.push_str("\tfor (u64 k = 0; k < 32; k++)\n\t\th = mix(h, purgatory_sha256_digest[k]);\n");
     for i in p.large_arrays() {
         let _ = writeln!(s, "\tkreloc_fill{i}();");
@@ -175,7 +219,10 @@ fn purgatory(p: &Program, s: &mut String) {
         let len = p.array_len(i);
         let g = konst(p, i);
         if a.large {
-            let _ = writeln!(s, "\t\tfor (u64 k = 0; k < 16; k++)\n\t\t\th = mix(h, kreloc_g{i}[(k * 7919UL) % {LARGE_LEN}UL]);");
+            let _ = writeln!(
+                s,
+                "\t\tfor (u64 k = 0; k < 16; k++)\n\t\t\th = mix(h, kreloc_g{i}[(k * 7919UL) % {LARGE_LEN}UL]);"
+            );
         } else {
             let _ = writeln!(s, "\t\tfor (u64 k = 0; k < {len}; k++)\n\t\t\th = mix(h, {g}[k]);");
         }
@@ -184,16 +231,28 @@ fn purgatory(p: &Program, s: &mut String) {
         }
     }
     for (i, t) in p.strings.iter().enumerate() {
-        let _ = writeln!(s, "\t\tfor (u64 k = 0; k < {}; k++)\n\t\t\th = mix(h, (u8)OPAQUE(&kreloc_s{i}[0])[k]);", t.text.len());
+        let _ = writeln!(
+            s,
+            "\t\tfor (u64 k = 0; k < {}; k++)\n\t\t\th = mix(h, (u8)OPAQUE(&kreloc_s{i}[0])[k]);",
+            t.text.len()
+        );
     }
     if p.string_table {
         for (i, t) in p.strings.iter().enumerate() {
-            let _ = writeln!(s, "\t\tfor (u64 k = 0; k < {}; k++)\n\t\t\th = mix(h, (u8)OPAQUE(&kreloc_st[0])[{i}][k]);", t.text.len());
+            let _ = writeln!(
+                s,
+                "\t\tfor (u64 k = 0; k < {}; k++)\n\t\t\th = mix(h, (u8)OPAQUE(&kreloc_st[0])[{i}][k]);",
+                t.text.len()
+            );
         }
     }
     for (i, t) in p.ptr_tables.iter().enumerate() {
         if p.ptr_target(t).is_some() {
-            let _ = writeln!(s, "\t\tfor (u64 k = 0; k < {}; k++)\n\t\t\th = mix(h, *OPAQUE(&kreloc_p{i}[0])[k]);", t.idxs.len());
+            let _ = writeln!(
+                s,
+                "\t\tfor (u64 k = 0; k < {}; k++)\n\t\t\th = mix(h, *OPAQUE(&kreloc_p{i}[0])[k]);",
+                t.idxs.len()
+            );
         }
     }
     for (i, f) in p.funcs.iter().enumerate() {
@@ -201,7 +260,11 @@ fn purgatory(p: &Program, s: &mut String) {
         let _ = writeln!(s, "\t\tfor (u64 k = 0; k < {n}; k++)\n\t\t\th = mix(h, kreloc_f{i}((h >> 16) * {n}UL + k));");
     }
     if p.fnptr_table && !p.funcs.is_empty() {
-        let _ = writeln!(s, "\t\tfor (u64 k = 0; k < {}; k++)\n\t\t\th = mix(h, OPAQUE(&kreloc_fp[0])[k](h));", p.funcs.len());
+        let _ = writeln!(
+            s,
+            "\t\tfor (u64 k = 0; k < {}; k++)\n\t\t\th = mix(h, OPAQUE(&kreloc_fp[0])[k](h));",
+            p.funcs.len()
+        );
     }
     for i in p.writable_arrays() {
         let _ = writeln!(s, "\t\tkreloc_g{i}[h % {}UL] = h;", p.array_len(i));
@@ -209,7 +272,8 @@ fn purgatory(p: &Program, s: &mut String) {
     s.push_str("\t}\n");
     // Through an opaque pointer: the last stores must reach memory before they are read back.
     for i in p.writable_arrays() {
-        let _ = writeln!(s, "\tfor (u64 k = 0; k < {}; k++)\n\t\th = mix(h, OPAQUE(&kreloc_g{i}[0])[k]);", p.array_len(i));
+        let _ =
+            writeln!(s, "\tfor (u64 k = 0; k < {}; k++)\n\t\th = mix(h, OPAQUE(&kreloc_g{i}[0])[k]);", p.array_len(i));
     }
     s.push_str("\tkreloc_result[0] = h;\n}\n");
 }

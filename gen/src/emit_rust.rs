@@ -45,7 +45,11 @@ pub fn emit_rust(p: &Program) -> String {
 fn globals(p: &Program, s: &mut String) {
     for (i, a) in p.arrays.iter().enumerate() {
         let len = p.array_len(i);
-        let init = if a.large { format!("[0; {len}]") } else { format!("[{}]", list(0..len, |k| format!("{:#x}", p.init(i, k)))) };
+        let init = if a.large {
+            format!("[0; {len}]")
+        } else {
+            format!("[{}]", list(0..len, |k| format!("{:#x}", p.init(i, k))))
+        };
         let m = if a.konst { "" } else { "mut " };
         let _ = writeln!(s, "{}{}static {m}kreloc_g{i}: [u64; {len}] = {init};", section(a.sect), export(a.vis));
         if a.addr_fn {
@@ -56,12 +60,22 @@ fn globals(p: &Program, s: &mut String) {
         let _ = writeln!(s, "static kreloc_s{i}: [u8; {}] = *b\"{}\";", t.text.len(), String::from_utf8_lossy(&t.text));
     }
     if p.string_table && !p.strings.is_empty() {
-        let _ = writeln!(s, "static kreloc_st: Ptrs<u8, {}> = Ptrs([{}]);", p.strings.len(), list(0..p.strings.len(), |i| format!("kreloc_s{i}.as_ptr()")));
+        let _ = writeln!(
+            s,
+            "static kreloc_st: Ptrs<u8, {}> = Ptrs([{}]);",
+            p.strings.len(),
+            list(0..p.strings.len(), |i| format!("kreloc_s{i}.as_ptr()"))
+        );
     }
     for (i, t) in p.ptr_tables.iter().enumerate() {
         let Some(a) = p.ptr_target(t) else { continue };
         let len = p.array_len(a);
-        let _ = writeln!(s, "static kreloc_p{i}: Ptrs<u64, {}> = Ptrs([{}]);", t.idxs.len(), list(t.idxs.iter(), |&k| format!("&kreloc_g{a}[{}] as *const u64", k as usize % len)));
+        let _ = writeln!(
+            s,
+            "static kreloc_p{i}: Ptrs<u64, {}> = Ptrs([{}]);",
+            t.idxs.len(),
+            list(t.idxs.iter(), |&k| format!("&kreloc_g{a}[{}] as *const u64", k as usize % len))
+        );
     }
     if let Some(n) = p.struct_words() {
         let _ = writeln!(s, "#[repr(C)]\n#[derive(Clone, Copy)]\npub struct Blob {{ w: [u64; {n}] }}\n#[no_mangle]\npub static mut kreloc_blob_src: Blob = Blob {{ w: [{}] }};", list(0..n, |k| format!("{:#x}", p.blob_word(k))));
@@ -70,9 +84,17 @@ fn globals(p: &Program, s: &mut String) {
         .regions()
         .into_iter()
         .map(|o| match o {
-            RegionObject::Array(i) => format!("ShaRegion {{ start: unsafe {{ core::ptr::addr_of!(kreloc_g{i}) as *const u8 }}, len: {} }}", p.array_len(i) * 8),
-            RegionObject::Str(i) => format!("ShaRegion {{ start: kreloc_s{i}.as_ptr(), len: {} }}", p.strings[i].text.len()),
-            RegionObject::Digest => "ShaRegion { start: unsafe { core::ptr::addr_of!(purgatory_sha256_digest) as *const u8 }, len: 32 }".into(),
+            RegionObject::Array(i) => format!(
+                "ShaRegion {{ start: unsafe {{ core::ptr::addr_of!(kreloc_g{i}) as *const u8 }}, len: {} }}",
+                p.array_len(i) * 8
+            ),
+            RegionObject::Str(i) => {
+                format!("ShaRegion {{ start: kreloc_s{i}.as_ptr(), len: {} }}", p.strings[i].text.len())
+            }
+            RegionObject::Digest => {
+                "ShaRegion { start: unsafe { core::ptr::addr_of!(purgatory_sha256_digest) as *const u8 }, len: 32 }"
+                    .into()
+            }
         })
         .collect();
     regions.resize(SHA_REGIONS, "ShaRegion { start: core::ptr::null(), len: 0 }".into());
@@ -86,8 +108,13 @@ fn globals(p: &Program, s: &mut String) {
 /// What the loaders get and set, zero in a named section: rustc has no `-fno-zero-initialized-in-bss`.
 fn loader_data(s: &mut String) {
     for d in crate::loader_data::LOADER_DATA {
-        let sect = if d.kexec_purgatory { section(Sect::KexecPurgatory) } else { "#[link_section = \".data\"]\n".to_string() };
-        let (ty, init) = if d.count == 1 { (d.elem.name().to_string(), "0".to_string()) } else { (format!("[{}; {}]", d.elem.name(), d.count), format!("[0; {}]", d.count)) };
+        let sect =
+            if d.kexec_purgatory { section(Sect::KexecPurgatory) } else { "#[link_section = \".data\"]\n".to_string() };
+        let (ty, init) = if d.count == 1 {
+            (d.elem.name().to_string(), "0".to_string())
+        } else {
+            (format!("[{}; {}]", d.elem.name(), d.count), format!("[0; {}]", d.count))
+        };
         let _ = writeln!(s, "#[no_mangle]\n{sect}pub static mut {}: {ty} = {init};", d.name);
     }
 }
@@ -138,7 +165,12 @@ fn funcs(p: &Program, s: &mut String) {
         s.push_str("}\n");
     }
     if p.fnptr_table && !p.funcs.is_empty() {
-        let _ = writeln!(s, "static kreloc_fp: [extern \"C\" fn(u64) -> u64; {}] = [{}];", p.funcs.len(), list(0..p.funcs.len(), |i| format!("kreloc_f{i}")));
+        let _ = writeln!(
+            s,
+            "static kreloc_fp: [extern \"C\" fn(u64) -> u64; {}] = [{}];",
+            p.funcs.len(),
+            list(0..p.funcs.len(), |i| format!("kreloc_f{i}"))
+        );
     }
     let _ = writeln!(
         s,
@@ -180,7 +212,11 @@ fn purgatory(p: &Program, s: &mut String) {
     for (i, a) in p.arrays.iter().enumerate() {
         let len = p.array_len(i);
         if a.large {
-            let _ = writeln!(s, "        for k in 0..16usize {{ h = mix(h, *{}.add((k * 7919) % {LARGE_LEN})); }}", arr(p, i));
+            let _ = writeln!(
+                s,
+                "        for k in 0..16usize {{ h = mix(h, *{}.add((k * 7919) % {LARGE_LEN})); }}",
+                arr(p, i)
+            );
         } else {
             let _ = writeln!(s, "        for k in 0..{len}usize {{ h = mix(h, *{}.add(k)); }}", arr(p, i));
         }
@@ -189,7 +225,11 @@ fn purgatory(p: &Program, s: &mut String) {
         }
     }
     for (i, t) in p.strings.iter().enumerate() {
-        let _ = writeln!(s, "        for k in 0..{}usize {{ h = mix(h, *core::hint::black_box(kreloc_s{i}.as_ptr()).add(k) as u64); }}", t.text.len());
+        let _ = writeln!(
+            s,
+            "        for k in 0..{}usize {{ h = mix(h, *core::hint::black_box(kreloc_s{i}.as_ptr()).add(k) as u64); }}",
+            t.text.len()
+        );
     }
     if p.string_table {
         for (i, t) in p.strings.iter().enumerate() {
@@ -198,7 +238,11 @@ fn purgatory(p: &Program, s: &mut String) {
     }
     for (i, t) in p.ptr_tables.iter().enumerate() {
         if p.ptr_target(t).is_some() {
-            let _ = writeln!(s, "        for k in 0..{}usize {{ h = mix(h, **core::hint::black_box(kreloc_p{i}.0.as_ptr()).add(k)); }}", t.idxs.len());
+            let _ = writeln!(
+                s,
+                "        for k in 0..{}usize {{ h = mix(h, **core::hint::black_box(kreloc_p{i}.0.as_ptr()).add(k)); }}",
+                t.idxs.len()
+            );
         }
     }
     for (i, f) in p.funcs.iter().enumerate() {
@@ -206,7 +250,11 @@ fn purgatory(p: &Program, s: &mut String) {
         let _ = writeln!(s, "        for k in 0..{n}u64 {{ h = mix(h, kreloc_f{i}((h >> 16) * {n} + k)); }}");
     }
     if p.fnptr_table && !p.funcs.is_empty() {
-        let _ = writeln!(s, "        for k in 0..{}usize {{ h = mix(h, (*core::hint::black_box(kreloc_fp.as_ptr()).add(k))(h)); }}", p.funcs.len());
+        let _ = writeln!(
+            s,
+            "        for k in 0..{}usize {{ h = mix(h, (*core::hint::black_box(kreloc_fp.as_ptr()).add(k))(h)); }}",
+            p.funcs.len()
+        );
     }
     for i in p.writable_arrays() {
         let _ = writeln!(s, "        *{}.add((h % {}) as usize) = h;", arr(p, i), p.array_len(i));
@@ -214,7 +262,12 @@ fn purgatory(p: &Program, s: &mut String) {
     s.push_str("    }\n");
     // Through an opaque pointer: the last stores must reach memory before they are read back.
     for i in p.writable_arrays() {
-        let _ = writeln!(s, "    for k in 0..{}usize {{ h = mix(h, *core::hint::black_box({}).add(k)); }}", p.array_len(i), arr(p, i));
+        let _ = writeln!(
+            s,
+            "    for k in 0..{}usize {{ h = mix(h, *core::hint::black_box({}).add(k)); }}",
+            p.array_len(i),
+            arr(p, i)
+        );
     }
     s.push_str("    *(core::ptr::addr_of_mut!(kreloc_result) as *mut u64) = h;\n}\n");
 }

@@ -94,7 +94,15 @@ fn zero_buffer(h: u64, words: usize) -> u64 {
 /// `kreloc_entry`'s `out[0]`: what `purgatory()` leaves in `kreloc_result[0]`.
 pub fn checksum(p: &Program) -> u64 {
     let mut arrays: Vec<Vec<u64>> =
-        (0..p.arrays.len()).map(|i| if p.arrays[i].large { vec![0; LARGE_LEN] } else { (0..p.array_len(i)).map(|k| p.init(i, k)).collect() }).collect();
+        (0..p.arrays.len())
+            .map(|i| {
+                if p.arrays[i].large {
+                    vec![0; LARGE_LEN]
+                } else {
+                    (0..p.array_len(i)).map(|k| p.init(i, k)).collect()
+                }
+            })
+            .collect();
     let mut h = h0(p);
     h = mix(h, digest(p, &arrays));
     for k in 0..32 {

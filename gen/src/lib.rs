@@ -39,7 +39,8 @@ impl Program {
     /// seeds every datum, is a hash of the whole string.
     pub fn from_bytes(bytes: &[u8]) -> Program {
         let mut u = Unstructured::new(bytes);
-        let mut p = Program::generate(&mut u, ast::Caps::for_budget(bytes.len())).unwrap_or_else(|_| Program::default_program());
+        let mut p = Program::generate(&mut u, ast::Caps::for_budget(bytes.len()))
+            .unwrap_or_else(|_| Program::default_program());
         p.salt = hash_bytes(bytes);
         p.normalized(bytes.len())
     }
@@ -80,11 +81,24 @@ impl Program {
     pub fn default_program() -> Program {
         Program {
             salt: 0x5eed,
-            arrays: vec![ast::Array { len: 4, large: false, konst: false, sect: ast::Sect::Default, vis: ast::Vis::Default, weak: false, addr_fn: false, seed: 1 }],
+            arrays: vec![ast::Array {
+                len: 4,
+                large: false,
+                konst: false,
+                sect: ast::Sect::Default,
+                vis: ast::Vis::Default,
+                weak: false,
+                addr_fn: false,
+                seed: 1,
+            }],
             strings: Vec::new(),
             string_table: false,
             ptr_tables: Vec::new(),
-            funcs: vec![ast::Func { kind: ast::FuncKind::Arith { mul: 3, add: 1, shift: 7 }, temp: ast::Temp::Normal, vis: ast::Vis::Static }],
+            funcs: vec![ast::Func {
+                kind: ast::FuncKind::Arith { mul: 3, add: 1, shift: 7 },
+                temp: ast::Temp::Normal,
+                vis: ast::Vis::Static,
+            }],
             fnptr_table: false,
             copy_loop: false,
             set_loop: false,
@@ -119,9 +133,18 @@ impl Program {
         add(self.ptr_tables.iter().any(|t| self.ptr_target(t).is_some()), "pointer-initialised-data");
         add(self.arrays.iter().any(|a| a.addr_fn), "address-taking");
         add(self.arrays.iter().any(|a| a.large), "large-array");
-        add(self.arrays.iter().any(|a| a.vis == Vis::Static) || self.funcs.iter().any(|x| x.vis == Vis::Static), "static");
-        add(self.arrays.iter().any(|a| a.vis == Vis::Hidden) || self.funcs.iter().any(|x| x.vis == Vis::Hidden), "hidden");
-        add(self.arrays.iter().any(|a| a.vis == Vis::Default) || self.funcs.iter().any(|x| x.vis == Vis::Default), "default-visibility");
+        add(
+            self.arrays.iter().any(|a| a.vis == Vis::Static) || self.funcs.iter().any(|x| x.vis == Vis::Static),
+            "static",
+        );
+        add(
+            self.arrays.iter().any(|a| a.vis == Vis::Hidden) || self.funcs.iter().any(|x| x.vis == Vis::Hidden),
+            "hidden",
+        );
+        add(
+            self.arrays.iter().any(|a| a.vis == Vis::Default) || self.funcs.iter().any(|x| x.vis == Vis::Default),
+            "default-visibility",
+        );
         add(self.arrays.iter().any(|a| a.weak && a.vis != Vis::Static), "weak");
         add(self.funcs.iter().any(|x| x.temp != Temp::Normal), "hot-cold");
         add(self.copy_plan().is_some(), "memcpy-loop");
@@ -131,7 +154,12 @@ impl Program {
         add(self.struct_words().is_some(), "struct-copy-memcpy");
         add(self.zero_words().is_some(), "zero-init-memset");
         add(self.funcs.iter().any(|x| matches!(x.kind, FuncKind::Rare { .. })), "unlikely-path");
-        add(self.funcs.iter().any(|x| matches!(x.kind, FuncKind::Arith { mul, add, .. } if mul >> 32 != 0 || add >> 32 != 0)), "64-bit-constant");
+        add(
+            self.funcs
+                .iter()
+                .any(|x| matches!(x.kind, FuncKind::Arith { mul, add, .. } if mul >> 32 != 0 || add >> 32 != 0)),
+            "64-bit-constant",
+        );
         f.extend(["sha-regions-pair", "entry64_regs", "asm-entry-stack_end", "purgatory_start"]);
         f
     }

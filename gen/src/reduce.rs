@@ -46,9 +46,21 @@ impl Program {
             v.push(Edit::SimplifyFunc(i));
         }
         v.extend((0..self.sha_regions.len()).map(Edit::RemoveShaRegion));
-        v.extend([Edit::DropFnptrTable, Edit::DropCopyLoop, Edit::DropSetLoop, Edit::DropStringTable, Edit::DropStructCopy, Edit::DropZeroInit, Edit::OneRound]);
+        v.extend([
+            Edit::DropFnptrTable,
+            Edit::DropCopyLoop,
+            Edit::DropSetLoop,
+            Edit::DropStringTable,
+            Edit::DropStructCopy,
+            Edit::DropZeroInit,
+            Edit::OneRound,
+        ]);
         let size = self.size();
-        let mut sized: Vec<(usize, Edit)> = v.into_iter().filter_map(|e| Some((size.saturating_sub(self.apply(&e)?.size()), e))).filter(|(gain, _)| *gain > 0).collect();
+        let mut sized: Vec<(usize, Edit)> = v
+            .into_iter()
+            .filter_map(|e| Some((size.saturating_sub(self.apply(&e)?.size()), e)))
+            .filter(|(gain, _)| *gain > 0)
+            .collect();
         sized.sort_by(|a, b| b.0.cmp(&a.0));
         sized.into_iter().map(|(_, e)| e).collect()
     }

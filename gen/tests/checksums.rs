@@ -26,7 +26,14 @@ fn c_object(dir: &Path, p: &Program, opt: &str) -> std::path::PathBuf {
     let src = dir.join("p.c");
     std::fs::write(&src, emit_c(p)).unwrap();
     let obj = dir.join(format!("c{opt}.o"));
-    run(Command::new("gcc").args([opt, "-ffreestanding", "-fno-pic", "-Wall", "-Werror", "-Wno-unused-function", "-c"]).arg(&src).arg("-o").arg(&obj), "gcc");
+    run(
+        Command::new("gcc")
+            .args([opt, "-ffreestanding", "-fno-pic", "-Wall", "-Werror", "-Wno-unused-function", "-c"])
+            .arg(&src)
+            .arg("-o")
+            .arg(&obj),
+        "gcc",
+    );
     obj
 }
 
@@ -34,7 +41,23 @@ fn rust_object(dir: &Path, p: &Program) -> std::path::PathBuf {
     let src = dir.join("p.rs");
     std::fs::write(&src, emit_rust(p)).unwrap();
     let obj = dir.join("r.o");
-    run(Command::new("rustc").args(["--crate-type=lib", "--emit=obj", "--edition=2021", "-C", "panic=abort", "-O", "-C", "relocation-model=static", "-o"]).arg(&obj).arg(&src), "rustc");
+    run(
+        Command::new("rustc")
+            .args([
+                "--crate-type=lib",
+                "--emit=obj",
+                "--edition=2021",
+                "-C",
+                "panic=abort",
+                "-O",
+                "-C",
+                "relocation-model=static",
+                "-o",
+            ])
+            .arg(&obj)
+            .arg(&src),
+        "rustc",
+    );
     obj
 }
 
@@ -42,7 +65,10 @@ fn undefined_symbols(obj: &Path) -> Vec<String> {
     use object::{Object, ObjectSymbol};
     let data = std::fs::read(obj).unwrap();
     let file = object::File::parse(&*data).unwrap();
-    file.symbols().filter(|s| s.is_undefined() && !s.name().unwrap_or("").is_empty()).map(|s| s.name().unwrap_or("").to_string()).collect()
+    file.symbols()
+        .filter(|s| s.is_undefined() && !s.name().unwrap_or("").is_empty())
+        .map(|s| s.name().unwrap_or("").to_string())
+        .collect()
 }
 
 #[test]
@@ -54,7 +80,12 @@ fn c_rust_and_the_evaluator_agree_on_30_seeds() {
         for opt in ["-O0", "-O2"] {
             let obj = c_object(dir.path(), &p, opt);
             assert_eq!(undefined_symbols(&obj), Vec::<String>::new(), "seed {seed} C {opt}");
-            assert_eq!(execute(dir.path(), &obj, &format!("c{opt}")), want, "seed {seed}: C {opt} vs evaluator\n{}", emit_c(&p));
+            assert_eq!(
+                execute(dir.path(), &obj, &format!("c{opt}")),
+                want,
+                "seed {seed}: C {opt} vs evaluator\n{}",
+                emit_c(&p)
+            );
         }
         let obj = rust_object(dir.path(), &p);
         assert_eq!(undefined_symbols(&obj), Vec::<String>::new(), "seed {seed} Rust");

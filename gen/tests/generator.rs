@@ -26,10 +26,32 @@ fn every_construct_appears_across_seeds() {
         seen.extend(Program::from_seed(seed, 512).features());
     }
     for f in [
-        "kexec-purgatory-section", "explicit-section", "const-table", "switch", "function-pointer-table", "string-literal",
-        "pointer-initialised-data", "address-taking", "large-array", "static", "hidden", "default-visibility", "weak", "hot-cold",
-        "memcpy-loop", "memset-loop", "sha-regions-pair", "purgatory_start", "sha-regions-digest-loop", "string-table", "struct-copy-memcpy",
-        "zero-init-memset", "unlikely-path", "64-bit-constant", "entry64_regs", "asm-entry-stack_end",
+        "kexec-purgatory-section",
+        "explicit-section",
+        "const-table",
+        "switch",
+        "function-pointer-table",
+        "string-literal",
+        "pointer-initialised-data",
+        "address-taking",
+        "large-array",
+        "static",
+        "hidden",
+        "default-visibility",
+        "weak",
+        "hot-cold",
+        "memcpy-loop",
+        "memset-loop",
+        "sha-regions-pair",
+        "purgatory_start",
+        "sha-regions-digest-loop",
+        "string-table",
+        "struct-copy-memcpy",
+        "zero-init-memset",
+        "unlikely-path",
+        "64-bit-constant",
+        "entry64_regs",
+        "asm-entry-stack_end",
     ] {
         assert!(seen.contains(f), "{f} never generated: {seen:?}");
     }
@@ -39,7 +61,9 @@ fn every_construct_appears_across_seeds() {
 fn the_sha_pair_has_the_kernels_sizes() {
     let p = Program::from_seed(0, 512);
     let c = emit_c(&p);
-    assert!(c.contains("struct kexec_sha_region purgatory_sha_regions[16] __attribute__((section(\".kexec-purgatory\")))"));
+    assert!(
+        c.contains("struct kexec_sha_region purgatory_sha_regions[16] __attribute__((section(\".kexec-purgatory\")))")
+    );
     assert!(c.contains("u8 purgatory_sha256_digest[32] __attribute__((section(\".kexec-purgatory\")))"));
 }
 

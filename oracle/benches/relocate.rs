@@ -38,14 +38,28 @@ fn main() {
     let ro = dir.path().join("purgatory.ro");
     std::fs::write(&src, program()).expect("write source");
     let cc = Command::new("gcc")
-        .args(["-O2", "-ffreestanding", "-fno-pic", "-mcmodel=large", "-fno-asynchronous-unwind-tables", "-fcf-protection=none", "-c"])
+        .args([
+            "-O2",
+            "-ffreestanding",
+            "-fno-pic",
+            "-mcmodel=large",
+            "-fno-asynchronous-unwind-tables",
+            "-fcf-protection=none",
+            "-c",
+        ])
         .arg(&src)
         .arg("-o")
         .arg(&obj)
         .status()
         .expect("gcc (scripts/setup.sh)");
     assert!(cc.success());
-    let ld = Command::new("ld").args(["-r", "-e", "purgatory_start", "-z", "nodefaultlib"]).arg(&obj).arg("-o").arg(&ro).status().expect("ld");
+    let ld = Command::new("ld")
+        .args(["-r", "-e", "purgatory_start", "-z", "nodefaultlib"])
+        .arg(&obj)
+        .arg("-o")
+        .arg(&ro)
+        .status()
+        .expect("ld");
     assert!(ld.success());
     let bytes = std::fs::read(&ro).expect("read object");
     let parsed = kreloc_oracle::parse(&bytes).expect("parse");
@@ -81,7 +95,8 @@ fn main() {
     );
     let compiled_per_s = (n * 100) as f64 / t.as_secs_f64() * compiled.len() as f64;
 
-    let (n, t) = time(|| drop(std::hint::black_box(kreloc_oracle::load(&parsed, &*profile, at))), Duration::from_secs(3));
+    let (n, t) =
+        time(|| drop(std::hint::black_box(kreloc_oracle::load(&parsed, &*profile, at))), Duration::from_secs(3));
     let load_per_s = n as f64 / t.as_secs_f64();
     let (n, t) = time(
         || {
@@ -116,10 +131,17 @@ fn main() {
     );
     let lld_per_s = n as f64 / t.as_secs_f64();
 
-    println!("object: {} bytes, {} relocations, {} ALLOC sections, profile {}", bytes.len(), relocs, v.sections.len(), profile.name());
+    println!(
+        "object: {} bytes, {} relocations, {} ALLOC sections, profile {}",
+        bytes.len(),
+        relocs,
+        v.sections.len(),
+        profile.name()
+    );
     println!("| what | relocations/s | vs kernel C loop | vs ld.lld |");
     println!("|---|---|---|---|");
-    let row = |what: &str, r: f64| println!("| {what} | {r:.3e} | {:.2}x | {:.0}x |", r / c_per_s, r / (lld_per_s * relocs));
+    let row =
+        |what: &str, r: f64| println!("| {what} | {r:.3e} | {:.2}x | {:.0}x |", r / c_per_s, r / (lld_per_s * relocs));
     row("kernel's loop in C (cc -O2, peer)", c_per_s);
     row("kreloc compiled program (built once per object)", compiled_per_s);
     row("kreloc load: whole verdict, parsed once", load_per_s * relocs);

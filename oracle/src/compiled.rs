@@ -72,7 +72,11 @@ impl Compiled {
         // layouts) pin sections independently of the load: then there is no address-free program.
         let other = reference.wrapping_add(align.max(1).saturating_mul(0x1_0000));
         let moved = layout::place(obj, rule, other);
-        let same_offsets = lay.placed.iter().zip(&moved.placed).all(|(a, b)| a.addr.wrapping_sub(reference) == b.addr.wrapping_sub(other));
+        let same_offsets = lay
+            .placed
+            .iter()
+            .zip(&moved.placed)
+            .all(|(a, b)| a.addr.wrapping_sub(reference) == b.addr.wrapping_sub(other));
         if !same_offsets {
             return Err(Uncompilable::AddressDependentLayout);
         }

@@ -64,7 +64,8 @@ pub fn resolve(obj: &Object, layout: &Layout, rule: EntryRule, require_alloc: bo
     let intended = intended_entry(obj, layout);
     let from_section = |i: usize| e_entry.wrapping_sub(obj.sections[i].addr).wrapping_add(layout.section_addr(obj, i));
 
-    let mut entry = Entry { start: e_entry, section: None, matches: names, warned: false, warned_in: Vec::new(), intended };
+    let mut entry =
+        Entry { start: e_entry, section: None, matches: names, warned: false, warned_in: Vec::new(), intended };
     match rule {
         EntryRule::FirstMatchSilent => {
             if let Some(&i) = matching.first() {
@@ -117,7 +118,10 @@ fn intended_entry(obj: &Object, layout: &Layout) -> Option<IntendedEntry> {
         return Some(IntendedEntry { symbol: "purgatory_start".into(), section, addr });
     }
     let mut candidates = obj.symtabs.iter().flat_map(|(_, s)| s.iter()).filter(|s| {
-        s.bind == STB_GLOBAL && s.kind == 2 && s.value == obj.entry && obj.sections.get(s.shndx as usize).is_some_and(|sec| sec.is_exec())
+        s.bind == STB_GLOBAL
+            && s.kind == 2
+            && s.value == obj.entry
+            && obj.sections.get(s.shndx as usize).is_some_and(|sec| sec.is_exec())
     });
     let sym = candidates.next()?;
     if candidates.next().is_some() {

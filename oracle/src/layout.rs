@@ -92,7 +92,9 @@ pub fn footprint(obj: &Object, rule: LayoutRule) -> (u64, u64, u64) {
             let bufsz = kernel_align(bufsz, bss_align);
             (bufsz, bufsz.wrapping_add(bss_sz))
         }
-        LayoutRule::KernelLegacy | LayoutRule::KexecTools => (bufsz, bufsz.wrapping_add(bss_pad(bufsz, bss_align)).wrapping_add(bss_sz)),
+        LayoutRule::KernelLegacy | LayoutRule::KexecTools => {
+            (bufsz, bufsz.wrapping_add(bss_pad(bufsz, bss_align)).wrapping_add(bss_sz))
+        }
     };
     let align = buf_align.max(bss_align).max(PAGE_SIZE);
     (bufsz, kernel_align(memsz, PAGE_SIZE), align)
@@ -124,7 +126,12 @@ pub fn place(obj: &Object, rule: LayoutRule, load_addr: u64) -> Layout {
     let (unpadded_bufsz, bss_start) = match rule {
         LayoutRule::KernelOffsets | LayoutRule::Strict => (bufsz, load_addr.wrapping_add(bufsz)),
         LayoutRule::KernelLegacy | LayoutRule::KexecTools => {
-            let bss_align = obj.sections.iter().filter(|s| s.is_alloc() && s.is_nobits()).map(|s| effective_align(rule, s.addralign)).fold(1, u64::max);
+            let bss_align = obj
+                .sections
+                .iter()
+                .filter(|s| s.is_alloc() && s.is_nobits())
+                .map(|s| effective_align(rule, s.addralign))
+                .fold(1, u64::max);
             (bufsz, load_addr.wrapping_add(bufsz).wrapping_add(bss_pad(bufsz, bss_align)))
         }
     };
@@ -149,14 +156,23 @@ pub fn place(obj: &Object, rule: LayoutRule, load_addr: u64) -> Layout {
                 });
             }
             addr_of[s.index] = Some(bss_addr);
-            placed.push(Placed { index: s.index, name: s.name.clone(), addr: bss_addr, size: s.size, nobits: true, buf_offset: None });
+            placed.push(Placed {
+                index: s.index,
+                name: s.name.clone(),
+                addr: bss_addr,
+                size: s.size,
+                nobits: true,
+                buf_offset: None,
+            });
             bss_addr = bss_addr.wrapping_add(s.size);
             continue;
         }
         offset = match rule {
             LayoutRule::KernelOffsets | LayoutRule::Strict => kernel_align(offset, a),
             // The legacy code aligns the absolute address, so ALIGN(addr, 0) == 0 lands at offset -load_addr.
-            LayoutRule::KernelLegacy | LayoutRule::KexecTools => kernel_align(load_addr.wrapping_add(offset), a).wrapping_sub(load_addr),
+            LayoutRule::KernelLegacy | LayoutRule::KexecTools => {
+                kernel_align(load_addr.wrapping_add(offset), a).wrapping_sub(load_addr)
+            }
         };
         let end = offset.checked_add(s.size);
         if end.is_none_or(|e| e > unpadded_bufsz) {
@@ -174,7 +190,14 @@ pub fn place(obj: &Object, rule: LayoutRule, load_addr: u64) -> Layout {
         }
         let addr = load_addr.wrapping_add(offset);
         addr_of[s.index] = Some(addr);
-        placed.push(Placed { index: s.index, name: s.name.clone(), addr, size: s.size, nobits: false, buf_offset: Some(offset) });
+        placed.push(Placed {
+            index: s.index,
+            name: s.name.clone(),
+            addr,
+            size: s.size,
+            nobits: false,
+            buf_offset: Some(offset),
+        });
         offset = offset.wrapping_add(s.size);
     }
     Layout { load_addr, bufsz, memsz, align, placed, overruns, capacity, stray_empty, addr_of }
@@ -184,7 +207,9 @@ pub fn place(obj: &Object, rule: LayoutRule, load_addr: u64) -> Layout {
 /// reading have exactly `bufsz`.
 fn buffer_capacity(rule: LayoutRule, bufsz: u64) -> u64 {
     match rule {
-        LayoutRule::KernelOffsets | LayoutRule::KernelLegacy => bufsz.checked_next_multiple_of(PAGE_SIZE).unwrap_or(bufsz),
+        LayoutRule::KernelOffsets | LayoutRule::KernelLegacy => {
+            bufsz.checked_next_multiple_of(PAGE_SIZE).unwrap_or(bufsz)
+        }
         LayoutRule::KexecTools | LayoutRule::Strict => bufsz,
     }
 }

@@ -3,26 +3,26 @@
 //! messages (typed), the load window and the relocated image. It must not run code, place segments on a
 //! machine or compile anything; synthetic objects and fuzzing properties sit behind the `synth` feature.
 
-pub mod elf;
 pub mod arch;
-pub mod entry;
 pub mod compiled;
+pub mod elf;
+pub mod entry;
 pub mod layout;
 pub mod message;
-pub mod profile;
 pub mod plan;
+pub mod profile;
 pub mod relocate;
 pub mod symbols;
 pub mod verdict;
 
 pub use elf::{parse, Object, ParseError};
+pub use message::{Finding, LoaderMessage, Warning};
 pub use profile::{parse as parse_profile, Profile};
 pub use relocate::load;
-pub use message::{Finding, LoaderMessage, Warning};
 pub use verdict::{Failure, RelocResult, Stage, StageName, Stages, Status, SymbolFault, Verdict};
-pub mod window;
+#[cfg(feature = "synth")]
+pub mod properties;
 pub mod report;
 #[cfg(feature = "synth")]
 pub mod synth;
-#[cfg(feature = "synth")]
-pub mod properties;
+pub mod window;

@@ -64,38 +64,96 @@ pub enum HeaderProblem {
 #[non_exhaustive]
 pub enum LoaderMessage {
     /// The relocation switch's default case.
-    UnknownRelocation { loader: Loader, r_type: u32 },
+    UnknownRelocation {
+        loader: Loader,
+        r_type: u32,
+    },
     /// A checked field that does not hold the value.
-    Overflow { loader: Loader, r_type: u32, value: u64 },
-    UndefinedSymbol { loader: Loader, name: String },
-    CommonSymbol { loader: Loader, name: String },
-    InvalidSection { loader: Loader, shndx: u32, name: String },
+    Overflow {
+        loader: Loader,
+        r_type: u32,
+        value: u64,
+    },
+    UndefinedSymbol {
+        loader: Loader,
+        name: String,
+    },
+    CommonSymbol {
+        loader: Loader,
+        name: String,
+    },
+    InvalidSection {
+        loader: Loader,
+        shndx: u32,
+        name: String,
+    },
     /// Strict profile: a GOT-using relocation.
-    NeedsGot { r_type: u32 },
+    NeedsGot {
+        r_type: u32,
+    },
     /// Linux `arch_kexec_apply_relocations` (generic, SHT_REL) or the strict reading.
-    RelUnsupported { loader: Loader },
+    RelUnsupported {
+        loader: Loader,
+    },
     /// `kexec_apply_relocations` returns -ENOEXEC without printing.
-    RelocSectionIndex { section: String, sh_info: u32, sh_link: u32, shnum: u32 },
+    RelocSectionIndex {
+        section: String,
+        sh_info: u32,
+        sh_link: u32,
+        shnum: u32,
+    },
     /// ELF header checks (legacy kernels: silent -ENOEXEC; kexec-tools: die).
-    Header { loader: Loader, problem: HeaderProblem },
+    Header {
+        loader: Loader,
+        problem: HeaderProblem,
+    },
     /// 6.4+ `kexec_purgatory_setup_sechdrs`: one WARN for each further exec section containing e_entry.
-    EntryWarn { e_entry: u64, section: String },
+    EntryWarn {
+        e_entry: u64,
+        section: String,
+    },
     /// The image loader's line after `kexec_load_purgatory` fails.
-    LoadingPurgatoryFailed { loader: Loader, ret: i32 },
+    LoadingPurgatoryFailed {
+        loader: Loader,
+        ret: i32,
+    },
     /// `kexec_purgatory_get_set_symbol`: "symbol %s size mismatch" / kexec-tools "Symbol: %s has size".
-    SymbolSizeMismatch { loader: Loader, name: String, st_size: u64, wanted: u64 },
+    SymbolSizeMismatch {
+        loader: Loader,
+        name: String,
+        st_size: u64,
+        wanted: u64,
+    },
     /// The symbol lives in a NOBITS section.
-    SymbolInBss { loader: Loader, name: String, access: Access },
+    SymbolInBss {
+        loader: Loader,
+        name: String,
+        access: Access,
+    },
     /// The symbol is not found (kernel: only `stack_end` prints this; the others fail silently).
-    SymbolNotFound { loader: Loader, name: String, access: Access },
+    SymbolNotFound {
+        loader: Loader,
+        name: String,
+        access: Access,
+    },
     /// kexec-tools `elf_rel_find_symbol`: a matching global with `st_shndx` 0 or past e_shnum.
-    SymbolBadIndex { name: String, shndx: u32 },
+    SymbolBadIndex {
+        name: String,
+        shndx: u32,
+    },
     /// riscv `elf_kexec_load`: setting `riscv_kernel_entry` failed (printed, then overwritten by later steps).
-    UpdatePurgatoryFailed { ret: i32 },
+    UpdatePurgatoryFailed {
+        ret: i32,
+    },
     /// A segment too large for the loader's buffer allocation.
-    TooLarge { bufsz: u64, memsz: u64 },
+    TooLarge {
+        bufsz: u64,
+        memsz: u64,
+    },
     /// A relocation the loader cannot apply for a reason of its own (kreloc's words).
-    CannotApply { r_type: u32 },
+    CannotApply {
+        r_type: u32,
+    },
 }
 
 impl LoaderMessage {
@@ -128,11 +186,30 @@ impl LoaderMessage {
 /// R_X86_64_TPOFF32 (23); later types print as `R_X86_64_<n>`.
 pub fn kexec_tools_x86_64_name(r_type: u32) -> String {
     const OLD_TABLE: [&str; 24] = [
-        "R_X86_64_NONE", "R_X86_64_64", "R_X86_64_PC32", "R_X86_64_GOT32", "R_X86_64_PLT32", "R_X86_64_COPY",
-        "R_X86_64_GLOB_DAT", "R_X86_64_JUMP_SLOT", "R_X86_64_RELATIVE", "R_X86_64_GOTPCREL", "R_X86_64_32",
-        "R_X86_64_32S", "R_X86_64_16", "R_X86_64_PC16", "R_X86_64_8", "R_X86_64_PC8", "R_X86_64_DTPMOD64",
-        "R_X86_64_DTPOFF64", "R_X86_64_TPOFF64", "R_X86_64_TLSGD", "R_X86_64_TLSLD", "R_X86_64_DTPOFF32",
-        "R_X86_64_GOTTPOFF", "R_X86_64_TPOFF32",
+        "R_X86_64_NONE",
+        "R_X86_64_64",
+        "R_X86_64_PC32",
+        "R_X86_64_GOT32",
+        "R_X86_64_PLT32",
+        "R_X86_64_COPY",
+        "R_X86_64_GLOB_DAT",
+        "R_X86_64_JUMP_SLOT",
+        "R_X86_64_RELATIVE",
+        "R_X86_64_GOTPCREL",
+        "R_X86_64_32",
+        "R_X86_64_32S",
+        "R_X86_64_16",
+        "R_X86_64_PC16",
+        "R_X86_64_8",
+        "R_X86_64_PC8",
+        "R_X86_64_DTPMOD64",
+        "R_X86_64_DTPOFF64",
+        "R_X86_64_TPOFF64",
+        "R_X86_64_TLSGD",
+        "R_X86_64_TLSLD",
+        "R_X86_64_DTPOFF32",
+        "R_X86_64_GOTTPOFF",
+        "R_X86_64_TPOFF32",
     ];
     match OLD_TABLE.get(r_type as usize) {
         Some(n) => (*n).to_string(),
@@ -235,11 +312,25 @@ impl fmt::Display for LoaderMessage {
 #[serde(tag = "code", rename_all = "kebab-case")]
 #[non_exhaustive]
 pub enum Warning {
-    Misaligned { load_addr: u64, align: u64 },
+    Misaligned {
+        load_addr: u64,
+        align: u64,
+    },
     /// Several exec sections contain e_entry and the kernel WARNs (`count` WARNs).
-    EntryWarns { sections: Vec<String>, count: usize },
-    StrayEmptySection { section: String, addr: u64 },
-    SilentlyTruncated { type_name: String, symbol: String, value: u64, width: u8 },
+    EntryWarns {
+        sections: Vec<String>,
+        count: usize,
+    },
+    StrayEmptySection {
+        section: String,
+        addr: u64,
+    },
+    SilentlyTruncated {
+        type_name: String,
+        symbol: String,
+        value: u64,
+        width: u8,
+    },
 }
 
 impl Warning {
@@ -256,9 +347,16 @@ impl Warning {
 impl fmt::Display for Warning {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Warning::Misaligned { load_addr, align } => write!(f, "load address {load_addr:#x} is not aligned to the segment's {align:#x}"),
+            Warning::Misaligned { load_addr, align } => {
+                write!(f, "load address {load_addr:#x} is not aligned to the segment's {align:#x}")
+            }
             Warning::EntryWarns { sections, count } => {
-                write!(f, "{} exec sections contain e_entry ({}); the kernel WARNs {count} time(s)", sections.len(), sections.join(" and "))
+                write!(
+                    f,
+                    "{} exec sections contain e_entry ({}); the kernel WARNs {count} time(s)",
+                    sections.len(),
+                    sections.join(" and ")
+                )
             }
             Warning::StrayEmptySection { section, addr } => {
                 write!(f, "empty section {section} is placed at {addr:#x}, outside the segment: symbols in it resolve outside the purgatory")
@@ -314,7 +412,10 @@ impl Finding {
     pub fn stops_relocation(&self) -> bool {
         matches!(
             self,
-            Finding::WriteOutsideSection { .. } | Finding::WriteOutsideImage { .. } | Finding::SymbolIndexPastTable { .. } | Finding::NotASymbolTable { .. }
+            Finding::WriteOutsideSection { .. }
+                | Finding::WriteOutsideImage { .. }
+                | Finding::SymbolIndexPastTable { .. }
+                | Finding::NotASymbolTable { .. }
         )
     }
 }

@@ -94,7 +94,14 @@ pub struct OwnedSite {
 
 impl Site<'_> {
     pub fn to_owned(self) -> OwnedSite {
-        OwnedSite { reloc_section: self.reloc_section, target: self.target.clone(), offset: self.offset, r_type: self.r_type, symbol: self.symbol.clone(), addend: self.addend }
+        OwnedSite {
+            reloc_section: self.reloc_section,
+            target: self.target.clone(),
+            offset: self.offset,
+            r_type: self.r_type,
+            symbol: self.symbol.clone(),
+            addend: self.addend,
+        }
     }
 }
 
@@ -104,7 +111,10 @@ pub enum Planned {
     Apply(Plan),
     /// The loader refuses it (or would corrupt memory) whatever the address.
     /// Boxed: fatal entries are rare, and a small `Planned` is cheap to pass along.
-    Fatal { status: Status, cause: Box<Cause> },
+    Fatal {
+        status: Status,
+        cause: Box<Cause>,
+    },
 }
 
 /// Why a relocation entry is fatal at every address.
@@ -167,7 +177,12 @@ pub fn for_each(obj: &Object, profile: &dyn Profile, layout: &Layout, sink: &mut
     let mut types = TypeRules::default();
     for rs in &obj.relocs {
         if rs.target >= shnum || rs.symtab >= shnum {
-            let message = LoaderMessage::RelocSectionIndex { section: rs.name.to_string(), sh_info: rs.target, sh_link: rs.symtab, shnum };
+            let message = LoaderMessage::RelocSectionIndex {
+                section: rs.name.to_string(),
+                sh_info: rs.target,
+                sh_link: rs.symtab,
+                shnum,
+            };
             sink.section(SectionFailure { message });
             continue;
         }
@@ -286,7 +301,14 @@ impl<'o> SymbolPlans<'o> {
     }
 }
 
-fn plan_section(obj: &Object, profile: &dyn Profile, layout: &Layout, rs: &RelocSection, types: &mut TypeRules, sink: &mut impl Sink) {
+fn plan_section(
+    obj: &Object,
+    profile: &dyn Profile,
+    layout: &Layout,
+    rs: &RelocSection,
+    types: &mut TypeRules,
+    sink: &mut impl Sink,
+) {
     let target_name = obj.section_name(rs.target);
     let unknown = SmolStr::new_static("?");
     let symtab_ok = obj.sections[rs.symtab as usize].sh_type == SHT_SYMTAB;
@@ -296,9 +318,19 @@ fn plan_section(obj: &Object, profile: &dyn Profile, layout: &Layout, rs: &Reloc
     for r in &rs.entries {
         let sym = symbols.get(obj, profile, r.sym);
         let symbol = sym.map_or(&unknown, |s| &s.label);
-        let site = Site { reloc_section: rs.index, target: &target_name, offset: r.offset, r_type: r.r_type, symbol, addend: r.addend };
+        let site = Site {
+            reloc_section: rs.index,
+            target: &target_name,
+            offset: r.offset,
+            r_type: r.r_type,
+            symbol,
+            addend: r.addend,
+        };
         let planned = match sym {
-            _ if !symtab_ok => fatal(Status::Malformed, Cause::Corrupts(Finding::NotASymbolTable { section: rs.name.to_string(), link: rs.symtab })),
+            _ if !symtab_ok => fatal(
+                Status::Malformed,
+                Cause::Corrupts(Finding::NotASymbolTable { section: rs.name.to_string(), link: rs.symtab }),
+            ),
             None => fatal(Status::Malformed, Cause::Corrupts(Finding::SymbolIndexPastTable { index: r.sym, count })),
             Some(sp) => plan_entry(obj, layout, rs, r, sp, types.get(profile, r.r_type), &target_name, buf_off),
         };
@@ -334,7 +366,9 @@ fn plan_entry(
     let section = &obj.sections[rs.target as usize];
     let width = u64::from(howto.width);
     let in_section = r.offset.checked_add(width).is_some_and(|end| end <= section.size);
-    let pos = buf_off.and_then(|o| o.checked_add(r.offset)).filter(|p| p.checked_add(width).is_some_and(|e| e <= layout.capacity));
+    let pos = buf_off
+        .and_then(|o| o.checked_add(r.offset))
+        .filter(|p| p.checked_add(width).is_some_and(|e| e <= layout.capacity));
     let (true, Some(pos)) = (in_section || howto.formula == Formula::None, pos) else {
         let finding = Finding::WriteOutsideSection {
             type_name: howto.name.to_string(),

@@ -38,7 +38,12 @@ pub fn window_matches_relocation(obj: &Object, p: &dyn Profile) -> Result<(), Vi
     for at in probes(&w) {
         let v = crate::load(obj, p, at);
         if w.allows(at) != v.loaded {
-            return Err(Violation::WindowDisagrees { profile: p.name(), at, window_allows: w.allows(at), relocation: format!("{:?}", v.failure) });
+            return Err(Violation::WindowDisagrees {
+                profile: p.name(),
+                at,
+                window_allows: w.allows(at),
+                relocation: format!("{:?}", v.failure),
+            });
         }
     }
     Ok(())
@@ -70,9 +75,17 @@ pub fn compiled_matches_reference(obj: &Object, p: &dyn Profile) -> Result<(), V
         let mut out = vec![0u8; c.bufsz()];
         match c.relocate(at, &mut out) {
             Ok(()) if v.loaded && out == v.image => {}
-            Err(Stopped::Overflow { index, value }) if !v.loaded && v.relocations.get(index).is_some_and(|r| r.value == value) => {}
+            Err(Stopped::Overflow { index, value })
+                if !v.loaded && v.relocations.get(index).is_some_and(|r| r.value == value) => {}
             Err(Stopped::Misaligned { .. }) => {}
-            other => return Err(Violation::CompiledDisagrees { profile: p.name(), at, compiled: format!("{other:?}"), reference: format!("{:?}", v.failure) }),
+            other => {
+                return Err(Violation::CompiledDisagrees {
+                    profile: p.name(),
+                    at,
+                    compiled: format!("{other:?}"),
+                    reference: format!("{:?}", v.failure),
+                })
+            }
         }
     }
     Ok(())

@@ -5,7 +5,7 @@ use crate::elf::Object;
 use crate::entry;
 use crate::layout::{self, Layout};
 use crate::message::{Finding, Loader, LoaderMessage, Warning};
-use crate::plan::{self, Cause, Kind, Plan, Planned, SectionFailure, Site, Sink};
+use crate::plan::{self, Cause, Kind, Plan, Planned, SectionFailure, Sink, Site};
 use crate::profile::Profile;
 use crate::symbols::{self, SymbolStep};
 use crate::verdict::{Failure, RelocResult, Stage, StageName, Stages, Status, SymbolFault, Verdict};
@@ -22,7 +22,12 @@ pub fn load(obj: &Object, profile: &dyn Profile, load_addr: u64) -> Verdict {
         ok: false,
         load_succeeds: false,
         good: false,
-        stages: Stages { relocates: Stage::passed(), loader_symbols: Stage::passed(), arch_symbols: None, digest_symbols: Stage::passed() },
+        stages: Stages {
+            relocates: Stage::passed(),
+            loader_symbols: Stage::passed(),
+            arch_symbols: None,
+            digest_symbols: Stage::passed(),
+        },
         bufsz: layout.bufsz,
         memsz: layout.memsz,
         align: layout.align,
@@ -124,7 +129,8 @@ impl Sink for Recorder<'_> {
             Planned::Apply(p) => {
                 let applied = apply(self.arch, &p, &mut v.image, stop.is_none());
                 if applied.0 == Status::OutOfBounds {
-                    let finding = Finding::WriteOutsideImage { type_name: howto.name.to_string(), image_len: v.image.len() };
+                    let finding =
+                        Finding::WriteOutsideImage { type_name: howto.name.to_string(), image_len: v.image.len() };
                     v.findings.push(finding.clone());
                     stop.get_or_insert(Failure::Corruption { finding });
                 }
@@ -132,7 +138,12 @@ impl Sink for Recorder<'_> {
             }
         };
         if status == Status::SilentlyTruncated {
-            v.warnings.push(Warning::SilentlyTruncated { type_name: howto.name.to_string(), symbol: site.symbol.to_string(), value, width: howto.width });
+            v.warnings.push(Warning::SilentlyTruncated {
+                type_name: howto.name.to_string(),
+                symbol: site.symbol.to_string(),
+                value,
+                width: howto.width,
+            });
         }
         if stop.is_none() && status == Status::Overflow {
             let message = LoaderMessage::Overflow { loader: self.profile.loader(), r_type: site.r_type, value };
@@ -172,16 +183,26 @@ fn symbol_stages(obj: &Object, profile: &dyn Profile, relocated: bool, v: &mut V
             }
         }
     }
-    v.stages.loader_symbols = stage(StageName::LoaderSymbols, relocated, loader_steps, profile.loader_symbol_failure_stops());
+    v.stages.loader_symbols =
+        stage(StageName::LoaderSymbols, relocated, loader_steps, profile.loader_symbol_failure_stops());
     let reached = relocated && !loader_stops;
     let arch_steps = profile.arch_symbol_steps();
     let (arch, reached) = stopping_stage(obj, profile, StageName::ArchSymbols, arch_steps, reached, &mut v.messages);
     v.stages.arch_symbols = (!arch_steps.is_empty()).then_some(arch);
-    v.stages.digest_symbols = stopping_stage(obj, profile, StageName::DigestSymbols, profile.digest_symbol_steps(), reached, &mut v.messages).0;
+    v.stages.digest_symbols =
+        stopping_stage(obj, profile, StageName::DigestSymbols, profile.digest_symbol_steps(), reached, &mut v.messages)
+            .0;
 }
 
 /// A symbol stage whose first failure ends the load; returns it and whether the next stage is reached.
-fn stopping_stage(obj: &Object, profile: &dyn Profile, name: StageName, steps: &[SymbolStep], reached: bool, messages: &mut Vec<LoaderMessage>) -> (Stage, bool) {
+fn stopping_stage(
+    obj: &Object,
+    profile: &dyn Profile,
+    name: StageName,
+    steps: &[SymbolStep],
+    reached: bool,
+    messages: &mut Vec<LoaderMessage>,
+) -> (Stage, bool) {
     let result = symbols::run(obj, profile.loader(), profile.symbol_lookup(), steps);
     if reached {
         if let Err(f) = &result {

@@ -12,9 +12,17 @@ pub fn verdict_text(v: &Verdict, how_chosen: Option<&str>) -> String {
     if let Some(h) = how_chosen {
         let _ = write!(out, " ({h})");
     }
-    let _ = writeln!(out, "\nsegment: {:#x} bytes copied, {:#x} in memory, aligned to {:#x}", v.bufsz, v.memsz, v.align);
+    let _ =
+        writeln!(out, "\nsegment: {:#x} bytes copied, {:#x} in memory, aligned to {:#x}", v.bufsz, v.memsz, v.align);
     for s in &v.sections {
-        let _ = writeln!(out, "  {:<24} {:#014x}  {:#8x}{}", s.name, s.addr, s.size, if s.nobits { "  (nobits)" } else { "" });
+        let _ = writeln!(
+            out,
+            "  {:<24} {:#014x}  {:#8x}{}",
+            s.name,
+            s.addr,
+            s.size,
+            if s.nobits { "  (nobits)" } else { "" }
+        );
     }
     let _ = write!(out, "entry: {:#x}", v.entry.start);
     if let Some(s) = &v.entry.section {
@@ -56,7 +64,11 @@ const SITES_SHOWN: usize = 3;
 /// everywhere are grouped by problem, with a count and the first few sites (`all_sites` lists every one).
 pub fn window_text(w: &Window, all_sites: bool) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "load window under {} (addresses aligned to {:#x}, segment {:#x} bytes):", w.profile, w.align, w.memsz);
+    let _ = writeln!(
+        out,
+        "load window under {} (addresses aligned to {:#x}, segment {:#x} bytes):",
+        w.profile, w.align, w.memsz
+    );
     if w.intervals.is_empty() {
         let _ = writeln!(out, "  empty: loads nowhere");
     }
@@ -70,12 +82,20 @@ pub fn window_text(w: &Window, all_sites: bool) -> String {
         let _ = writeln!(out, "  ignoring the loader's window it relocates at: {}", ranges.join(", "));
     }
     for (i, b) in w.blockers.iter().enumerate() {
-        let sites: Vec<&str> = w.blocking_relocations.iter().filter(|r| r.blocker == i).map(|r| r.relocation.as_str()).collect();
+        let sites: Vec<&str> =
+            w.blocking_relocations.iter().filter(|r| r.blocker == i).map(|r| r.relocation.as_str()).collect();
         let _ = match sites.len() {
             0 => writeln!(out, "blocked everywhere: {b}"),
             1 => writeln!(out, "blocked everywhere: {b} (1 relocation: {})", sites[0]),
-            n if all_sites || n <= SITES_SHOWN => writeln!(out, "blocked everywhere: {b} ({n} relocations: {})", sites.join("; ")),
-            n => writeln!(out, "blocked everywhere: {b} ({n} relocations: {}; and {} more, --verbose lists them)", sites[..SITES_SHOWN].join("; "), n - SITES_SHOWN),
+            n if all_sites || n <= SITES_SHOWN => {
+                writeln!(out, "blocked everywhere: {b} ({n} relocations: {})", sites.join("; "))
+            }
+            n => writeln!(
+                out,
+                "blocked everywhere: {b} ({n} relocations: {}; and {} more, --verbose lists them)",
+                sites[..SITES_SHOWN].join("; "),
+                n - SITES_SHOWN
+            ),
         };
     }
     if !w.limits.is_empty() {

@@ -23,15 +23,20 @@ const fn step(name: &'static str, size: u64, access: Access) -> SymbolStep {
 }
 
 /// kernel/kexec_file.c `kexec_calculate_store_digests()`: KEXEC_SEGMENT_MAX (16) × {start, len} and a SHA-256.
-pub const KERNEL_DIGESTS: [SymbolStep; 2] = [step("purgatory_sha_regions", 256, Access::Set), step("purgatory_sha256_digest", 32, Access::Set)];
+pub const KERNEL_DIGESTS: [SymbolStep; 2] =
+    [step("purgatory_sha_regions", 256, Access::Set), step("purgatory_sha256_digest", 32, Access::Set)];
 
 /// arch/x86/kernel/kexec-bzimage64.c `bzImage64_load()`: get `entry64_regs` (struct kexec_entry64_regs,
 /// 17 × u64), `kexec_purgatory_get_symbol_addr("stack_end")`, set `entry64_regs`.
-pub const BZIMAGE64: [SymbolStep; 3] =
-    [step("entry64_regs", 136, Access::Get), step("stack_end", 0, Access::Address), step("entry64_regs", 136, Access::Set)];
+pub const BZIMAGE64: [SymbolStep; 3] = [
+    step("entry64_regs", 136, Access::Get),
+    step("stack_end", 0, Access::Address),
+    step("entry64_regs", 136, Access::Set),
+];
 
 /// arch/s390/kernel/machine_kexec_file.c `kexec_file_update_purgatory()` (a kexec, not a kdump load).
-pub const S390_UPDATE_PURGATORY: [SymbolStep; 2] = [step("kernel_entry", 8, Access::Set), step("kernel_type", 8, Access::Set)];
+pub const S390_UPDATE_PURGATORY: [SymbolStep; 2] =
+    [step("kernel_entry", 8, Access::Set), step("kernel_type", 8, Access::Set)];
 
 /// arch/riscv/kernel/elf_kexec.c `elf_kexec_load()` / machine_kexec_file.c `load_extra_segments()`.
 pub const RISCV_KERNEL_ENTRY: [SymbolStep; 1] = [step("riscv_kernel_entry", 8, Access::Set)];
@@ -94,7 +99,8 @@ pub const KEXEC_TOOLS_I386_UPDATE_CRASH: [SymbolStep; 9] = arch_update_purgatory
 pub const KEXEC_TOOLS_I386_UPDATE: [SymbolStep; 8] = arch_update_purgatory!(4);
 
 /// kexec-tools kexec/kexec.c `update_purgatory()`: 16 × {u64 start, u64 len} and a SHA-256.
-pub const KEXEC_TOOLS_DIGESTS: [SymbolStep; 2] = [step("sha256_regions", 256, Access::Set), step("sha256_digest", 32, Access::Set)];
+pub const KEXEC_TOOLS_DIGESTS: [SymbolStep; 2] =
+    [step("sha256_regions", 256, Access::Set), step("sha256_digest", 32, Access::Set)];
 
 /// Which symbol-lookup code a loader runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -160,7 +166,9 @@ fn run_step(obj: &Object, loader: Loader, lookup: Lookup, step: SymbolStep) -> R
         None => {
             // Kernel: silent, except bzImage64's pr_err for stack_end. kexec-tools: die.
             let message = match (lookup, step.access) {
-                (Lookup::Kernel, Access::Address) => Some(LoaderMessage::SymbolNotFound { loader, name: name(), access: step.access }),
+                (Lookup::Kernel, Access::Address) => {
+                    Some(LoaderMessage::SymbolNotFound { loader, name: name(), access: step.access })
+                }
                 (Lookup::Kernel, _) => None,
                 (Lookup::KexecTools, access) => Some(LoaderMessage::SymbolNotFound { loader, name: name(), access }),
             };
@@ -171,12 +179,19 @@ fn run_step(obj: &Object, loader: Loader, lookup: Lookup, step: SymbolStep) -> R
     match lookup {
         // kexec_purgatory_find_symbol: st_shndx == SHN_UNDEF || >= e_shnum → NULL (pr_debug only).
         Lookup::Kernel if sym.shndx == SHN_UNDEF || sym.shndx >= shnum => {
-            let message = (step.access == Access::Address).then(|| LoaderMessage::SymbolNotFound { loader, name: name(), access: step.access });
+            let message = (step.access == Access::Address).then(|| LoaderMessage::SymbolNotFound {
+                loader,
+                name: name(),
+                access: step.access,
+            });
             return fail(message, SilentReason::BadSection);
         }
         // elf_rel_find_symbol: st_shndx == STN_UNDEF || > e_shnum → die.
         Lookup::KexecTools if sym.shndx == SHN_UNDEF || sym.shndx > shnum => {
-            return fail(Some(LoaderMessage::SymbolBadIndex { name: name(), shndx: sym.shndx }), SilentReason::BadSection);
+            return fail(
+                Some(LoaderMessage::SymbolBadIndex { name: name(), shndx: sym.shndx }),
+                SilentReason::BadSection,
+            );
         }
         _ => {}
     }
@@ -184,10 +199,16 @@ fn run_step(obj: &Object, loader: Loader, lookup: Lookup, step: SymbolStep) -> R
         return Ok(());
     }
     if sym.size != step.size {
-        return fail(Some(LoaderMessage::SymbolSizeMismatch { loader, name: name(), st_size: sym.size, wanted: step.size }), SilentReason::SizeMismatch);
+        return fail(
+            Some(LoaderMessage::SymbolSizeMismatch { loader, name: name(), st_size: sym.size, wanted: step.size }),
+            SilentReason::SizeMismatch,
+        );
     }
     if obj.sections.get(sym.shndx as usize).is_some_and(|s| s.is_nobits()) {
-        return fail(Some(LoaderMessage::SymbolInBss { loader, name: name(), access: step.access }), SilentReason::InBss);
+        return fail(
+            Some(LoaderMessage::SymbolInBss { loader, name: name(), access: step.access }),
+            SilentReason::InBss,
+        );
     }
     Ok(())
 }

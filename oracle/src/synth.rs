@@ -3,7 +3,9 @@
 
 use arbitrary::Arbitrary;
 use object::write::{Object as WObject, Relocation, SectionId, Symbol, SymbolId, SymbolSection};
-use object::{Architecture, BinaryFormat, Endianness, RelocationFlags, SectionKind, SymbolFlags, SymbolKind, SymbolScope};
+use object::{
+    Architecture, BinaryFormat, Endianness, RelocationFlags, SectionKind, SymbolFlags, SymbolKind, SymbolScope,
+};
 
 /// A description of a relocatable object, derived from fuzz bytes.
 #[derive(Debug, Clone, Arbitrary)]
@@ -86,7 +88,8 @@ impl SynthObject {
         if ids.is_empty() {
             return Vec::new();
         }
-        let syms: Vec<SymbolId> = self.symbols.iter().take(16).enumerate().map(|(i, s)| add_symbol(&mut w, &ids, s, i)).collect();
+        let syms: Vec<SymbolId> =
+            self.symbols.iter().take(16).enumerate().map(|(i, s)| add_symbol(&mut w, &ids, s, i)).collect();
         for r in self.relocs.iter().take(64) {
             let at = r.section as usize % ids.len();
             if bss[at] {
@@ -158,9 +161,18 @@ fn patch_aligns(bytes: &mut [u8], aligns: &[(usize, u64)]) {
 /// Synthetic reproductions of known bugs whose compilers cannot be had here.
 pub mod known {
     use object::write::{Object as WObject, Relocation, Symbol, SymbolSection};
-    use object::{Architecture, BinaryFormat, Endianness, RelocationFlags, SectionKind, SymbolFlags, SymbolKind, SymbolScope};
+    use object::{
+        Architecture, BinaryFormat, Endianness, RelocationFlags, SectionKind, SymbolFlags, SymbolKind, SymbolScope,
+    };
 
-    fn global(w: &mut WObject<'_>, name: &str, section: object::write::SectionId, value: u64, size: u64, kind: SymbolKind) {
+    fn global(
+        w: &mut WObject<'_>,
+        name: &str,
+        section: object::write::SectionId,
+        value: u64,
+        size: u64,
+        kind: SymbolKind,
+    ) {
         w.add_symbol(Symbol {
             name: name.as_bytes().to_vec(),
             value,
@@ -188,7 +200,12 @@ pub mod known {
         global(&mut w, "purgatory_sha_regions", kp, 0, 256, SymbolKind::Data);
         global(&mut w, "purgatory_sha256_digest", kp, 0x100, 32, SymbolKind::Data);
         let sym = w.section_symbol(kp);
-        let r = Relocation { offset: 0x24, symbol: sym, addend: 0x860, flags: RelocationFlags::Elf { r_type: object::elf::R_X86_64_32 } };
+        let r = Relocation {
+            offset: 0x24,
+            symbol: sym,
+            addend: 0x860,
+            flags: RelocationFlags::Elf { r_type: object::elf::R_X86_64_32 },
+        };
         let _ = w.add_relocation(ltext, r);
         w.write().unwrap_or_default()
     }
@@ -203,7 +220,12 @@ pub mod known {
         global(&mut w, "purgatory_start", t, 0, 0x10, SymbolKind::Text);
         let sym = w.section_symbol(d);
         for i in 0..16u64 {
-            let r = Relocation { offset: 0x100 + i * 8, symbol: sym, addend: 0, flags: RelocationFlags::Elf { r_type: object::elf::R_386_32 } };
+            let r = Relocation {
+                offset: 0x100 + i * 8,
+                symbol: sym,
+                addend: 0,
+                flags: RelocationFlags::Elf { r_type: object::elf::R_386_32 },
+            };
             let _ = w.add_relocation(t, r);
         }
         w.write().unwrap_or_default()

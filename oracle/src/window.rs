@@ -208,7 +208,10 @@ pub fn window(obj: &Object, profile: &dyn Profile) -> Window {
         let p = match planned {
             Planned::Fatal { cause, .. } => {
                 let name = profile.arch().howto(site.r_type).name;
-                blockers.add(cause.to_string(), Some(describe_relocation(name, &site.symbol, site.addend, &site.target, site.offset)));
+                blockers.add(
+                    cause.to_string(),
+                    Some(describe_relocation(name, &site.symbol, site.addend, &site.target, site.offset)),
+                );
                 continue;
             }
             Planned::Apply(p) => p,
@@ -259,14 +262,29 @@ fn moving_sections(obj: &Object, rule: layout::LayoutRule, lay: &Layout, referen
 
 /// The load addresses L at which the field value k·L + c lies in the arc `[arc_start, arc_start + len)`.
 /// `None` when the relocation does not depend on L and always fits.
-fn constraint(obj: &Object, lay: &Layout, moving: &[bool], reference: u64, p: &plan::Plan, arc_start: u64, arc_len: u64) -> Option<IntervalSet> {
+fn constraint(
+    obj: &Object,
+    lay: &Layout,
+    moving: &[bool],
+    reference: u64,
+    p: &plan::Plan,
+    arc_start: u64,
+    arc_len: u64,
+) -> Option<IntervalSet> {
     // Each end is k·L + c with k 1 if it moves with L and 0 if fixed; c is its value at L = 0.
-    let end = |moves: bool, at_reference: u64| if moves { (1i8, at_reference.wrapping_sub(reference)) } else { (0, at_reference) };
+    let end = |moves: bool, at_reference: u64| {
+        if moves {
+            (1i8, at_reference.wrapping_sub(reference))
+        } else {
+            (0, at_reference)
+        }
+    };
     let (s_k, s_c) = match p.base {
         Base::Section(i) => end(moving.get(i).copied().unwrap_or(true), lay.section_addr(obj, i)),
         Base::Fixed(a) => (0, a),
     };
-    let (p_k, p_c) = end(moving.get(p.target).copied().unwrap_or(true), lay.section_addr(obj, p.target).wrapping_add(p.offset));
+    let (p_k, p_c) =
+        end(moving.get(p.target).copied().unwrap_or(true), lay.section_addr(obj, p.target).wrapping_add(p.offset));
     let c_abs = s_c.wrapping_add(p.addend);
     let (k, c) = match p.howto.formula {
         Formula::PcRelative => (s_k - p_k, c_abs.wrapping_sub(p_c)),

@@ -36,7 +36,15 @@ fn compiled_bytes_and_stops_match_the_reference_relocator() {
     for (cc, flags) in &objects {
         let bytes = compile(cc, flags);
         let obj = kreloc_oracle::parse(&bytes).unwrap();
-        for name in ["linux-x86_64", "linux-x86_64@4.15", "kexec-tools-x86_64", "strict-x86_64", "linux-riscv64", "linux-s390x", "kexec-tools-i386"] {
+        for name in [
+            "linux-x86_64",
+            "linux-x86_64@4.15",
+            "kexec-tools-x86_64",
+            "strict-x86_64",
+            "linux-riscv64",
+            "linux-s390x",
+            "kexec-tools-i386",
+        ] {
             let profile = kreloc_oracle::parse_profile(name).unwrap();
             if profile.arch().machine() != obj.machine {
                 continue;
@@ -48,7 +56,11 @@ fn compiled_bytes_and_stops_match_the_reference_relocator() {
                 let r = c.relocate(at, &mut out);
                 match r {
                     Ok(()) => {
-                        assert!(v.stages.relocates.passed, "{cc} {flags:?} {name} {at:#x}: compiled relocates, reference says {:?}", v.failure);
+                        assert!(
+                            v.stages.relocates.passed,
+                            "{cc} {flags:?} {name} {at:#x}: compiled relocates, reference says {:?}",
+                            v.failure
+                        );
                         assert_eq!(out, v.image, "{cc} {flags:?} {name} {at:#x}");
                     }
                     Err(Stopped::Overflow { index, value }) => {

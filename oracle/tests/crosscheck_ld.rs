@@ -7,7 +7,6 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-
 const ADDRESSES: [u64; 2] = [0x20_0000, 0x1_3fff_b000];
 const LINKERS: [&str; 2] = ["ld", "ld.lld-19"];
 const COMPILERS: [&str; 2] = ["gcc", "clang-19"];
@@ -24,8 +23,16 @@ const PROGRAMS: u32 = 20;
 fn program(i: u32) -> String {
     let mut s = String::new();
     let n = 3 + i % 5;
-    let _ = writeln!(s, "unsigned long g[{n}] = {{{}}};", (1..=n).map(|k| (k * 7 + i).to_string()).collect::<Vec<_>>().join(","));
-    let _ = writeln!(s, "unsigned char purgatory_sha256_digest[32] __attribute__((section(\".kexec-purgatory\"))) = {{{}}};", i + 1);
+    let _ = writeln!(
+        s,
+        "unsigned long g[{n}] = {{{}}};",
+        (1..=n).map(|k| (k * 7 + i).to_string()).collect::<Vec<_>>().join(",")
+    );
+    let _ = writeln!(
+        s,
+        "unsigned char purgatory_sha256_digest[32] __attribute__((section(\".kexec-purgatory\"))) = {{{}}};",
+        i + 1
+    );
     let _ = writeln!(s, "static const unsigned long table[8] = {{3,1,4,1,5,9,2,{i}}};");
     let _ = writeln!(s, "static unsigned long *const ptrs[2] = {{&g[0], &g[{}]}};", n - 1);
     let _ = writeln!(s, "static const char *const msg = \"kreloc {i}\";");
@@ -56,7 +63,16 @@ fn compile(dir: &Path, cc: &str, flags: &[&str], i: u32, n: usize) -> PathBuf {
     }
     let obj = dir.join(format!("o{n}.o"));
     let out = Command::new(cc)
-        .args(["-O2", "-ffreestanding", "-fno-common", "-fno-asynchronous-unwind-tables", "-fno-unwind-tables", "-fno-stack-protector", "-fcf-protection=none", "-c"])
+        .args([
+            "-O2",
+            "-ffreestanding",
+            "-fno-common",
+            "-fno-asynchronous-unwind-tables",
+            "-fno-unwind-tables",
+            "-fno-stack-protector",
+            "-fcf-protection=none",
+            "-c",
+        ])
         .args(flags)
         .arg(&src)
         .arg("-o")
@@ -68,7 +84,13 @@ fn compile(dir: &Path, cc: &str, flags: &[&str], i: u32, n: usize) -> PathBuf {
 }
 
 /// Links `obj` with `linker` and returns each placed section's bytes, or the linker's error.
-fn link(linker: &str, dir: &Path, obj: &Path, v: &kreloc_oracle::Verdict, tag: &str) -> Result<Vec<(String, Vec<u8>)>, String> {
+fn link(
+    linker: &str,
+    dir: &Path,
+    obj: &Path,
+    v: &kreloc_oracle::Verdict,
+    tag: &str,
+) -> Result<Vec<(String, Vec<u8>)>, String> {
     let script = dir.join(format!("{tag}.ld"));
     std::fs::write(&script, support::linker_script(v)).unwrap();
     let out_path = dir.join(format!("{tag}.elf"));
@@ -138,8 +160,13 @@ fn strict_profile_agrees_with_gnu_ld_and_lld_on_200_objects() {
                                         compared += 1;
                                     }
                                     (Err(_), false) => failed_both += 1,
-                                    (Ok(_), false) => panic!("{cc} {flags:?} program {i} at {at:#x}: {linker} links, strict says {:?}", v.failure),
-                                    (Err(e), true) => panic!("{cc} {flags:?} program {i} at {at:#x}: strict loads, {linker} says {e}"),
+                                    (Ok(_), false) => panic!(
+                                        "{cc} {flags:?} program {i} at {at:#x}: {linker} links, strict says {:?}",
+                                        v.failure
+                                    ),
+                                    (Err(e), true) => {
+                                        panic!("{cc} {flags:?} program {i} at {at:#x}: strict loads, {linker} says {e}")
+                                    }
                                 }
                             }
                         }

@@ -41,10 +41,15 @@ const ARCH_UPDATE: [Sym; 9] = [
     sym("backup_start", "unsigned long % = 0;"),
     sym("panic_kernel", "unsigned char % = 0;"),
 ];
-const DIGESTS: [Sym; 2] =
-    [sym("sha256_regions", "struct { unsigned long long s, l; } %[16] = {{1, 1}};"), sym("sha256_digest", "unsigned char %[32] = {1};")];
-const BZIMAGE64: [Sym; 3] =
-    [sym("entry64_regs", "unsigned long long %[17] = {1};"), sym("stack_end", "char %[1];"), sym("cmdline_end", "unsigned long % = 1;")];
+const DIGESTS: [Sym; 2] = [
+    sym("sha256_regions", "struct { unsigned long long s, l; } %[16] = {{1, 1}};"),
+    sym("sha256_digest", "unsigned char %[32] = {1};"),
+];
+const BZIMAGE64: [Sym; 3] = [
+    sym("entry64_regs", "unsigned long long %[17] = {1};"),
+    sym("stack_end", "char %[1];"),
+    sym("cmdline_end", "unsigned long % = 1;"),
+];
 const BZIMAGE: [Sym; 6] = [
     sym("entry32_regs", "unsigned int %[9] = {1};"),
     sym("stack_end", "char %[1];"),
@@ -82,7 +87,16 @@ fn compile(cc: &str, m32: bool, bss: bool, src: &str) -> Vec<u8> {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("p.c"), src).unwrap();
     let mut cmd = Command::new(cc);
-    cmd.current_dir(dir.path()).args(["-O2", "-ffreestanding", "-fno-pic", "-fno-stack-protector", "-c", "p.c", "-o", "p.o"]);
+    cmd.current_dir(dir.path()).args([
+        "-O2",
+        "-ffreestanding",
+        "-fno-pic",
+        "-fno-stack-protector",
+        "-c",
+        "p.c",
+        "-o",
+        "p.o",
+    ]);
     cmd.arg(if m32 { "-m32" } else { "-mcmodel=large" });
     if !bss {
         cmd.arg("-fno-zero-initialized-in-bss");
@@ -117,7 +131,9 @@ fn complete_kexec_tools_purgatories_load_in_every_mode() {
         let arch = v.stages.arch_symbols.as_ref().expect("kexec-tools runs arch_update_purgatory");
         assert!(arch.passed && arch.reached && v.stages.digest_symbols.reached);
         let i386 = compile(cc, true, false, &source(&i386_syms(), &[], None));
-        for (p, at) in [("kexec-tools-i386", AT32), ("kexec-tools-i386-nonreloc", AT_LOW), ("kexec-tools-i386-realmode", AT_LOW)] {
+        for (p, at) in
+            [("kexec-tools-i386", AT32), ("kexec-tools-i386-nonreloc", AT_LOW), ("kexec-tools-i386-realmode", AT_LOW)]
+        {
             let v = load(&i386, p, at);
             assert!(v.good && v.messages.is_empty(), "{cc} {p}: {:?} {:?}", v.failure, lines(&v));
         }
@@ -128,7 +144,8 @@ fn complete_kexec_tools_purgatories_load_in_every_mode() {
 fn each_missing_arch_update_symbol_dies_after_the_loader_and_before_the_digests() {
     for cc in COMPILERS {
         for s in &ARCH_UPDATE {
-            let v = load(&compile(cc, false, false, &source(&x86_64_syms(), &[s.name], None)), "kexec-tools-x86_64", AT64);
+            let v =
+                load(&compile(cc, false, false, &source(&x86_64_syms(), &[s.name], None)), "kexec-tools-x86_64", AT64);
             dies_in(&v, StageName::ArchSymbols, &format!("Symbol: {} not found cannot set", s.name));
             let v = load(&compile(cc, true, false, &source(&i386_syms(), &[s.name], None)), "kexec-tools-i386", AT32);
             dies_in(&v, StageName::ArchSymbols, &format!("Symbol: {} not found cannot set", s.name));
@@ -141,12 +158,33 @@ fn the_real_order_decides_which_symbol_is_named() {
     for cc in COMPILERS {
         // The loader's cmdline_end comes before arch_update_purgatory; reset_vga before panic_kernel; both
         // before the digests.
-        let v = load(&compile(cc, false, false, &source(&x86_64_syms(), &["panic_kernel", "cmdline_end", "sha256_digest"], None)), "kexec-tools-x86_64", AT64);
+        let v = load(
+            &compile(
+                cc,
+                false,
+                false,
+                &source(&x86_64_syms(), &["panic_kernel", "cmdline_end", "sha256_digest"], None),
+            ),
+            "kexec-tools-x86_64",
+            AT64,
+        );
         dies_in(&v, StageName::LoaderSymbols, "Symbol: cmdline_end not found cannot set");
-        assert!(!v.stages.arch_symbols.as_ref().unwrap().passed, "judged alone, arch symbols fail too: {:?}", v.stages.arch_symbols);
-        let v = load(&compile(cc, false, false, &source(&x86_64_syms(), &["panic_kernel", "reset_vga", "sha256_digest"], None)), "kexec-tools-x86_64", AT64);
+        assert!(
+            !v.stages.arch_symbols.as_ref().unwrap().passed,
+            "judged alone, arch symbols fail too: {:?}",
+            v.stages.arch_symbols
+        );
+        let v = load(
+            &compile(cc, false, false, &source(&x86_64_syms(), &["panic_kernel", "reset_vga", "sha256_digest"], None)),
+            "kexec-tools-x86_64",
+            AT64,
+        );
         dies_in(&v, StageName::ArchSymbols, "Symbol: reset_vga not found cannot set");
-        let v = load(&compile(cc, false, false, &source(&x86_64_syms(), &["sha256_digest"], None)), "kexec-tools-x86_64", AT64);
+        let v = load(
+            &compile(cc, false, false, &source(&x86_64_syms(), &["sha256_digest"], None)),
+            "kexec-tools-x86_64",
+            AT64,
+        );
         dies_in(&v, StageName::DigestSymbols, "Symbol: sha256_digest not found cannot set");
     }
 }
@@ -154,11 +192,32 @@ fn the_real_order_decides_which_symbol_is_named() {
 #[test]
 fn a_wrong_size_names_both_sizes_as_unsigned_long_is_on_each_arch() {
     for cc in COMPILERS {
-        let v = load(&compile(cc, false, false, &source(&x86_64_syms(), &[], Some(("serial_base", "unsigned int % = 0;")))), "kexec-tools-x86_64", AT64);
+        let v = load(
+            &compile(cc, false, false, &source(&x86_64_syms(), &[], Some(("serial_base", "unsigned int % = 0;")))),
+            "kexec-tools-x86_64",
+            AT64,
+        );
         dies_in(&v, StageName::ArchSymbols, "Symbol: serial_base has size: 4 not 2");
-        assert_eq!(v.messages, vec![LoaderMessage::SymbolSizeMismatch { loader: Loader::KexecToolsX86_64, name: "serial_base".into(), st_size: 4, wanted: 2 }]);
+        assert_eq!(
+            v.messages,
+            vec![LoaderMessage::SymbolSizeMismatch {
+                loader: Loader::KexecToolsX86_64,
+                name: "serial_base".into(),
+                st_size: 4,
+                wanted: 2
+            }]
+        );
         // An i386 purgatory built with 8-byte backup fields, as x86_64's are.
-        let v = load(&compile(cc, true, false, &source(&i386_syms(), &[], Some(("backup_src_start", "unsigned long long % = 0;")))), "kexec-tools-i386", AT32);
+        let v = load(
+            &compile(
+                cc,
+                true,
+                false,
+                &source(&i386_syms(), &[], Some(("backup_src_start", "unsigned long long % = 0;"))),
+            ),
+            "kexec-tools-i386",
+            AT32,
+        );
         dies_in(&v, StageName::ArchSymbols, "Symbol: backup_src_start has size: 8 not 4");
     }
 }
@@ -168,7 +227,14 @@ fn zeroes_left_in_bss_cannot_be_set_which_is_why_kexec_tools_builds_without_them
     for cc in COMPILERS {
         let v = load(&compile(cc, false, true, &source(&x86_64_syms(), &[], None)), "kexec-tools-x86_64", AT64);
         dies_in(&v, StageName::ArchSymbols, "Symbol: reset_vga is in a bss section cannot set");
-        assert_eq!(v.messages, vec![LoaderMessage::SymbolInBss { loader: Loader::KexecToolsX86_64, name: "reset_vga".into(), access: Access::Set }]);
+        assert_eq!(
+            v.messages,
+            vec![LoaderMessage::SymbolInBss {
+                loader: Loader::KexecToolsX86_64,
+                name: "reset_vga".into(),
+                access: Access::Set
+            }]
+        );
         let v = load(&compile(cc, true, true, &source(&i386_syms(), &[], None)), "kexec-tools-i386", AT32);
         dies_in(&v, StageName::ArchSymbols, "Symbol: reset_vga is in a bss section cannot set");
     }
@@ -178,7 +244,11 @@ fn zeroes_left_in_bss_cannot_be_set_which_is_why_kexec_tools_builds_without_them
 fn backup_start_is_set_only_for_kexec_p() {
     for cc in COMPILERS {
         let i386 = compile(cc, true, false, &source(&i386_syms(), &["backup_start"], None));
-        dies_in(&load(&i386, "kexec-tools-i386", AT32), StageName::ArchSymbols, "Symbol: backup_start not found cannot set");
+        dies_in(
+            &load(&i386, "kexec-tools-i386", AT32),
+            StageName::ArchSymbols,
+            "Symbol: backup_start not found cannot set",
+        );
         for p in ["kexec-tools-i386-nonreloc", "kexec-tools-i386-realmode"] {
             let v = load(&i386, p, AT_LOW);
             assert!(v.good, "{cc} {p}: kexec -l never sets backup_start: {:?}", lines(&v));
@@ -195,13 +265,29 @@ fn i386_protected_mode_sets_entry32_regs_and_real_mode_also_entry16_regs() {
         // Protected mode: stack_end's address, then entry32_regs (set, never read), then cmdline_end.
         let no_entry16 = build(&["entry16_regs", "entry16_debug_regs", "entry16"], None);
         assert!(load(&no_entry16, crash, AT32).good, "{cc}: the protected-mode path never looks at entry16*");
-        dies_in(&load(&no_entry16, real, AT_LOW), StageName::LoaderSymbols, "Symbol: entry16_regs not found cannot get");
-        dies_in(&load(&build(&["stack_end", "entry32_regs"], None), crash, AT32), StageName::LoaderSymbols, "Symbol: stack_end not found cannot retrive it's address");
+        dies_in(
+            &load(&no_entry16, real, AT_LOW),
+            StageName::LoaderSymbols,
+            "Symbol: entry16_regs not found cannot get",
+        );
+        dies_in(
+            &load(&build(&["stack_end", "entry32_regs"], None), crash, AT32),
+            StageName::LoaderSymbols,
+            "Symbol: stack_end not found cannot retrive it's address",
+        );
         let short_regs = build(&[], Some(("entry32_regs", "unsigned int %[8] = {1};")));
         dies_in(&load(&short_regs, crash, AT32), StageName::LoaderSymbols, "Symbol: entry32_regs has size: 32 not 36");
         // Real mode: entry16_regs (get), stack_end twice, entry16, then the sets in the loader's order.
-        dies_in(&load(&build(&["entry16"], None), real, AT_LOW), StageName::LoaderSymbols, "Symbol: entry16 not found cannot retrive it's address");
-        dies_in(&load(&build(&["entry16_debug_regs", "entry32_regs"], None), real, AT_LOW), StageName::LoaderSymbols, "Symbol: entry16_debug_regs not found cannot set");
+        dies_in(
+            &load(&build(&["entry16"], None), real, AT_LOW),
+            StageName::LoaderSymbols,
+            "Symbol: entry16 not found cannot retrive it's address",
+        );
+        dies_in(
+            &load(&build(&["entry16_debug_regs", "entry32_regs"], None), real, AT_LOW),
+            StageName::LoaderSymbols,
+            "Symbol: entry16_debug_regs not found cannot set",
+        );
         let wrong = build(&[], Some(("entry16_regs", "unsigned int %[9] = {1};")));
         dies_in(&load(&wrong, real, AT_LOW), StageName::LoaderSymbols, "Symbol: entry16_regs has size: 36 not 48");
         assert!(load(&wrong, crash, AT32).good);
@@ -214,7 +300,10 @@ fn written_x86_64(odd: &str, kind: &str) -> Vec<u8> {
     b.text(".text", 0x40);
     b.bzimage64_symbols();
     let d = b.data(".data", 0x200);
-    let sizes = [("cmdline_end", 8)].into_iter().chain(ARCH_UPDATE.iter().map(|s| (s.name, width64(s.decl)))).chain([("sha256_regions", 256), ("sha256_digest", 32)]);
+    let sizes = [("cmdline_end", 8)]
+        .into_iter()
+        .chain(ARCH_UPDATE.iter().map(|s| (s.name, width64(s.decl))))
+        .chain([("sha256_regions", 256), ("sha256_digest", 32)]);
     for (i, (name, size)) in sizes.enumerate() {
         let _ = match (name == odd, kind) {
             (false, _) => b.global(name, d, i as u64 * 8, size, SymbolKind::Data),
@@ -243,12 +332,20 @@ fn absolute_and_common_arch_update_symbols_have_a_bad_section_index() {
         dies_in(&v, StageName::ArchSymbols, &format!("Symbol: panic_kernel has Bad section index {shndx}"));
         assert_eq!(v.messages, vec![LoaderMessage::SymbolBadIndex { name: "panic_kernel".into(), shndx }]);
     }
-    assert!(load(&written_x86_64("none", "absolute"), "kexec-tools-x86_64", AT64).good, "the same object with every symbol defined loads");
+    assert!(
+        load(&written_x86_64("none", "absolute"), "kexec-tools-x86_64", AT64).good,
+        "the same object with every symbol defined loads"
+    );
 }
 
 #[test]
 fn kernel_profiles_have_no_arch_update_stage() {
-    let bytes = compile("gcc", false, false, &source(&x86_64_syms(), &ARCH_UPDATE.iter().map(|s| s.name).collect::<Vec<_>>(), None));
+    let bytes = compile(
+        "gcc",
+        false,
+        false,
+        &source(&x86_64_syms(), &ARCH_UPDATE.iter().map(|s| s.name).collect::<Vec<_>>(), None),
+    );
     let v = load(&bytes, "linux-x86_64", AT64);
     assert!(v.stages.arch_symbols.is_none(), "the kernel has no arch_update_purgatory: {:?}", v.stages.arch_symbols);
     assert_eq!(v.stages.in_order().count(), 3);

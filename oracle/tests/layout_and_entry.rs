@@ -100,7 +100,11 @@ fn align_zero_is_zero_in_the_kernel_and_overruns_its_buffer() {
     // vzalloc's page, which is never copied to the segment. The kernel loads it (issue 13, class 6).
     assert_eq!(v.bufsz, 0x40);
     assert!(v.loaded, "{:?}", v.failure);
-    assert!(v.findings.iter().any(|f| f.to_string().contains(".text") && f.to_string().contains("into padding")), "{:?}", v.findings);
+    assert!(
+        v.findings.iter().any(|f| f.to_string().contains(".text") && f.to_string().contains("into padding")),
+        "{:?}",
+        v.findings
+    );
     assert_eq!(v.findings[0].code(), "section-into-padding");
     let data = v.sections.iter().find(|s| s.name == ".data").unwrap();
     assert_eq!(data.addr, AT, "ALIGN(offset, 0) == 0 puts .data on top of .text");
@@ -143,7 +147,10 @@ fn kexec_symbols_in_bss_or_with_the_wrong_size_fail_the_kernel_load() {
     let bss = b.section(".bss", SectionKind::UninitializedData, &[0; 0x200], 16);
     b.global("purgatory_sha_regions", bss, 0, 256, SymbolKind::Data);
     let v = load(&b.build(), "linux-x86_64", AT);
-    assert_eq!(v.failure_text().as_deref(), Some("kexec_file: symbol purgatory_sha_regions is in a bss section. Cannot set"));
+    assert_eq!(
+        v.failure_text().as_deref(),
+        Some("kexec_file: symbol purgatory_sha_regions is in a bss section. Cannot set")
+    );
 
     let mut b = Builder::x86_64();
     b.bzimage64_symbols();
@@ -151,7 +158,10 @@ fn kexec_symbols_in_bss_or_with_the_wrong_size_fail_the_kernel_load() {
     b.global("purgatory_sha_regions", d, 0x100, 256, SymbolKind::Data);
     b.global("purgatory_sha256_digest", d, 0, 20, SymbolKind::Data);
     let v = load(&b.build(), "linux-x86_64", AT);
-    assert_eq!(v.failure_text().as_deref(), Some("kexec_file: symbol purgatory_sha256_digest size mismatch: expected 20 actual 32"));
+    assert_eq!(
+        v.failure_text().as_deref(),
+        Some("kexec_file: symbol purgatory_sha256_digest size mismatch: expected 20 actual 32")
+    );
 }
 
 #[test]
@@ -164,13 +174,20 @@ fn align_zero_after_a_larger_section_overwrites_it_without_overrunning() {
     let v = load(&b.build(), "linux-x86_64", AT);
     assert!(v.loaded, "the kernel goes on: {:?}", v.failure);
     assert!(v.findings.iter().any(|f| f.to_string().contains(".text lands on section .data")), "{:?}", v.findings);
-    assert!(load(&{
-        let mut b = Builder::x86_64();
-        b.data(".data", 0x300);
-        b.text(".text", 0x300);
-        b.raw_align(".text", 0);
-        b.build()
-    }, "strict-x86_64", AT).loaded);
+    assert!(
+        load(
+            &{
+                let mut b = Builder::x86_64();
+                b.data(".data", 0x300);
+                b.text(".text", 0x300);
+                b.raw_align(".text", 0);
+                b.build()
+            },
+            "strict-x86_64",
+            AT
+        )
+        .loaded
+    );
 }
 
 #[test]
@@ -200,7 +217,11 @@ fn an_empty_bss_with_align_zero_warns_and_its_symbols_resolve_to_zero() {
     let v = load(&bytes, "linux-x86_64", AT);
     assert!(v.loaded, "{:?}", v.failure);
     assert_eq!(&v.image[0..8], &0x20u64.to_le_bytes());
-    assert!(v.warnings.iter().any(|w| w.to_string().contains("empty section .bss is placed at 0x0")), "{:?}", v.warnings);
+    assert!(
+        v.warnings.iter().any(|w| w.to_string().contains("empty section .bss is placed at 0x0")),
+        "{:?}",
+        v.warnings
+    );
     let obj = kreloc_oracle::parse(&bytes).unwrap();
     kreloc_oracle::properties::linux_and_strict_agree(&obj).expect("different placements are not a byte disagreement");
 }

@@ -16,7 +16,13 @@ fn compile(flags: &[&str]) -> Vec<u8> {
         .output()
         .expect("gcc must be installed (scripts/setup.sh)");
     assert!(out.status.success(), "gcc failed: {}", String::from_utf8_lossy(&out.stderr));
-    let out = Command::new("ld").args(["-r", "-e", "purgatory_start", "-z", "nodefaultlib"]).arg(&obj).arg("-o").arg(&ro).output().expect("ld must be installed");
+    let out = Command::new("ld")
+        .args(["-r", "-e", "purgatory_start", "-z", "nodefaultlib"])
+        .arg(&obj)
+        .arg("-o")
+        .arg(&ro)
+        .output()
+        .expect("ld must be installed");
     assert!(out.status.success(), "ld -r failed: {}", String::from_utf8_lossy(&out.stderr));
     std::fs::read(ro).unwrap()
 }

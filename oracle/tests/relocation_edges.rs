@@ -19,16 +19,24 @@ fn r32_edges_are_exact() {
     let (s, v) = status(&single_abs(R_32, 0x1_0000_0000), "linux-x86_64");
     assert_eq!(s, Status::Overflow);
     assert!(!v.loaded);
-    assert_eq!(v.message_lines(), vec!["kexec: Overflow in relocation type 10 value 0x100000000", "kexec-bzImage64: Loading purgatory failed"]);
+    assert_eq!(
+        v.message_lines(),
+        vec!["kexec: Overflow in relocation type 10 value 0x100000000", "kexec-bzImage64: Loading purgatory failed"]
+    );
 }
 
 #[test]
 fn r32s_edges_are_exact_for_both_signs() {
-    for (value, ok) in [(0x7fff_ffffu64, true), (0x8000_0000, false), (0xffff_ffff_8000_0000, true), (0xffff_ffff_7fff_ffff, false)] {
+    for (value, ok) in
+        [(0x7fff_ffffu64, true), (0x8000_0000, false), (0xffff_ffff_8000_0000, true), (0xffff_ffff_7fff_ffff, false)]
+    {
         let (s, v) = status(&single_abs(R_32S, value), "linux-x86_64");
         assert_eq!(s == Status::Ok, ok, "value {value:#x}: {:?}", v.messages);
         if !ok {
-            assert_eq!(v.failure_text().as_deref(), Some(format!("kexec: Overflow in relocation type 11 value {value:#x}").as_str()));
+            assert_eq!(
+                v.failure_text().as_deref(),
+                Some(format!("kexec: Overflow in relocation type 11 value {value:#x}").as_str())
+            );
         }
     }
 }
@@ -95,7 +103,10 @@ fn gotpcrel_is_unknown_to_the_kernel_and_needs_a_got_in_strict() {
     let v = load(&bytes, "strict-x86_64", AT);
     assert_eq!(v.relocations[0].status, Status::Unsupported);
     assert!(v.failure_text().unwrap().contains("needs a GOT"));
-    assert_eq!(load(&bytes, "kexec-tools-x86_64", AT).failure_text().as_deref(), Some("Unhandled rela relocation: R_X86_64_GOTPCREL"));
+    assert_eq!(
+        load(&bytes, "kexec-tools-x86_64", AT).failure_text().as_deref(),
+        Some("Unhandled rela relocation: R_X86_64_GOTPCREL")
+    );
 }
 
 #[test]

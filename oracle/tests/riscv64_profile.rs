@@ -8,7 +8,9 @@ use std::path::Path;
 use std::process::Command;
 
 use object::write::{Object as WObject, Relocation, SectionId, Symbol, SymbolSection};
-use object::{Architecture, BinaryFormat, Endianness, RelocationFlags, SectionKind, SymbolFlags, SymbolKind, SymbolScope};
+use object::{
+    Architecture, BinaryFormat, Endianness, RelocationFlags, SectionKind, SymbolFlags, SymbolKind, SymbolScope,
+};
 
 const AT: u64 = 0x8020_0000;
 
@@ -46,7 +48,12 @@ fn object(insns: &[(u64, u32)], relocs: &[(u64, u32, Target, i64)]) -> Vec<u8> {
             Target::Undefined => undef,
             Target::AuipcAt0x10 => label,
         };
-        let r = Relocation { offset, symbol, addend, flags: RelocationFlags::Elf { r_type: object::elf::RelocationType(r_type) } };
+        let r = Relocation {
+            offset,
+            symbol,
+            addend,
+            flags: RelocationFlags::Elf { r_type: object::elf::RelocationType(r_type) },
+        };
         w.add_relocation(t as SectionId, r).unwrap();
     }
     w.write().unwrap()
@@ -86,9 +93,14 @@ fn pcrel_hi20_patches_the_auipc_and_the_instruction_after_it() {
     let data = probe.sections.iter().find(|s| s.name == ".data").unwrap().addr;
     let place = AT + 0x10;
     // (offset, auipc, addi): a low part >= 0x800 is negative, so the high part rounds up.
-    for (offset, auipc, addi) in [(0x1234_5678u64, 0x1234_5517u32, 0x6785_0513u32), (0x1234_5878, 0x1234_6517, 0x8785_0513)] {
+    for (offset, auipc, addi) in
+        [(0x1234_5678u64, 0x1234_5517u32, 0x6785_0513u32), (0x1234_5878, 0x1234_6517, 0x8785_0513)]
+    {
         let addend = (place + offset).wrapping_sub(data) as i64;
-        let v = load(&object(&[(0x10, 0x0000_0517), (0x14, 0x0005_0513)], &[(0x10, 23, Target::Data, addend), (0x14, 24, Target::AuipcAt0x10, 0)]));
+        let v = load(&object(
+            &[(0x10, 0x0000_0517), (0x14, 0x0005_0513)],
+            &[(0x10, 23, Target::Data, addend), (0x14, 24, Target::AuipcAt0x10, 0)],
+        ));
         assert!(v.loaded, "{:?}", v.failure);
         assert_eq!(word(&v, 0x10), auipc, "auipc for {offset:#x}");
         assert_eq!(word(&v, 0x14), addi, "addi for {offset:#x}");
@@ -135,7 +147,10 @@ fn program(i: u32) -> String {
     let _ = writeln!(s, "static const char *const msg = \"kreloc riscv {i}\";");
     let _ = writeln!(s, "__attribute__((noinline)) static unsigned long f0(unsigned long x) {{ return x + {i}; }}");
     // In its own section, so the call stays a relocation (R_RISCV_CALL_PLT) rather than being resolved by the assembler.
-    let _ = writeln!(s, "__attribute__((noinline, section(\".text.f1\"))) static unsigned long f1(unsigned long x) {{ return x * 3; }}");
+    let _ = writeln!(
+        s,
+        "__attribute__((noinline, section(\".text.f1\"))) static unsigned long f1(unsigned long x) {{ return x * 3; }}"
+    );
     let _ = writeln!(s, "static unsigned long (*const fp[2])(unsigned long) = {{f0, f1}};");
     let _ = writeln!(s, "static unsigned long sw(unsigned long x) {{ switch (x % {}) {{", 6 + i % 4);
     for c in 0..(6 + i % 4) {
@@ -153,7 +168,16 @@ fn compile(dir: &Path, i: u32, opt: &str) -> std::path::PathBuf {
     std::fs::write(&src, program(i)).unwrap();
     let obj = src.with_extension("o");
     let out = Command::new(CLANG)
-        .args(["--target=riscv64-unknown-elf", "-march=rv64gc", "-mabi=lp64d", "-mcmodel=medany", "-mno-relax", "-ffreestanding", "-fno-pic", "-c"])
+        .args([
+            "--target=riscv64-unknown-elf",
+            "-march=rv64gc",
+            "-mabi=lp64d",
+            "-mcmodel=medany",
+            "-mno-relax",
+            "-ffreestanding",
+            "-fno-pic",
+            "-c",
+        ])
         .arg(opt)
         .arg(&src)
         .arg("-o")
@@ -199,7 +223,10 @@ fn clang_riscv64_objects_relocate_exactly_as_ld_lld_links_them() {
                     let p = v.sections.iter().find(|p| p.name == name).unwrap();
                     assert_eq!(addr, p.addr, "{LLD} placed {name} elsewhere");
                     let off = p.buf_offset.unwrap() as usize;
-                    assert!(v.image[off..off + data.len()] == data[..], "program {i} {opt} at {at:#x}: {name} differs from {LLD}");
+                    assert!(
+                        v.image[off..off + data.len()] == data[..],
+                        "program {i} {opt} at {at:#x}: {name} differs from {LLD}"
+                    );
                 }
                 compared += 1;
             }

@@ -1,7 +1,9 @@
 //! linux-s390x: big-endian fields, halfword-scaled PC offsets, displacement fields, and no checks at all.
 
 use object::write::{Object as WObject, Relocation, SectionId, Symbol, SymbolSection};
-use object::{Architecture, BinaryFormat, Endianness, RelocationFlags, SectionKind, SymbolFlags, SymbolKind, SymbolScope};
+use object::{
+    Architecture, BinaryFormat, Endianness, RelocationFlags, SectionKind, SymbolFlags, SymbolKind, SymbolScope,
+};
 
 const AT: u64 = 0x500_0000;
 
@@ -24,7 +26,12 @@ fn object(text: &[u8], relocs: &[(u64, u32, bool, i64)]) -> Vec<u8> {
     let data = w.section_symbol(d);
     for &(offset, r_type, to_func, addend) in relocs {
         let symbol = if to_func { func } else { data };
-        let r = Relocation { offset, symbol, addend, flags: RelocationFlags::Elf { r_type: object::elf::RelocationType(r_type) } };
+        let r = Relocation {
+            offset,
+            symbol,
+            addend,
+            flags: RelocationFlags::Elf { r_type: object::elf::RelocationType(r_type) },
+        };
         w.add_relocation(t as SectionId, r).unwrap();
     }
     w.write().unwrap()
@@ -66,7 +73,11 @@ fn displacement_fields_keep_the_opcode_bits() {
 fn nothing_is_checked_so_overflow_only_warns() {
     let v = load(&object(&[0u8; 0x100], &[(0x8, 4, false, 0x1_0000_0000)]));
     assert!(v.loaded, "the s390 loader never checks: {:?}", v.failure);
-    assert!(v.warnings.iter().any(|w| w.to_string().contains("R_390_32") && w.to_string().contains("silently truncated")), "{:?}", v.warnings);
+    assert!(
+        v.warnings.iter().any(|w| w.to_string().contains("R_390_32") && w.to_string().contains("silently truncated")),
+        "{:?}",
+        v.warnings
+    );
     let obj = kreloc_oracle::parse(&object(&[0u8; 0x100], &[(0x8, 4, false, 0x1_0000_0000)])).unwrap();
     let w = kreloc_oracle::window::window(&obj, &*kreloc_oracle::parse_profile("linux-s390x").unwrap());
     assert!(w.limits.is_empty(), "no checks, so no limits: {:?}", w.limits);

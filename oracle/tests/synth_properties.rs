@@ -36,7 +36,10 @@ fn synthetic_objects_satisfy_the_oracle_properties() {
 /// section or a field straddling the end of the buffer).
 #[test]
 fn fuzzer_regression_compiled_program() {
-    let input: &[u8] = &[61, 195, 254, 255, 255, 61, 8, 248, 248, 250, 248, 248, 91, 44, 248, 248, 33, 193, 193, 193, 193, 193, 193, 193, 193, 193, 0, 0, 0, 0, 193, 193, 176];
+    let input: &[u8] = &[
+        61, 195, 254, 255, 255, 61, 8, 248, 248, 250, 248, 248, 91, 44, 248, 248, 33, 193, 193, 193, 193, 193, 193,
+        193, 193, 193, 0, 0, 0, 0, 193, 193, 176,
+    ];
     let desc = SynthObject::arbitrary_take_rest(Unstructured::new(input)).expect("the fuzzer's input");
     let obj = kreloc_oracle::parse(&desc.build()).expect("it parsed in the fuzzer");
     kreloc_oracle::properties::check_one(&obj, usize::from(desc.profile)).unwrap_or_else(|e| panic!("{e}\n{desc:#?}"));

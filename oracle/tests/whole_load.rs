@@ -142,7 +142,11 @@ fn class1_absolute_common_or_undefined_digest_symbols_are_refused_silently() {
         for p in X86_KERNELS {
             let v = load(&bytes, p, AT);
             assert!(v.stages.relocates.passed, "{kind} {p}: {:?}", v.failure);
-            assert_eq!(silent(&v), (StageName::DigestSymbols, "purgatory_sha_regions".into(), SilentReason::BadSection), "{kind} {p}");
+            assert_eq!(
+                silent(&v),
+                (StageName::DigestSymbols, "purgatory_sha_regions".into(), SilentReason::BadSection),
+                "{kind} {p}"
+            );
             assert!(v.messages.is_empty(), "{kind} {p}: no 'size mismatch', nothing at all: {:?}", lines(&v));
         }
     }
@@ -157,7 +161,10 @@ fn class2_bzimage64_steps_stack_end_prints_entry64_regs_is_silent() {
             let v = load(&no_stack, p, AT);
             assert_eq!(lines(&v), vec!["kexec-bzImage64: Could not find address of symbol stack_end"], "{cc} {p}");
             assert!(!v.load_succeeds && !v.stages.loader_symbols.passed);
-            assert!(!v.stages.digest_symbols.reached && v.stages.digest_symbols.passed, "the digests are never reached, and alone would pass");
+            assert!(
+                !v.stages.digest_symbols.reached && v.stages.digest_symbols.passed,
+                "the digests are never reached, and alone would pass"
+            );
             let v = load(&no_regs, p, AT);
             assert!(v.messages.is_empty(), "{:?}", lines(&v));
             assert_eq!(silent(&v), (StageName::LoaderSymbols, "entry64_regs".into(), SilentReason::Missing));
@@ -184,10 +191,21 @@ fn class2_kexec_tools_x86_64_dies_on_each_missing_or_wrong_symbol() {
     let d = b.data(".data", 0x100);
     b.global("entry64_regs", d, 0, 128, SymbolKind::Data);
     let v = load(&b.build(), "kexec-tools-x86_64", AT);
-    assert_eq!(v.messages, vec![LoaderMessage::SymbolSizeMismatch { loader: Loader::KexecToolsX86_64, name: "entry64_regs".into(), st_size: 128, wanted: 136 }]);
+    assert_eq!(
+        v.messages,
+        vec![LoaderMessage::SymbolSizeMismatch {
+            loader: Loader::KexecToolsX86_64,
+            name: "entry64_regs".into(),
+            st_size: 128,
+            wanted: 136
+        }]
+    );
     assert_eq!(lines(&v), vec!["Symbol: entry64_regs has size: 128 not 136"]);
     // The stage keeps the typed fault that the message words, for campaigns to compare.
-    assert_eq!(v.stages.loader_symbols.symbol, Some(kreloc_oracle::SymbolFault { name: "entry64_regs", reason: SilentReason::SizeMismatch }));
+    assert_eq!(
+        v.stages.loader_symbols.symbol,
+        Some(kreloc_oracle::SymbolFault { name: "entry64_regs", reason: SilentReason::SizeMismatch })
+    );
     assert_eq!(v.stages.relocates.symbol, None);
 }
 
@@ -210,9 +228,20 @@ fn class3_one_warn_per_further_exec_section_from_6_4_on() {
 fn class4_undefined_symbols_kernel_refuses_in_every_era_kexec_tools_only_typed_ones() {
     for cc in COMPILERS {
         let bytes = compile(cc, X86_FLAGS, &["DIGESTS", "BZIMAGE64", "STACK", "KEXEC_TOOLS", "UNDEF"]);
-        for p in ["linux-x86_64@4.15", "linux-x86_64@4.16", "linux-x86_64@5.4", "linux-x86_64@6.6", "linux-x86_64@7.0", "linux-x86_64"] {
+        for p in [
+            "linux-x86_64@4.15",
+            "linux-x86_64@4.16",
+            "linux-x86_64@5.4",
+            "linux-x86_64@6.6",
+            "linux-x86_64@7.0",
+            "linux-x86_64",
+        ] {
             let v = load(&bytes, p, AT);
-            assert_eq!(lines(&v), vec!["kexec: Undefined symbol: ext_fn", "kexec-bzImage64: Loading purgatory failed"], "{cc} {p}");
+            assert_eq!(
+                lines(&v),
+                vec!["kexec: Undefined symbol: ext_fn", "kexec-bzImage64: Loading purgatory failed"],
+                "{cc} {p}"
+            );
             assert!(!v.stages.relocates.passed);
         }
         let s390 = compile("clang-19", &["--target=s390x-linux-gnu"], &["DIGESTS", "S390", "UNDEF"]);
@@ -224,7 +253,11 @@ fn class4_undefined_symbols_kernel_refuses_in_every_era_kexec_tools_only_typed_o
     // A typed (STT_OBJECT) undefined symbol kills kexec-tools' load (object::write only writes untyped ones).
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("u.s"), ".type ext_obj, @object\n.text\nmovabs $ext_obj, %rax\n").unwrap();
-    let out = Command::new("gcc").current_dir(dir.path()).args(["-c", "u.s", "-o", "u.o"]).output().expect("gcc (run scripts/setup.sh)");
+    let out = Command::new("gcc")
+        .current_dir(dir.path())
+        .args(["-c", "u.s", "-o", "u.o"])
+        .output()
+        .expect("gcc (run scripts/setup.sh)");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let v = load(&std::fs::read(dir.path().join("u.o")).unwrap(), "kexec-tools-x86_64", AT);
     assert_eq!(lines(&v), vec!["Undefined symbol: ext_obj"]);
@@ -236,7 +269,11 @@ fn class4_pie_objects_meet_the_relocation_type_first_in_kexec_tools() {
     let v = load(&bytes, "linux-x86_64", AT);
     assert_eq!(lines(&v)[0], "kexec: Undefined symbol: _GLOBAL_OFFSET_TABLE_");
     let v = load(&bytes, "kexec-tools-x86_64", AT);
-    assert_eq!(lines(&v), vec!["Unhandled rela relocation: R_X86_64_29"], "GOTPC64 against the untyped _GLOBAL_OFFSET_TABLE_");
+    assert_eq!(
+        lines(&v),
+        vec!["Unhandled rela relocation: R_X86_64_29"],
+        "GOTPC64 against the untyped _GLOBAL_OFFSET_TABLE_"
+    );
 }
 
 #[test]
@@ -293,7 +330,10 @@ fn class7_riscv64_and_s390x_digest_and_loader_steps() {
             }
             let v = load(&b.build(), profile, at);
             assert!(v.stages.relocates.passed && v.messages.is_empty(), "{profile} {kind}: {:?}", lines(&v));
-            assert_eq!(silent(&v), (StageName::DigestSymbols, "purgatory_sha_regions".into(), SilentReason::BadSection));
+            assert_eq!(
+                silent(&v),
+                (StageName::DigestSymbols, "purgatory_sha_regions".into(), SilentReason::BadSection)
+            );
         }
     }
 }
@@ -307,8 +347,16 @@ fn class8_kexec_tools_i386_stops_at_gotpc_before_any_undefined_symbol() {
     let plain = compile("clang-19", &["-m32", "-fno-pic"], d);
     let v = load(&plain, "kexec-tools-i386", 0x7000_0000);
     assert!(v.good, "{:?} {:?}", v.failure, lines(&v));
-    let v = load(&compile("clang-19", &["-m32", "-fno-pic"], &["KEXEC_TOOLS", "STACK"]), "kexec-tools-i386", 0x7000_0000);
-    assert_eq!(v.messages, vec![LoaderMessage::SymbolNotFound { loader: Loader::KexecToolsI386, name: "entry32_regs".into(), access: Access::Set }]);
+    let v =
+        load(&compile("clang-19", &["-m32", "-fno-pic"], &["KEXEC_TOOLS", "STACK"]), "kexec-tools-i386", 0x7000_0000);
+    assert_eq!(
+        v.messages,
+        vec![LoaderMessage::SymbolNotFound {
+            loader: Loader::KexecToolsI386,
+            name: "entry32_regs".into(),
+            access: Access::Set
+        }]
+    );
 }
 
 #[test]

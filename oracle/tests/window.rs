@@ -22,7 +22,10 @@ fn r32s_bounds_the_window_below_2gib_and_names_the_relocation() {
     assert_eq!(w.intervals.0, vec![(0x3000, last), (top, u64::MAX - 0xfff)]);
     assert_eq!(w.limits.len(), 1);
     assert_eq!(w.limits[0].relocation, "R_X86_64_32S against .rodata+0x40 in .text+0x1c");
-    assert_eq!(w.limits[0].text, format!("limits the load to < {:#x} or >= {:#x}", 0x8000_0000 - c, 0xffff_ffff_8000_0000u64 - c));
+    assert_eq!(
+        w.limits[0].text,
+        format!("limits the load to < {:#x} or >= {:#x}", 0x8000_0000 - c, 0xffff_ffff_8000_0000u64 - c)
+    );
     // The boundary agrees with the relocator.
     assert!(load(&bytes, "linux-x86_64", last).loaded);
     assert!(!load(&bytes, "linux-x86_64", last + 0x1000).loaded);
@@ -103,7 +106,13 @@ fn the_window_agrees_with_concrete_relocation_at_sampled_addresses() {
             }
             for at in samples.into_iter().filter(|a| *a >= 0x3000 && *a <= u64::MAX - 0xfff) {
                 let v = load(&bytes, profile, at);
-                assert_eq!(w.allows(at), v.loaded, "{profile} at {at:#x}: window {:?}, verdict {:?}", w.intervals, v.failure);
+                assert_eq!(
+                    w.allows(at),
+                    v.loaded,
+                    "{profile} at {at:#x}: window {:?}, verdict {:?}",
+                    w.intervals,
+                    v.failure
+                );
             }
         }
     }

@@ -37,7 +37,13 @@ pub enum HoleError {
 
 /// kexec-tools `locate_hole`: RAM minus existing segments, clamped by `mem_min`/`mem_max` and the
 /// request, first or last fit.
-pub fn locate_hole(ram: &[Range], segments: &[Range], mem_min: u64, mem_max: u64, req: HoleRequest) -> Result<u64, HoleError> {
+pub fn locate_hole(
+    ram: &[Range],
+    segments: &[Range],
+    mem_min: u64,
+    mem_max: u64,
+    req: HoleRequest,
+) -> Result<u64, HoleError> {
     // Sizes and alignments come from the object: past the top of the address space nothing fits.
     let too_big = || HoleError::NoRoom { size: req.size };
     let align = req.align.max(PAGE).checked_next_power_of_two().ok_or_else(too_big)?;

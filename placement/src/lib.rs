@@ -41,7 +41,8 @@ impl Loader {
         })
     }
 
-    pub const NAMES: &'static str = "kexec-tools-i386, kexec-tools-i386-nonreloc, kexec-tools-i386-kernel64, kexec-tools-x86_64, linux-x86_64";
+    pub const NAMES: &'static str =
+        "kexec-tools-i386, kexec-tools-i386-nonreloc, kexec-tools-i386-kernel64, kexec-tools-x86_64, linux-x86_64";
 
     /// The purgatory window `[min, max]` the loader asks for.
     pub fn window(self) -> (u64, u64) {

@@ -38,7 +38,9 @@ impl MemoryMap {
             if line.is_empty() || line.starts_with('#') {
                 continue;
             }
-            let bad = || MapError(format!("memory map line {}: '{raw}' is not 'START-END : TYPE' or 'START-END TYPE'", n + 1));
+            let bad = || {
+                MapError(format!("memory map line {}: '{raw}' is not 'START-END : TYPE' or 'START-END TYPE'", n + 1))
+            };
             let (range, kind) = match line.split_once(':') {
                 Some((r, k)) if !r.contains(' ') || r.trim().contains('-') => (r.trim(), k.trim()),
                 _ => line.split_once(char::is_whitespace).map(|(r, k)| (r, k.trim())).ok_or_else(bad)?,

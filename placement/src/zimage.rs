@@ -96,7 +96,10 @@ pub fn decompressed_size(z: &[u8]) -> Result<(u64, SizeSource), ZimageError> {
             return Ok((size, SizeSource::KrnlSizeTag));
         }
     }
-    let start = z.windows(3).position(|w| w == [0x1f, 0x8b, 0x08]).ok_or_else(|| ZimageError("no gzip payload found in the zImage".into()))?;
+    let start = z
+        .windows(3)
+        .position(|w| w == [0x1f, 0x8b, 0x08])
+        .ok_or_else(|| ZimageError("no gzip payload found in the zImage".into()))?;
     let payload = &z[start..];
     let mut decoder = flate2::bufread::GzDecoder::new(payload);
     let mut sink = [0u8; 1 << 16];
@@ -109,9 +112,14 @@ pub fn decompressed_size(z: &[u8]) -> Result<(u64, SizeSource), ZimageError> {
         }
     }
     let consumed = payload.len() - decoder.into_inner().len();
-    let isize = consumed.checked_sub(4).and_then(|at| u32_at(payload, at)).ok_or_else(|| ZimageError("gzip payload has no trailer".into()))?;
+    let isize = consumed
+        .checked_sub(4)
+        .and_then(|at| u32_at(payload, at))
+        .ok_or_else(|| ZimageError("gzip payload has no trailer".into()))?;
     if u64::from(isize) != decoded & 0xffff_ffff {
-        return Err(ZimageError(format!("gzip ISIZE {isize} disagrees with the {decoded} bytes the payload decodes to")));
+        return Err(ZimageError(format!(
+            "gzip ISIZE {isize} disagrees with the {decoded} bytes the payload decodes to"
+        )));
     }
     Ok((u64::from(isize), SizeSource::GzipIsize))
 }
@@ -162,5 +170,16 @@ pub fn check_zimage(z: &[u8], base: u64, rule: InitrdRule) -> Result<ZimageRepor
             relocated_zimage.start, relocated_zimage.end
         ));
     }
-    Ok(ZimageReport { zimage_len: len, decompressed, size_source, base, rule, kernel, relocated_zimage, initrd_start, overlaps, safe_initrd_start })
+    Ok(ZimageReport {
+        zimage_len: len,
+        decompressed,
+        size_source,
+        base,
+        rule,
+        kernel,
+        relocated_zimage,
+        initrd_start,
+        overlaps,
+        safe_initrd_start,
+    })
 }

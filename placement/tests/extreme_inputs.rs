@@ -42,7 +42,13 @@ fn bytes(case: u64) -> Vec<u8> {
         .collect()
 }
 
-const LOADERS: [Loader; 5] = [Loader::KexecToolsI386, Loader::KexecToolsI386NonReloc, Loader::KexecToolsI386Kernel64, Loader::KexecToolsX86_64, Loader::LinuxX86_64];
+const LOADERS: [Loader; 5] = [
+    Loader::KexecToolsI386,
+    Loader::KexecToolsI386NonReloc,
+    Loader::KexecToolsI386Kernel64,
+    Loader::KexecToolsX86_64,
+    Loader::LinuxX86_64,
+];
 
 /// A placed purgatory lies whole inside the loader's window and one RAM range (or the crash reservation).
 fn check_case(case: u64) -> arbitrary::Result<()> {
@@ -60,17 +66,33 @@ fn check_case(case: u64) -> arbitrary::Result<()> {
         assert!(p.window.0 <= at && last <= p.window.1, "case {case}: {p:?} outside its window");
         // A kdump load searches the crash reservation (the kernel takes it as RAM); any other load, RAM.
         match crash {
-            Some(c) => assert!(c.start <= at && last <= c.end, "case {case}: {p:?} outside the crash reservation {c:?}"),
-            None => assert!(ram.iter().any(|r| r.start <= at && last <= r.end), "case {case}: {p:?} outside RAM {ram:?}"),
+            Some(c) => {
+                assert!(c.start <= at && last <= c.end, "case {case}: {p:?} outside the crash reservation {c:?}")
+            }
+            None => {
+                assert!(ram.iter().any(|r| r.start <= at && last <= r.end), "case {case}: {p:?} outside RAM {ram:?}")
+            }
         }
     }
-    let req = HoleRequest { size: memsz, align, min: Edge::arbitrary(&mut u)?.0, max: Edge::arbitrary(&mut u)?.0, end: if u.arbitrary()? { 1 } else { -1 } };
+    let req = HoleRequest {
+        size: memsz,
+        align,
+        min: Edge::arbitrary(&mut u)?.0,
+        max: Edge::arbitrary(&mut u)?.0,
+        end: if u.arbitrary()? { 1 } else { -1 },
+    };
     if let Ok(at) = locate_hole(&ram, &[range(&mut u)?], 0, u64::MAX, req) {
-        assert!(at >= req.min && at.checked_add(memsz.max(1) - 1).is_some_and(|l| l <= req.max), "case {case}: {at:#x} for {req:?}");
+        assert!(
+            at >= req.min && at.checked_add(memsz.max(1) - 1).is_some_and(|l| l <= req.max),
+            "case {case}: {at:#x} for {req:?}"
+        );
     }
     let (lo, hi) = (Edge::arbitrary(&mut u)?.0, Edge::arbitrary(&mut u)?.0);
     if let Some(at) = kernel_top_down(&ram, lo, hi, memsz, align) {
-        assert!(at >= lo && at.checked_add(memsz.max(1) - 1).is_some_and(|l| l <= hi), "case {case}: {at:#x} in [{lo:#x}, {hi:#x}]");
+        assert!(
+            at >= lo && at.checked_add(memsz.max(1) - 1).is_some_and(|l| l <= hi),
+            "case {case}: {at:#x} in [{lo:#x}, {hi:#x}]"
+        );
     }
     Ok(())
 }
@@ -84,10 +106,19 @@ fn placement_never_wraps_and_stays_inside_ram_and_window() {
 
 #[test]
 fn crafted_maps_and_crashkernel_specs_are_errors_not_panics() {
-    for text in ["0x0-0xffffffffffffffff usable", "ffffffffffffffff-ffffffffffffffff : System RAM", "0x10-0x0 usable", "-", "0x1-", "x-y ram"] {
+    for text in [
+        "0x0-0xffffffffffffffff usable",
+        "ffffffffffffffff-ffffffffffffffff : System RAM",
+        "0x10-0x0 usable",
+        "-",
+        "0x1-",
+        "x-y ram",
+    ] {
         let _ = MemoryMap::parse(text);
     }
-    for spec in ["0@0", "1@0xffffffffffffffff", "0xffffffffffffffff@1", "16G@0xfffffffc00000000", "17179869184G@0", "@", "1@"] {
+    for spec in
+        ["0@0", "1@0xffffffffffffffff", "0xffffffffffffffff@1", "16G@0xfffffffc00000000", "17179869184G@0", "@", "1@"]
+    {
         if let Ok(r) = parse_crashkernel(spec) {
             assert!(r.start <= r.end, "{spec}: {r:?}");
         }
@@ -106,7 +137,10 @@ fn top_of_search_fits_the_reservation_or_is_none() {
     assert_eq!(place(Loader::KexecToolsI386, &map, Some(tiny), 0x6000, 16).top_of_search(), None, "does not fit");
     for (memsz, align) in [(u64::MAX, 1), (0, u64::MAX), (1, 1 << 63), (0x6000, 3)] {
         if let Some(at) = place(Loader::LinuxX86_64, &map, Some(crash), memsz, align).top_of_search() {
-            assert!(at >= crash.start && at.checked_add(memsz.max(1) - 1).is_some_and(|l| l <= crash.end), "{memsz:#x} {align:#x}: {at:#x}");
+            assert!(
+                at >= crash.start && at.checked_add(memsz.max(1) - 1).is_some_and(|l| l <= crash.end),
+                "{memsz:#x} {align:#x}: {at:#x}"
+            );
         }
     }
 }

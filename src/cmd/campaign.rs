@@ -74,7 +74,15 @@ pub fn fuzz(a: &FuzzArgs, json: bool) -> i32 {
         (Some(t), _) => Limit::Time(Duration::from_secs(t)),
         (None, c) => Limit::Count(c.unwrap_or(100)),
     };
-    let plan = Plan { seed: a.seed, shard, limit, program_size: 512, out: a.out.clone(), progress: !json && std::io::stdout().is_terminal(), batch: a.jobs.max(1) * 2 };
+    let plan = Plan {
+        seed: a.seed,
+        shard,
+        limit,
+        program_size: 512,
+        out: a.out.clone(),
+        progress: !json && std::io::stdout().is_terminal(),
+        batch: a.jobs.max(1) * 2,
+    };
     let mut triaged: Vec<serde_json::Value> = Vec::new();
     let on_new = |fp: &str, dir: &std::path::Path| {
         if a.triage {
@@ -91,7 +99,8 @@ pub fn fuzz(a: &FuzzArgs, json: bool) -> i32 {
     };
     // The report page of the whole store, written after every run.
     let page = a.out.join("report.html");
-    let report = super::report::write_report(&a.out, &page).map_err(|e| eprintln!("kreloc: warning: no report: {e}")).ok();
+    let report =
+        super::report::write_report(&a.out, &page).map_err(|e| eprintln!("kreloc: warning: no report: {e}")).ok();
     if json {
         let mut v = serde_json::to_value(&stats).unwrap_or_default();
         if report.is_some() {
@@ -113,11 +122,16 @@ pub fn fuzz(a: &FuzzArgs, json: bool) -> i32 {
             stats.attribution_ms
         );
         for f in &stats.root_causes {
-            let title = kreloc_campaign::store::summarize(&a.out.join("findings").join(f)).map(|s| s.title).unwrap_or_default();
+            let title =
+                kreloc_campaign::store::summarize(&a.out.join("findings").join(f)).map(|s| s.title).unwrap_or_default();
             println!("  {f}  {title}");
         }
         for t in &triaged {
-            println!("  triage {}: {}", t["fingerprint"].as_str().unwrap_or(""), t["summary"].as_str().or(t["error"].as_str()).unwrap_or(""));
+            println!(
+                "  triage {}: {}",
+                t["fingerprint"].as_str().unwrap_or(""),
+                t["summary"].as_str().or(t["error"].as_str()).unwrap_or("")
+            );
         }
     }
     if !json && report.is_some() {
@@ -161,14 +175,25 @@ pub fn reduce(a: &ReduceArgs, json: bool) -> i32 {
             Ok(t) => t,
             Err(e) => return cannot_test(format!("{}: {e}", file.display())),
         };
-        return match kreloc_campaign::reduce_finding::text_shows(&a.finding, |c| make(c).expect("profiles checked above"), &text) {
+        return match kreloc_campaign::reduce_finding::text_shows(
+            &a.finding,
+            |c| make(c).expect("profiles checked above"),
+            &text,
+        ) {
             Ok(true) => exit::GOOD,
             Ok(false) => exit::BAD,
             Err(e) => cannot_test(e),
         };
     }
-    let bar = kreloc_campaign::progress::spinner(!json && std::io::stdout().is_terminal(), format!("reducing {} (at most {} tests)", a.finding.display(), a.max_tests));
-    let r = kreloc_campaign::reduce_finding::reduce_finding(&a.finding, |c| make(c).expect("profiles checked above"), a.max_tests);
+    let bar = kreloc_campaign::progress::spinner(
+        !json && std::io::stdout().is_terminal(),
+        format!("reducing {} (at most {} tests)", a.finding.display(), a.max_tests),
+    );
+    let r = kreloc_campaign::reduce_finding::reduce_finding(
+        &a.finding,
+        |c| make(c).expect("profiles checked above"),
+        a.max_tests,
+    );
     bar.finish_and_clear();
     match r {
         Ok(r) => {

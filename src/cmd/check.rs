@@ -49,7 +49,8 @@ pub fn check(a: &CheckArgs, json: bool) -> i32 {
     // The verdict is the whole load (relocation, the loader's symbol steps, the digest writes); `stages` in
     // --json lets a user who only cares about relocation read `stages.relocates`. The window is about relocation.
     let runs = if a.run { super::check_run::runs(&obj, &*prof, &addrs) } else { Vec::new() };
-    let bad = verdicts.iter().any(|v| !v.good || (a.deny_warnings && !v.warnings.is_empty())) || super::check_run::any_bad(&runs);
+    let bad = verdicts.iter().any(|v| !v.good || (a.deny_warnings && !v.warnings.is_empty()))
+        || super::check_run::any_bad(&runs);
     if json {
         let doc = serde_json::json!({
             "object": a.object,

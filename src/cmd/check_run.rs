@@ -42,16 +42,30 @@ pub fn text(r: &PurgatoryRun) -> String {
     if r.outcome.is_judged() {
         s += &format!("  {}\n", r.entry);
         s += &match r.start_reaches_entry {
-            Some(true) => format!("  {} calls {} (checked in the relocated code)\n", purgatory::ASM_ENTRY, purgatory::C_ENTRY),
-            Some(false) => format!("  BAD: {} does not call {} (checked in the relocated code)\n", purgatory::ASM_ENTRY, purgatory::C_ENTRY),
+            Some(true) => {
+                format!("  {} calls {} (checked in the relocated code)\n", purgatory::ASM_ENTRY, purgatory::C_ENTRY)
+            }
+            Some(false) => format!(
+                "  BAD: {} does not call {} (checked in the relocated code)\n",
+                purgatory::ASM_ENTRY,
+                purgatory::C_ENTRY
+            ),
             None => format!("  no {}: the entry path is not checked\n", purgatory::ASM_ENTRY),
         };
     }
     if r.blocks > 0 {
-        s += &format!("  {} of {} blocks of its C functions ran; SSE/AVX/MMX among them faults (CR4.OSFXSR is clear)\n", r.blocks_run, r.blocks);
+        s += &format!(
+            "  {} of {} blocks of its C functions ran; SSE/AVX/MMX among them faults (CR4.OSFXSR is clear)\n",
+            r.blocks_run, r.blocks
+        );
     }
     if let Some(l) = &r.loaded {
-        let segs: Vec<_> = l.segments.iter().filter(|s| s.digested).map(|s| format!("{} {:#x}+{:#x}", s.what, s.addr, s.memsz)).collect();
+        let segs: Vec<_> = l
+            .segments
+            .iter()
+            .filter(|s| s.digested)
+            .map(|s| format!("{} {:#x}+{:#x}", s.what, s.addr, s.memsz))
+            .collect();
         s += &format!("  digest {} over {}; stack {:#x} bytes\n", l.digest_hex, segs.join(", "), r.stack_size);
         for m in &l.modelled {
             s += &format!("  modelled: {m}\n");

@@ -3,11 +3,11 @@
 use std::time::Duration;
 
 use kreloc_exec::{run_object, ExecOutcome};
+use kreloc_oracle::synth::known;
+use kreloc_oracle::{load, parse, parse_profile, window, Object};
 use kreloc_placement::memmap::{parse_crashkernel, MemoryMap};
 use kreloc_placement::zimage::{check_zimage, InitrdRule};
 use kreloc_placement::{place, Loader};
-use kreloc_oracle::synth::known;
-use kreloc_oracle::{load, parse, parse_profile, window, Object};
 use kreloc_toolchains::link::{Link, Linker};
 use kreloc_toolchains::{config, resolve, Cache, CompileConfig, Compiler, Source};
 use serde::Serialize;
@@ -52,7 +52,13 @@ fn named(n: &str) -> CompileConfig {
 }
 
 fn first_message(v: &kreloc_oracle::Verdict) -> String {
-    v.messages.first().map(ToString::to_string).unwrap_or_else(|| if v.ok { "loads".into() } else { v.failure_text().unwrap_or_default() })
+    v.messages.first().map(ToString::to_string).unwrap_or_else(|| {
+        if v.ok {
+            "loads".into()
+        } else {
+            v.failure_text().unwrap_or_default()
+        }
+    })
 }
 
 fn seed000(d: &Demo, rows: &mut Vec<Row>) -> Result<(), String> {
@@ -60,14 +66,26 @@ fn seed000(d: &Demo, rows: &mut Vec<Row>) -> Result<(), String> {
     let at = 0x17f_7aff_d000;
     let bad = load(&d.build("gcc@12", PURGATORY, &named("kernel-2019"), None)?, &*linux, at);
     let msg = first_message(&bad);
-    rows.push(row("000 2019 flags at 0x17f7affd000", "Overflow in relocation type 11", &msg, msg.contains("Overflow in relocation type 11")));
+    rows.push(row(
+        "000 2019 flags at 0x17f7affd000",
+        "Overflow in relocation type 11",
+        &msg,
+        msg.contains("Overflow in relocation type 11"),
+    ));
     for cfg in ["kernel-2018", "kernel-2024"] {
         let obj = d.build("gcc@12", PURGATORY, &named(cfg), None)?;
         let w = window::window(&obj, &*linux);
         let anywhere = w.limits.is_empty() && w.blockers.is_empty();
-        rows.push(row("000 earlier/2024 flags", format!("{cfg} loads anywhere"), if anywhere { "loads anywhere" } else { "bounded" }, anywhere));
+        rows.push(row(
+            "000 earlier/2024 flags",
+            format!("{cfg} loads anywhere"),
+            if anywhere { "loads anywhere" } else { "bounded" },
+            anywhere,
+        ));
     }
-    let split = |n: &str| config::named(n).map(|c| c.flags.iter().map(|s| s.to_string()).collect::<Vec<_>>()).unwrap_or_default();
+    let split = |n: &str| {
+        config::named(n).map(|c| c.flags.iter().map(|s| s.to_string()).collect::<Vec<_>>()).unwrap_or_default()
+    };
     let pred = kreloc_bisect::predicate::OraclePredicate {
         case: Source::c(PURGATORY),
         config: CompileConfig::default(),
@@ -77,10 +95,16 @@ fn seed000(d: &Demo, rows: &mut Vec<Row>) -> Result<(), String> {
         compiler: Compiler { cache: Cache::disabled(), timeout: Duration::from_secs(120), link: Some(Link::kernel()) },
     };
     let tc = resolve("gcc@12").map_err(|e| e.to_string())?;
-    let r = kreloc_bisect::flags::bisect_flags(&split("kernel-2018"), &split("kernel-2019"), &tc, &pred).map_err(|e| e.to_string())?;
+    let r = kreloc_bisect::flags::bisect_flags(&split("kernel-2018"), &split("kernel-2019"), &tc, &pred)
+        .map_err(|e| e.to_string())?;
     let culprit: Vec<String> = r.culprit.iter().map(|c| c.to_string()).collect();
     let text = culprit.join(", ");
-    rows.push(row("000 kbisect flags", "-mcmodel=large -> -mcmodel=kernel", &text, text == "-mcmodel=large -> -mcmodel=kernel"));
+    rows.push(row(
+        "000 kbisect flags",
+        "-mcmodel=large -> -mcmodel=kernel",
+        &text,
+        text == "-mcmodel=large -> -mcmodel=kernel",
+    ));
     Ok(())
 }
 
@@ -90,23 +114,53 @@ fn seed001(d: &Demo, rows: &mut Vec<Row>) -> Result<(), String> {
     let l17 = d.build("llvm@17", PURGATORY, &named("kernel-2018"), None)?;
     let l18 = d.build("llvm@18", PURGATORY, &named("kernel-2018"), None)?;
     let has_ltext = |o: &Object| o.sections.iter().any(|s| s.name == ".ltext");
-    rows.push(row("001 LLVM 17 vs 18, large", "18 adds .ltext", format!("17: {}, 18: {}", has_ltext(&l17), has_ltext(&l18)), !has_ltext(&l17) && has_ltext(&l18)));
+    rows.push(row(
+        "001 LLVM 17 vs 18, large",
+        "18 adds .ltext",
+        format!("17: {}, 18: {}", has_ltext(&l17), has_ltext(&l18)),
+        !has_ltext(&l17) && has_ltext(&l18),
+    ));
     let v = load(&l18, &*linux, at);
-    rows.push(row("001 LLVM 18 on Linux 6.x", "WARN, two exec sections", if v.entry.warned { "WARN (.text, .ltext)" } else { "no WARN" }, v.entry.warned));
+    rows.push(row(
+        "001 LLVM 18 on Linux 6.x",
+        "WARN, two exec sections",
+        if v.entry.warned { "WARN (.text, .ltext)" } else { "no WARN" },
+        v.entry.warned,
+    ));
     let old = parse_profile("linux-x86_64@5.4").map_err(|e| e.to_string())?;
     let v = load(&l18, &*old, at);
     let intended = v.entry.intended.as_ref().map_or(0, |i| i.addr);
-    rows.push(row("001 LLVM 18 on Linux 4.17-6.3", "entry misplaced", format!("jumps to {:#x}, purgatory_start at {intended:#x}", v.entry.start), v.entry.misplaced()));
+    rows.push(row(
+        "001 LLVM 18 on Linux 4.17-6.3",
+        "entry misplaced",
+        format!("jumps to {:#x}, purgatory_start at {intended:#x}", v.entry.start),
+        v.entry.misplaced(),
+    ));
     let synth = parse(&known::llvm18_r32_large()).map_err(|e| e.to_string())?;
     let msg = load(&synth, &*linux, at).messages.get(1).map(ToString::to_string).unwrap_or_default();
-    rows.push(row("001 18.1.0-18.1.4 R_X86_64_32", "Overflow in relocation type 10 value 0x13fffc760", &msg, msg == "kexec: Overflow in relocation type 10 value 0x13fffc760"));
+    rows.push(row(
+        "001 18.1.0-18.1.4 R_X86_64_32",
+        "Overflow in relocation type 10 value 0x13fffc760",
+        &msg,
+        msg == "kexec: Overflow in relocation type 10 value 0x13fffc760",
+    ));
     let merged = d.build("llvm@18", PURGATORY, &named("kernel-2018"), Some(MERGE_LTEXT))?;
     let v = load(&merged, &*linux, at);
-    rows.push(row("001 fix: merge .ltext into .text", "loads, no WARN", if v.ok && !v.entry.warned { "loads, no WARN" } else { "still broken" }, v.ok && !v.entry.warned));
+    rows.push(row(
+        "001 fix: merge .ltext into .text",
+        "loads, no WARN",
+        if v.ok && !v.entry.warned { "loads, no WARN" } else { "still broken" },
+        v.ok && !v.entry.warned,
+    ));
     let pic = d.build("llvm@18", PURGATORY, &named("kernel-2024"), None)?;
     let w = window::window(&pic, &*linux);
     let ok = load(&pic, &*linux, at).ok && w.limits.is_empty();
-    rows.push(row("001 fix: small + pic + hidden", "loads anywhere", if ok { "loads anywhere" } else { "bounded" }, ok));
+    rows.push(row(
+        "001 fix: small + pic + hidden",
+        "loads anywhere",
+        if ok { "loads anywhere" } else { "bounded" },
+        ok,
+    ));
     Ok(())
 }
 
@@ -123,16 +177,28 @@ fn seed002(d: &Demo, rows: &mut Vec<Row>) -> Result<(), String> {
         let there = run_object(&obj, &*strict, link, away, "kreloc_entry", t).map_err(|e| e.0)?;
         let same = home == there && matches!(home, ExecOutcome::Returned { .. });
         let refs = kreloc_exec::scan::absolute_references(&obj);
-        let insn = refs.iter().find_map(|r| r.insn.as_ref()).map(|i| i.text.clone()).unwrap_or_else(|| "no absolute reference".into());
+        let insn = refs
+            .iter()
+            .find_map(|r| r.insn.as_ref())
+            .map(|i| i.text.clone())
+            .unwrap_or_else(|| "no absolute reference".into());
         let expected = if want_same { "same checksum at both addresses" } else { "differs; mov $imm32 named" };
         let observed = format!("{}; {insn}", if same { "same" } else { "differs" });
-        rows.push(row("002 trampoline copy", format!("{cfg}: {expected}"), observed, same == want_same && (want_same || insn.starts_with("mov $"))));
+        rows.push(row(
+            "002 trampoline copy",
+            format!("{cfg}: {expected}"),
+            observed,
+            same == want_same && (want_same || insn.starts_with("mov $")),
+        ));
     }
     Ok(())
 }
 
 fn seed003(rows: &mut Vec<Row>) -> Result<(), String> {
-    let map = MemoryMap::parse("00001000-0009ffff : System RAM\n00100000-dfffffff : System RAM\n100000000-21fffffff : System RAM\n").map_err(|e| e.0)?;
+    let map = MemoryMap::parse(
+        "00001000-0009ffff : System RAM\n00100000-dfffffff : System RAM\n100000000-21fffffff : System RAM\n",
+    )
+    .map_err(|e| e.0)?;
     let obj = parse(&known::i386_purgatory(0x6000)).map_err(|e| e.to_string())?;
     let prof = parse_profile("kexec-tools-i386").map_err(|e| e.to_string())?;
     let (_, memsz, align) = kreloc_oracle::layout::footprint(&obj, prof.layout_rule());
@@ -144,8 +210,17 @@ fn seed003(rows: &mut Vec<Row>) -> Result<(), String> {
             None => p.messages.join(" / "),
         };
         let relocates = p.top_of_search().is_some_and(|at| window::window(&obj, &*prof).relocatable.contains(at));
-        let expected = if want { "loads under the 0x7fffffff cap" } else { "locate_hole failed (purgatory itself relocates there)" };
-        rows.push(row("003 i386 loader", format!("crashkernel={ck}: {expected}"), observed, p.address.is_some() == want && relocates));
+        let expected = if want {
+            "loads under the 0x7fffffff cap"
+        } else {
+            "locate_hole failed (purgatory itself relocates there)"
+        };
+        rows.push(row(
+            "003 i386 loader",
+            format!("crashkernel={ck}: {expected}"),
+            observed,
+            p.address.is_some() == want && relocates,
+        ));
     }
     Ok(())
 }
@@ -153,9 +228,15 @@ fn seed003(rows: &mut Vec<Row>) -> Result<(), String> {
 fn seed004(rows: &mut Vec<Row>) -> Result<(), String> {
     for (size, len, want_overlap) in [(15_024_128usize, 4_399_040usize, true), (8_871_936, 4_381_592, false)] {
         let r = check_zimage(&known::zimage(size, len), 0x8000_0000, InitrdRule::Ratio4).map_err(|e| e.0)?;
-        let observed = if r.overlaps.is_empty() { "no overlap".to_string() } else { format!("overlap: {}", r.overlaps.len()) };
+        let observed =
+            if r.overlaps.is_empty() { "no overlap".to_string() } else { format!("overlap: {}", r.overlaps.len()) };
         let expected = if want_overlap { "overlap (DEBUG_RODATA)" } else { "no overlap" };
-        rows.push(row("004 ARM zImage ratio4", format!("{size} vs {len}: {expected}"), observed, r.overlaps.is_empty() != want_overlap));
+        rows.push(row(
+            "004 ARM zImage ratio4",
+            format!("{size} vs {len}: {expected}"),
+            observed,
+            r.overlaps.is_empty() != want_overlap,
+        ));
     }
     Ok(())
 }
@@ -166,7 +247,13 @@ pub fn demo(json: bool) -> i32 {
     compiler.link = Some(Link::kernel());
     let d = Demo { compiler };
     let mut rows = Vec::new();
-    let results = [seed000(&d, &mut rows), seed001(&d, &mut rows), seed002(&d, &mut rows), seed003(&mut rows), seed004(&mut rows)];
+    let results = [
+        seed000(&d, &mut rows),
+        seed001(&d, &mut rows),
+        seed002(&d, &mut rows),
+        seed003(&mut rows),
+        seed004(&mut rows),
+    ];
     for (i, r) in results.iter().enumerate() {
         if let Err(e) = r {
             rows.push(row(["000", "001", "002", "003", "004"][i], "runs", format!("error: {e}"), false));

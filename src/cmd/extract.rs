@@ -58,6 +58,7 @@ pub fn describe(x: &Extracted) -> String {
         Origin::KexecTools { version } => format!("kexec-tools {version}"),
         Origin::Unknown => "no version string".to_string(),
     };
-    let more = if x.candidates > 1 { format!("; {} embedded objects, using the first", x.candidates) } else { String::new() };
+    let more =
+        if x.candidates > 1 { format!("; {} embedded objects, using the first", x.candidates) } else { String::new() };
     format!("purgatory: {} bytes at {:#x} of {container} ({origin}{more})", x.size, x.offset)
 }

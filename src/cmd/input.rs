@@ -25,7 +25,9 @@ fn read_input(path: &Path) -> Result<(Object, kreloc_extract::Origin), String> {
 fn profile_for(name: &str, origin: &kreloc_extract::Origin) -> String {
     match (name, origin) {
         ("linux-x86_64", kreloc_extract::Origin::KexecTools { .. }) => "kexec-tools-x86_64".into(),
-        ("linux-x86_64", o) => o.kernel_series().map_or_else(|| name.to_string(), |(major, minor)| format!("{name}@{major}.{minor}")),
+        ("linux-x86_64", o) => {
+            o.kernel_series().map_or_else(|| name.to_string(), |(major, minor)| format!("{name}@{major}.{minor}"))
+        }
         _ => name.to_string(),
     }
 }

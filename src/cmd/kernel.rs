@@ -46,7 +46,11 @@ pub struct KernelArgs {
 #[serde(rename_all = "kebab-case", tag = "outcome")]
 enum Cell {
     /// purgatory.ro was built and judged: loaded at each address, and its `purgatory()` run there.
-    Judged { exec_sections: Vec<String>, verdicts: Vec<kreloc_oracle::Verdict>, runs: Vec<kreloc_exec::purgatory::PurgatoryRun> },
+    Judged {
+        exec_sections: Vec<String>,
+        verdicts: Vec<kreloc_oracle::Verdict>,
+        runs: Vec<kreloc_exec::purgatory::PurgatoryRun>,
+    },
     /// The build failed (a flag the compiler lacks, an old compiler): not judged.
     NotJudged { reason: String },
 }
@@ -121,7 +125,9 @@ fn run(a: &KernelArgs, json: bool) -> Result<(Tree, Vec<Row>), String> {
         .iter()
         .map(|name| match name.as_str() {
             "tree" => Ok((name.clone(), None)),
-            n => config::named(n).filter(|c| c.year.is_some()).map(|c| (name.clone(), Some(c.config()))).ok_or_else(|| format!("'{n}' is not a kernel flag set (tree, or a config with a year: kreloc toolchains list)")),
+            n => config::named(n).filter(|c| c.year.is_some()).map(|c| (name.clone(), Some(c.config()))).ok_or_else(
+                || format!("'{n}' is not a kernel flag set (tree, or a config with a year: kreloc toolchains list)"),
+            ),
         })
         .collect::<Result<_, _>>()?;
     let tree_config = CompileConfig::from_flags(&tree_flags(&a.src)?);
@@ -148,7 +154,11 @@ fn run(a: &KernelArgs, json: bool) -> Result<(Tree, Vec<Row>), String> {
                 Ok(bytes) => (judge(&bytes, &*profile, &addresses)?, Some(bytes)),
                 Err(reason) => (Cell::NotJudged { reason }, None),
             };
-            let matrix_cell = kreloc_campaign::examine::Cell { toolchain: tc.clone(), config_name: name.clone(), config: cfg.clone().unwrap_or_else(|| tree_config.clone()) };
+            let matrix_cell = kreloc_campaign::examine::Cell {
+                toolchain: tc.clone(),
+                config_name: name.clone(),
+                config: cfg.clone().unwrap_or_else(|| tree_config.clone()),
+            };
             let commands = commands(&a.src, &out, &tc, overrides);
             rows.push(Row { toolchain: tc.id(), flags: name.clone(), cell, matrix_cell, object, commands });
             bar.inc(1);
@@ -171,12 +181,17 @@ pub fn dialect(tc: &Toolchain) -> Result<Dialect, &'static str> {
 /// empty in a defconfig, are left out), so the tree's flag set can be compared flag by flag with another.
 pub fn tree_flags(src: &Path) -> Result<Vec<String>, String> {
     let makefile = src.join("arch/x86/purgatory/Makefile");
-    let text = std::fs::read_to_string(&makefile).map_err(|e| format!("{}: {e} (is --src an x86 Linux tree?)", makefile.display()))?;
+    let text = std::fs::read_to_string(&makefile)
+        .map_err(|e| format!("{}: {e} (is --src an x86 Linux tree?)", makefile.display()))?;
     let values = text.lines().filter_map(|l| {
         let rest = l.strip_prefix("PURGATORY_CFLAGS")?.trim_start();
         rest.strip_prefix(":=").or_else(|| rest.strip_prefix("+="))
     });
-    Ok(values.flat_map(str::split_whitespace).filter(|f| f.starts_with('-') && !f.contains("$(")).map(str::to_string).collect())
+    Ok(values
+        .flat_map(str::split_whitespace)
+        .filter(|f| f.starts_with('-') && !f.contains("$("))
+        .map(str::to_string)
+        .collect())
 }
 
 /// The commands that configure the build tree and rebuild this cell's purgatory.ro, for a bug report.
@@ -199,7 +214,10 @@ fn progress(show: bool, cells: u64) -> indicatif::ProgressBar {
         return indicatif::ProgressBar::hidden();
     }
     let bar = indicatif::ProgressBar::new(cells);
-    bar.set_style(indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} [{elapsed}] {msg}").unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()));
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} [{elapsed}] {msg}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
     bar.enable_steady_tick(Duration::from_millis(200));
     bar
 }
@@ -207,16 +225,31 @@ fn progress(show: bool, cells: u64) -> indicatif::ProgressBar {
 /// `VERSION`, `PATCHLEVEL` and `SUBLEVEL` (0 when absent) of the tree's Makefile.
 fn tree_version(src: &Path) -> Result<[u32; 3], String> {
     let makefile = src.join("Makefile");
-    let text = std::fs::read_to_string(&makefile).map_err(|e| format!("{}: {e} (is --src a Linux tree?)", makefile.display()))?;
-    let field = |k: &str| text.lines().find_map(|l| l.strip_prefix(k)?.trim_start().strip_prefix('=')?.trim().parse::<u32>().ok());
-    Ok([field("VERSION").ok_or("the Makefile has no VERSION")?, field("PATCHLEVEL").ok_or("the Makefile has no PATCHLEVEL")?, field("SUBLEVEL").unwrap_or(0)])
+    let text = std::fs::read_to_string(&makefile)
+        .map_err(|e| format!("{}: {e} (is --src a Linux tree?)", makefile.display()))?;
+    let field = |k: &str| {
+        text.lines().find_map(|l| l.strip_prefix(k)?.trim_start().strip_prefix('=')?.trim().parse::<u32>().ok())
+    };
+    Ok([
+        field("VERSION").ok_or("the Makefile has no VERSION")?,
+        field("PATCHLEVEL").ok_or("the Makefile has no PATCHLEVEL")?,
+        field("SUBLEVEL").unwrap_or(0),
+    ])
 }
 
 /// One build tree per (source tree, toolchain), so `make` only rebuilds purgatory when flags change.
 pub fn build_dir(tree: &Tree, tc: &Toolchain) -> PathBuf {
-    let key: u64 = tree.src.to_string_lossy().bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3));
+    let key: u64 = tree
+        .src
+        .to_string_lossy()
+        .bytes()
+        .fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3));
     let major_minor: Vec<&str> = tree.version.split('.').take(2).collect();
-    tree.build_dir.clone().unwrap_or_else(|| kreloc_toolchains::dirs::cache_root().join("kernel")).join(format!("{}-{key:016x}", major_minor.join("."))).join(tc.id())
+    tree.build_dir
+        .clone()
+        .unwrap_or_else(|| kreloc_toolchains::dirs::cache_root().join("kernel"))
+        .join(format!("{}-{key:016x}", major_minor.join(".")))
+        .join(tc.id())
 }
 
 /// Holds a build tree for one process: two `kreloc kernel` runs on one tree and toolchain would run `make`
@@ -226,7 +259,11 @@ pub fn lock_build_dir(out: &Path) -> Result<kreloc_atomic::Lock, String> {
 }
 
 fn make(src: &Path, out: &Path, tc: &Toolchain) -> Child {
-    Child::new("make", MAKE_TIMEOUT).current_dir(src).arg(format!("O={}", out.display())).arg(format!("CC={}", tc.exe.display())).arg("-s")
+    Child::new("make", MAKE_TIMEOUT)
+        .current_dir(src)
+        .arg(format!("O={}", out.display()))
+        .arg(format!("CC={}", tc.exe.display()))
+        .arg("-s")
 }
 
 fn run_make(child: Child, what: &str) -> Result<(), String> {
@@ -236,7 +273,11 @@ fn run_make(child: Child, what: &str) -> Result<(), String> {
     }
     let stderr = out.stderr_text();
     let tail: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).rev().take(3).collect();
-    Err(format!("{what} failed{}: {}", if out.timed_out { " (timed out)" } else { "" }, tail.into_iter().rev().collect::<Vec<_>>().join(" | ")))
+    Err(format!(
+        "{what} failed{}: {}",
+        if out.timed_out { " (timed out)" } else { "" },
+        tail.into_iter().rev().collect::<Vec<_>>().join(" | ")
+    ))
 }
 
 /// `make defconfig` with CONFIG_KEXEC_FILE=y, once per build tree (a stamp marks a finished one).
@@ -247,7 +288,10 @@ pub fn configure(src: &Path, out: &Path, tc: &Toolchain) -> Result<(), String> {
     }
     std::fs::create_dir_all(out).map_err(|e| format!("{}: {e}", out.display()))?;
     run_make(make(src, out, tc).arg("defconfig"), "make defconfig")?;
-    let enable = Child::new(src.join("scripts/config"), MAKE_TIMEOUT).arg("--file").arg(out.join(".config")).args(["--enable", "KEXEC_FILE"]);
+    let enable = Child::new(src.join("scripts/config"), MAKE_TIMEOUT)
+        .arg("--file")
+        .arg(out.join(".config"))
+        .args(["--enable", "KEXEC_FILE"]);
     run_make(enable, "scripts/config --enable KEXEC_FILE")?;
     run_make(make(src, out, tc).arg("olddefconfig"), "make olddefconfig")?;
     std::fs::write(&stamp, tc.id()).map_err(|e| format!("{}: {e}", stamp.display()))
@@ -273,14 +317,20 @@ pub fn make_overrides(cfg: &CompileConfig, dialect: Dialect) -> [String; 2] {
     if !has(|k| matches!(k, KernelFlag::Kcfi)) {
         remove.push("$(CC_FLAGS_CFI)");
     }
-    [format!("PURGATORY_CFLAGS={}", cfg.c_flags_for(dialect).join(" ")), format!("PURGATORY_CFLAGS_REMOVE={}", remove.join(" "))]
+    [
+        format!("PURGATORY_CFLAGS={}", cfg.c_flags_for(dialect).join(" ")),
+        format!("PURGATORY_CFLAGS_REMOVE={}", remove.join(" ")),
+    ]
 }
 
 /// `make arch/x86/purgatory/` (with the overrides) and the resulting purgatory.ro.
 pub fn build(src: &Path, out: &Path, tc: &Toolchain, overrides: Option<[String; 2]>) -> Result<Vec<u8>, String> {
     let ro = out.join("arch/x86/purgatory/purgatory.ro");
     let _ = std::fs::remove_file(&ro);
-    run_make(make(src, out, tc).arg("arch/x86/purgatory/").args(overrides.into_iter().flatten()), "make arch/x86/purgatory/")?;
+    run_make(
+        make(src, out, tc).arg("arch/x86/purgatory/").args(overrides.into_iter().flatten()),
+        "make arch/x86/purgatory/",
+    )?;
     std::fs::read(&ro).map_err(|e| format!("{}: {e}", ro.display()))
 }
 
@@ -304,8 +354,16 @@ fn print(rows: &[Row], tree: &Tree, causes: &[super::kernel_findings::Stored], j
             Cell::Judged { exec_sections, verdicts, runs } => {
                 println!("  {:<24} {:<16} exec sections {}", r.toolchain, r.flags, exec_sections.join(" + "));
                 for v in verdicts {
-                    let what = if v.good { "loads".to_string() } else { v.failure_text().unwrap_or_else(|| "does not load".into()) };
-                    let warn = if v.warnings.is_empty() { String::new() } else { format!("; WARN: {}", v.warnings.iter().map(|w| w.to_string()).collect::<Vec<_>>().join("; ")) };
+                    let what = if v.good {
+                        "loads".to_string()
+                    } else {
+                        v.failure_text().unwrap_or_else(|| "does not load".into())
+                    };
+                    let warn = if v.warnings.is_empty() {
+                        String::new()
+                    } else {
+                        format!("; WARN: {}", v.warnings.iter().map(|w| w.to_string()).collect::<Vec<_>>().join("; "))
+                    };
                     println!("      at {:#x}: {what}{warn}", v.load_addr);
                     if let Some(run) = runs.iter().find(|run| run.load_addr == v.load_addr) {
                         println!("        run: {}", run.outcome);
@@ -315,6 +373,12 @@ fn print(rows: &[Row], tree: &Tree, causes: &[super::kernel_findings::Stored], j
         }
     }
     for c in causes {
-        println!("{} root cause {}: {} ({})", if c.new { "new" } else { "known" }, c.fingerprint, c.title, c.dir.display());
+        println!(
+            "{} root cause {}: {} ({})",
+            if c.new { "new" } else { "known" },
+            c.fingerprint,
+            c.title,
+            c.dir.display()
+        );
     }
 }

@@ -54,9 +54,15 @@ pub struct KernelCase {
 /// address (with the digest the loader stores): a run's problem is a `RunFailed` change like a generated
 /// program's, so it is attributed and bisected like any other. `runs` are runs already made (else they are
 /// made here).
-pub fn facts(bytes: &[u8], profile: &dyn kreloc_oracle::Profile, addresses: &[u64], runs: Option<&[PurgatoryRun]>) -> Option<Facts> {
+pub fn facts(
+    bytes: &[u8],
+    profile: &dyn kreloc_oracle::Profile,
+    addresses: &[u64],
+    runs: Option<&[PurgatoryRun]>,
+) -> Option<Facts> {
     let obj = kreloc_oracle::parse(bytes).ok()?;
-    let verdicts: Vec<kreloc_oracle::Verdict> = addresses.iter().map(|&at| kreloc_oracle::load(&obj, profile, at)).collect();
+    let verdicts: Vec<kreloc_oracle::Verdict> =
+        addresses.iter().map(|&at| kreloc_oracle::load(&obj, profile, at)).collect();
     let mut facts = object_facts(&obj, &verdicts, &[], 0);
     let made_here;
     let mut runs: Vec<&PurgatoryRun> = match runs {
@@ -98,7 +104,10 @@ pub fn shows(facts: &Facts, change: &Change) -> bool {
 pub fn record(out: &Path, tree: &Tree, rows: &[Row]) -> Result<Vec<Stored>, String> {
     let profile = super::input::profile(&tree.profile)?;
     let cells: Vec<_> = rows.iter().map(|r| r.matrix_cell.clone()).collect();
-    let facts: Vec<Option<Facts>> = rows.iter().map(|r| r.object.as_deref().and_then(|b| facts(b, &*profile, &tree.addresses, Some(r.runs())))).collect();
+    let facts: Vec<Option<Facts>> = rows
+        .iter()
+        .map(|r| r.object.as_deref().and_then(|b| facts(b, &*profile, &tree.addresses, Some(r.runs()))))
+        .collect();
     let store = FindingStore::open(out, "kernel").map_err(|e| e.to_string())?;
     let size = source_lines(&tree.src);
     let row = |label: &str| rows.iter().find(|r| r.matrix_cell.label() == label);
@@ -114,7 +123,8 @@ pub fn record(out: &Path, tree: &Tree, rows: &[Row]) -> Result<Vec<Stored>, Stri
             Recorded::New(dir) => (true, dir),
             Recorded::Seen(dir) => (false, dir),
         };
-        write_case(&dir.join("kernel"), &id, tree, &d.cause, from, to, &*profile).map_err(|e| format!("{}: {e}", dir.display()))?;
+        write_case(&dir.join("kernel"), &id, tree, &d.cause, from, to, &*profile)
+            .map_err(|e| format!("{}: {e}", dir.display()))?;
         // report.md names the tree's directory, written only now.
         store.refresh_report(&d.cause.fingerprint()).map_err(|e| format!("{}: {e}", dir.display()))?;
         stored.push(Stored { fingerprint: d.cause.fingerprint(), title: d.cause.title(), new, dir });
@@ -149,13 +159,28 @@ fn cell(row: &Row, tree: &Tree) -> KernelCell {
 }
 
 /// Writes `kernel/<id>/` once (a later run of the same tree and flag set finds it there).
-fn write_case(parent: &Path, id: &str, tree: &Tree, cause: &RootCause, from: Option<&Row>, to: &Row, profile: &dyn kreloc_oracle::Profile) -> std::io::Result<()> {
+fn write_case(
+    parent: &Path,
+    id: &str,
+    tree: &Tree,
+    cause: &RootCause,
+    from: Option<&Row>,
+    to: &Row,
+    profile: &dyn kreloc_oracle::Profile,
+) -> std::io::Result<()> {
     if parent.join(id).join("kernel.json").exists() {
         return Ok(());
     }
-    let case = KernelCase { tree: tree.clone(), cause: cause.clone(), from: from.map(|r| cell(r, tree)), to: cell(to, tree) };
+    let case =
+        KernelCase { tree: tree.clone(), cause: cause.clone(), from: from.map(|r| cell(r, tree)), to: cell(to, tree) };
     let mut files = vec![("kernel.json".to_string(), serde_json::to_vec_pretty(&case).unwrap_or_default())];
-    let mut report = format!("# {}\n\nThe real purgatory of Linux {} ({}), under {}.\n", cause.title(), tree.version, tree.src.display(), tree.profile);
+    let mut report = format!(
+        "# {}\n\nThe real purgatory of Linux {} ({}), under {}.\n",
+        cause.title(),
+        tree.version,
+        tree.src.display(),
+        tree.profile
+    );
     let mut to_output = String::new();
     for (r, c) in from.iter().map(|r| (*r, case.from.as_ref())).chain([(to, Some(&case.to))]) {
         let Some(c) = c else { continue };
@@ -163,7 +188,13 @@ fn write_case(parent: &Path, id: &str, tree: &Tree, cause: &RootCause, from: Opt
             files.push((format!("objects/{}", c.object), bytes.clone()));
         }
         let output = loader_output(r, profile, &tree.addresses);
-        let _ = write!(report, "\n## {} ({})\n\n```sh\n{}\n```\n\n```\n{output}```\n", r.matrix_cell.label(), if std::ptr::eq(r, to) { "shows it" } else { "does not" }, c.commands.join("\n"));
+        let _ = write!(
+            report,
+            "\n## {} ({})\n\n```sh\n{}\n```\n\n```\n{output}```\n",
+            r.matrix_cell.label(),
+            if std::ptr::eq(r, to) { "shows it" } else { "does not" },
+            c.commands.join("\n")
+        );
         if std::ptr::eq(r, to) {
             to_output = output;
         }
@@ -176,14 +207,20 @@ fn write_case(parent: &Path, id: &str, tree: &Tree, cause: &RootCause, from: Opt
 /// What the loader prints for a cell's object at every address, and how its run there ended, as
 /// `kreloc check --run` prints them.
 pub fn loader_output(row: &Row, profile: &dyn kreloc_oracle::Profile, addresses: &[u64]) -> String {
-    let Some(obj) = row.object.as_deref().and_then(|b| kreloc_oracle::parse(b).ok()) else { return "not built\n".into() };
+    let Some(obj) = row.object.as_deref().and_then(|b| kreloc_oracle::parse(b).ok()) else {
+        return "not built\n".into();
+    };
     let run_flag = if row.runs().is_empty() { "" } else { " --run" };
     addresses
         .iter()
         .map(|&at| {
             let verdict = kreloc_oracle::report::verdict_text(&kreloc_oracle::load(&obj, profile, at), None);
             let run = row.runs().iter().find(|r| r.load_addr == at).map(super::check_run::text).unwrap_or_default();
-            format!("$ kreloc check {}.ro{run_flag} --profile {} --at {at:#x}\n{verdict}{run}", file_name(&row.matrix_cell.label()), profile.name())
+            format!(
+                "$ kreloc check {}.ro{run_flag} --profile {} --at {at:#x}\n{verdict}{run}",
+                file_name(&row.matrix_cell.label()),
+                profile.name()
+            )
         })
         .collect()
 }

@@ -23,7 +23,12 @@ pub fn kernel_case(dir: &Path) -> Option<PathBuf> {
     if smallest_program(dir).is_ok() {
         return None;
     }
-    let mut cases: Vec<PathBuf> = std::fs::read_dir(dir.join("kernel")).ok()?.flatten().map(|e| e.path()).filter(|p| p.join("kernel.json").is_file()).collect();
+    let mut cases: Vec<PathBuf> = std::fs::read_dir(dir.join("kernel"))
+        .ok()?
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.join("kernel.json").is_file())
+        .collect();
     cases.sort();
     cases.into_iter().next()
 }
@@ -41,11 +46,15 @@ fn judge(case: &KernelCase, tc: &Toolchain, flags: &[String], builds: &mut usize
         Err(e) => return Judgement::Skip(e),
     };
     *builds += 1;
-    let bytes = match configure(&case.tree.src, &out, tc).and_then(|()| build(&case.tree.src, &out, tc, Some(make_overrides(&CompileConfig::from_flags(flags), d)))) {
+    let bytes = match configure(&case.tree.src, &out, tc)
+        .and_then(|()| build(&case.tree.src, &out, tc, Some(make_overrides(&CompileConfig::from_flags(flags), d))))
+    {
         Ok(b) => b,
         Err(e) => return Judgement::Skip(e),
     };
-    let Ok(profile) = super::input::profile(&case.tree.profile) else { return Judgement::Skip(format!("unknown profile {}", case.tree.profile)) };
+    let Ok(profile) = super::input::profile(&case.tree.profile) else {
+        return Judgement::Skip(format!("unknown profile {}", case.tree.profile));
+    };
     match facts(&bytes, &*profile, &case.tree.addresses, None) {
         Some(f) if shows(&f, &case.cause.change) => Judgement::Bad,
         Some(_) => Judgement::Good,
@@ -60,20 +69,46 @@ fn stage(stage: &'static str, status: &'static str, detail: String, since: Insta
 /// Triages the kernel finding `dir` from its case directory `case_dir`.
 pub fn triage(dir: &Path, case_dir: &Path, progress: bool) -> Result<TriageReport, String> {
     let finding = summarize(dir).map_err(|e| e.to_string())?;
-    let case: KernelCase = load_json(&case_dir.join("kernel.json")).ok_or_else(|| format!("{}: no readable kernel.json", case_dir.display()))?;
-    let bar = kreloc_campaign::progress::spinner(progress, format!("triage {} (Linux {})", finding.fingerprint, case.tree.version));
-    let mut stages = vec![stage("reduce", "skipped", "a real kernel tree: its purgatory is rebuilt, not reduced".into(), Instant::now())];
+    let case: KernelCase = load_json(&case_dir.join("kernel.json"))
+        .ok_or_else(|| format!("{}: no readable kernel.json", case_dir.display()))?;
+    let bar = kreloc_campaign::progress::spinner(
+        progress,
+        format!("triage {} (Linux {})", finding.fingerprint, case.tree.version),
+    );
+    let mut stages = vec![stage(
+        "reduce",
+        "skipped",
+        "a real kernel tree: its purgatory is rebuilt, not reduced".into(),
+        Instant::now(),
+    )];
     let mut builds = 0;
 
     let t = Instant::now();
     let flags = match (&case.cause.step, &case.from) {
         (Step::Config { .. }, Some(from)) if from.flags != case.to.flags => {
-            bar.set_message(format!("flag ddmin {} → {} with {}", from.flag_set, case.to.flag_set, case.to.toolchain.id()));
+            bar.set_message(format!(
+                "flag ddmin {} → {} with {}",
+                from.flag_set,
+                case.to.flag_set,
+                case.to.toolchain.id()
+            ));
             let tc = &case.to.toolchain;
             // ddmin needs the bounds as the flag lists rebuild them: good without the cause, bad with it.
             let bounds = (judge(&case, tc, &from.flags, &mut builds), judge(&case, tc, &case.to.flags, &mut builds));
             if bounds != (Judgement::Good, Judgement::Bad) {
-                stages.push(stage("flag-bisect", "failed", format!("rebuilt from their flag lists, {} is {:?} and {} is {:?} with {}", from.flag_set, bounds.0, case.to.flag_set, bounds.1, tc.id()), t));
+                stages.push(stage(
+                    "flag-bisect",
+                    "failed",
+                    format!(
+                        "rebuilt from their flag lists, {} is {:?} and {} is {:?} with {}",
+                        from.flag_set,
+                        bounds.0,
+                        case.to.flag_set,
+                        bounds.1,
+                        tc.id()
+                    ),
+                    t,
+                ));
                 None
             } else {
                 let all = changes(&from.flags, &case.to.flags);
@@ -82,12 +117,28 @@ pub fn triage(dir: &Path, case_dir: &Path, progress: bool) -> Result<TriageRepor
                     judge(&case, tc, &apply(&from.flags, &refs), &mut builds) == Judgement::Bad
                 });
                 let answer = FlagAnswer::new(tc.id(), from.flag_set.clone(), case.to.flag_set.clone(), culprit, builds);
-                stages.push(stage("flag-bisect", "done", format!("{} → {} with {}: {} ({builds} builds)", from.flag_set, case.to.flag_set, tc.id(), answer.culprit.join(", ")), t));
+                stages.push(stage(
+                    "flag-bisect",
+                    "done",
+                    format!(
+                        "{} → {} with {}: {} ({builds} builds)",
+                        from.flag_set,
+                        case.to.flag_set,
+                        tc.id(),
+                        answer.culprit.join(", ")
+                    ),
+                    t,
+                ));
                 Some(answer)
             }
         }
         (step, _) => {
-            stages.push(stage("flag-bisect", "skipped", format!("the step ({}) is not between two flag sets", step.title()), t));
+            stages.push(stage(
+                "flag-bisect",
+                "skipped",
+                format!("the step ({}) is not between two flag sets", step.title()),
+                t,
+            ));
             None
         }
     };
@@ -96,7 +147,8 @@ pub fn triage(dir: &Path, case_dir: &Path, progress: bool) -> Result<TriageRepor
     let release = match &case.cause.step {
         Step::Release { family, from, to } => {
             bar.set_message(format!("bisecting {family} {from}..{to}"));
-            let majors: Vec<u32> = catalog::releases(*family).into_iter().filter(|m| (*from..=*to).contains(m)).collect();
+            let majors: Vec<u32> =
+                catalog::releases(*family).into_iter().filter(|m| (*from..=*to).contains(m)).collect();
             let n = majors.len();
             let mut judged = Judged(BTreeMap::from([(0, Judgement::Good), (n.saturating_sub(1), Judgement::Bad)]));
             let mut installed = Vec::new();
@@ -108,9 +160,11 @@ pub fn triage(dir: &Path, case_dir: &Path, progress: bool) -> Result<TriageRepor
                     Ok::<_, String>(
                         probes
                             .iter()
-                            .map(|&i| match kreloc_bisect::releases::toolchain(*family, majors[i], &mut installed, false) {
-                                Ok(tc) => judge(&case, &tc, &case.to.flags, &mut builds),
-                                Err(e) => Judgement::Skip(e.to_string()),
+                            .map(|&i| {
+                                match kreloc_bisect::releases::toolchain(*family, majors[i], &mut installed, false) {
+                                    Ok(tc) => judge(&case, &tc, &case.to.flags, &mut builds),
+                                    Err(e) => Judgement::Skip(e.to_string()),
+                                }
                             })
                             .collect(),
                     )
@@ -120,22 +174,49 @@ pub fn triage(dir: &Path, case_dir: &Path, progress: bool) -> Result<TriageRepor
             match searched {
                 Ok(o) if n >= 2 => {
                     let (last_good, first_bad) = (majors[o.first_bad.saturating_sub(1)], majors[o.first_bad]);
-                    let first_bad_toolchain = if first_bad == *to { case.to.toolchain.id() } else { format!("{family}@{first_bad}") };
-                    stages.push(stage("release-bisect", "done", format!("first bad: {family} {first_bad} ({} releases between)", n - 2), t));
-                    Some(ReleaseAnswer { family: family.to_string(), last_good, first_bad, first_bad_toolchain, searched: majors.clone() })
+                    let first_bad_toolchain =
+                        if first_bad == *to { case.to.toolchain.id() } else { format!("{family}@{first_bad}") };
+                    stages.push(stage(
+                        "release-bisect",
+                        "done",
+                        format!("first bad: {family} {first_bad} ({} releases between)", n - 2),
+                        t,
+                    ));
+                    Some(ReleaseAnswer {
+                        family: family.to_string(),
+                        last_good,
+                        first_bad,
+                        first_bad_toolchain,
+                        searched: majors.clone(),
+                    })
                 }
                 _ => {
-                    stages.push(stage("release-bisect", "failed", format!("{family} {from}..{to}: not both in the catalog"), t));
+                    stages.push(stage(
+                        "release-bisect",
+                        "failed",
+                        format!("{family} {from}..{to}: not both in the catalog"),
+                        t,
+                    ));
                     None
                 }
             }
         }
         step => {
-            stages.push(stage("release-bisect", "skipped", format!("the step ({}) is not between releases of one family", step.title()), t));
+            stages.push(stage(
+                "release-bisect",
+                "skipped",
+                format!("the step ({}) is not between releases of one family", step.title()),
+                t,
+            ));
             None
         }
     };
-    stages.push(stage("commit-bisect", "skipped", "a kernel finding: bisect the compiler with kbisect cc and the make command as --script".into(), Instant::now()));
+    stages.push(stage(
+        "commit-bisect",
+        "skipped",
+        "a kernel finding: bisect the compiler with kbisect cc and the make command as --script".into(),
+        Instant::now(),
+    ));
     bar.finish_and_clear();
 
     let rel = |p: &Path| p.strip_prefix(dir).unwrap_or(p).display().to_string();
@@ -143,7 +224,12 @@ pub fn triage(dir: &Path, case_dir: &Path, progress: bool) -> Result<TriageRepor
     let label = |c: &super::kernel_findings::KernelCell| format!("{}/{}", c.toolchain.id(), c.flag_set);
     let kind = if finding.config_only { "Config property" } else { "Regression" };
     let from = case.from.as_ref().map_or_else(|| "—".to_string(), label);
-    let mut summary = format!("{kind}: {}. Seen in the real purgatory of Linux {} ({from} → {}).", finding.title, case.tree.version, label(&case.to));
+    let mut summary = format!(
+        "{kind}: {}. Seen in the real purgatory of Linux {} ({from} → {}).",
+        finding.title,
+        case.tree.version,
+        label(&case.to)
+    );
     if let Some(f) = &flags {
         summary += &f.sentence();
     }
@@ -160,7 +246,18 @@ pub fn triage(dir: &Path, case_dir: &Path, progress: bool) -> Result<TriageRepor
         object: rel(&case_dir.join("objects").join(&case.to.object)),
         loader_output,
     };
-    let report = TriageReport { schema: "kreloc/1", finding, summary, stages, reduced: None, release, flags, commit: None, pass: None, kernel: Some(kernel) };
+    let report = TriageReport {
+        schema: "kreloc/1",
+        finding,
+        summary,
+        stages,
+        reduced: None,
+        release,
+        flags,
+        commit: None,
+        pass: None,
+        kernel: Some(kernel),
+    };
     write_report(dir, &report).map_err(|e| e.to_string())?;
     Ok(report)
 }

@@ -22,7 +22,10 @@ pub struct MergeArgs {
 /// Runs `kreloc merge`: exit 0 when merged, 2 when the destination is also a source, 125 on unreadable stores.
 pub fn merge(a: &MergeArgs, json: bool) -> i32 {
     if a.stores.iter().any(|s| s == &a.into) {
-        return kreloc_cli::json::error(kreloc_cli::exit::USAGE, format!("--into {} is also a source", a.into.display()));
+        return kreloc_cli::json::error(
+            kreloc_cli::exit::USAGE,
+            format!("--into {} is also a source", a.into.display()),
+        );
     }
     let bar = steps_bar(!json && std::io::stdout().is_terminal(), a.stores.len() as u64, "stores");
     let r = merge_stores(&a.stores, &a.into, |s| {
@@ -44,7 +47,11 @@ pub fn merge(a: &MergeArgs, json: bool) -> i32 {
                 m.new_root_causes,
                 m.logs_extended,
                 m.files_copied,
-                if m.incomplete > 0 { format!(", {} findings still being written (merge again later)", m.incomplete) } else { String::new() }
+                if m.incomplete > 0 {
+                    format!(", {} findings still being written (merge again later)", m.incomplete)
+                } else {
+                    String::new()
+                }
             );
             exit::GOOD
         }

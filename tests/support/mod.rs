@@ -36,7 +36,13 @@ pub fn purgatory(dir: &Path, cc: &[&str], flags: &[&str], src: &Path, script: Op
     let ro = dir.join("purgatory.ro");
     let (prog, pre) = cc.split_first().expect("compiler");
     run(
-        Command::new(prog).args(pre).args(["-O2", "-ffreestanding", "-fno-zero-initialized-in-bss", "-c"]).args(flags).arg(src).arg("-o").arg(&obj),
+        Command::new(prog)
+            .args(pre)
+            .args(["-O2", "-ffreestanding", "-fno-zero-initialized-in-bss", "-c"])
+            .args(flags)
+            .arg(src)
+            .arg("-o")
+            .arg(&obj),
         prog,
     );
     let mut ld = Command::new("ld");
@@ -51,7 +57,13 @@ pub fn purgatory(dir: &Path, cc: &[&str], flags: &[&str], src: &Path, script: Op
 }
 
 pub fn zig_cc(version: &str) -> Vec<String> {
-    vec![zig(version).to_string_lossy().into_owned(), "cc".into(), "-target".into(), "x86_64-freestanding-none".into(), "-g0".into()]
+    vec![
+        zig(version).to_string_lossy().into_owned(),
+        "cc".into(),
+        "-target".into(),
+        "x86_64-freestanding-none".into(),
+        "-g0".into(),
+    ]
 }
 
 pub fn load(bytes: &[u8], profile: &str, at: u64) -> kreloc_oracle::Verdict {

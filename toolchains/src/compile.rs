@@ -105,9 +105,15 @@ pub fn classify_failure(out: &Output, commands: Vec<String>) -> CompileOutcome {
         return CompileOutcome::Timeout { after_ms: out.elapsed.as_millis() as u64, commands };
     }
     let crashed = out.signal.is_some()
-        || ["internal compiler error", "PLEASE submit a bug report", "error: unable to execute command", "Segmentation fault", "panicked at"]
-            .iter()
-            .any(|m| stderr.contains(m));
+        || [
+            "internal compiler error",
+            "PLEASE submit a bug report",
+            "error: unable to execute command",
+            "Segmentation fault",
+            "panicked at",
+        ]
+        .iter()
+        .any(|m| stderr.contains(m));
     if crashed {
         CompileOutcome::Ice { stderr, commands }
     } else {
@@ -170,7 +176,8 @@ impl Compiler {
         let src_name = format!("purgatory.{ext}");
         std::fs::write(dir.path().join(&src_name), &src.text).map_err(|e| Error::Io(e.to_string()))?;
         let obj = Path::new("purgatory.o");
-        let child = driver::compile_command(tc, src.lang, cfg, Path::new(&src_name), obj, self.timeout)?.current_dir(dir.path());
+        let child = driver::compile_command(tc, src.lang, cfg, Path::new(&src_name), obj, self.timeout)?
+            .current_dir(dir.path());
         let mut commands = vec![child.display()];
         let out = child.run()?;
         if !out.success() {

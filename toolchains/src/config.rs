@@ -107,7 +107,9 @@ impl KernelFlag {
                 CfProtection::Full => "-fcf-protection=full",
             }),
             KernelFlag::HardenSls => one("-mharden-sls=all"),
-            KernelFlag::PatchableEntry { total, before } => vec![format!("-fpatchable-function-entry={total},{before}")],
+            KernelFlag::PatchableEntry { total, before } => {
+                vec![format!("-fpatchable-function-entry={total},{before}")]
+            }
             KernelFlag::Kcfi => one("-fsanitize=kcfi"),
             KernelFlag::ThinLto => one("-flto=thin"),
         }
@@ -177,7 +179,15 @@ pub struct CompileConfig {
 
 impl Default for CompileConfig {
     fn default() -> Self {
-        CompileConfig { mcmodel: CodeModel::Small, pic: Pic::None, opt: "2".into(), visibility: Visibility::Default, lto: false, kernel: Vec::new(), extra: Vec::new() }
+        CompileConfig {
+            mcmodel: CodeModel::Small,
+            pic: Pic::None,
+            opt: "2".into(),
+            visibility: Visibility::Default,
+            lto: false,
+            kernel: Vec::new(),
+            extra: Vec::new(),
+        }
     }
 }
 
@@ -190,12 +200,15 @@ impl CompileConfig {
     /// The spelling for a gcc-like or clang-like driver.
     pub fn c_flags_for(&self, dialect: Dialect) -> Vec<String> {
         let mut f = vec![
-            format!("-mcmodel={}", match self.mcmodel {
-                CodeModel::Small => "small",
-                CodeModel::Kernel => "kernel",
-                CodeModel::Medium => "medium",
-                CodeModel::Large => "large",
-            }),
+            format!(
+                "-mcmodel={}",
+                match self.mcmodel {
+                    CodeModel::Small => "small",
+                    CodeModel::Kernel => "kernel",
+                    CodeModel::Medium => "medium",
+                    CodeModel::Large => "large",
+                }
+            ),
             match self.pic {
                 Pic::None => "-fno-pic",
                 Pic::Pie => "-fpie",
@@ -288,7 +301,13 @@ const fn plain(name: &'static str, about: &'static str, flags: &'static [&'stati
     NamedConfig { name, about, flags, year: None, commit: None }
 }
 
-const fn kernel(name: &'static str, year: u16, commit: KernelCommit, about: &'static str, flags: &'static [&'static str]) -> NamedConfig {
+const fn kernel(
+    name: &'static str,
+    year: u16,
+    commit: KernelCommit,
+    about: &'static str,
+    flags: &'static [&'static str],
+) -> NamedConfig {
     NamedConfig { name, about, flags, year: Some(year), commit: Some(commit) }
 }
 
@@ -297,10 +316,15 @@ const fn commit(id: &'static str, title: &'static str, verified: bool) -> Kernel
 }
 
 const CORE_2014: KernelCommit = commit("8fc5b4d4121c", "purgatory: core purgatory functionality", true);
-const CFLAGS_REMOVE_2019: KernelCommit = commit("b059f801a937", "x86/purgatory: Use CFLAGS_REMOVE rather than reset KBUILD_CFLAGS", true);
-const LARGE_2019: KernelCommit =
-    commit("e16c2983fba0", "x86/purgatory: Change compiler flags from -mcmodel=kernel to -mcmodel=large to fix kexec relocation errors", true);
-const PIC_2024: KernelCommit = commit("cba786af84a0", "x86/purgatory: Switch to the position-independent small code model", true);
+const CFLAGS_REMOVE_2019: KernelCommit =
+    commit("b059f801a937", "x86/purgatory: Use CFLAGS_REMOVE rather than reset KBUILD_CFLAGS", true);
+const LARGE_2019: KernelCommit = commit(
+    "e16c2983fba0",
+    "x86/purgatory: Change compiler flags from -mcmodel=kernel to -mcmodel=large to fix kexec relocation errors",
+    true,
+);
+const PIC_2024: KernelCommit =
+    commit("cba786af84a0", "x86/purgatory: Switch to the position-independent small code model", true);
 
 /// The flags gcc-12 compiles a kernel C file with in Linux 6.1 (Debian's linux-source-6.1, 6.1.192), derived
 /// from the tree rather than written by hand: `make O=… CC=gcc-12 defconfig`, then `scripts/config --enable`
@@ -312,13 +336,47 @@ const PIC_2024: KernelCommit = commit("cba786af84a0", "x86/purgatory: Switch to 
 /// (-fpatchable-function-entry came to x86 in 6.2). These are gcc's spellings: clang-19 refuses several
 /// (-mpreferred-stack-boundary, -fconserve-stack, -mrecord-mcount), as the kernel's Makefiles know.
 const KBUILD_6X: &[&str] = &[
-    "-fno-strict-aliasing", "-fno-common", "-fshort-wchar", "-fno-PIE", "-std=gnu11", "-mno-sse", "-mno-mmx", "-mno-sse2", "-mno-3dnow",
-    "-mno-avx", "-fcf-protection=branch", "-fno-jump-tables", "-m64", "-falign-jumps=1", "-falign-loops=1", "-mno-80387",
-    "-mno-fp-ret-in-387", "-mpreferred-stack-boundary=3", "-mskip-rax-setup", "-mtune=generic", "-mno-red-zone", "-mcmodel=kernel",
-    "-fno-asynchronous-unwind-tables", "-mindirect-branch=thunk-extern", "-mindirect-branch-register", "-mindirect-branch-cs-prefix",
-    "-mfunction-return=thunk-extern", "-mharden-sls=all", "-fno-delete-null-pointer-checks", "-O2", "-fno-allow-store-data-races",
-    "-fstack-protector-strong", "-ftrivial-auto-var-init=zero", "-fno-stack-clash-protection", "-pg", "-mrecord-mcount", "-mfentry",
-    "-fno-strict-overflow", "-fno-stack-check", "-fconserve-stack", "-fno-builtin-wcslen",
+    "-fno-strict-aliasing",
+    "-fno-common",
+    "-fshort-wchar",
+    "-fno-PIE",
+    "-std=gnu11",
+    "-mno-sse",
+    "-mno-mmx",
+    "-mno-sse2",
+    "-mno-3dnow",
+    "-mno-avx",
+    "-fcf-protection=branch",
+    "-fno-jump-tables",
+    "-m64",
+    "-falign-jumps=1",
+    "-falign-loops=1",
+    "-mno-80387",
+    "-mno-fp-ret-in-387",
+    "-mpreferred-stack-boundary=3",
+    "-mskip-rax-setup",
+    "-mtune=generic",
+    "-mno-red-zone",
+    "-mcmodel=kernel",
+    "-fno-asynchronous-unwind-tables",
+    "-mindirect-branch=thunk-extern",
+    "-mindirect-branch-register",
+    "-mindirect-branch-cs-prefix",
+    "-mfunction-return=thunk-extern",
+    "-mharden-sls=all",
+    "-fno-delete-null-pointer-checks",
+    "-O2",
+    "-fno-allow-store-data-races",
+    "-fstack-protector-strong",
+    "-ftrivial-auto-var-init=zero",
+    "-fno-stack-clash-protection",
+    "-pg",
+    "-mrecord-mcount",
+    "-mfentry",
+    "-fno-strict-overflow",
+    "-fno-stack-check",
+    "-fconserve-stack",
+    "-fno-builtin-wcslen",
 ];
 
 /// kernel-2024's code model flags (without its -fno-stack-protector) plus the given leaked flags.

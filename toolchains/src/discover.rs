@@ -32,9 +32,15 @@ pub fn probe(exe: &Path, family: Family, kind: Kind) -> Result<Toolchain, Error>
     let version = match family {
         Family::Llvm => version_after(&text, &["clang version"]),
         Family::Rustc => version_after(&text, &["rustc"]),
-        Family::Gcc => text.lines().next().and_then(|l| l.split_whitespace().filter_map(|w| Version::parse(w).filter(|v| v.0.len() >= 2)).last()),
+        Family::Gcc => text
+            .lines()
+            .next()
+            .and_then(|l| l.split_whitespace().filter_map(|w| Version::parse(w).filter(|v| v.0.len() >= 2)).last()),
     }
-    .ok_or_else(|| Error::Version { exe: exe.display().to_string(), output: text.lines().next().unwrap_or("").to_string() })?;
+    .ok_or_else(|| Error::Version {
+        exe: exe.display().to_string(),
+        output: text.lines().next().unwrap_or("").to_string(),
+    })?;
     Ok(Toolchain { family, version, kind, exe: exe.to_path_buf() })
 }
 
@@ -43,7 +49,9 @@ pub fn expected_exe(r: &Release) -> Option<PathBuf> {
     match &r.source {
         Source::Apt { bin, .. } | Source::Image { bin } => which(bin),
         Source::Zig { version } => Some(crate::dirs::zig_exe(version)).filter(|p| is_executable(p)),
-        Source::Pip { package, version, bin } => Some(crate::dirs::pip_dir(package, version).join(bin)).filter(|p| is_executable(p)),
+        Source::Pip { package, version, bin } => {
+            Some(crate::dirs::pip_dir(package, version).join(bin)).filter(|p| is_executable(p))
+        }
     }
 }
 

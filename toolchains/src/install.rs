@@ -19,7 +19,9 @@ pub fn install(r: &Release, progress: bool) -> Result<bool, Error> {
     let bar = spinner(progress, &format!("installing {} {} ({})", r.family, r.exact, r.source));
     let result = match &r.source {
         Source::Zig { version } => pip(&format!("ziglang=={version}"), &crate::dirs::zig_dir(version)),
-        Source::Pip { package, version, .. } => pip(&format!("{package}=={version}"), &crate::dirs::pip_dir(package, version)),
+        Source::Pip { package, version, .. } => {
+            pip(&format!("{package}=={version}"), &crate::dirs::pip_dir(package, version))
+        }
         Source::Apt { package, .. } => apt(package),
         Source::Image { bin } => Err(Error::Unavailable(format!("{bin} should be on the image but is not on PATH"))),
     };
@@ -32,7 +34,10 @@ fn spinner(show: bool, msg: &str) -> ProgressBar {
         return ProgressBar::hidden();
     }
     let bar = ProgressBar::new_spinner();
-    bar.set_style(ProgressStyle::with_template("{spinner} {msg} [{elapsed}]").unwrap_or_else(|_| ProgressStyle::default_spinner()));
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} {msg} [{elapsed}]")
+            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+    );
     bar.set_message(msg.to_string());
     bar.enable_steady_tick(Duration::from_millis(120));
     bar
@@ -43,7 +48,15 @@ fn spinner(show: bool, msg: &str) -> ProgressBar {
 fn pip(requirement: &str, dir: &std::path::Path) -> Result<(), Error> {
     let filled = kreloc_atomic::fill_dir(dir, |part| {
         let out = Child::new("python3", INSTALL_TIMEOUT)
-            .args(["-m", "pip", "install", "-q", "--disable-pip-version-check", "--root-user-action=ignore", "--target"])
+            .args([
+                "-m",
+                "pip",
+                "install",
+                "-q",
+                "--disable-pip-version-check",
+                "--root-user-action=ignore",
+                "--target",
+            ])
             .arg(part)
             .arg(requirement)
             .run()?;

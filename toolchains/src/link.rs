@@ -36,12 +36,24 @@ impl Link {
 
 /// The newest `ld.lld-N` on PATH, or `ld.lld`.
 pub fn lld() -> Option<std::path::PathBuf> {
-    (13..=30).rev().find_map(|n| crate::discover::which(&format!("ld.lld-{n}"))).or_else(|| crate::discover::which("ld.lld"))
+    (13..=30)
+        .rev()
+        .find_map(|n| crate::discover::which(&format!("ld.lld-{n}")))
+        .or_else(|| crate::discover::which("ld.lld"))
 }
 
 /// The link command for one object.
-pub fn command(l: &Link, tc: &Toolchain, cfg: &CompileConfig, obj: &Path, out: &Path, dir: &Path, timeout: Duration) -> Result<Child, Error> {
-    let mut flags: Vec<String> = vec!["-r".into(), "-e".into(), "purgatory_start".into(), "-z".into(), "nodefaultlib".into()];
+pub fn command(
+    l: &Link,
+    tc: &Toolchain,
+    cfg: &CompileConfig,
+    obj: &Path,
+    out: &Path,
+    dir: &Path,
+    timeout: Duration,
+) -> Result<Child, Error> {
+    let mut flags: Vec<String> =
+        vec!["-r".into(), "-e".into(), "purgatory_start".into(), "-z".into(), "nodefaultlib".into()];
     if let Some(s) = &l.script {
         std::fs::write(dir.join("purgatory.lds"), s).map_err(|e| Error::Io(e.to_string()))?;
         flags.push("-T".into());

@@ -29,15 +29,22 @@ pub fn compile_matrix(
     let cells: Vec<Cell> = (0..sources.len())
         .flat_map(|s| {
             toolchains.iter().flat_map(move |tc| {
-                configs.iter().map(move |(name, cfg)| Cell { source: s, toolchain: tc.clone(), config_name: name.clone(), config: cfg.clone() })
+                configs.iter().map(move |(name, cfg)| Cell {
+                    source: s,
+                    toolchain: tc.clone(),
+                    config_name: name.clone(),
+                    config: cfg.clone(),
+                })
             })
         })
         .collect();
     let bar = if progress && cells.len() > 1 { ProgressBar::new(cells.len() as u64) } else { ProgressBar::hidden() };
     bar.set_style(
-        ProgressStyle::with_template("{bar:30} {pos}/{len} compiles [{elapsed}<{eta}] {msg}").unwrap_or_else(|_| ProgressStyle::default_bar()),
+        ProgressStyle::with_template("{bar:30} {pos}/{len} compiles [{elapsed}<{eta}] {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
-    let pool = rayon::ThreadPoolBuilder::new().num_threads(jobs.max(1)).build().map_err(|e| Error::Io(e.to_string()))?;
+    let pool =
+        rayon::ThreadPoolBuilder::new().num_threads(jobs.max(1)).build().map_err(|e| Error::Io(e.to_string()))?;
     let results = pool.install(|| {
         cells
             .into_par_iter()

@@ -36,7 +36,11 @@ impl std::fmt::Display for Spec {
 
 impl Spec {
     pub fn parse(s: &str) -> Result<Spec, Error> {
-        let bad = || Error::BadSpec(format!("'{s}': use gcc@12, llvm@17, llvm@17.0.6, clang-19, zig@0.13.0, rustc or path:/path/to/cc"));
+        let bad = || {
+            Error::BadSpec(format!(
+                "'{s}': use gcc@12, llvm@17, llvm@17.0.6, clang-19, zig@0.13.0, rustc or path:/path/to/cc"
+            ))
+        };
         if let Some(p) = s.strip_prefix("path:") {
             return Ok(Spec::Path(PathBuf::from(p)));
         }
@@ -60,12 +64,21 @@ impl Spec {
     pub fn release(&self) -> Result<catalog::Release, Error> {
         let found = match self {
             Spec::Release(f, v) => catalog::sources(*f, v).into_iter().next(),
-            Spec::Zig(z) => catalog::all().into_iter().find(|r| matches!(r.source, Source::Zig { version } if version == z)),
-            Spec::Binary(b) => catalog::all().into_iter().find(|r| matches!(r.source, Source::Apt { bin, .. } | Source::Image { bin } if bin == b)),
+            Spec::Zig(z) => {
+                catalog::all().into_iter().find(|r| matches!(r.source, Source::Zig { version } if version == z))
+            }
+            Spec::Binary(b) => catalog::all()
+                .into_iter()
+                .find(|r| matches!(r.source, Source::Apt { bin, .. } | Source::Image { bin } if bin == b)),
             Spec::Rustc => catalog::all().into_iter().find(|r| r.family == Family::Rustc),
             Spec::Path(_) => None,
         };
-        found.ok_or_else(|| Error::Unavailable(format!("{self} cannot be provisioned here; available: {}", catalog::describe_available())))
+        found.ok_or_else(|| {
+            Error::Unavailable(format!(
+                "{self} cannot be provisioned here; available: {}",
+                catalog::describe_available()
+            ))
+        })
     }
 }
 
@@ -75,7 +88,9 @@ pub fn resolve(s: &str) -> Result<Toolchain, Error> {
     match &spec {
         Spec::Path(p) => probe_path(p),
         Spec::Binary(b) => {
-            let exe = discover::which(b).ok_or_else(|| Error::NotInstalled(format!("{b} is not on PATH; try `kreloc toolchains install {s}`")))?;
+            let exe = discover::which(b).ok_or_else(|| {
+                Error::NotInstalled(format!("{b} is not on PATH; try `kreloc toolchains install {s}`"))
+            })?;
             let family = if b.starts_with("clang") { Family::Llvm } else { Family::Gcc };
             let kind = match b.split_once("-linux-gnu-gcc") {
                 Some((arch, _)) => Kind::CrossGcc { arch: arch.to_string() },
@@ -87,16 +102,20 @@ pub fn resolve(s: &str) -> Result<Toolchain, Error> {
         Spec::Release(family, version) => {
             let candidates = catalog::sources(*family, version);
             if candidates.is_empty() {
-                return Err(Error::Unavailable(format!("{family}@{version} cannot be had here; available: {}", catalog::describe_available())));
+                return Err(Error::Unavailable(format!(
+                    "{family}@{version} cannot be had here; available: {}",
+                    catalog::describe_available()
+                )));
             }
-            candidates
-                .iter()
-                .find_map(|r| probe(&expected_exe(r)?, r.family, kind_of(r)).ok())
-                .ok_or_else(|| Error::NotInstalled(format!("{family}@{version} is not installed; run `kreloc toolchains install {s}`")))
+            candidates.iter().find_map(|r| probe(&expected_exe(r)?, r.family, kind_of(r)).ok()).ok_or_else(|| {
+                Error::NotInstalled(format!("{family}@{version} is not installed; run `kreloc toolchains install {s}`"))
+            })
         }
         Spec::Zig(_) | Spec::Rustc => {
             let r = spec.release()?;
-            let exe = expected_exe(&r).ok_or_else(|| Error::NotInstalled(format!("{s} is not installed; run `kreloc toolchains install {s}`")))?;
+            let exe = expected_exe(&r).ok_or_else(|| {
+                Error::NotInstalled(format!("{s} is not installed; run `kreloc toolchains install {s}`"))
+            })?;
             probe(&exe, r.family, kind_of(&r))
         }
     }

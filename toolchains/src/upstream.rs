@@ -62,7 +62,11 @@ pub fn plain(tc: &Toolchain, lang: Language, cfg: &CompileConfig, link: Option<&
             (format!("RUSTC_BOOTSTRAP=1 {}", c.display()), None)
         }
         (Kind::Zig { zig_version }, _) => {
-            let parts = [compiler.clone(), "-target".into(), LINUX_TARGET.into()].into_iter().chain(zig::flags(cfg)?).chain([src.to_string()]).chain(out);
+            let parts = [compiler.clone(), "-target".into(), LINUX_TARGET.into()]
+                .into_iter()
+                .chain(zig::flags(cfg)?)
+                .chain([src.to_string()])
+                .chain(out);
             let note = format!("zig {zig_version} bundles LLVM {}: this is its `zig cc -target x86_64-freestanding-none` as upstream clang {} spells it", tc.version, tc.version.major());
             (line(parts), Some(note))
         }
@@ -76,7 +80,15 @@ pub fn plain(tc: &Toolchain, lang: Language, cfg: &CompileConfig, link: Option<&
             driver.kind = Kind::AptClang;
         }
         let scratch = tempfile::tempdir().map_err(|e| Error::Io(e.to_string()))?;
-        let child = link::command(l, &driver, cfg, Path::new("purgatory.o"), Path::new("purgatory.ro"), scratch.path(), Duration::from_secs(1))?;
+        let child = link::command(
+            l,
+            &driver,
+            cfg,
+            Path::new("purgatory.o"),
+            Path::new("purgatory.ro"),
+            scratch.path(),
+            Duration::from_secs(1),
+        )?;
         let shown = child.display();
         // The linker by its name (`ld`, `ld.lld-19`), not where this machine keeps it.
         let (program, rest) = shown.split_once(' ').unwrap_or((&shown, ""));
@@ -91,7 +103,12 @@ mod tests {
     use crate::identity::Version;
 
     fn zig18() -> Toolchain {
-        Toolchain { family: Family::Llvm, version: Version(vec![18, 1, 6]), kind: Kind::Zig { zig_version: "0.13.0".into() }, exe: "/x/zig".into() }
+        Toolchain {
+            family: Family::Llvm,
+            version: Version(vec![18, 1, 6]),
+            kind: Kind::Zig { zig_version: "0.13.0".into() },
+            exe: "/x/zig".into(),
+        }
     }
 
     #[test]
@@ -104,7 +121,11 @@ mod tests {
         for w in &words {
             assert_eq!(words.iter().filter(|x| *x == w).count(), 1, "{w} twice in {}", p.commands[0]);
         }
-        assert!(p.commands[0].contains("-mcmodel=large") && p.commands[0].ends_with("purgatory.c -o purgatory.o"), "{}", p.commands[0]);
+        assert!(
+            p.commands[0].contains("-mcmodel=large") && p.commands[0].ends_with("purgatory.c -o purgatory.o"),
+            "{}",
+            p.commands[0]
+        );
         assert_eq!(p.commands[1], "ld -r -e purgatory_start -z nodefaultlib purgatory.o -o purgatory.ro");
         assert!(p.note.unwrap().contains("LLVM 18.1.6"));
     }

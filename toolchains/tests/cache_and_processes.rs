@@ -12,8 +12,10 @@ fn a_rerun_of_the_same_matrix_does_no_compiles() {
     let dir = tempfile::tempdir().unwrap();
     let c = Compiler::new(Cache::at(dir.path()));
     let tcs = vec![resolve("gcc@12").unwrap(), resolve("clang-19").unwrap()];
-    let configs: Vec<(String, CompileConfig)> =
-        ["small-nopic", "kernel", "large"].iter().map(|n| (n.to_string(), kreloc_toolchains::config::named(n).unwrap().config())).collect();
+    let configs: Vec<(String, CompileConfig)> = ["small-nopic", "kernel", "large"]
+        .iter()
+        .map(|n| (n.to_string(), kreloc_toolchains::config::named(n).unwrap().config()))
+        .collect();
     let sources = vec![Source::c("unsigned long g[4]; unsigned long *f(int i) { return &g[i & 3]; }")];
     let first = compile_matrix(&c, &sources, &tcs, &configs, 2, false).unwrap();
     assert_eq!(first.len(), 6);
@@ -68,7 +70,8 @@ fn a_hanging_compiler_is_killed_with_its_whole_process_group() {
 fn a_crashing_compiler_is_an_ice() {
     let dir = tempfile::tempdir().unwrap();
     let fake = dir.path().join("crash-cc");
-    std::fs::write(&fake, "#!/bin/sh\necho 'internal compiler error: in foo, at bar.c:1' >&2\nkill -SEGV $$\n").unwrap();
+    std::fs::write(&fake, "#!/bin/sh\necho 'internal compiler error: in foo, at bar.c:1' >&2\nkill -SEGV $$\n")
+        .unwrap();
     std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
     let tc = Toolchain { family: Family::Gcc, version: Version(vec![0, 0]), kind: Kind::Path, exe: fake };
     let out = Compiler::new(Cache::disabled()).compile(&tc, &Source::c("int x;"), &CompileConfig::default()).unwrap();

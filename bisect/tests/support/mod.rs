@@ -15,15 +15,19 @@ pub fn git(repo: &Path, args: &[&str]) -> String {
 
 /// 30 commits; the wrapper switches to -mcmodel=kernel at `bad_at`; `broken` commits fail to build.
 pub fn make_repo(dir: &Path, bad_at: usize, broken: &[usize], build_delay: &str) -> Vec<String> {
-    make_repo_with(dir, |i| {
-        let model = if i >= bad_at { "kernel" } else { "large" };
-        let build = if broken.contains(&i) {
-            "echo 'error: this commit does not build' >&2; exit 1\n".to_string()
-        } else {
-            format!("{build_delay}mkdir -p bin && cp cc.in bin/cc && chmod +x bin/cc\n")
-        };
-        vec![("cc.in", format!("#!/bin/sh\nexec gcc \"$@\" -mcmodel={model}\n")), ("build.sh", build)]
-    }, bad_at)
+    make_repo_with(
+        dir,
+        |i| {
+            let model = if i >= bad_at { "kernel" } else { "large" };
+            let build = if broken.contains(&i) {
+                "echo 'error: this commit does not build' >&2; exit 1\n".to_string()
+            } else {
+                format!("{build_delay}mkdir -p bin && cp cc.in bin/cc && chmod +x bin/cc\n")
+            };
+            vec![("cc.in", format!("#!/bin/sh\nexec gcc \"$@\" -mcmodel={model}\n")), ("build.sh", build)]
+        },
+        bad_at,
+    )
 }
 
 /// 30 commits whose files `files(i)` gives; commit `bad_at` says so in its subject.
@@ -38,7 +42,15 @@ pub fn make_repo_with(dir: &Path, files: impl Fn(usize) -> Vec<(&'static str, St
         }
         std::fs::write(dir.join("NEWS"), format!("change {i}\n")).unwrap();
         git(dir, &["add", "-A"]);
-        git(dir, &["commit", "-q", "-m", &format!("change {i}{}", if i == bad_at { ": use the kernel code model" } else { "" })]);
+        git(
+            dir,
+            &[
+                "commit",
+                "-q",
+                "-m",
+                &format!("change {i}{}", if i == bad_at { ": use the kernel code model" } else { "" }),
+            ],
+        );
         commits.push(git(dir, &["rev-parse", "HEAD"]));
     }
     commits
@@ -46,7 +58,11 @@ pub fn make_repo_with(dir: &Path, files: impl Fn(usize) -> Vec<(&'static str, St
 
 pub fn kbisect(args: &[&str]) -> (i32, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_kbisect")).args(args).output().unwrap();
-    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 pub struct Run {
@@ -74,9 +90,24 @@ pub fn args<'a>(r: &'a Run, extra: &[&'a str]) -> Vec<String> {
 
 pub fn args_for(sub: &str, build: &str, r: &Run, extra: &[&str]) -> Vec<String> {
     let mut v: Vec<String> = vec![
-        sub.into(), "--src".into(), r.repo.path().display().to_string(), "--good".into(), r.commits[0].clone(), "--bad".into(), r.commits[29].clone(),
-        "--build".into(), build.into(), "--compiler".into(), "bin/cc".into(), "--case".into(), FIXTURE.into(),
-        "--store".into(), r.store.display().to_string(), "--state".into(), r.state.display().to_string(), "--json".into(),
+        sub.into(),
+        "--src".into(),
+        r.repo.path().display().to_string(),
+        "--good".into(),
+        r.commits[0].clone(),
+        "--bad".into(),
+        r.commits[29].clone(),
+        "--build".into(),
+        build.into(),
+        "--compiler".into(),
+        "bin/cc".into(),
+        "--case".into(),
+        FIXTURE.into(),
+        "--store".into(),
+        r.store.display().to_string(),
+        "--state".into(),
+        r.state.display().to_string(),
+        "--json".into(),
     ];
     v.extend(extra.iter().map(|s| s.to_string()));
     v
@@ -95,10 +126,20 @@ pub fn json_of(a: &[String]) -> serde_json::Value {
 
 /// A make-built compiler: `big.o` (unchanged in every commit) is slow and logs each time it is built.
 pub fn make_built_repo(dir: &Path, log: &Path, cc_recipe: &'static str, bad_at: usize) -> Vec<String> {
-    let makefile = format!("bin/cc: cc.in big.o\n\t{cc_recipe}\nbig.o: big.c\n\techo built >> {}\n\tcp big.c big.o\n", log.display());
-    make_repo_with(dir, move |i| {
-        let model = if i >= bad_at { "kernel" } else { "large" };
-        vec![("cc.in", format!("#!/bin/sh\nexec gcc \"$@\" -mcmodel={model}\n")), ("big.c", "int big;\n".into()), ("Makefile", makefile.clone())]
-    }, bad_at)
+    let makefile = format!(
+        "bin/cc: cc.in big.o\n\t{cc_recipe}\nbig.o: big.c\n\techo built >> {}\n\tcp big.c big.o\n",
+        log.display()
+    );
+    make_repo_with(
+        dir,
+        move |i| {
+            let model = if i >= bad_at { "kernel" } else { "large" };
+            vec![
+                ("cc.in", format!("#!/bin/sh\nexec gcc \"$@\" -mcmodel={model}\n")),
+                ("big.c", "int big;\n".into()),
+                ("Makefile", makefile.clone()),
+            ]
+        },
+        bad_at,
+    )
 }
-

@@ -76,7 +76,12 @@ pub fn render(r: &Report) -> String {
 }
 
 fn cell_td(c: &MatrixCell) -> String {
-    let attrs = format!("class=\"cell{}\" data-toolchain=\"{}\" data-config=\"{}\"", if c.share.is_none() { " unjudged" } else { "" }, esc(&c.toolchain), esc(&c.config));
+    let attrs = format!(
+        "class=\"cell{}\" data-toolchain=\"{}\" data-config=\"{}\"",
+        if c.share.is_none() { " unjudged" } else { "" },
+        esc(&c.toolchain),
+        esc(&c.config)
+    );
     let nj = if c.counts.not_judged > 0 { format!(" · {} not judged", c.counts.not_judged) } else { String::new() };
     match c.share {
         Some(s) => format!(
@@ -103,7 +108,8 @@ fn matrix(h: &mut String, r: &Report) {
     }
     *h += "</tr>\n";
     for (i, row) in m.rows.iter().enumerate() {
-        if let Some(step) = m.steps.iter().find(|s| s.to == row.toolchain && i > 0 && m.rows[i - 1].toolchain == s.from) {
+        if let Some(step) = m.steps.iter().find(|s| s.to == row.toolchain && i > 0 && m.rows[i - 1].toolchain == s.from)
+        {
             if !step.diverging_configs.is_empty() || !step.causes.is_empty() {
                 let links: Vec<String> = step
                     .causes
@@ -144,7 +150,11 @@ fn causes(h: &mut String, causes: &[Cause]) {
         let s = &c.summary;
         let first_bad = c.triage.as_ref().map(|t| {
             let flags = t.culprit_flags.as_ref().map(|f| format!("flag {f}"));
-            [t.first_bad_release.clone(), t.first_bad_commit.clone().map(|x| x.chars().take(12).collect()), flags].into_iter().flatten().collect::<Vec<String>>().join(", ")
+            [t.first_bad_release.clone(), t.first_bad_commit.clone().map(|x| x.chars().take(12).collect()), flags]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<String>>()
+                .join(", ")
         });
         let _ = writeln!(
             h,
@@ -187,14 +197,31 @@ fn detail(h: &mut String, c: &Cause) {
     if let Some(t) = &c.triage {
         let _ = writeln!(h, "<p><b>Triage:</b> {}</p>", esc(t.summary.as_deref().unwrap_or("")));
         if let (Some(commit), subject) = (&t.first_bad_commit, &t.subject) {
-            let _ = writeln!(h, "<p>first bad commit <code>{}</code> {}</p>", esc(commit), esc(subject.as_deref().unwrap_or("")));
+            let _ = writeln!(
+                h,
+                "<p>first bad commit <code>{}</code> {}</p>",
+                esc(commit),
+                esc(subject.as_deref().unwrap_or(""))
+            );
         }
     }
-    let smallest: Vec<String> = s.smallest.iter().map(|(id, size)| crate::store::describe_program(s, id, *size)).collect();
+    let smallest: Vec<String> =
+        s.smallest.iter().map(|(id, size)| crate::store::describe_program(s, id, *size)).collect();
     let _ = writeln!(h, "<p>smallest programs: {}</p>", esc(&smallest.join(", ")));
-    let _ = writeln!(h, "<details><summary>cells ({})</summary><pre>{}</pre></details>", s.cells.len(), esc(&cell_lines(&s.cells).join("\n")));
+    let _ = writeln!(
+        h,
+        "<details><summary>cells ({})</summary><pre>{}</pre></details>",
+        s.cells.len(),
+        esc(&cell_lines(&s.cells).join("\n"))
+    );
     for (i, (name, text)) in c.details.iter().enumerate() {
-        let _ = writeln!(h, "<details{}><summary>{}</summary><pre>{}</pre></details>", if i == 0 { " open" } else { "" }, esc(name), esc(text));
+        let _ = writeln!(
+            h,
+            "<details{}><summary>{}</summary><pre>{}</pre></details>",
+            if i == 0 { " open" } else { "" },
+            esc(name),
+            esc(text)
+        );
     }
     *h += "</section>\n";
 }

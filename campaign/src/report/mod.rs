@@ -141,14 +141,23 @@ pub fn build(out: &Path) -> Result<Report, ReportError> {
     let batches = batches(out).map_err(io(&out.join("stats")))?;
     let mut causes = Vec::new();
     if let Ok(entries) = fs::read_dir(out.join("findings")) {
-        let mut dirs: Vec<PathBuf> = entries.flatten().map(|e| e.path()).filter(|p| p.join("cause.json").is_file()).collect();
+        let mut dirs: Vec<PathBuf> =
+            entries.flatten().map(|e| e.path()).filter(|p| p.join("cause.json").is_file()).collect();
         dirs.sort();
         for dir in dirs {
             causes.push(cause(&dir).map_err(io(&dir))?);
         }
     }
-    causes.sort_by(|a, b| b.summary.first_seen.cmp(&a.summary.first_seen).then_with(|| a.summary.fingerprint.cmp(&b.summary.fingerprint)));
-    Ok(Report { schema: SCHEMA, store: out.display().to_string(), matrix: matrix(&batches, &causes), causes, campaign: numbers(&batches) })
+    causes.sort_by(|a, b| {
+        b.summary.first_seen.cmp(&a.summary.first_seen).then_with(|| a.summary.fingerprint.cmp(&b.summary.fingerprint))
+    });
+    Ok(Report {
+        schema: SCHEMA,
+        store: out.display().to_string(),
+        matrix: matrix(&batches, &causes),
+        causes,
+        campaign: numbers(&batches),
+    })
 }
 
 fn cause(dir: &Path) -> std::io::Result<Cause> {
@@ -195,9 +204,19 @@ fn triage(path: &Path) -> Option<Triage> {
     let v: serde_json::Value = serde_json::from_slice(&fs::read(path).ok()?).ok()?;
     let s = |v: &serde_json::Value| v.as_str().map(str::to_string).or_else(|| v.as_u64().map(|n| n.to_string()));
     let release = &v["release"];
-    let first_bad_release = s(&release["first_bad_toolchain"]).or_else(|| Some(format!("{} {}", s(&release["family"])?, s(&release["first_bad"])?)));
-    let culprit_flags = v["flags"]["culprit"].as_array().map(|c| c.iter().filter_map(|f| f.as_str()).collect::<Vec<_>>().join(", ")).filter(|c| !c.is_empty());
-    Some(Triage { summary: s(&v["summary"]), first_bad_release, first_bad_commit: s(&v["commit"]["commit"]), subject: s(&v["commit"]["subject"]), culprit_flags })
+    let first_bad_release = s(&release["first_bad_toolchain"])
+        .or_else(|| Some(format!("{} {}", s(&release["family"])?, s(&release["first_bad"])?)));
+    let culprit_flags = v["flags"]["culprit"]
+        .as_array()
+        .map(|c| c.iter().filter_map(|f| f.as_str()).collect::<Vec<_>>().join(", "))
+        .filter(|c| !c.is_empty());
+    Some(Triage {
+        summary: s(&v["summary"]),
+        first_bad_release,
+        first_bad_commit: s(&v["commit"]["commit"]),
+        subject: s(&v["commit"]["subject"]),
+        culprit_flags,
+    })
 }
 
 /// `llvm-17.0.6-zig-0.12.1` → (`llvm`, [17, 0, 6]).
@@ -233,8 +252,15 @@ fn matrix(batches: &[Batch], causes: &[Cause]) -> Matrix {
     for r in &rows {
         for c in &configs {
             let counts = totals.get(&(r.toolchain.clone(), c.clone())).copied().unwrap_or_default();
-            let relocation_share = (counts.judged() > 0).then(|| counts.relocates_right as f64 / counts.judged() as f64);
-            cells.push(MatrixCell { toolchain: r.toolchain.clone(), config: c.clone(), counts, share: share(&counts), relocation_share });
+            let relocation_share =
+                (counts.judged() > 0).then(|| counts.relocates_right as f64 / counts.judged() as f64);
+            cells.push(MatrixCell {
+                toolchain: r.toolchain.clone(),
+                config: c.clone(),
+                counts,
+                share: share(&counts),
+                relocation_share,
+            });
         }
     }
     let steps = rows
@@ -242,10 +268,21 @@ fn matrix(batches: &[Batch], causes: &[Cause]) -> Matrix {
         .filter(|w| w[0].family == w[1].family && w[0].version.first() != w[1].version.first())
         .map(|w| {
             let get = |t: &str, c: &str| totals.get(&(t.to_string(), c.to_string())).and_then(share);
-            let diverging_configs = configs.iter().filter(|c| get(&w[0].toolchain, c) != get(&w[1].toolchain, c)).cloned().collect();
+            let diverging_configs =
+                configs.iter().filter(|c| get(&w[0].toolchain, c) != get(&w[1].toolchain, c)).cloned().collect();
             let (from, to) = (w[0].version.first().copied().unwrap_or(0), w[1].version.first().copied().unwrap_or(0));
-            let causes = causes.iter().filter(|c| is_release_step(&c.summary, &w[0].family, from, to)).map(|c| c.summary.fingerprint.clone()).collect();
-            RowStep { family: w[0].family.clone(), from: w[0].toolchain.clone(), to: w[1].toolchain.clone(), diverging_configs, causes }
+            let causes = causes
+                .iter()
+                .filter(|c| is_release_step(&c.summary, &w[0].family, from, to))
+                .map(|c| c.summary.fingerprint.clone())
+                .collect();
+            RowStep {
+                family: w[0].family.clone(),
+                from: w[0].toolchain.clone(),
+                to: w[1].toolchain.clone(),
+                diverging_configs,
+                causes,
+            }
         })
         .collect();
     Matrix { rows, configs, cells, steps }
@@ -265,7 +302,10 @@ fn numbers(batches: &[Batch]) -> Numbers {
     let (mut first, mut last) = (u64::MAX, 0u64);
     let mut cells: BTreeSet<(&str, &str)> = BTreeSet::new();
     for b in batches {
-        let s = shards.entry((b.shard.count, b.shard.index)).or_insert_with(|| ShardNumbers { shard: format!("{}/{}", b.shard.index, b.shard.count), ..ShardNumbers::default() });
+        let s = shards.entry((b.shard.count, b.shard.index)).or_insert_with(|| ShardNumbers {
+            shard: format!("{}/{}", b.shard.index, b.shard.count),
+            ..ShardNumbers::default()
+        });
         // Numbers come from files: saturate rather than overflow on a corrupt log.
         s.programs = s.programs.saturating_add(b.programs);
         s.compiles = s.compiles.saturating_add(b.compiles);
@@ -274,7 +314,8 @@ fn numbers(batches: &[Batch]) -> Numbers {
         n.programs = n.programs.saturating_add(b.programs);
         n.compiles = n.compiles.saturating_add(b.compiles);
         n.cache_hits = n.cache_hits.saturating_add(b.cache_hits);
-        let results = b.cells.iter().fold(0u64, |acc, (_, _, c)| acc.saturating_add(c.judged()).saturating_add(c.not_judged));
+        let results =
+            b.cells.iter().fold(0u64, |acc, (_, _, c)| acc.saturating_add(c.judged()).saturating_add(c.not_judged));
         n.cell_results = n.cell_results.saturating_add(results);
         cells.extend(b.cells.iter().map(|(t, c, _)| (t.as_str(), c.as_str())));
         first = first.min(b.ended_ms.saturating_sub(b.elapsed_ms));

@@ -116,7 +116,11 @@ impl<'a> Code<'a> {
                 }
                 FlowControl::IndirectCall | FlowControl::IndirectBranch if insn.op0_kind() == OpKind::Register => {
                     if let Some(&(_, target)) = loaded.iter().find(|(r, _)| *r == insn.op0_register()) {
-                        let direct = if flow == FlowControl::IndirectCall { FlowControl::Call } else { FlowControl::UnconditionalBranch };
+                        let direct = if flow == FlowControl::IndirectCall {
+                            FlowControl::Call
+                        } else {
+                            FlowControl::UnconditionalBranch
+                        };
                         out.push((target, direct));
                     }
                 }
@@ -147,7 +151,9 @@ impl<'a> Code<'a> {
     /// line of code (a far return into the next label does not end it).
     pub fn calls(&self, from: &str, to: &str) -> bool {
         let (Some(from), Some(to)) = (self.function(from), self.function(to)) else { return false };
-        let Some(section_end) = self.functions.iter().filter(|f| f.start > from.start).map(|f| f.end).max() else { return false };
+        let Some(section_end) = self.functions.iter().filter(|f| f.start > from.start).map(|f| f.end).max() else {
+            return false;
+        };
         let span = Function { name: from.name.clone(), start: from.start, end: section_end.min(from.start + 512) };
         self.branch_targets(&span).iter().any(|&(t, flow)| t == to.start && flow == FlowControl::Call)
     }
@@ -168,7 +174,9 @@ impl Code<'_> {
                 }
                 let flow = insn.flow_control();
                 after_branch = flow != FlowControl::Next;
-                if matches!(flow, FlowControl::ConditionalBranch | FlowControl::UnconditionalBranch) && (f.start..f.end).contains(&insn.near_branch_target()) {
+                if matches!(flow, FlowControl::ConditionalBranch | FlowControl::UnconditionalBranch)
+                    && (f.start..f.end).contains(&insn.near_branch_target())
+                {
                     starts.push(insn.near_branch_target());
                 }
             }
@@ -203,7 +211,9 @@ impl Code<'_> {
             let Some(f) = self.sized.iter().find(|f| f.start <= start && start < f.end) else { continue };
             let end = next.min(f.end);
             let Some(code) = self.bytes(start, end) else { continue };
-            let ran = |i: &Instruction| !i.is_invalid() && faulted.is_none_or(|at| !(start..end).contains(&at) || i.ip() <= at);
+            let ran = |i: &Instruction| {
+                !i.is_invalid() && faulted.is_none_or(|at| !(start..end).contains(&at) || i.ip() <= at)
+            };
             out.extend(Decoder::with_ip(64, code, start, DecoderOptions::NONE).into_iter().filter(ran));
         }
         out
@@ -226,8 +236,31 @@ pub fn is_privileged(insn: &Instruction) -> bool {
     use iced_x86::Mnemonic::*;
     matches!(
         insn.mnemonic(),
-        In | Out | Insb | Insw | Insd | Outsb | Outsw | Outsd | Hlt | Cli | Sti | Lgdt | Lidt | Lldt | Ltr | Invlpg | Wbinvd | Invd | Rdmsr | Wrmsr | Clts | Lmsw
-    ) || (insn.mnemonic() == Mov && (0..insn.op_count()).any(|i| insn.op_kind(i) == OpKind::Register && (insn.op_register(i).is_cr() || insn.op_register(i).is_dr())))
+        In | Out
+            | Insb
+            | Insw
+            | Insd
+            | Outsb
+            | Outsw
+            | Outsd
+            | Hlt
+            | Cli
+            | Sti
+            | Lgdt
+            | Lidt
+            | Lldt
+            | Ltr
+            | Invlpg
+            | Wbinvd
+            | Invd
+            | Rdmsr
+            | Wrmsr
+            | Clts
+            | Lmsw
+    ) || (insn.mnemonic() == Mov
+        && (0..insn.op_count()).any(|i| {
+            insn.op_kind(i) == OpKind::Register && (insn.op_register(i).is_cr() || insn.op_register(i).is_dr())
+        }))
 }
 
 /// How a function refers to its own start.

@@ -92,8 +92,12 @@ impl std::fmt::Display for RunOutcome {
         let name = |n: &Option<String>| n.clone().unwrap_or_else(|| "no function".into());
         match self {
             RunOutcome::Returned => write!(f, "returned: the digest verified"),
-            RunOutcome::FailureLoop { function, rip } => write!(f, "spins in {function}()'s digest-failure loop at {rip:#x}: the digest did not verify"),
-            RunOutcome::JumpsToItself { function, rip } => write!(f, "{function} jumps to itself: an endless loop at {rip:#x}"),
+            RunOutcome::FailureLoop { function, rip } => {
+                write!(f, "spins in {function}()'s digest-failure loop at {rip:#x}: the digest did not verify")
+            }
+            RunOutcome::JumpsToItself { function, rip } => {
+                write!(f, "{function} jumps to itself: an endless loop at {rip:#x}")
+            }
             RunOutcome::Spins { function, rip } => match rip {
                 Some(rip) => write!(f, "still running at the time limit, in {} at {rip:#x}", name(function)),
                 None => write!(f, "still running at the time limit"),
@@ -101,7 +105,9 @@ impl std::fmt::Display for RunOutcome {
             RunOutcome::StackOverflow { function, rip, calls_itself: true } => {
                 write!(f, "stack overflow: {} calls itself (unbounded recursion), at {rip:#x}", name(function))
             }
-            RunOutcome::StackOverflow { function, rip, calls_itself: false } => write!(f, "stack overflow in {} at {rip:#x}", name(function)),
+            RunOutcome::StackOverflow { function, rip, calls_itself: false } => {
+                write!(f, "stack overflow in {} at {rip:#x}", name(function))
+            }
             RunOutcome::Crashed { signal, rip, function, instruction, fault_addr } => {
                 write!(f, "crashed ({signal}) in {} at {rip:#x}", name(function))?;
                 if let Some(i) = instruction {
@@ -113,7 +119,11 @@ impl std::fmt::Display for RunOutcome {
                 Ok(())
             }
             RunOutcome::VectorInstruction { function, rip, instruction } => {
-                write!(f, "executes `{instruction}` in {} at {rip:#x}: #UD with CR4.OSFXSR clear, as purgatory is entered", name(function))
+                write!(
+                    f,
+                    "executes `{instruction}` in {} at {rip:#x}: #UD with CR4.OSFXSR clear, as purgatory is entered",
+                    name(function)
+                )
             }
             RunOutcome::SystemCall => write!(f, "made a system call"),
             RunOutcome::Exited { status } => write!(f, "ended the process (exit {status})"),
@@ -178,7 +188,13 @@ pub fn run(obj: &Object, profile: &dyn Profile, load_addr: u64, opts: Options) -
     run
 }
 
-fn prepare_and_run(obj: &Object, profile: &dyn Profile, load_addr: u64, opts: Options, run: &mut PurgatoryRun) -> Result<RunOutcome, String> {
+fn prepare_and_run(
+    obj: &Object,
+    profile: &dyn Profile,
+    load_addr: u64,
+    opts: Options,
+    run: &mut PurgatoryRun,
+) -> Result<RunOutcome, String> {
     if !runnable(profile) {
         return Err(format!("kreloc runs x86_64 purgatories only ({} is {:?})", profile.name(), profile.arch()));
     }
@@ -196,7 +212,8 @@ fn prepare_and_run(obj: &Object, profile: &dyn Profile, load_addr: u64, opts: Op
     run.stack_size = own_stack_size(obj, &v);
     let blocks = code.block_starts();
     let stuck_at = code.self_jumps();
-    let segments: Vec<Segment> = loaded.segments.iter().map(|s| Segment { addr: s.addr, bytes: &s.bytes, memsz: s.memsz }).collect();
+    let segments: Vec<Segment> =
+        loaded.segments.iter().map(|s| Segment { addr: s.addr, bytes: &s.bytes, memsz: s.memsz }).collect();
     let req = ExecRequest {
         image: &loaded.image,
         memsz: v.memsz,
@@ -242,7 +259,9 @@ fn judge(code: &Code, outcome: ExecOutcome, context: Option<SignalContext>) -> R
     match (outcome, context) {
         (ExecOutcome::Returned { .. }, _) => RunOutcome::Returned,
         (ExecOutcome::TimedOut, Some(c)) => match code.function_at(c.rip) {
-            Some(f) if code.self_reference(f) == Some(SelfReference::JumpsTo) => RunOutcome::JumpsToItself { function: f.name.clone(), rip: c.rip },
+            Some(f) if code.self_reference(f) == Some(SelfReference::JumpsTo) => {
+                RunOutcome::JumpsToItself { function: f.name.clone(), rip: c.rip }
+            }
             Some(f) if f.name == C_ENTRY => RunOutcome::FailureLoop { function: f.name.clone(), rip: c.rip },
             f => RunOutcome::Spins { function: f.map(|f| f.name.clone()), rip: Some(c.rip) },
         },
@@ -252,9 +271,15 @@ fn judge(code: &Code, outcome: ExecOutcome, context: Option<SignalContext>) -> R
             let calls_itself = f.is_some_and(|f| code.self_reference(f) == Some(SelfReference::Calls));
             RunOutcome::StackOverflow { function: f.map(|f| f.name.clone()), rip: c.rip, calls_itself }
         }
-        (ExecOutcome::Crashed { .. }, Some(c)) if code.decode_at(c.rip).is_some_and(|i| code::is_privileged(&i)) => RunOutcome::NotJudged {
-            reason: format!("a privileged instruction at {:#x} (`{}`): purgatory runs at CPL 0, the sandbox at CPL 3", c.rip, code.instruction_at(c.rip).unwrap_or_default()),
-        },
+        (ExecOutcome::Crashed { .. }, Some(c)) if code.decode_at(c.rip).is_some_and(|i| code::is_privileged(&i)) => {
+            RunOutcome::NotJudged {
+                reason: format!(
+                    "a privileged instruction at {:#x} (`{}`): purgatory runs at CPL 0, the sandbox at CPL 3",
+                    c.rip,
+                    code.instruction_at(c.rip).unwrap_or_default()
+                ),
+            }
+        }
         (ExecOutcome::Crashed { signal }, c) => {
             let rip = c.map_or(0, |c| c.rip);
             RunOutcome::Crashed {

@@ -70,7 +70,13 @@ pub fn load(obj: &Object, profile: &dyn Profile, v: &Verdict) -> Result<Loaded, 
     let backup = backup_symbols(obj, flavour);
     if let Some((size, [dest, src, size_name])) = backup {
         let (dest_addr, src_addr) = (base + (40 << 20), base + (48 << 20));
-        segments.push(Placed { what: "backup destination", addr: dest_addr, memsz: size, digested: true, bytes: Vec::new() });
+        segments.push(Placed {
+            what: "backup destination",
+            addr: dest_addr,
+            memsz: size,
+            digested: true,
+            bytes: Vec::new(),
+        });
         let mut low = synthetic("low memory (backup source)", src_addr, size.div_ceil(0x1000) as usize);
         (low.memsz, low.digested) = (size, false);
         low.bytes.truncate(size as usize);
@@ -78,7 +84,9 @@ pub fn load(obj: &Object, profile: &dyn Profile, v: &Verdict) -> Result<Loaded, 
         for (name, value) in [(dest, dest_addr), (src, src_addr), (size_name, size)] {
             set(obj, v, &mut image, &mut symbols, name, &value.to_le_bytes())?;
         }
-        modelled.push(format!("the backup source (physical low memory) is mapped at {src_addr:#x}: a process cannot map page 0"));
+        modelled.push(format!(
+            "the backup source (physical low memory) is mapped at {src_addr:#x}: a process cannot map page 0"
+        ));
     }
     if flavour == Flavour::KexecTools {
         arch_symbols(obj, profile, v, &mut image, &mut symbols)?;
@@ -108,7 +116,8 @@ fn segment_base(load_addr: u64, memsz: u64) -> u64 {
 /// `pages` pages of known, non-repeating bytes.
 fn synthetic(what: &'static str, addr: u64, pages: usize) -> Placed {
     let len = pages * 0x1000;
-    let bytes = (0..len).map(|i| (i as u32).wrapping_mul(2_654_435_761).rotate_left(7) as u8 ^ what.len() as u8).collect();
+    let bytes =
+        (0..len).map(|i| (i as u32).wrapping_mul(2_654_435_761).rotate_left(7) as u8 ^ what.len() as u8).collect();
     Placed { what, addr, memsz: len as u64, digested: true, bytes }
 }
 
@@ -126,7 +135,13 @@ fn backup_symbols(obj: &Object, flavour: Flavour) -> Option<(u64, [&'static str;
 /// kexec-tools' `arch_update_purgatory()` for `kexec -p` with no console options: the `arch_options`
 /// defaults (serial 0x3f8 at 115200, no VGA or serial console, no VGA reset) and `panic_kernel = 1`. The
 /// backup symbols are set with the backup segments.
-fn arch_symbols(obj: &Object, profile: &dyn Profile, v: &Verdict, image: &mut [u8], symbols: &mut Vec<SetSymbol>) -> Result<(), String> {
+fn arch_symbols(
+    obj: &Object,
+    profile: &dyn Profile,
+    v: &Verdict,
+    image: &mut [u8],
+    symbols: &mut Vec<SetSymbol>,
+) -> Result<(), String> {
     for step in profile.arch_symbol_steps() {
         let value: u64 = match step.name {
             "serial_base" => 0x3f8,
@@ -164,9 +179,19 @@ fn regions(segments: &[Placed]) -> Vec<u8> {
 
 /// Writes `bytes` over the global symbol `name` in the relocated image, as `elf_rel_set_symbol()` and
 /// `kexec_purgatory_get_set_symbol()` do.
-fn set(obj: &Object, v: &Verdict, image: &mut [u8], symbols: &mut Vec<SetSymbol>, name: &str, bytes: &[u8]) -> Result<(), String> {
+fn set(
+    obj: &Object,
+    v: &Verdict,
+    image: &mut [u8],
+    symbols: &mut Vec<SetSymbol>,
+    name: &str,
+    bytes: &[u8],
+) -> Result<(), String> {
     let at = symbol_offset(obj, v, name).ok_or_else(|| format!("{name} is not a global symbol in the loaded image"))?;
-    let end = at.checked_add(bytes.len() as u64).filter(|&e| e <= image.len() as u64).ok_or_else(|| format!("{name} lies outside the image's file-backed bytes"))?;
+    let end = at
+        .checked_add(bytes.len() as u64)
+        .filter(|&e| e <= image.len() as u64)
+        .ok_or_else(|| format!("{name} lies outside the image's file-backed bytes"))?;
     image[at as usize..end as usize].copy_from_slice(bytes);
     symbols.push(SetSymbol { name: name.to_string(), value_hex: hex(bytes) });
     Ok(())

@@ -54,7 +54,9 @@ impl Range {
             Range::Unsigned(bits) => Some((0, 1u64 << bits)),
             Range::Signed(bits) => Some(((1u64 << (bits - 1)).wrapping_neg(), 1u64 << bits)),
             // -2^(b-1) .. 2^b - 1
-            Range::SignedOrUnsigned(bits) => Some(((1u64 << (bits - 1)).wrapping_neg(), (1u64 << bits) + (1u64 << (bits - 1)))),
+            Range::SignedOrUnsigned(bits) => {
+                Some(((1u64 << (bits - 1)).wrapping_neg(), (1u64 << bits) + (1u64 << (bits - 1))))
+            }
         }
     }
 }

@@ -40,10 +40,20 @@ impl Imm {
     /// The immediate's bits for `x`.
     fn encode(self, x: u64) -> u64 {
         match self {
-            Imm::Branch => (bits(x, 1, 4) << 8) | (bits(x, 5, 6) << 25) | (bits(x, 11, 1) << 7) | (bits(x, 12, 1) << 31),
-            Imm::Jal => (bits(x, 1, 10) << 21) | (bits(x, 11, 1) << 20) | (bits(x, 12, 8) << 12) | (bits(x, 20, 1) << 31),
+            Imm::Branch => {
+                (bits(x, 1, 4) << 8) | (bits(x, 5, 6) << 25) | (bits(x, 11, 1) << 7) | (bits(x, 12, 1) << 31)
+            }
+            Imm::Jal => {
+                (bits(x, 1, 10) << 21) | (bits(x, 11, 1) << 20) | (bits(x, 12, 8) << 12) | (bits(x, 20, 1) << 31)
+            }
             Imm::HiLoPair => utype(high_part(x)) | (itype(x.wrapping_sub(high_part(x))) << 32),
-            Imm::CBranch => (bits(x, 1, 2) << 3) | (bits(x, 3, 2) << 10) | (bits(x, 5, 1) << 2) | (bits(x, 6, 2) << 5) | (bits(x, 8, 1) << 12),
+            Imm::CBranch => {
+                (bits(x, 1, 2) << 3)
+                    | (bits(x, 3, 2) << 10)
+                    | (bits(x, 5, 1) << 2)
+                    | (bits(x, 6, 2) << 5)
+                    | (bits(x, 8, 1) << 12)
+            }
             Imm::CJump => {
                 (bits(x, 1, 3) << 3)
                     | (bits(x, 4, 1) << 11)

@@ -18,7 +18,9 @@ pub fn howto(r_type: u32) -> Howto {
     match r_type {
         0 => Howto::plain("R_390_NONE", None, 0, Range::Any),
         1 => h("R_390_8", Absolute, 1, Plain, 0),
-        2 => Howto { name: "R_390_12", formula: Absolute, width: 2, range: Range::Unsigned(12), field: Disp12, shift: 0 },
+        2 => {
+            Howto { name: "R_390_12", formula: Absolute, width: 2, range: Range::Unsigned(12), field: Disp12, shift: 0 }
+        }
         3 => h("R_390_16", Absolute, 2, Plain, 0),
         4 => h("R_390_32", Absolute, 4, Plain, 0),
         5 => h("R_390_PC32", PcRelative, 4, Plain, 0),
@@ -34,7 +36,9 @@ pub fn howto(r_type: u32) -> Howto {
         20 => h("R_390_PLT32DBL", PcRelative, 4, Plain, 1),
         22 => Howto::plain("R_390_64", Absolute, 8, Range::Any),
         23 => Howto::plain("R_390_PC64", PcRelative, 8, Range::Any),
-        57 => Howto { name: "R_390_20", formula: Absolute, width: 4, range: Range::Signed(20), field: Disp20, shift: 0 },
+        57 => {
+            Howto { name: "R_390_20", formula: Absolute, width: 4, range: Range::Signed(20), field: Disp20, shift: 0 }
+        }
         _ => Howto::plain("R_390_UNKNOWN", Unsupported, 0, Range::Any),
     }
 }

@@ -29,7 +29,9 @@ pub enum ParseError {
     #[error("bad section header table: {0}")]
     Sections(String),
     /// A section's contents lie outside the file.
-    #[error("section [{index}] {name}: contents (offset {offset:#x}, size {size:#x}) lie outside the {file_len}-byte file")]
+    #[error(
+        "section [{index}] {name}: contents (offset {offset:#x}, size {size:#x}) lie outside the {file_len}-byte file"
+    )]
     SectionOutsideFile { index: usize, name: String, offset: u64, size: u64, file_len: usize },
     /// A symbol table is malformed.
     #[error("symbol table [{index}]: {reason}")]
@@ -129,10 +131,7 @@ impl Object {
 
     /// A global symbol by name from any symbol table (the kernel's lookup rule: STB_GLOBAL only).
     pub fn global_symbol(&self, name: &str) -> Option<&Symbol> {
-        self.symtabs
-            .iter()
-            .flat_map(|(_, syms)| syms.iter())
-            .find(|s| s.bind == STB_GLOBAL && s.name == name)
+        self.symtabs.iter().flat_map(|(_, syms)| syms.iter()).find(|s| s.bind == STB_GLOBAL && s.name == name)
     }
 
     /// The sections holding code: allocated, executable and not empty (what the exec-section rules see).

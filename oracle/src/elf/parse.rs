@@ -6,7 +6,7 @@ use object::{BigEndian, Endianness, LittleEndian};
 
 use super::consts::*;
 
-use super::{Class, SmolStr, Object, ParseError, Reloc, RelocSection, Section, Symbol};
+use super::{Class, Object, ParseError, Reloc, RelocSection, Section, SmolStr, Symbol};
 
 /// Parses an ELF32 or ELF64 object. Never panics.
 pub fn parse(data: &[u8]) -> Result<Object, ParseError> {
@@ -69,8 +69,9 @@ fn parse_as<H: FileHeader>(data: &[u8], class: Class) -> Result<Object, ParseErr
         if sh.sh_type(endian).0 != SHT_SYMTAB {
             continue;
         }
-        let symtab = object::read::elf::SymbolTable::<H, &[u8]>::parse(endian, data, &table, object::SectionIndex(index), sh)
-            .map_err(|e| ParseError::Symbols { index, reason: e.to_string() })?;
+        let symtab =
+            object::read::elf::SymbolTable::<H, &[u8]>::parse(endian, data, &table, object::SectionIndex(index), sh)
+                .map_err(|e| ParseError::Symbols { index, reason: e.to_string() })?;
         let strings = symtab.strings();
         let syms = symtab
             .enumerate()
@@ -94,7 +95,8 @@ fn parse_as<H: FileHeader>(data: &[u8], class: Class) -> Result<Object, ParseErr
         }
         let bad = |reason: String| ParseError::Relocations { index, name: sections[index].name.to_string(), reason };
         let entries: Vec<Reloc> = if sh_type == SHT_RELA {
-            let (rela, _) = sh.rela(endian, data).map_err(|e| bad(e.to_string()))?.unwrap_or((&[], object::SectionIndex(0)));
+            let (rela, _) =
+                sh.rela(endian, data).map_err(|e| bad(e.to_string()))?.unwrap_or((&[], object::SectionIndex(0)));
             rela.iter()
                 .map(|r| {
                     let is_mips64el = false;
@@ -107,7 +109,8 @@ fn parse_as<H: FileHeader>(data: &[u8], class: Class) -> Result<Object, ParseErr
                 })
                 .collect()
         } else {
-            let (rel, _) = sh.rel(endian, data).map_err(|e| bad(e.to_string()))?.unwrap_or((&[], object::SectionIndex(0)));
+            let (rel, _) =
+                sh.rel(endian, data).map_err(|e| bad(e.to_string()))?.unwrap_or((&[], object::SectionIndex(0)));
             rel.iter()
                 .map(|r| Reloc {
                     offset: object::read::elf::Rel::r_offset(r, endian).into(),

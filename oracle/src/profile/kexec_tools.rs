@@ -1,20 +1,29 @@
 //! kexec-tools (user space `kexec -l/-p` without `-s`): kexec/kexec-elf-rel.c and kexec/arch/{x86_64,i386}.
 
 use crate::arch::{x86_64::R_X86_64_PLT32, Arch, Howto};
-use crate::elf::{consts::{EM_386, EM_X86_64}, Class, Object};
+use crate::elf::{
+    consts::{EM_386, EM_X86_64},
+    Class, Object,
+};
 use crate::entry::EntryRule;
 use crate::layout::LayoutRule;
 
 use crate::message::{HeaderProblem, Loader, LoaderMessage};
 use crate::symbols::{
-    Lookup, SymbolStep, KEXEC_TOOLS_BZIMAGE, KEXEC_TOOLS_BZIMAGE64, KEXEC_TOOLS_BZIMAGE_REAL_MODE, KEXEC_TOOLS_DIGESTS, KEXEC_TOOLS_I386_UPDATE,
-    KEXEC_TOOLS_I386_UPDATE_CRASH, KEXEC_TOOLS_X86_64_UPDATE_CRASH,
+    Lookup, SymbolStep, KEXEC_TOOLS_BZIMAGE, KEXEC_TOOLS_BZIMAGE64, KEXEC_TOOLS_BZIMAGE_REAL_MODE, KEXEC_TOOLS_DIGESTS,
+    KEXEC_TOOLS_I386_UPDATE, KEXEC_TOOLS_I386_UPDATE_CRASH, KEXEC_TOOLS_X86_64_UPDATE_CRASH,
 };
 
 use super::{header_result, top_down, x86_header_checks, Profile, Rule, SymbolProblem};
 
 /// kexec-tools' parse checks: header fields plus every non-NOBITS section inside the file (done by our parser).
-fn validate(obj: &Object, loader: Loader, class: Class, machine: u16, shentsize: u16) -> Result<(), Vec<LoaderMessage>> {
+fn validate(
+    obj: &Object,
+    loader: Loader,
+    class: Class,
+    machine: u16,
+    shentsize: u16,
+) -> Result<(), Vec<LoaderMessage>> {
     let mut errs = x86_header_checks(obj, class, machine);
     if obj.shentsize != shentsize {
         errs.push(HeaderProblem::ShentSize { found: obj.shentsize });
@@ -102,7 +111,10 @@ impl Profile for KexecToolsX86_64 {
     }
     fn typical_load_address(&self, memsz: u64, align: u64) -> (u64, String) {
         let end = super::linux::TYPICAL_CRASH_END;
-        (top_down(end, memsz, align), format!("top-down in a typical crashkernel=256M,high reservation ending at {end:#x}"))
+        (
+            top_down(end, memsz, align),
+            format!("top-down in a typical crashkernel=256M,high reservation ending at {end:#x}"),
+        )
     }
 }
 

@@ -26,8 +26,13 @@ pub enum LinuxEra {
 }
 
 impl LinuxEra {
-    pub const ALL: [LinuxEra; 5] =
-        [LinuxEra::Legacy, LinuxEra::LegacyPlt32, LinuxEra::Recompute, LinuxEra::WarnOnSecondMatch, LinuxEra::PurgatoryStartSymbol];
+    pub const ALL: [LinuxEra; 5] = [
+        LinuxEra::Legacy,
+        LinuxEra::LegacyPlt32,
+        LinuxEra::Recompute,
+        LinuxEra::WarnOnSecondMatch,
+        LinuxEra::PurgatoryStartSymbol,
+    ];
 
     /// The era of a kernel version such as `4.15`, `5.4`, `6.6.30` or `7.0`.
     pub fn for_version(v: &str) -> Option<LinuxEra> {
@@ -94,10 +99,16 @@ impl Profile for LinuxX86_64 {
 
     fn summary(&self) -> String {
         let era = match self.era {
-            LinuxEra::Legacy => "Linux ≤ 4.15: ELF header checks, legacy layout, first exec match wins silently, PLT32 unknown",
+            LinuxEra::Legacy => {
+                "Linux ≤ 4.15: ELF header checks, legacy layout, first exec match wins silently, PLT32 unknown"
+            }
             LinuxEra::LegacyPlt32 => "Linux 4.16: legacy layout and header checks, PLT32 treated as PC32",
-            LinuxEra::Recompute => "Linux 4.17–6.3: no checks, offset layout, every exec section containing e_entry recomputes the entry",
-            LinuxEra::WarnOnSecondMatch => "Linux 6.4–6.x: first exec match sets the entry, a second match WARNs (seed 001)",
+            LinuxEra::Recompute => {
+                "Linux 4.17–6.3: no checks, offset layout, every exec section containing e_entry recomputes the entry"
+            }
+            LinuxEra::WarnOnSecondMatch => {
+                "Linux 6.4–6.x: first exec match sets the entry, a second match WARNs (seed 001)"
+            }
             LinuxEra::PurgatoryStartSymbol => "Linux 7.0+: entry from the purgatory_start symbol, else the WARN scan",
         };
         format!("kexec_file_load, x86_64. {era}. Types 0/1/2/4/10/11; 32/32S overflow-checked; PC32/PLT32 silently truncated.")

@@ -32,7 +32,9 @@ pub enum Rule {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SymbolProblem {
     /// `notype`: ELF st_type is STT_NOTYPE (kexec-tools relocates those against 0).
-    Undefined { notype: bool },
+    Undefined {
+        notype: bool,
+    },
     Common,
     BadSection(u32),
 }
@@ -140,9 +142,11 @@ pub struct UnknownProfile {
 
 /// Parses a profile name such as `linux-x86_64`, `linux-x86_64@4.15`, `kexec-tools-i386`, `strict-x86_64`.
 pub fn parse(name: &str) -> Result<Box<dyn Profile>, UnknownProfile> {
-    let unknown = || UnknownProfile {
+    let unknown = || {
+        UnknownProfile {
         given: name.to_string(),
         known: "linux-x86_64[@VERSION] (e.g. @4.15, @5.4, @6.6, @7.0), kexec-tools-x86_64, kexec-tools-i386, kexec-tools-i386-nonreloc, kexec-tools-i386-realmode, strict-x86_64, linux-s390x, linux-riscv64".into(),
+    }
     };
     let (base, version) = match name.split_once('@') {
         Some((b, v)) => (b, Some(v)),
@@ -150,7 +154,9 @@ pub fn parse(name: &str) -> Result<Box<dyn Profile>, UnknownProfile> {
     };
     match (base, version) {
         ("linux-x86_64", None) => Ok(Box::new(LinuxX86_64::current())),
-        ("linux-x86_64", Some(v)) => LinuxEra::for_version(v).map(|e| Box::new(LinuxX86_64::new(e)) as Box<dyn Profile>).ok_or_else(unknown),
+        ("linux-x86_64", Some(v)) => {
+            LinuxEra::for_version(v).map(|e| Box::new(LinuxX86_64::new(e)) as Box<dyn Profile>).ok_or_else(unknown)
+        }
         ("kexec-tools-x86_64", None) => Ok(Box::new(KexecToolsX86_64)),
         ("kexec-tools-i386", None) => Ok(Box::new(KexecToolsI386::relocatable())),
         ("kexec-tools-i386-nonreloc", None) => Ok(Box::new(KexecToolsI386::non_relocatable())),

@@ -33,7 +33,9 @@ impl Profile for LinuxRiscv64 {
     fn rule(&self, r_type: u32, howto: &Howto) -> Rule {
         // arch/riscv64.rs lists exactly the kernel's switch cases; everything else is its default.
         match howto.formula {
-            Formula::Unsupported => Rule::Reject(LoaderMessage::UnknownRelocation { loader: Loader::LinuxRiscv64, r_type }),
+            Formula::Unsupported => {
+                Rule::Reject(LoaderMessage::UnknownRelocation { loader: Loader::LinuxRiscv64, r_type })
+            }
             _ => Rule::Apply { checked: false },
         }
     }
@@ -44,7 +46,9 @@ impl Profile for LinuxRiscv64 {
         match problem {
             // sechdrs[SHN_UNDEF].sh_addr is 0: the kernel relocates against address 0 and goes on.
             SymbolProblem::Undefined { .. } => None,
-            SymbolProblem::Common => Some(LoaderMessage::InvalidSection { loader, shndx: crate::elf::consts::SHN_COMMON, name }),
+            SymbolProblem::Common => {
+                Some(LoaderMessage::InvalidSection { loader, shndx: crate::elf::consts::SHN_COMMON, name })
+            }
             SymbolProblem::BadSection(shndx) => Some(LoaderMessage::InvalidSection { loader, shndx, name }),
         }
     }
@@ -55,7 +59,10 @@ impl Profile for LinuxRiscv64 {
         (0x8000_0000, u64::MAX)
     }
     fn typical_load_address(&self, memsz: u64, align: u64) -> (u64, String) {
-        (top_down(TYPICAL_RAM_END, memsz, align), format!("top-down in a typical RAM bank ending at {TYPICAL_RAM_END:#x}"))
+        (
+            top_down(TYPICAL_RAM_END, memsz, align),
+            format!("top-down in a typical RAM bank ending at {TYPICAL_RAM_END:#x}"),
+        )
     }
     fn loader_symbol_steps(&self) -> &'static [SymbolStep] {
         &RISCV_KERNEL_ENTRY

@@ -40,7 +40,10 @@ impl Profile for LinuxS390x {
         (0, u64::MAX)
     }
     fn typical_load_address(&self, _memsz: u64, _align: u64) -> (u64, String) {
-        (TYPICAL_END_OF_KERNEL_AND_INITRD, "right after a 16 MiB kernel and a 64 MiB initrd (s390 presets the address; no hole search)".into())
+        (
+            TYPICAL_END_OF_KERNEL_AND_INITRD,
+            "right after a 16 MiB kernel and a 64 MiB initrd (s390 presets the address; no hole search)".into(),
+        )
     }
     /// kexec_file_add_purgatory → kexec_file_update_purgatory: silent -EINVAL returns, no trailer.
     fn loader_symbol_steps(&self) -> &'static [SymbolStep] {

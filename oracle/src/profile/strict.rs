@@ -60,6 +60,9 @@ impl Profile for StrictX86_64 {
     }
     fn typical_load_address(&self, memsz: u64, align: u64) -> (u64, String) {
         let end = super::linux::TYPICAL_CRASH_END;
-        (top_down(end, memsz, align), format!("top-down in a typical crashkernel=256M,high reservation ending at {end:#x}"))
+        (
+            top_down(end, memsz, align),
+            format!("top-down in a typical crashkernel=256M,high reservation ending at {end:#x}"),
+        )
     }
 }

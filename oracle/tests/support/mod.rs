@@ -2,7 +2,9 @@
 #![allow(dead_code)]
 
 use object::write::{Object as WObject, Relocation, SectionId, StandardSection, Symbol, SymbolId, SymbolSection};
-use object::{elf, Architecture, BinaryFormat, Endianness, RelocationFlags, SectionKind, SymbolFlags, SymbolKind, SymbolScope};
+use object::{
+    elf, Architecture, BinaryFormat, Endianness, RelocationFlags, SectionKind, SymbolFlags, SymbolKind, SymbolScope,
+};
 
 pub struct Builder {
     pub w: WObject<'static>,
@@ -12,7 +14,11 @@ pub struct Builder {
 
 impl Builder {
     pub fn x86_64() -> Self {
-        Builder { w: WObject::new(BinaryFormat::Elf, Architecture::X86_64, Endianness::Little), entry: 0, aligns: Vec::new() }
+        Builder {
+            w: WObject::new(BinaryFormat::Elf, Architecture::X86_64, Endianness::Little),
+            entry: 0,
+            aligns: Vec::new(),
+        }
     }
 
     pub fn for_arch(arch: Architecture, endian: Endianness) -> Self {
@@ -20,7 +26,11 @@ impl Builder {
     }
 
     pub fn i386() -> Self {
-        Builder { w: WObject::new(BinaryFormat::Elf, Architecture::I386, Endianness::Little), entry: 0, aligns: Vec::new() }
+        Builder {
+            w: WObject::new(BinaryFormat::Elf, Architecture::I386, Endianness::Little),
+            entry: 0,
+            aligns: Vec::new(),
+        }
     }
 
     /// A section with `data` (or `size` zero bytes of bss when `kind` is UninitializedData).
@@ -125,7 +135,15 @@ impl Builder {
 
     pub fn reloc(&mut self, s: SectionId, offset: u64, sym: SymbolId, r_type: u32, addend: i64) {
         self.w
-            .add_relocation(s, Relocation { offset, symbol: sym, addend, flags: RelocationFlags::Elf { r_type: elf::RelocationType(r_type) } })
+            .add_relocation(
+                s,
+                Relocation {
+                    offset,
+                    symbol: sym,
+                    addend,
+                    flags: RelocationFlags::Elf { r_type: elf::RelocationType(r_type) },
+                },
+            )
             .expect("add relocation");
     }
 
@@ -148,7 +166,11 @@ impl Builder {
         }
         if !self.aligns.is_empty() {
             let obj = kreloc_oracle::parse(&bytes).expect("parse own output");
-            let shoff = if is64 { u64::from_le_bytes(bytes[40..48].try_into().unwrap()) } else { u64::from(u32::from_le_bytes(bytes[32..36].try_into().unwrap())) } as usize;
+            let shoff = if is64 {
+                u64::from_le_bytes(bytes[40..48].try_into().unwrap())
+            } else {
+                u64::from(u32::from_le_bytes(bytes[32..36].try_into().unwrap()))
+            } as usize;
             for (name, align) in &self.aligns {
                 let s = obj.sections.iter().find(|s| &s.name == name).expect("section to patch");
                 if is64 {

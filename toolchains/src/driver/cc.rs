@@ -9,7 +9,8 @@ use crate::process::Child;
 use crate::Error;
 
 /// Flags every purgatory-like compile gets.
-pub const BASE: &[&str] = &["-c", "-ffreestanding", "-fno-common", "-fno-asynchronous-unwind-tables", "-fcf-protection=none", "-g0"];
+pub const BASE: &[&str] =
+    &["-c", "-ffreestanding", "-fno-common", "-fno-asynchronous-unwind-tables", "-fcf-protection=none", "-g0"];
 
 pub fn command(tc: &Toolchain, cfg: &CompileConfig, src: &Path, out: &Path, timeout: Duration) -> Result<Child, Error> {
     Ok(Child::new(&tc.exe, timeout).args(flags(tc, cfg)).arg(src).arg("-o").arg(out))
@@ -18,7 +19,9 @@ pub fn command(tc: &Toolchain, cfg: &CompileConfig, src: &Path, out: &Path, time
 /// The base flags and the config's, each once.
 pub fn flags(tc: &Toolchain, cfg: &CompileConfig) -> Vec<String> {
     // GCC 7 predates -fcf-protection (GCC 8), and emits no ENDBR64 anyway.
-    let base = BASE.iter().filter(|f| !(tc.family == crate::Family::Gcc && tc.version.major() < 8 && f.starts_with("-fcf-protection")));
+    let base = BASE
+        .iter()
+        .filter(|f| !(tc.family == crate::Family::Gcc && tc.version.major() < 8 && f.starts_with("-fcf-protection")));
     dedupe(base.map(|f| f.to_string()).chain(cfg.c_flags_for(dialect(tc))))
 }
 

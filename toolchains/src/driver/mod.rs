@@ -10,7 +10,14 @@ use crate::process::Child;
 use crate::{Error, Language};
 
 /// The command compiling `src` to the object `out`.
-pub fn compile_command(tc: &Toolchain, lang: Language, cfg: &CompileConfig, src: &std::path::Path, out: &std::path::Path, timeout: std::time::Duration) -> Result<Child, Error> {
+pub fn compile_command(
+    tc: &Toolchain,
+    lang: Language,
+    cfg: &CompileConfig,
+    src: &std::path::Path,
+    out: &std::path::Path,
+    timeout: std::time::Duration,
+) -> Result<Child, Error> {
     match (lang, &tc.kind) {
         (Language::Rust, Kind::Rustc) => rustc::command(tc, cfg, src, out, timeout),
         (Language::Rust, _) => Err(Error::Unsupported(format!("{} cannot compile Rust", tc.id()))),

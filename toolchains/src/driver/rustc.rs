@@ -70,10 +70,17 @@ pub fn config_args(cfg: &CompileConfig) -> Result<Vec<String>, Error> {
         Pic::Pie => "pie",
         Pic::Pic => "pic",
     };
-    let mut args: Vec<String> = ["-C", &format!("code-model={model}"), "-C", &format!("relocation-model={reloc}"), "-C", &format!("opt-level={}", cfg.opt)]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
+    let mut args: Vec<String> = [
+        "-C",
+        &format!("code-model={model}"),
+        "-C",
+        &format!("relocation-model={reloc}"),
+        "-C",
+        &format!("opt-level={}", cfg.opt),
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
     if !cfg.extra.iter().any(|f| f == "-ffunction-sections") {
         args.extend(ONE_TEXT.iter().map(|s| s.to_string()));
     }
@@ -98,7 +105,12 @@ pub fn config_args(cfg: &CompileConfig) -> Result<Vec<String>, Error> {
     for flag in &cfg.kernel {
         match kernel_flag_args(flag) {
             Some(a) => args.extend(a),
-            None => return Err(Error::NotExpressible(format!("rustc has no spelling for {}", flag.spelling(crate::config::Dialect::Gcc).join(" ")))),
+            None => {
+                return Err(Error::NotExpressible(format!(
+                    "rustc has no spelling for {}",
+                    flag.spelling(crate::config::Dialect::Gcc).join(" ")
+                )))
+            }
         }
     }
     Ok(args)
