@@ -83,7 +83,7 @@ fn bzimage(payload: &[u8]) -> Vec<u8> {
     let head = 0x40u32; // a small decompressor stub before the payload, as in real images
     img[0x248..0x24c].copy_from_slice(&head.to_le_bytes());
     img[0x24c..0x250].copy_from_slice(&(payload.len() as u32).to_le_bytes());
-    img.extend(std::iter::repeat(0x90).take(head as usize));
+    img.extend(std::iter::repeat_n(0x90, head as usize));
     img.extend_from_slice(payload);
     img.extend_from_slice(&[0; 64]);
     img

@@ -349,7 +349,7 @@ fn commit_mode(
     let (build, compiler, artifacts) = build_setup(fam, a)?;
     let predicate = match &a.script {
         Some(s) => CommitPredicate::Script(s.clone()),
-        None => CommitPredicate::Oracle(pred),
+        None => CommitPredicate::Oracle(Box::new(pred)),
     };
     let b = CommitBisect {
         src,

@@ -35,7 +35,7 @@ pub enum CommitPredicate {
     /// A script (git bisect run conventions); `KBISECT_COMPILER` points at the built compiler.
     Script(String),
     /// The oracle on the case compiled with the built compiler.
-    Oracle(OraclePredicate),
+    Oracle(Box<OraclePredicate>),
 }
 
 /// A commit bisection.

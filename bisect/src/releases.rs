@@ -50,6 +50,7 @@ pub fn toolchain(family: Family, major: u32, installed: &mut Vec<String>, progre
 }
 
 /// Bisects `family` between the `good` and `bad` majors.
+#[allow(clippy::too_many_arguments)] // the CLI's options, one each; a struct would only rename them
 pub fn bisect_releases(
     family: Family,
     good: u32,

@@ -81,7 +81,7 @@ fn main() {
     let cp = t.elapsed();
     let into = tmp.path().join("merged");
     let t = Instant::now();
-    let m = kreloc_campaign::merge::merge(&[src.clone()], &into, |_| {}).unwrap();
+    let m = kreloc_campaign::merge::merge(std::slice::from_ref(&src), &into, |_| {}).unwrap();
     let first = t.elapsed();
     let t = Instant::now();
     kreloc_campaign::merge::merge(&[src], &into, |_| {}).unwrap();

@@ -345,7 +345,7 @@ pub fn attribute(cells: &[Cell], facts: &[Option<Facts>]) -> Vec<Divergence> {
                 None => (Step::Toolchain { toolchain: toolchain_name(&cy.toolchain) }, None),
             };
             let change = before.map_or_else(|| p.clone(), change_from);
-            found.entry(RootCause { step, change }).or_default().push(pair(before, format!("{}", cy.toolchain.id())));
+            found.entry(RootCause { step, change }).or_default().push(pair(before, cy.toolchain.id().to_string()));
         }
     }
     found

@@ -157,7 +157,7 @@ impl FindingStore {
         log.write_all(&line)?;
         log.sync_data()?;
         let mut bars = self.bar.lock().unwrap_or_else(|e| e.into_inner());
-        if bars.get(&fp).map_or(true, |&bar| sighting.size <= bar) {
+        if bars.get(&fp).is_none_or(|&bar| sighting.size <= bar) {
             // Possibly among the smallest: fold every writer's log to decide, keep those, drop the rest.
             let keep = summary_ids(&dest)?;
             let programs = dest.join("programs");

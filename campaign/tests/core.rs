@@ -231,8 +231,8 @@ fn each_problem_is_blamed_on_one_axis_step() {
     let f = vec![
         facts(&[".text"], &[]),
         facts(&[".ltext"], &[Change::EntryWarn, Change::EntryMisplaced]),
-        facts(&[".text"], &[overflow.clone()]),
-        facts(&[".text"], &[overflow.clone()]),
+        facts(&[".text"], std::slice::from_ref(&overflow)),
+        facts(&[".text"], std::slice::from_ref(&overflow)),
         facts(&[".text"], &[]),
         // Not judged (the toolchain cannot express the config): it takes part in no comparison.
         None,
@@ -279,15 +279,15 @@ fn rust_emission_is_its_own_axis_and_unjudged_addresses_compare_with_nothing() {
     let mut rust = cell(Rustc, 1, "k18");
     rust.toolchain.kind = Kind::Rustc;
     let cells = vec![cell(Gcc, 12, "k18"), cell(Llvm, 19, "k18"), rust];
-    let f = vec![facts(&[".text"], &[]), facts(&[".text"], &[]), facts(&[".text"], &[crash.clone()])];
+    let f = vec![facts(&[".text"], &[]), facts(&[".text"], &[]), facts(&[".text"], std::slice::from_ref(&crash))];
     let d = attribute(&cells, &f);
     assert_eq!(d.len(), 1, "{d:?}");
     assert_eq!(d[0].cause.step, Step::Language { from: Emission::C, to: Emission::Rust });
     assert_eq!(d[0].cells[0].from.as_deref(), Some("llvm-19.0-/cc-19/k18"), "the llvm C cell is the peer of rustc");
     // Neither C cell could be run at that address: there is nothing to compare the crash with.
     let mut g = f.clone();
-    for i in 0..2 {
-        g[i].as_mut().unwrap().unjudged_at = vec![0x17f_7aff_d000];
+    for c in &mut g[..2] {
+        c.as_mut().unwrap().unjudged_at = vec![0x17f_7aff_d000];
     }
     let d = attribute(&cells, &g);
     assert_eq!(d.len(), 1);

@@ -142,7 +142,7 @@ fn checked_len(req: &ExecRequest) -> Result<u64, ExecOutcome> {
         }));
     }
     let unmappable = |reason| Err(ExecOutcome::Unmappable { addr: req.load_addr, reason });
-    if req.load_addr % PAGE as u64 != 0 {
+    if !req.load_addr.is_multiple_of(PAGE as u64) {
         return unmappable(MapError::NotPageAligned);
     }
     let len = req.memsz.div_ceil(PAGE as u64).checked_mul(PAGE as u64);

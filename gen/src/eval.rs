@@ -115,9 +115,8 @@ pub fn checksum(p: &Program) -> u64 {
         }
     }
     if let Some((dst, src, n)) = p.copy_plan() {
-        for k in 0..n {
-            arrays[dst][k] = arrays[src][k];
-        }
+        let copied = arrays[src][..n].to_vec();
+        arrays[dst][..n].copy_from_slice(&copied);
     }
     if let Some((dst, byte)) = p.set_plan() {
         let v = u64::from_le_bytes([byte; 8]);
@@ -140,8 +139,8 @@ pub fn checksum(p: &Program) -> u64 {
                     h = mix(h, arrays[i][k]);
                 }
             } else {
-                for k in 0..arrays[i].len() {
-                    h = mix(h, arrays[i][k]);
+                for &w in &arrays[i] {
+                    h = mix(h, w);
                 }
             }
             if p.arrays[i].addr_fn {

@@ -61,7 +61,7 @@ impl Program {
             .filter_map(|e| Some((size.saturating_sub(self.apply(&e)?.size()), e)))
             .filter(|(gain, _)| *gain > 0)
             .collect();
-        sized.sort_by(|a, b| b.0.cmp(&a.0));
+        sized.sort_by_key(|s| std::cmp::Reverse(s.0));
         sized.into_iter().map(|(_, e)| e).collect()
     }
 
@@ -69,17 +69,27 @@ impl Program {
     pub fn apply(&self, e: &Edit) -> Option<Program> {
         let mut p = self.clone();
         match *e {
-            Edit::RemoveArray(i) => drop(take(&mut p.arrays, i)?),
-            Edit::RemoveString(i) => drop(take(&mut p.strings, i)?),
-            Edit::RemovePtrTable(i) => drop(take(&mut p.ptr_tables, i)?),
-            Edit::RemoveFunc(i) => drop(take(&mut p.funcs, i)?),
+            Edit::RemoveArray(i) => {
+                take(&mut p.arrays, i)?;
+            }
+            Edit::RemoveString(i) => {
+                take(&mut p.strings, i)?;
+            }
+            Edit::RemovePtrTable(i) => {
+                take(&mut p.ptr_tables, i)?;
+            }
+            Edit::RemoveFunc(i) => {
+                take(&mut p.funcs, i)?;
+            }
             Edit::DropFnptrTable => p.fnptr_table = false,
             Edit::DropCopyLoop => p.copy_loop = false,
             Edit::DropSetLoop => p.set_loop = false,
             Edit::DropStringTable => p.string_table = false,
             Edit::DropStructCopy => p.struct_copy = None,
             Edit::DropZeroInit => p.zero_init = None,
-            Edit::RemoveShaRegion(i) => drop(take(&mut p.sha_regions, i)?),
+            Edit::RemoveShaRegion(i) => {
+                take(&mut p.sha_regions, i)?;
+            }
             Edit::OneRound => p.rounds = 1,
             Edit::ShrinkArray(i) => {
                 let a = p.arrays.get_mut(i)?;

@@ -129,7 +129,7 @@ impl Compiled {
 
     /// Copies the sections into `out` and applies every relocation for a load at `at`, in the loader's order.
     pub fn relocate(&self, at: u64, out: &mut [u8]) -> Result<(), Stopped> {
-        if self.align > 1 && at % self.align != 0 {
+        if self.align > 1 && !at.is_multiple_of(self.align) {
             return Err(Stopped::Misaligned { load_addr: at, align: self.align });
         }
         if out.len() != self.pristine.len() {

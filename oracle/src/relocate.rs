@@ -166,7 +166,7 @@ impl Sink for Recorder<'_> {
 }
 
 fn load_addr_misaligned(load_addr: u64, align: u64) -> bool {
-    align != 0 && load_addr % align != 0
+    align != 0 && !load_addr.is_multiple_of(align)
 }
 
 /// Stages `loader symbols`, `arch symbols` and `digest symbols`, each judged on its own; only those the real

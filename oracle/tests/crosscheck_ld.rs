@@ -36,7 +36,7 @@ fn program(i: u32) -> String {
     let _ = writeln!(s, "static const unsigned long table[8] = {{3,1,4,1,5,9,2,{i}}};");
     let _ = writeln!(s, "static unsigned long *const ptrs[2] = {{&g[0], &g[{}]}};", n - 1);
     let _ = writeln!(s, "static const char *const msg = \"kreloc {i}\";");
-    if i % 3 == 0 {
+    if i.is_multiple_of(3) {
         let _ = writeln!(s, "static unsigned char big[70000] = {{1}};");
     }
     let _ = writeln!(s, "static unsigned long f0(unsigned long x) {{ return x + {i}; }}");
@@ -49,7 +49,7 @@ fn program(i: u32) -> String {
     let _ = writeln!(s, "  default: return table[x & 7]; }} }}");
     let _ = writeln!(s, "unsigned long out;");
     let _ = writeln!(s, "void purgatory_start(void) {{ unsigned long h = 0; for (unsigned long k = 0; k < 8; k++) h = h * 31 + sw(h + k) + fp[k & 1](table[k]) + *ptrs[k & 1] + (unsigned char)msg[k & 7];");
-    if i % 3 == 0 {
+    if i.is_multiple_of(3) {
         let _ = writeln!(s, "  h += big[h % 70000];");
     }
     let _ = writeln!(s, "  out = h + purgatory_sha256_digest[h & 31]; }}");

@@ -263,7 +263,7 @@ pub fn demo(json: bool) -> i32 {
     if json {
         kreloc_cli::json::print(&rows);
     } else {
-        println!("{:<34} {:<58} {:<60} {}", "scenario", "expected", "observed", "");
+        println!("{:<34} {:<58} {:<60} ", "scenario", "expected", "observed");
         for r in &rows {
             println!("{:<34} {:<58} {:<60} {}", r.scenario, r.expected, r.observed, if r.pass { "ok" } else { "FAIL" });
         }

@@ -55,7 +55,7 @@ fn list(json: bool) -> i32 {
     if json {
         kreloc_cli::json::print(&serde_json::json!({ "toolchains": rows, "configs": configs, "rustc_configs": rust }));
     } else {
-        println!("{:<10} {:<9} {:<10} {}", "spec", "exact", "installed", "source");
+        println!("{:<10} {:<9} {:<10} source", "spec", "exact", "installed");
         for r in &rows {
             println!(
                 "{:<10} {:<9} {:<10} {}",

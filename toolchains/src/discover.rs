@@ -32,10 +32,9 @@ pub fn probe(exe: &Path, family: Family, kind: Kind) -> Result<Toolchain, Error>
     let version = match family {
         Family::Llvm => version_after(&text, &["clang version"]),
         Family::Rustc => version_after(&text, &["rustc"]),
-        Family::Gcc => text
-            .lines()
-            .next()
-            .and_then(|l| l.split_whitespace().filter_map(|w| Version::parse(w).filter(|v| v.0.len() >= 2)).last()),
+        Family::Gcc => text.lines().next().and_then(|l| {
+            l.split_whitespace().filter_map(|w| Version::parse(w).filter(|v| v.0.len() >= 2)).next_back()
+        }),
     }
     .ok_or_else(|| Error::Version {
         exe: exe.display().to_string(),

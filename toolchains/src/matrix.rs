@@ -17,6 +17,9 @@ pub struct Cell {
     pub config: CompileConfig,
 }
 
+/// One cell and what compiling it gave.
+pub type CellOutcome = (Cell, Result<CompileOutcome, Error>);
+
 /// Compiles every (source, toolchain, config) on `jobs` threads. Results come back in cell order.
 pub fn compile_matrix(
     compiler: &Compiler,
@@ -25,7 +28,7 @@ pub fn compile_matrix(
     configs: &[(String, CompileConfig)],
     jobs: usize,
     progress: bool,
-) -> Result<Vec<(Cell, Result<CompileOutcome, Error>)>, Error> {
+) -> Result<Vec<CellOutcome>, Error> {
     let cells: Vec<Cell> = (0..sources.len())
         .flat_map(|s| {
             toolchains.iter().flat_map(move |tc| {

@@ -157,7 +157,7 @@ impl Profile for LinuxX86_64 {
 
     fn rule(&self, r_type: u32, _howto: &Howto) -> Rule {
         match r_type {
-            0 | 1 | 2 => Rule::Apply { checked: false },
+            0..=2 => Rule::Apply { checked: false },
             R_X86_64_PLT32 if self.era != LinuxEra::Legacy => Rule::Apply { checked: false },
             10 | 11 => Rule::Apply { checked: true },
             // arch_kexec_apply_relocations_add's default case.
