@@ -13,6 +13,7 @@ use kreloc_bisect::predicate::{OraclePredicate, Regress};
 use kreloc_bisect::releases::bisect_releases;
 use kreloc_bisect::store::Backend;
 use kreloc_bisect::Error;
+use kreloc_oracle::ProfileId;
 use kreloc_toolchains::link::Link;
 use kreloc_toolchains::{config, Cache, Compiler, Family, Source};
 
@@ -64,8 +65,8 @@ struct Common {
     #[arg(long, default_value = "kernel-2018", value_parser = kreloc_cli::values::config_name())]
     config: String,
     /// Loader profile judging the objects (see `kreloc profiles`)
-    #[arg(long, default_value = "linux-x86_64", value_parser = kreloc_cli::values::ProfileName)]
-    profile: String,
+    #[arg(long, default_value = "linux-x86_64", value_parser = kreloc_cli::values::Profile)]
+    profile: ProfileId,
     /// Load addresses to judge at (default: seed 001's 0x13fffb000 and seed 000's 0x17f7affd000)
     #[arg(long = "at", value_parser = parse_addr)]
     at: Vec<u64>,
@@ -193,7 +194,6 @@ fn predicate(c: &Common, regress_default_addrs: bool) -> Result<OraclePredicate,
         ))
     })?;
     let regress = c.regress.unwrap_or(Regress::Signature);
-    kreloc_oracle::parse_profile(&c.profile).map_err(|e| Error::Usage(e.to_string()))?;
     let mut compiler = Compiler::new(Cache::default_location());
     compiler.link = Some(Link::kernel());
     let addresses =
@@ -201,7 +201,7 @@ fn predicate(c: &Common, regress_default_addrs: bool) -> Result<OraclePredicate,
     Ok(OraclePredicate {
         case: Source::c(text),
         config: named.config(),
-        profile: c.profile.clone(),
+        profile: c.profile,
         addresses,
         regress,
         compiler,

@@ -178,7 +178,7 @@ impl Prober<'_> {
         let p = OraclePredicate {
             case: self.pred.case.clone(),
             config: cfg,
-            profile: self.pred.profile.clone(),
+            profile: self.pred.profile,
             addresses: self.pred.addresses.clone(),
             regress: self.pred.regress,
             compiler: Compiler {

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use kreloc_oracle::ProfileId;
 use kreloc_toolchains::{CompileConfig, CompileKind, CompileOutcome, Compiler, Source, Toolchain};
 
 use crate::judgement::Judgement;
@@ -70,7 +71,7 @@ impl Observation {
 pub struct OraclePredicate {
     pub case: Source,
     pub config: CompileConfig,
-    pub profile: String,
+    pub profile: ProfileId,
     pub addresses: Vec<u64>,
     pub regress: Regress,
     pub compiler: Compiler,
@@ -108,7 +109,7 @@ impl OraclePredicate {
             return Ok(obs);
         };
         let obj = kreloc_oracle::parse(&bytes).map_err(|e| Error::Toolchain(format!("{}: {e}", obs.toolchain)))?;
-        let profile = kreloc_oracle::parse_profile(&self.profile).map_err(|e| Error::Usage(e.to_string()))?;
+        let profile = self.profile.profile();
         obs.exec_sections = obj.code_sections().map(|s| s.name.to_string()).collect();
         obs.ok = true;
         obs.good = true;

@@ -16,7 +16,7 @@ pub fn file_name(label: &str) -> String {
 /// How the campaign judged (so triage and kbisect judge a finding the same way).
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct JudgeFile {
-    pub profiles: Vec<String>,
+    pub profiles: Vec<kreloc_oracle::ProfileId>,
     pub addresses: Vec<u64>,
     /// The relocated code was run.
     pub exec: bool,
@@ -25,7 +25,7 @@ pub struct JudgeFile {
 impl JudgeFile {
     pub fn of(examiner: &Examiner) -> JudgeFile {
         JudgeFile {
-            profiles: examiner.judge.profiles.iter().map(|p| p.name()).collect(),
+            profiles: examiner.judge.profiles.iter().map(|p| p.id()).collect(),
             addresses: examiner.judge.addresses.clone(),
             exec: examiner.judge.executor.is_some(),
         }

@@ -76,8 +76,7 @@ fn examiner_for(dir: &Path) -> Result<impl Fn(Vec<Cell>) -> Examiner, String> {
     let program = kreloc_campaign::store::smallest_program(dir).map_err(|e| e.to_string())?;
     let judge: JudgeFile = kreloc_campaign::store::load_json(&program.join("judge.json"))
         .ok_or_else(|| format!("{}: no judge.json", program.display()))?;
-    examiner(Vec::new(), &judge.profiles, judge.exec, 2).map_err(|e| e.to_string())?;
-    Ok(move |cells: Vec<Cell>| examiner(cells, &judge.profiles, judge.exec, 2).expect("profiles checked above"))
+    Ok(move |cells: Vec<Cell>| examiner(cells, &judge.profiles, judge.exec, 2))
 }
 
 /// Triages one finding directory.
