@@ -43,7 +43,7 @@ pub fn regress_for(change: &Change) -> Regress {
 
 /// Reads a finding directory (`OUT/findings/<fingerprint>`).
 pub fn load(dir: &Path) -> Result<FindingCase, Error> {
-    let case = load_case(dir).map_err(|e| Error::Usage(e.to_string()))?;
+    let case = load_case(dir)?;
     let judge: JudgeFile = kreloc_campaign::store::load_json(&case.program_dir.join("judge.json"))
         .ok_or_else(|| Error::Usage(format!("{}: no judge.json", case.program_dir.display())))?;
     let rust = case.to.language() == Language::Rust;

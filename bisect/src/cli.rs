@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
+use kreloc_cli::exit::Code;
 use kreloc_cli::parse_addr;
 use serde::Serialize;
 
@@ -228,8 +229,8 @@ pub fn run() -> i32 {
         Command::Pass(a) => pass(a, cli.json),
     };
     match result {
-        Ok(()) => 0,
-        Err(e) => kreloc_cli::json::error(e.exit_code(), e),
+        Ok(()) => Code::Good.status(),
+        Err(e) => kreloc_cli::json::error(Code::from(&e), e),
     }
 }
 
@@ -464,9 +465,7 @@ fn pass(a: &PassArgs, json: bool) -> Result<(), Error> {
     }
     let tc = match (&a.cc, finding) {
         (Some(cc), _) => kreloc_toolchains::resolve(cc).map_err(|e| Error::Toolchain(e.to_string()))?,
-        (None, Some(dir)) => {
-            kreloc_campaign::reduce_finding::load_case(dir).map_err(|e| Error::Usage(e.to_string()))?.to.toolchain
-        }
+        (None, Some(dir)) => kreloc_campaign::reduce_finding::load_case(dir)?.to.toolchain,
         (None, None) => return Err(Error::Usage("--cc is required unless --case is a finding directory".into())),
     };
     let r = kreloc_bisect::pass::bisect_pass(&tc, &pred)?;

@@ -181,7 +181,7 @@ pub fn run_script(script: &str, env: &[(&str, String)], dir: &Path, timeout: Dur
         Some(j) => Ok(j),
         None => Err(Error::Aborted(format!(
             "the script exited with {:?} (>= 128 aborts, as in git bisect)",
-            out.code.or(out.signal.map(|s| 128 + s))
+            out.code.or(out.signal.map(|s| kreloc_cli::exit::ABORT + s))
         ))),
     }
 }

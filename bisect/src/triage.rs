@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use kreloc_campaign::attribute::Step;
 use kreloc_campaign::examine::{Cell, Examiner};
-use kreloc_campaign::reduce_finding::{load_case, reduce_case, Reduced};
+use kreloc_campaign::reduce_finding::{load_case, reduce_case, ReduceError, Reduced};
 use kreloc_campaign::store::{summarize, write_atomically, Summary};
 use kreloc_toolchains::Family;
 
@@ -179,9 +179,8 @@ pub fn triage(
     examiner_for: impl Fn(Vec<Cell>) -> Examiner,
     opts: &TriageOptions,
 ) -> Result<TriageReport, Error> {
-    let usage = |e: String| Error::Usage(e);
-    let finding = summarize(dir).map_err(|e| usage(e.to_string()))?;
-    let case = load_case(dir).map_err(|e| usage(e.to_string()))?;
+    let finding = summarize(dir).map_err(ReduceError::from)?;
+    let case = load_case(dir)?;
     let mut stages = Stages::new(opts.progress, &finding.fingerprint);
 
     let t = stages.start("reducing the smallest program");
@@ -418,7 +417,7 @@ pub fn triage(
         summary += &format!(" Pass: {}.", p.sentence());
     }
     let report = TriageReport {
-        schema: "kreloc/1",
+        schema: kreloc_cli::json::KRELOC,
         finding,
         summary,
         stages: stages.done,

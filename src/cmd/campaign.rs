@@ -90,7 +90,7 @@ pub fn fuzz(a: &FuzzArgs, json: bool) -> i32 {
             let r = super::triage::triage_dir(dir, &a.triage_flags, !json);
             triaged.push(match r {
                 Ok(r) => serde_json::json!({ "fingerprint": fp, "summary": r.summary, "stages": r.stages, "release": r.release, "commit": r.commit }),
-                Err(e) => serde_json::json!({ "fingerprint": fp, "error": e }),
+                Err(e) => serde_json::json!({ "fingerprint": fp, "error": e.to_string() }),
             });
         }
     };
