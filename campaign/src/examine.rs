@@ -71,7 +71,7 @@ pub struct Class {
     pub window: Option<crate::signature::WindowClass>,
     /// Per address: `right`, `wrong` (checksum differs from the evaluator), `not-loaded`, or a failure.
     pub runs: Vec<(u64, String)>,
-    pub warnings: Vec<String>,
+    pub warnings: Vec<kreloc_oracle::WarningKind>,
 }
 
 impl CellResult {

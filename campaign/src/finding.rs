@@ -110,12 +110,12 @@ pub fn report(p: &Program, ex: &Examined, examiner: &Examiner, fingerprint: &str
         let runs: Vec<String> = class.runs.iter().map(|(at, r)| format!("{at:#x}: {r}")).collect();
         let _ = writeln!(
             s,
-            "- compile: {}\n- whole load: {:?}\n- window: {:?}\n- runs: {}\n- warnings: {:?}\n",
+            "- compile: {}\n- whole load: {:?}\n- window: {:?}\n- runs: {}\n- warnings: [{}]\n",
             class.compile,
             class.loads,
             class.window,
             runs.join(", "),
-            class.warnings
+            class.warnings.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
         );
         if let Some(text) = cells.first().and_then(|c| oracle_text(ex, examiner, c)) {
             let _ = writeln!(s, "```\n{text}```\n");

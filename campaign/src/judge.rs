@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use kreloc_oracle::{window, Object, Profile, ProfileId};
 
 use crate::sandbox::{NotJudged, RunFailure};
-use crate::signature::{warning_kind, RunResult, Signature, WindowClass};
+use crate::signature::{RunResult, Signature, WindowClass};
 
 /// Runs relocated code (the sandbox); kept behind a trait so the campaign can be tested without it.
 pub trait Executor: Send + Sync {
@@ -42,7 +42,7 @@ impl Judge {
             }
             let ok = self.addresses.iter().all(|&at| {
                 let v = kreloc_oracle::load(obj, &**p, at);
-                warnings.extend(v.warnings.iter().map(|w| warning_kind(&w.to_string())));
+                warnings.extend(v.warnings.iter().map(kreloc_oracle::Warning::kind));
                 v.good
             });
             loads.insert(p.name(), ok);
