@@ -470,3 +470,33 @@ fn a_store_from_before_runs_wrong_still_loads_and_names_the_cause_that_supersede
     let at = RootCause { step, change: Change::RunsWrong { class: AddressClass::At { addresses: vec![0x7ffe_0000] } } };
     assert_eq!(s.superseded_by, Some((at.fingerprint(), at.title())));
 }
+
+#[test]
+fn progress_saved_under_the_debug_output_key_of_earlier_stores_resumes() {
+    use kreloc_campaign::campaign::ResumeKey;
+    let dir = tempfile::tempdir().unwrap();
+    let shard = Shard::parse("0/1").unwrap();
+    let key = ResumeKey {
+        seed: 7,
+        cells: vec!["gcc-12.2.0/kernel-2018".into(), "clang-19.1.7/kernel-2018".into()],
+        profiles: vec!["linux-x86_64".parse().unwrap(), "kexec-tools-x86_64".parse().unwrap()],
+        addresses: vec![0x1_3fff_b000, 0x17f_7aff_d000],
+        program_size: 512,
+    };
+    // The key an earlier kreloc saved for this campaign: a hash of `Debug` output.
+    let old_text = "7|[\"gcc-12.2.0/kernel-2018\", \"clang-19.1.7/kernel-2018\"]|[\"linux-x86_64\", \"kexec-tools-x86_64\"]|[5368688640, 1647036059648]|512";
+    let old_key = kreloc_campaign::signature::short_hash(old_text.as_bytes());
+    assert_eq!(kreloc_campaign::migrate::debug_key(&key), old_key);
+    std::fs::write(
+        Progress::path(dir.path(), shard),
+        format!(
+            r#"{{"key":"{old_key}","shard":{},"done":9,"findings":1,"compiles":40,"cache_hits":3}}"#,
+            serde_json::to_string(&shard).unwrap()
+        ),
+    )
+    .unwrap();
+    let resumed = Progress::resume_either(dir.path(), &key.hash(), &[old_key.clone()], shard);
+    assert_eq!((resumed.done, resumed.findings, resumed.key), (9, 1, key.hash()), "taken over under the new key");
+    assert_eq!(Progress::resume(dir.path(), &key.hash(), shard).done, 0, "the old key alone is not the new one");
+    assert_ne!(key.hash(), old_key);
+}
