@@ -35,7 +35,7 @@ pub struct TriageFlags {
     /// First bad revision in --src (default: the first bad release's tag)
     #[arg(long, requires = "src")]
     pub bad: Option<String>,
-    /// Build command run in each exported commit (with --src)
+    /// Build command run in each commit's worktree (with --src)
     #[arg(long, requires = "src")]
     pub build: Option<String>,
     /// The built compiler, relative to the build directory (with --src)
