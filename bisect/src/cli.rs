@@ -11,7 +11,7 @@ use serde::Serialize;
 use kreloc_bisect::commits::{CommitBisect, CommitPredicate, Sources};
 use kreloc_bisect::flags::bisect_flags_with;
 use kreloc_bisect::predicate::{OraclePredicate, Regress};
-use kreloc_bisect::releases::bisect_releases;
+use kreloc_bisect::releases::{bisect_releases, release_tag};
 use kreloc_bisect::store::Backend;
 use kreloc_bisect::Error;
 use kreloc_oracle::ProfileId;
@@ -245,12 +245,8 @@ fn family(fam: Family, a: &FamilyArgs, json: bool) -> Result<(), Error> {
         ))),
         (Some(_), (Ok(good), Ok(bad))) => {
             let r = release_mode(fam, good, bad, a, &pred, json)?;
-            let tag = |exact: &str| match fam {
-                Family::Llvm => format!("llvmorg-{exact}"),
-                _ => format!("releases/gcc-{exact}"),
-            };
-            let exact = |t: &str| t.split('-').nth(1).unwrap_or("").to_string();
-            let (g, b) = (tag(&exact(&r.good.toolchain)), tag(&exact(&r.first_bad_toolchain)));
+            let (g, b) =
+                (release_tag(fam, &r.last_good_toolchain.version), release_tag(fam, &r.first_bad_toolchain.version));
             if !json {
                 println!("continuing at commit level between {g} and {b}");
             }
