@@ -500,3 +500,16 @@ fn progress_saved_under_the_debug_output_key_of_earlier_stores_resumes() {
     assert_eq!(Progress::resume(dir.path(), &key.hash(), shard).done, 0, "the old key alone is not the new one");
     assert_ne!(key.hash(), old_key);
 }
+
+#[test]
+fn cell_labels_parse_back_to_the_cell_id_even_with_a_path_compiler() {
+    use kreloc_campaign::examine::CellId;
+    let c = cell(kreloc_toolchains::Family::Gcc, 12, "kernel-2018");
+    let label = c.label();
+    assert_eq!(label, "gcc-12.0-/cc-12/kernel-2018");
+    let id: CellId = label.parse().unwrap();
+    assert_eq!(id, c.id());
+    assert_eq!(id.config.0, "kernel-2018");
+    assert_ne!(id, cell(kreloc_toolchains::Family::Gcc, 12, "kernel-2024").id());
+    assert!("kernel-2018".parse::<CellId>().is_err());
+}
