@@ -353,7 +353,7 @@ pub fn triage(
                         build: Some(build),
                         artifacts: vec![compiler.clone()],
                         compiler,
-                        family: family.clone(),
+                        family: *family,
                         cflags: None,
                         predicate: CommitPredicate::Oracle(fc.predicate(None, &[])),
                         jobs: opts.jobs,

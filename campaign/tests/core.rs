@@ -495,7 +495,7 @@ fn progress_saved_under_the_debug_output_key_of_earlier_stores_resumes() {
         ),
     )
     .unwrap();
-    let resumed = Progress::resume_either(dir.path(), &key.hash(), &[old_key.clone()], shard);
+    let resumed = Progress::resume_either(dir.path(), &key.hash(), std::slice::from_ref(&old_key), shard);
     assert_eq!((resumed.done, resumed.findings, resumed.key), (9, 1, key.hash()), "taken over under the new key");
     assert_eq!(Progress::resume(dir.path(), &key.hash(), shard).done, 0, "the old key alone is not the new one");
     assert_ne!(key.hash(), old_key);
