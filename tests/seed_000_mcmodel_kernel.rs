@@ -70,7 +70,7 @@ fn kbisect_flags_names_mcmodel_kernel() {
     let pred = OraclePredicate {
         case: Source::c(std::fs::read_to_string(fixture("purgatory.c")).unwrap()),
         config: CompileConfig::default(),
-        profile: "linux-x86_64".into(),
+        profile: "linux-x86_64".parse().unwrap(),
         addresses: vec![AT],
         regress: Regress::LoadFails,
         compiler: Compiler {

@@ -8,6 +8,7 @@ use kreloc_campaign::attribute::Step;
 use kreloc_campaign::change::Change;
 use kreloc_campaign::finding::JudgeFile;
 use kreloc_campaign::reduce_finding::load_case;
+use kreloc_oracle::ProfileId;
 use kreloc_toolchains::link::Link;
 use kreloc_toolchains::{Cache, CompileConfig, Compiler, Family, Language, Source};
 
@@ -20,7 +21,7 @@ pub struct FindingCase {
     pub source: Source,
     pub config_name: String,
     pub config: CompileConfig,
-    pub profile: String,
+    pub profile: ProfileId,
     pub addresses: Vec<u64>,
     /// The family and releases of a release step (the span to bisect).
     pub releases: Option<(Family, u32, u32)>,
@@ -42,7 +43,7 @@ pub fn regress_for(change: &Change) -> Regress {
 
 /// Reads a finding directory (`OUT/findings/<fingerprint>`).
 pub fn load(dir: &Path) -> Result<FindingCase, Error> {
-    let case = load_case(dir).map_err(|e| Error::Usage(e.to_string()))?;
+    let case = load_case(dir)?;
     let judge: JudgeFile = kreloc_campaign::store::load_json(&case.program_dir.join("judge.json"))
         .ok_or_else(|| Error::Usage(format!("{}: no judge.json", case.program_dir.display())))?;
     let rust = case.to.language() == Language::Rust;
@@ -65,7 +66,7 @@ pub fn load(dir: &Path) -> Result<FindingCase, Error> {
         source: if rust { Source::rust(text) } else { Source::c(text) },
         config_name: case.to.config_name.clone(),
         config: case.to.config.clone(),
-        profile: judge.profiles.first().cloned().unwrap_or_else(|| "linux-x86_64".into()),
+        profile: judge.profiles.first().copied().unwrap_or(ProfileId::LinuxX86_64(None)),
         addresses: judge.addresses,
         releases,
         change: case.cause.change.clone(),
@@ -81,7 +82,7 @@ impl FindingCase {
         OraclePredicate {
             case: self.source.clone(),
             config: self.config.clone(),
-            profile: self.profile.clone(),
+            profile: self.profile,
             addresses: if at.is_empty() { self.addresses.clone() } else { at.to_vec() },
             regress: regress.unwrap_or_else(|| regress_for(&self.change)),
             compiler,

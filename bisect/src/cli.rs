@@ -4,15 +4,17 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
+use kreloc_cli::exit::Code;
 use kreloc_cli::parse_addr;
 use serde::Serialize;
 
 use kreloc_bisect::commits::{CommitBisect, CommitPredicate, Sources};
 use kreloc_bisect::flags::bisect_flags_with;
 use kreloc_bisect::predicate::{OraclePredicate, Regress};
-use kreloc_bisect::releases::bisect_releases;
+use kreloc_bisect::releases::{bisect_releases, release_tag};
 use kreloc_bisect::store::Backend;
 use kreloc_bisect::Error;
+use kreloc_oracle::ProfileId;
 use kreloc_toolchains::link::Link;
 use kreloc_toolchains::{config, Cache, Compiler, Family, Source};
 
@@ -64,8 +66,8 @@ struct Common {
     #[arg(long, default_value = "kernel-2018", value_parser = kreloc_cli::values::config_name())]
     config: String,
     /// Loader profile judging the objects (see `kreloc profiles`)
-    #[arg(long, default_value = "linux-x86_64", value_parser = kreloc_cli::values::ProfileName)]
-    profile: String,
+    #[arg(long, default_value = "linux-x86_64", value_parser = kreloc_cli::values::Profile)]
+    profile: ProfileId,
     /// Load addresses to judge at (default: seed 001's 0x13fffb000 and seed 000's 0x17f7affd000)
     #[arg(long = "at", value_parser = parse_addr)]
     at: Vec<u64>,
@@ -193,7 +195,6 @@ fn predicate(c: &Common, regress_default_addrs: bool) -> Result<OraclePredicate,
         ))
     })?;
     let regress = c.regress.unwrap_or(Regress::Signature);
-    kreloc_oracle::parse_profile(&c.profile).map_err(|e| Error::Usage(e.to_string()))?;
     let mut compiler = Compiler::new(Cache::default_location());
     compiler.link = Some(Link::kernel());
     let addresses =
@@ -201,7 +202,7 @@ fn predicate(c: &Common, regress_default_addrs: bool) -> Result<OraclePredicate,
     Ok(OraclePredicate {
         case: Source::c(text),
         config: named.config(),
-        profile: c.profile.clone(),
+        profile: c.profile,
         addresses,
         regress,
         compiler,
@@ -228,8 +229,8 @@ pub fn run() -> i32 {
         Command::Pass(a) => pass(a, cli.json),
     };
     match result {
-        Ok(()) => 0,
-        Err(e) => kreloc_cli::json::error(e.exit_code(), e),
+        Ok(()) => Code::Good.status(),
+        Err(e) => kreloc_cli::json::error(Code::from(&e), e),
     }
 }
 
@@ -244,12 +245,8 @@ fn family(fam: Family, a: &FamilyArgs, json: bool) -> Result<(), Error> {
         ))),
         (Some(_), (Ok(good), Ok(bad))) => {
             let r = release_mode(fam, good, bad, a, &pred, json)?;
-            let tag = |exact: &str| match fam {
-                Family::Llvm => format!("llvmorg-{exact}"),
-                _ => format!("releases/gcc-{exact}"),
-            };
-            let exact = |t: &str| t.split('-').nth(1).unwrap_or("").to_string();
-            let (g, b) = (tag(&exact(&r.good.toolchain)), tag(&exact(&r.first_bad_toolchain)));
+            let (g, b) =
+                (release_tag(fam, &r.last_good_toolchain.version), release_tag(fam, &r.first_bad_toolchain.version));
             if !json {
                 println!("continuing at commit level between {g} and {b}");
             }
@@ -464,9 +461,7 @@ fn pass(a: &PassArgs, json: bool) -> Result<(), Error> {
     }
     let tc = match (&a.cc, finding) {
         (Some(cc), _) => kreloc_toolchains::resolve(cc).map_err(|e| Error::Toolchain(e.to_string()))?,
-        (None, Some(dir)) => {
-            kreloc_campaign::reduce_finding::load_case(dir).map_err(|e| Error::Usage(e.to_string()))?.to.toolchain
-        }
+        (None, Some(dir)) => kreloc_campaign::reduce_finding::load_case(dir)?.to.toolchain,
         (None, None) => return Err(Error::Usage("--cc is required unless --case is a finding directory".into())),
     };
     let r = kreloc_bisect::pass::bisect_pass(&tc, &pred)?;

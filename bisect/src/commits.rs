@@ -14,8 +14,9 @@ use std::time::{Duration, Instant};
 use rayon::prelude::*;
 use serde::Serialize;
 
+use kreloc_oracle::ProfileId;
 use kreloc_toolchains::identity::{Family, Kind, Version};
-use kreloc_toolchains::{CompileOutcome, Toolchain};
+use kreloc_toolchains::{CompileConfig, CompileOutcome, Toolchain};
 
 use crate::builder::{Builder, Built, Origin};
 use crate::ccache::Counters;
@@ -137,8 +138,60 @@ struct Verdicts {
     by_object: HashMap<String, Judgement>,
 }
 
+/// What identifies a commit bisection: a saved state of another is not resumed.
+#[derive(Serialize)]
+struct Key<'a> {
+    src: &'a Path,
+    good: &'a str,
+    bad: &'a str,
+    build: Option<&'a str>,
+    compiler: &'a str,
+    artifacts: &'a [String],
+    predicate: PredicateKey<'a>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "kebab-case")]
+enum PredicateKey<'a> {
+    Script(&'a str),
+    Oracle {
+        profile: ProfileId,
+        regress: Regress,
+        addresses: &'a [u64],
+        case_sha256: String,
+        config: &'a CompileConfig,
+        cflags: Option<&'a [String]>,
+    },
+}
+
 impl CommitBisect {
+    /// The JSON of the bisection's `Key`.
     fn key(&self, good: &str, bad: &str) -> String {
+        let predicate = match &self.predicate {
+            CommitPredicate::Script(s) => PredicateKey::Script(s),
+            CommitPredicate::Oracle(p) => PredicateKey::Oracle {
+                profile: p.profile,
+                regress: p.regress,
+                addresses: &p.addresses,
+                case_sha256: sha256(p.case.text.as_bytes()),
+                config: &p.config,
+                cflags: self.cflags.as_deref(),
+            },
+        };
+        let key = Key {
+            src: &self.src,
+            good,
+            bad,
+            build: self.build.as_deref(),
+            compiler: &self.compiler,
+            artifacts: &self.artifacts,
+            predicate,
+        };
+        serde_json::to_string(&key).unwrap_or_default()
+    }
+
+    /// The key as kbisect wrote it before keys were typed (from `Debug` output): its saved state still resumes.
+    fn debug_key(&self, good: &str, bad: &str) -> String {
         let pred = match &self.predicate {
             CommitPredicate::Script(s) => format!("script:{s}"),
             CommitPredicate::Oracle(p) => {
@@ -172,9 +225,10 @@ impl CommitBisect {
         if commits.len() < 2 {
             return Err(Error::Usage("good and bad are the same commit".into()));
         }
-        let key = self.key(&good, &bad);
+        let (key, old_key) = (self.key(&good, &bad), self.debug_key(&good, &bad));
         let state_path = self.state.clone().unwrap_or_else(|| crate::state::default_path(&key));
-        let mut state = State::resume(&state_path, &key, &commits);
+        let old_path = self.state.clone().unwrap_or_else(|| crate::state::default_path(&old_key));
+        let mut state = State::resume_either(&state_path, &key, (&old_path, &old_key), &commits);
         let root = self.store.join(kreloc_campaign::signature::short_hash(
             self.src.canonicalize().unwrap_or_else(|_| self.src.clone()).to_string_lossy().as_bytes(),
         ));

@@ -192,7 +192,7 @@ pub fn bisect_flags_with(
         let p = crate::predicate::OraclePredicate {
             case: pred.case.clone(),
             config: CompileConfig::from_flags(flags),
-            profile: pred.profile.clone(),
+            profile: pred.profile,
             addresses: pred.addresses.clone(),
             regress: pred.regress,
             compiler: kreloc_toolchains::Compiler {

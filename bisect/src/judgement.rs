@@ -1,5 +1,6 @@
 //! A candidate's judgement, with `git bisect run`'s exit-code convention.
 
+use kreloc_cli::exit::Code;
 use serde::{Deserialize, Serialize};
 
 /// What testing one candidate said.
@@ -14,12 +15,12 @@ pub enum Judgement {
 
 impl Judgement {
     /// git bisect's reading of a script's exit code: 0 good, 125 skip, 1–127 bad; `None` means abort (≥ 128).
-    pub fn from_exit_code(code: i32) -> Option<Judgement> {
-        match code {
-            0 => Some(Judgement::Good),
-            125 => Some(Judgement::Skip("the script exited 125".into())),
-            1..=127 => Some(Judgement::Bad),
-            _ => None,
+    pub fn from_exit_code(status: i32) -> Option<Judgement> {
+        match Code::of_status(status) {
+            Code::Good => Some(Judgement::Good),
+            Code::CannotTest => Some(Judgement::Skip(format!("the script exited {status}"))),
+            Code::Bad | Code::Usage => Some(Judgement::Bad),
+            Code::Abort => None,
         }
     }
 

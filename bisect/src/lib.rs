@@ -4,6 +4,8 @@
 //! It must not judge objects itself (the oracle does) or generate programs (gen); its command line lives
 //! in `src/cli.rs` and renders typed reports only there.
 
+use kreloc_cli::exit::Code;
+
 pub mod builder;
 pub mod case;
 pub mod ccache;
@@ -25,36 +27,38 @@ pub mod worktree;
 /// calling C, globals in .kexec-purgatory, tables, a switch, function pointers).
 pub const BUILTIN_CASE: &str = include_str!("../fixtures/purgatory.c");
 
-/// One-line errors with their exit codes.
+/// One-line errors; `exit::Code::from` says which exit code each is.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// Wrong arguments or inputs (non-git path, unknown revision, bounds judged wrongly): exit 2.
+    /// Wrong arguments or inputs (non-git path, unknown revision, bounds judged wrongly): a usage error.
     #[error("{0}")]
     Usage(String),
+    /// `--case` (or a triaged directory) is not a finding the campaign wrote: a usage error.
+    #[error(transparent)]
+    Finding(#[from] kreloc_campaign::reduce_finding::ReduceError),
     #[error("git: {0}")]
     Git(String),
     #[error("{0}")]
     Toolchain(String),
     #[error("{0}")]
     Io(String),
-    /// A tool kbisect needs is not installed: the candidate cannot be tested (exit 125).
+    /// A tool kbisect needs is not installed: the candidate cannot be tested.
     #[error("{0} not found; run scripts/setup.sh (it builds elfshaker 0.9.0 into the kreloc cache), or set KRELOC_ELFSHAKER")]
     MissingTool(&'static str),
     /// An elfshaker command failed.
     #[error("elfshaker {op}: {msg}")]
     Elfshaker { op: &'static str, msg: String },
-    /// The predicate asked to abort (exit ≥ 128, as in git bisect).
+    /// The predicate asked to abort (a script's exit ≥ 128, as in git bisect).
     #[error("aborted: {0}")]
     Aborted(String),
 }
 
-impl Error {
-    /// The process exit code for this error.
-    pub fn exit_code(&self) -> i32 {
-        match self {
-            Error::Usage(_) | Error::Git(_) => 2,
-            Error::Aborted(_) => 128,
-            Error::Toolchain(_) | Error::Io(_) | Error::MissingTool(_) | Error::Elfshaker { .. } => 125,
+impl From<&Error> for Code {
+    fn from(e: &Error) -> Code {
+        match e {
+            Error::Usage(_) | Error::Finding(_) | Error::Git(_) => Code::Usage,
+            Error::Aborted(_) => Code::Abort,
+            Error::Toolchain(_) | Error::Io(_) | Error::MissingTool(_) | Error::Elfshaker { .. } => Code::CannotTest,
         }
     }
 }

@@ -14,6 +14,7 @@ use kreloc_toolchains::{Compiler, Family, Toolchain};
 use crate::judgement::Judgement;
 use crate::predicate::{Observation, OraclePredicate};
 use crate::Error;
+use kreloc_oracle::WarningKind;
 
 /// Where in the compiler a pass runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -178,7 +179,7 @@ impl Prober<'_> {
         let p = OraclePredicate {
             case: self.pred.case.clone(),
             config: cfg,
-            profile: self.pred.profile.clone(),
+            profile: self.pred.profile,
             addresses: self.pred.addresses.clone(),
             regress: self.pred.regress,
             compiler: Compiler {
@@ -202,7 +203,7 @@ impl Prober<'_> {
 
 /// What the loader says, without the addresses and values that move with the code; and the exec section
 /// families. A case that fails for other reasons too (no loader symbols) is bad only when it fails the same way.
-fn symptom(o: &Observation) -> (bool, Vec<String>, &[String], Vec<String>) {
+fn symptom(o: &Observation) -> (bool, Vec<String>, &[WarningKind], Vec<String>) {
     let strip =
         |m: &String| m.split(' ').map(|w| if w.starts_with("0x") { "0x…" } else { w }).collect::<Vec<_>>().join(" ");
     let mut families: Vec<String> = o.exec_sections.iter().map(|s| kreloc_campaign::change::section_base(s)).collect();

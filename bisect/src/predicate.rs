@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use kreloc_oracle::{Failure, LoaderMessage, ProfileId, Warning, WarningKind};
 use kreloc_toolchains::{CompileConfig, CompileKind, CompileOutcome, Compiler, Source, Toolchain};
 
 use crate::judgement::Judgement;
@@ -42,10 +43,13 @@ pub struct Observation {
     /// The whole load succeeds and is entered correctly at every address.
     #[serde(default)]
     pub good: bool,
-    /// The loader's messages at the first address where it did not load (or its WARN).
+    /// The loader's messages at the first address where it did not load (or its WARN), or the compiler's.
     pub messages: Vec<String>,
-    /// Warning kinds (numbers stripped).
-    pub warnings: Vec<String>,
+    /// The same loader messages and failure, typed: what `same_behaviour` compares.
+    #[serde(skip)]
+    pub said: (Vec<LoaderMessage>, Option<Failure>),
+    /// Warning kinds (without the numbers that move with the code).
+    pub warnings: Vec<WarningKind>,
     /// Executable sections of the object, in order.
     pub exec_sections: Vec<String>,
     /// `kreloc_entry`'s first output word per address (None: did not run to completion).
@@ -55,13 +59,20 @@ pub struct Observation {
 }
 
 impl Observation {
-    /// Same behaviour (ignoring which toolchain and which commands).
+    /// Same behaviour (ignoring which toolchain and which commands): the loader's typed messages, or for a
+    /// case that does not compile, the compiler's.
     pub fn same_behaviour(&self, other: &Observation) -> bool {
-        self.signature() == other.signature() && self.messages == other.messages && self.checksums == other.checksums
+        self.signature() == other.signature() && self.said() == other.said() && self.checksums == other.checksums
+    }
+
+    /// What the loader said, typed; the compiler's text only for a case that did not compile.
+    fn said(&self) -> (&(Vec<LoaderMessage>, Option<Failure>), &[String]) {
+        let compiler: &[String] = if self.compile == CompileKind::Object { &[] } else { &self.messages };
+        (&self.said, compiler)
     }
 
     /// The parts the default `signature` mode compares.
-    fn signature(&self) -> (CompileKind, bool, &[String], &[String]) {
+    fn signature(&self) -> (CompileKind, bool, &[WarningKind], &[String]) {
         (self.compile, self.ok, &self.warnings, &self.exec_sections)
     }
 }
@@ -70,7 +81,7 @@ impl Observation {
 pub struct OraclePredicate {
     pub case: Source,
     pub config: CompileConfig,
-    pub profile: String,
+    pub profile: ProfileId,
     pub addresses: Vec<u64>,
     pub regress: Regress,
     pub compiler: Compiler,
@@ -96,6 +107,7 @@ impl OraclePredicate {
             ok: false,
             good: false,
             messages: Vec::new(),
+            said: Default::default(),
             warnings: Vec::new(),
             exec_sections: Vec::new(),
             checksums: Vec::new(),
@@ -108,16 +120,17 @@ impl OraclePredicate {
             return Ok(obs);
         };
         let obj = kreloc_oracle::parse(&bytes).map_err(|e| Error::Toolchain(format!("{}: {e}", obs.toolchain)))?;
-        let profile = kreloc_oracle::parse_profile(&self.profile).map_err(|e| Error::Usage(e.to_string()))?;
+        let profile = self.profile.profile();
         obs.exec_sections = obj.code_sections().map(|s| s.name.to_string()).collect();
         obs.ok = true;
         obs.good = true;
         for &at in &self.addresses {
             let v = kreloc_oracle::load(&obj, &*profile, at);
-            obs.warnings.extend(v.warnings.iter().map(|w| kreloc_campaign::signature::warning_kind(&w.to_string())));
+            obs.warnings.extend(v.warnings.iter().map(Warning::kind));
             if (!v.ok || !v.messages.is_empty()) && obs.messages.is_empty() {
                 obs.messages = v.message_lines();
                 obs.messages.extend(v.failure_text().filter(|f| !obs.messages.contains(f)));
+                obs.said = (v.messages.clone(), v.failure.clone());
             }
             obs.ok &= v.ok;
             obs.good &= v.good;
@@ -180,7 +193,7 @@ pub fn run_script(script: &str, env: &[(&str, String)], dir: &Path, timeout: Dur
         Some(j) => Ok(j),
         None => Err(Error::Aborted(format!(
             "the script exited with {:?} (>= 128 aborts, as in git bisect)",
-            out.code.or(out.signal.map(|s| 128 + s))
+            out.code.or(out.signal.map(|s| kreloc_cli::exit::ABORT + s))
         ))),
     }
 }

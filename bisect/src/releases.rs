@@ -6,7 +6,7 @@ use std::time::Instant;
 use serde::Serialize;
 
 use kreloc_campaign::reduce::{reduce, ReduceStats, Reducible};
-use kreloc_toolchains::{catalog, install, Family, Source, Toolchain};
+use kreloc_toolchains::{catalog, install, Family, Source, Toolchain, ToolchainId};
 
 use crate::judgement::Judgement;
 use crate::predicate::{Observation, OraclePredicate};
@@ -14,13 +14,22 @@ use crate::progress::Progress;
 use crate::search::{bisect, Judged};
 use crate::Error;
 
+/// The source tree's tag of a release (`llvmorg-18.1.8`, `releases/gcc-12.2.0`).
+pub fn release_tag(family: Family, version: &kreloc_toolchains::Version) -> String {
+    match family {
+        Family::Llvm => format!("llvmorg-{version}"),
+        _ => format!("releases/gcc-{version}"),
+    }
+}
+
 /// The answer of a release bisection.
 #[derive(Debug, Clone, Serialize)]
 pub struct ReleaseReport {
     pub family: String,
     pub first_bad: u32,
-    pub first_bad_toolchain: String,
+    pub first_bad_toolchain: ToolchainId,
     pub last_good: u32,
+    pub last_good_toolchain: ToolchainId,
     pub good: Observation,
     pub bad: Observation,
     pub releases: Vec<u32>,
@@ -135,8 +144,9 @@ pub fn bisect_releases(
     Ok(ReleaseReport {
         family: family.to_string(),
         first_bad,
-        first_bad_toolchain: first_bad_tc.id(),
+        first_bad_toolchain: first_bad_tc.tool_id(),
         last_good,
+        last_good_toolchain: last_good_tc.tool_id(),
         good: good_obs,
         bad: bad_obs,
         releases,

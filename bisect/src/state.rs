@@ -19,9 +19,23 @@ pub struct State {
 impl State {
     /// Resumes the state at `path` if it belongs to `key` and the same candidates, else starts fresh.
     pub fn resume(path: &Path, key: &str, candidates: &[String]) -> State {
-        match kreloc_campaign::store::load_json::<State>(path) {
-            Some(s) if s.key == key && s.candidates == candidates => s,
-            _ => State { key: key.to_string(), candidates: candidates.to_vec(), judged: Judged::default() },
+        Self::saved(path, key, candidates).unwrap_or_else(|| State {
+            key: key.to_string(),
+            candidates: candidates.to_vec(),
+            judged: Judged::default(),
+        })
+    }
+
+    fn saved(path: &Path, key: &str, candidates: &[String]) -> Option<State> {
+        kreloc_campaign::store::load_json::<State>(path).filter(|s| s.key == key && s.candidates == candidates)
+    }
+
+    /// The same, else the state an earlier kbisect saved at `old.0` under the key form `old.1`, taken over
+    /// under `key`.
+    pub fn resume_either(path: &Path, key: &str, old: (&Path, &str), candidates: &[String]) -> State {
+        match Self::saved(old.0, old.1, candidates) {
+            Some(s) if Self::saved(path, key, candidates).is_none() => State { key: key.to_string(), ..s },
+            _ => State::resume(path, key, candidates),
         }
     }
 

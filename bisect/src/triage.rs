@@ -10,12 +10,12 @@ use serde::Serialize;
 
 use kreloc_campaign::attribute::Step;
 use kreloc_campaign::examine::{Cell, Examiner};
-use kreloc_campaign::reduce_finding::{load_case, reduce_case, Reduced};
+use kreloc_campaign::reduce_finding::{load_case, reduce_case, ReduceError, Reduced};
 use kreloc_campaign::store::{summarize, write_atomically, Summary};
-use kreloc_toolchains::Family;
+use kreloc_toolchains::{Family, ToolchainId};
 
 use crate::commits::{CommitBisect, CommitPredicate};
-use crate::releases::bisect_releases;
+use crate::releases::{bisect_releases, release_tag};
 use crate::Error;
 
 /// How to triage.
@@ -179,9 +179,8 @@ pub fn triage(
     examiner_for: impl Fn(Vec<Cell>) -> Examiner,
     opts: &TriageOptions,
 ) -> Result<TriageReport, Error> {
-    let usage = |e: String| Error::Usage(e);
-    let finding = summarize(dir).map_err(|e| usage(e.to_string()))?;
-    let case = load_case(dir).map_err(|e| usage(e.to_string()))?;
+    let finding = summarize(dir).map_err(ReduceError::from)?;
+    let case = load_case(dir)?;
     let mut stages = Stages::new(opts.progress, &finding.fingerprint);
 
     let t = stages.start("reducing the smallest program");
@@ -211,6 +210,8 @@ pub fn triage(
     let t = stages.start("bisecting releases");
     let fc = crate::case::load(dir)?;
     let pred = fc.predicate(None, &[]);
+    // The release bisection's bounds, typed, where the commit bisection starts.
+    let mut bounds: Option<(ToolchainId, ToolchainId)> = None;
     let release = match (&fc.step, reduced.is_some()) {
         (Step::Release { family, from, to }, true) if *family != Family::Rustc => {
             match bisect_releases(*family, *from, *to, &pred, None, opts.jobs, false, false) {
@@ -221,11 +222,12 @@ pub fn triage(
                         format!("first bad: {} {} ({})", r.family, r.first_bad, r.first_bad_toolchain),
                         t,
                     );
+                    bounds = Some((r.last_good_toolchain, r.first_bad_toolchain.clone()));
                     Some(ReleaseAnswer {
                         family: r.family,
                         last_good: r.last_good,
                         first_bad: r.first_bad,
-                        first_bad_toolchain: r.first_bad_toolchain,
+                        first_bad_toolchain: r.first_bad_toolchain.to_string(),
                         searched: r.releases,
                     })
                 }
@@ -332,18 +334,8 @@ pub fn triage(
     let t = stages.start("bisecting commits");
     let commit = match (&opts.src, &fc.releases) {
         (Some(src), Some((family, _, _))) => {
-            let tag = |exact: &str| match family {
-                Family::Llvm => format!("llvmorg-{exact}"),
-                _ => format!("releases/gcc-{exact}"),
-            };
-            let exact = |tc: &str| tc.split('-').nth(1).unwrap_or("").to_string();
-            let good = opts.good.clone().or_else(|| {
-                release
-                    .as_ref()
-                    .and_then(|r| kreloc_toolchains::resolve(&format!("{}@{}", r.family, r.last_good)).ok())
-                    .map(|tc| tag(&tc.version.to_string()))
-            });
-            let bad = opts.bad.clone().or_else(|| release.as_ref().map(|r| tag(&exact(&r.first_bad_toolchain))));
+            let good = opts.good.clone().or_else(|| bounds.as_ref().map(|(g, _)| release_tag(*family, &g.version)));
+            let bad = opts.bad.clone().or_else(|| bounds.as_ref().map(|(_, b)| release_tag(*family, &b.version)));
             match (good, bad) {
                 (Some(good), Some(bad)) => {
                     let (build, compiler) = match (&opts.build, &opts.compiler) {
@@ -418,7 +410,7 @@ pub fn triage(
         summary += &format!(" Pass: {}.", p.sentence());
     }
     let report = TriageReport {
-        schema: "kreloc/1",
+        schema: kreloc_cli::json::KRELOC,
         finding,
         summary,
         stages: stages.done,

@@ -11,7 +11,7 @@ fn a_finding_directory_is_a_case() {
     let toolchains = vec!["llvm@17".to_string(), "llvm@18".to_string()];
     let cells = cells(&toolchains, &["kernel-2018".to_string(), "kernel-2019".to_string()])
         .unwrap_or_else(|e| panic!("{e}: run scripts/setup.sh"));
-    let ex = examiner(cells, &["linux-x86_64".to_string()], false, 2).unwrap();
+    let ex = examiner(cells, &["linux-x86_64".parse().unwrap()], false, 2);
     let out = tempfile::tempdir().unwrap();
     let plan = Plan {
         seed: 42,

@@ -18,9 +18,12 @@ fn main() {
     let configs: Vec<String> = ["kernel-2018", "kernel-2019", "kernel-2024"].map(String::from).to_vec();
     let programs: Vec<Program> = (0..PROGRAMS).map(|s| Program::from_seed(4200 + s, 512)).collect();
     let cache_dir = std::env::temp_dir().join(format!("kreloc-bench-attribution-{}", std::process::id()));
-    let mut ex =
-        examiner(cells(&toolchains, &configs).expect("run scripts/setup.sh"), &["linux-x86_64".into()], true, 1)
-            .unwrap();
+    let mut ex = examiner(
+        cells(&toolchains, &configs).expect("run scripts/setup.sh"),
+        &["linux-x86_64".parse().expect("profile")],
+        true,
+        1,
+    );
     println!(
         "{PROGRAMS} programs x {} cells (5 toolchains x 3 configs), 1 job, execution at 4 addresses",
         ex.cells.len()

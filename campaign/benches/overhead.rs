@@ -17,7 +17,7 @@ fn fresh(jobs: usize, exec: bool) -> Examiner {
         &["kernel-2018".into(), "kernel-2024".into(), "small-nopic".into()],
     )
     .expect("scripts/setup.sh");
-    let mut ex = examiner(c, &["linux-x86_64".into()], exec, jobs).unwrap();
+    let mut ex = examiner(c, &["linux-x86_64".parse().expect("profile")], exec, jobs);
     ex.compiler.cache = Cache::disabled();
     ex
 }

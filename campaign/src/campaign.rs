@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 
 use kreloc_gen::Program;
+use kreloc_oracle::ProfileId;
 
 use crate::examine::Examiner;
 use crate::finding::program_files;
@@ -51,6 +52,34 @@ pub struct Stats {
     pub attribution_ms: f64,
 }
 
+/// What identifies a campaign's progress: a state file saved under another key is not resumed.
+#[derive(Debug, Clone, Serialize)]
+pub struct ResumeKey {
+    pub seed: u64,
+    /// Cell labels (`toolchain/config`).
+    pub cells: Vec<String>,
+    pub profiles: Vec<ProfileId>,
+    pub addresses: Vec<u64>,
+    pub program_size: usize,
+}
+
+impl ResumeKey {
+    pub fn of(examiner: &Examiner, plan: &Plan) -> ResumeKey {
+        ResumeKey {
+            seed: plan.seed,
+            cells: examiner.cells.iter().map(|c| c.label()).collect(),
+            profiles: examiner.judge.profiles.iter().map(|p| p.id()).collect(),
+            addresses: examiner.judge.addresses.clone(),
+            program_size: plan.program_size,
+        }
+    }
+
+    /// The short hash of the key's JSON form.
+    pub fn hash(&self) -> String {
+        crate::signature::short_hash(&serde_json::to_vec(self).unwrap_or_default())
+    }
+}
+
 /// Runs (or resumes) a campaign.
 pub fn run(examiner: &Examiner, plan: &Plan) -> std::io::Result<Stats> {
     run_with(examiner, plan, |_, _| {})
@@ -64,12 +93,9 @@ pub fn run_with(
 ) -> std::io::Result<Stats> {
     let start = Instant::now();
     let store = FindingStore::open(&plan.out, &format!("shard-{}-of-{}", plan.shard.index, plan.shard.count))?;
-    let cells: Vec<String> = examiner.cells.iter().map(|c| c.label()).collect();
-    let profiles: Vec<String> = examiner.judge.profiles.iter().map(|p| p.name()).collect();
-    let key = crate::signature::short_hash(
-        format!("{}|{cells:?}|{profiles:?}|{:?}|{}", plan.seed, examiner.judge.addresses, plan.program_size).as_bytes(),
-    );
-    let mut progress = Progress::resume(&plan.out, &key, plan.shard);
+    let key = ResumeKey::of(examiner, plan);
+    let (key, old_key) = (key.hash(), crate::migrate::debug_key(&key));
+    let mut progress = Progress::resume_either(&plan.out, &key, &[old_key], plan.shard);
     let mut stats = Stats { resumed_at: progress.done, ..Stats::default() };
     let stats_log = StatsLog::open(&plan.out, &format!("shard-{}-of-{}", plan.shard.index, plan.shard.count))?;
     let matrix: Vec<(String, String)> =

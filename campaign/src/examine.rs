@@ -7,8 +7,9 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use kreloc_gen::Program;
+use kreloc_toolchains::config::ConfigName;
 use kreloc_toolchains::{
-    identity::Kind, CompileConfig, CompileKind, CompileOutcome, Compiler, Language, Source, Toolchain,
+    identity::Kind, CompileConfig, CompileKind, CompileOutcome, Compiler, Language, Source, Toolchain, ToolchainId,
 };
 
 use std::time::Instant;
@@ -26,10 +27,44 @@ pub struct Cell {
     pub config: CompileConfig,
 }
 
+/// Which cell: a toolchain and a config, labelled `gcc-12.2.0/small-nopic`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct CellId {
+    pub toolchain: ToolchainId,
+    pub config: ConfigName,
+}
+
+impl std::fmt::Display for CellId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.toolchain, self.config)
+    }
+}
+
+/// A label that is not `TOOLCHAIN/CONFIG`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("'{0}' is not a cell label (TOOLCHAIN/CONFIG)")]
+pub struct BadCellLabel(pub String);
+
+impl std::str::FromStr for CellId {
+    type Err = BadCellLabel;
+
+    /// The config is after the last `/` (a `path:` toolchain's id holds a path).
+    fn from_str(s: &str) -> Result<Self, BadCellLabel> {
+        let bad = || BadCellLabel(s.to_string());
+        let (toolchain, config) = s.rsplit_once('/').ok_or_else(bad)?;
+        let toolchain = toolchain.parse().map_err(|_| bad())?;
+        Ok(CellId { toolchain, config: ConfigName(config.to_string()) })
+    }
+}
+
 impl Cell {
+    pub fn id(&self) -> CellId {
+        CellId { toolchain: self.toolchain.tool_id(), config: ConfigName(self.config_name.clone()) }
+    }
+
     /// `gcc-12.2.0/small-nopic`.
     pub fn label(&self) -> String {
-        format!("{}/{}", self.toolchain.id(), self.config_name)
+        self.id().to_string()
     }
 
     pub fn language(&self) -> Language {
@@ -71,7 +106,7 @@ pub struct Class {
     pub window: Option<crate::signature::WindowClass>,
     /// Per address: `right`, `wrong` (checksum differs from the evaluator), `not-loaded`, or a failure.
     pub runs: Vec<(u64, String)>,
-    pub warnings: Vec<String>,
+    pub warnings: Vec<kreloc_oracle::WarningKind>,
 }
 
 impl CellResult {

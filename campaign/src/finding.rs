@@ -16,7 +16,7 @@ pub fn file_name(label: &str) -> String {
 /// How the campaign judged (so triage and kbisect judge a finding the same way).
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct JudgeFile {
-    pub profiles: Vec<String>,
+    pub profiles: Vec<kreloc_oracle::ProfileId>,
     pub addresses: Vec<u64>,
     /// The relocated code was run.
     pub exec: bool,
@@ -25,7 +25,7 @@ pub struct JudgeFile {
 impl JudgeFile {
     pub fn of(examiner: &Examiner) -> JudgeFile {
         JudgeFile {
-            profiles: examiner.judge.profiles.iter().map(|p| p.name()).collect(),
+            profiles: examiner.judge.profiles.iter().map(|p| p.id()).collect(),
             addresses: examiner.judge.addresses.clone(),
             exec: examiner.judge.executor.is_some(),
         }
@@ -110,12 +110,12 @@ pub fn report(p: &Program, ex: &Examined, examiner: &Examiner, fingerprint: &str
         let runs: Vec<String> = class.runs.iter().map(|(at, r)| format!("{at:#x}: {r}")).collect();
         let _ = writeln!(
             s,
-            "- compile: {}\n- whole load: {:?}\n- window: {:?}\n- runs: {}\n- warnings: {:?}\n",
+            "- compile: {}\n- whole load: {:?}\n- window: {:?}\n- runs: {}\n- warnings: [{}]\n",
             class.compile,
             class.loads,
             class.window,
             runs.join(", "),
-            class.warnings
+            class.warnings.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
         );
         if let Some(text) = cells.first().and_then(|c| oracle_text(ex, examiner, c)) {
             let _ = writeln!(s, "```\n{text}```\n");

@@ -2,10 +2,10 @@
 
 use std::collections::BTreeMap;
 
-use kreloc_oracle::{window, Object, Profile};
+use kreloc_oracle::{window, Object, Profile, ProfileId};
 
 use crate::sandbox::{NotJudged, RunFailure};
-use crate::signature::{warning_kind, RunResult, Signature, WindowClass};
+use crate::signature::{RunResult, Signature, WindowClass};
 
 /// Runs relocated code (the sandbox); kept behind a trait so the campaign can be tested without it.
 pub trait Executor: Send + Sync {
@@ -24,10 +24,10 @@ pub struct Judge {
 }
 
 impl Judge {
-    /// A judge for the given profile names and addresses, without execution.
-    pub fn new(profiles: &[&str], addresses: &[u64]) -> Result<Judge, crate::Error> {
-        let profiles = profiles.iter().map(|p| kreloc_oracle::parse_profile(p)).collect::<Result<_, _>>()?;
-        Ok(Judge { profiles, addresses: addresses.to_vec(), executor: None, entry_symbol: "kreloc_entry".into() })
+    /// A judge for the given profiles and addresses, without execution.
+    pub fn new(profiles: &[ProfileId], addresses: &[u64]) -> Judge {
+        let profiles = profiles.iter().map(|p| p.profile()).collect();
+        Judge { profiles, addresses: addresses.to_vec(), executor: None, entry_symbol: "kreloc_entry".into() }
     }
 
     /// The signature of an object.
@@ -42,7 +42,7 @@ impl Judge {
             }
             let ok = self.addresses.iter().all(|&at| {
                 let v = kreloc_oracle::load(obj, &**p, at);
-                warnings.extend(v.warnings.iter().map(|w| warning_kind(&w.to_string())));
+                warnings.extend(v.warnings.iter().map(kreloc_oracle::Warning::kind));
                 v.good
             });
             loads.insert(p.name(), ok);

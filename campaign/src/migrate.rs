@@ -1,4 +1,6 @@
-//! Causes of stores written before a change kind was folded into another: they still load, and each names
+//! Stores written by an earlier kreloc keep loading. Warnings stored as text load as `WarningKind::Legacy`;
+//! progress saved under a resume key hashed from `Debug` output is taken over (`debug_key`); and causes of stores
+//! written before a change kind was folded into another: they still load, and each names
 //! the cause that supersedes it. A store written before `RunsWrong` has one cause per symptom and address
 //! (`WrongChecksum`, `RunFailed`); its superseding cause is the same step with the address class of the
 //! showing cell's runs, read from a stored program's verdicts (or, without one, the one address it names).
@@ -6,6 +8,7 @@
 use std::path::Path;
 
 use crate::attribute::RootCause;
+use crate::campaign::ResumeKey;
 use crate::change::{runs_wrong, AddressClass, Change};
 use crate::examine::Examined;
 use crate::signature::RunResult;
@@ -37,4 +40,12 @@ fn stored_class(dir: &Path, sightings: &[Sighting]) -> Option<AddressClass> {
             }
         })
     })
+}
+
+/// The resume key as kreloc wrote it before keys were the JSON of `ResumeKey`: a hash of `Debug` output, with
+/// profile names as the profiles render them.
+pub fn debug_key(key: &ResumeKey) -> String {
+    let profiles: Vec<String> = key.profiles.iter().map(ToString::to_string).collect();
+    let text = format!("{}|{:?}|{profiles:?}|{:?}|{}", key.seed, key.cells, key.addresses, key.program_size);
+    crate::signature::short_hash(text.as_bytes())
 }

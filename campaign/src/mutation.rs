@@ -266,7 +266,7 @@ pub fn standard_figures(
     let configs = ["kernel-2024".to_string()];
     let cells = crate::setup::cells(&["gcc@12".into(), "clang-19".into()], &configs)?;
     let planted = crate::setup::cells(&[format!("path:{}", planted_cc.display())], &configs)?;
-    let profile = kreloc_oracle::parse_profile("linux-x86_64")?;
+    let profile = kreloc_oracle::ProfileId::LinuxX86_64(None).profile();
     let mut compiler = Compiler::new(kreloc_toolchains::Cache::default_location());
     compiler.link = Some(kreloc_toolchains::link::Link::kernel());
     let exec = crate::sandbox::Sandbox { timeout: std::time::Duration::from_secs(2) };

@@ -13,7 +13,7 @@ use kreloc_toolchains::upstream::Plain;
 
 use crate::attribute::RootCause;
 use crate::change::{explain, Facts};
-use crate::examine::{Cell, CellResult, Examined, Examiner};
+use crate::examine::{Cell, CellId, CellResult, Examined, Examiner};
 use crate::reduce::{reduce, ReduceStats, Reducible};
 use crate::reduce_text::{reduce_text, TextStats};
 use crate::store::{sightings, smallest_program, summarize};
@@ -77,7 +77,11 @@ pub fn load_case(finding: &Path) -> Result<Case, ReduceError> {
         .flat_map(|s| s.cells.first())
         .next()
         .ok_or_else(|| ReduceError::NoCells(program_dir.clone()))?;
-    let by_label = |l: &str| cells.iter().find(|c| c.label() == l).cloned();
+    // Sightings name cells by label; a label that does not parse matches no cell.
+    let by_label = |l: &str| {
+        let id: CellId = l.parse().ok()?;
+        cells.iter().find(|c| c.id() == id).cloned()
+    };
     let to = by_label(&pair.to).ok_or_else(|| ReduceError::NoCells(program_dir.clone()))?;
     let from = match &pair.from {
         Some(l) => Some(by_label(l).ok_or_else(|| ReduceError::NoCells(program_dir.clone()))?),

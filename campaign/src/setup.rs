@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use kreloc_oracle::ProfileId;
 use kreloc_toolchains::link::Link;
 use kreloc_toolchains::{config, Cache, Compiler};
 
@@ -28,13 +29,12 @@ pub fn cells(toolchains: &[String], configs: &[String]) -> Result<Vec<Cell>, cra
 
 /// An examiner judging with `profiles` at the standard addresses, linking like purgatory.ro, running the
 /// code in the sandbox when `exec`.
-pub fn examiner(cells: Vec<Cell>, profiles: &[String], exec: bool, jobs: usize) -> Result<Examiner, crate::Error> {
-    let names: Vec<&str> = profiles.iter().map(String::as_str).collect();
-    let mut judge = Judge::new(&names, kreloc_exec::STANDARD_ADDRESSES)?;
+pub fn examiner(cells: Vec<Cell>, profiles: &[ProfileId], exec: bool, jobs: usize) -> Examiner {
+    let mut judge = Judge::new(profiles, kreloc_exec::STANDARD_ADDRESSES);
     if exec {
         judge.executor = Some(Box::new(Sandbox { timeout: Duration::from_secs(2) }));
     }
     let mut compiler = Compiler::new(Cache::default_location());
     compiler.link = Some(Link::kernel());
-    Ok(Examiner::new(cells, compiler, judge, jobs))
+    Examiner::new(cells, compiler, judge, jobs)
 }

@@ -61,8 +61,14 @@ impl Progress {
 
     /// Resumes the saved progress if it belongs to this campaign, else starts fresh.
     pub fn resume(out: &Path, key: &str, shard: Shard) -> Progress {
+        Self::resume_either(out, key, &[], shard)
+    }
+
+    /// The same, also taking over progress saved under one of `old` (the campaign's key in a form an earlier
+    /// kreloc wrote); it is saved under `key` from then on.
+    pub fn resume_either(out: &Path, key: &str, old: &[String], shard: Shard) -> Progress {
         match crate::store::load_json::<Progress>(&Self::path(out, shard)) {
-            Some(p) if p.key == key && p.shard == shard => p,
+            Some(p) if (p.key == key || old.contains(&p.key)) && p.shard == shard => Progress { key: key.into(), ..p },
             _ => Progress { key: key.to_string(), shard, done: 0, findings: 0, compiles: 0, cache_hits: 0 },
         }
     }

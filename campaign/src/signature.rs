@@ -64,8 +64,8 @@ pub struct Signature {
     pub window: WindowClass,
     /// Result per execution address.
     pub runs: BTreeMap<u64, RunResult>,
-    /// Distinct warning kinds (numbers and addresses stripped).
-    pub warnings: Vec<String>,
+    /// Distinct warning kinds (stores written before they were typed load as `WarningKind::Legacy`).
+    pub warnings: Vec<kreloc_oracle::WarningKind>,
 }
 
 impl Signature {
@@ -91,24 +91,4 @@ impl Signature {
 pub fn short_hash(bytes: &[u8]) -> String {
     let digest = Sha256::digest(bytes);
     digest.iter().take(8).map(|b| format!("{b:02x}")).collect()
-}
-
-/// A warning with digits removed, so the same kind of warning compares equal across objects.
-pub fn warning_kind(w: &str) -> String {
-    let mut out = String::new();
-    let mut in_num = false;
-    for c in w.chars() {
-        if c.is_ascii_hexdigit() && (in_num || c.is_ascii_digit()) {
-            if !in_num {
-                out.push('#');
-            }
-            in_num = true;
-        } else {
-            in_num = c == 'x' && in_num;
-            if !in_num {
-                out.push(c);
-            }
-        }
-    }
-    out
 }

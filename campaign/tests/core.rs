@@ -2,7 +2,7 @@ use kreloc_campaign::attribute::{CellPair, RootCause, Step};
 use kreloc_campaign::change::{Change, RelocFault};
 use kreloc_campaign::reduce::{reduce, Reducible};
 use kreloc_campaign::shard::{program_seed, Progress, Shard};
-use kreloc_campaign::signature::{warning_kind, RunResult, Signature, WindowClass};
+use kreloc_campaign::signature::{RunResult, Signature, WindowClass};
 use kreloc_campaign::store::{smallest_program, summarize, FindingStore, Recorded, Sighting};
 
 fn cause(config: &str) -> RootCause {
@@ -164,10 +164,13 @@ fn the_reducer_keeps_only_what_the_test_needs() {
 
 #[test]
 fn signatures_compare_behaviour_not_addresses() {
-    assert_eq!(
-        warning_kind("value 0x13fffc760 silently truncated to 4 bytes"),
-        warning_kind("value 0x2ffa silently truncated to 4 bytes")
-    );
+    let truncated = |value| kreloc_oracle::Warning::SilentlyTruncated {
+        type_name: "R_X86_64_PC32".into(),
+        symbol: "table".into(),
+        value,
+        width: 4,
+    };
+    assert_eq!(truncated(0x1_3fff_c760).kind(), truncated(0x2ffa).kind());
     let mut s = Signature {
         loads: Default::default(),
         window: WindowClass::Anywhere,
@@ -466,4 +469,47 @@ fn a_store_from_before_runs_wrong_still_loads_and_names_the_cause_that_supersede
     let s = summarize(&store.path(&bare.fingerprint())).unwrap();
     let at = RootCause { step, change: Change::RunsWrong { class: AddressClass::At { addresses: vec![0x7ffe_0000] } } };
     assert_eq!(s.superseded_by, Some((at.fingerprint(), at.title())));
+}
+
+#[test]
+fn progress_saved_under_the_debug_output_key_of_earlier_stores_resumes() {
+    use kreloc_campaign::campaign::ResumeKey;
+    let dir = tempfile::tempdir().unwrap();
+    let shard = Shard::parse("0/1").unwrap();
+    let key = ResumeKey {
+        seed: 7,
+        cells: vec!["gcc-12.2.0/kernel-2018".into(), "clang-19.1.7/kernel-2018".into()],
+        profiles: vec!["linux-x86_64".parse().unwrap(), "kexec-tools-x86_64".parse().unwrap()],
+        addresses: vec![0x1_3fff_b000, 0x17f_7aff_d000],
+        program_size: 512,
+    };
+    // The key an earlier kreloc saved for this campaign: a hash of `Debug` output.
+    let old_text = "7|[\"gcc-12.2.0/kernel-2018\", \"clang-19.1.7/kernel-2018\"]|[\"linux-x86_64\", \"kexec-tools-x86_64\"]|[5368688640, 1647036059648]|512";
+    let old_key = kreloc_campaign::signature::short_hash(old_text.as_bytes());
+    assert_eq!(kreloc_campaign::migrate::debug_key(&key), old_key);
+    std::fs::write(
+        Progress::path(dir.path(), shard),
+        format!(
+            r#"{{"key":"{old_key}","shard":{},"done":9,"findings":1,"compiles":40,"cache_hits":3}}"#,
+            serde_json::to_string(&shard).unwrap()
+        ),
+    )
+    .unwrap();
+    let resumed = Progress::resume_either(dir.path(), &key.hash(), std::slice::from_ref(&old_key), shard);
+    assert_eq!((resumed.done, resumed.findings, resumed.key), (9, 1, key.hash()), "taken over under the new key");
+    assert_eq!(Progress::resume(dir.path(), &key.hash(), shard).done, 0, "the old key alone is not the new one");
+    assert_ne!(key.hash(), old_key);
+}
+
+#[test]
+fn cell_labels_parse_back_to_the_cell_id_even_with_a_path_compiler() {
+    use kreloc_campaign::examine::CellId;
+    let c = cell(kreloc_toolchains::Family::Gcc, 12, "kernel-2018");
+    let label = c.label();
+    assert_eq!(label, "gcc-12.0-/cc-12/kernel-2018");
+    let id: CellId = label.parse().unwrap();
+    assert_eq!(id, c.id());
+    assert_eq!(id.config.0, "kernel-2018");
+    assert_ne!(id, cell(kreloc_toolchains::Family::Gcc, 12, "kernel-2024").id());
+    assert!("kernel-2018".parse::<CellId>().is_err());
 }

@@ -15,7 +15,7 @@ fn rustc_cells_compile_run_and_are_compared_under_the_kernel_configs() {
     odd.config_name = "kcfi".into();
     odd.config.extra.push("-fsanitize=kcfi".into());
     matrix.push(odd);
-    let ex = examiner(matrix, &["linux-x86_64".into()], true, 2).unwrap();
+    let ex = examiner(matrix, &["linux-x86_64".parse().unwrap()], true, 2);
     for seed in 0..3 {
         let p = Program::from_seed(seed, 512);
         let e = ex.examine(&p);
@@ -59,7 +59,7 @@ fn rust_emission_causes(rust_extra: &[&str], n: u64) -> Vec<String> {
     for c in matrix.iter_mut().filter(|c| c.language() == kreloc_toolchains::Language::Rust) {
         c.config.extra.extend(rust_extra.iter().map(|f| f.to_string()));
     }
-    let ex = examiner(matrix, &["linux-x86_64".into()], true, 2).unwrap();
+    let ex = examiner(matrix, &["linux-x86_64".parse().unwrap()], true, 2);
     // Small programs: fewer of them have hot or cold functions, which make every cell WARN.
     let programs: Vec<Program> = (0..n).map(|seed| Program::from_seed(seed, 96)).collect();
     ex.examine_many(&programs)

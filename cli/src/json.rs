@@ -6,6 +6,11 @@ use std::sync::OnceLock;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+/// The schema tag of kreloc's documents (its `--json` output and the JSON files it writes).
+pub const KRELOC: &str = "kreloc/1";
+/// The schema tag of kbisect's `--json` output.
+pub const KBISECT: &str = "kbisect/1";
+
 /// Which tool's document this is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Schema {
@@ -16,8 +21,8 @@ pub enum Schema {
 impl Schema {
     pub fn tag(self) -> &'static str {
         match self {
-            Schema::Kreloc => "kreloc/1",
-            Schema::Kbisect => "kbisect/1",
+            Schema::Kreloc => KRELOC,
+            Schema::Kbisect => KBISECT,
         }
     }
 
@@ -78,7 +83,8 @@ pub fn print<T: Serialize + ?Sized>(value: &T) {
 }
 
 /// Reports an error: one line on stderr, and with `--json` also a JSON document on stdout. Returns `code`.
-pub fn error(code: i32, msg: impl std::fmt::Display) -> i32 {
+pub fn error(code: impl Into<i32>, msg: impl std::fmt::Display) -> i32 {
+    let code = code.into();
     let (schema, json) = mode();
     eprintln!("{}: error: {msg}", schema.tool());
     if json {

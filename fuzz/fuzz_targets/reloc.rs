@@ -76,8 +76,11 @@ fn examiner() -> &'static Examiner {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         let jobs = std::env::var("KRELOC_FUZZ_JOBS").ok().and_then(|j| j.parse().ok()).unwrap_or(cores);
         policy();
-        kreloc_campaign::setup::examiner(cells, &list("KRELOC_FUZZ_PROFILES", "linux-x86_64"), exec, jobs)
-            .unwrap_or_else(|e| usage(&e.to_string()))
+        let profiles = list("KRELOC_FUZZ_PROFILES", "linux-x86_64")
+            .iter()
+            .map(|p| p.parse().unwrap_or_else(|e: kreloc_oracle::profile::UnknownProfile| usage(&e.to_string())))
+            .collect::<Vec<_>>();
+        kreloc_campaign::setup::examiner(cells, &profiles, exec, jobs)
     })
 }
 

@@ -16,8 +16,8 @@ pub mod symbols;
 pub mod verdict;
 
 pub use elf::{parse, Object, ParseError};
-pub use message::{Finding, LoaderMessage, Warning};
-pub use profile::{parse as parse_profile, Profile};
+pub use message::{Finding, LoaderMessage, Warning, WarningKind};
+pub use profile::{parse as parse_profile, Profile, ProfileId};
 pub use relocate::load;
 pub use verdict::{Failure, RelocResult, Stage, StageName, Stages, Status, SymbolFault, Verdict};
 #[cfg(feature = "synth")]

@@ -335,11 +335,67 @@ pub enum Warning {
 
 impl Warning {
     pub fn code(&self) -> &'static str {
+        self.kind().code()
+    }
+
+    /// The warning without the addresses, values and counts that move with the code.
+    pub fn kind(&self) -> WarningKind {
         match self {
-            Warning::Misaligned { .. } => "misaligned",
-            Warning::EntryWarns { .. } => "entry-warns",
-            Warning::StrayEmptySection { .. } => "stray-empty-section",
-            Warning::SilentlyTruncated { .. } => "silently-truncated",
+            Warning::Misaligned { .. } => WarningKind::Misaligned,
+            Warning::EntryWarns { sections, .. } => WarningKind::EntryWarns { sections: sections.clone() },
+            Warning::StrayEmptySection { section, .. } => WarningKind::StrayEmptySection { section: section.clone() },
+            Warning::SilentlyTruncated { type_name, symbol, .. } => {
+                WarningKind::SilentlyTruncated { type_name: type_name.clone(), symbol: symbol.clone() }
+            }
+        }
+    }
+}
+
+/// A kind of warning: its code and the fields that name what it is about, so the same kind compares equal
+/// across objects (and across load addresses).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(tag = "code", rename_all = "kebab-case")]
+pub enum WarningKind {
+    Misaligned,
+    EntryWarns {
+        sections: Vec<String>,
+    },
+    StrayEmptySection {
+        section: String,
+    },
+    SilentlyTruncated {
+        type_name: String,
+        symbol: String,
+    },
+    /// A warning as a store written before warnings were typed kept it: its text with the numbers taken out.
+    #[serde(untagged)]
+    Legacy(String),
+}
+
+impl WarningKind {
+    pub fn code(&self) -> &'static str {
+        match self {
+            WarningKind::Misaligned => "misaligned",
+            WarningKind::EntryWarns { .. } => "entry-warns",
+            WarningKind::StrayEmptySection { .. } => "stray-empty-section",
+            WarningKind::SilentlyTruncated { .. } => "silently-truncated",
+            WarningKind::Legacy(_) => "legacy",
+        }
+    }
+}
+
+impl fmt::Display for WarningKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            WarningKind::Misaligned => f.write_str("misaligned load address"),
+            WarningKind::EntryWarns { sections } => {
+                write!(f, "e_entry in {}: the kernel WARNs", sections.join(" and "))
+            }
+            WarningKind::StrayEmptySection { section } => write!(f, "empty section {section} outside the segment"),
+            WarningKind::SilentlyTruncated { type_name, symbol } => {
+                write!(f, "{type_name} against {symbol} silently truncated")
+            }
+            WarningKind::Legacy(text) => f.write_str(text),
         }
     }
 }

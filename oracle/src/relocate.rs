@@ -16,7 +16,7 @@ pub fn load(obj: &Object, profile: &dyn Profile, load_addr: u64) -> Verdict {
     let layout = layout::place(obj, profile.layout_rule(), load_addr);
     let entry = entry::resolve(obj, &layout, profile.entry_rule(), true);
     let mut v = Verdict {
-        profile: profile.name(),
+        profile: profile.id(),
         load_addr,
         loaded: false,
         ok: false,

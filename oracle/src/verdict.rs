@@ -181,7 +181,7 @@ impl Stages {
 /// What a loader does with an object at one load address.
 #[derive(Debug, Clone, Serialize)]
 pub struct Verdict {
-    pub profile: String,
+    pub profile: crate::ProfileId,
     pub load_addr: u64,
     /// Stage `relocates` passed: the loader relocated the object (the load window is about this).
     pub loaded: bool,

@@ -133,7 +133,7 @@ impl Blockers {
 /// The load window of an object under a profile.
 #[derive(Debug, Clone, Serialize)]
 pub struct Window {
-    pub profile: String,
+    pub profile: crate::ProfileId,
     /// Load-address alignment (the segment's `buf_align`, at least a page).
     pub align: u64,
     pub memsz: u64,
@@ -237,7 +237,7 @@ pub fn window(obj: &Object, profile: &dyn Profile) -> Window {
     let exact = obj.sections.iter().filter(|s| s.is_alloc()).all(|s| s.addralign <= 1 || s.addralign.is_power_of_two());
     Window {
         exact,
-        profile: profile.name(),
+        profile: profile.id(),
         align,
         memsz,
         loader,

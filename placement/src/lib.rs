@@ -7,6 +7,7 @@ pub mod holes;
 pub mod memmap;
 pub mod zimage;
 
+use kreloc_oracle::profile::{I386Mode, ProfileId};
 use serde::Serialize;
 
 use holes::{kernel_top_down, locate_hole, HoleRequest};
@@ -29,38 +30,43 @@ pub enum Loader {
 }
 
 impl Loader {
-    /// Parses a loader name.
-    pub fn parse(s: &str) -> Option<Loader> {
-        Some(match s {
-            "kexec-tools-i386" => Loader::KexecToolsI386,
-            "kexec-tools-i386-nonreloc" => Loader::KexecToolsI386NonReloc,
-            "kexec-tools-i386-kernel64" => Loader::KexecToolsI386Kernel64,
-            "kexec-tools-x86_64" => Loader::KexecToolsX86_64,
-            "linux-x86_64" => Loader::LinuxX86_64,
-            _ => return None,
-        })
+    pub const ALL: [Loader; 5] = [
+        Loader::KexecToolsI386,
+        Loader::KexecToolsI386NonReloc,
+        Loader::KexecToolsI386Kernel64,
+        Loader::KexecToolsX86_64,
+        Loader::LinuxX86_64,
+    ];
+
+    /// The name users type (`--loader`).
+    pub fn name(self) -> String {
+        match self {
+            Loader::KexecToolsI386Kernel64 => "kexec-tools-i386-kernel64".into(),
+            _ => self.profile().to_string(),
+        }
     }
 
-    pub const NAMES: &'static str =
-        "kexec-tools-i386, kexec-tools-i386-nonreloc, kexec-tools-i386-kernel64, kexec-tools-x86_64, linux-x86_64";
+    /// Parses a loader name.
+    pub fn parse(s: &str) -> Option<Loader> {
+        Loader::ALL.into_iter().find(|l| l.name() == s)
+    }
 
-    /// The purgatory window `[min, max]` the loader asks for.
+    /// The purgatory window `[min, max]` the loader asks for: its profile's, except that the 2021 patch for an
+    /// x86_64 kernel lifts the i386 cap to the 32-bit `ULONG_MAX`.
     pub fn window(self) -> (u64, u64) {
         match self {
-            Loader::KexecToolsI386 => (0x3000, 0x7fff_ffff),
-            Loader::KexecToolsI386NonReloc => (0x3000, 640 * 1024),
-            Loader::KexecToolsI386Kernel64 => (0x3000, u64::from(u32::MAX)),
-            Loader::KexecToolsX86_64 | Loader::LinuxX86_64 => (0x3000, u64::MAX),
+            Loader::KexecToolsI386Kernel64 => (self.profile().placement_window().0, u64::from(u32::MAX)),
+            _ => self.profile().placement_window(),
         }
     }
 
     /// The oracle profile whose relocation rules this loader applies.
-    pub fn profile(self) -> &'static str {
+    pub fn profile(self) -> ProfileId {
         match self {
-            Loader::KexecToolsI386 | Loader::KexecToolsI386Kernel64 => "kexec-tools-i386",
-            Loader::KexecToolsI386NonReloc => "kexec-tools-i386-nonreloc",
-            Loader::KexecToolsX86_64 => "kexec-tools-x86_64",
-            Loader::LinuxX86_64 => "linux-x86_64",
+            Loader::KexecToolsI386 | Loader::KexecToolsI386Kernel64 => ProfileId::KexecToolsI386(I386Mode::Crash),
+            Loader::KexecToolsI386NonReloc => ProfileId::KexecToolsI386(I386Mode::NonRelocatable),
+            Loader::KexecToolsX86_64 => ProfileId::KexecToolsX86_64,
+            Loader::LinuxX86_64 => ProfileId::LinuxX86_64(None),
         }
     }
 }

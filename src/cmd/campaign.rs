@@ -9,6 +9,7 @@ use kreloc_campaign::campaign::{run_with, Limit, Plan};
 use kreloc_campaign::examine::Cell;
 use kreloc_campaign::setup::{cells, examiner};
 use kreloc_campaign::shard::Shard;
+use kreloc_oracle::ProfileId;
 
 use super::exit::{self, cannot_test};
 
@@ -21,8 +22,8 @@ pub struct FuzzArgs {
     #[arg(long, default_value = "kernel-2018,kernel-2024", value_delimiter = ',', value_parser = kreloc_cli::values::config_name())]
     pub configs: Vec<String>,
     /// Loader profiles judging the objects, comma-separated
-    #[arg(long, default_value = "linux-x86_64", value_delimiter = ',', value_parser = kreloc_cli::values::ProfileName)]
-    pub profile: Vec<String>,
+    #[arg(long, default_value = "linux-x86_64", value_delimiter = ',', value_parser = kreloc_cli::values::Profile)]
+    pub profile: Vec<ProfileId>,
     /// Parallel compiles
     #[arg(long, default_value_t = 2)]
     pub jobs: usize,
@@ -66,7 +67,7 @@ pub fn fuzz(a: &FuzzArgs, json: bool) -> i32 {
         Ok(s) => s,
         Err(e) => return cannot_test(e),
     };
-    let ex = match cells(&a.toolchains, &a.configs).and_then(|c| examiner(c, &a.profile, !a.no_exec, a.jobs)) {
+    let ex = match cells(&a.toolchains, &a.configs).map(|c| examiner(c, &a.profile, !a.no_exec, a.jobs)) {
         Ok(e) => e,
         Err(e) => return cannot_test(e),
     };
@@ -89,7 +90,7 @@ pub fn fuzz(a: &FuzzArgs, json: bool) -> i32 {
             let r = super::triage::triage_dir(dir, &a.triage_flags, !json);
             triaged.push(match r {
                 Ok(r) => serde_json::json!({ "fingerprint": fp, "summary": r.summary, "stages": r.stages, "release": r.release, "commit": r.commit }),
-                Err(e) => serde_json::json!({ "fingerprint": fp, "error": e }),
+                Err(e) => serde_json::json!({ "fingerprint": fp, "error": e.to_string() }),
             });
         }
     };
@@ -149,8 +150,8 @@ pub struct ReduceArgs {
     /// A finding directory (kreloc-out/findings/<fingerprint>)
     pub finding: PathBuf,
     /// Loader profiles (as in the campaign)
-    #[arg(long, default_value = "linux-x86_64", value_delimiter = ',', value_parser = kreloc_cli::values::ProfileName)]
-    pub profile: Vec<String>,
+    #[arg(long, default_value = "linux-x86_64", value_delimiter = ',', value_parser = kreloc_cli::values::Profile)]
+    pub profile: Vec<ProfileId>,
     /// Most interestingness tests to run
     #[arg(long, default_value_t = 500)]
     pub max_tests: usize,
@@ -167,19 +168,12 @@ pub fn reduce(a: &ReduceArgs, json: bool) -> i32 {
     let profiles = a.profile.clone();
     let exec = !a.no_exec;
     let make = |cells: Vec<Cell>| examiner(cells, &profiles, exec, 2);
-    if let Err(e) = make(Vec::new()) {
-        return cannot_test(e);
-    }
     if let Some(file) = &a.test_text {
         let text = match std::fs::read_to_string(file) {
             Ok(t) => t,
             Err(e) => return cannot_test(format!("{}: {e}", file.display())),
         };
-        return match kreloc_campaign::reduce_finding::text_shows(
-            &a.finding,
-            |c| make(c).expect("profiles checked above"),
-            &text,
-        ) {
+        return match kreloc_campaign::reduce_finding::text_shows(&a.finding, make, &text) {
             Ok(true) => exit::GOOD,
             Ok(false) => exit::BAD,
             Err(e) => cannot_test(e),
@@ -189,11 +183,7 @@ pub fn reduce(a: &ReduceArgs, json: bool) -> i32 {
         !json && std::io::stdout().is_terminal(),
         format!("reducing {} (at most {} tests)", a.finding.display(), a.max_tests),
     );
-    let r = kreloc_campaign::reduce_finding::reduce_finding(
-        &a.finding,
-        |c| make(c).expect("profiles checked above"),
-        a.max_tests,
-    );
+    let r = kreloc_campaign::reduce_finding::reduce_finding(&a.finding, make, a.max_tests);
     bar.finish_and_clear();
     match r {
         Ok(r) => {

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use kreloc_oracle::{report, window};
+use kreloc_oracle::{report, window, ProfileId};
 
 use super::exit::{self, cannot_test};
 use super::input::inputs;
@@ -14,8 +14,8 @@ pub struct CheckArgs {
     /// The relocatable object, e.g. arch/x86/purgatory/purgatory.ro
     pub object: PathBuf,
     /// Loader profile (see `kreloc profiles`)
-    #[arg(long, short, default_value = "linux-x86_64", value_parser = kreloc_cli::values::ProfileName)]
-    pub profile: String,
+    #[arg(long, short, default_value = "linux-x86_64", value_parser = kreloc_cli::values::Profile)]
+    pub profile: ProfileId,
     /// Load address to try; repeat for several. Default: where the profile's loader puts it on a typical machine
     #[arg(long = "at", value_parser = parse_addr)]
     pub at: Vec<u64>,
@@ -33,7 +33,7 @@ pub struct CheckArgs {
 
 /// Runs `kreloc check`.
 pub fn check(a: &CheckArgs, json: bool) -> i32 {
-    let (obj, prof) = match inputs(&a.object, &a.profile) {
+    let (obj, prof) = match inputs(&a.object, a.profile) {
         Ok(x) => x,
         Err(e) => return cannot_test(e),
     };
@@ -88,8 +88,8 @@ pub struct WindowArgs {
     /// The relocatable object
     pub object: PathBuf,
     /// Loader profile (see `kreloc profiles`)
-    #[arg(long, short, default_value = "linux-x86_64", value_parser = kreloc_cli::values::ProfileName)]
-    pub profile: String,
+    #[arg(long, short, default_value = "linux-x86_64", value_parser = kreloc_cli::values::Profile)]
+    pub profile: ProfileId,
     /// List every relocation that blocks or bounds the window (by default: a count and the first few)
     #[arg(long, short)]
     pub verbose: bool,
@@ -107,7 +107,7 @@ fn with_printed(v: &kreloc_oracle::Verdict) -> serde_json::Value {
 
 /// Runs `kreloc window`: exit 0 when the window is not empty.
 pub fn window(a: &WindowArgs, json: bool) -> i32 {
-    let (obj, prof) = match inputs(&a.object, &a.profile) {
+    let (obj, prof) = match inputs(&a.object, a.profile) {
         Ok(x) => x,
         Err(e) => return cannot_test(e),
     };
@@ -135,13 +135,13 @@ pub struct RelocateArgs {
     #[arg(long, short)]
     pub output: PathBuf,
     /// Loader profile (see `kreloc profiles`)
-    #[arg(long, short, default_value = "linux-x86_64", value_parser = kreloc_cli::values::ProfileName)]
-    pub profile: String,
+    #[arg(long, short, default_value = "linux-x86_64", value_parser = kreloc_cli::values::Profile)]
+    pub profile: ProfileId,
 }
 
 /// Runs `kreloc relocate`: writes the image atomically, exit 1 if the loader would refuse to relocate it.
 pub fn relocate(a: &RelocateArgs, json: bool) -> i32 {
-    let (obj, prof) = match inputs(&a.object, &a.profile) {
+    let (obj, prof) = match inputs(&a.object, a.profile) {
         Ok(x) => x,
         Err(e) => return cannot_test(e),
     };

@@ -3,8 +3,9 @@
 use std::time::Duration;
 
 use kreloc_exec::{run_object, ExecOutcome};
+use kreloc_oracle::profile::{I386Mode, KernelVersion};
 use kreloc_oracle::synth::known;
-use kreloc_oracle::{load, parse, parse_profile, window, Object};
+use kreloc_oracle::{load, parse, window, Object, ProfileId};
 use kreloc_placement::memmap::{parse_crashkernel, MemoryMap};
 use kreloc_placement::zimage::{check_zimage, InitrdRule};
 use kreloc_placement::{place, Loader};
@@ -62,7 +63,7 @@ fn first_message(v: &kreloc_oracle::Verdict) -> String {
 }
 
 fn seed000(d: &Demo, rows: &mut Vec<Row>) -> Result<(), String> {
-    let linux = parse_profile("linux-x86_64").map_err(|e| e.to_string())?;
+    let linux = ProfileId::LinuxX86_64(None).profile();
     let at = 0x17f_7aff_d000;
     let bad = load(&d.build("gcc@12", PURGATORY, &named("kernel-2019"), None)?, &*linux, at);
     let msg = first_message(&bad);
@@ -89,7 +90,7 @@ fn seed000(d: &Demo, rows: &mut Vec<Row>) -> Result<(), String> {
     let pred = kreloc_bisect::predicate::OraclePredicate {
         case: Source::c(PURGATORY),
         config: CompileConfig::default(),
-        profile: "linux-x86_64".into(),
+        profile: ProfileId::LinuxX86_64(None),
         addresses: vec![at],
         regress: kreloc_bisect::predicate::Regress::LoadFails,
         compiler: Compiler { cache: Cache::disabled(), timeout: Duration::from_secs(120), link: Some(Link::kernel()) },
@@ -110,7 +111,7 @@ fn seed000(d: &Demo, rows: &mut Vec<Row>) -> Result<(), String> {
 
 fn seed001(d: &Demo, rows: &mut Vec<Row>) -> Result<(), String> {
     let at = 0x1_3fff_b000;
-    let linux = parse_profile("linux-x86_64").map_err(|e| e.to_string())?;
+    let linux = ProfileId::LinuxX86_64(None).profile();
     let l17 = d.build("llvm@17", PURGATORY, &named("kernel-2018"), None)?;
     let l18 = d.build("llvm@18", PURGATORY, &named("kernel-2018"), None)?;
     let has_ltext = |o: &Object| o.sections.iter().any(|s| s.name == ".ltext");
@@ -127,7 +128,7 @@ fn seed001(d: &Demo, rows: &mut Vec<Row>) -> Result<(), String> {
         if v.entry.warned { "WARN (.text, .ltext)" } else { "no WARN" },
         v.entry.warned,
     ));
-    let old = parse_profile("linux-x86_64@5.4").map_err(|e| e.to_string())?;
+    let old = ProfileId::LinuxX86_64(Some(KernelVersion::series(5, 4))).profile();
     let v = load(&l18, &*old, at);
     let intended = v.entry.intended.as_ref().map_or(0, |i| i.addr);
     rows.push(row(
@@ -165,7 +166,7 @@ fn seed001(d: &Demo, rows: &mut Vec<Row>) -> Result<(), String> {
 }
 
 fn seed002(d: &Demo, rows: &mut Vec<Row>) -> Result<(), String> {
-    let strict = parse_profile("strict-x86_64").map_err(|e| e.to_string())?;
+    let strict = ProfileId::StrictX86_64.profile();
     let (link, away, t) = (0x1000_0000, 0x3000_0000, Duration::from_secs(2));
     for (cfg, want_same) in [("small-nopic", false), ("small-pie", true)] {
         let mut c = named(cfg);
@@ -200,7 +201,7 @@ fn seed003(rows: &mut Vec<Row>) -> Result<(), String> {
     )
     .map_err(|e| e.0)?;
     let obj = parse(&known::i386_purgatory(0x6000)).map_err(|e| e.to_string())?;
-    let prof = parse_profile("kexec-tools-i386").map_err(|e| e.to_string())?;
+    let prof = ProfileId::KexecToolsI386(I386Mode::Crash).profile();
     let (_, memsz, align) = kreloc_oracle::layout::footprint(&obj, prof.layout_rule());
     for (ck, want) in [("256M@1968M", true), ("256M@3264M", false)] {
         let crash = parse_crashkernel(ck).map_err(|e| e.0)?;

@@ -2,7 +2,8 @@
 
 use std::path::Path;
 
-use kreloc_oracle::{Object, Profile};
+use kreloc_oracle::profile::KernelVersion;
+use kreloc_oracle::{Object, Profile, ProfileId};
 
 /// Reads and parses an ELF object, or a one-line error.
 pub fn read_object(path: &Path) -> Result<Object, String> {
@@ -22,13 +23,13 @@ fn read_input(path: &Path) -> Result<(Object, kreloc_extract::Origin), String> {
 
 /// The profile for an extracted object: a versionless `linux-x86_64` takes the image's kernel series, and
 /// kexec-tools' own purgatory is judged by kexec-tools.
-fn profile_for(name: &str, origin: &kreloc_extract::Origin) -> String {
-    match (name, origin) {
-        ("linux-x86_64", kreloc_extract::Origin::KexecTools { .. }) => "kexec-tools-x86_64".into(),
-        ("linux-x86_64", o) => {
-            o.kernel_series().map_or_else(|| name.to_string(), |(major, minor)| format!("{name}@{major}.{minor}"))
-        }
-        _ => name.to_string(),
+fn profile_for(id: ProfileId, origin: &kreloc_extract::Origin) -> ProfileId {
+    match (id, origin) {
+        (ProfileId::LinuxX86_64(None), kreloc_extract::Origin::KexecTools { .. }) => ProfileId::KexecToolsX86_64,
+        (ProfileId::LinuxX86_64(None), o) => o
+            .kernel_series()
+            .map_or(id, |(major, minor)| ProfileId::LinuxX86_64(Some(KernelVersion::series(major, minor)))),
+        _ => id,
     }
 }
 
@@ -37,9 +38,8 @@ pub fn profile(name: &str) -> Result<Box<dyn Profile>, String> {
     kreloc_oracle::parse_profile(name).map_err(|e| e.to_string())
 }
 
-/// The profile (checked first: a typo there is the likelier mistake) and the object.
-pub fn inputs(path: &Path, profile_name: &str) -> Result<(Object, Box<dyn Profile>), String> {
-    profile(profile_name)?;
+/// The object and the profile that judges it.
+pub fn inputs(path: &Path, id: ProfileId) -> Result<(Object, Box<dyn Profile>), String> {
     let (obj, origin) = read_input(path)?;
-    Ok((obj, profile(&profile_for(profile_name, &origin))?))
+    Ok((obj, profile_for(id, &origin).profile()))
 }

@@ -9,7 +9,7 @@ use kreloc_placement::zimage::{check_zimage, InitrdRule};
 use kreloc_placement::{place, Loader};
 
 use super::exit::{self, cannot_test};
-use super::input::{profile, read_object};
+use super::input::read_object;
 use kreloc_cli::parse_addr;
 
 #[derive(Debug, Args)]
@@ -17,8 +17,8 @@ pub struct PlaceArgs {
     /// The purgatory object
     pub object: PathBuf,
     /// The loader whose placement policy to model
-    #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(Loader::NAMES.split(", ")))]
-    pub loader: String,
+    #[arg(long, value_parser = kreloc_cli::values::loader())]
+    pub loader: Loader,
     /// Memory map: a /proc/iomem copy or lines like `0x100000-0xdfffffff usable`
     #[arg(long)]
     pub memmap: PathBuf,
@@ -29,13 +29,8 @@ pub struct PlaceArgs {
 
 /// Runs `kreloc place`: exit 0 when the loader finds a place and the object relocates there.
 pub fn place_cmd(a: &PlaceArgs, json: bool) -> i32 {
-    let Some(loader) = Loader::parse(&a.loader) else {
-        return cannot_test(format!("unknown loader '{}'; known: {}", a.loader, Loader::NAMES));
-    };
-    let prof = match profile(loader.profile()) {
-        Ok(p) => p,
-        Err(e) => return cannot_test(e),
-    };
+    let loader = a.loader;
+    let prof = loader.profile().profile();
     let obj = match read_object(&a.object) {
         Ok(o) => o,
         Err(e) => return cannot_test(e),
@@ -64,7 +59,9 @@ pub fn place_cmd(a: &PlaceArgs, json: bool) -> i32 {
     } else {
         println!(
             "{} places a {memsz:#x}-byte purgatory (align {align:#x}); its window is {:#x}..={:#x}",
-            a.loader, p.window.0, p.window.1
+            loader.name(),
+            p.window.0,
+            p.window.1
         );
         if let Some(r) = p.search {
             println!("kdump load: search confined to the crash reservation {:#x}..={:#x}", r.start, r.end);

@@ -9,7 +9,9 @@ use kreloc_bisect::triage::{triage, TriageOptions, TriageReport};
 use kreloc_bisect::upstream::Audience;
 use kreloc_campaign::examine::{Cell, Examiner};
 use kreloc_campaign::finding::JudgeFile;
+use kreloc_campaign::reduce_finding::ReduceError;
 use kreloc_campaign::setup::examiner;
+use kreloc_cli::exit::Code;
 
 use super::exit;
 
@@ -33,7 +35,7 @@ pub struct TriageFlags {
     /// First bad revision in --src (default: the first bad release's tag)
     #[arg(long, requires = "src")]
     pub bad: Option<String>,
-    /// Build command run in each exported commit (with --src)
+    /// Build command run in each commit's worktree (with --src)
     #[arg(long, requires = "src")]
     pub build: Option<String>,
     /// The built compiler, relative to the build directory (with --src)
@@ -71,25 +73,52 @@ impl TriageFlags {
     }
 }
 
+/// Why a finding could not be triaged.
+#[derive(Debug)]
+pub enum Failure {
+    Bisect(kreloc_bisect::Error),
+    /// A kernel tree's triage (its one-line message).
+    Kernel(String),
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Failure::Bisect(e) => e.fmt(f),
+            Failure::Kernel(e) => f.write_str(e),
+        }
+    }
+}
+
+/// The same code kbisect gives for the same error.
+impl From<&Failure> for Code {
+    fn from(f: &Failure) -> Code {
+        match f {
+            Failure::Bisect(e) => Code::from(e),
+            Failure::Kernel(_) => Code::CannotTest,
+        }
+    }
+}
+
 /// The campaign's examiner for a finding's cells (its profiles, addresses and execution).
-fn examiner_for(dir: &Path) -> Result<impl Fn(Vec<Cell>) -> Examiner, String> {
-    let program = kreloc_campaign::store::smallest_program(dir).map_err(|e| e.to_string())?;
+fn examiner_for(dir: &Path) -> Result<impl Fn(Vec<Cell>) -> Examiner, kreloc_bisect::Error> {
+    let program = kreloc_campaign::store::smallest_program(dir).map_err(ReduceError::from)?;
     let judge: JudgeFile = kreloc_campaign::store::load_json(&program.join("judge.json"))
-        .ok_or_else(|| format!("{}: no judge.json", program.display()))?;
-    examiner(Vec::new(), &judge.profiles, judge.exec, 2).map_err(|e| e.to_string())?;
-    Ok(move |cells: Vec<Cell>| examiner(cells, &judge.profiles, judge.exec, 2).expect("profiles checked above"))
+        .ok_or_else(|| kreloc_bisect::Error::Usage(format!("{}: no judge.json", program.display())))?;
+    Ok(move |cells: Vec<Cell>| examiner(cells, &judge.profiles, judge.exec, 2))
 }
 
 /// Triages one finding directory.
-pub fn triage_dir(dir: &Path, flags: &TriageFlags, progress: bool) -> Result<TriageReport, String> {
+pub fn triage_dir(dir: &Path, flags: &TriageFlags, progress: bool) -> Result<TriageReport, Failure> {
     if let Some(case) = super::kernel_triage::kernel_case(dir) {
-        return super::kernel_triage::triage(dir, &case, progress);
+        return super::kernel_triage::triage(dir, &case, progress).map_err(Failure::Kernel);
     }
-    let make = examiner_for(dir)?;
-    triage(dir, make, &flags.options(progress, 2)).map_err(|e| e.to_string())
+    let make = examiner_for(dir).map_err(Failure::Bisect)?;
+    triage(dir, make, &flags.options(progress, 2)).map_err(Failure::Bisect)
 }
 
-/// Runs `kreloc triage`: exit 0 when triaged, 125 when the finding cannot be triaged.
+/// Runs `kreloc triage`: exit 0 when triaged, else the code kbisect gives for the same error (2 usage, 125 cannot
+/// test).
 pub fn run(a: &TriageArgs, json: bool) -> i32 {
     match triage_dir(&a.finding, &a.opts, !json) {
         Ok(r) => {
@@ -100,6 +129,6 @@ pub fn run(a: &TriageArgs, json: bool) -> i32 {
             }
             exit::GOOD
         }
-        Err(e) => exit::cannot_test(e),
+        Err(e) => kreloc_cli::json::error(Code::from(&e), e),
     }
 }

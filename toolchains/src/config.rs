@@ -504,3 +504,21 @@ pub const NAMED: &[NamedConfig] = &[
 pub fn named(name: &str) -> Option<&'static NamedConfig> {
     NAMED.iter().find(|n| n.name == name)
 }
+
+/// The name of a compile config as cells carry it: one of `NAMED`, or a name a caller gave its own flags.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ConfigName(pub String);
+
+impl ConfigName {
+    /// The named config this is, if it is one.
+    pub fn named(&self) -> Option<&'static NamedConfig> {
+        named(&self.0)
+    }
+}
+
+impl std::fmt::Display for ConfigName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}

@@ -97,13 +97,68 @@ pub struct Toolchain {
 impl Toolchain {
     /// A stable one-word id, e.g. `llvm-17.0.6-zig-0.12.1`, `gcc-12.2.0`.
     pub fn id(&self) -> String {
-        match &self.kind {
-            Kind::Zig { zig_version } => format!("{}-{}-zig-{zig_version}", self.family, self.version),
-            Kind::AptClang => format!("{}-{}-clang", self.family, self.version),
-            Kind::CrossGcc { arch } => format!("{}-{}-{arch}", self.family, self.version),
-            Kind::Path => format!("{}-{}-{}", self.family, self.version, self.exe.display()),
-            _ => format!("{}-{}", self.family, self.version),
+        self.tool_id().to_string()
+    }
+
+    /// The same, typed.
+    pub fn tool_id(&self) -> ToolchainId {
+        let variant = match &self.kind {
+            Kind::Zig { zig_version } => Some(format!("zig-{zig_version}")),
+            Kind::AptClang => Some("clang".into()),
+            Kind::CrossGcc { arch } => Some(arch.clone()),
+            Kind::Path => Some(self.exe.display().to_string()),
+            _ => None,
+        };
+        ToolchainId { family: self.family, version: self.version.clone(), variant }
+    }
+}
+
+/// A toolchain's identity as reports and stores name it: `gcc-12.2.0`, `llvm-19.1.7-clang`,
+/// `llvm-17.0.6-zig-0.12.1`: family, exact version, and what kind of install it is.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ToolchainId {
+    pub family: Family,
+    pub version: Version,
+    /// `clang`, `zig-0.12.1`, a cross target, or the path of a `path:` compiler.
+    pub variant: Option<String>,
+}
+
+impl fmt::Display for ToolchainId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}-{}", self.family, self.version)?;
+        match &self.variant {
+            Some(v) => write!(f, "-{v}"),
+            None => Ok(()),
         }
+    }
+}
+
+/// A string that is not `FAMILY-VERSION[-VARIANT]`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("'{0}' is not a toolchain id (FAMILY-VERSION[-VARIANT], e.g. gcc-12.2.0)")]
+pub struct BadToolchainId(pub String);
+
+impl std::str::FromStr for ToolchainId {
+    type Err = BadToolchainId;
+
+    fn from_str(s: &str) -> Result<Self, BadToolchainId> {
+        let bad = || BadToolchainId(s.to_string());
+        let mut parts = s.splitn(3, '-');
+        let family = parts.next().and_then(Family::parse).ok_or_else(bad)?;
+        let version = parts.next().and_then(Version::parse).ok_or_else(bad)?;
+        Ok(ToolchainId { family, version, variant: parts.next().map(str::to_string) })
+    }
+}
+
+impl Serialize for ToolchainId {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for ToolchainId {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        String::deserialize(d)?.parse().map_err(serde::de::Error::custom)
     }
 }
 

@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 pub use cache::Cache;
 pub use compile::{CompileKind, CompileOutcome, Compiler, Source};
 pub use config::CompileConfig;
-pub use identity::{Family, Toolchain, Version};
+pub use identity::{Family, Toolchain, ToolchainId, Version};
 pub use spec::resolve;
 
 /// Source language.

@@ -14,7 +14,7 @@ use crate::attribute::CellPair;
 use crate::stats::{batches, cell_totals, Batch, Counts};
 use crate::store::{smallest_program, summarize, Summary};
 
-pub const SCHEMA: &str = "kreloc/1";
+pub const SCHEMA: &str = kreloc_cli::json::KRELOC;
 
 /// Longest text of one detail file shown in the report.
 const DETAIL_CAP: usize = 24 * 1024;

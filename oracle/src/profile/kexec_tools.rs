@@ -14,7 +14,7 @@ use crate::symbols::{
     KEXEC_TOOLS_I386_UPDATE, KEXEC_TOOLS_I386_UPDATE_CRASH, KEXEC_TOOLS_X86_64_UPDATE_CRASH,
 };
 
-use super::{header_result, top_down, x86_header_checks, Profile, Rule, SymbolProblem};
+use super::{header_result, top_down, x86_header_checks, Profile, ProfileId, Rule, SymbolProblem};
 
 /// kexec-tools' parse checks: header fields plus every non-NOBITS section inside the file (done by our parser).
 fn validate(
@@ -55,8 +55,8 @@ fn symbol_message(loader: Loader, problem: SymbolProblem, name: &str) -> Option<
 pub struct KexecToolsX86_64;
 
 impl Profile for KexecToolsX86_64 {
-    fn name(&self) -> String {
-        "kexec-tools-x86_64".into()
+    fn id(&self) -> ProfileId {
+        ProfileId::KexecToolsX86_64
     }
     fn summary(&self) -> String {
         "kexec-tools (kexec_load), x86_64 bzImage64 loader (kexec -p): window 0x3000..ULONG_MAX top-down; strict ELF parse; REL and RELA; 32/32S checked, PC32/PLT32 not.".into()
@@ -106,9 +106,6 @@ impl Profile for KexecToolsX86_64 {
     fn digest_symbol_steps(&self) -> &'static [SymbolStep] {
         &KEXEC_TOOLS_DIGESTS
     }
-    fn placement_window(&self) -> (u64, u64) {
-        (0x3000, u64::MAX)
-    }
     fn typical_load_address(&self, memsz: u64, align: u64) -> (u64, String) {
         let end = super::linux::TYPICAL_CRASH_END;
         (
@@ -127,7 +124,7 @@ pub struct KexecToolsI386 {
 }
 
 /// Which `do_bzImage_load()` path (kexec/arch/i386/kexec-bzImage.c) a load takes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum I386Mode {
     /// `kexec -p` of a relocatable bzImage (crash kernels must be relocatable and enter in protected mode).
     Crash,
@@ -153,13 +150,8 @@ impl KexecToolsI386 {
 }
 
 impl Profile for KexecToolsI386 {
-    fn name(&self) -> String {
-        match self.mode {
-            I386Mode::Crash => "kexec-tools-i386",
-            I386Mode::NonRelocatable => "kexec-tools-i386-nonreloc",
-            I386Mode::RealMode => "kexec-tools-i386-realmode",
-        }
-        .into()
+    fn id(&self) -> ProfileId {
+        ProfileId::KexecToolsI386(self.mode)
     }
     fn summary(&self) -> String {
         let max = self.placement_window().1;
@@ -219,13 +211,6 @@ impl Profile for KexecToolsI386 {
     }
     fn digest_symbol_steps(&self) -> &'static [SymbolStep] {
         &KEXEC_TOOLS_DIGESTS
-    }
-    fn placement_window(&self) -> (u64, u64) {
-        if self.mode == I386Mode::Crash {
-            (0x3000, 0x7fff_ffff)
-        } else {
-            (0x3000, 640 * 1024)
-        }
     }
     fn typical_load_address(&self, memsz: u64, align: u64) -> (u64, String) {
         let end = self.placement_window().1;

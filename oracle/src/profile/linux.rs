@@ -8,10 +8,10 @@ use crate::layout::LayoutRule;
 use crate::message::{HeaderProblem, Loader, LoaderMessage};
 use crate::symbols::{SymbolStep, BZIMAGE64, KERNEL_DIGESTS};
 
-use super::{header_result, top_down, x86_header_checks, Profile, Rule};
+use super::{header_result, top_down, x86_header_checks, KernelVersion, Profile, ProfileId, Rule};
 
 /// A span of kernel releases with one set of purgatory-loading semantics.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum LinuxEra {
     /// ≤ 4.15: header checks, legacy layout, first exec match wins silently, no PLT32.
     Legacy,
@@ -34,29 +34,27 @@ impl LinuxEra {
         LinuxEra::PurgatoryStartSymbol,
     ];
 
-    /// The era of a kernel version such as `4.15`, `5.4`, `6.6.30` or `7.0`.
-    pub fn for_version(v: &str) -> Option<LinuxEra> {
-        let mut parts = v.split('.').map(|p| p.parse::<u32>().ok());
-        let major = parts.next()??;
-        let minor = parts.next().unwrap_or(Some(0))?;
-        Some(match (major, minor) {
+    /// The era of kernel release `major.minor`.
+    pub fn of(major: u32, minor: u32) -> LinuxEra {
+        match (major, minor) {
             (0..=3, _) | (4, 0..=15) => LinuxEra::Legacy,
             (4, 16) => LinuxEra::LegacyPlt32,
             (4, _) | (5, _) | (6, 0..=3) => LinuxEra::Recompute,
             (6, _) => LinuxEra::WarnOnSecondMatch,
             _ => LinuxEra::PurgatoryStartSymbol,
-        })
+        }
     }
 
-    /// A representative version for display.
-    pub fn version(self) -> &'static str {
-        match self {
-            LinuxEra::Legacy => "4.15",
-            LinuxEra::LegacyPlt32 => "4.16",
-            LinuxEra::Recompute => "5.4",
-            LinuxEra::WarnOnSecondMatch => "6.6",
-            LinuxEra::PurgatoryStartSymbol => "7.0",
-        }
+    /// A representative release, the one the catalogue names.
+    pub fn representative(self) -> KernelVersion {
+        let (major, minor) = match self {
+            LinuxEra::Legacy => (4, 15),
+            LinuxEra::LegacyPlt32 => (4, 16),
+            LinuxEra::Recompute => (5, 4),
+            LinuxEra::WarnOnSecondMatch => (6, 6),
+            LinuxEra::PurgatoryStartSymbol => (7, 0),
+        };
+        KernelVersion::series(major, minor)
     }
 
     fn is_legacy(self) -> bool {
@@ -89,12 +87,8 @@ impl LinuxX86_64 {
 pub const TYPICAL_CRASH_END: u64 = 0x1_3fff_ffff;
 
 impl Profile for LinuxX86_64 {
-    fn name(&self) -> String {
-        if self.explicit {
-            format!("linux-x86_64@{}", self.era.version())
-        } else {
-            "linux-x86_64".into()
-        }
+    fn id(&self) -> ProfileId {
+        ProfileId::LinuxX86_64(self.explicit.then(|| self.era.representative()))
     }
 
     fn summary(&self) -> String {
@@ -171,10 +165,6 @@ impl Profile for LinuxX86_64 {
     fn failure_trailer(&self) -> Vec<LoaderMessage> {
         // bzImage64_load: pr_err("Loading purgatory failed\n") after kexec_load_purgatory returns -ENOEXEC.
         vec![LoaderMessage::LoadingPurgatoryFailed { loader: Loader::LinuxX86_64, ret: -8 }]
-    }
-
-    fn placement_window(&self) -> (u64, u64) {
-        (0x3000, u64::MAX)
     }
 
     fn typical_load_address(&self, memsz: u64, align: u64) -> (u64, String) {

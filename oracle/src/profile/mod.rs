@@ -1,11 +1,13 @@
 //! Loader profiles: each one a named, documented type saying how a real loader treats a purgatory.
 
+mod id;
 mod kexec_tools;
 mod linux;
 mod riscv64;
 mod s390x;
 mod strict;
 
+pub use id::{KernelVersion, ProfileId, UnknownProfile};
 pub use kexec_tools::{I386Mode, KexecToolsI386, KexecToolsX86_64};
 pub use linux::{LinuxEra, LinuxX86_64};
 pub use riscv64::LinuxRiscv64;
@@ -41,8 +43,12 @@ pub enum SymbolProblem {
 
 /// How a loader treats a relocatable purgatory.
 pub trait Profile: Send + Sync {
+    /// Which profile this is; its name and placement window come from there.
+    fn id(&self) -> ProfileId;
     /// The name users type, e.g. `linux-x86_64@6.6`.
-    fn name(&self) -> String;
+    fn name(&self) -> String {
+        self.id().to_string()
+    }
     /// One paragraph: which loader and era this models.
     fn summary(&self) -> String;
     fn arch(&self) -> Arch;
@@ -84,7 +90,9 @@ pub trait Profile: Send + Sync {
         Vec::new()
     }
     /// The loader's purgatory window `[buf_min, buf_max]`.
-    fn placement_window(&self) -> (u64, u64);
+    fn placement_window(&self) -> (u64, u64) {
+        self.id().placement_window()
+    }
     /// The address the loader picks on a typical machine, with the reason.
     fn typical_load_address(&self, memsz: u64, align: u64) -> (u64, String);
     /// How the loader finds the symbols it gets and sets after relocation.
@@ -116,56 +124,12 @@ pub trait Profile: Send + Sync {
 
 /// Every profile name `parse` accepts, with a one-line description.
 pub fn catalogue() -> Vec<(String, String)> {
-    let mut out: Vec<(String, String)> = Vec::new();
-    let mut add = |p: &dyn Profile| out.push((p.name(), p.summary()));
-    add(&LinuxX86_64::current());
-    for era in LinuxEra::ALL {
-        add(&LinuxX86_64::new(era));
-    }
-    add(&KexecToolsX86_64);
-    add(&KexecToolsI386::relocatable());
-    add(&KexecToolsI386::non_relocatable());
-    add(&KexecToolsI386::real_mode());
-    add(&StrictX86_64);
-    add(&LinuxS390x);
-    add(&LinuxRiscv64);
-    out
-}
-
-/// Why a profile name was not understood.
-#[derive(Debug, Clone, thiserror::Error)]
-#[error("unknown profile '{given}'; known: {known}")]
-pub struct UnknownProfile {
-    pub given: String,
-    pub known: String,
+    ProfileId::catalogue().into_iter().map(|id| (id.to_string(), id.profile().summary())).collect()
 }
 
 /// Parses a profile name such as `linux-x86_64`, `linux-x86_64@4.15`, `kexec-tools-i386`, `strict-x86_64`.
 pub fn parse(name: &str) -> Result<Box<dyn Profile>, UnknownProfile> {
-    let unknown = || {
-        UnknownProfile {
-        given: name.to_string(),
-        known: "linux-x86_64[@VERSION] (e.g. @4.15, @5.4, @6.6, @7.0), kexec-tools-x86_64, kexec-tools-i386, kexec-tools-i386-nonreloc, kexec-tools-i386-realmode, strict-x86_64, linux-s390x, linux-riscv64".into(),
-    }
-    };
-    let (base, version) = match name.split_once('@') {
-        Some((b, v)) => (b, Some(v)),
-        None => (name, None),
-    };
-    match (base, version) {
-        ("linux-x86_64", None) => Ok(Box::new(LinuxX86_64::current())),
-        ("linux-x86_64", Some(v)) => {
-            LinuxEra::for_version(v).map(|e| Box::new(LinuxX86_64::new(e)) as Box<dyn Profile>).ok_or_else(unknown)
-        }
-        ("kexec-tools-x86_64", None) => Ok(Box::new(KexecToolsX86_64)),
-        ("kexec-tools-i386", None) => Ok(Box::new(KexecToolsI386::relocatable())),
-        ("kexec-tools-i386-nonreloc", None) => Ok(Box::new(KexecToolsI386::non_relocatable())),
-        ("kexec-tools-i386-realmode", None) => Ok(Box::new(KexecToolsI386::real_mode())),
-        ("strict-x86_64", None) => Ok(Box::new(StrictX86_64)),
-        ("linux-s390x", None) => Ok(Box::new(LinuxS390x)),
-        ("linux-riscv64", None) => Ok(Box::new(LinuxRiscv64)),
-        _ => Err(unknown()),
-    }
+    name.parse::<ProfileId>().map(ProfileId::profile)
 }
 
 /// Top-down placement in a typical kdump reservation ending at `region_end` (inclusive).

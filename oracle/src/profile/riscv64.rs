@@ -7,7 +7,7 @@ use crate::elf::Object;
 use crate::message::{Finding, Loader, LoaderMessage};
 use crate::symbols::{SymbolStep, KERNEL_DIGESTS, RISCV_KERNEL_ENTRY};
 
-use super::{top_down, Profile, Rule, SymbolProblem};
+use super::{top_down, Profile, ProfileId, Rule, SymbolProblem};
 
 /// Linux kexec_file on riscv64 (6.x): instruction immediates patched with no overflow checks, an undefined
 /// symbol silently based at 0, PCREL_LO12_I assumed to follow its PCREL_HI20, purgatory top-down above the kernel.
@@ -18,8 +18,8 @@ pub struct LinuxRiscv64;
 const TYPICAL_RAM_END: u64 = 0xffff_ffff;
 
 impl Profile for LinuxRiscv64 {
-    fn name(&self) -> String {
-        "linux-riscv64".into()
+    fn id(&self) -> ProfileId {
+        ProfileId::LinuxRiscv64
     }
     fn summary(&self) -> String {
         "kexec_file_load, riscv64 (6.x): BRANCH/JAL/RVC, PCREL_HI20 and CALL patched with the next instruction, ADD/SUB16/32, 64; nothing checked; undefined symbols get base 0 without an error.".into()
@@ -54,9 +54,6 @@ impl Profile for LinuxRiscv64 {
     }
     fn failure_trailer(&self) -> Vec<LoaderMessage> {
         vec![LoaderMessage::LoadingPurgatoryFailed { loader: Loader::LinuxRiscv64, ret: -8 }]
-    }
-    fn placement_window(&self) -> (u64, u64) {
-        (0x8000_0000, u64::MAX)
     }
     fn typical_load_address(&self, memsz: u64, align: u64) -> (u64, String) {
         (

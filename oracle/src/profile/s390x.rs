@@ -6,7 +6,7 @@ use crate::arch::{Arch, Howto};
 use crate::message::{Loader, LoaderMessage};
 use crate::symbols::{SymbolStep, KERNEL_DIGESTS, S390_UPDATE_PURGATORY};
 
-use super::{Profile, Rule};
+use super::{Profile, ProfileId, Rule};
 
 /// Linux kexec_file on s390x (6.x): big-endian fields, no overflow checks at all, PLT32DBL applied as
 /// PC32DBL, the purgatory placed right after the kernel and initrd (no hole search).
@@ -17,8 +17,8 @@ pub struct LinuxS390x;
 const TYPICAL_END_OF_KERNEL_AND_INITRD: u64 = 0x500_0000;
 
 impl Profile for LinuxS390x {
-    fn name(&self) -> String {
-        "linux-s390x".into()
+    fn id(&self) -> ProfileId {
+        ProfileId::LinuxS390x
     }
     fn summary(&self) -> String {
         "kexec_file_load, s390x (6.x): big-endian; 8/12/16/20/32/64, PC16/PC32/PC64, PC16DBL/PC32DBL (and PLT32DBL as PC32DBL), RELATIVE; nothing overflow-checked.".into()
@@ -35,9 +35,6 @@ impl Profile for LinuxS390x {
             0..=5 | 12 | 16 | 17 | 19 | 20 | 22 | 23 | 57 => Rule::Apply { checked: false },
             r_type => Rule::Reject(LoaderMessage::UnknownRelocation { loader: Loader::LinuxS390x, r_type }),
         }
-    }
-    fn placement_window(&self) -> (u64, u64) {
-        (0, u64::MAX)
     }
     fn typical_load_address(&self, _memsz: u64, _align: u64) -> (u64, String) {
         (

@@ -7,7 +7,7 @@ use crate::layout::LayoutRule;
 
 use crate::message::{HeaderProblem, Loader, LoaderMessage};
 
-use super::{header_result, top_down, x86_header_checks, Profile, Rule};
+use super::{header_result, top_down, x86_header_checks, Profile, ProfileId, Rule};
 
 /// Every overflow checked (PC32 included), GOT-type relocations refused because the loader builds no GOT,
 /// header and alignment checks the kernel skips. Bytes and verdicts agree with GNU ld and ld.lld.
@@ -15,8 +15,8 @@ use super::{header_result, top_down, x86_header_checks, Profile, Rule};
 pub struct StrictX86_64;
 
 impl Profile for StrictX86_64 {
-    fn name(&self) -> String {
-        "strict-x86_64".into()
+    fn id(&self) -> ProfileId {
+        ProfileId::StrictX86_64
     }
     fn summary(&self) -> String {
         "x86_64 psABI, strictly: every overflow checked (PC32 included), GOT relocations refused, header and alignment validated.".into()
@@ -54,9 +54,6 @@ impl Profile for StrictX86_64 {
             Formula::NeedsGot => Rule::Reject(LoaderMessage::NeedsGot { r_type }),
             Formula::Unsupported => Rule::Reject(LoaderMessage::UnknownRelocation { loader: Loader::Strict, r_type }),
         }
-    }
-    fn placement_window(&self) -> (u64, u64) {
-        (0x3000, u64::MAX)
     }
     fn typical_load_address(&self, memsz: u64, align: u64) -> (u64, String) {
         let end = super::linux::TYPICAL_CRASH_END;
