@@ -28,7 +28,7 @@ use crate::search::{bisect, Judged};
 use crate::state::State;
 use crate::store::{sha256, ArtifactStore, Backend};
 use crate::worktree::Worktrees;
-use crate::{git, Error};
+use crate::{git, spans, Error};
 
 /// How to judge a built commit.
 pub enum CommitPredicate {
@@ -168,7 +168,7 @@ impl CommitBisect {
         git::check_repo(&self.src)?;
         let good = git::resolve(&self.src, &self.good)?;
         let bad = git::resolve(&self.src, &self.bad)?;
-        let commits = git::first_parent_range(&self.src, &good, &bad)?;
+        let commits = spans::time("run", "list commits", || git::first_parent_range(&self.src, &good, &bad))?;
         if commits.len() < 2 {
             return Err(Error::Usage("good and bad are the same commit".into()));
         }
@@ -193,8 +193,9 @@ impl CommitBisect {
             link: self.sources.link.clone(),
         };
         let parallel = Parallelism::new(&root, self.jobs);
-        let ccache_before = builder.ccache_dir.as_ref().and_then(|_| Counters::read());
-        let bytes_before = builder.store.usage().1;
+        let ccache_before =
+            spans::time("run", "ccache stats", || builder.ccache_dir.as_ref().and_then(|_| Counters::read()));
+        let bytes_before = spans::time("run", "store usage", || builder.store.usage().1);
         let (builds, reused, steps, reused_verdicts, new_bytes) =
             (AtomicUsize::new(0), AtomicUsize::new(0), AtomicUsize::new(0), AtomicUsize::new(0), AtomicUsize::new(0));
         let from_packs = AtomicUsize::new(0);
@@ -256,9 +257,12 @@ impl CommitBisect {
         };
         let observe =
             |p: &OraclePredicate, i: usize, hash: &str, dir: &Path| -> Result<(Observation, Option<String>), Error> {
-                let outcome = compile(p, hash, dir)?;
+                let step = git::short(&commits[i]);
+                let outcome = spans::time(step, "compile case", || compile(p, hash, dir))?;
                 let object = outcome.object().map(sha256);
-                let obs = p.observe_outcome(format!("{}+{}", git::short(&commits[i]), &hash[..12]), outcome)?;
+                let obs = spans::time(step, "oracle", || {
+                    p.observe_outcome(format!("{}+{}", git::short(&commits[i]), &hash[..12]), outcome)
+                })?;
                 Ok((obs, object))
             };
 
@@ -317,7 +321,9 @@ impl CommitBisect {
                         ("KBISECT_COMMIT", commits[i].clone()),
                         ("KBISECT_BUILD_DIR", dir.display().to_string()),
                     ];
-                    run_script(s, &env, cwd.path(), self.build_timeout)?
+                    spans::time(git::short(&commits[i]), "script", || {
+                        run_script(s, &env, cwd.path(), self.build_timeout)
+                    })?
                 }
                 CommitPredicate::Oracle(p) => {
                     let (obs, object) = observe(p, i, &hash, &dir)?;
@@ -412,12 +418,12 @@ impl CommitBisect {
             },
             |j| {
                 state.judged = j.clone();
-                let _ = state.save(&state_path);
+                let _ = spans::time("run", "save state", || state.save(&state_path));
             },
         )?;
         progress.finish();
         // This run's loose snapshots become one pack (elfshaker backend).
-        let packed = builder.store.pack()?;
+        let packed = spans::time("run", "pack", || builder.store.pack())?;
         let ambiguous = outcome
             .ambiguous
             .iter()
@@ -430,11 +436,12 @@ impl CommitBisect {
                 },
             })
             .collect();
-        let (stored, bytes) = builder.store.usage();
+        let (stored, bytes) = spans::time("run", "store usage", || builder.store.usage());
         // Packing replaces the loose snapshots the builds added: what this run added is the difference.
         let new_bytes = if packed > 0 { bytes.saturating_sub(bytes_before) } else { new_bytes.into_inner() as u64 };
-        let ccache = ccache_before.and_then(|b| Counters::read().map(|a| b.since(a)));
+        let ccache = ccache_before.and_then(|b| spans::time("run", "ccache stats", Counters::read).map(|a| b.since(a)));
         let [good_obs, bad_obs] = bounds;
+        spans::report(start.elapsed().as_secs_f64());
         Ok(CommitReport {
             first_bad: commits[outcome.first_bad].clone(),
             subject: git::subject(&self.src, &commits[outcome.first_bad]),

@@ -16,6 +16,7 @@ pub mod predicate;
 pub mod progress;
 pub mod rawcc;
 pub mod search;
+pub mod spans;
 pub mod state;
 pub mod store;
 pub mod triage;
