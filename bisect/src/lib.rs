@@ -4,23 +4,18 @@
 //! It must not judge objects itself (the oracle does) or generate programs (gen); its command line lives
 //! in `src/cli.rs` and renders typed reports only there.
 
-pub mod builder;
 pub mod case;
-pub mod ccache;
+// The build store lives in its own crate; its modules keep their paths here.
+pub use kreloc_buildstore::{builder, ccache, elfshaker, parallel, spans, store, worktree};
 pub mod commits;
-pub mod elfshaker;
 pub mod git;
 pub mod judgement;
-pub mod parallel;
 pub mod predicate;
 pub mod progress;
 pub mod rawcc;
 pub mod search;
-pub mod spans;
 pub mod state;
-pub mod store;
 pub mod triage;
-pub mod worktree;
 
 /// The built-in case: a purgatory-like program with seed 001's constructs (an assembly entry in .text
 /// calling C, globals in .kexec-purgatory, tables, a switch, function pointers).
@@ -38,12 +33,9 @@ pub enum Error {
     Toolchain(String),
     #[error("{0}")]
     Io(String),
-    /// A tool kbisect needs is not installed: the candidate cannot be tested (exit 125).
-    #[error("{0} not found; run scripts/setup.sh (it builds elfshaker 0.9.0 into the kreloc cache), or set KRELOC_ELFSHAKER")]
-    MissingTool(&'static str),
-    /// An elfshaker command failed.
-    #[error("elfshaker {op}: {msg}")]
-    Elfshaker { op: &'static str, msg: String },
+    /// Building, storing or extracting a commit failed.
+    #[error(transparent)]
+    Store(#[from] kreloc_buildstore::Error),
     /// The predicate asked to abort (exit ≥ 128, as in git bisect).
     #[error("aborted: {0}")]
     Aborted(String),
@@ -55,7 +47,9 @@ impl Error {
         match self {
             Error::Usage(_) | Error::Git(_) => 2,
             Error::Aborted(_) => 128,
-            Error::Toolchain(_) | Error::Io(_) | Error::MissingTool(_) | Error::Elfshaker { .. } => 125,
+            Error::Store(e) if e.is_usage() => 2,
+            Error::Store(_) => 125,
+            Error::Toolchain(_) | Error::Io(_) => 125,
         }
     }
 }

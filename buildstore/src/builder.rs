@@ -83,7 +83,7 @@ impl Builder {
 
     /// Builds `commit` unless the store has it (or its recorded failure) or the packs do.
     pub fn build(&self, commit: &str) -> Result<Built, Error> {
-        let step = crate::git::short(commit);
+        let step = crate::short_commit(commit);
         if let Some(manifest) = spans::time(step, "store lookup", || self.store.get(commit)) {
             let dir = spans::time(step, "materialize", || self.store.materialize(&manifest))?;
             return Ok(Built::Ready { manifest, dir, origin: Origin::Store, timing: None });
@@ -145,7 +145,7 @@ impl Builder {
                 .current_dir(dir)
                 .env("KBISECT_COMMIT", commit)
                 .run()
-                .map_err(|e| Error::Io(e.to_string()))?;
+                .map_err(|source| Error::Spawn { tool: "sh", source })?;
             if !out.success() {
                 return Ok(Built::Failed { log: format!("--link failed on {}:\n{}", snap.id(), tail(&out)) });
             }
@@ -169,7 +169,7 @@ impl Builder {
             // Paths below the worktrees are hashed relative to the build's directory: slots share hits.
             child = child.env("CCACHE_BASEDIR", self.trees_root()).env("CCACHE_NOHASHDIR", "true");
         }
-        let out = child.run().map_err(|e| Error::Io(e.to_string()))?;
+        let out = child.run().map_err(|source| Error::Spawn { tool: "sh", source })?;
         let _ = std::fs::remove_file(&marker);
         Ok(out)
     }
