@@ -4,6 +4,7 @@
 //! It must not judge objects itself (the oracle does) or generate programs (gen); its command line lives
 //! in `src/cli.rs` and renders typed reports only there.
 
+pub mod bisection;
 pub mod case;
 // The build store lives in its own crate; its modules keep their paths here.
 pub use kreloc_buildstore::{builder, ccache, elfshaker, parallel, spans, store, worktree};

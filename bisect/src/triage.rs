@@ -372,7 +372,7 @@ pub fn triage(
                         progress: false,
                         sources: Default::default(),
                     };
-                    match b.run() {
+                    match b.bisect() {
                         Ok(r) => {
                             stages.end(
                                 "commit-bisect",

@@ -92,7 +92,7 @@ impl Builder {
             return Ok(Built::Failed { log });
         }
         if let Some((src, snap)) = self.packs.as_ref().and_then(|p| Some((p, p.find(commit)?))) {
-            return self.from_pack(commit, src, snap);
+            return self.extract_from_pack(commit, src, snap);
         }
         let Some(cmd) = &self.cmd else {
             return Ok(Built::Failed { log: "not in the packs, and no --build to build it".into() });
@@ -121,7 +121,7 @@ impl Builder {
     }
 
     /// Extracts a commit's snapshot from the packs, links it when asked, and keeps its artifacts.
-    fn from_pack(&self, commit: &str, src: &PackSource, snap: &Snapshot) -> Result<Built, Error> {
+    fn extract_from_pack(&self, commit: &str, src: &PackSource, snap: &Snapshot) -> Result<Built, Error> {
         let start = std::time::Instant::now();
         let dir = self.store.scratch("pack")?;
         let kept = self.extract_and_keep(commit, src, snap, &dir, start);

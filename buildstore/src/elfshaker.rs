@@ -120,7 +120,7 @@ impl Elfshaker {
 /// `elfshaker_data`): its `packs` (and with `loose`, its loose objects) are the shared ones, its `HEAD`
 /// and temporary files its own. Published packs are only read: there `loose` is false.
 pub fn private_repo(dir: &Path, shared: &Path, loose: bool) -> Result<(), Error> {
-    let io = |p: &Path, e: std::io::Error| crate::io_err(&p, e);
+    let io = |p: &Path, e: std::io::Error| crate::io_err(p, e);
     let data = dir.join(DATA);
     std::fs::create_dir_all(&data).map_err(|e| io(&data, e))?;
     let shared = shared.canonicalize().map_err(|e| io(shared, e))?.join(DATA);
