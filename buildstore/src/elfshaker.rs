@@ -148,7 +148,7 @@ pub fn strip_repo(dir: &Path) -> Result<(), Error> {
 pub fn restore_exec_bits(dir: &Path) -> Result<(), Error> {
     use std::io::Read;
     use std::os::unix::fs::PermissionsExt;
-    let entries = std::fs::read_dir(dir).map_err(|e| crate::io_err(&dir, e))?;
+    let entries = std::fs::read_dir(dir).map_err(|e| crate::io_err(dir, e))?;
     for e in entries.flatten() {
         let p = e.path();
         match e.file_type() {
