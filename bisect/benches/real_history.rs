@@ -144,7 +144,7 @@ fn main() {
     // The cold run starts from an empty store and an empty CCACHE_DIR (both fresh under `base`); the warm
     // one asks the same question again of the store the cold run left.
     let (gw, gsteps, gfirst) = git_bisect(&checkout, &s, &p1);
-    println!("| cold store, empty ccache | git bisect run | {gsteps} | {gsteps} | {gsteps} | {gw:.1}s | 1.00x |");
+    println!("| one checkout, no ccache | git bisect run | {gsteps} | {gsteps} | {gsteps} | {gw:.1}s | 1.00x |");
     let mut answers = Vec::new();
     for (name, state) in
         [("cold store, empty ccache", "state-cold.json"), ("warm store, same question", "state-warm.json")]
