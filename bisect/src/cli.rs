@@ -366,7 +366,7 @@ fn commit_mode(
         progress: !json,
         sources: Sources { backend: a.store_backend, packs: a.packs.clone(), link: a.link.clone() },
     };
-    let r = b.run()?;
+    let r = b.bisect()?;
     print(json, &r, || {
         let mut s = format!("first bad commit: {} {}\n", r.first_bad, r.subject);
         for k in &r.ambiguous {

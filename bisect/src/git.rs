@@ -58,6 +58,4 @@ pub fn subject(repo: &Path, commit: &str) -> String {
 }
 
 /// The first 12 characters of a hash.
-pub fn short(c: &str) -> &str {
-    &c[..c.len().min(12)]
-}
+pub use kreloc_buildstore::short_commit as short;

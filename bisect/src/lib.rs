@@ -6,22 +6,19 @@
 
 use kreloc_cli::exit::Code;
 
-pub mod builder;
+pub mod bisection;
 pub mod case;
-pub mod ccache;
+// The build store lives in its own crate; its modules keep their paths here.
+pub use kreloc_buildstore::{builder, ccache, elfshaker, parallel, spans, store, worktree};
 pub mod commits;
-pub mod elfshaker;
 pub mod git;
 pub mod judgement;
-pub mod parallel;
 pub mod predicate;
 pub mod progress;
 pub mod rawcc;
 pub mod search;
 pub mod state;
-pub mod store;
 pub mod triage;
-pub mod worktree;
 
 /// The built-in case: a purgatory-like program with seed 001's constructs (an assembly entry in .text
 /// calling C, globals in .kexec-purgatory, tables, a switch, function pointers).
@@ -42,13 +39,10 @@ pub enum Error {
     Toolchain(String),
     #[error("{0}")]
     Io(String),
-    /// A tool kbisect needs is not installed: the candidate cannot be tested.
-    #[error("{0} not found; run scripts/setup.sh (it builds elfshaker 0.9.0 into the kreloc cache), or set KRELOC_ELFSHAKER")]
-    MissingTool(&'static str),
-    /// An elfshaker command failed.
-    #[error("elfshaker {op}: {msg}")]
-    Elfshaker { op: &'static str, msg: String },
-    /// The predicate asked to abort (a script's exit ≥ 128, as in git bisect).
+    /// Building, storing or extracting a commit failed.
+    #[error(transparent)]
+    Store(#[from] kreloc_buildstore::Error),
+    /// The predicate asked to abort (exit ≥ 128, as in git bisect).
     #[error("aborted: {0}")]
     Aborted(String),
 }
@@ -58,10 +52,12 @@ impl From<&Error> for Code {
         match e {
             Error::Usage(_) | Error::Finding(_) | Error::Git(_) => Code::Usage,
             Error::Aborted(_) => Code::Abort,
-            Error::Toolchain(_) | Error::Io(_) | Error::MissingTool(_) | Error::Elfshaker { .. } => Code::CannotTest,
+            Error::Store(e) if e.is_usage() => Code::Usage,
+            Error::Store(_) | Error::Toolchain(_) | Error::Io(_) => Code::CannotTest,
         }
     }
 }
+
 pub mod flags;
 pub mod pass;
 pub mod releases;

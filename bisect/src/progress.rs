@@ -6,7 +6,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 pub struct Progress {
     bar: ProgressBar,
-    rounds: std::cell::Cell<usize>,
+    rounds: std::sync::atomic::AtomicUsize,
 }
 
 impl Progress {
@@ -18,12 +18,12 @@ impl Progress {
         );
         bar.set_prefix(format!("bisecting {what}"));
         bar.enable_steady_tick(Duration::from_millis(120));
-        Progress { bar, rounds: std::cell::Cell::new(0) }
+        Progress { bar, rounds: std::sync::atomic::AtomicUsize::new(0) }
     }
 
     pub fn round(&self, testing: Vec<String>, note: &str) {
-        self.rounds.set(self.rounds.get() + 1);
-        self.bar.set_message(format!("round {}: testing {} ({note})", self.rounds.get(), testing.join(", ")));
+        let round = self.rounds.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+        self.bar.set_message(format!("round {round}: testing {} ({note})", testing.join(", ")));
     }
 
     /// A free-form status line (steps without rounds, such as flag ddmin's compiles).

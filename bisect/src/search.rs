@@ -69,27 +69,75 @@ impl Judged {
     }
 }
 
-/// Runs the search over `n` candidates (index 0 good, `n - 1` bad), calling `test` on the batches `probes`
-/// picks each round (e.g. `|j| j.next_probes(n, jobs)`; empty once done) and `save` after every batch.
-/// Already-judged indices (a resumed state) are not re-tested.
-pub fn bisect<E>(
-    n: usize,
-    mut probes: impl FnMut(&Judged) -> Vec<usize>,
-    judged: &mut Judged,
-    mut test: impl FnMut(&[usize]) -> Result<Vec<Judgement>, E>,
-    mut save: impl FnMut(&Judged),
-) -> Result<Outcome, E> {
+/// What the search asks of the candidates: which to probe next, their verdicts, and a place to keep
+/// the verdicts after each round (for resuming).
+pub trait Predicate {
+    type Error;
+
+    /// The candidates to probe next (several are tested at once); empty once the answer is known.
+    fn probes(&self, judged: &Judged) -> Vec<usize>;
+
+    /// Verdicts for a batch, in its order.
+    fn test(&mut self, batch: &[usize]) -> Result<Vec<Judgement>, Self::Error>;
+
+    /// Called after every batch with all verdicts so far.
+    fn save(&mut self, _judged: &Judged) {}
+}
+
+/// Runs the search over `n` candidates (index 0 good, `n - 1` bad), testing the batches the predicate
+/// picks. Already-judged indices (a resumed state) are not re-tested.
+pub fn search<P: Predicate>(n: usize, judged: &mut Judged, p: &mut P) -> Result<Outcome, P::Error> {
     let mut rounds = 0;
     loop {
-        let probes = probes(judged);
+        let probes = p.probes(judged);
         if probes.is_empty() {
             return Ok(judged.outcome(n, rounds));
         }
-        let results = test(&probes)?;
+        let results = p.test(&probes)?;
         rounds += 1;
         for (i, j) in probes.into_iter().zip(results) {
             judged.0.insert(i, j);
         }
-        save(judged);
+        p.save(judged);
     }
+}
+
+/// A [`Predicate`] made of closures.
+struct Closures<P, T, S> {
+    probes: P,
+    test: T,
+    save: S,
+}
+
+impl<E, P, T, S> Predicate for Closures<P, T, S>
+where
+    P: Fn(&Judged) -> Vec<usize>,
+    T: FnMut(&[usize]) -> Result<Vec<Judgement>, E>,
+    S: FnMut(&Judged),
+{
+    type Error = E;
+
+    fn probes(&self, judged: &Judged) -> Vec<usize> {
+        (self.probes)(judged)
+    }
+
+    fn test(&mut self, batch: &[usize]) -> Result<Vec<Judgement>, E> {
+        (self.test)(batch)
+    }
+
+    fn save(&mut self, judged: &Judged) {
+        (self.save)(judged)
+    }
+}
+
+/// [`search`] with closures: `probes` picks each round's batch (e.g. `|j| j.next_probes(n, jobs)`),
+/// `test` judges it and `save` runs after every batch.
+pub fn bisect<E>(
+    n: usize,
+    probes: impl Fn(&Judged) -> Vec<usize>,
+    judged: &mut Judged,
+    test: impl FnMut(&[usize]) -> Result<Vec<Judgement>, E>,
+    save: impl FnMut(&Judged),
+) -> Result<Outcome, E> {
+    search(n, judged, &mut Closures { probes, test, save })
 }

@@ -364,7 +364,7 @@ pub fn triage(
                         progress: false,
                         sources: Default::default(),
                     };
-                    match b.run() {
+                    match b.bisect() {
                         Ok(r) => {
                             stages.end(
                                 "commit-bisect",

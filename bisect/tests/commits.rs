@@ -45,6 +45,25 @@ fn a_script_predicate_and_two_jobs_give_the_same_answer() {
     assert!(two["rounds"].as_u64().unwrap() <= one["rounds"].as_u64().unwrap());
 }
 
+/// A regression that judges alone (load-fails) trusts the bounds as git bisect run does: neither is built
+/// unless the answer rests on it, and with the answer next to the good bound, that bound is checked.
+#[test]
+fn a_predicate_judging_alone_builds_a_bound_only_when_the_answer_rests_on_it() {
+    let r = setup(19, &[], "");
+    let j = run_json(&r, &["--regress", "load-fails"]);
+    assert_eq!(j["first_bad"], r.commits[19]);
+    assert_eq!(j["builds"], j["steps"], "every step built one probe: {j}");
+    assert!(!stored(&r.store, &r.commits[0]) && !stored(&r.store, &r.commits[29]), "the bounds were built: {j}");
+
+    let near = setup(1, &[], "");
+    let j = run_json(&near, &["--regress", "load-fails"]);
+    assert_eq!(j["first_bad"], near.commits[1]);
+    assert!(
+        stored(&near.store, &near.commits[0]),
+        "the answer rests on the good bound, so it is built and judged: {j}"
+    );
+}
+
 #[test]
 fn an_interrupted_bisection_resumes() {
     let fresh = setup(21, &[], "sleep 0.4\n");

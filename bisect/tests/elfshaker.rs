@@ -35,11 +35,6 @@ fn snapshots(repo: &Path) -> Vec<(String, String)> {
         .collect()
 }
 
-/// The one per-repository directory under a store.
-fn store_root(store: &Path) -> PathBuf {
-    std::fs::read_dir(store).unwrap().flatten().map(|e| e.path()).find(|p| p.is_dir()).expect("a store root")
-}
-
 /// kbisect cc arguments taking builds from `packs` (linked with its link.sh), with no --build.
 fn packs_args(r: &Run, packs: &Path) -> Vec<String> {
     let dir = packs.display().to_string();

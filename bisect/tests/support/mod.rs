@@ -65,6 +65,17 @@ pub fn kbisect(args: &[&str]) -> (i32, String, String) {
     )
 }
 
+/// The one per-repository directory under a store.
+pub fn store_root(store: &Path) -> PathBuf {
+    std::fs::read_dir(store).unwrap().flatten().map(|e| e.path()).find(|p| p.is_dir()).expect("a store root")
+}
+
+/// Whether the store holds a build of `commit`.
+pub fn stored(store: &Path, commit: &str) -> bool {
+    let manifests = std::fs::read_dir(store_root(store).join("commits")).unwrap();
+    manifests.flatten().any(|e| e.file_name().to_string_lossy().starts_with(commit))
+}
+
 pub struct Run {
     pub repo: tempfile::TempDir,
     pub store: PathBuf,

@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::elfshaker::{self, Elfshaker, Snapshot};
-use crate::Error;
+use crate::{io_err, Error};
 
 /// Where a commit's file contents are kept.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
@@ -63,10 +63,6 @@ pub struct ArtifactStore {
     elfshaker: std::sync::OnceLock<Elfshaker>,
 }
 
-fn io_err(p: &Path, e: io::Error) -> Error {
-    Error::Io(format!("{}: {e}", p.display()))
-}
-
 /// A suffix no other writer (process or thread) uses for its temporary files.
 fn unique() -> String {
     static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
@@ -107,7 +103,7 @@ pub fn collect(dir: &Path, globs: &[String]) -> Result<Vec<PathBuf>, Error> {
     let mut out = Vec::new();
     for g in globs {
         let pattern = dir.join(g).to_string_lossy().into_owned();
-        let paths = glob::glob(&pattern).map_err(|e| Error::Usage(format!("--artifacts '{g}': {e}")))?;
+        let paths = glob::glob(&pattern).map_err(|source| Error::Glob { glob: g.clone(), source })?;
         for p in paths.flatten() {
             walk(&p, &mut out).map_err(|e| io_err(&p, e))?;
         }
@@ -199,10 +195,7 @@ impl ArtifactStore {
     pub fn put(&self, commit: &str, dir: &Path, globs: &[String], build_ms: u64) -> Result<Manifest, Error> {
         let paths = collect(dir, globs)?;
         if paths.is_empty() {
-            return Err(Error::Usage(format!(
-                "the build of {} left nothing matching --artifacts {globs:?}",
-                crate::git::short(commit)
-            )));
+            return Err(Error::NoArtifacts { commit: commit.to_string(), globs: globs.to_vec() });
         }
         let mut files = BTreeMap::new();
         let mut new_bytes = 0u64;
@@ -316,7 +309,7 @@ impl ArtifactStore {
             Snapshot { pack: format!("loose/{commit}"), tag: commit.to_string() }
         } else {
             es.snapshots(&repo)?.into_iter().find(|s| s.tag == commit && !s.pack.starts_with("loose/")).ok_or_else(
-                || Error::Elfshaker { op: "extract", msg: format!("no snapshot {commit} in {}", repo.display()) },
+                || Error::Elfshaker { op: "extract", message: format!("no snapshot {commit} in {}", repo.display()) },
             )?
         };
         es.extract(&repo, true, &snap, dir)

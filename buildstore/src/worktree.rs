@@ -50,12 +50,19 @@ fn try_lock(path: &Path) -> Option<std::fs::File> {
 }
 
 fn git(dir: &Path, args: &[&str]) -> Result<(), Error> {
-    let out =
-        Child::new("git", GIT_TIMEOUT).arg("-C").arg(dir).args(args).run().map_err(|e| Error::Git(e.to_string()))?;
+    let out = Child::new("git", GIT_TIMEOUT)
+        .arg("-C")
+        .arg(dir)
+        .args(args)
+        .run()
+        .map_err(|source| Error::Spawn { tool: "git", source })?;
     if out.success() {
         Ok(())
     } else {
-        Err(Error::Git(format!("{}: {}", args.join(" "), out.stderr_text().lines().next().unwrap_or("failed"))))
+        Err(Error::Git {
+            command: args.join(" "),
+            message: out.stderr_text().lines().next().unwrap_or("failed").to_string(),
+        })
     }
 }
 
@@ -72,9 +79,13 @@ impl Worktrees {
 
     /// Takes a free slot (callers never hold more slots than there are).
     pub fn take(&self) -> Result<Slot<'_>, Error> {
-        let free_index =
-            self.free.lock().ok().and_then(|mut f| f.pop()).ok_or_else(|| Error::Io("no free worktree slot".into()))?;
-        std::fs::create_dir_all(&self.root).map_err(|e| Error::Io(format!("{}: {e}", self.root.display())))?;
+        let free_index = self
+            .free
+            .lock()
+            .ok()
+            .and_then(|mut f| f.pop())
+            .ok_or_else(|| Error::SlotsBusy { root: self.root.clone() })?;
+        std::fs::create_dir_all(&self.root).map_err(|e| crate::io_err(&self.root, e))?;
         // Slot i of this process is worktree i, or i + slots, i + 2·slots... when another process holds it.
         for index in (0..64).map(|k| free_index + k * self.slots) {
             if let Some(lock) = try_lock(&self.root.join(format!("{index}.lock"))) {
@@ -84,7 +95,7 @@ impl Worktrees {
         if let Ok(mut f) = self.free.lock() {
             f.push(free_index);
         }
-        Err(Error::Io(format!("every worktree under {} is in use by another kbisect", self.root.display())))
+        Err(Error::SlotsBusy { root: self.root.clone() })
     }
 
     /// Checks `commit` out in the slot (creating the worktree if needed). Tracked files are forced to the
@@ -93,7 +104,7 @@ impl Worktrees {
         let dir = &slot.dir;
         if !dir.join(".git").exists() {
             let _ = std::fs::remove_dir_all(dir);
-            std::fs::create_dir_all(&self.root).map_err(|e| Error::Io(format!("{}: {e}", self.root.display())))?;
+            std::fs::create_dir_all(&self.root).map_err(|e| crate::io_err(&self.root, e))?;
             let _ = git(&self.src, &["worktree", "prune"]);
             return git(&self.src, &["worktree", "add", "--detach", "--force", &dir.to_string_lossy(), commit]);
         }

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use kreloc_toolchains::process::{shell_quote, Child, Output};
 
 use crate::elfshaker::{self, PackSource, Snapshot};
+use crate::spans;
 use crate::store::{ArtifactStore, Manifest};
 use crate::worktree::{self, Slot, Worktrees};
 use crate::Error;
@@ -82,8 +83,9 @@ impl Builder {
 
     /// Builds `commit` unless the store has it (or its recorded failure) or the packs do.
     pub fn build(&self, commit: &str) -> Result<Built, Error> {
-        if let Some(manifest) = self.store.get(commit) {
-            let dir = self.store.materialize(&manifest)?;
+        let step = crate::short_commit(commit);
+        if let Some(manifest) = spans::time(step, "store lookup", || self.store.get(commit)) {
+            let dir = spans::time(step, "materialize", || self.store.materialize(&manifest))?;
             return Ok(Built::Ready { manifest, dir, origin: Origin::Store, timing: None });
         }
         if let Some(log) = self.store.failure(commit) {
@@ -95,17 +97,19 @@ impl Builder {
         let Some(cmd) = &self.cmd else {
             return Ok(Built::Failed { log: "not in the packs, and no --build to build it".into() });
         };
-        let slot = self.trees.take()?;
-        self.trees.checkout(&slot, commit)?;
-        let mut out = self.run(&slot, cmd, commit)?;
+        let slot = spans::time(step, "take worktree", || self.trees.take())?;
+        spans::time(step, "checkout", || self.trees.checkout(&slot, commit))?;
+        let mut out = spans::time(step, "build", || self.run(&slot, cmd, commit))?;
         if !out.success() && !out.timed_out {
-            worktree::clean(&slot.dir)?;
-            out = self.run(&slot, cmd, commit)?;
+            spans::time(step, "clean", || worktree::clean(&slot.dir))?;
+            out = spans::time(step, "build again", || self.run(&slot, cmd, commit))?;
         }
         if out.success() {
             let timing = times(&out);
-            let manifest = self.store.put(commit, &slot.dir, &self.artifacts, out.elapsed.as_millis() as u64)?;
-            let dir = self.store.materialize(&manifest)?;
+            let manifest = spans::time(step, "store artifacts", || {
+                self.store.put(commit, &slot.dir, &self.artifacts, out.elapsed.as_millis() as u64)
+            })?;
+            let dir = spans::time(step, "materialize", || self.store.materialize(&manifest))?;
             return Ok(Built::Ready { manifest, dir, origin: Origin::Build, timing });
         }
         let log = tail(&out);
@@ -141,7 +145,7 @@ impl Builder {
                 .current_dir(dir)
                 .env("KBISECT_COMMIT", commit)
                 .run()
-                .map_err(|e| Error::Io(e.to_string()))?;
+                .map_err(|source| Error::Spawn { tool: "sh", source })?;
             if !out.success() {
                 return Ok(Built::Failed { log: format!("--link failed on {}:\n{}", snap.id(), tail(&out)) });
             }
@@ -165,7 +169,7 @@ impl Builder {
             // Paths below the worktrees are hashed relative to the build's directory: slots share hits.
             child = child.env("CCACHE_BASEDIR", self.trees_root()).env("CCACHE_NOHASHDIR", "true");
         }
-        let out = child.run().map_err(|e| Error::Io(e.to_string()))?;
+        let out = child.run().map_err(|source| Error::Spawn { tool: "sh", source })?;
         let _ = std::fs::remove_file(&marker);
         Ok(out)
     }

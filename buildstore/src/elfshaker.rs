@@ -54,8 +54,12 @@ impl Elfshaker {
     }
 
     fn run(&self, repo: &Path, op: &'static str, args: &[&str]) -> Result<String, Error> {
-        let fail = |msg: String| Error::Elfshaker { op, msg };
-        let out = Child::new(&self.exe, TIMEOUT).args(args).current_dir(repo).run().map_err(|e| fail(e.to_string()))?;
+        let fail = |message: String| Error::Elfshaker { op, message };
+        let out = Child::new(&self.exe, TIMEOUT)
+            .args(args)
+            .current_dir(repo)
+            .run()
+            .map_err(|source| Error::Spawn { tool: "elfshaker", source })?;
         if !out.success() {
             let err = out.stderr_text();
             let line = err.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("failed");
@@ -67,7 +71,7 @@ impl Elfshaker {
     /// Snapshots `files` (relative to `repo`, a private repository from [`private_repo`]) as `tag`.
     pub fn store(&self, repo: &Path, tag: &str, files: &[String]) -> Result<(), Error> {
         let list = repo.join(DATA).join("kbisect-files");
-        std::fs::write(&list, files.join("\n")).map_err(|e| Error::Io(format!("{}: {e}", list.display())))?;
+        std::fs::write(&list, files.join("\n")).map_err(|e| crate::io_err(&list, e))?;
         let listed = list.to_string_lossy().into_owned();
         self.run(repo, "store", &["store", tag, "--files-from", &listed])?;
         Ok(())
@@ -106,7 +110,7 @@ impl Elfshaker {
         }
         self.run(repo, "pack", &["pack", name])?;
         for dir in [loose, repo.join(DATA).join("loose")] {
-            std::fs::remove_dir_all(&dir).map_err(|e| Error::Io(format!("{}: {e}", dir.display())))?;
+            std::fs::remove_dir_all(&dir).map_err(|e| crate::io_err(&dir, e))?;
         }
         Ok(count)
     }
@@ -116,7 +120,7 @@ impl Elfshaker {
 /// `elfshaker_data`): its `packs` (and with `loose`, its loose objects) are the shared ones, its `HEAD`
 /// and temporary files its own. Published packs are only read: there `loose` is false.
 pub fn private_repo(dir: &Path, shared: &Path, loose: bool) -> Result<(), Error> {
-    let io = |p: &Path, e: std::io::Error| Error::Io(format!("{}: {e}", p.display()));
+    let io = |p: &Path, e: std::io::Error| crate::io_err(p, e);
     let data = dir.join(DATA);
     std::fs::create_dir_all(&data).map_err(|e| io(&data, e))?;
     let shared = shared.canonicalize().map_err(|e| io(shared, e))?.join(DATA);
@@ -136,7 +140,7 @@ pub fn private_repo(dir: &Path, shared: &Path, loose: bool) -> Result<(), Error>
 /// Removes the repository scaffolding from an extracted tree, leaving only the snapshot's files.
 pub fn strip_repo(dir: &Path) -> Result<(), Error> {
     let data = dir.join(DATA);
-    std::fs::remove_dir_all(&data).map_err(|e| Error::Io(format!("{}: {e}", data.display())))
+    std::fs::remove_dir_all(&data).map_err(|e| crate::io_err(&data, e))
 }
 
 /// elfshaker keeps no modes: makes the extracted executables (ELF executables and shared objects, `#!`
@@ -144,7 +148,7 @@ pub fn strip_repo(dir: &Path) -> Result<(), Error> {
 pub fn restore_exec_bits(dir: &Path) -> Result<(), Error> {
     use std::io::Read;
     use std::os::unix::fs::PermissionsExt;
-    let entries = std::fs::read_dir(dir).map_err(|e| Error::Io(format!("{}: {e}", dir.display())))?;
+    let entries = std::fs::read_dir(dir).map_err(|e| crate::io_err(dir, e))?;
     for e in entries.flatten() {
         let p = e.path();
         match e.file_type() {
@@ -156,7 +160,7 @@ pub fn restore_exec_bits(dir: &Path) -> Result<(), Error> {
                 let elf_exe = n == 18 && head.starts_with(b"\x7fELF") && matches!(head[16], 2 | 3) && head[17] == 0;
                 if elf_exe || head[..n].starts_with(b"#!") {
                     std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755))
-                        .map_err(|e| Error::Io(format!("{}: {e}", p.display())))?;
+                        .map_err(|e| crate::io_err(&p, e))?;
                 }
             }
             _ => {}
@@ -193,7 +197,7 @@ impl PackSource {
     /// Indexes the snapshots of the packs under `dir` (`dir/elfshaker_data/packs`).
     pub fn open(dir: &Path, elfshaker: Elfshaker) -> Result<PackSource, Error> {
         if !is_pack_dir(dir) {
-            return Err(Error::Usage(format!("--packs {}: no elfshaker_data/packs directory there (put the .pack and .pack.idx files in DIR/elfshaker_data/packs)", dir.display())));
+            return Err(Error::NoPacks { dir: dir.to_path_buf() });
         }
         let mut by_prefix: HashMap<String, Vec<(String, Snapshot)>> = HashMap::new();
         let mut count = 0;
@@ -234,11 +238,11 @@ pub fn lock(repo: &Path, exclusive: bool) -> Result<std::fs::File, Error> {
         .truncate(false)
         .write(true)
         .open(&path)
-        .map_err(|e| Error::Io(format!("{}: {e}", path.display())))?;
+        .map_err(|e| crate::io_err(&path, e))?;
     let op = if exclusive { libc::LOCK_EX } else { libc::LOCK_SH };
     // SAFETY: flock on a descriptor we own.
     if unsafe { libc::flock(f.as_raw_fd(), op) } != 0 {
-        return Err(Error::Io(format!("{}: {}", path.display(), std::io::Error::last_os_error())));
+        return Err(crate::io_err(&path, std::io::Error::last_os_error()));
     }
     Ok(f)
 }
