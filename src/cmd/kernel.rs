@@ -69,6 +69,8 @@ pub struct Row {
     flags: String,
     /// Built with LLVM=1 (LLVM's linker and binutils).
     llvm: bool,
+    /// The build tree (its .config, and make's .cmd files with each compile's flags).
+    build_dir: PathBuf,
     #[serde(flatten)]
     cell: Cell,
     /// What the campaign's attribution reads: the cell, and its purgatory.ro (None when not judged).
@@ -208,7 +210,16 @@ fn run(a: &KernelArgs, json: bool) -> Result<(Tree, Vec<Row>), String> {
             };
             let commands = commands(&tree, &out, &tc, overrides);
             let llvm = tree.llvm_for(&tc);
-            rows.push(Row { toolchain: tc.id(), flags: name.clone(), llvm, cell, matrix_cell, object, commands });
+            rows.push(Row {
+                toolchain: tc.id(),
+                flags: name.clone(),
+                llvm,
+                build_dir: out.clone(),
+                cell,
+                matrix_cell,
+                object,
+                commands,
+            });
             bar.inc(1);
         }
     }
