@@ -78,3 +78,31 @@ fn debian_config_purgatory_loads_and_runs_under_gcc12_and_clang19_with_llvm_binu
     let config_name = kconfig.file_name().unwrap().to_string_lossy().into_owned();
     assert!(names.iter().any(|n| n.contains(&config_name) && n.ends_with("llvm-kernel-2019")), "{names:?}");
 }
+
+/// Debian's linux-source-6.12 beside 6.1: its purgatory (defconfig, the tree's own flags) loads and runs
+/// under gcc-12 at both addresses, judged by the 6.12 loader; the 2019 flags overflow there too.
+#[test]
+fn debian_612_tree_is_built_and_judged_under_its_own_loader() {
+    let tree = debian::linux_source_tree_of("6.12");
+    let store = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_kreloc"))
+        .args(["--json", "kernel", "--src"])
+        .arg(&tree)
+        .args(["--toolchains", "gcc@12", "--configs", "tree,kernel-2019", "--out"])
+        .arg(store.path())
+        .output()
+        .unwrap();
+    let doc: serde_json::Value =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    assert_eq!(out.status.code(), Some(1), "kernel-2019 must fail: {doc}");
+    assert!(doc["version"].as_str().unwrap().starts_with("6.12."), "{doc}");
+    assert_eq!(doc["profile"], "linux-x86_64@6.12", "{doc}");
+    let cells = doc["cells"].as_array().unwrap();
+    let own = cells.iter().find(|c| c["flags"] == "tree").unwrap();
+    assert_eq!(own["outcome"], "judged", "{own}");
+    assert!(own["verdicts"].as_array().unwrap().iter().all(|v| v["ok"] == true), "{own}");
+    assert!(own["runs"].as_array().unwrap().iter().all(|r| r["outcome"]["kind"] == "returned"), "{own}");
+    let leak = cells.iter().find(|c| c["flags"] == "kernel-2019").unwrap();
+    let high = leak["verdicts"].as_array().unwrap().iter().find(|v| v["load_addr"] == HIGH).unwrap();
+    assert_eq!(high["ok"], false, "{leak}");
+}
