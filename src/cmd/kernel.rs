@@ -401,12 +401,15 @@ fn run_make(child: Child, what: &str) -> Result<(), String> {
         return Ok(());
     }
     let stderr = out.stderr_text();
+    // The compiler's or linker's own error says why (an unknown flag, purgatory.chk's undefined symbol);
+    // make's "Error 2" lines after it do not.
+    let first_error = stderr.lines().find(|l| l.contains("error:")).map(str::trim);
     let tail: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).rev().take(3).collect();
-    Err(format!(
-        "{what} failed{}: {}",
-        if out.timed_out { " (timed out)" } else { "" },
-        tail.into_iter().rev().collect::<Vec<_>>().join(" | ")
-    ))
+    let why = match first_error {
+        Some(e) => e.to_string(),
+        None => tail.into_iter().rev().collect::<Vec<_>>().join(" | "),
+    };
+    Err(format!("{what} failed{}: {why}", if out.timed_out { " (timed out)" } else { "" }))
 }
 
 /// `make defconfig` (or the `--kconfig` file) with CONFIG_KEXEC_FILE=y, through `make olddefconfig`, once per
