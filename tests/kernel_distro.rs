@@ -12,23 +12,30 @@ use std::process::Command;
 
 const HIGH: u64 = 0x17f_7aff_d000;
 
-#[test]
-fn debian_config_purgatory_loads_and_runs_under_gcc12_and_clang19_with_llvm_binutils() {
-    let tree = debian::linux_source_tree();
-    let kconfig = debian::kernel_config();
-    let store = tempfile::tempdir().unwrap();
+/// `kreloc --json kernel --src TREE ARGS --configs tree,kernel-2019`: its document, once it exited 1 (the
+/// 2019 flags must fail).
+fn kernel(tree: &Path, args: &[&str], store: &Path) -> serde_json::Value {
     let out = Command::new(env!("CARGO_BIN_EXE_kreloc"))
         .args(["--json", "kernel", "--src"])
-        .arg(&tree)
-        .arg("--kconfig")
-        .arg(&kconfig)
-        .args(["--llvm", "--toolchains", "gcc@12,clang-19", "--configs", "tree,kernel-2019", "--out"])
-        .arg(store.path())
+        .arg(tree)
+        .args(args)
+        .args(["--configs", "tree,kernel-2019", "--out"])
+        .arg(store)
         .output()
         .unwrap();
     let doc: serde_json::Value =
         serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
     assert_eq!(out.status.code(), Some(1), "kernel-2019 must fail: {doc}");
+    doc
+}
+
+#[test]
+fn debian_config_purgatory_loads_and_runs_under_gcc12_and_clang19_with_llvm_binutils() {
+    let tree = debian::linux_source_tree();
+    let kconfig = debian::kernel_config();
+    let store = tempfile::tempdir().unwrap();
+    let kconfig_arg = kconfig.to_str().unwrap();
+    let doc = kernel(&tree, &["--kconfig", kconfig_arg, "--llvm", "--toolchains", "gcc@12,clang-19"], store.path());
     assert_eq!(doc["kconfig"].as_str(), kconfig.canonicalize().unwrap().to_str(), "{doc}");
     let cells = doc["cells"].as_array().unwrap();
     let cell = |tc: &str, flags: &str| {
@@ -85,16 +92,7 @@ fn debian_config_purgatory_loads_and_runs_under_gcc12_and_clang19_with_llvm_binu
 fn debian_612_tree_is_built_and_judged_under_its_own_loader() {
     let tree = debian::linux_source_tree_of("6.12");
     let store = tempfile::tempdir().unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_kreloc"))
-        .args(["--json", "kernel", "--src"])
-        .arg(&tree)
-        .args(["--toolchains", "gcc@12", "--configs", "tree,kernel-2019", "--out"])
-        .arg(store.path())
-        .output()
-        .unwrap();
-    let doc: serde_json::Value =
-        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
-    assert_eq!(out.status.code(), Some(1), "kernel-2019 must fail: {doc}");
+    let doc = kernel(&tree, &["--toolchains", "gcc@12"], store.path());
     assert!(doc["version"].as_str().unwrap().starts_with("6.12."), "{doc}");
     assert_eq!(doc["profile"], "linux-x86_64@6.12", "{doc}");
     let cells = doc["cells"].as_array().unwrap();
