@@ -403,7 +403,8 @@ fn run_make(child: Child, what: &str) -> Result<(), String> {
     let stderr = out.stderr_text();
     // The compiler's or linker's own error says why (an unknown flag, purgatory.chk's undefined symbol);
     // make's "Error 2" lines after it do not.
-    let first_error = stderr.lines().find(|l| l.contains("error:")).map(str::trim);
+    let first_error =
+        stderr.lines().find(|l| l.contains("error:") || l.contains("undefined reference to")).map(str::trim);
     let tail: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).rev().take(3).collect();
     let why = match first_error {
         Some(e) => e.to_string(),
