@@ -5,6 +5,9 @@ set -euo pipefail
 
 cache="${XDG_CACHE_HOME:-$HOME/.cache}/kreloc"
 apt_pkgs=(gcc-11 clang-19 lld-19 binutils ccache)  # ccache: kbisect commit builds
+# `kreloc kernel --llvm` (LLVM=1): ld.lld, llvm-objcopy, llvm-nm, llvm-ar of the clang's own release; 22 is
+# the newest LLVM Debian ships (bookworm-security), for the results table and the nightly watch.
+apt_pkgs+=(llvm-19 clang-22 lld-22 llvm-22)
 # The kernel's payload compressors, for the vmlinuz images tests/extract_images.rs makes.
 apt_pkgs+=(gzip xz-utils zstd lz4 bzip2)
 # What `make defconfig` + `make arch/x86/purgatory/` of a kernel tree need (kreloc kernel, tests/kernel_source.rs).
@@ -13,7 +16,7 @@ apt_pkgs+=(make bc flex bison libelf-dev libssl-dev)
 [[ "${KRELOC_NO_BROWSER:-0}" == 1 ]] || apt_pkgs+=(chromium)
 zig_versions=(0.12.1 0.13.0)
 if [[ "${KRELOC_FULL:-0}" == 1 ]]; then
-  apt_pkgs+=(clang-13 clang-14 clang-15 clang-16 clang-22 lld-16 lld-22 cvise
+  apt_pkgs+=(clang-13 clang-14 clang-15 clang-16 lld-16 cvise
              gcc-aarch64-linux-gnu gcc-riscv64-linux-gnu gcc-s390x-linux-gnu gcc-i686-linux-gnu)
   zig_versions+=(0.10.1.post1 0.11.0 0.14.1 0.15.2 0.16.0 0.17.1)
 fi

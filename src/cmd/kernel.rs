@@ -39,6 +39,14 @@ pub struct KernelArgs {
     /// The finding store root causes go to, as `kreloc fuzz --out` (a cause already there is one more sighting)
     #[arg(long, default_value = "kreloc-out")]
     pub out: PathBuf,
+    /// A distribution's kernel config (e.g. Debian's /boot/config-6.1.0-*-amd64) instead of `make defconfig`:
+    /// taken through `make olddefconfig`, with its signing-key options cleared as a distribution build does
+    #[arg(long, value_name = "FILE")]
+    pub kconfig: Option<PathBuf>,
+    /// LLVM=1 for clang toolchains: ld.lld, llvm-objcopy, llvm-nm and llvm-ar of the clang's own release (gcc
+    /// toolchains keep GNU binutils)
+    #[arg(long)]
+    pub llvm: bool,
 }
 
 /// What one (toolchain, flag set) cell gave.
@@ -59,6 +67,10 @@ enum Cell {
 pub struct Row {
     toolchain: String,
     flags: String,
+    /// Built with LLVM=1 (LLVM's linker and binutils).
+    llvm: bool,
+    /// The build tree (its .config, and make's .cmd files with each compile's flags).
+    build_dir: PathBuf,
     #[serde(flatten)]
     cell: Cell,
     /// What the campaign's attribution reads: the cell, and its purgatory.ro (None when not judged).
@@ -90,6 +102,33 @@ pub struct Tree {
     pub profile: String,
     pub addresses: Vec<u64>,
     pub build_dir: Option<PathBuf>,
+    /// The distribution config the trees are configured with (`--kconfig`); None for `make defconfig`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kconfig: Option<PathBuf>,
+    /// LLVM=1 for clang toolchains (`--llvm`).
+    #[serde(default)]
+    pub llvm: bool,
+}
+
+impl Tree {
+    /// `linux-6.1.192`, with the config's file name and `llvm` when they are not the defaults: the
+    /// "program" a finding names.
+    pub fn label(&self) -> String {
+        let mut label = format!("linux-{}", self.version);
+        if let Some(name) = self.kconfig.as_ref().and_then(|k| k.file_name()) {
+            label.push('+');
+            label.push_str(&name.to_string_lossy());
+        }
+        if self.llvm {
+            label.push_str("+llvm");
+        }
+        label
+    }
+
+    /// Whether this toolchain builds with LLVM=1 here.
+    pub fn llvm_for(&self, tc: &Toolchain) -> bool {
+        self.llvm && tc.family == Family::Llvm
+    }
 }
 
 /// Runs `kreloc kernel`: exit 0 when every judged purgatory loads everywhere, 1 otherwise, 125 on setup failure.
@@ -137,7 +176,12 @@ fn run(a: &KernelArgs, json: bool) -> Result<(Tree, Vec<Row>), String> {
         profile: profile_name.clone(),
         addresses: addresses.clone(),
         build_dir: a.build_dir.clone(),
+        kconfig: a.kconfig.as_ref().map(|k| std::fs::canonicalize(k).unwrap_or_else(|_| k.clone())),
+        llvm: a.llvm,
     };
+    if let Some(k) = &tree.kconfig {
+        std::fs::metadata(k).map_err(|e| format!("--kconfig {}: {e}", k.display()))?;
+    }
     let bar = progress(!json, (a.toolchains.len() * flag_sets.len()) as u64);
     let mut rows = Vec::new();
     for spec in &a.toolchains {
@@ -145,12 +189,17 @@ fn run(a: &KernelArgs, json: bool) -> Result<(Tree, Vec<Row>), String> {
         let dialect = dialect(&tc).map_err(|e| format!("{spec}: {e}"))?;
         let out = build_dir(&tree, &tc);
         let _building = lock_build_dir(&out)?;
-        bar.set_message(format!("{}: make defconfig", tc.id()));
-        configure(&a.src, &out, &tc)?;
+        bar.set_message(format!("{}: configure", tc.id()));
+        // Without LLVM's own binutils the toolchain's cells cannot be built: not judged, as a missing tool is.
+        let usable = llvm_dir(&tree, &tc).map(|_| ());
+        if usable.is_ok() {
+            configure(&tree, &out, &tc)?;
+        }
         for (name, cfg) in &flag_sets {
             bar.set_message(format!("{}: {name}", tc.id()));
             let overrides = cfg.as_ref().map(|c| make_overrides(c, dialect));
-            let (cell, object) = match build(&a.src, &out, &tc, overrides.clone()) {
+            let built = usable.clone().and_then(|()| build(&tree, &out, &tc, overrides.clone()));
+            let (cell, object) = match built {
                 Ok(bytes) => (judge(&bytes, &*profile, &addresses)?, Some(bytes)),
                 Err(reason) => (Cell::NotJudged { reason }, None),
             };
@@ -159,8 +208,18 @@ fn run(a: &KernelArgs, json: bool) -> Result<(Tree, Vec<Row>), String> {
                 config_name: name.clone(),
                 config: cfg.clone().unwrap_or_else(|| tree_config.clone()),
             };
-            let commands = commands(&a.src, &out, &tc, overrides);
-            rows.push(Row { toolchain: tc.id(), flags: name.clone(), cell, matrix_cell, object, commands });
+            let commands = commands(&tree, &out, &tc, overrides);
+            let llvm = tree.llvm_for(&tc);
+            rows.push(Row {
+                toolchain: tc.id(),
+                flags: name.clone(),
+                llvm,
+                build_dir: out.clone(),
+                cell,
+                matrix_cell,
+                object,
+                commands,
+            });
             bar.inc(1);
         }
     }
@@ -195,18 +254,74 @@ pub fn tree_flags(src: &Path) -> Result<Vec<String>, String> {
 }
 
 /// The commands that configure the build tree and rebuild this cell's purgatory.ro, for a bug report.
-fn commands(src: &Path, out: &Path, tc: &Toolchain, overrides: Option<[String; 2]>) -> Vec<String> {
+fn commands(tree: &Tree, out: &Path, tc: &Toolchain, overrides: Option<[String; 2]>) -> Vec<String> {
     use kreloc_toolchains::process::shell_quote;
     let q = |p: &Path| shell_quote(&p.display().to_string());
-    let make = format!("make -C {} O={} CC={}", q(src), q(out), q(&tc.exe));
+    let src = &tree.src;
+    let llvm = llvm_dir(tree, tc).ok().flatten().map(|d| format!(" LLVM={}/", q(&d))).unwrap_or_default();
+    let make = format!("make -C {} O={} CC={}{llvm}", q(src), q(out), q(&tc.exe));
     let extra: Vec<String> = overrides.into_iter().flatten().map(|o| shell_quote(&o)).collect();
+    let first = match &tree.kconfig {
+        None => format!("{make} defconfig"),
+        Some(k) => format!("cp {} {}/.config", q(k), q(out)),
+    };
+    let options: Vec<String> = config_options(tree).iter().map(|o| shell_quote(o)).collect();
     vec![
-        format!("{make} defconfig"),
-        format!("{}/scripts/config --file {}/.config --enable KEXEC_FILE", q(src), q(out)),
+        first,
+        format!("{}/scripts/config --file {}/.config {}", q(src), q(out), options.join(" ")),
         format!("{make} olddefconfig"),
         format!("{make} arch/x86/purgatory/ {}", extra.join(" ")).trim_end().to_string(),
     ]
 }
+
+/// What `scripts/config` sets before `olddefconfig`: KEXEC_FILE (purgatory is built for it), and for a
+/// distribution's config its signing keys cleared, as a rebuild of a distribution config does (the key
+/// files live in the distribution's packaging, not in the tree; modules are signed outside the build).
+fn config_options(tree: &Tree) -> Vec<&'static str> {
+    let mut options = vec!["--enable", "KEXEC_FILE"];
+    if tree.kconfig.is_some() {
+        options.extend([
+            "--set-str",
+            "SYSTEM_TRUSTED_KEYS",
+            "",
+            "--set-str",
+            "SYSTEM_REVOCATION_KEYS",
+            "",
+            "--set-str",
+            "MODULE_SIG_KEY",
+            "certs/signing_key.pem",
+            "--disable",
+            "MODULE_SIG_ALL",
+            "--disable",
+            "SYSTEM_EXTRA_CERTIFICATE",
+        ]);
+    }
+    options
+}
+
+/// The directory LLVM=… names for a clang toolchain under `--llvm` (the one its clang really lives in, e.g.
+/// Debian's /usr/lib/llvm-19/bin, where ld.lld and the llvm binutils of the same release are), None when
+/// the toolchain builds with GNU binutils; an error when those tools are missing.
+pub fn llvm_dir(tree: &Tree, tc: &Toolchain) -> Result<Option<PathBuf>, String> {
+    if !tree.llvm_for(tc) {
+        return Ok(None);
+    }
+    let clang = std::fs::canonicalize(&tc.exe).map_err(|e| format!("{}: {e}", tc.exe.display()))?;
+    let dir = clang.parent().ok_or_else(|| format!("{} has no directory", clang.display()))?;
+    let missing: Vec<&str> = LLVM_TOOLS.iter().copied().filter(|t| !dir.join(t).exists()).collect();
+    if missing.is_empty() {
+        Ok(Some(dir.to_path_buf()))
+    } else {
+        Err(format!(
+            "LLVM=1 needs {} beside {} (install llvm-N and lld-N of its release: scripts/setup.sh)",
+            missing.join(", "),
+            clang.display()
+        ))
+    }
+}
+
+/// The tools LLVM=1 takes from the clang's release instead of GNU binutils.
+const LLVM_TOOLS: &[&str] = &["ld.lld", "llvm-objcopy", "llvm-nm", "llvm-ar", "llvm-strip", "llvm-readelf"];
 
 /// A bar over the cells (indicatif hides it when stderr is not a terminal).
 fn progress(show: bool, cells: u64) -> indicatif::ProgressBar {
@@ -237,19 +352,29 @@ fn tree_version(src: &Path) -> Result<[u32; 3], String> {
     ])
 }
 
-/// One build tree per (source tree, toolchain), so `make` only rebuilds purgatory when flags change.
+/// One build tree per (source tree, config, LLVM=1 or not, toolchain), so `make` only rebuilds purgatory when
+/// flags change.
 pub fn build_dir(tree: &Tree, tc: &Toolchain) -> PathBuf {
-    let key: u64 = tree
-        .src
-        .to_string_lossy()
-        .bytes()
-        .fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3));
+    let key = fnv1a(tree.src.to_string_lossy().as_bytes());
     let major_minor: Vec<&str> = tree.version.split('.').take(2).collect();
+    let mut leaf = tc.id();
+    if let Some(k) = &tree.kconfig {
+        // Keyed by the config's contents: an edited config gets a fresh tree.
+        let bytes = std::fs::read(k).unwrap_or_else(|_| k.to_string_lossy().into_owned().into_bytes());
+        leaf.push_str(&format!("-kconfig-{:016x}", fnv1a(&bytes)));
+    }
+    if tree.llvm_for(tc) {
+        leaf.push_str("-llvm");
+    }
     tree.build_dir
         .clone()
         .unwrap_or_else(|| kreloc_toolchains::dirs::cache_root().join("kernel"))
         .join(format!("{}-{key:016x}", major_minor.join(".")))
-        .join(tc.id())
+        .join(leaf)
+}
+
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3))
 }
 
 /// Holds a build tree for one process: two `kreloc kernel` runs on one tree and toolchain would run `make`
@@ -258,12 +383,16 @@ pub fn lock_build_dir(out: &Path) -> Result<kreloc_atomic::Lock, String> {
     kreloc_atomic::lock(out).map_err(|e| format!("locking the build tree {}: {e}", out.display()))
 }
 
-fn make(src: &Path, out: &Path, tc: &Toolchain) -> Child {
-    Child::new("make", MAKE_TIMEOUT)
-        .current_dir(src)
+fn make(tree: &Tree, out: &Path, tc: &Toolchain) -> Result<Child, String> {
+    let make = Child::new("make", MAKE_TIMEOUT)
+        .current_dir(&tree.src)
         .arg(format!("O={}", out.display()))
         .arg(format!("CC={}", tc.exe.display()))
-        .arg("-s")
+        .arg("-s");
+    Ok(match llvm_dir(tree, tc)? {
+        Some(dir) => make.arg(format!("LLVM={}/", dir.display())),
+        None => make,
+    })
 }
 
 fn run_make(child: Child, what: &str) -> Result<(), String> {
@@ -272,28 +401,39 @@ fn run_make(child: Child, what: &str) -> Result<(), String> {
         return Ok(());
     }
     let stderr = out.stderr_text();
+    // The compiler's or linker's own error says why (an unknown flag, purgatory.chk's undefined symbol);
+    // make's "Error 2" lines after it do not.
+    let first_error =
+        stderr.lines().find(|l| l.contains("error:") || l.contains("undefined reference to")).map(str::trim);
     let tail: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).rev().take(3).collect();
-    Err(format!(
-        "{what} failed{}: {}",
-        if out.timed_out { " (timed out)" } else { "" },
-        tail.into_iter().rev().collect::<Vec<_>>().join(" | ")
-    ))
+    let why = match first_error {
+        Some(e) => e.to_string(),
+        None => tail.into_iter().rev().collect::<Vec<_>>().join(" | "),
+    };
+    Err(format!("{what} failed{}: {why}", if out.timed_out { " (timed out)" } else { "" }))
 }
 
-/// `make defconfig` with CONFIG_KEXEC_FILE=y, once per build tree (a stamp marks a finished one).
-pub fn configure(src: &Path, out: &Path, tc: &Toolchain) -> Result<(), String> {
+/// `make defconfig` (or the `--kconfig` file) with CONFIG_KEXEC_FILE=y, through `make olddefconfig`, once per
+/// build tree (a stamp marks a finished one).
+pub fn configure(tree: &Tree, out: &Path, tc: &Toolchain) -> Result<(), String> {
     let stamp = out.join(".kreloc-configured");
     if stamp.exists() {
         return Ok(());
     }
     std::fs::create_dir_all(out).map_err(|e| format!("{}: {e}", out.display()))?;
-    run_make(make(src, out, tc).arg("defconfig"), "make defconfig")?;
-    let enable = Child::new(src.join("scripts/config"), MAKE_TIMEOUT)
+    match &tree.kconfig {
+        None => run_make(make(tree, out, tc)?.arg("defconfig"), "make defconfig")?,
+        Some(k) => {
+            std::fs::copy(k, out.join(".config")).map_err(|e| format!("--kconfig {}: {e}", k.display()))?;
+        }
+    }
+    let options = config_options(tree);
+    let set = Child::new(tree.src.join("scripts/config"), MAKE_TIMEOUT)
         .arg("--file")
         .arg(out.join(".config"))
-        .args(["--enable", "KEXEC_FILE"]);
-    run_make(enable, "scripts/config --enable KEXEC_FILE")?;
-    run_make(make(src, out, tc).arg("olddefconfig"), "make olddefconfig")?;
+        .args(options.iter().copied());
+    run_make(set, "scripts/config")?;
+    run_make(make(tree, out, tc)?.arg("olddefconfig"), "make olddefconfig")?;
     std::fs::write(&stamp, tc.id()).map_err(|e| format!("{}: {e}", stamp.display()))
 }
 
@@ -324,11 +464,11 @@ pub fn make_overrides(cfg: &CompileConfig, dialect: Dialect) -> [String; 2] {
 }
 
 /// `make arch/x86/purgatory/` (with the overrides) and the resulting purgatory.ro.
-pub fn build(src: &Path, out: &Path, tc: &Toolchain, overrides: Option<[String; 2]>) -> Result<Vec<u8>, String> {
+pub fn build(tree: &Tree, out: &Path, tc: &Toolchain, overrides: Option<[String; 2]>) -> Result<Vec<u8>, String> {
     let ro = out.join("arch/x86/purgatory/purgatory.ro");
     let _ = std::fs::remove_file(&ro);
     run_make(
-        make(src, out, tc).arg("arch/x86/purgatory/").args(overrides.into_iter().flatten()),
+        make(tree, out, tc)?.arg("arch/x86/purgatory/").args(overrides.into_iter().flatten()),
         "make arch/x86/purgatory/",
     )?;
     std::fs::read(&ro).map_err(|e| format!("{}: {e}", ro.display()))
@@ -343,16 +483,19 @@ fn judge(bytes: &[u8], profile: &dyn kreloc_oracle::Profile, addresses: &[u64]) 
 
 fn print(rows: &[Row], tree: &Tree, causes: &[super::kernel_findings::Stored], json: bool) {
     if json {
-        let doc = serde_json::json!({ "src": tree.src, "version": tree.version, "profile": tree.profile, "cells": rows, "root_causes": causes });
+        let doc = serde_json::json!({ "src": tree.src, "version": tree.version, "profile": tree.profile, "kconfig": tree.kconfig, "llvm": tree.llvm, "cells": rows, "root_causes": causes });
         kreloc_cli::json::print(&doc);
         return;
     }
-    println!("purgatory.ro of {} ({}) under {}:", tree.src.display(), tree.version, tree.profile);
+    let config = tree.kconfig.as_ref().map_or("defconfig".into(), |k| k.display().to_string());
+    let llvm = if tree.llvm { ", LLVM=1 for clang" } else { "" };
+    println!("purgatory.ro of {} ({}, {config}{llvm}) under {}:", tree.src.display(), tree.version, tree.profile);
     for r in rows {
+        let toolchain = if r.llvm { format!("{}+llvm", r.toolchain) } else { r.toolchain.clone() };
         match &r.cell {
-            Cell::NotJudged { reason } => println!("  {:<24} {:<16} not judged: {reason}", r.toolchain, r.flags),
+            Cell::NotJudged { reason } => println!("  {toolchain:<24} {:<16} not judged: {reason}", r.flags),
             Cell::Judged { exec_sections, verdicts, runs } => {
-                println!("  {:<24} {:<16} exec sections {}", r.toolchain, r.flags, exec_sections.join(" + "));
+                println!("  {toolchain:<24} {:<16} exec sections {}", r.flags, exec_sections.join(" + "));
                 for v in verdicts {
                     let what = if v.good {
                         "loads".to_string()

@@ -46,8 +46,8 @@ fn judge(case: &KernelCase, tc: &Toolchain, flags: &[String], builds: &mut usize
         Err(e) => return Judgement::Skip(e),
     };
     *builds += 1;
-    let bytes = match configure(&case.tree.src, &out, tc)
-        .and_then(|()| build(&case.tree.src, &out, tc, Some(make_overrides(&CompileConfig::from_flags(flags), d))))
+    let bytes = match configure(&case.tree, &out, tc)
+        .and_then(|()| build(&case.tree, &out, tc, Some(make_overrides(&CompileConfig::from_flags(flags), d))))
     {
         Ok(b) => b,
         Err(e) => return Judgement::Skip(e),

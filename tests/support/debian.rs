@@ -94,20 +94,53 @@ pub fn unpack(deb: &Path, into: &Path, subdir: &str, prefix: &str) -> PathBuf {
 
 /// Debian's linux-source-6.1, unpacked once into `<cache>/linux-source/<deb>/linux-source-6.1`.
 pub fn linux_source_tree() -> PathBuf {
-    let deb = deb("linux-source-6.1");
+    linux_source_tree_of("6.1")
+}
+
+/// Debian's `linux-source-<release>` (6.1, 6.12), unpacked once into
+/// `<cache>/linux-source/<deb>/linux-source-<release>`.
+pub fn linux_source_tree_of(release: &str) -> PathBuf {
+    let package = format!("linux-source-{release}");
+    let deb = deb(&package);
     let root = cache_dir().join("linux-source").join(deb.file_stem().unwrap());
     // Several tests (and test processes) may want it at once on an empty cache: one unpacks, the others
     // wait for it.
     kreloc_atomic::fill_dir(&root, |part| {
-        let script = "dpkg-deb --fsys-tarfile \"$1\" | tar -xO ./usr/src/linux-source-6.1.tar.xz | tar -xJ -C \"$2\"";
-        let out = output(Command::new("sh").args(["-c", script, "sh"]).arg(&deb).arg(part), "unpacking linux-source");
+        let script = "dpkg-deb --fsys-tarfile \"$1\" | tar -xO ./usr/src/$3.tar.xz | tar -xJ -C \"$2\"";
+        let out = output(
+            Command::new("sh").args(["-c", script, "sh"]).arg(&deb).arg(part).arg(&package),
+            "unpacking linux-source",
+        );
         out.status
             .success()
             .then_some(())
             .ok_or_else(|| format!("unpacking {}: {}", deb.display(), String::from_utf8_lossy(&out.stderr)))
     })
     .unwrap_or_else(|e| panic!("{e}"));
-    let tree = root.join("linux-source-6.1");
+    let tree = root.join(&package);
     assert!(tree.join("Makefile").exists(), "{} holds no Makefile", tree.display());
     tree
+}
+
+/// Debian's own kernel config, `/boot/config-<version>-amd64` of the `linux-image` package `linux-image-amd64`
+/// depends on (6.1 in bookworm), extracted once into the cache.
+pub fn kernel_config() -> PathBuf {
+    let deb = deb(&kernel_package());
+    let root = cache_dir().join("kernel-config").join(deb.file_stem().unwrap());
+    // Only the config, not the image's modules.
+    kreloc_atomic::fill_dir(&root, |part| {
+        let script = "dpkg-deb --fsys-tarfile \"$1\" | tar -x -C \"$2\" --wildcards './boot/config-*'";
+        let out = output(Command::new("sh").args(["-c", script, "sh"]).arg(&deb).arg(part), "unpacking the config");
+        out.status
+            .success()
+            .then_some(())
+            .ok_or_else(|| format!("unpacking {}: {}", deb.display(), String::from_utf8_lossy(&out.stderr)))
+    })
+    .unwrap_or_else(|e| panic!("{e}"));
+    std::fs::read_dir(root.join("boot"))
+        .unwrap()
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .find(|p| p.file_name().unwrap().to_string_lossy().starts_with("config-"))
+        .unwrap_or_else(|| panic!("{} holds no boot/config-*", deb.display()))
 }

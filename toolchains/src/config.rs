@@ -332,9 +332,12 @@ const PIC_2024: KernelCommit =
 /// DYNAMIC_FTRACE (what a distribution kernel has), `make olddefconfig`, `make V=1 kernel/fork.o`, and this
 /// list is `kernel/.fork.o.cmd` in order, without what is file-specific or does not change code: -I,
 /// -include, -D, -nostdinc, -Wp,-MMD, -fmacro-prefix-map, the -W/-Werror warnings (with -Werror a generated
-/// program's warnings would become compile errors) and the second -fno-jump-tables. 6.1 has no CALL_PADDING
-/// (-fpatchable-function-entry came to x86 in 6.2). These are gcc's spellings: clang-19 refuses several
-/// (-mpreferred-stack-boundary, -fconserve-stack, -mrecord-mcount), as the kernel's Makefiles know.
+/// program's warnings would become compile errors) and the second -fno-jump-tables. Two hardening flags of
+/// later or other configs are appended, as purgatory would inherit them: ZERO_CALL_USED_REGS's
+/// -fzero-call-used-regs=used-gpr and CALL_PADDING's -fpatchable-function-entry=16,16 (x86 from 6.2, as in
+/// 6.12). -fstrict-flex-arrays=3 (6.5 on) is left out: gcc-12 lacks it (kbuild-flex-arrays has it). These are
+/// gcc's spellings: clang-19 refuses several (-mpreferred-stack-boundary, -fconserve-stack, -mrecord-mcount),
+/// as the kernel's Makefiles know.
 const KBUILD_6X: &[&str] = &[
     "-fno-strict-aliasing",
     "-fno-common",
@@ -377,6 +380,8 @@ const KBUILD_6X: &[&str] = &[
     "-fno-stack-check",
     "-fconserve-stack",
     "-fno-builtin-wcslen",
+    "-fzero-call-used-regs=used-gpr",
+    "-fpatchable-function-entry=16,16",
 ];
 
 /// kernel-2024's code model flags (without its -fno-stack-protector) plus the given leaked flags.
@@ -385,6 +390,23 @@ macro_rules! with_2024_pic {
         &["-mcmodel=small", "-fpic", "-fvisibility=hidden", "-O2", "-ffreestanding", "-fno-zero-initialized-in-bss", $($flag),*]
     };
 }
+
+// --- Today's hardening flags (issue 25): the commits that put each into KBUILD_CFLAGS, or took it out of
+// purgatory's. `kbuild-*`: a flag purgatory inherits (its Makefile does not remove it); `leak-*`: one it
+// removes, so a leak if the removal breaks. Each is kernel-2024's flags plus the one flag.
+const AUTO_VAR_INIT_2020: KernelCommit =
+    commit("f0fe00d4972a", "security: allow using Clang's zero initialization for stack variables", true);
+const ZERO_CALL_USED_REGS_2021: KernelCommit =
+    commit("a82adfd5c7cb", "hardening: Introduce CONFIG_ZERO_CALL_USED_REGS", true);
+const SLS_2021: KernelCommit = commit("e463a09af2f0", "x86: Add straight-line-speculation mitigation", true);
+const CS_PREFIX_2021: KernelCommit =
+    commit("68cf4f2a72ef", "x86: Use -mindirect-branch-cs-prefix for RETPOLINE builds", true);
+const IBT_2022: KernelCommit = commit("156ff4a544ae", "x86/ibt: Base IBT bits", true);
+const PADDING_2022: KernelCommit = commit("bea75b33895f", "x86/Kconfig: Introduce function padding", true);
+const NO_JUMP_TABLES_2019: KernelCommit =
+    commit("a9d57ef15cbe", "x86/retpolines: Disable switch jump tables when retpolines are enabled", false);
+const FLEX_ARRAYS_2023: KernelCommit = commit("df8fc4e934c1", "kbuild: Enable -fstrict-flex-arrays=3", true);
+// --- end of today's hardening flags' commits
 
 /// Every named configuration.
 pub const NAMED: &[NamedConfig] = &[
@@ -485,11 +507,69 @@ pub const NAMED: &[NamedConfig] = &[
     ),
     NamedConfig {
         name: "kbuild-all",
-        about: "gcc-12's code-generation flags for a kernel C file of a 6.1 defconfig with a distribution's mitigations (retpoline, rethunk, fentry, stack protector, IBT, SLS), nothing removed",
+        about: "gcc-12's code-generation flags for a kernel C file of a 6.1 defconfig with a distribution's mitigations (retpoline, rethunk, fentry, stack protector, IBT, SLS, auto-var-init) plus zero-call-used-regs and 6.2's call padding, nothing removed",
         flags: KBUILD_6X,
         year: Some(2024),
         commit: None,
     },
+    // --- Today's hardening flags (issue 25), each as purgatory gets it from a distribution's KBUILD_CFLAGS.
+    kernel(
+        "kbuild-auto-var-init",
+        2020,
+        AUTO_VAR_INIT_2020,
+        "kernel-2024 + -ftrivial-auto-var-init=zero (INIT_STACK_ALL_ZERO; Debian 6.1 has it), which purgatory inherits: may insert memset calls",
+        with_2024_pic!("-ftrivial-auto-var-init=zero"),
+    ),
+    kernel(
+        "kbuild-zero-call-regs",
+        2021,
+        ZERO_CALL_USED_REGS_2021,
+        "kernel-2024 + -fzero-call-used-regs=used-gpr (ZERO_CALL_USED_REGS), which purgatory inherits",
+        with_2024_pic!("-fzero-call-used-regs=used-gpr"),
+    ),
+    kernel(
+        "kbuild-ibt",
+        2022,
+        IBT_2022,
+        "kernel-2024 + -fcf-protection=branch -fno-jump-tables (X86_KERNEL_IBT: endbr64 landing pads), which purgatory inherits",
+        with_2024_pic!("-fcf-protection=branch", "-fno-jump-tables"),
+    ),
+    kernel(
+        "kbuild-sls",
+        2021,
+        SLS_2021,
+        "kernel-2024 + -mharden-sls=all (SLS; Debian 6.1 has it), which purgatory inherits: int3 after ret and indirect jmp",
+        with_2024_pic!("-mharden-sls=all"),
+    ),
+    kernel(
+        "leak-cs-prefix",
+        2021,
+        CS_PREFIX_2021,
+        "kernel-2024 + retpoline with -mindirect-branch-cs-prefix (RETPOLINE_CFLAGS, which purgatory removes)",
+        with_2024_pic!("-mindirect-branch=thunk-extern", "-mindirect-branch-register", "-mindirect-branch-cs-prefix"),
+    ),
+    kernel(
+        "kbuild-padding",
+        2022,
+        PADDING_2022,
+        "kernel-2024 + -fpatchable-function-entry=16,16 (CALL_PADDING, 6.2 on), which purgatory inherits: NOPs before each function and __patchable_function_entries",
+        with_2024_pic!("-fpatchable-function-entry=16,16"),
+    ),
+    kernel(
+        "kbuild-no-jump-tables",
+        2019,
+        NO_JUMP_TABLES_2019,
+        "kernel-2024 + -fno-jump-tables (gcc retpoline builds, and IBT), which purgatory inherits",
+        with_2024_pic!("-fno-jump-tables"),
+    ),
+    kernel(
+        "kbuild-flex-arrays",
+        2023,
+        FLEX_ARRAYS_2023,
+        "kernel-2024 + -fstrict-flex-arrays=3 (6.5 on; gcc 13 and clang 16 on), which purgatory inherits",
+        with_2024_pic!("-fstrict-flex-arrays=3"),
+    ),
+    // --- end of today's hardening flags
     plain("small-nopic", "-mcmodel=small -fno-pic: R_X86_64_32/32S, below 2-4 GiB only", &["-mcmodel=small", "-fno-pic", "-O2"]),
     plain("small-pie", "-fpie with default visibility", &["-mcmodel=small", "-fpie", "-O2"]),
     plain("pic-hidden", "-fpic -fvisibility=hidden: PC-relative only", &["-mcmodel=small", "-fpic", "-fvisibility=hidden", "-O2"]),

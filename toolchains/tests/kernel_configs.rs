@@ -37,7 +37,7 @@ fn every_kernel_config_compiles_with_gcc12_and_clang19_or_is_refused_for_a_flag_
                     let lacks = if n.name == "kbuild-all" {
                         stderr.contains("-mpreferred-stack-boundary")
                     } else {
-                        stderr.contains("kcfi") || stderr.contains("thin")
+                        stderr.contains("kcfi") || stderr.contains("thin") || stderr.contains("strict-flex-arrays")
                     };
                     assert!(lacks, "{spec} {}: {stderr}", n.name);
                     refused.insert((spec, n.name));
@@ -48,7 +48,16 @@ fn every_kernel_config_compiles_with_gcc12_and_clang19_or_is_refused_for_a_flag_
     }
     // gcc has neither kCFI nor ThinLTO; clang takes every set (retpoline in its own spelling) but gcc's own
     // kernel command line.
-    assert_eq!(refused, BTreeSet::from([("gcc@12", "leak-kcfi"), ("gcc@12", "leak-lto"), ("clang-19", "kbuild-all")]));
+    // gcc-12 lacks -fstrict-flex-arrays (gcc 13 has it).
+    assert_eq!(
+        refused,
+        BTreeSet::from([
+            ("gcc@12", "leak-kcfi"),
+            ("gcc@12", "leak-lto"),
+            ("gcc@12", "kbuild-flex-arrays"),
+            ("clang-19", "kbuild-all")
+        ])
+    );
 }
 
 #[test]
@@ -118,4 +127,57 @@ fn historical_configs_carry_year_and_commit() {
     assert_eq!(named("kernel-2019").unwrap().commit.as_ref().unwrap().id, "b059f801a937");
     assert_eq!(named("kernel-2019-fix").unwrap().commit.as_ref().unwrap().id, "e16c2983fba0");
     assert_eq!(named("kernel-2024").unwrap().commit.as_ref().unwrap().id, "cba786af84a0");
+}
+
+/// The code sections' bytes and the section names of an object.
+fn code_and_sections(obj: &[u8]) -> (Vec<u8>, BTreeSet<String>) {
+    use object::{ObjectSection, SectionKind};
+    let file = object::File::parse(obj).unwrap();
+    let code =
+        file.sections().filter(|s| s.kind() == SectionKind::Text).flat_map(|s| s.data().unwrap().to_vec()).collect();
+    (code, file.sections().map(|s| s.name().unwrap_or("").to_string()).collect())
+}
+
+#[test]
+fn hardening_configs_carry_their_commit_and_change_the_code_as_the_flag_says() {
+    const ENDBR64: &[u8] = &[0xf3, 0x0f, 0x1e, 0xfa];
+    const RET_INT3: &[u8] = &[0xc3, 0xcc];
+    let has = |code: &[u8], pattern: &[u8]| code.windows(pattern.len()).any(|w| w == pattern);
+    let dir = tempfile::tempdir().unwrap();
+    let c = Compiler::new(Cache::at(dir.path()));
+    let hardening = [
+        "kbuild-auto-var-init",
+        "kbuild-zero-call-regs",
+        "kbuild-ibt",
+        "kbuild-sls",
+        "leak-cs-prefix",
+        "kbuild-padding",
+        "kbuild-no-jump-tables",
+        "kbuild-flex-arrays",
+    ];
+    for name in hardening {
+        let n = named(name).unwrap_or_else(|| panic!("no config {name}"));
+        let commit = n.commit.as_ref().unwrap_or_else(|| panic!("{name} has no commit"));
+        assert!(commit.id.len() == 12 && commit.id.chars().all(|c| c.is_ascii_hexdigit()), "{name}");
+        assert!(n.year.is_some_and(|y| (2019..=2024).contains(&y)), "{name}");
+    }
+    for spec in ["gcc@12", "clang-19"] {
+        let tc = toolchain(spec);
+        let object = |config: &str| {
+            let out = c.compile(&tc, &Source::c(CASE), &named(config).unwrap().config()).unwrap();
+            out.object().unwrap_or_else(|| panic!("{spec} {config}: {}", out.kind())).to_vec()
+        };
+        let (base, base_sections) = code_and_sections(&object("kernel-2024"));
+        assert!(!has(&base, ENDBR64) && !base_sections.contains("__patchable_function_entries"), "{spec}");
+        let (ibt, _) = code_and_sections(&object("kbuild-ibt"));
+        assert!(has(&ibt, ENDBR64), "{spec} kbuild-ibt: no endbr64");
+        let (sls, _) = code_and_sections(&object("kbuild-sls"));
+        assert!(has(&sls, RET_INT3), "{spec} kbuild-sls: no int3 after ret");
+        let (_, padded) = code_and_sections(&object("kbuild-padding"));
+        assert!(padded.contains("__patchable_function_entries"), "{spec} kbuild-padding: {padded:?}");
+        let (zeroed, _) = code_and_sections(&object("kbuild-zero-call-regs"));
+        assert_ne!(zeroed, base, "{spec} kbuild-zero-call-regs: same code as kernel-2024");
+        let thunk = undefined(&object("leak-cs-prefix"));
+        assert!(thunk.iter().any(|s| s.starts_with("__x86_indirect_thunk_")), "{spec} leak-cs-prefix: {thunk:?}");
+    }
 }
