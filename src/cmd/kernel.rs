@@ -12,9 +12,10 @@ use kreloc_toolchains::{Family, Toolchain};
 use serde::Serialize;
 
 use super::exit::{self, cannot_test};
+use super::kexec_tools::TreeKind;
 use kreloc_cli::parse_addr;
 
-const MAKE_TIMEOUT: Duration = Duration::from_secs(1800);
+pub const MAKE_TIMEOUT: Duration = Duration::from_secs(1800);
 
 #[derive(Debug, Args)]
 pub struct KernelArgs {
@@ -90,14 +91,22 @@ pub struct Tree {
     pub profile: String,
     pub addresses: Vec<u64>,
     pub build_dir: Option<PathBuf>,
+    /// Linux, or kexec-tools (absent in cases stored before kexec-tools trees).
+    #[serde(default)]
+    pub kind: TreeKind,
 }
 
 /// Runs `kreloc kernel`: exit 0 when every judged purgatory loads everywhere, 1 otherwise, 125 on setup failure.
 pub fn kernel(a: &KernelArgs, json: bool) -> i32 {
-    match run(a, json) {
+    finish(&a.out, linux_tree(a).and_then(|tree| cells(tree, &a.toolchains, &a.configs, json)), json)
+}
+
+/// Stores the cells' root causes, prints them and gives the exit code (shared by `kreloc kexec-tools`).
+pub fn finish(out: &Path, cells: Result<(Tree, Vec<Row>), String>, json: bool) -> i32 {
+    match cells {
         Ok((tree, rows)) => {
-            let causes = super::kernel_findings::record(&a.out, &tree, &rows).unwrap_or_else(|e| {
-                eprintln!("kreloc: warning: root causes not stored in {}: {e}", a.out.display());
+            let causes = super::kernel_findings::record(out, &tree, &rows).unwrap_or_else(|e| {
+                eprintln!("kreloc: warning: root causes not stored in {}: {e}", out.display());
                 Vec::new()
             });
             print(&rows, &tree, &causes, json);
@@ -114,44 +123,55 @@ pub fn kernel(a: &KernelArgs, json: bool) -> i32 {
     }
 }
 
-fn run(a: &KernelArgs, json: bool) -> Result<(Tree, Vec<Row>), String> {
+fn linux_tree(a: &KernelArgs) -> Result<Tree, String> {
     let version = tree_version(&a.src)?;
     let (major, minor) = (version[0], version[1]);
-    let profile_name = a.profile.clone().unwrap_or_else(|| format!("linux-x86_64@{major}.{minor}"));
-    let profile = super::input::profile(&profile_name)?;
-    let addresses = if a.at.is_empty() { vec![0x1_3fff_b000, 0x17f_7aff_d000] } else { a.at.clone() };
-    let flag_sets: Vec<(String, Option<CompileConfig>)> = a
-        .configs
+    Ok(Tree {
+        src: std::fs::canonicalize(&a.src).unwrap_or_else(|_| a.src.clone()),
+        version: version.iter().map(u32::to_string).collect::<Vec<_>>().join("."),
+        profile: a.profile.clone().unwrap_or_else(|| format!("linux-x86_64@{major}.{minor}")),
+        addresses: a.at.clone(),
+        build_dir: a.build_dir.clone(),
+        kind: TreeKind::Linux,
+    })
+}
+
+/// Builds and judges every (toolchain, flag set) cell of a tree (addresses default to seed 001's and 000's).
+pub fn cells(
+    mut tree: Tree,
+    toolchains: &[String],
+    configs: &[String],
+    json: bool,
+) -> Result<(Tree, Vec<Row>), String> {
+    let profile = super::input::profile(&tree.profile)?;
+    if tree.addresses.is_empty() {
+        tree.addresses = vec![0x1_3fff_b000, 0x17f_7aff_d000];
+    }
+    let flag_sets: Vec<(String, Option<CompileConfig>)> = configs
         .iter()
         .map(|name| match name.as_str() {
             "tree" => Ok((name.clone(), None)),
             n => config::named(n).filter(|c| c.year.is_some()).map(|c| (name.clone(), Some(c.config()))).ok_or_else(
-                || format!("'{n}' is not a kernel flag set (tree, or a config with a year: kreloc toolchains list)"),
+                || format!("'{n}' is not a purgatory flag set (tree, or a config with a year: kreloc toolchains list)"),
             ),
         })
         .collect::<Result<_, _>>()?;
-    let tree_config = CompileConfig::from_flags(&tree_flags(&a.src)?);
-    let tree = Tree {
-        src: std::fs::canonicalize(&a.src).unwrap_or_else(|_| a.src.clone()),
-        version: version.iter().map(u32::to_string).collect::<Vec<_>>().join("."),
-        profile: profile_name.clone(),
-        addresses: addresses.clone(),
-        build_dir: a.build_dir.clone(),
-    };
-    let bar = progress(!json, (a.toolchains.len() * flag_sets.len()) as u64);
+    let kind = tree.kind;
+    let tree_config = CompileConfig::from_flags(&kind.flags(&tree.src)?);
+    let bar = progress(!json, (toolchains.len() * flag_sets.len()) as u64);
     let mut rows = Vec::new();
-    for spec in &a.toolchains {
+    for spec in toolchains {
         let tc = kreloc_toolchains::resolve(spec).map_err(|e| format!("{spec}: {e}"))?;
         let dialect = dialect(&tc).map_err(|e| format!("{spec}: {e}"))?;
         let out = build_dir(&tree, &tc);
         let _building = lock_build_dir(&out)?;
-        bar.set_message(format!("{}: make defconfig", tc.id()));
-        configure(&a.src, &out, &tc)?;
+        bar.set_message(format!("{}: configure", tc.id()));
+        kind.configure(&tree.src, &out, &tc)?;
         for (name, cfg) in &flag_sets {
             bar.set_message(format!("{}: {name}", tc.id()));
-            let overrides = cfg.as_ref().map(|c| make_overrides(c, dialect));
-            let (cell, object) = match build(&a.src, &out, &tc, overrides.clone()) {
-                Ok(bytes) => (judge(&bytes, &*profile, &addresses)?, Some(bytes)),
+            let overrides = cfg.as_ref().map(|c| kind.overrides(c, dialect));
+            let (cell, object) = match kind.build(&tree.src, &out, &tc, overrides.clone()) {
+                Ok(bytes) => (judge(&bytes, &*profile, &tree.addresses)?, Some(bytes)),
                 Err(reason) => (Cell::NotJudged { reason }, None),
             };
             let matrix_cell = kreloc_campaign::examine::Cell {
@@ -159,7 +179,7 @@ fn run(a: &KernelArgs, json: bool) -> Result<(Tree, Vec<Row>), String> {
                 config_name: name.clone(),
                 config: cfg.clone().unwrap_or_else(|| tree_config.clone()),
             };
-            let commands = commands(&a.src, &out, &tc, overrides);
+            let commands = kind.commands(&tree.src, &out, &tc, overrides);
             rows.push(Row { toolchain: tc.id(), flags: name.clone(), cell, matrix_cell, object, commands });
             bar.inc(1);
         }
@@ -195,7 +215,7 @@ pub fn tree_flags(src: &Path) -> Result<Vec<String>, String> {
 }
 
 /// The commands that configure the build tree and rebuild this cell's purgatory.ro, for a bug report.
-fn commands(src: &Path, out: &Path, tc: &Toolchain, overrides: Option<[String; 2]>) -> Vec<String> {
+pub fn commands(src: &Path, out: &Path, tc: &Toolchain, overrides: Option<[String; 2]>) -> Vec<String> {
     use kreloc_toolchains::process::shell_quote;
     let q = |p: &Path| shell_quote(&p.display().to_string());
     let make = format!("make -C {} O={} CC={}", q(src), q(out), q(&tc.exe));
@@ -247,7 +267,7 @@ pub fn build_dir(tree: &Tree, tc: &Toolchain) -> PathBuf {
     let major_minor: Vec<&str> = tree.version.split('.').take(2).collect();
     tree.build_dir
         .clone()
-        .unwrap_or_else(|| kreloc_toolchains::dirs::cache_root().join("kernel"))
+        .unwrap_or_else(|| kreloc_toolchains::dirs::cache_root().join(tree.kind.cache_dir()))
         .join(format!("{}-{key:016x}", major_minor.join(".")))
         .join(tc.id())
 }
@@ -266,7 +286,7 @@ fn make(src: &Path, out: &Path, tc: &Toolchain) -> Child {
         .arg("-s")
 }
 
-fn run_make(child: Child, what: &str) -> Result<(), String> {
+pub fn run_make(child: Child, what: &str) -> Result<(), String> {
     let out = child.run().map_err(|e| format!("{what}: {e}"))?;
     if out.success() {
         return Ok(());

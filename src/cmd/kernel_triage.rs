@@ -15,7 +15,7 @@ use kreloc_campaign::attribute::Step;
 use kreloc_campaign::store::{load_json, smallest_program, summarize};
 use kreloc_toolchains::{catalog, CompileConfig, Toolchain};
 
-use super::kernel::{build, build_dir, configure, dialect, lock_build_dir, make_overrides};
+use super::kernel::{build_dir, dialect, lock_build_dir};
 use super::kernel_findings::{facts, shows, KernelCase};
 
 /// The `kernel/<id>/` of a finding no generated program showed (None: triage it as a generated finding).
@@ -46,8 +46,11 @@ fn judge(case: &KernelCase, tc: &Toolchain, flags: &[String], builds: &mut usize
         Err(e) => return Judgement::Skip(e),
     };
     *builds += 1;
-    let bytes = match configure(&case.tree.src, &out, tc)
-        .and_then(|()| build(&case.tree.src, &out, tc, Some(make_overrides(&CompileConfig::from_flags(flags), d))))
+    let kind = case.tree.kind;
+    let overrides = kind.overrides(&CompileConfig::from_flags(flags), d);
+    let bytes = match kind
+        .configure(&case.tree.src, &out, tc)
+        .and_then(|()| kind.build(&case.tree.src, &out, tc, Some(overrides)))
     {
         Ok(b) => b,
         Err(e) => return Judgement::Skip(e),
@@ -73,7 +76,7 @@ pub fn triage(dir: &Path, case_dir: &Path, progress: bool) -> Result<TriageRepor
         .ok_or_else(|| format!("{}: no readable kernel.json", case_dir.display()))?;
     let bar = kreloc_campaign::progress::spinner(
         progress,
-        format!("triage {} (Linux {})", finding.fingerprint, case.tree.version),
+        format!("triage {} ({} {})", finding.fingerprint, case.tree.kind.name(), case.tree.version),
     );
     let mut stages = vec![stage(
         "reduce",
@@ -225,8 +228,9 @@ pub fn triage(dir: &Path, case_dir: &Path, progress: bool) -> Result<TriageRepor
     let kind = if finding.config_only { "Config property" } else { "Regression" };
     let from = case.from.as_ref().map_or_else(|| "—".to_string(), label);
     let mut summary = format!(
-        "{kind}: {}. Seen in the real purgatory of Linux {} ({from} → {}).",
+        "{kind}: {}. Seen in the real purgatory of {} {} ({from} → {}).",
         finding.title,
+        case.tree.kind.name(),
         case.tree.version,
         label(&case.to)
     );

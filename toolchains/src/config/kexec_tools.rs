@@ -2,7 +2,8 @@
 //! from purgatory/Makefile and purgatory/arch/x86_64/Makefile). Only CFLAGS are modelled: the per-file
 //! `-O2` of sha256.o (0a7fba8b145, 2016) and the CPPFLAGS/LDFLAGS copies of the arch flags are not.
 //!
-//! Before 2015 the Makefile said nothing about PIC, so the compiler's default decided: the 2012 set spells
+//! `-fno-zero-initialized-in-bss` is configure's PURGATORY_EXTRA_CFLAGS (edd13ae1c496, 2008) where the
+//! compiler takes it, and literal from 2015 on. Before 2015 the Makefile said nothing about PIC, so the compiler's default decided: the 2012 set spells
 //! what today's PIE-default gcc and clang (Debian, Ubuntu, Fedora) imply, `-fpie`.
 
 use super::{KernelCommit, NamedConfig, Upstream};
@@ -34,7 +35,7 @@ pub(super) const KEXEC_TOOLS_2012: NamedConfig = era(
     2012,
     ANYWHERE_2012,
     "kexec-tools 2.0.4-2.0.9: -mcmodel=large -Os after the configure CFLAGS, PIC left to the compiler (here a PIE-default one: GOT relocations kexec refuses)",
-    &["-fno-strict-aliasing", "-mcmodel=large", "-fpie", "-Os", "-fno-builtin", "-ffreestanding"],
+    &["-fno-strict-aliasing", "-fno-zero-initialized-in-bss", "-mcmodel=large", "-fpie", "-Os", "-fno-builtin", "-ffreestanding"],
 );
 
 pub(super) const KEXEC_TOOLS_2015: NamedConfig = era(
