@@ -5,17 +5,13 @@
 //! tree. Built with gcc-12 and clang-19 under the tree's flags and three eras, judged and run as
 //! `kexec -p` loads it.
 
+#[path = "support/kexec_tools.rs"]
+mod kexec_tools_tree;
+
 use std::path::Path;
 use std::process::{Command, Output};
 
-fn tree(dir: &Path) -> std::path::PathBuf {
-    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
-    let src = dir.join("kexec-tools");
-    let status = Command::new("cp").arg("-a").arg(fixtures.join("kexec-tools-tree")).arg(&src).status().unwrap();
-    assert!(status.success());
-    std::fs::copy(fixtures.join("run_purgatory.c"), src.join("purgatory/run_purgatory.c")).unwrap();
-    src
-}
+use kexec_tools_tree::kexec_tools_tree;
 
 fn kexec_tools(src: &Path, dir: &Path, configs: &str) -> Output {
     Command::new(env!("CARGO_BIN_EXE_kreloc"))
@@ -49,7 +45,7 @@ fn run_kind(cell: &serde_json::Value) -> &str {
 #[test]
 fn eras_of_a_kexec_tools_tree_load_and_run_as_kexec_loads_them() {
     let dir = tempfile::tempdir().unwrap();
-    let src = tree(dir.path());
+    let src = kexec_tools_tree(dir.path());
     let configs = "tree,kexec-tools-2012,kexec-tools-2022-v3,kexec-tools-2025-v3";
     let out = kexec_tools(&src, dir.path(), configs);
     let doc = parse(&out);

@@ -116,7 +116,7 @@ pub fn record(out: &Path, tree: &Tree, rows: &[Row]) -> Result<Vec<Stored>, Stri
         let Some(pair) = d.cells.first() else { continue };
         let Some(to) = row(&pair.to) else { continue };
         let from = pair.from.as_deref().and_then(row);
-        let id = file_name(&format!("{}-{}-{}", tree.kind.cache_dir(), tree.version, to.matrix_cell.config_name));
+        let id = file_name(&format!("{}-{}-{}", tree.kind.slug(), tree.version, to.matrix_cell.config_name));
         let sighting = Sighting::now(id.clone(), size, d.cells.clone());
         let recorded = store.record(&d.cause, &sighting, Vec::new).map_err(|e| e.to_string())?;
         let (new, dir) = match recorded {

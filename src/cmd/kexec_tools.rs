@@ -77,6 +77,14 @@ impl TreeKind {
         }
     }
 
+    /// `linux`, `kexec-tools`: how stored cases are named (`linux-6.1.192-kernel-2019`).
+    pub fn slug(self) -> &'static str {
+        match self {
+            TreeKind::Linux => "linux",
+            TreeKind::KexecTools => "kexec-tools",
+        }
+    }
+
     /// The directory of the kreloc cache its build trees go to.
     pub fn cache_dir(self) -> &'static str {
         match self {
