@@ -31,6 +31,13 @@ pub struct KernelArgs {
     /// Loader profile; default linux-x86_64 of the tree's version
     #[arg(long, short, value_parser = kreloc_cli::values::ProfileName)]
     pub profile: Option<String>,
+    #[command(flatten)]
+    pub run: TreeRunArgs,
+}
+
+/// What `kreloc kernel` and `kreloc kexec-tools` share: where the cells load, build and store.
+#[derive(Debug, Args)]
+pub struct TreeRunArgs {
     /// Load addresses (default: seed 001's 0x13fffb000 and seed 000's 0x17f7affd000)
     #[arg(long = "at", value_parser = parse_addr)]
     pub at: Vec<u64>,
@@ -98,7 +105,7 @@ pub struct Tree {
 
 /// Runs `kreloc kernel`: exit 0 when every judged purgatory loads everywhere, 1 otherwise, 125 on setup failure.
 pub fn kernel(a: &KernelArgs, json: bool) -> i32 {
-    finish(&a.out, linux_tree(a).and_then(|tree| cells(tree, &a.toolchains, &a.configs, json)), json)
+    finish(&a.run.out, linux_tree(a).and_then(|tree| cells(tree, &a.toolchains, &a.configs, json)), json)
 }
 
 /// Stores the cells' root causes, prints them and gives the exit code (shared by `kreloc kexec-tools`).
@@ -130,8 +137,8 @@ fn linux_tree(a: &KernelArgs) -> Result<Tree, String> {
         src: std::fs::canonicalize(&a.src).unwrap_or_else(|_| a.src.clone()),
         version: version.iter().map(u32::to_string).collect::<Vec<_>>().join("."),
         profile: a.profile.clone().unwrap_or_else(|| format!("linux-x86_64@{major}.{minor}")),
-        addresses: a.at.clone(),
-        build_dir: a.build_dir.clone(),
+        addresses: a.run.at.clone(),
+        build_dir: a.run.build_dir.clone(),
         kind: TreeKind::Linux,
     })
 }

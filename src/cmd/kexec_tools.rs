@@ -15,8 +15,7 @@ use kreloc_toolchains::process::Child;
 use kreloc_toolchains::Toolchain;
 use serde::{Deserialize, Serialize};
 
-use super::kernel::{self, run_make, Tree, MAKE_TIMEOUT};
-use kreloc_cli::parse_addr;
+use super::kernel::{self, run_make, Tree, TreeRunArgs, MAKE_TIMEOUT};
 
 /// Every kexec-tools era, oldest first, then the x86-64-v3 compiler's view of the last two.
 const ERAS: &str = "tree,kexec-tools-2012,kexec-tools-2015,kexec-tools-2019,kexec-tools-2022,kexec-tools-2025,kexec-tools-2022-v3,kexec-tools-2025-v3";
@@ -35,15 +34,8 @@ pub struct KexecToolsArgs {
     /// Loader profile
     #[arg(long, short, default_value = "kexec-tools-x86_64", value_parser = kreloc_cli::values::ProfileName)]
     pub profile: String,
-    /// Load addresses (default: seed 001's 0x13fffb000 and seed 000's 0x17f7affd000)
-    #[arg(long = "at", value_parser = parse_addr)]
-    pub at: Vec<u64>,
-    /// Where the per-toolchain build trees go (default: the kreloc cache)
-    #[arg(long)]
-    pub build_dir: Option<PathBuf>,
-    /// The finding store root causes go to, as `kreloc fuzz --out`
-    #[arg(long, default_value = "kreloc-out")]
-    pub out: PathBuf,
+    #[command(flatten)]
+    pub run: TreeRunArgs,
 }
 
 /// Runs `kreloc kexec-tools`: exit codes as `kreloc kernel`'s.
@@ -52,11 +44,11 @@ pub fn kexec_tools(a: &KexecToolsArgs, json: bool) -> i32 {
         src: std::fs::canonicalize(&a.src).unwrap_or_else(|_| a.src.clone()),
         version,
         profile: a.profile.clone(),
-        addresses: a.at.clone(),
-        build_dir: a.build_dir.clone(),
+        addresses: a.run.at.clone(),
+        build_dir: a.run.build_dir.clone(),
         kind: TreeKind::KexecTools,
     });
-    kernel::finish(&a.out, tree.and_then(|tree| kernel::cells(tree, &a.toolchains, &a.configs, json)), json)
+    kernel::finish(&a.run.out, tree.and_then(|tree| kernel::cells(tree, &a.toolchains, &a.configs, json)), json)
 }
 
 /// Which project a tree is: what configures and builds it, and where its purgatory's flags are.

@@ -6,16 +6,13 @@
 //! compiler takes it, and literal from 2015 on. Before 2015 the Makefile said nothing about PIC, so the compiler's default decided: the 2012 set spells
 //! what today's PIE-default gcc and clang (Debian, Ubuntu, Fedora) imply, `-fpie`.
 
-use super::{KernelCommit, NamedConfig, Upstream};
+use super::{kernel as era, KernelCommit, NamedConfig, Upstream};
 
-const fn era(
-    name: &'static str,
-    year: u16,
-    commit: KernelCommit,
-    about: &'static str,
-    flags: &'static [&'static str],
-) -> NamedConfig {
-    NamedConfig { name, about, flags, year: Some(year), commit: Some(commit) }
+/// The flags every era since 2015 shares (4a837c9a19f9's), between what comes before and after them.
+macro_rules! since_2015 {
+    ($($before:literal),* ; $($after:literal),*) => {
+        &[$($before,)* "-mcmodel=large", "-Os", "-fno-builtin", "-ffreestanding", "-fno-zero-initialized-in-bss", "-fno-PIC", "-fno-PIE", "-fno-stack-protector", $($after),*]
+    };
 }
 
 const fn kexec_tools(id: &'static str, title: &'static str) -> KernelCommit {
@@ -43,17 +40,7 @@ pub(super) const KEXEC_TOOLS_2015: NamedConfig = era(
     2015,
     NO_PIC_2015,
     "kexec-tools 2.0.10-2.0.18: -fno-zero-initialized-in-bss (e42fc55e10fb) and -fno-PIC -fno-PIE -fno-stack-protector",
-    &[
-        "-fno-strict-aliasing",
-        "-mcmodel=large",
-        "-Os",
-        "-fno-builtin",
-        "-ffreestanding",
-        "-fno-zero-initialized-in-bss",
-        "-fno-PIC",
-        "-fno-PIE",
-        "-fno-stack-protector",
-    ],
+    since_2015!("-fno-strict-aliasing";),
 );
 
 pub(super) const KEXEC_TOOLS_2019: NamedConfig = era(
@@ -61,16 +48,7 @@ pub(super) const KEXEC_TOOLS_2019: NamedConfig = era(
     2019,
     STANDALONE_2019,
     "kexec-tools 2.0.19-2.0.23: the 2015 flags without the configure (and the user's) CFLAGS",
-    &[
-        "-mcmodel=large",
-        "-Os",
-        "-fno-builtin",
-        "-ffreestanding",
-        "-fno-zero-initialized-in-bss",
-        "-fno-PIC",
-        "-fno-PIE",
-        "-fno-stack-protector",
-    ],
+    since_2015!(;),
 );
 
 pub(super) const KEXEC_TOOLS_2022: NamedConfig = era(
@@ -78,10 +56,7 @@ pub(super) const KEXEC_TOOLS_2022: NamedConfig = era(
     2022,
     NO_VECTORIZE_2022,
     "kexec-tools 2.0.24-2.0.31: + -fno-tree-vectorize (gcc 12 vectorizes at -O2; SSE with CR4.OSFXSR clear hangs kdump)",
-    &[
-        "-mcmodel=large", "-Os", "-fno-builtin", "-ffreestanding", "-fno-zero-initialized-in-bss", "-fno-PIC", "-fno-PIE", "-fno-stack-protector",
-        "-fno-tree-vectorize",
-    ],
+    since_2015!(; "-fno-tree-vectorize"),
 );
 
 pub(super) const KEXEC_TOOLS_2025: NamedConfig = era(
@@ -89,22 +64,7 @@ pub(super) const KEXEC_TOOLS_2025: NamedConfig = era(
     2025,
     BASELINE_2025,
     "kexec-tools 2.0.32 on: + -march=x86-64 -mno-mmx -mno-sse -mno-sse2 -mno-avx",
-    &[
-        "-mcmodel=large",
-        "-march=x86-64",
-        "-mno-mmx",
-        "-mno-sse",
-        "-mno-sse2",
-        "-mno-avx",
-        "-Os",
-        "-fno-builtin",
-        "-ffreestanding",
-        "-fno-zero-initialized-in-bss",
-        "-fno-PIC",
-        "-fno-PIE",
-        "-fno-stack-protector",
-        "-fno-tree-vectorize",
-    ],
+    since_2015!(; "-fno-tree-vectorize", "-march=x86-64", "-mno-mmx", "-mno-sse", "-mno-sse2", "-mno-avx"),
 );
 
 /// What a distribution compiler configured `--with-arch_64=x86-64-v3` (RHEL 10, CentOS Stream 10) implies
@@ -114,18 +74,7 @@ pub(super) const KEXEC_TOOLS_2022_V3: NamedConfig = era(
     2025,
     BASELINE_2025,
     "kexec-tools-2022 under a compiler whose default is -march=x86-64-v3 (AVX2): what 14f48ea80e51 fixed",
-    &[
-        "-march=x86-64-v3",
-        "-mcmodel=large",
-        "-Os",
-        "-fno-builtin",
-        "-ffreestanding",
-        "-fno-zero-initialized-in-bss",
-        "-fno-PIC",
-        "-fno-PIE",
-        "-fno-stack-protector",
-        "-fno-tree-vectorize",
-    ],
+    since_2015!("-march=x86-64-v3"; "-fno-tree-vectorize"),
 );
 
 pub(super) const KEXEC_TOOLS_2025_V3: NamedConfig = era(
@@ -133,21 +82,5 @@ pub(super) const KEXEC_TOOLS_2025_V3: NamedConfig = era(
     2025,
     BASELINE_2025,
     "kexec-tools-2025 under a compiler whose default is -march=x86-64-v3: its -march=x86-64 -mno-avx take it back",
-    &[
-        "-march=x86-64-v3",
-        "-mcmodel=large",
-        "-march=x86-64",
-        "-mno-mmx",
-        "-mno-sse",
-        "-mno-sse2",
-        "-mno-avx",
-        "-Os",
-        "-fno-builtin",
-        "-ffreestanding",
-        "-fno-zero-initialized-in-bss",
-        "-fno-PIC",
-        "-fno-PIE",
-        "-fno-stack-protector",
-        "-fno-tree-vectorize",
-    ],
+    since_2015!("-march=x86-64-v3"; "-fno-tree-vectorize", "-march=x86-64", "-mno-mmx", "-mno-sse", "-mno-sse2", "-mno-avx"),
 );
