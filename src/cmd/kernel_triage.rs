@@ -1,7 +1,8 @@
-//! `kreloc triage` on a root cause seen only in a real kernel tree (`kreloc kernel`): nothing to reduce; the
-//! culprit flag between the two flag sets (the flag ddmin of `kbisect flags`, each candidate a real
-//! purgatory build) and, for a release step, the first bad release; then triage.md/json as for generated
-//! findings, with the make commands that rebuild the good and the bad purgatory.
+//! `kreloc triage` on a root cause seen only in a real Linux or kexec-tools tree (`kreloc kernel`, `kreloc
+//! kexec-tools`): nothing to reduce; the culprit flag between the two flag sets (the flag ddmin of `kbisect
+//! flags`, each candidate a real purgatory build) and, for a release step, the first bad release; then
+//! triage.md/json as for generated findings, with the make commands that rebuild the good and the bad
+//! purgatory.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -81,7 +82,7 @@ pub fn triage(dir: &Path, case_dir: &Path, progress: bool) -> Result<TriageRepor
     let mut stages = vec![stage(
         "reduce",
         "skipped",
-        "a real kernel tree: its purgatory is rebuilt, not reduced".into(),
+        format!("a real {} tree: its purgatory is rebuilt, not reduced", case.tree.kind.name()),
         Instant::now(),
     )];
     let mut builds = 0;
