@@ -8,7 +8,7 @@ mod kexec_tools_tree;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Output};
 
 struct Watch {
     dir: tempfile::TempDir,
@@ -33,6 +33,14 @@ impl Watch {
 
     /// Runs the watch into `store-<run>`; returns its store.
     fn run(&self, run: usize, kexec_tools_configs: &str) -> PathBuf {
+        let (out, store) = self.watch(run, kexec_tools_configs, &self.tree, "2");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "watch run {run}: {stderr}");
+        assert!(stderr.contains("watch: campaign"), "{stderr}");
+        store
+    }
+
+    fn watch(&self, run: usize, kexec_tools_configs: &str, tree: &Path, count: &str) -> (Output, PathBuf) {
         let store = self.dir.path().join(format!("store-{run}"));
         let path = format!("{}:{}", self.bin.display(), std::env::var("PATH").unwrap());
         let out = Command::new("bash")
@@ -44,17 +52,14 @@ impl Watch {
             .env("WATCH_STORE", &store)
             .env("WATCH_TOOLCHAINS", "gcc@12,clang-19")
             .env("WATCH_CONFIGS", "kernel-2024")
-            .env("WATCH_COUNT", "2")
-            .env("WATCH_KEXEC_TOOLS_TREES", &self.tree)
+            .env("WATCH_COUNT", count)
+            .env("WATCH_KEXEC_TOOLS_TREES", tree)
             .env("WATCH_KEXEC_TOOLS_CONFIGS", kexec_tools_configs)
             .env("WATCH_BUILD_DIR", self.dir.path().join("build"))
             .env("WATCH_RUN_URL", format!("run-{run}"))
             .output()
             .unwrap();
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(0), "watch run {run}: {stderr}");
-        assert!(stderr.contains("watch: campaign"), "{stderr}");
-        store
+        (out, store)
     }
 
     fn calls(&self, verb: &str) -> usize {
@@ -123,4 +128,16 @@ fn one_issue_per_root_cause_across_runs() {
     assert!(issues.iter().any(|(_, _, t)| t.contains("kexec-tools-2022-v3") && t.contains("SSE")), "{issues:?}");
     let titles: BTreeSet<_> = issues.iter().map(|(_, _, t)| t.clone()).collect();
     assert_eq!(titles.len(), issues.len(), "two issues with one title");
+}
+
+#[test]
+fn a_stage_that_cannot_run_fails_the_job_and_opens_nothing() {
+    let w = Watch::new();
+    let missing = w.dir.path().join("no-such-tree");
+    let (out, _) = w.watch(1, "tree", &missing, "0");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("could not run (exit 125)"), "{stderr}");
+    assert!(!stderr.contains("watch: campaign"), "WATCH_COUNT=0 runs no campaign: {stderr}");
+    assert_eq!(w.calls("issue create"), 0);
 }
