@@ -68,6 +68,12 @@ enum Command {
         after_help = "Example (Debian's linux-source-6.1, unpacked; reproduces seeds 000 and 001 from real sources):\n  kreloc kernel --src linux-source-6.1 --toolchains gcc@12,clang-19 --configs tree,kernel-2018,kernel-2019 --profile linux-x86_64@6.6\nEach toolchain gets its own build tree (make defconfig + CONFIG_KEXEC_FILE=y, cached under the kreloc cache); only\narch/x86/purgatory/ is built, with the set's flags as PURGATORY_CFLAGS. A build that fails is not judged.\nExit codes: 0 every judged purgatory loads without warnings, 1 otherwise, 2 usage error, 125 setup failure."
     )]
     Kernel(cmd::kernel::KernelArgs),
+    /// Build a kexec-tools tree's own purgatory with each toolchain, under its own and each era's flags, and judge it
+    #[command(
+        name = "kexec-tools",
+        after_help = "Example (a kexec-tools release tarball or git checkout, unpacked):\n  kreloc kexec-tools --src kexec-tools-2.0.25 --toolchains gcc@12,clang-19 --configs tree,kexec-tools-2012,kexec-tools-2022-v3\nEach toolchain gets its own build tree (configure CC=..., cached under the kreloc cache; a checkout without\nconfigure is ./bootstrap-ped in place); only purgatory/purgatory.ro is built, with the set's flags as its CFLAGS.\nJudged under kexec-tools-x86_64 and run with the data kexec -p stores. A build that fails is not judged.\nExit codes: 0 every judged purgatory loads and runs without warnings, 1 otherwise, 2 usage error, 125 setup failure."
+    )]
+    KexecTools(cmd::kexec_tools::KexecToolsArgs),
     /// Shrink a finding to a minimal program that still shows the difference
     #[command(
         after_help = "Example:\n  kreloc reduce kreloc-out/findings/3f2a9c1d0b7e4a55\nWrites reduced.c, reduced.rs and reduce.md into the finding."
@@ -110,6 +116,7 @@ fn main() {
         Command::ZimageCheck(a) => cmd::place::zimage_cmd(a, cli.json),
         Command::Fuzz(a) => cmd::campaign::fuzz(a, cli.json),
         Command::Kernel(a) => cmd::kernel::kernel(a, cli.json),
+        Command::KexecTools(a) => cmd::kexec_tools::kexec_tools(a, cli.json),
         Command::Reduce(a) => cmd::campaign::reduce(a, cli.json),
         Command::Report(a) => cmd::report::report(a, cli.json),
         Command::Merge(a) => cmd::merge::merge(a, cli.json),

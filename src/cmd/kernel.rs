@@ -12,9 +12,10 @@ use kreloc_toolchains::{Family, Toolchain};
 use serde::Serialize;
 
 use super::exit::{self, cannot_test};
+use super::kexec_tools::TreeKind;
 use kreloc_cli::parse_addr;
 
-const MAKE_TIMEOUT: Duration = Duration::from_secs(1800);
+pub const MAKE_TIMEOUT: Duration = Duration::from_secs(1800);
 
 #[derive(Debug, Args)]
 pub struct KernelArgs {
@@ -30,6 +31,21 @@ pub struct KernelArgs {
     /// Loader profile; default linux-x86_64 of the tree's version
     #[arg(long, short, value_parser = kreloc_cli::values::ProfileName)]
     pub profile: Option<String>,
+    #[command(flatten)]
+    pub run: TreeRunArgs,
+    /// A distribution's kernel config (e.g. Debian's /boot/config-6.1.0-*-amd64) instead of `make defconfig`:
+    /// taken through `make olddefconfig`, with its signing-key options cleared as a distribution build does
+    #[arg(long, value_name = "FILE")]
+    pub kconfig: Option<PathBuf>,
+    /// LLVM=1 for clang toolchains: ld.lld, llvm-objcopy, llvm-nm and llvm-ar of the clang's own release (gcc
+    /// toolchains keep GNU binutils)
+    #[arg(long)]
+    pub llvm: bool,
+}
+
+/// What `kreloc kernel` and `kreloc kexec-tools` share: where the cells load, build and store.
+#[derive(Debug, Args)]
+pub struct TreeRunArgs {
     /// Load addresses (default: seed 001's 0x13fffb000 and seed 000's 0x17f7affd000)
     #[arg(long = "at", value_parser = parse_addr)]
     pub at: Vec<u64>,
@@ -39,14 +55,6 @@ pub struct KernelArgs {
     /// The finding store root causes go to, as `kreloc fuzz --out` (a cause already there is one more sighting)
     #[arg(long, default_value = "kreloc-out")]
     pub out: PathBuf,
-    /// A distribution's kernel config (e.g. Debian's /boot/config-6.1.0-*-amd64) instead of `make defconfig`:
-    /// taken through `make olddefconfig`, with its signing-key options cleared as a distribution build does
-    #[arg(long, value_name = "FILE")]
-    pub kconfig: Option<PathBuf>,
-    /// LLVM=1 for clang toolchains: ld.lld, llvm-objcopy, llvm-nm and llvm-ar of the clang's own release (gcc
-    /// toolchains keep GNU binutils)
-    #[arg(long)]
-    pub llvm: bool,
 }
 
 /// What one (toolchain, flag set) cell gave.
@@ -108,13 +116,16 @@ pub struct Tree {
     /// LLVM=1 for clang toolchains (`--llvm`).
     #[serde(default)]
     pub llvm: bool,
+    /// Linux, or kexec-tools (absent in cases stored before kexec-tools trees).
+    #[serde(default)]
+    pub kind: TreeKind,
 }
 
 impl Tree {
-    /// `linux-6.1.192`, with the config's file name and `llvm` when they are not the defaults: the
+    /// `linux-6.1.192` (`kexec-tools-2.0.25`), with the config's file name and `llvm` when they are not the defaults: the
     /// "program" a finding names.
     pub fn label(&self) -> String {
-        let mut label = format!("linux-{}", self.version);
+        let mut label = format!("{}-{}", self.kind.slug(), self.version);
         if let Some(name) = self.kconfig.as_ref().and_then(|k| k.file_name()) {
             label.push('+');
             label.push_str(&name.to_string_lossy());
@@ -133,10 +144,15 @@ impl Tree {
 
 /// Runs `kreloc kernel`: exit 0 when every judged purgatory loads everywhere, 1 otherwise, 125 on setup failure.
 pub fn kernel(a: &KernelArgs, json: bool) -> i32 {
-    match run(a, json) {
+    finish(&a.run.out, linux_tree(a).and_then(|tree| cells(tree, &a.toolchains, &a.configs, json)), json)
+}
+
+/// Stores the cells' root causes, prints them and gives the exit code (shared by `kreloc kexec-tools`).
+pub fn finish(out: &Path, cells: Result<(Tree, Vec<Row>), String>, json: bool) -> i32 {
+    match cells {
         Ok((tree, rows)) => {
-            let causes = super::kernel_findings::record(&a.out, &tree, &rows).unwrap_or_else(|e| {
-                eprintln!("kreloc: warning: root causes not stored in {}: {e}", a.out.display());
+            let causes = super::kernel_findings::record(out, &tree, &rows).unwrap_or_else(|e| {
+                eprintln!("kreloc: warning: root causes not stored in {}: {e}", out.display());
                 Vec::new()
             });
             print(&rows, &tree, &causes, json);
@@ -153,38 +169,50 @@ pub fn kernel(a: &KernelArgs, json: bool) -> i32 {
     }
 }
 
-fn run(a: &KernelArgs, json: bool) -> Result<(Tree, Vec<Row>), String> {
+fn linux_tree(a: &KernelArgs) -> Result<Tree, String> {
     let version = tree_version(&a.src)?;
     let (major, minor) = (version[0], version[1]);
-    let profile_name = a.profile.clone().unwrap_or_else(|| format!("linux-x86_64@{major}.{minor}"));
-    let profile = super::input::profile(&profile_name)?;
-    let addresses = if a.at.is_empty() { vec![0x1_3fff_b000, 0x17f_7aff_d000] } else { a.at.clone() };
-    let flag_sets: Vec<(String, Option<CompileConfig>)> = a
-        .configs
-        .iter()
-        .map(|name| match name.as_str() {
-            "tree" => Ok((name.clone(), None)),
-            n => config::named(n).filter(|c| c.year.is_some()).map(|c| (name.clone(), Some(c.config()))).ok_or_else(
-                || format!("'{n}' is not a kernel flag set (tree, or a config with a year: kreloc toolchains list)"),
-            ),
-        })
-        .collect::<Result<_, _>>()?;
-    let tree_config = CompileConfig::from_flags(&tree_flags(&a.src)?);
     let tree = Tree {
         src: std::fs::canonicalize(&a.src).unwrap_or_else(|_| a.src.clone()),
         version: version.iter().map(u32::to_string).collect::<Vec<_>>().join("."),
-        profile: profile_name.clone(),
-        addresses: addresses.clone(),
-        build_dir: a.build_dir.clone(),
+        profile: a.profile.clone().unwrap_or_else(|| format!("linux-x86_64@{major}.{minor}")),
+        addresses: a.run.at.clone(),
+        build_dir: a.run.build_dir.clone(),
         kconfig: a.kconfig.as_ref().map(|k| std::fs::canonicalize(k).unwrap_or_else(|_| k.clone())),
         llvm: a.llvm,
+        kind: TreeKind::Linux,
     };
     if let Some(k) = &tree.kconfig {
         std::fs::metadata(k).map_err(|e| format!("--kconfig {}: {e}", k.display()))?;
     }
-    let bar = progress(!json, (a.toolchains.len() * flag_sets.len()) as u64);
+    Ok(tree)
+}
+
+/// Builds and judges every (toolchain, flag set) cell of a tree (addresses default to seed 001's and 000's).
+pub fn cells(
+    mut tree: Tree,
+    toolchains: &[String],
+    configs: &[String],
+    json: bool,
+) -> Result<(Tree, Vec<Row>), String> {
+    let profile = super::input::profile(&tree.profile)?;
+    if tree.addresses.is_empty() {
+        tree.addresses = vec![0x1_3fff_b000, 0x17f_7aff_d000];
+    }
+    let flag_sets: Vec<(String, Option<CompileConfig>)> = configs
+        .iter()
+        .map(|name| match name.as_str() {
+            "tree" => Ok((name.clone(), None)),
+            n => config::named(n).filter(|c| c.year.is_some()).map(|c| (name.clone(), Some(c.config()))).ok_or_else(
+                || format!("'{n}' is not a purgatory flag set (tree, or a config with a year: kreloc toolchains list)"),
+            ),
+        })
+        .collect::<Result<_, _>>()?;
+    let kind = tree.kind;
+    let tree_config = CompileConfig::from_flags(&kind.flags(&tree.src)?);
+    let bar = progress(!json, (toolchains.len() * flag_sets.len()) as u64);
     let mut rows = Vec::new();
-    for spec in &a.toolchains {
+    for spec in toolchains {
         let tc = kreloc_toolchains::resolve(spec).map_err(|e| format!("{spec}: {e}"))?;
         let dialect = dialect(&tc).map_err(|e| format!("{spec}: {e}"))?;
         let out = build_dir(&tree, &tc);
@@ -193,14 +221,14 @@ fn run(a: &KernelArgs, json: bool) -> Result<(Tree, Vec<Row>), String> {
         // Without LLVM's own binutils the toolchain's cells cannot be built: not judged, as a missing tool is.
         let usable = llvm_dir(&tree, &tc).map(|_| ());
         if usable.is_ok() {
-            configure(&tree, &out, &tc)?;
+            kind.configure(&tree, &out, &tc)?;
         }
         for (name, cfg) in &flag_sets {
             bar.set_message(format!("{}: {name}", tc.id()));
-            let overrides = cfg.as_ref().map(|c| make_overrides(c, dialect));
-            let built = usable.clone().and_then(|()| build(&tree, &out, &tc, overrides.clone()));
+            let overrides = cfg.as_ref().map(|c| kind.overrides(c, dialect));
+            let built = usable.clone().and_then(|()| kind.build(&tree, &out, &tc, overrides.clone()));
             let (cell, object) = match built {
-                Ok(bytes) => (judge(&bytes, &*profile, &addresses)?, Some(bytes)),
+                Ok(bytes) => (judge(&bytes, &*profile, &tree.addresses)?, Some(bytes)),
                 Err(reason) => (Cell::NotJudged { reason }, None),
             };
             let matrix_cell = kreloc_campaign::examine::Cell {
@@ -208,7 +236,7 @@ fn run(a: &KernelArgs, json: bool) -> Result<(Tree, Vec<Row>), String> {
                 config_name: name.clone(),
                 config: cfg.clone().unwrap_or_else(|| tree_config.clone()),
             };
-            let commands = commands(&tree, &out, &tc, overrides);
+            let commands = kind.commands(&tree, &out, &tc, overrides);
             let llvm = tree.llvm_for(&tc);
             rows.push(Row {
                 toolchain: tc.id(),
@@ -254,7 +282,7 @@ pub fn tree_flags(src: &Path) -> Result<Vec<String>, String> {
 }
 
 /// The commands that configure the build tree and rebuild this cell's purgatory.ro, for a bug report.
-fn commands(tree: &Tree, out: &Path, tc: &Toolchain, overrides: Option<[String; 2]>) -> Vec<String> {
+pub fn commands(tree: &Tree, out: &Path, tc: &Toolchain, overrides: Option<[String; 2]>) -> Vec<String> {
     use kreloc_toolchains::process::shell_quote;
     let q = |p: &Path| shell_quote(&p.display().to_string());
     let src = &tree.src;
@@ -368,7 +396,7 @@ pub fn build_dir(tree: &Tree, tc: &Toolchain) -> PathBuf {
     }
     tree.build_dir
         .clone()
-        .unwrap_or_else(|| kreloc_toolchains::dirs::cache_root().join("kernel"))
+        .unwrap_or_else(|| kreloc_toolchains::dirs::cache_root().join(tree.kind.cache_dir()))
         .join(format!("{}-{key:016x}", major_minor.join(".")))
         .join(leaf)
 }
@@ -395,7 +423,7 @@ fn make(tree: &Tree, out: &Path, tc: &Toolchain) -> Result<Child, String> {
     })
 }
 
-fn run_make(child: Child, what: &str) -> Result<(), String> {
+pub fn run_make(child: Child, what: &str) -> Result<(), String> {
     let out = child.run().map_err(|e| format!("{what}: {e}"))?;
     if out.success() {
         return Ok(());

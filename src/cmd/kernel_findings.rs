@@ -109,7 +109,7 @@ pub fn record(out: &Path, tree: &Tree, rows: &[Row]) -> Result<Vec<Stored>, Stri
         .map(|r| r.object.as_deref().and_then(|b| facts(b, &*profile, &tree.addresses, Some(r.runs()))))
         .collect();
     let store = FindingStore::open(out, "kernel").map_err(|e| e.to_string())?;
-    let size = source_lines(&tree.src);
+    let size = source_lines(tree);
     let row = |label: &str| rows.iter().find(|r| r.matrix_cell.label() == label);
     let mut stored = Vec::new();
     for d in attribute(&cells, &facts) {
@@ -133,12 +133,10 @@ pub fn record(out: &Path, tree: &Tree, rows: &[Row]) -> Result<Vec<Stored>, Stri
 }
 
 /// Lines of the purgatory's sources in the tree: the size of this "program" beside generated ones.
-fn source_lines(src: &Path) -> usize {
-    let purgatory = std::fs::read_dir(src.join("arch/x86/purgatory")).into_iter().flatten().flatten().map(|e| e.path());
-    let borrowed = ["lib/crypto/sha256.c", "arch/x86/boot/compressed/string.c"].map(|f| src.join(f));
-    purgatory
-        .filter(|p| p.extension().is_some_and(|e| e == "c" || e == "S"))
-        .chain(borrowed)
+fn source_lines(tree: &Tree) -> usize {
+    tree.kind
+        .sources(&tree.src)
+        .into_iter()
         .filter_map(|p| std::fs::read_to_string(p).ok())
         .map(|t| t.lines().count())
         .sum()
@@ -147,7 +145,7 @@ fn source_lines(src: &Path) -> usize {
 fn cell(row: &Row, tree: &Tree) -> KernelCell {
     let flags = match kreloc_toolchains::config::named(&row.matrix_cell.config_name) {
         Some(n) => n.flags.iter().map(|f| f.to_string()).collect(),
-        None => super::kernel::tree_flags(&tree.src).unwrap_or_default(),
+        None => tree.kind.flags(&tree.src).unwrap_or_default(),
     };
     KernelCell {
         toolchain: row.matrix_cell.toolchain.clone(),
@@ -175,8 +173,9 @@ fn write_case(
         KernelCase { tree: tree.clone(), cause: cause.clone(), from: from.map(|r| cell(r, tree)), to: cell(to, tree) };
     let mut files = vec![("kernel.json".to_string(), serde_json::to_vec_pretty(&case).unwrap_or_default())];
     let mut report = format!(
-        "# {}\n\nThe real purgatory of Linux {} ({}), under {}.\n",
+        "# {}\n\nThe real purgatory of {} {} ({}), under {}.\n",
         cause.title(),
+        tree.kind.name(),
         tree.version,
         tree.src.display(),
         tree.profile

@@ -1,7 +1,8 @@
-//! `kreloc triage` on a root cause seen only in a real kernel tree (`kreloc kernel`): nothing to reduce; the
-//! culprit flag between the two flag sets (the flag ddmin of `kbisect flags`, each candidate a real
-//! purgatory build) and, for a release step, the first bad release; then triage.md/json as for generated
-//! findings, with the make commands that rebuild the good and the bad purgatory.
+//! `kreloc triage` on a root cause seen only in a real Linux or kexec-tools tree (`kreloc kernel`, `kreloc
+//! kexec-tools`): nothing to reduce; the culprit flag between the two flag sets (the flag ddmin of `kbisect
+//! flags`, each candidate a real purgatory build) and, for a release step, the first bad release; then
+//! triage.md/json as for generated findings, with the make commands that rebuild the good and the bad
+//! purgatory.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -15,7 +16,7 @@ use kreloc_campaign::attribute::Step;
 use kreloc_campaign::store::{load_json, smallest_program, summarize};
 use kreloc_toolchains::{catalog, CompileConfig, Toolchain};
 
-use super::kernel::{build, build_dir, configure, dialect, lock_build_dir, make_overrides};
+use super::kernel::{build_dir, dialect, lock_build_dir};
 use super::kernel_findings::{facts, shows, KernelCase};
 
 /// The `kernel/<id>/` of a finding no generated program showed (None: triage it as a generated finding).
@@ -46,12 +47,13 @@ fn judge(case: &KernelCase, tc: &Toolchain, flags: &[String], builds: &mut usize
         Err(e) => return Judgement::Skip(e),
     };
     *builds += 1;
-    let bytes = match configure(&case.tree, &out, tc)
-        .and_then(|()| build(&case.tree, &out, tc, Some(make_overrides(&CompileConfig::from_flags(flags), d))))
-    {
-        Ok(b) => b,
-        Err(e) => return Judgement::Skip(e),
-    };
+    let kind = case.tree.kind;
+    let overrides = kind.overrides(&CompileConfig::from_flags(flags), d);
+    let bytes =
+        match kind.configure(&case.tree, &out, tc).and_then(|()| kind.build(&case.tree, &out, tc, Some(overrides))) {
+            Ok(b) => b,
+            Err(e) => return Judgement::Skip(e),
+        };
     let Ok(profile) = super::input::profile(&case.tree.profile) else {
         return Judgement::Skip(format!("unknown profile {}", case.tree.profile));
     };
@@ -73,12 +75,12 @@ pub fn triage(dir: &Path, case_dir: &Path, progress: bool) -> Result<TriageRepor
         .ok_or_else(|| format!("{}: no readable kernel.json", case_dir.display()))?;
     let bar = kreloc_campaign::progress::spinner(
         progress,
-        format!("triage {} (Linux {})", finding.fingerprint, case.tree.version),
+        format!("triage {} ({} {})", finding.fingerprint, case.tree.kind.name(), case.tree.version),
     );
     let mut stages = vec![stage(
         "reduce",
         "skipped",
-        "a real kernel tree: its purgatory is rebuilt, not reduced".into(),
+        format!("a real {} tree: its purgatory is rebuilt, not reduced", case.tree.kind.name()),
         Instant::now(),
     )];
     let mut builds = 0;
@@ -225,8 +227,9 @@ pub fn triage(dir: &Path, case_dir: &Path, progress: bool) -> Result<TriageRepor
     let kind = if finding.config_only { "Config property" } else { "Regression" };
     let from = case.from.as_ref().map_or_else(|| "—".to_string(), label);
     let mut summary = format!(
-        "{kind}: {}. Seen in the real purgatory of Linux {} ({from} → {}).",
+        "{kind}: {}. Seen in the real purgatory of {} {} ({from} → {}).",
         finding.title,
+        case.tree.kind.name(),
         case.tree.version,
         label(&case.to)
     );

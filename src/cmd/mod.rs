@@ -10,6 +10,7 @@ pub mod input;
 pub mod kernel;
 pub mod kernel_findings;
 pub mod kernel_triage;
+pub mod kexec_tools;
 pub mod merge;
 pub mod place;
 pub mod report;

@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+mod kexec_tools;
+
 /// `-mcmodel`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -262,13 +264,24 @@ impl CompileConfig {
     }
 }
 
-/// The kernel commit a flag set comes from. `verified` is false where the id or the exact flags were
-/// reconstructed rather than read from the commit itself.
+/// The project whose history a flag set comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Upstream {
+    /// arch/x86/purgatory of Linux.
+    Linux,
+    /// purgatory/ of kexec-tools.
+    KexecTools,
+}
+
+/// The commit a flag set comes from (a Linux commit unless `upstream` says otherwise). `verified` is false
+/// where the id or the exact flags were reconstructed rather than read from the commit itself.
 #[derive(Debug, Clone, Serialize)]
 pub struct KernelCommit {
     pub id: &'static str,
     pub title: &'static str,
     pub verified: bool,
+    pub upstream: Upstream,
 }
 
 /// A named configuration.
@@ -287,11 +300,18 @@ impl NamedConfig {
         CompileConfig::from_flags(self.flags)
     }
 
-    /// `2019 b059f801a937 "x86/purgatory: ..."` (`?` after an unverified id), or empty.
+    /// `2019 b059f801a937 "x86/purgatory: ..."` (`?` after an unverified id; `kexec-tools` before a
+    /// kexec-tools commit), or empty.
     pub fn provenance(&self) -> String {
         let year = self.year.map(|y| y.to_string()).unwrap_or_default();
         match &self.commit {
-            Some(c) => format!("{year} {}{} \"{}\"", c.id, if c.verified { "" } else { "?" }, c.title),
+            Some(c) => format!(
+                "{year} {}{}{} \"{}\"",
+                if c.upstream == Upstream::KexecTools { "kexec-tools " } else { "" },
+                c.id,
+                if c.verified { "" } else { "?" },
+                c.title
+            ),
             None => year,
         }
     }
@@ -312,7 +332,7 @@ const fn kernel(
 }
 
 const fn commit(id: &'static str, title: &'static str, verified: bool) -> KernelCommit {
-    KernelCommit { id, title, verified }
+    KernelCommit { id, title, verified, upstream: Upstream::Linux }
 }
 
 const CORE_2014: KernelCommit = commit("8fc5b4d4121c", "purgatory: core purgatory functionality", true);
@@ -578,6 +598,14 @@ pub const NAMED: &[NamedConfig] = &[
     plain("medium", "-mcmodel=medium -fno-pic", &["-mcmodel=medium", "-fno-pic", "-O2"]),
     plain("large", "-mcmodel=large -fno-pic", &["-mcmodel=large", "-fno-pic", "-O2"]),
     plain("large-lto", "-mcmodel=large -fno-pic -flto (link through the driver)", &["-mcmodel=large", "-fno-pic", "-O2", "-flto"]),
+    // kexec-tools' own purgatory flags, era by era (config/kexec_tools.rs).
+    kexec_tools::KEXEC_TOOLS_2012,
+    kexec_tools::KEXEC_TOOLS_2015,
+    kexec_tools::KEXEC_TOOLS_2019,
+    kexec_tools::KEXEC_TOOLS_2022,
+    kexec_tools::KEXEC_TOOLS_2025,
+    kexec_tools::KEXEC_TOOLS_2022_V3,
+    kexec_tools::KEXEC_TOOLS_2025_V3,
 ];
 
 /// A named configuration by name.
