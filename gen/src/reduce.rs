@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::ast::{FuncKind, Program};
+use crate::ast::{FuncKind, Link, Program};
 
 /// One simplification.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -17,6 +17,8 @@ pub enum Edit {
     DropStringTable,
     DropStructCopy,
     DropZeroInit,
+    DropStackArray,
+    DropSha256,
     RemoveShaRegion(usize),
     OneRound,
     ShrinkArray(usize),
@@ -53,6 +55,8 @@ impl Program {
             Edit::DropStringTable,
             Edit::DropStructCopy,
             Edit::DropZeroInit,
+            Edit::DropStackArray,
+            Edit::DropSha256,
             Edit::OneRound,
         ]);
         let size = self.size();
@@ -79,6 +83,8 @@ impl Program {
             Edit::DropStringTable => p.string_table = false,
             Edit::DropStructCopy => p.struct_copy = None,
             Edit::DropZeroInit => p.zero_init = None,
+            Edit::DropStackArray => p.stack_array = None,
+            Edit::DropSha256 => p.sha256 = false,
             Edit::RemoveShaRegion(i) => drop(take(&mut p.sha_regions, i)?),
             Edit::OneRound => p.rounds = 1,
             Edit::ShrinkArray(i) => {
@@ -88,7 +94,12 @@ impl Program {
             }
             Edit::ShrinkString(i) => p.strings.get_mut(i)?.text.truncate(1),
             Edit::ShrinkPtrTable(i) => p.ptr_tables.get_mut(i)?.idxs.truncate(1),
-            Edit::SimplifyFunc(i) => p.funcs.get_mut(i)?.kind = FuncKind::Arith { mul: 3, add: 1, shift: 7 },
+            Edit::SimplifyFunc(i) => {
+                let f = p.funcs.get_mut(i)?;
+                f.kind = FuncKind::Arith { mul: 3, add: 1, shift: 7 };
+                f.sect = None;
+                f.link = Link::Plain;
+            }
         }
         Some(p)
     }
