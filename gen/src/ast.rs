@@ -346,7 +346,7 @@ impl Program {
 
     /// Byte `k` of `purgatory_sha256_digest`.
     pub fn digest_byte(&self, k: usize) -> u8 {
-        word(self.salt ^ 0xd16e_57, k as u64) as u8
+        word(self.salt ^ 0x00d1_6e57, k as u64) as u8
     }
 
     /// Word `k` of the struct copied by value.

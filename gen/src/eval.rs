@@ -141,9 +141,8 @@ pub fn checksum(p: &Program) -> u64 {
         }
     }
     if let Some((dst, src, n)) = p.copy_plan() {
-        for k in 0..n {
-            arrays[dst][k] = arrays[src][k];
-        }
+        let from = arrays[src][..n].to_vec();
+        arrays[dst][..n].copy_from_slice(&from);
     }
     if let Some((dst, byte)) = p.set_plan() {
         let v = u64::from_le_bytes([byte; 8]);
@@ -169,9 +168,7 @@ pub fn checksum(p: &Program) -> u64 {
                     h = mix(h, arrays[i][k]);
                 }
             } else {
-                for k in 0..arrays[i].len() {
-                    h = mix(h, arrays[i][k]);
-                }
+                h = arrays[i].iter().fold(h, |h, &w| mix(h, w));
             }
             if p.arrays[i].addr_fn {
                 h = mix(h, arrays[i][(h % arrays[i].len() as u64) as usize]);

@@ -65,7 +65,7 @@ impl Program {
             .filter_map(|e| Some((size.saturating_sub(self.apply(&e)?.size()), e)))
             .filter(|(gain, _)| *gain > 0)
             .collect();
-        sized.sort_by(|a, b| b.0.cmp(&a.0));
+        sized.sort_by_key(|(gain, _)| std::cmp::Reverse(*gain));
         sized.into_iter().map(|(_, e)| e).collect()
     }
 
@@ -73,10 +73,10 @@ impl Program {
     pub fn apply(&self, e: &Edit) -> Option<Program> {
         let mut p = self.clone();
         match *e {
-            Edit::RemoveArray(i) => drop(take(&mut p.arrays, i)?),
-            Edit::RemoveString(i) => drop(take(&mut p.strings, i)?),
-            Edit::RemovePtrTable(i) => drop(take(&mut p.ptr_tables, i)?),
-            Edit::RemoveFunc(i) => drop(take(&mut p.funcs, i)?),
+            Edit::RemoveArray(i) => take(&mut p.arrays, i).map(|_| ())?,
+            Edit::RemoveString(i) => take(&mut p.strings, i).map(|_| ())?,
+            Edit::RemovePtrTable(i) => take(&mut p.ptr_tables, i).map(|_| ())?,
+            Edit::RemoveFunc(i) => take(&mut p.funcs, i).map(|_| ())?,
             Edit::DropFnptrTable => p.fnptr_table = false,
             Edit::DropCopyLoop => p.copy_loop = false,
             Edit::DropSetLoop => p.set_loop = false,
