@@ -33,6 +33,23 @@ purgatory_start:
 stack_end:
 \t.popsection";
 
+/// The kernel idioms (issue 25), as [`Program::features`] names them: what the tests require the generator to
+/// carry and compiled code to compute right.
+pub const KERNEL_IDIOMS: [&str; 12] = [
+    "function-in-named-section",
+    "inline-asm-pushsection",
+    "switch",
+    "weak-function",
+    "alias-symbol",
+    "unlikely-path",
+    "struct-copy-memcpy",
+    "zero-init-memset",
+    "large-stack-array",
+    "function-pointer-table",
+    "string-table",
+    "sha256-region-loop",
+];
+
 /// The program budgets (in input bytes) a fuzz input's first byte chooses among: [`Program::from_fuzz_bytes`].
 pub const SIZE_CLASSES: [usize; 12] = [32, 64, 128, 192, 256, 384, 512, 768, 1024, 1536, 2048, 3072];
 
