@@ -360,10 +360,11 @@ const DIGEST_LOOP: &str = "
 			d = mix(d, purgatory_sha_regions[i].start[k]);
 ";
 
-/// After a `PushSection` asm: the entry's PC-relative `.long` must lead back to the asm.
+/// After a `PushSection` asm: the entry's PC-relative `.long` must lead back to the asm, and its zero padding
+/// is folded in too, so every byte the asm puts in the section feeds the checksum.
 const PUSH_SECTION_CHECK: &str = "\tu64 rel = ((u64)(u32)q[1] ^ 0x80000000UL) - 0x80000000UL;
 \tu64 at = (u64)&q[1] + rel;
-\treturn (q[0] + x) ^ (at == here ? 0 : 0x5ca1ab1eUL);
+\treturn (q[0] + x) ^ (at == here ? 0 : 0x5ca1ab1eUL) ^ (q[1] >> 32);
 ";
 
 /// purgatory/sha256.c's shape: a context, a byte-at-a-time update and the final padding.

@@ -339,11 +339,12 @@ unsafe impl<T, const N: usize> Sync for Ptrs<T, N> {}
 
 ";
 
-/// After a `PushSection` asm: the entry's PC-relative `.long` must lead back to the asm.
+/// After a `PushSection` asm: the entry's PC-relative `.long` must lead back to the asm, and its zero padding
+/// is folded in too, so every byte the asm puts in the section feeds the checksum.
 const PUSH_SECTION_CHECK: &str =
     "    let rel = ((unsafe { *q.add(1) } as u32 as u64) ^ 0x8000_0000).wrapping_sub(0x8000_0000);
     let at = (q as u64).wrapping_add(8).wrapping_add(rel);
-    x.wrapping_add(unsafe { *q }) ^ if at == here { 0 } else { 0x5ca1_ab1e }
+    x.wrapping_add(unsafe { *q }) ^ if at == here { 0 } else { 0x5ca1_ab1e } ^ (unsafe { *q.add(1) } >> 32)
 ";
 
 /// The C emitter's SHA-256 (purgatory/sha256.c's shape) in Rust.
