@@ -310,8 +310,13 @@ pub struct Facts {
 }
 
 /// `.ltext.unlikely.` → `.ltext`: the section family, without the compiler's hot/cold/function suffixes.
+/// The kernel's own text sections (`.noinstr.text`, `.entry.text`, `.init.text`), which the source names and
+/// every compiler keeps, are `.text`: code placed there has not moved.
 pub fn section_base(name: &str) -> String {
     let rest = name.strip_prefix('.').unwrap_or(name);
+    if rest.ends_with(".text") {
+        return ".text".into();
+    }
     format!(".{}", rest.split('.').next().unwrap_or(rest))
 }
 

@@ -1,4 +1,5 @@
-//! Fuzz bytes → a purgatory-like program → compiled across the configured matrix (cells on all cores) →
+//! Fuzz bytes → a purgatory-like program (the first byte picks its size class, so libFuzzer's short early
+//! inputs reach every size: `Program::from_fuzz_bytes`) → compiled across the configured matrix (cells on all cores) →
 //! judged by the oracle, with the code run in kreloc-exec's sandbox. A finding is written like
 //! `kreloc fuzz` writes it; whether the fuzzer then stops is `KRELOC_FUZZ_STOP`:
 //!   new (default)  stop only on a finding whose fingerprint is not in the store yet; known ones are counted
@@ -108,6 +109,28 @@ fn count_runs(ex: &Examined) {
     }
 }
 
+/// Every 100 programs, how many of each size class were judged and their AST node range, so a run shows
+/// the sizes it explored.
+fn count_sizes(class: usize, nodes: usize) {
+    static SIZES: std::sync::Mutex<Vec<(u64, usize, usize)>> = std::sync::Mutex::new(Vec::new());
+    let Ok(mut sizes) = SIZES.lock() else { return };
+    sizes.resize(kreloc_gen::SIZE_CLASSES.len(), (0, usize::MAX, 0));
+    let (n, lo, hi) = &mut sizes[class];
+    *n += 1;
+    *lo = (*lo).min(nodes);
+    *hi = (*hi).max(nodes);
+    let total: u64 = sizes.iter().map(|s| s.0).sum();
+    if total % 100 == 0 {
+        let classes: Vec<String> = sizes
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.0 > 0)
+            .map(|(c, (n, lo, hi))| format!("{}: {n} ({lo}-{hi} nodes)", kreloc_gen::SIZE_CLASSES[c]))
+            .collect();
+        eprintln!("kreloc: {total} programs by size class (budget: programs (AST nodes)): {}", classes.join(", "));
+    }
+}
+
 /// Whether this process has not yet said that `fingerprint` was seen (a known cause that every program
 /// shows would otherwise print one line per input).
 fn first_sighting_here(fingerprint: &str) -> bool {
@@ -117,9 +140,10 @@ fn first_sighting_here(fingerprint: &str) -> bool {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let p = Program::from_bytes(data);
+    let p = Program::from_fuzz_bytes(data);
     let ex = examiner().examine(&p);
     count_runs(&ex);
+    count_sizes(kreloc_gen::size_class(data), p.size());
     let out = std::path::PathBuf::from(std::env::var("KRELOC_FUZZ_OUT").unwrap_or_else(|_| "fuzz-findings".into()));
     // Every root cause this input shows is recorded; the policy decides on the first one that is new.
     let mut stop: Option<String> = None;

@@ -72,7 +72,24 @@ pub enum FuncKind {
     Lookup { array: u8 },
     /// An unlikely path (`x & 3 == 0`) into a cold function: hot/cold splitting.
     Rare { add: u64 },
+    /// Inline asm that puts `k` and a PC-relative back-reference into `.rodata.kreloc_asm` with
+    /// `.pushsection`/`.popsection` (like `_ASM_EXTABLE` or alternatives) and reads both.
+    PushSection { k: u64 },
 }
+
+/// How a helper's symbol is bound.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Arbitrary, Serialize, Deserialize)]
+pub enum Link {
+    #[default]
+    Plain,
+    /// `__attribute__((weak))` (C only: Rust has no stable weak definitions and keeps it strong).
+    Weak,
+    /// Called through `kreloc_a<N>`, an alias of the function (C `alias`, Rust `.set` in `global_asm!`).
+    Alias,
+}
+
+/// Named text sections a helper may be placed in, as kernel code places `noinstr`, entry and `__init` code.
+pub const FUNC_SECTIONS: [&str; 3] = [".noinstr.text", ".entry.text", ".init.text"];
 
 /// A helper `u64 f(u64)`.
 #[derive(Debug, Clone, PartialEq, Eq, Arbitrary, Serialize, Deserialize)]
@@ -80,9 +97,20 @@ pub struct Func {
     pub kind: FuncKind,
     pub temp: Temp,
     pub vis: Vis,
+    /// Placed in a named text section ([`Func::section`]; one function in eight): its temperature then moves
+    /// nothing.
+    #[serde(default)]
+    pub sect: Option<u8>,
+    #[serde(default)]
+    pub link: Link,
 }
 
 impl Func {
+    /// The named text section the function is placed in, if any.
+    pub fn section(&self) -> Option<&'static str> {
+        self.sect.map(|n| FUNC_SECTIONS[n as usize / 8 % FUNC_SECTIONS.len()])
+    }
+
     /// Distinct paths through the function: it is called once with `x % paths == k` for each `k`, so every
     /// case (and every jump-table entry) runs.
     pub fn paths(&self) -> u64 {
@@ -117,6 +145,14 @@ pub struct Program {
     pub struct_copy: Option<u8>,
     /// A local buffer of 32 + n % 96 words initialised to zero (compilers call memset).
     pub zero_init: Option<u8>,
+    /// A stack array of 128 + n % 384 words (up to 4 KB), not initialised but written in full before it is
+    /// read: `-ftrivial-auto-var-init` adds a memset call.
+    #[serde(default)]
+    pub stack_array: Option<u16>,
+    /// `kreloc_digest` is SHA-256 itself over the regions (purgatory's sha256_update loop, with its round
+    /// constant table and a message schedule on the stack), not the byte mix.
+    #[serde(default)]
+    pub sha256: bool,
     pub rounds: u8,
 }
 
@@ -191,6 +227,13 @@ impl Program {
             }
         }
         for f in &mut self.funcs {
+            f.sect = f.sect.filter(|n| n % 8 == 0);
+            if f.sect.is_some() {
+                f.temp = Temp::Normal;
+            }
+            if f.link == Link::Weak && f.vis == Vis::Static {
+                f.link = Link::Plain;
+            }
             match &mut f.kind {
                 FuncKind::Switch { cases, .. } => {
                     cases.truncate(10);
@@ -280,6 +323,11 @@ impl Program {
         self.struct_copy.map(|n| 16 + n as usize % 112)
     }
 
+    /// Words of the uninitialised stack array.
+    pub fn stack_words(&self) -> Option<usize> {
+        self.stack_array.map(|n| 128 + n as usize % 384)
+    }
+
     /// Words of the zero-initialised local buffer.
     pub fn zero_words(&self) -> Option<usize> {
         self.zero_init.map(|n| 32 + n as usize % 96)
@@ -311,9 +359,13 @@ impl Program {
         let funcs: usize = self
             .funcs
             .iter()
-            .map(|f| match &f.kind {
-                FuncKind::Switch { cases, .. } => 1 + cases.len(),
-                _ => 1,
+            .map(|f| {
+                let placed = usize::from(f.sect.is_some()) + usize::from(f.link != Link::Plain);
+                placed
+                    + match &f.kind {
+                        FuncKind::Switch { cases, .. } => 1 + cases.len(),
+                        _ => 1,
+                    }
             })
             .sum();
         self.arrays.iter().map(|a| 1 + a.len as usize).sum::<usize>()
@@ -328,6 +380,8 @@ impl Program {
                 self.string_table,
                 self.struct_copy.is_some(),
                 self.zero_init.is_some(),
+                self.stack_array.is_some(),
+                self.sha256,
             ]
             .iter()
             .filter(|b| **b)

@@ -4,8 +4,8 @@
 
 use std::fmt::Write;
 
-use crate::ast::{FuncKind, Program, RegionObject, Sect, Temp, Vis, LARGE_LEN, SHA_REGIONS};
-use crate::eval::{h0, MIX_K1, MIX_K2, MIX_K3, RARE_K};
+use crate::ast::{FuncKind, Link, Program, RegionObject, Sect, Temp, Vis, LARGE_LEN, SHA_REGIONS};
+use crate::eval::{h0, MIX_K1, MIX_K2, MIX_K3, RARE_K, SHA256_H0, SHA256_K};
 
 fn section(s: Sect) -> String {
     match s {
@@ -131,7 +131,12 @@ fn funcs(p: &Program, s: &mut String) {
             Temp::Hot => "__attribute__((hot)) ",
             Temp::Cold => "__attribute__((cold)) ",
         };
-        let _ = writeln!(s, "{}{temp}__attribute__((noinline)) u64 kreloc_f{i}(u64 x)\n{{", linkage(f.vis, false));
+        let sect = f.section().map(|n| format!("__attribute__((section(\"{n}\"))) ")).unwrap_or_default();
+        let _ = writeln!(
+            s,
+            "{}{temp}{sect}__attribute__((noinline)) u64 kreloc_f{i}(u64 x)\n{{",
+            linkage(f.vis, f.link == Link::Weak)
+        );
         match &f.kind {
             FuncKind::Arith { mul, add, shift } => {
                 let _ = writeln!(s, "\treturn (x * {mul:#x}UL + {add:#x}UL) ^ (x >> {shift});");
@@ -154,8 +159,23 @@ fn funcs(p: &Program, s: &mut String) {
             FuncKind::Rare { add } => {
                 let _ = writeln!(s, "\tif (__builtin_expect((x & 3) == 0, 0))\n\t\treturn kreloc_rare(x ^ {add:#x}UL);\n\treturn x * 5 + {add:#x}UL;");
             }
+            FuncKind::PushSection { k } => {
+                let _ = writeln!(
+                    s,
+                    "\tconst u64 *q;\n\tu64 here;\n\t__asm__({}\n\t\t: \"=r\"(q), \"=r\"(here));",
+                    c_string_lines(&push_section_asm(*k, "%0", "%1", "%%"))
+                );
+                s.push_str(PUSH_SECTION_CHECK);
+            }
         }
         s.push_str("}\n");
+        if f.link == Link::Alias {
+            // The target's attributes again: gcc warns when an alias is less restrictive.
+            let _ = writeln!(
+                s,
+                "{temp}__attribute__((noinline)) u64 kreloc_a{i}(u64 x) __attribute__((alias(\"kreloc_f{i}\")));"
+            );
+        }
     }
     if p.fnptr_table && !p.funcs.is_empty() {
         let _ = writeln!(
@@ -165,11 +185,15 @@ fn funcs(p: &Program, s: &mut String) {
             list(0..p.funcs.len(), |i| format!("kreloc_f{i}"))
         );
     }
-    let _ = writeln!(
-        s,
-        "__attribute__((noinline)) static u64 kreloc_digest(void)\n{{\n\tu64 d = {:#x}UL;{DIGEST_LOOP}\treturn d;\n}}",
-        !p.salt
-    );
+    if p.sha256 {
+        sha256(p, s);
+    } else {
+        let _ = writeln!(
+            s,
+            "__attribute__((noinline)) static u64 kreloc_digest(void)\n{{\n\tu64 d = {:#x}UL;{DIGEST_LOOP}\treturn d;\n}}",
+            !p.salt
+        );
+    }
     for i in p.large_arrays() {
         let (a, b) = p.fill_consts(i);
         let _ = writeln!(s, "__attribute__((noinline)) static void kreloc_fill{i}(void)\n{{\n\tfor (u64 k = 0; k < {LARGE_LEN}; k++)\n\t\tkreloc_g{i}[k] = (k ^ {a:#x}UL) * {b:#x}UL;\n}}");
@@ -180,6 +204,28 @@ fn funcs(p: &Program, s: &mut String) {
     if let Some(n) = p.zero_words() {
         let _ = writeln!(s, "__attribute__((noinline)) static u64 kreloc_zero(u64 h)\n{{\n\tu64 buf[{n}] = {{0}};\n\tu64 *b = OPAQUE(&buf[0]);\n\tb[h % {n}UL] = h;\n\tfor (u64 k = 0; k < {n}; k++)\n\t\th = mix(h, b[k]);\n\treturn h;\n}}");
     }
+    if let Some(n) = p.stack_words() {
+        let _ = writeln!(s, "__attribute__((noinline)) static u64 kreloc_stack(u64 h)\n{{\n\tu64 buf[{n}];\n\tfor (u64 k = 0; k < {n}; k++)\n\t\tbuf[k] = mix(h, k);\n\tconst u64 *b = OPAQUE(&buf[0]);\n\tfor (u64 k = {n}; k > 0; k--)\n\t\th = mix(h, b[k - 1]);\n\treturn h;\n}}");
+    }
+}
+
+/// The inline asm of a `PushSection` helper, in either dialect: `q` gets the address of `k`, `here` the
+/// asm's own address, which the `.long` after `k` refers back to PC-relatively. `pct` is how `%` is spelt.
+pub(crate) fn push_section_asm(k: u64, q: &str, here: &str, pct: &str) -> String {
+    format!("7:\tlea 8f({pct}rip), {q}\n\t.pushsection .rodata.kreloc_asm, \"a\"\n\t.balign 8\n8:\t.quad {k:#x}\n\t.long 7b - .\n\t.long 0\n\t.popsection\n\tlea 7b({pct}rip), {here}")
+}
+
+/// SHA-256 over the regions, as purgatory's sha256_init/update/final loop: one byte at a time into a block,
+/// a message schedule on the stack and the round constants in a const table.
+fn sha256(p: &Program, s: &mut String) {
+    let _ = writeln!(s, "static const u32 kreloc_sha_k[64] = {{{}}};", list(SHA256_K.iter(), |k| format!("{k:#x}")));
+    s.push_str(SHA256_C);
+    let _ = writeln!(
+        s,
+        "__attribute__((noinline)) static u64 kreloc_digest(void)\n{{\n\tstruct kreloc_sha x = {{{{{}}}, {{0}}, 0}};\n\tu8 out[32];\n\tfor (u64 i = 0; i < 16; i++)\n\t\tkreloc_sha_update(&x, purgatory_sha_regions[i].start, purgatory_sha_regions[i].len);\n\tkreloc_sha_final(&x, out);\n\tu64 d = {:#x}UL;\n\tfor (u64 k = 0; k < 32; k++)\n\t\td = mix(d, OPAQUE(&out[0])[k]);\n\treturn d;\n}}",
+        list(SHA256_H0.iter(), |k| format!("{k:#x}")),
+        !p.salt
+    );
 }
 
 /// A const object read through an opaque pointer, so its bytes are read from memory, not folded.
@@ -213,6 +259,9 @@ fn purgatory(p: &Program, s: &mut String) {
     }
     if p.zero_words().is_some() {
         s.push_str("\th = kreloc_zero(h);\n");
+    }
+    if p.stack_words().is_some() {
+        s.push_str("\th = kreloc_stack(h);\n");
     }
     let _ = writeln!(s, "\tfor (u64 r = 0; r < {}; r++) {{", p.rounds);
     for (i, a) in p.arrays.iter().enumerate() {
@@ -257,7 +306,8 @@ fn purgatory(p: &Program, s: &mut String) {
     }
     for (i, f) in p.funcs.iter().enumerate() {
         let n = f.paths();
-        let _ = writeln!(s, "\t\tfor (u64 k = 0; k < {n}; k++)\n\t\t\th = mix(h, kreloc_f{i}((h >> 16) * {n}UL + k));");
+        let name = if f.link == Link::Alias { "kreloc_a" } else { "kreloc_f" };
+        let _ = writeln!(s, "\t\tfor (u64 k = 0; k < {n}; k++)\n\t\t\th = mix(h, {name}{i}((h >> 16) * {n}UL + k));");
     }
     if p.fnptr_table && !p.funcs.is_empty() {
         let _ = writeln!(
@@ -308,6 +358,57 @@ const DIGEST_LOOP: &str = "
 	for (u64 i = 0; i < 16; i++)
 		for (u64 k = 0; k < purgatory_sha_regions[i].len; k++)
 			d = mix(d, purgatory_sha_regions[i].start[k]);
+";
+
+/// After a `PushSection` asm: the entry's PC-relative `.long` must lead back to the asm, and its zero padding
+/// is folded in too, so every byte the asm puts in the section feeds the checksum.
+const PUSH_SECTION_CHECK: &str = "\tu64 rel = ((u64)(u32)q[1] ^ 0x80000000UL) - 0x80000000UL;
+\tu64 at = (u64)&q[1] + rel;
+\treturn (q[0] + x) ^ (at == here ? 0 : 0x5ca1ab1eUL) ^ (q[1] >> 32);
+";
+
+/// purgatory/sha256.c's shape: a context, a byte-at-a-time update and the final padding.
+const SHA256_C: &str = "#define ROR32(v, n) (((v) >> (n)) | ((v) << (32 - (n))))
+struct kreloc_sha { u32 s[8]; u8 buf[64]; u64 n; };
+__attribute__((noinline)) static void kreloc_sha_block(struct kreloc_sha *x)
+{
+	u32 w[64];
+	for (u64 i = 0; i < 16; i++)
+		w[i] = (u32)x->buf[4 * i] << 24 | (u32)x->buf[4 * i + 1] << 16 | (u32)x->buf[4 * i + 2] << 8 | (u32)x->buf[4 * i + 3];
+	for (u64 i = 16; i < 64; i++)
+		w[i] = w[i - 16] + (ROR32(w[i - 15], 7) ^ ROR32(w[i - 15], 18) ^ (w[i - 15] >> 3)) + w[i - 7]
+			+ (ROR32(w[i - 2], 17) ^ ROR32(w[i - 2], 19) ^ (w[i - 2] >> 10));
+	u32 a = x->s[0], b = x->s[1], c = x->s[2], d = x->s[3], e = x->s[4], f = x->s[5], g = x->s[6], h = x->s[7];
+	for (u64 i = 0; i < 64; i++) {
+		u32 t1 = h + (ROR32(e, 6) ^ ROR32(e, 11) ^ ROR32(e, 25)) + ((e & f) ^ (~e & g)) + kreloc_sha_k[i] + w[i];
+		u32 t2 = (ROR32(a, 2) ^ ROR32(a, 13) ^ ROR32(a, 22)) + ((a & b) ^ (a & c) ^ (b & c));
+		h = g; g = f; f = e; e = d + t1; d = c; c = b; b = a; a = t1 + t2;
+	}
+	x->s[0] += a; x->s[1] += b; x->s[2] += c; x->s[3] += d; x->s[4] += e; x->s[5] += f; x->s[6] += g; x->s[7] += h;
+}
+static void kreloc_sha_update(struct kreloc_sha *x, const u8 *p, u64 len)
+{
+	for (u64 k = 0; k < len; k++) {
+		x->buf[x->n % 64] = p[k];
+		if (++x->n % 64 == 0)
+			kreloc_sha_block(x);
+	}
+}
+static void kreloc_sha_final(struct kreloc_sha *x, u8 *out)
+{
+	u64 bits = x->n * 8;
+	u8 pad = 0x80;
+	kreloc_sha_update(x, &pad, 1);
+	pad = 0;
+	while (x->n % 64 != 56)
+		kreloc_sha_update(x, &pad, 1);
+	for (u64 k = 0; k < 8; k++) {
+		u8 v = (u8)(bits >> (56 - 8 * k));
+		kreloc_sha_update(x, &v, 1);
+	}
+	for (u64 k = 0; k < 32; k++)
+		out[k] = (u8)(x->s[k / 4] >> (24 - 8 * (k % 4)));
+}
 ";
 
 const ENTRY: &str = "void purgatory_start(void);

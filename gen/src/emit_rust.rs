@@ -4,8 +4,8 @@
 
 use std::fmt::Write;
 
-use crate::ast::{FuncKind, Program, RegionObject, Sect, Temp, Vis, LARGE_LEN, SHA_REGIONS};
-use crate::eval::{h0, MIX_K1, MIX_K2, MIX_K3, RARE_K};
+use crate::ast::{FuncKind, Link, Program, RegionObject, Sect, Temp, Vis, LARGE_LEN, SHA_REGIONS};
+use crate::eval::{h0, MIX_K1, MIX_K2, MIX_K3, RARE_K, SHA256_H0, SHA256_K};
 
 fn section(s: Sect) -> String {
     match s {
@@ -134,6 +134,7 @@ fn funcs(p: &Program, s: &mut String) {
     }
     for (i, f) in p.funcs.iter().enumerate() {
         let temp = match f.temp {
+            _ if f.section().is_some() => format!("#[link_section = \"{}\"]\n", f.section().unwrap_or_default()),
             Temp::Normal => String::new(),
             Temp::Hot => format!("#[link_section = \".text.hot.kreloc_f{i}\"]\n"),
             Temp::Cold => format!("#[cold]\n#[link_section = \".text.unlikely.kreloc_f{i}\"]\n"),
@@ -161,8 +162,16 @@ fn funcs(p: &Program, s: &mut String) {
             FuncKind::Rare { add } => {
                 let _ = writeln!(s, "    if x & 3 == 0 {{ kreloc_rare(x ^ {add:#x}) }} else {{ x.wrapping_mul(5).wrapping_add({add:#x}) }}");
             }
+            FuncKind::PushSection { k } => {
+                let asm = crate::emit_c::push_section_asm(*k, "{0}", "{1}", "%");
+                let _ = writeln!(s, "    let q: *const u64;\n    let here: u64;\n    unsafe {{ core::arch::asm!({}, out(reg) q, out(reg) here, options(att_syntax, nostack, nomem, preserves_flags)); }}", list(asm.lines(), |l| format!("{:?}", l.trim_start())));
+                s.push_str(PUSH_SECTION_CHECK);
+            }
         }
         s.push_str("}\n");
+        if f.link == Link::Alias {
+            let _ = writeln!(s, "core::arch::global_asm!(\".globl kreloc_a{i}\", \".set kreloc_a{i}, {{}}\", sym kreloc_f{i});\nextern \"C\" {{\n    fn kreloc_a{i}(x: u64) -> u64;\n}}");
+        }
     }
     if p.fnptr_table && !p.funcs.is_empty() {
         let _ = writeln!(
@@ -172,11 +181,11 @@ fn funcs(p: &Program, s: &mut String) {
             list(0..p.funcs.len(), |i| format!("kreloc_f{i}"))
         );
     }
-    let _ = writeln!(
-        s,
-        "#[inline(never)]\nunsafe extern \"C\" fn kreloc_digest() -> u64 {{\n    let mut d: u64 = {:#x};\n    let r = core::ptr::addr_of!(purgatory_sha_regions) as *const ShaRegion;\n    for i in 0..16usize {{\n        let reg = &*r.add(i);\n        for k in 0..reg.len as usize {{ d = mix(d, *reg.start.add(k) as u64); }}\n    }}\n    d\n}}",
-        !p.salt
-    );
+    if p.sha256 {
+        sha256(p, s);
+    } else {
+        digest_mix(p, s);
+    }
     for i in p.large_arrays() {
         let (a, b) = p.fill_consts(i);
         let _ = writeln!(s, "#[inline(never)]\nunsafe extern \"C\" fn kreloc_fill{i}() {{\n    for k in 0..{LARGE_LEN}usize {{ *{}.add(k) = (k as u64 ^ {a:#x}).wrapping_mul({b:#x}); }}\n}}", arr(p, i));
@@ -184,9 +193,33 @@ fn funcs(p: &Program, s: &mut String) {
     if p.struct_words().is_some() {
         s.push_str("#[inline(never)]\nextern \"C\" fn kreloc_fold_blob(mut h: u64, b: &Blob) -> u64 {\n    for w in b.w.iter() { h = mix(h, *w); }\n    h\n}\n");
     }
+    if let Some(n) = p.stack_words() {
+        let _ = writeln!(s, "#[inline(never)]\nunsafe extern \"C\" fn kreloc_stack(mut h: u64) -> u64 {{\n    let mut buf = core::mem::MaybeUninit::<[u64; {n}]>::uninit();\n    let w = buf.as_mut_ptr() as *mut u64;\n    for k in 0..{n}usize {{ *w.add(k) = mix(h, k as u64); }}\n    let b = core::hint::black_box(w as *const u64);\n    for k in (0..{n}usize).rev() {{ h = mix(h, *b.add(k)); }}\n    h\n}}");
+    }
     if let Some(n) = p.zero_words() {
         let _ = writeln!(s, "#[inline(never)]\nunsafe extern \"C\" fn kreloc_zero(mut h: u64) -> u64 {{\n    let mut buf = [0u64; {n}];\n    let b = core::hint::black_box(buf.as_mut_ptr());\n    *b.add((h % {n}) as usize) = h;\n    for k in 0..{n}usize {{ h = mix(h, *b.add(k)); }}\n    h\n}}");
     }
+}
+
+/// The byte mix over the regions.
+fn digest_mix(p: &Program, s: &mut String) {
+    let _ = writeln!(
+        s,
+        "#[inline(never)]\nunsafe extern \"C\" fn kreloc_digest() -> u64 {{\n    let mut d: u64 = {:#x};\n    let r = core::ptr::addr_of!(purgatory_sha_regions) as *const ShaRegion;\n    for i in 0..16usize {{\n        let reg = &*r.add(i);\n        for k in 0..reg.len as usize {{ d = mix(d, *reg.start.add(k) as u64); }}\n    }}\n    d\n}}",
+        !p.salt
+    );
+}
+
+/// SHA-256 over the regions, shaped as the C emitter's (purgatory's sha256 loop).
+fn sha256(p: &Program, s: &mut String) {
+    let _ = writeln!(s, "static kreloc_sha_k: [u32; 64] = [{}];", list(SHA256_K.iter(), |k| format!("{k:#x}")));
+    s.push_str(SHA256_RS);
+    let _ = writeln!(
+        s,
+        "#[inline(never)]\nunsafe extern \"C\" fn kreloc_digest() -> u64 {{\n    let mut x = Sha {{ s: [{}], buf: [0; 64], n: 0 }};\n    let r = core::ptr::addr_of!(purgatory_sha_regions) as *const ShaRegion;\n    for i in 0..16usize {{ let reg = &*r.add(i); sha_update(&mut x, reg.start, reg.len); }}\n    let out = sha_final(&mut x);\n    let o = core::hint::black_box(out.as_ptr());\n    let mut d: u64 = {:#x};\n    for k in 0..32usize {{ d = mix(d, *o.add(k) as u64); }}\n    d\n}}",
+        list(SHA256_H0.iter(), |k| format!("{k:#x}")),
+        !p.salt
+    );
 }
 
 fn purgatory(p: &Program, s: &mut String) {
@@ -207,6 +240,9 @@ fn purgatory(p: &Program, s: &mut String) {
     }
     if p.zero_words().is_some() {
         s.push_str("    h = kreloc_zero(h);\n");
+    }
+    if p.stack_words().is_some() {
+        s.push_str("    h = kreloc_stack(h);\n");
     }
     let _ = writeln!(s, "    for _ in 0..{} {{", p.rounds);
     for (i, a) in p.arrays.iter().enumerate() {
@@ -247,7 +283,8 @@ fn purgatory(p: &Program, s: &mut String) {
     }
     for (i, f) in p.funcs.iter().enumerate() {
         let n = f.paths();
-        let _ = writeln!(s, "        for k in 0..{n}u64 {{ h = mix(h, kreloc_f{i}((h >> 16) * {n} + k)); }}");
+        let name = if f.link == Link::Alias { "kreloc_a" } else { "kreloc_f" };
+        let _ = writeln!(s, "        for k in 0..{n}u64 {{ h = mix(h, {name}{i}((h >> 16) * {n} + k)); }}");
     }
     if p.fnptr_table && !p.funcs.is_empty() {
         let _ = writeln!(
@@ -300,6 +337,65 @@ pub unsafe extern \"C\" fn memset(d: *mut u8, c: i32, n: usize) -> *mut u8 {
 struct Ptrs<T, const N: usize>([*const T; N]);
 unsafe impl<T, const N: usize> Sync for Ptrs<T, N> {}
 
+";
+
+/// After a `PushSection` asm: the entry's PC-relative `.long` must lead back to the asm, and its zero padding
+/// is folded in too, so every byte the asm puts in the section feeds the checksum.
+const PUSH_SECTION_CHECK: &str =
+    "    let rel = ((unsafe { *q.add(1) } as u32 as u64) ^ 0x8000_0000).wrapping_sub(0x8000_0000);
+    let at = (q as u64).wrapping_add(8).wrapping_add(rel);
+    x.wrapping_add(unsafe { *q }) ^ if at == here { 0 } else { 0x5ca1_ab1e } ^ (unsafe { *q.add(1) } >> 32)
+";
+
+/// The C emitter's SHA-256 (purgatory/sha256.c's shape) in Rust.
+const SHA256_RS: &str = "struct Sha { s: [u32; 8], buf: [u8; 64], n: u64 }
+#[inline(never)]
+fn sha_block(x: &mut Sha) {
+    let mut w = [0u32; 64];
+    for i in 0..16 {
+        w[i] = u32::from_be_bytes([x.buf[4 * i], x.buf[4 * i + 1], x.buf[4 * i + 2], x.buf[4 * i + 3]]);
+    }
+    for i in 16..64 {
+        let s0 = w[i - 15].rotate_right(7) ^ w[i - 15].rotate_right(18) ^ (w[i - 15] >> 3);
+        let s1 = w[i - 2].rotate_right(17) ^ w[i - 2].rotate_right(19) ^ (w[i - 2] >> 10);
+        w[i] = w[i - 16].wrapping_add(s0).wrapping_add(w[i - 7]).wrapping_add(s1);
+    }
+    let [mut a, mut b, mut c, mut d, mut e, mut f, mut g, mut h] = x.s;
+    for i in 0..64 {
+        let t1 = h
+            .wrapping_add(e.rotate_right(6) ^ e.rotate_right(11) ^ e.rotate_right(25))
+            .wrapping_add((e & f) ^ (!e & g))
+            .wrapping_add(kreloc_sha_k[i])
+            .wrapping_add(w[i]);
+        let t2 = (a.rotate_right(2) ^ a.rotate_right(13) ^ a.rotate_right(22)).wrapping_add((a & b) ^ (a & c) ^ (b & c));
+        h = g; g = f; f = e; e = d.wrapping_add(t1); d = c; c = b; b = a; a = t1.wrapping_add(t2);
+    }
+    for (s, v) in x.s.iter_mut().zip([a, b, c, d, e, f, g, h]) {
+        *s = s.wrapping_add(v);
+    }
+}
+unsafe fn sha_update(x: &mut Sha, p: *const u8, len: u64) {
+    for k in 0..len as usize {
+        x.buf[(x.n % 64) as usize] = *p.add(k);
+        x.n += 1;
+        if x.n % 64 == 0 {
+            sha_block(x);
+        }
+    }
+}
+unsafe fn sha_final(x: &mut Sha) -> [u8; 32] {
+    let bits = x.n.wrapping_mul(8);
+    sha_update(x, [0x80u8].as_ptr(), 1);
+    while x.n % 64 != 56 {
+        sha_update(x, [0u8].as_ptr(), 1);
+    }
+    sha_update(x, bits.to_be_bytes().as_ptr(), 8);
+    let mut out = [0u8; 32];
+    for k in 0..32 {
+        out[k] = (x.s[k / 4] >> (24 - 8 * (k % 4))) as u8;
+    }
+    out
+}
 ";
 
 const ENTRY: &str = "extern \"C\" {

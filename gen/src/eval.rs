@@ -61,6 +61,8 @@ fn call(p: &Program, arrays: &[Vec<u64>], f: usize, x: u64) -> u64 {
                 x.wrapping_mul(5).wrapping_add(*add)
             }
         }
+        // The back-reference resolves to the asm's own address: nothing is added.
+        FuncKind::PushSection { k } => x.wrapping_add(*k),
     }
 }
 
@@ -73,15 +75,39 @@ fn region_bytes(p: &Program, arrays: &[Vec<u64>], o: RegionObject) -> Vec<u8> {
     }
 }
 
-/// What `kreloc_digest()` returns: every byte of every region, like purgatory's sha256 over its regions.
+/// What `kreloc_digest()` returns: every byte of every region, like purgatory's sha256 over its regions
+/// (with `sha256`, the bytes of SHA-256 over them all, computed here by the `sha2` crate).
 pub fn digest(p: &Program, arrays: &[Vec<u64>]) -> u64 {
-    let mut d = !p.salt;
-    for o in p.regions() {
-        for b in region_bytes(p, arrays, o) {
-            d = mix(d, u64::from(b));
-        }
-    }
-    d
+    let bytes = p.regions().into_iter().flat_map(|o| region_bytes(p, arrays, o));
+    let bytes: Vec<u8> = if p.sha256 {
+        use sha2::Digest;
+        sha2::Sha256::digest(bytes.collect::<Vec<u8>>()).to_vec()
+    } else {
+        bytes.collect()
+    };
+    bytes.into_iter().fold(!p.salt, |d, b| mix(d, u64::from(b)))
+}
+
+/// The SHA-256 round constants (the emitters' `kreloc_sha_k` table).
+pub const SHA256_K: [u32; 64] = [
+    0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5, 0xd807aa98,
+    0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174, 0xe49b69c1, 0xefbe4786,
+    0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da, 0x983e5152, 0xa831c66d, 0xb00327c8,
+    0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967, 0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13,
+    0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85, 0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819,
+    0xd6990624, 0xf40e3585, 0x106aa070, 0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a,
+    0x5b9cca4f, 0x682e6ff3, 0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7,
+    0xc67178f2,
+];
+
+/// SHA-256's initial state.
+pub const SHA256_H0: [u32; 8] =
+    [0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19];
+
+/// What `kreloc_stack(h)` returns: the array is filled with `mix(h, k)`, then read back from the end.
+pub fn stack_array(h: u64, words: usize) -> u64 {
+    let buf: Vec<u64> = (0..words as u64).map(|k| mix(h, k)).collect();
+    buf.iter().rev().fold(h, |h, &w| mix(h, w))
 }
 
 /// What `kreloc_zero(h)` returns.
@@ -115,8 +141,8 @@ pub fn checksum(p: &Program) -> u64 {
         }
     }
     if let Some((dst, src, n)) = p.copy_plan() {
-        let copied = arrays[src][..n].to_vec();
-        arrays[dst][..n].copy_from_slice(&copied);
+        let from = arrays[src][..n].to_vec();
+        arrays[dst][..n].copy_from_slice(&from);
     }
     if let Some((dst, byte)) = p.set_plan() {
         let v = u64::from_le_bytes([byte; 8]);
@@ -132,6 +158,9 @@ pub fn checksum(p: &Program) -> u64 {
     if let Some(n) = p.zero_words() {
         h = zero_buffer(h, n);
     }
+    if let Some(n) = p.stack_words() {
+        h = stack_array(h, n);
+    }
     for _ in 0..p.rounds {
         for i in 0..arrays.len() {
             if p.arrays[i].large {
@@ -139,9 +168,7 @@ pub fn checksum(p: &Program) -> u64 {
                     h = mix(h, arrays[i][k]);
                 }
             } else {
-                for &w in &arrays[i] {
-                    h = mix(h, w);
-                }
+                h = arrays[i].iter().fold(h, |h, &w| mix(h, w));
             }
             if p.arrays[i].addr_fn {
                 h = mix(h, arrays[i][(h % arrays[i].len() as u64) as usize]);

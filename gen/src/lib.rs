@@ -33,7 +33,45 @@ purgatory_start:
 stack_end:
 \t.popsection";
 
+/// The kernel idioms (issue 25), as [`Program::features`] names them: what the tests require the generator to
+/// carry and compiled code to compute right.
+pub const KERNEL_IDIOMS: [&str; 12] = [
+    "function-in-named-section",
+    "inline-asm-pushsection",
+    "switch",
+    "weak-function",
+    "alias-symbol",
+    "unlikely-path",
+    "struct-copy-memcpy",
+    "zero-init-memset",
+    "large-stack-array",
+    "function-pointer-table",
+    "string-table",
+    "sha256-region-loop",
+];
+
+/// The program budgets (in input bytes) a fuzz input's first byte chooses among: [`Program::from_fuzz_bytes`].
+pub const SIZE_CLASSES: [usize; 12] = [32, 64, 128, 192, 256, 384, 512, 768, 1024, 1536, 2048, 3072];
+
+/// The size class a fuzz input asks for (its first byte; the smallest for an empty input).
+pub fn size_class(bytes: &[u8]) -> usize {
+    bytes.first().map_or(0, |&b| b as usize % SIZE_CLASSES.len())
+}
+
 impl Program {
+    /// A program from libFuzzer bytes, whose size does not follow their length (libFuzzer keeps inputs at a
+    /// few bytes for minutes): the first byte picks a budget from [`SIZE_CLASSES`], and the rest, extended
+    /// up to that budget by a stream seeded with a hash of every byte, shapes the program. A longer input is
+    /// its own budget, as with [`Program::from_bytes`].
+    pub fn from_fuzz_bytes(bytes: &[u8]) -> Program {
+        let budget = SIZE_CLASSES[size_class(bytes)];
+        let mut body = bytes.get(1..).unwrap_or_default().to_vec();
+        let seed = hash_bytes(bytes);
+        let have = body.len() as u64;
+        body.extend((have..budget as u64).map(|k| ast::word(seed, k) as u8));
+        Program::from_bytes(&body)
+    }
+
     /// A program from fuzz bytes; never fails (too few bytes give a small default program). Every byte
     /// counts: the structure is derived from all of them (counts grow with the length) and the salt, which
     /// seeds every datum, is a hash of the whole string.
@@ -66,6 +104,8 @@ impl Program {
             struct_copy: u.arbitrary()?,
             zero_init: u.arbitrary()?,
             rounds: u.arbitrary()?,
+            stack_array: u.arbitrary()?,
+            sha256: u.arbitrary()?,
         })
     }
 
@@ -98,6 +138,8 @@ impl Program {
                 kind: ast::FuncKind::Arith { mul: 3, add: 1, shift: 7 },
                 temp: ast::Temp::Normal,
                 vis: ast::Vis::Static,
+                sect: None,
+                link: ast::Link::Plain,
             }],
             fnptr_table: false,
             copy_loop: false,
@@ -106,6 +148,8 @@ impl Program {
             struct_copy: None,
             zero_init: None,
             rounds: 1,
+            stack_array: None,
+            sha256: false,
         }
         .normalized(0)
     }
@@ -117,7 +161,7 @@ impl Program {
 
     /// Constructs present, for reports.
     pub fn features(&self) -> Vec<&'static str> {
-        use ast::{FuncKind, Sect, Temp, Vis};
+        use ast::{FuncKind, Link, Sect, Temp, Vis};
         let mut f = Vec::new();
         let mut add = |cond: bool, name| {
             if cond {
@@ -160,6 +204,12 @@ impl Program {
                 .any(|x| matches!(x.kind, FuncKind::Arith { mul, add, .. } if mul >> 32 != 0 || add >> 32 != 0)),
             "64-bit-constant",
         );
+        add(self.funcs.iter().any(|x| x.section().is_some()), "function-in-named-section");
+        add(self.funcs.iter().any(|x| matches!(x.kind, FuncKind::PushSection { .. })), "inline-asm-pushsection");
+        add(self.funcs.iter().any(|x| x.link == Link::Weak), "weak-function");
+        add(self.funcs.iter().any(|x| x.link == Link::Alias), "alias-symbol");
+        add(self.stack_words().is_some(), "large-stack-array");
+        add(self.sha256, "sha256-region-loop");
         f.extend(["sha-regions-pair", "entry64_regs", "asm-entry-stack_end", "purgatory_start"]);
         f
     }

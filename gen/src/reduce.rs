@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::ast::{FuncKind, Program};
+use crate::ast::{FuncKind, Link, Program};
 
 /// One simplification.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -17,6 +17,8 @@ pub enum Edit {
     DropStringTable,
     DropStructCopy,
     DropZeroInit,
+    DropStackArray,
+    DropSha256,
     RemoveShaRegion(usize),
     OneRound,
     ShrinkArray(usize),
@@ -53,6 +55,8 @@ impl Program {
             Edit::DropStringTable,
             Edit::DropStructCopy,
             Edit::DropZeroInit,
+            Edit::DropStackArray,
+            Edit::DropSha256,
             Edit::OneRound,
         ]);
         let size = self.size();
@@ -61,7 +65,7 @@ impl Program {
             .filter_map(|e| Some((size.saturating_sub(self.apply(&e)?.size()), e)))
             .filter(|(gain, _)| *gain > 0)
             .collect();
-        sized.sort_by_key(|s| std::cmp::Reverse(s.0));
+        sized.sort_by_key(|(gain, _)| std::cmp::Reverse(*gain));
         sized.into_iter().map(|(_, e)| e).collect()
     }
 
@@ -69,27 +73,19 @@ impl Program {
     pub fn apply(&self, e: &Edit) -> Option<Program> {
         let mut p = self.clone();
         match *e {
-            Edit::RemoveArray(i) => {
-                take(&mut p.arrays, i)?;
-            }
-            Edit::RemoveString(i) => {
-                take(&mut p.strings, i)?;
-            }
-            Edit::RemovePtrTable(i) => {
-                take(&mut p.ptr_tables, i)?;
-            }
-            Edit::RemoveFunc(i) => {
-                take(&mut p.funcs, i)?;
-            }
+            Edit::RemoveArray(i) => take(&mut p.arrays, i).map(|_| ())?,
+            Edit::RemoveString(i) => take(&mut p.strings, i).map(|_| ())?,
+            Edit::RemovePtrTable(i) => take(&mut p.ptr_tables, i).map(|_| ())?,
+            Edit::RemoveFunc(i) => take(&mut p.funcs, i).map(|_| ())?,
             Edit::DropFnptrTable => p.fnptr_table = false,
             Edit::DropCopyLoop => p.copy_loop = false,
             Edit::DropSetLoop => p.set_loop = false,
             Edit::DropStringTable => p.string_table = false,
             Edit::DropStructCopy => p.struct_copy = None,
             Edit::DropZeroInit => p.zero_init = None,
-            Edit::RemoveShaRegion(i) => {
-                take(&mut p.sha_regions, i)?;
-            }
+            Edit::DropStackArray => p.stack_array = None,
+            Edit::DropSha256 => p.sha256 = false,
+            Edit::RemoveShaRegion(i) => take(&mut p.sha_regions, i).map(|_| ())?,
             Edit::OneRound => p.rounds = 1,
             Edit::ShrinkArray(i) => {
                 let a = p.arrays.get_mut(i)?;
@@ -98,7 +94,12 @@ impl Program {
             }
             Edit::ShrinkString(i) => p.strings.get_mut(i)?.text.truncate(1),
             Edit::ShrinkPtrTable(i) => p.ptr_tables.get_mut(i)?.idxs.truncate(1),
-            Edit::SimplifyFunc(i) => p.funcs.get_mut(i)?.kind = FuncKind::Arith { mul: 3, add: 1, shift: 7 },
+            Edit::SimplifyFunc(i) => {
+                let f = p.funcs.get_mut(i)?;
+                f.kind = FuncKind::Arith { mul: 3, add: 1, shift: 7 };
+                f.sect = None;
+                f.link = Link::Plain;
+            }
         }
         Some(p)
     }

@@ -73,6 +73,12 @@ fn undefined_symbols(obj: &Path) -> Vec<String> {
 
 #[test]
 fn c_rust_and_the_evaluator_agree_on_30_seeds() {
+    let covered: std::collections::BTreeSet<&str> =
+        (0..30u64).flat_map(|seed| Program::from_seed(seed, 512).features()).collect();
+    // The kernel idioms are all among the programs whose compiled checksum is compared.
+    for idiom in kreloc_gen::KERNEL_IDIOMS {
+        assert!(covered.contains(idiom), "{idiom} is in none of the 30 programs");
+    }
     for seed in 0..30u64 {
         let p = Program::from_seed(seed, 512);
         let want = p.expected_checksum();
@@ -107,4 +113,51 @@ fn every_reduction_edit_keeps_the_program_valid() {
             assert_eq!(execute(dir.path(), &obj, "r"), q.expected_checksum(), "seed {seed} after {e:?} (Rust)");
         }
     }
+}
+
+#[test]
+fn dense_switches_become_jump_tables() {
+    use object::{Object, ObjectSection, ObjectSymbol};
+
+    // Under -mcmodel=large -fno-pic a jump table is a .rodata array of absolute code addresses: relocations
+    // of .rodata against an exec section. The same program with its switches removed has none.
+    let mut p = (0..50u64)
+        .map(|s| Program::from_seed(s, 512))
+        .find(|p| p.features().contains(&"switch"))
+        .expect("a program with a switch");
+    // A const table of function pointers is code addresses in .rodata too.
+    p.fnptr_table = false;
+    let without = {
+        let mut q = p.clone();
+        q.funcs.retain(|f| !matches!(f.kind, kreloc_gen::ast::FuncKind::Switch { .. }));
+        q
+    };
+    let table_relocs = |p: &Program| {
+        let dir = tempfile::tempdir().unwrap();
+        let src = dir.path().join("p.c");
+        std::fs::write(&src, emit_c(p)).unwrap();
+        let obj = dir.path().join("p.o");
+        run(
+            Command::new("gcc")
+                .args(["-O2", "-mcmodel=large", "-fno-pic", "-ffreestanding", "-c"])
+                .arg(&src)
+                .arg("-o")
+                .arg(&obj),
+            "gcc",
+        );
+        let data = std::fs::read(&obj).unwrap();
+        let file = object::File::parse(&*data).unwrap();
+        let is_code = |t: object::RelocationTarget| {
+            let section = match t {
+                object::RelocationTarget::Section(i) => Some(i),
+                object::RelocationTarget::Symbol(i) => file.symbol_by_index(i).ok().and_then(|s| s.section_index()),
+                _ => None,
+            };
+            section.and_then(|i| file.section_by_index(i).ok()).is_some_and(|s| s.kind() == object::SectionKind::Text)
+        };
+        let rodata = file.section_by_name(".rodata").map(|s| s.relocations().collect::<Vec<_>>()).unwrap_or_default();
+        rodata.iter().filter(|(_, r)| is_code(r.target())).count()
+    };
+    assert!(table_relocs(&p) >= 6, "a switch of 6 or more cases is a jump table");
+    assert_eq!(table_relocs(&without), 0);
 }

@@ -52,6 +52,12 @@ fn every_construct_appears_across_seeds() {
         "64-bit-constant",
         "entry64_regs",
         "asm-entry-stack_end",
+        "function-in-named-section",
+        "inline-asm-pushsection",
+        "weak-function",
+        "alias-symbol",
+        "large-stack-array",
+        "sha256-region-loop",
     ] {
         assert!(seen.contains(f), "{f} never generated: {seen:?}");
     }
