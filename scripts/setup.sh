@@ -9,6 +9,8 @@ apt_pkgs=(gcc-11 clang-19 lld-19 binutils ccache)  # ccache: kbisect commit buil
 apt_pkgs+=(gzip xz-utils zstd lz4 bzip2)
 # What `make defconfig` + `make arch/x86/purgatory/` of a kernel tree need (kreloc kernel, tests/kernel_source.rs).
 apt_pkgs+=(make bc flex bison libelf-dev libssl-dev)
+# hyperfine: BENCHMARKS.md's `kreloc check` process comparison.
+apt_pkgs+=(hyperfine)
 # chromium: the report's browser test (KRELOC_NO_BROWSER=1 leaves it out, as the container files do).
 [[ "${KRELOC_NO_BROWSER:-0}" == 1 ]] || apt_pkgs+=(chromium)
 zig_versions=(0.12.1 0.13.0)
