@@ -534,3 +534,34 @@ out:
 	free(r.buf);
 	return applied;
 }
+
+#ifdef LOADER_MAIN
+/*
+ * The process peer of `kreloc check OBJECT --at ADDR` (BENCHMARKS.md): read the object, load it as the
+ * kernel does, say whether it loads. usage: loader OBJECT ADDR
+ */
+#include <stdio.h>
+
+int main(int argc, char **argv)
+{
+	if (argc != 3)
+		return 2;
+	FILE *f = fopen(argv[1], "rb");
+	if (!f)
+		return 125;
+	fseek(f, 0, SEEK_END);
+	long len = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	unsigned char *file = malloc(len);
+	if (!file || fread(file, 1, len, f) != (size_t)len)
+		return 125;
+	fclose(f);
+	long applied = kernel_load(file, len, strtoull(argv[2], NULL, 0));
+	if (applied < 0) {
+		printf("%s at %s: does not load (%ld)\n", argv[1], argv[2], applied);
+		return 1;
+	}
+	printf("%s at %s: loads, %ld relocations applied\n", argv[1], argv[2], applied);
+	return 0;
+}
+#endif

@@ -155,16 +155,44 @@ fn main() {
     let dir = tempfile::tempdir().expect("tempdir");
     let small: Vec<Vec<u8>> = (0..300).map(|i| build(dir.path(), &format!("s{i}"), &small_program(i))).collect();
     let large = vec![build(dir.path(), "large", &large_program())];
-    if let Ok(which) = std::env::var("VS_LOADERS_PROFILE_ONLY") {
-        // For `perf record`: kreloc's parse + whole verdict alone, on one set, for 5 s.
-        let (set, profile) = (if which == "large" { &large } else { &small }, parse_profile("linux-x86_64"));
-        let start = Instant::now();
-        while start.elapsed() < Duration::from_secs(5) {
-            for o in set {
-                let obj = kreloc_oracle::parse(std::hint::black_box(o)).expect("parse");
-                drop(std::hint::black_box(kreloc_oracle::load(&obj, &*profile, AT)));
-            }
+    if let Some(keep) = std::env::var_os("VS_LOADERS_OBJECTS") {
+        // For the process comparison (BENCHMARKS.md): small-0.ro … small-299.ro, large.ro and loaders.c's
+        // C program (`loader`).
+        let keep = Path::new(&keep);
+        std::fs::create_dir_all(keep).expect("create VS_LOADERS_OBJECTS");
+        for (i, o) in small.iter().enumerate() {
+            std::fs::write(keep.join(format!("small-{i}.ro")), o).expect("write object");
         }
+        std::fs::write(keep.join("large.ro"), &large[0]).expect("write object");
+        let src = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/loaders.c");
+        let st = Command::new("cc")
+            .args(["-O2", "-DLOADER_MAIN", "-o"])
+            .arg(keep.join("loader"))
+            .arg(src)
+            .status()
+            .expect("cc (scripts/setup.sh)");
+        assert!(st.success(), "cc failed on loaders.c");
+    }
+    if let Ok(which) = std::env::var("VS_LOADERS_PROFILE_ONLY") {
+        // For `perf record` and A/B runs (callgrind: set VS_LOADERS_OBJECTS_PER_PASS): kreloc's parse + whole verdict
+        // alone, best of 5 passes of 60,000 objects.
+        let (set, profile) = (if which == "large" { &large } else { &small }, parse_profile("linux-x86_64"));
+        let per_pass: usize =
+            std::env::var("VS_LOADERS_OBJECTS_PER_PASS").ok().and_then(|n| n.parse().ok()).unwrap_or(60_000);
+        let passes = (per_pass / set.len()).max(1);
+        let best = (0..5)
+            .map(|_| {
+                let start = Instant::now();
+                for _ in 0..passes {
+                    for o in set {
+                        let obj = kreloc_oracle::parse(std::hint::black_box(o)).expect("parse");
+                        drop(std::hint::black_box(kreloc_oracle::load(&obj, &*profile, AT)));
+                    }
+                }
+                start.elapsed().as_secs_f64() * 1e6 / (passes * set.len()) as f64
+            })
+            .fold(f64::INFINITY, f64::min);
+        println!("{which}: {best:.2} µs per object (parse + whole verdict)");
         return;
     }
     let (kernel, kexec_tools) = c_loaders(dir.path());
