@@ -109,10 +109,10 @@ fn compiled_matches(obj: &Object, p: &dyn Profile, loads: &mut Loads) -> Result<
         return Ok(());
     }
     let Ok(c) = Compiled::new(obj, p) else { return Ok(()) };
+    // `relocate` starts by copying the pristine image over all of `out`: one buffer serves every address.
     let mut out = vec![0u8; c.bufsz()];
     for at in [0x3000u64, 0x1_3fff_b000, 0xffff_ffff_8000_0000] {
         let v = loads.get(obj, p, at);
-        out.fill(0);
         match c.relocate(at, &mut out) {
             Ok(()) if v.loaded && out == v.image => {}
             Err(Stopped::Overflow { index, value })
