@@ -14,6 +14,8 @@ apt_pkgs+=(gzip xz-utils zstd lz4 bzip2)
 apt_pkgs+=(make bc flex bison libelf-dev libssl-dev)
 # A kexec-tools git checkout's ./bootstrap (kreloc kexec-tools); a release tarball carries configure.
 apt_pkgs+=(autoconf)
+# hyperfine: BENCHMARKS.md's `kreloc check` process comparison.
+apt_pkgs+=(hyperfine)
 # chromium: the report's browser test (KRELOC_NO_BROWSER=1 leaves it out, as the container files do).
 [[ "${KRELOC_NO_BROWSER:-0}" == 1 ]] || apt_pkgs+=(chromium)
 zig_versions=(0.12.1 0.13.0)

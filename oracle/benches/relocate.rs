@@ -4,6 +4,8 @@
 //!
 //!     cargo bench -p kreloc-oracle --bench relocate
 
+mod common;
+
 use std::fmt::Write as _;
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -11,13 +13,7 @@ use std::time::{Duration, Instant};
 /// A purgatory-sized C program: ~40 functions, tables of pointers, a sha-regions pair.
 fn program() -> String {
     let mut s = String::from("unsigned long g[64];\nstruct r { unsigned long s, l; } purgatory_sha_regions[16] __attribute__((section(\".kexec-purgatory\"))) = {{1,1}};\nunsigned char purgatory_sha256_digest[32] __attribute__((section(\".kexec-purgatory\"))) = {1};\n");
-    for f in 0..40 {
-        let _ = writeln!(s, "static const unsigned long t{f}[8] = {{{f},1,2,3,4,5,6,7}};");
-        let _ = writeln!(s, "unsigned long f{f}(unsigned long x) {{ switch (x & 7) {{ case 0: return g[{}] + t{f}[1]; case 1: return g[{}] ^ x; case 2: return t{f}[x & 7]; case 3: return g[{}] * 3; case 4: return x + {f}; case 5: return g[{}]; default: return t{f}[(x >> 3) & 7] + g[x & 63]; }} }}", f % 64, (f * 3) % 64, (f * 5) % 64, (f * 7) % 64);
-    }
-    s.push_str("static unsigned long (*const fns[40])(unsigned long) = {");
-    s.push_str(&(0..40).map(|f| format!("f{f}")).collect::<Vec<_>>().join(","));
-    s.push_str("};\nvoid purgatory_start(void) { unsigned long h = 0; for (int i = 0; i < 40; i++) h += fns[i](h); g[0] = h; }\n");
+    common::forty_functions(&mut s);
     s
 }
 

@@ -227,15 +227,31 @@ fn overlapped(placed: &[Placed], offset: u64, size: u64) -> Option<String> {
 /// Copies section bytes into a zeroed buffer of the loader's real capacity, clipping what would overrun.
 /// Truncate it to `bufsz` for the segment (what lies past it is padding the loader never copies).
 pub fn build_image(obj: &Object, layout: &Layout) -> Vec<u8> {
-    let len = usize::try_from(layout.capacity).unwrap_or(0).min(MAX_IMAGE);
-    let mut image = vec![0u8; len];
+    let mut image = build_segment(obj, layout);
+    image.resize(image_capacity(layout), 0);
+    image
+}
+
+/// The loader's buffer length: its real capacity, clipped to `MAX_IMAGE`.
+pub fn image_capacity(layout: &Layout) -> usize {
+    usize::try_from(layout.capacity).unwrap_or(0).min(MAX_IMAGE)
+}
+
+/// `build_image` without the zeroed padding past `bufsz` that no section is copied into: the relocator grows
+/// it (with zeros) only where a relocation writes, up to `image_capacity`.
+pub fn build_segment(obj: &Object, layout: &Layout) -> Vec<u8> {
+    let len = image_capacity(layout);
+    let mut image = vec![0u8; usize::try_from(layout.bufsz).unwrap_or(usize::MAX).min(len)];
     for p in &layout.placed {
         let (Some(off), Some(section)) = (p.buf_offset, obj.sections.get(p.index)) else { continue };
         let Ok(start) = usize::try_from(off) else { continue };
-        if start >= image.len() {
+        if start >= len {
             continue;
         }
-        let n = section.data.len().min(image.len() - start);
+        let n = section.data.len().min(len - start);
+        if image.len() < start + n {
+            image.resize(start + n, 0);
+        }
         image[start..start + n].copy_from_slice(&section.data[..n]);
     }
     image

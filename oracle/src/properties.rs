@@ -2,7 +2,33 @@
 
 use crate::elf::Object;
 use crate::profile::{self, Profile};
+use crate::verdict::Verdict;
 use crate::window;
+
+/// The verdicts one object's properties have computed, by profile name and address: the window probes,
+/// the compiled program's fixed addresses and the linux/strict comparison often ask for the same load.
+#[derive(Default)]
+struct Loads {
+    done: Vec<(String, u64, Verdict)>,
+}
+
+impl Loads {
+    fn get(&mut self, obj: &Object, p: &dyn Profile, at: u64) -> &Verdict {
+        let i = self.index(obj, p, at);
+        &self.done[i].2
+    }
+
+    fn index(&mut self, obj: &Object, p: &dyn Profile, at: u64) -> usize {
+        let name = p.name();
+        match self.done.iter().position(|(n, a, _)| *a == at && *n == name) {
+            Some(i) => i,
+            None => {
+                self.done.push((name, at, crate::load(obj, p, at)));
+                self.done.len() - 1
+            }
+        }
+    }
+}
 
 /// Which property an object broke, and how.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -31,12 +57,16 @@ fn probes(w: &window::Window) -> Vec<u64> {
 
 /// The window analysis agrees with concrete relocation at probed addresses.
 pub fn window_matches_relocation(obj: &Object, p: &dyn Profile) -> Result<(), Violation> {
+    window_matches(obj, p, &mut Loads::default())
+}
+
+fn window_matches(obj: &Object, p: &dyn Profile, loads: &mut Loads) -> Result<(), Violation> {
     let w = window::window(obj, p);
     if !w.exact {
         return Ok(());
     }
     for at in probes(&w) {
-        let v = crate::load(obj, p, at);
+        let v = loads.get(obj, p, at);
         if w.allows(at) != v.loaded {
             return Err(Violation::WindowDisagrees {
                 profile: p.name(),
@@ -52,10 +82,15 @@ pub fn window_matches_relocation(obj: &Object, p: &dyn Profile) -> Result<(), Vi
 /// Where `linux-x86_64` and `strict-x86_64` both load with the same placement, they produce the same bytes.
 /// (The placements differ legitimately where the kernel's `ALIGN(x, 0)` quirk applies.)
 pub fn linux_and_strict_agree(obj: &Object) -> Result<(), Violation> {
+    linux_strict(obj, &mut Loads::default())
+}
+
+fn linux_strict(obj: &Object, loads: &mut Loads) -> Result<(), Violation> {
     let (linux, strict) = (profile::LinuxX86_64::current(), profile::StrictX86_64);
     {
         let at = 0x1_3fff_b000u64;
-        let (a, b) = (crate::load(obj, &linux, at), crate::load(obj, &strict, at));
+        let (a, b) = (loads.index(obj, &linux, at), loads.index(obj, &strict, at));
+        let (a, b) = (&loads.done[a].2, &loads.done[b].2);
         let same_layout = a.sections.iter().map(|p| p.addr).eq(b.sections.iter().map(|p| p.addr));
         if a.loaded && b.loaded && same_layout && a.image != b.image {
             return Err(Violation::LinuxStrictDiffer { at });
@@ -66,14 +101,19 @@ pub fn linux_and_strict_agree(obj: &Object) -> Result<(), Violation> {
 
 /// The compiled program writes the reference relocator's bytes and stops where it stops.
 pub fn compiled_matches_reference(obj: &Object, p: &dyn Profile) -> Result<(), Violation> {
+    compiled_matches(obj, p, &mut Loads::default())
+}
+
+fn compiled_matches(obj: &Object, p: &dyn Profile, loads: &mut Loads) -> Result<(), Violation> {
     use crate::compiled::{Compiled, Stopped};
     if p.validate(obj).is_err() {
         return Ok(());
     }
     let Ok(c) = Compiled::new(obj, p) else { return Ok(()) };
+    // `relocate` starts by copying the pristine image over all of `out`: one buffer serves every address.
+    let mut out = vec![0u8; c.bufsz()];
     for at in [0x3000u64, 0x1_3fff_b000, 0xffff_ffff_8000_0000] {
-        let v = crate::load(obj, p, at);
-        let mut out = vec![0u8; c.bufsz()];
+        let v = loads.get(obj, p, at);
         match c.relocate(at, &mut out) {
             Ok(()) if v.loaded && out == v.image => {}
             Err(Stopped::Overflow { index, value })
@@ -105,8 +145,8 @@ pub fn check_all(obj: &Object) -> Result<(), Violation> {
 
 /// Runs the window property under the `which`-th catalogue profile, and the linux/strict comparison.
 pub fn check_one(obj: &Object, which: usize) -> Result<(), Violation> {
-    let all = all_profiles();
-    window_matches_relocation(obj, &*all[which % all.len()])?;
-    compiled_matches_reference(obj, &*all[which % all.len()])?;
-    linux_and_strict_agree(obj)
+    let (all, mut loads) = (all_profiles(), Loads::default());
+    window_matches(obj, &*all[which % all.len()], &mut loads)?;
+    compiled_matches(obj, &*all[which % all.len()], &mut loads)?;
+    linux_strict(obj, &mut loads)
 }

@@ -78,9 +78,10 @@ fn relocate_stage(obj: &Object, profile: &dyn Profile, layout: &Layout, v: &mut 
         v.messages.push(message.clone());
         return Some(Failure::Loader { message });
     }
-    v.image = layout::build_image(obj, layout);
+    v.image = layout::build_segment(obj, layout);
 
-    let mut rec = Recorder { profile, arch: profile.arch(), stop: None, v };
+    let capacity = layout::image_capacity(layout);
+    let mut rec = Recorder { profile, arch: profile.arch(), stop: None, capacity, v };
     rec.v.relocations.reserve(obj.reloc_count());
     plan::for_each(obj, profile, layout, &mut rec);
     rec.stop
@@ -92,6 +93,8 @@ struct Recorder<'a> {
     arch: Arch,
     /// The first reason the loader stops.
     stop: Option<Failure>,
+    /// The loader's buffer length; `v.image` holds its first part and grows (zeroed) where a field lands.
+    capacity: usize,
     v: &'a mut Verdict,
 }
 
@@ -127,10 +130,14 @@ impl Sink for Recorder<'_> {
                 (status, 0, 0)
             }
             Planned::Apply(p) => {
+                let end = p.buf_pos.saturating_add(usize::from(howto.width));
+                if end > v.image.len() && end <= self.capacity && p.kind != Kind::Skip {
+                    v.image.resize(end, 0);
+                }
                 let applied = apply(self.arch, &p, &mut v.image, stop.is_none());
                 if applied.0 == Status::OutOfBounds {
                     let finding =
-                        Finding::WriteOutsideImage { type_name: howto.name.to_string(), image_len: v.image.len() };
+                        Finding::WriteOutsideImage { type_name: howto.name.to_string(), image_len: self.capacity };
                     v.findings.push(finding.clone());
                     stop.get_or_insert(Failure::Corruption { finding });
                 }

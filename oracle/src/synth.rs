@@ -145,12 +145,21 @@ fn add_symbol(w: &mut WObject<'_>, ids: &[SectionId], s: &SynthSymbol, i: usize)
 
 /// Overwrites sh_addralign of the sections named `.s{i}` (object::write only writes powers of two).
 fn patch_aligns(bytes: &mut [u8], aligns: &[(usize, u64)]) {
-    let Ok(obj) = crate::parse(bytes) else { return };
+    use object::read::elf::FileHeader;
+    if aligns.is_empty() {
+        return;
+    }
+    // Only the section names are needed: read the header table, not the whole object.
+    let endian = object::LittleEndian;
+    let Ok(header) = object::elf::FileHeader64::<object::LittleEndian>::parse(&*bytes) else { return };
+    let Ok(table) = header.sections(endian, &*bytes) else { return };
+    let names: Vec<Vec<u8>> =
+        table.iter().map(|sh| table.section_name(endian, sh).map(<[u8]>::to_vec).unwrap_or_default()).collect();
     let Some(shoff) = bytes.get(40..48).and_then(|b| b.try_into().ok()).map(u64::from_le_bytes) else { return };
     for &(i, a) in aligns {
         let name = format!(".s{i}");
-        if let Some(s) = obj.sections.iter().find(|s| s.name == name) {
-            let at = shoff as usize + s.index * 64 + 48;
+        if let Some(index) = names.iter().position(|n| n == name.as_bytes()) {
+            let at = shoff as usize + index * 64 + 48;
             if let Some(field) = bytes.get_mut(at..at + 8) {
                 field.copy_from_slice(&a.to_le_bytes());
             }

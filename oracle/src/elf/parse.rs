@@ -24,6 +24,57 @@ pub fn parse(data: &[u8]) -> Result<Object, ParseError> {
     }
 }
 
+/// A string table read the way `object::read::StringTable::get` reads it (a name runs to the first NUL inside
+/// the table; no NUL, or an offset past the table, reads as an empty name), with a plain scan instead of
+/// `memchr`: names are a few bytes long, and a check that never calls `memchr` skips its CPU feature
+/// detection (`cpuid`, slow in a virtual machine) at start-up.
+#[derive(Clone, Copy)]
+struct Strings<'d>(Option<&'d [u8]>);
+
+impl<'d> Strings<'d> {
+    /// The table a symbol table links to, as `SectionTable::strings` finds it (index 0: no table).
+    fn linked<H: FileHeader>(
+        table: &object::read::elf::SectionTable<'d, H, &'d [u8]>,
+        endian: H::Endian,
+        data: &'d [u8],
+        index: usize,
+    ) -> Self {
+        if index == 0 {
+            return Strings(None);
+        }
+        let Ok(sh) = table.section(object::SectionIndex(index)) else { return Strings(None) };
+        if sh.sh_type(endian) != object::elf::SHT_STRTAB {
+            return Strings(None);
+        }
+        Self::at(data, Some((sh.sh_offset(endian).into(), sh.sh_size(endian).into())))
+    }
+
+    /// The section-name table, as `FileHeader::section_strings` finds it (no type check; NOBITS: no table).
+    fn section_names<H: FileHeader>(
+        header: &H,
+        table: &object::read::elf::SectionTable<'d, H, &'d [u8]>,
+        endian: H::Endian,
+        data: &'d [u8],
+    ) -> Self {
+        let Ok(index) = header.shstrndx(endian, data) else { return Strings(None) };
+        let Ok(sh) = table.section(object::SectionIndex(index as usize)) else { return Strings(None) };
+        Self::at(data, sh.file_range(endian))
+    }
+
+    fn at(data: &'d [u8], range: Option<(u64, u64)>) -> Self {
+        let range = range.and_then(|(offset, size)| {
+            let end = offset.checked_add(size)?;
+            Some(usize::try_from(offset).ok()?..usize::try_from(end).ok()?)
+        });
+        Strings(range.and_then(|r| data.get(r)))
+    }
+
+    fn name(self, offset: u32) -> SmolStr {
+        let Some(rest) = self.0.and_then(|t| t.get(offset as usize..)) else { return SmolStr::default() };
+        rest.iter().position(|&b| b == 0).map_or_else(SmolStr::default, |end| lossy(&rest[..end]))
+    }
+}
+
 fn lossy(bytes: &[u8]) -> SmolStr {
     match std::str::from_utf8(bytes) {
         // `SmolStr::new` first looks for its whitespace-only form; names are short, copy them straight in.
@@ -42,9 +93,10 @@ fn parse_as<H: FileHeader>(data: &[u8], class: Class) -> Result<Object, ParseErr
     let endian = header.endian().map_err(header_err)?;
     let table = header.sections(endian, data).map_err(|e| ParseError::Sections(e.to_string()))?;
 
+    let shstrtab = Strings::section_names(header, &table, endian, data);
     let mut sections = Vec::with_capacity(table.len());
     for (index, sh) in table.iter().enumerate() {
-        let name = table.section_name(endian, sh).map(lossy).unwrap_or_default();
+        let name = shstrtab.name(sh.sh_name(endian));
         let mut section = Section {
             index,
             name,
@@ -72,11 +124,11 @@ fn parse_as<H: FileHeader>(data: &[u8], class: Class) -> Result<Object, ParseErr
         let symtab =
             object::read::elf::SymbolTable::<H, &[u8]>::parse(endian, data, &table, object::SectionIndex(index), sh)
                 .map_err(|e| ParseError::Symbols { index, reason: e.to_string() })?;
-        let strings = symtab.strings();
+        let strings = Strings::linked(&table, endian, data, symtab.string_section().0);
         let syms = symtab
             .enumerate()
             .map(|(i, s)| Symbol {
-                name: s.name(endian, strings).map(lossy).unwrap_or_default(),
+                name: strings.name(s.st_name(endian)),
                 value: s.st_value(endian).into(),
                 size: s.st_size(endian).into(),
                 shndx: resolve_shndx(&symtab, endian, s, i.0),
