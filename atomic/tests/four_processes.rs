@@ -32,7 +32,8 @@ fn child_fill() {
 fn log(cache: &Path, line: &str) {
     use std::io::Write;
     let mut f = std::fs::OpenOptions::new().create(true).append(true).open(cache.join("fills.log")).unwrap();
-    writeln!(f, "{line}").unwrap();
+    // One write(2) per line: O_APPEND keeps whole lines whole, `writeln!` may split "used" from "\n".
+    f.write_all(format!("{line}\n").as_bytes()).unwrap();
 }
 
 #[test]

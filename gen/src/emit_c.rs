@@ -219,11 +219,13 @@ pub(crate) fn push_section_asm(k: u64, q: &str, here: &str, pct: &str) -> String
 /// a message schedule on the stack and the round constants in a const table.
 fn sha256(p: &Program, s: &mut String) {
     let _ = writeln!(s, "static const u32 kreloc_sha_k[64] = {{{}}};", list(SHA256_K.iter(), |k| format!("{k:#x}")));
+    // The state comes from a table and the block buffer starts unset, as sha256_init leaves it: an
+    // initialiser for the whole struct puts the (dead) buffer's zeros in .rodata behind a relocation.
+    let _ = writeln!(s, "static const u32 kreloc_sha_h0[8] = {{{}}};", list(SHA256_H0.iter(), |k| format!("{k:#x}")));
     s.push_str(SHA256_C);
     let _ = writeln!(
         s,
-        "__attribute__((noinline)) static u64 kreloc_digest(void)\n{{\n\tstruct kreloc_sha x = {{{{{}}}, {{0}}, 0}};\n\tu8 out[32];\n\tfor (u64 i = 0; i < 16; i++)\n\t\tkreloc_sha_update(&x, purgatory_sha_regions[i].start, purgatory_sha_regions[i].len);\n\tkreloc_sha_final(&x, out);\n\tu64 d = {:#x}UL;\n\tfor (u64 k = 0; k < 32; k++)\n\t\td = mix(d, OPAQUE(&out[0])[k]);\n\treturn d;\n}}",
-        list(SHA256_H0.iter(), |k| format!("{k:#x}")),
+        "__attribute__((noinline)) static u64 kreloc_digest(void)\n{{\n\tstruct kreloc_sha x;\n\tfor (u64 k = 0; k < 8; k++)\n\t\tx.s[k] = kreloc_sha_h0[k];\n\tx.n = 0;\n\tu8 out[32];\n\tfor (u64 i = 0; i < 16; i++)\n\t\tkreloc_sha_update(&x, purgatory_sha_regions[i].start, purgatory_sha_regions[i].len);\n\tkreloc_sha_final(&x, out);\n\tu64 d = {:#x}UL;\n\tfor (u64 k = 0; k < 32; k++)\n\t\td = mix(d, OPAQUE(&out[0])[k]);\n\treturn d;\n}}",
         !p.salt
     );
 }

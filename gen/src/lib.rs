@@ -21,11 +21,14 @@ pub use reduce::Edit;
 
 /// The assembly entry both emitters carry (AT&T syntax), like arch/x86/purgatory/entry64.S: switch to the
 /// program's own stack at `stack_end` (in `.data`, as stack.S has it), call the C `purgatory()`, then return
-/// on the caller's stack.
+/// on the caller's stack. The stack is checked against a second reference to `stack_end` (`ud2` if they
+/// differ): a stack misplaced within the image computes the same checksum, and would go unseen.
 pub const ENTRY_ASM: &str = "\t.pushsection .text; .globl purgatory_start; .type purgatory_start, @function
 purgatory_start:
 \tpush %rbx; mov %rsp, %rbx
-\tlea stack_end(%rip), %rsp; call purgatory
+\tlea stack_end(%rip), %rsp
+\tlea stack_end(%rip), %rax; cmp %rax, %rsp; je 2f; ud2
+2:\tcall purgatory
 \tmov %rbx, %rsp; pop %rbx; ret
 \t.size purgatory_start, .-purgatory_start; .popsection
 \t.pushsection .data; .balign 16; .skip 8192
