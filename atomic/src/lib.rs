@@ -12,6 +12,8 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
+pub mod digest;
+
 /// Why a fill failed: the filler's own error, or the file system's.
 #[derive(Debug)]
 pub enum FillError<E> {

@@ -23,9 +23,10 @@ use crate::predicate::{run_script, Observation, OraclePredicate, Regress};
 use crate::progress::Progress;
 use crate::search::{self, Judged, Outcome};
 use crate::state::State;
-use crate::store::{sha256, ArtifactStore};
+use crate::store::ArtifactStore;
 use crate::worktree::Worktrees;
 use crate::{git, spans, Error};
+use kreloc_atomic::digest::sha256_hex;
 
 /// A commit's build: its artifact hash and tree, or the failed build's log tail.
 type BuildResult = Result<(String, PathBuf), String>;
@@ -303,7 +304,7 @@ impl<'a> Bisection<'a> {
     ) -> Result<(Observation, Option<String>), Error> {
         let step = self.short(i);
         let outcome = spans::time(step, "compile case", || self.compile(p, hash, dir))?;
-        let object = outcome.object().map(sha256);
+        let object = outcome.object().map(sha256_hex);
         let obs = spans::time(step, "oracle", || p.observe_outcome(format!("{step}+{}", &hash[..12]), outcome))?;
         Ok((obs, object))
     }

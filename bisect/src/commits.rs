@@ -19,8 +19,9 @@ use kreloc_toolchains::CompileConfig;
 use crate::bisection::Bisection;
 use crate::ccache::Counters;
 use crate::predicate::{Observation, OraclePredicate, Regress};
-use crate::store::{sha256, Backend};
+use crate::store::Backend;
 use crate::Error;
+use kreloc_atomic::digest::sha256_hex;
 
 /// How to judge a built commit.
 pub enum CommitPredicate {
@@ -159,7 +160,7 @@ impl CommitBisect {
                 profile: p.profile,
                 regress: p.regress,
                 addresses: &p.addresses,
-                case_sha256: sha256(p.case.text.as_bytes()),
+                case_sha256: sha256_hex(p.case.text.as_bytes()),
                 config: &p.config,
                 cflags: self.cflags.as_deref(),
             },
@@ -186,7 +187,7 @@ impl CommitBisect {
                     p.profile,
                     p.regress,
                     p.addresses,
-                    sha256(p.case.text.as_bytes()),
+                    sha256_hex(p.case.text.as_bytes()),
                     p.config,
                     self.cflags
                 )

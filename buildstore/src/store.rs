@@ -14,6 +14,7 @@ use std::io;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
+use kreloc_atomic::digest::{hex, sha256_hex};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -87,15 +88,6 @@ fn sha256_file(p: &Path) -> Result<(String, u64), Error> {
         h.update(&buf[..got]);
         n = n.saturating_add(got as u64);
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// sha256 of some bytes, hex.
-pub fn sha256(bytes: &[u8]) -> String {
-    hex(&Sha256::digest(bytes))
 }
 
 /// The files under `dir` matching `globs` (relative to `dir`); a matching directory brings all it holds.
@@ -229,7 +221,7 @@ impl ArtifactStore {
             }
             new_bytes = self.elfshaker_bytes().saturating_sub(before);
         }
-        let artifact_hash = sha256(&serde_json::to_vec(&files).unwrap_or_default());
+        let artifact_hash = sha256_hex(&serde_json::to_vec(&files).unwrap_or_default());
         let m =
             Manifest { commit: commit.to_string(), artifact_hash, files, new_bytes, build_ms, backend: self.backend };
         write_atomically(&self.manifest_path(commit), &serde_json::to_vec_pretty(&m).unwrap_or_default())?;

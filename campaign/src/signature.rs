@@ -89,6 +89,5 @@ impl Signature {
 
 /// First 16 hex digits of SHA-256.
 pub fn short_hash(bytes: &[u8]) -> String {
-    let digest = Sha256::digest(bytes);
-    digest.iter().take(8).map(|b| format!("{b:02x}")).collect()
+    kreloc_atomic::digest::hex(&Sha256::digest(bytes)[..8])
 }

@@ -52,7 +52,7 @@ impl Cache {
             h.update((p.len() as u64).to_le_bytes());
             h.update(p);
         }
-        h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+        kreloc_atomic::digest::hex(&h.finalize())
     }
 
     fn path(&self, key: &str) -> Option<PathBuf> {

@@ -4,6 +4,7 @@
 //! the segments in order, each padded with zeroes to its memsz, as kernel/kexec_file.c
 //! `kexec_calculate_store_digests()` and kexec-tools kexec/kexec.c `update_purgatory()` both compute it.
 
+use kreloc_atomic::digest::hex;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
@@ -200,10 +201,6 @@ fn set(
 /// Offset of the global symbol `name` in the image.
 pub fn symbol_offset(obj: &Object, v: &Verdict, name: &str) -> Option<u64> {
     crate::run_object::entry_offset(obj, v, v.load_addr, name).ok()
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Flips one byte of the first digested segment with bytes: what a corrupted kernel looks like after the
