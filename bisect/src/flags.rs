@@ -7,10 +7,11 @@ use serde::Serialize;
 
 use crate::judgement::Judgement;
 
-/// One difference between the flag sets.
+/// One difference between the flag sets (a compiler flag added, removed or given another value; not
+/// `kreloc_campaign::change::Change`, which is how an object's verdict changed).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case", tag = "change")]
-pub enum Change {
+pub enum FlagChange {
     Add {
         flag: String,
     },
@@ -24,12 +25,12 @@ pub enum Change {
     },
 }
 
-impl std::fmt::Display for Change {
+impl std::fmt::Display for FlagChange {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Change::Add { flag } => write!(f, "+{flag}"),
-            Change::Remove { flag } => write!(f, "-{flag}"),
-            Change::Replace { from, to } => write!(f, "{from} -> {to}"),
+            FlagChange::Add { flag } => write!(f, "+{flag}"),
+            FlagChange::Remove { flag } => write!(f, "-{flag}"),
+            FlagChange::Replace { from, to } => write!(f, "{from} -> {to}"),
         }
     }
 }
@@ -53,13 +54,13 @@ fn option_of(flag: &str) -> String {
 const UNITS: &[&[&str]] = &[&["-pg", "-mfentry"], &["-mindirect-branch=thunk-extern", "-mindirect-branch-register"]];
 
 /// The changes from `good` to `bad`.
-pub fn changes(good: &[String], bad: &[String]) -> Vec<Change> {
+pub fn changes(good: &[String], bad: &[String]) -> Vec<FlagChange> {
     let mut out = single_changes(good, bad);
     for unit in UNITS {
-        let added = |f: &str| out.iter().position(|c| matches!(c, Change::Add { flag } if flag == f));
+        let added = |f: &str| out.iter().position(|c| matches!(c, FlagChange::Add { flag } if flag == f));
         if let Some(positions) = unit.iter().map(|f| added(f)).collect::<Option<Vec<usize>>>() {
             let first = positions.iter().copied().min().unwrap_or(0);
-            out[first] = Change::Add { flag: unit.join(" ") };
+            out[first] = FlagChange::Add { flag: unit.join(" ") };
             let mut rest: Vec<usize> = positions.into_iter().filter(|&p| p != first).collect();
             rest.sort_unstable_by(|a, b| b.cmp(a));
             for p in rest {
@@ -70,7 +71,7 @@ pub fn changes(good: &[String], bad: &[String]) -> Vec<Change> {
     out
 }
 
-fn single_changes(good: &[String], bad: &[String]) -> Vec<Change> {
+fn single_changes(good: &[String], bad: &[String]) -> Vec<FlagChange> {
     let mut out = Vec::new();
     for b in bad {
         if good.contains(b) {
@@ -80,27 +81,27 @@ fn single_changes(good: &[String], bad: &[String]) -> Vec<Change> {
             .iter()
             .find(|g| option_of(g) == option_of(b) && *g != b && (option_of(b) != *b || option_of(g) != **g))
         {
-            Some(g) => out.push(Change::Replace { from: g.clone(), to: b.clone() }),
-            None => out.push(Change::Add { flag: b.clone() }),
+            Some(g) => out.push(FlagChange::Replace { from: g.clone(), to: b.clone() }),
+            None => out.push(FlagChange::Add { flag: b.clone() }),
         }
     }
     for g in good {
-        let replaced = out.iter().any(|c| matches!(c, Change::Replace { from, .. } if from == g));
+        let replaced = out.iter().any(|c| matches!(c, FlagChange::Replace { from, .. } if from == g));
         if !bad.contains(g) && !replaced {
-            out.push(Change::Remove { flag: g.clone() });
+            out.push(FlagChange::Remove { flag: g.clone() });
         }
     }
     out
 }
 
 /// `good` with some changes applied.
-pub fn apply(good: &[String], changes: &[&Change]) -> Vec<String> {
+pub fn apply(good: &[String], changes: &[&FlagChange]) -> Vec<String> {
     let mut flags: Vec<String> = good.to_vec();
     for c in changes {
         match c {
-            Change::Add { flag } => flags.extend(flag.split_whitespace().map(str::to_string)),
-            Change::Remove { flag } => flags.retain(|f| f != flag),
-            Change::Replace { from, to } => {
+            FlagChange::Add { flag } => flags.extend(flag.split_whitespace().map(str::to_string)),
+            FlagChange::Remove { flag } => flags.retain(|f| f != flag),
+            FlagChange::Replace { from, to } => {
                 for f in flags.iter_mut().filter(|f| *f == from) {
                     *f = to.clone();
                 }
@@ -142,7 +143,7 @@ pub fn ddmin<T: Clone>(all: &[T], mut is_bad: impl FnMut(&[T]) -> bool) -> Vec<T
 #[derive(Debug, Clone, Serialize)]
 pub struct Cause {
     /// A 1-minimal set of changes that, applied to good, makes it bad.
-    pub changes: Vec<Change>,
+    pub changes: Vec<FlagChange>,
     /// What the oracle says with only these changes applied.
     pub observation: crate::predicate::Observation,
 }
@@ -153,11 +154,11 @@ pub struct FlagReport {
     /// Every independent cause, in the order found.
     pub causes: Vec<Cause>,
     /// The first cause's changes (what earlier versions reported alone).
-    pub culprit: Vec<Change>,
+    pub culprit: Vec<FlagChange>,
     /// Changes left out of later rounds because, without the causes already found, the rest did not compile.
-    pub set_aside: Vec<Change>,
+    pub set_aside: Vec<FlagChange>,
     /// All changes between the two sets.
-    pub changes: Vec<Change>,
+    pub changes: Vec<FlagChange>,
     /// What the oracle says with only the first cause applied.
     pub bad: crate::predicate::Observation,
     pub good: crate::predicate::Observation,
@@ -212,11 +213,11 @@ pub fn bisect_flags_with(
             good_obs.ok, good_obs.messages, bad_obs.ok, bad_obs.messages
         )));
     }
-    let judge_applied = |subset: &[Change]| {
-        let refs: Vec<&Change> = subset.iter().collect();
+    let judge_applied = |subset: &[FlagChange]| {
+        let refs: Vec<&FlagChange> = subset.iter().collect();
         observe(&apply(good, &refs)).map(|o| judge(&o)).unwrap_or_else(|e| Judgement::Skip(e.to_string()))
     };
-    let applied_is_bad = |subset: &[Change]| judge_applied(subset) == Judgement::Bad;
+    let applied_is_bad = |subset: &[FlagChange]| judge_applied(subset) == Judgement::Bad;
     let mut causes = Vec::new();
     let mut set_aside = Vec::new();
     let mut remaining = all.clone();
@@ -237,7 +238,7 @@ pub fn bisect_flags_with(
             }
         }
         let cause = ddmin(&remaining, &applied_is_bad);
-        let refs: Vec<&Change> = cause.iter().collect();
+        let refs: Vec<&FlagChange> = cause.iter().collect();
         let observation = observe(&apply(good, &refs))?;
         remaining.retain(|c| !cause.contains(c));
         causes.push(Cause { changes: cause, observation });

@@ -65,7 +65,7 @@ pub struct FlagAnswer {
     pub bad_config: String,
     pub culprit: Vec<String>,
     /// The same, typed (what the kernel form of upstream.md turns into a Makefile change).
-    pub changes: Vec<crate::flags::Change>,
+    pub changes: Vec<crate::flags::FlagChange>,
     pub compiles: usize,
 }
 
@@ -84,7 +84,7 @@ impl FlagAnswer {
         toolchain: String,
         good_config: String,
         bad_config: String,
-        changes: Vec<crate::flags::Change>,
+        changes: Vec<crate::flags::FlagChange>,
         compiles: usize,
     ) -> FlagAnswer {
         let culprit = changes.iter().map(ToString::to_string).collect();

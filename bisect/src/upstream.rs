@@ -8,7 +8,7 @@ use kreloc_campaign::attribute::Step;
 use kreloc_campaign::reduce_finding::{Evidence, Reduced};
 use kreloc_toolchains::Family;
 
-use crate::flags::Change as FlagChange;
+use crate::flags::FlagChange;
 use crate::triage::TriageReport;
 
 /// Who the report is for.

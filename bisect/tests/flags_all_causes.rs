@@ -3,7 +3,7 @@
 
 use std::process::Command;
 
-use kreloc_bisect::flags::{changes, Change};
+use kreloc_bisect::flags::{changes, FlagChange};
 
 const CASE: &str = "../toolchains/tests/fixtures/kbuild_case.c";
 
@@ -58,9 +58,9 @@ fn units_stay_together_and_negations_replace() {
     let good = strings(&["-fpic", "-O2", "-fno-stack-protector"]);
     let bad = strings(&["-fno-pic", "-O2", "-pg", "-mfentry", "-fstack-protector-strong"]);
     let c = changes(&good, &bad);
-    assert!(c.contains(&Change::Replace { from: "-fpic".into(), to: "-fno-pic".into() }), "{c:?}");
-    assert!(c.contains(&Change::Add { flag: "-pg -mfentry".into() }), "{c:?}");
-    assert!(!c.iter().any(|x| matches!(x, Change::Add { flag } if flag == "-mfentry")), "{c:?}");
+    assert!(c.contains(&FlagChange::Replace { from: "-fpic".into(), to: "-fno-pic".into() }), "{c:?}");
+    assert!(c.contains(&FlagChange::Add { flag: "-pg -mfentry".into() }), "{c:?}");
+    assert!(!c.iter().any(|x| matches!(x, FlagChange::Add { flag } if flag == "-mfentry")), "{c:?}");
     let applied = kreloc_bisect::flags::apply(&good, &c.iter().collect::<Vec<_>>());
     assert!(applied.contains(&"-pg".to_string()) && applied.contains(&"-mfentry".to_string()), "{applied:?}");
 }
