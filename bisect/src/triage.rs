@@ -461,7 +461,7 @@ fn summary_paragraph(
             r.to_cell
         );
         if let Some(a) = r.evidence.failing_address {
-            s += &format!(" (loaded by {} at {a:#x})", r.evidence.profile);
+            s += &format!(" (loaded by {} at {a:#x})", r.evidence.profile_name());
         }
         s += &format!("; the reproducer below has {} lines of C.", r.c_lines_after);
     }

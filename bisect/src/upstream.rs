@@ -183,7 +183,7 @@ pub fn render(t: &TriageReport, audience: Audience) -> String {
     if let Some(e) = e.filter(|e| e.failing_address.is_some()) {
         s += &format!(
             "\n**Kernel impact:** the {} loader, loading the purgatory at {:#x}: {}\n",
-            e.profile,
+            e.profile_name(),
             e.failing_address.unwrap_or(0),
             loader_says(e)
         );

@@ -8,7 +8,7 @@ use std::time::Instant;
 use serde::{Deserialize, Serialize};
 
 use kreloc_gen::{Edit, Program};
-use kreloc_oracle::Object;
+use kreloc_oracle::{Object, ProfileId};
 use kreloc_toolchains::upstream::Plain;
 
 use crate::attribute::RootCause;
@@ -165,7 +165,9 @@ impl From<&ReduceStats> for ReduceStatsJson {
 /// What the loader does with the bad object where it goes wrong.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Evidence {
-    pub profile: String,
+    /// The profile judging the bad object; none when it did not compile (written `""`, as before).
+    #[serde(with = "profile_or_empty")]
+    pub profile: Option<ProfileId>,
     pub failing_address: Option<u64>,
     /// `kreloc check`-style text at the failing address.
     pub loader_output: String,
@@ -175,6 +177,34 @@ pub struct Evidence {
     pub disassembly: Option<String>,
     /// Exec sections of the bad object, with sizes.
     pub exec_sections: Vec<(String, u64)>,
+}
+
+impl Evidence {
+    /// The judging profile's name, empty when there is none.
+    pub fn profile_name(&self) -> String {
+        self.profile.map(|p| p.to_string()).unwrap_or_default()
+    }
+}
+
+/// `Evidence::profile` on disk: the profile's name, or `""` when there is none.
+mod profile_or_empty {
+    use kreloc_oracle::ProfileId;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(p: &Option<ProfileId>, s: S) -> Result<S::Ok, S::Error> {
+        match p {
+            Some(p) => s.collect_str(p),
+            None => s.serialize_str(""),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<ProfileId>, D::Error> {
+        let name = String::deserialize(d)?;
+        if name.is_empty() {
+            return Ok(None);
+        }
+        name.parse().map(Some).map_err(serde::de::Error::custom)
+    }
 }
 
 /// Reduces `case`, compiling only its two cells with `examiner_for`; writes `reduced.c`, `reduced.rs`,
@@ -333,7 +363,7 @@ pub fn evidence(cell: &CellResult, examiner: &Examiner) -> Evidence {
     let verdicts: Vec<kreloc_oracle::Verdict> =
         examiner.judge.addresses.iter().map(|&a| kreloc_oracle::load(&obj, &**profile, a)).collect();
     let v = verdicts.iter().find(|v| !v.ok).or(verdicts.iter().find(|v| !v.messages.is_empty())).or(verdicts.first());
-    let mut e = Evidence { profile: profile.name(), exec_sections: exec_sections(&obj), ..Evidence::default() };
+    let mut e = Evidence { profile: Some(profile.id()), exec_sections: exec_sections(&obj), ..Evidence::default() };
     let Some(v) = v else { return e };
     e.failing_address = Some(v.load_addr);
     e.loader_output = format!(

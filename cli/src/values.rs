@@ -33,27 +33,6 @@ impl TypedValueParser for Profile {
     }
 }
 
-/// The same check keeping the name as typed, for arguments not yet holding a `ProfileId`.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct ProfileName;
-
-impl TypedValueParser for ProfileName {
-    type Value = String;
-
-    fn parse_ref(
-        &self,
-        cmd: &clap::Command,
-        arg: Option<&clap::Arg>,
-        value: &std::ffi::OsStr,
-    ) -> Result<String, clap::Error> {
-        Profile.parse_ref(cmd, arg, value).map(|_| value.to_string_lossy().into_owned())
-    }
-
-    fn possible_values(&self) -> Option<Box<dyn Iterator<Item = PossibleValue> + '_>> {
-        Profile.possible_values()
-    }
-}
-
 /// A named compile config (kernel-2018, small-nopic, ...).
 pub fn config_name() -> PossibleValuesParser {
     PossibleValuesParser::new(kreloc_toolchains::config::NAMED.iter().map(|n| PossibleValue::new(n.name)))

@@ -1,7 +1,7 @@
 //! Cross-profile properties the fuzzers and tests check; each returns the first violation.
 
 use crate::elf::Object;
-use crate::profile::{self, Profile};
+use crate::profile::{self, Profile, ProfileId};
 use crate::verdict::Verdict;
 use crate::window;
 
@@ -34,11 +34,11 @@ impl Loads {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Violation {
     #[error("{profile}: window says {window_allows} at {at:#x}, relocation says {relocation}")]
-    WindowDisagrees { profile: String, at: u64, window_allows: bool, relocation: String },
+    WindowDisagrees { profile: ProfileId, at: u64, window_allows: bool, relocation: String },
     #[error("linux and strict images differ at {at:#x}")]
     LinuxStrictDiffer { at: u64 },
     #[error("{profile}: compiled program says {compiled} at {at:#x}, the reference {reference}")]
-    CompiledDisagrees { profile: String, at: u64, compiled: String, reference: String },
+    CompiledDisagrees { profile: ProfileId, at: u64, compiled: String, reference: String },
 }
 
 /// Aligned addresses to probe: window edges and their neighbours, plus a few fixed ones.
@@ -69,7 +69,7 @@ fn window_matches(obj: &Object, p: &dyn Profile, loads: &mut Loads) -> Result<()
         let v = loads.get(obj, p, at);
         if w.allows(at) != v.loaded {
             return Err(Violation::WindowDisagrees {
-                profile: p.name(),
+                profile: p.id(),
                 at,
                 window_allows: w.allows(at),
                 relocation: format!("{:?}", v.failure),
@@ -121,7 +121,7 @@ fn compiled_matches(obj: &Object, p: &dyn Profile, loads: &mut Loads) -> Result<
             Err(Stopped::Misaligned { .. }) => {}
             other => {
                 return Err(Violation::CompiledDisagrees {
-                    profile: p.name(),
+                    profile: p.id(),
                     at,
                     compiled: format!("{other:?}"),
                     reference: format!("{:?}", v.failure),

@@ -5,6 +5,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use clap::Args;
+use kreloc_oracle::profile::KernelVersion;
+use kreloc_oracle::ProfileId;
 use kreloc_toolchains::config::{self, CodeModel, CompileConfig, Dialect, KernelFlag};
 use kreloc_toolchains::identity::Kind;
 use kreloc_toolchains::process::Child;
@@ -29,8 +31,8 @@ pub struct KernelArgs {
     #[arg(long, value_delimiter = ',', default_value = "tree,kernel-2018,kernel-2019,kernel-2024")]
     pub configs: Vec<String>,
     /// Loader profile; default linux-x86_64 of the tree's version
-    #[arg(long, short, value_parser = kreloc_cli::values::ProfileName)]
-    pub profile: Option<String>,
+    #[arg(long, short, value_parser = kreloc_cli::values::Profile)]
+    pub profile: Option<ProfileId>,
     #[command(flatten)]
     pub run: TreeRunArgs,
     /// A distribution's kernel config (e.g. Debian's /boot/config-6.1.0-*-amd64) instead of `make defconfig`:
@@ -107,7 +109,7 @@ pub struct Tree {
     pub src: PathBuf,
     /// `6.1.192`
     pub version: String,
-    pub profile: String,
+    pub profile: ProfileId,
     pub addresses: Vec<u64>,
     pub build_dir: Option<PathBuf>,
     /// The distribution config the trees are configured with (`--kconfig`); None for `make defconfig`.
@@ -175,7 +177,7 @@ fn linux_tree(a: &KernelArgs) -> Result<Tree, String> {
     let tree = Tree {
         src: std::fs::canonicalize(&a.src).unwrap_or_else(|_| a.src.clone()),
         version: version.iter().map(u32::to_string).collect::<Vec<_>>().join("."),
-        profile: a.profile.clone().unwrap_or_else(|| format!("linux-x86_64@{major}.{minor}")),
+        profile: a.profile.unwrap_or(ProfileId::LinuxX86_64(Some(KernelVersion::series(major, minor)))),
         addresses: a.run.at.clone(),
         build_dir: a.run.build_dir.clone(),
         kconfig: a.kconfig.as_ref().map(|k| std::fs::canonicalize(k).unwrap_or_else(|_| k.clone())),
@@ -195,7 +197,7 @@ pub fn cells(
     configs: &[String],
     json: bool,
 ) -> Result<(Tree, Vec<Row>), String> {
-    let profile = super::input::profile(&tree.profile)?;
+    let profile = tree.profile.profile();
     if tree.addresses.is_empty() {
         tree.addresses = vec![0x1_3fff_b000, 0x17f_7aff_d000];
     }

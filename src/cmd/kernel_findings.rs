@@ -102,7 +102,7 @@ pub fn shows(facts: &Facts, change: &Change) -> bool {
 
 /// Attributes the judged cells' problems and records each root cause in the store at `out`.
 pub fn record(out: &Path, tree: &Tree, rows: &[Row]) -> Result<Vec<Stored>, String> {
-    let profile = super::input::profile(&tree.profile)?;
+    let profile = tree.profile.profile();
     let cells: Vec<_> = rows.iter().map(|r| r.matrix_cell.clone()).collect();
     let facts: Vec<Option<Facts>> = rows
         .iter()

@@ -54,9 +54,7 @@ fn judge(case: &KernelCase, tc: &Toolchain, flags: &[String], builds: &mut usize
             Ok(b) => b,
             Err(e) => return Judgement::Skip(e),
         };
-    let Ok(profile) = super::input::profile(&case.tree.profile) else {
-        return Judgement::Skip(format!("unknown profile {}", case.tree.profile));
-    };
+    let profile = case.tree.profile.profile();
     match facts(&bytes, &*profile, &case.tree.addresses, None) {
         Some(f) if shows(&f, &case.cause.change) => Judgement::Bad,
         Some(_) => Judgement::Good,

@@ -32,8 +32,8 @@ pub struct KexecToolsArgs {
     #[arg(long, value_delimiter = ',', default_value = ERAS)]
     pub configs: Vec<String>,
     /// Loader profile
-    #[arg(long, short, default_value = "kexec-tools-x86_64", value_parser = kreloc_cli::values::ProfileName)]
-    pub profile: String,
+    #[arg(long, short, default_value = "kexec-tools-x86_64", value_parser = kreloc_cli::values::Profile)]
+    pub profile: kreloc_oracle::ProfileId,
     #[command(flatten)]
     pub run: TreeRunArgs,
 }
@@ -43,7 +43,7 @@ pub fn kexec_tools(a: &KexecToolsArgs, json: bool) -> i32 {
     let tree = version(&a.src).map(|version| Tree {
         src: std::fs::canonicalize(&a.src).unwrap_or_else(|_| a.src.clone()),
         version,
-        profile: a.profile.clone(),
+        profile: a.profile,
         addresses: a.run.at.clone(),
         build_dir: a.run.build_dir.clone(),
         kconfig: None,
