@@ -25,7 +25,7 @@ use crate::search::{self, Judged, Outcome};
 use crate::state::State;
 use crate::store::ArtifactStore;
 use crate::worktree::Worktrees;
-use crate::{git, spans, Error};
+use crate::{git, spans, Bound, Error, Usage};
 use kreloc_atomic::digest::sha256_hex;
 
 /// A commit's build: its artifact hash and tree, or the failed build's log tail.
@@ -80,7 +80,7 @@ impl<'a> Bisection<'a> {
         let bad = git::resolve(&spec.src, &spec.bad)?;
         let commits = spans::time("run", "list commits", || git::first_parent_range(&spec.src, &good, &bad))?;
         if commits.len() < 2 {
-            return Err(Error::Usage("good and bad are the same commit".into()));
+            return Err(Usage::SameCommit.into());
         }
         let (key, old_key) = (spec.key(&good, &bad), spec.debug_key(&good, &bad));
         let state_path = spec.state.clone().unwrap_or_else(|| crate::state::default_path(&key));
@@ -177,18 +177,20 @@ impl<'a> Bisection<'a> {
             r?;
         }
         for (slot, i) in [0, last].into_iter().enumerate() {
-            let (hash, dir) = self.build(i)?.map_err(|log| {
-                Error::Usage(format!("the {} commit {} does not build: {log}", ["good", "bad"][slot], self.short(i)))
+            let (hash, dir) = self.build(i)?.map_err(|log| Usage::BoundDoesNotBuild {
+                bound: [Bound::Good, Bound::Bad][slot],
+                commit: self.short(i).to_string(),
+                log,
             })?;
             self.bounds[slot] = Some(self.observe(p, i, &hash, &dir)?.0);
         }
         if let [Some(g), Some(b)] = &self.bounds {
             if g.same_behaviour(b) {
-                return Err(Error::Usage(format!(
-                    "the good commit {} and the bad commit {} behave the same on this case: nothing to bisect",
-                    self.short(0),
-                    self.short(last)
-                )));
+                return Err(Usage::CommitsBehaveAlike {
+                    good: self.short(0).to_string(),
+                    bad: self.short(last).to_string(),
+                }
+                .into());
             }
         }
         for (i, want) in [(0, Judgement::Good), (last, Judgement::Bad)] {
@@ -208,11 +210,12 @@ impl<'a> Bisection<'a> {
         if got == want {
             return Ok(());
         }
-        Err(Error::Usage(format!(
-            "the {} commit {} is judged {got:?}",
-            if i == 0 { "good" } else { "bad" },
-            self.short(i)
-        )))
+        Err(Usage::CommitJudged {
+            bound: if i == 0 { Bound::Good } else { Bound::Bad },
+            commit: self.short(i).to_string(),
+            got: got.clone(),
+        }
+        .into())
     }
 
     /// An oracle predicate's trusted bound the answer rests on (no good probe below it, or the answer is
@@ -267,10 +270,11 @@ impl<'a> Bisection<'a> {
                     self.parallel.record(t);
                 }
                 if !manifest.files.contains_key(self.spec.compiler.trim_start_matches("./")) {
-                    return Err(Error::Usage(format!(
-                        "the stored artifacts {:?} do not include the compiler '{}'; add it to --artifacts",
-                        self.spec.artifacts, self.spec.compiler
-                    )));
+                    return Err(Usage::CompilerNotStored {
+                        artifacts: self.spec.artifacts.clone(),
+                        compiler: self.spec.compiler.clone(),
+                    }
+                    .into());
                 }
                 Ok(Ok((manifest.artifact_hash, dir)))
             }
@@ -289,7 +293,7 @@ impl<'a> Bisection<'a> {
             None => {
                 // The tree's path names its content, so the compile cache is keyed by content.
                 let tc = Toolchain { family: self.spec.family, version: Version(vec![0]), kind: Kind::Path, exe };
-                p.compiler.compile(&tc, &p.case, &p.config).map_err(|e| Error::Toolchain(e.to_string()))
+                p.compiler.compile(&tc, &p.case, &p.config).map_err(Error::from)
             }
         }
     }
@@ -331,7 +335,7 @@ impl<'a> Bisection<'a> {
     }
 
     fn judge_by_script(&self, script: &str, i: usize, dir: &Path) -> Result<Judgement, Error> {
-        let cwd = tempfile::tempdir().map_err(|e| Error::Io(e.to_string()))?;
+        let cwd = tempfile::tempdir()?;
         let env = [
             ("KBISECT_COMPILER", dir.join(&self.spec.compiler).display().to_string()),
             ("KBISECT_COMMIT", self.commits[i].clone()),

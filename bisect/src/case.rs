@@ -45,7 +45,7 @@ pub fn regress_for(change: &Change) -> Regress {
 pub fn load(dir: &Path) -> Result<FindingCase, Error> {
     let case = load_case(dir)?;
     let judge: JudgeFile = kreloc_campaign::store::load_json(&case.program_dir.join("judge.json"))
-        .ok_or_else(|| Error::Usage(format!("{}: no judge.json", case.program_dir.display())))?;
+        .ok_or_else(|| crate::Usage::NoJudgeFile(case.program_dir.clone()))?;
     let rust = case.to.language() == Language::Rust;
     let reduced = dir.join(if rust { "reduced.rs" } else { "reduced.c" });
     let text = match std::fs::read_to_string(&reduced) {

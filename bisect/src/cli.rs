@@ -13,7 +13,7 @@ use kreloc_bisect::flags::bisect_flags_with;
 use kreloc_bisect::predicate::{OraclePredicate, Regress};
 use kreloc_bisect::releases::{bisect_releases, release_tag};
 use kreloc_bisect::store::Backend;
-use kreloc_bisect::Error;
+use kreloc_bisect::{Error, Usage};
 use kreloc_oracle::ProfileId;
 use kreloc_toolchains::link::Link;
 use kreloc_toolchains::{config, Cache, Compiler, Family, Source};
@@ -183,16 +183,13 @@ fn predicate(c: &Common, regress_default_addrs: bool) -> Result<OraclePredicate,
         return kreloc_bisect::case::predicate_for_cli(dir, c.regress, &c.at);
     }
     let text = match &c.case {
-        Some(p) => std::fs::read_to_string(p).map_err(|e| Error::Usage(format!("{}: {e}", p.display())))?,
+        Some(p) => std::fs::read_to_string(p).map_err(|source| Usage::UnreadableCase { path: p.clone(), source })?,
         None => kreloc_bisect::BUILTIN_CASE.to_string(),
     };
     // clap checked the name; a finding directory never reaches here.
-    let named = config::named(&c.config).ok_or_else(|| {
-        Error::Usage(format!(
-            "unknown config '{}'; known: {}",
-            c.config,
-            config::NAMED.iter().map(|n| n.name).collect::<Vec<_>>().join(", ")
-        ))
+    let named = config::named(&c.config).ok_or_else(|| Usage::UnknownConfig {
+        given: c.config.clone(),
+        known: config::NAMED.iter().map(|n| n.name).collect::<Vec<_>>().join(", "),
     })?;
     let regress = c.regress.unwrap_or(Regress::Signature);
     let mut compiler = Compiler::new(Cache::default_location());
@@ -239,10 +236,7 @@ fn family(fam: Family, a: &FamilyArgs, json: bool) -> Result<(), Error> {
     let releases = (a.good.parse::<u32>(), a.bad.parse::<u32>());
     match (&a.src, releases) {
         (None, (Ok(good), Ok(bad))) => release_mode(fam, good, bad, a, &pred, json).map(|_| ()),
-        (None, _) => Err(Error::Usage(format!(
-            "--good/--bad '{}'/'{}' are not release numbers; give --src to bisect commits",
-            a.good, a.bad
-        ))),
+        (None, _) => Err(Usage::NotReleaseNumbers { good: a.good.clone(), bad: a.bad.clone() }.into()),
         (Some(_), (Ok(good), Ok(bad))) => {
             let r = release_mode(fam, good, bad, a, &pred, json)?;
             let (g, b) =
@@ -302,7 +296,7 @@ fn release_mode(
 
 fn cc(a: &FamilyArgs, json: bool) -> Result<(), Error> {
     if a.src.is_none() || (a.build.is_none() && a.packs.is_none()) || a.compiler.is_none() {
-        return Err(Error::Usage("kbisect cc needs --src DIR, --build CMD (or --packs DIR) and --compiler PATH (relative to the source tree)".into()));
+        return Err(Usage::CcNeedsSrc.into());
     }
     let pred = predicate(&a.common, true)?;
     commit_mode(None, &a.good, &a.bad, a, pred, json)
@@ -324,12 +318,10 @@ fn build_setup(fam: Option<Family>, a: &FamilyArgs) -> Result<(Option<String>, S
             g.into_iter().map(str::to_string).collect(),
         ),
         (None, cmd) if cmd.is_some() || a.packs.is_some() => {
-            let c = a.compiler.clone().ok_or_else(|| {
-                Error::Usage("--compiler RELPATH is required with a custom --build or --packs".into())
-            })?;
+            let c = a.compiler.clone().ok_or(Usage::CompilerRequired)?;
             (cmd.map(str::to_string), c.clone(), vec![c])
         }
-        (None, _) => return Err(Error::Usage("--build CMD (or --packs DIR) is required".into())),
+        (None, _) => return Err(Usage::BuildRequired.into()),
     };
     Ok((build, compiler, if a.artifacts.is_empty() { globs } else { a.artifacts.clone() }))
 }
@@ -342,7 +334,7 @@ fn commit_mode(
     pred: OraclePredicate,
     json: bool,
 ) -> Result<(), Error> {
-    let src = a.src.clone().ok_or_else(|| Error::Usage("--src is required for commit bisection".into()))?;
+    let src = a.src.clone().ok_or(Usage::SrcRequired)?;
     let (build, compiler, artifacts) = build_setup(fam, a)?;
     let predicate = match &a.script {
         Some(s) => CommitPredicate::Script(s.clone()),
@@ -410,7 +402,7 @@ fn flags(a: &FlagArgs, json: bool) -> Result<(), Error> {
         c.at = vec![0x17f_7aff_d000];
     }
     let pred = predicate(&c, false)?;
-    let tc = kreloc_toolchains::resolve(&a.cc).map_err(|e| Error::Toolchain(e.to_string()))?;
+    let tc = kreloc_toolchains::resolve(&a.cc)?;
     // A flag list, or the name of a config (kernel-2024, kbuild-all) standing for its flags.
     let split = |s: &str| match config::named(s.trim()) {
         Some(n) => n.flags.iter().map(|f| f.to_string()).collect(),
@@ -460,9 +452,9 @@ fn pass(a: &PassArgs, json: bool) -> Result<(), Error> {
         pred.config = config::CompileConfig::from_flags(&f.split_whitespace().collect::<Vec<_>>());
     }
     let tc = match (&a.cc, finding) {
-        (Some(cc), _) => kreloc_toolchains::resolve(cc).map_err(|e| Error::Toolchain(e.to_string()))?,
+        (Some(cc), _) => kreloc_toolchains::resolve(cc)?,
         (None, Some(dir)) => kreloc_campaign::reduce_finding::load_case(dir)?.to.toolchain,
-        (None, None) => return Err(Error::Usage("--cc is required unless --case is a finding directory".into())),
+        (None, None) => return Err(Usage::CcRequired.into()),
     };
     let r = kreloc_bisect::pass::bisect_pass(&tc, &pred)?;
     print(json, &r, || format!("{}\n{} compiles\n", r.sentence(), r.compiles));

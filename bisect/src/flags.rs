@@ -208,10 +208,13 @@ pub fn bisect_flags_with(
     let bad_obs = observe(bad)?;
     let judge = |o: &crate::predicate::Observation| pred.judge(o, Some(&good_obs), Some(&bad_obs));
     if judge(&good_obs) == Judgement::Bad || judge(&bad_obs) != Judgement::Bad {
-        return Err(crate::Error::Usage(format!(
-            "the good flags must be good and the bad flags bad (good: ok={} {:?}; bad: ok={} {:?})",
-            good_obs.ok, good_obs.messages, bad_obs.ok, bad_obs.messages
-        )));
+        return Err(crate::Usage::FlagBounds {
+            good_ok: good_obs.ok,
+            good_messages: good_obs.messages.clone(),
+            bad_ok: bad_obs.ok,
+            bad_messages: bad_obs.messages.clone(),
+        }
+        .into());
     }
     let judge_applied = |subset: &[FlagChange]| {
         let refs: Vec<&FlagChange> = subset.iter().collect();
@@ -243,7 +246,7 @@ pub fn bisect_flags_with(
         remaining.retain(|c| !cause.contains(c));
         causes.push(Cause { changes: cause, observation });
     }
-    let first = causes.first().cloned().ok_or_else(|| crate::Error::Usage("no change between the flag sets".into()))?;
+    let first = causes.first().cloned().ok_or(crate::Usage::NoFlagChange)?;
     Ok(FlagReport {
         culprit: first.changes,
         bad: first.observation,

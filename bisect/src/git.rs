@@ -5,16 +5,15 @@ use std::time::Duration;
 
 use kreloc_toolchains::process::Child;
 
-use crate::Error;
+use crate::{Error, GitError, Usage};
 
 const GIT_TIMEOUT: Duration = Duration::from_secs(300);
 
 fn git(repo: &Path, args: &[&str]) -> Result<String, Error> {
-    let out =
-        Child::new("git", GIT_TIMEOUT).arg("-C").arg(repo).args(args).run().map_err(|e| Error::Git(e.to_string()))?;
+    let out = Child::new("git", GIT_TIMEOUT).arg("-C").arg(repo).args(args).run().map_err(GitError::from)?;
     if !out.success() {
         let msg = out.stderr_text();
-        return Err(Error::Git(msg.lines().next().unwrap_or("git failed").to_string()));
+        return Err(GitError::Failed(msg.lines().next().unwrap_or("git failed").to_string()).into());
     }
     Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
 }
@@ -22,17 +21,15 @@ fn git(repo: &Path, args: &[&str]) -> Result<String, Error> {
 /// Checks that `repo` is a git work tree or repository.
 pub fn check_repo(repo: &Path) -> Result<(), Error> {
     if !repo.exists() {
-        return Err(Error::Usage(format!("{}: no such directory", repo.display())));
+        return Err(Usage::NoDirectory(repo.to_path_buf()).into());
     }
-    git(repo, &["rev-parse", "--git-dir"])
-        .map(|_| ())
-        .map_err(|_| Error::Usage(format!("{} is not a git repository", repo.display())))
+    git(repo, &["rev-parse", "--git-dir"]).map(|_| ()).map_err(|_| Usage::NotGit(repo.to_path_buf()).into())
 }
 
 /// The full hash of a revision.
 pub fn resolve(repo: &Path, rev: &str) -> Result<String, Error> {
     git(repo, &["rev-parse", "--verify", "--quiet", &format!("{rev}^{{commit}}")])
-        .map_err(|_| Error::Usage(format!("unknown revision '{rev}' in {}", repo.display())))
+        .map_err(|_| Usage::UnknownRevision { rev: rev.to_string(), repo: repo.to_path_buf() }.into())
 }
 
 /// `good`, then the first-parent commits after it up to and including `bad`.
@@ -42,9 +39,9 @@ pub fn first_parent_range(repo: &Path, good: &str, bad: &str) -> Result<Vec<Stri
         .arg(repo)
         .args(["merge-base", "--is-ancestor", good, bad])
         .run()
-        .map_err(|e| Error::Git(e.to_string()))?;
+        .map_err(GitError::from)?;
     if !is_ancestor.success() {
-        return Err(Error::Usage(format!("good {} is not an ancestor of bad {}", short(good), short(bad))));
+        return Err(Usage::NotAncestor { good: short(good).to_string(), bad: short(bad).to_string() }.into());
     }
     let list = git(repo, &["rev-list", "--first-parent", "--reverse", &format!("{good}..{bad}")])?;
     let mut v = vec![good.to_string()];

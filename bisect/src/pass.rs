@@ -13,7 +13,7 @@ use kreloc_toolchains::{Compiler, Family, Toolchain};
 
 use crate::judgement::Judgement;
 use crate::predicate::{Observation, OraclePredicate};
-use crate::Error;
+use crate::{Error, PassError, Usage};
 use kreloc_oracle::WarningKind;
 
 /// Where in the compiler a pass runs.
@@ -140,8 +140,9 @@ fn level_of_llvm(list: &[Invocation], index: u32) -> Level {
 
 /// Runs the bad compiler with `extra` flags and returns its stderr (the pass listings go there).
 fn stderr_of(tc: &Toolchain, pred: &OraclePredicate, extra: &[&str]) -> Result<String, Error> {
-    let dir = tempfile::tempdir().map_err(|e| Error::Io(e.to_string()))?;
-    std::fs::write(dir.path().join("purgatory.c"), &pred.case.text).map_err(|e| Error::Io(e.to_string()))?;
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("purgatory.c");
+    std::fs::write(&path, &pred.case.text).map_err(|e| Error::file(&path, e))?;
     let mut cfg = pred.config.clone();
     cfg.extra.extend(extra.iter().map(|s| s.to_string()));
     let child = kreloc_toolchains::driver::compile_command(
@@ -152,12 +153,12 @@ fn stderr_of(tc: &Toolchain, pred: &OraclePredicate, extra: &[&str]) -> Result<S
         Path::new("purgatory.o"),
         Duration::from_secs(120),
     )
-    .map_err(|e| Error::Toolchain(e.to_string()))?
+    .map_err(Error::from)?
     // zig caches objects by content and then prints nothing: a fresh cache makes it compile.
     .env("ZIG_GLOBAL_CACHE_DIR", dir.path().join("zig-cache"))
     .env("ZIG_LOCAL_CACHE_DIR", dir.path().join("zig-cache"))
     .current_dir(dir.path());
-    let out = child.run().map_err(|e| Error::Toolchain(e.to_string()))?;
+    let out = child.run()?;
     Ok(out.stderr_text())
 }
 
@@ -214,13 +215,13 @@ fn symptom(o: &Observation) -> (bool, Vec<String>, &[WarningKind], Vec<String>) 
 /// Finds the pass of `tc` that makes `pred`'s case bad.
 pub fn bisect_pass(tc: &Toolchain, pred: &OraclePredicate) -> Result<PassReport, Error> {
     if matches!(tc.kind, Kind::Rustc) {
-        return Err(Error::Usage("kbisect pass bisects C compilers (clang, zig cc, gcc)".into()));
+        return Err(Usage::PassNeedsC.into());
     }
     let mut p = Prober { tc, pred, bad: None, compiles: 0 };
     let full = p.observe(&[], None)?;
     p.bad = Some(full);
     if p.judge(&[], None)? != Judgement::Bad {
-        return Err(Error::Usage(format!("the case is not bad with {} and these flags: no pass to look for", tc.id())));
+        return Err(Usage::PassCaseNotBad { toolchain: tc.id() }.into());
     }
     let blame = match tc.family {
         Family::Gcc => gcc(&mut p)?,
@@ -236,7 +237,7 @@ fn limit(n: i64) -> Vec<String> {
 fn llvm(p: &mut Prober) -> Result<Blame, Error> {
     let list = parse_opt_bisect(&stderr_of(p.tc, p.pred, &["-mllvm", "-opt-bisect-limit=-1"])?);
     let Some(total) = list.last().map(|i| i.index) else {
-        return Err(Error::Toolchain(format!("{} lists no passes with -mllvm -opt-bisect-limit=-1", p.tc.id())));
+        return Err(PassError::NoPassList { toolchain: p.tc.id(), how: "-mllvm -opt-bisect-limit=-1" }.into());
     };
     if p.judge(&limit(0), None)? == Judgement::Bad {
         return Ok(Blame::NotAnOptimisation { with: "with every pass disabled (-mllvm -opt-bisect-limit=0)".into() });
@@ -248,7 +249,7 @@ fn llvm(p: &mut Prober) -> Result<Blame, Error> {
         match p.judge(&limit(mid as i64), None)? {
             Judgement::Bad => bad = mid,
             Judgement::Good => good = mid,
-            Judgement::Skip(why) => return Err(Error::Toolchain(format!("-opt-bisect-limit={mid}: {why}"))),
+            Judgement::Skip(why) => return Err(PassError::NotJudged { limit: mid, why }.into()),
         }
     }
     let inv = list.iter().find(|i| i.index == bad).cloned().unwrap_or(Invocation {
@@ -265,7 +266,7 @@ fn gcc(p: &mut Prober) -> Result<Blame, Error> {
     }
     let passes = parse_dump_passes(&stderr_of(p.tc, p.pred, &["-fdump-passes"])?);
     if passes.is_empty() {
-        return Err(Error::Toolchain(format!("{} lists no passes with -fdump-passes", p.tc.id())));
+        return Err(PassError::NoPassList { toolchain: p.tc.id(), how: "-fdump-passes" }.into());
     }
     let disable = |set: &[String]| set.iter().map(|n| format!("-fdisable-{n}")).collect::<Vec<_>>();
     if p.judge(&disable(&passes), None)? == Judgement::Bad {

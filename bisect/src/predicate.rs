@@ -95,7 +95,7 @@ impl OraclePredicate {
 
     /// The same for another source (a reduction candidate), with the same config and cache.
     pub fn observe_source(&self, tc: &Toolchain, case: &Source) -> Result<Observation, Error> {
-        let outcome = self.compiler.compile(tc, case, &self.config).map_err(|e| Error::Toolchain(e.to_string()))?;
+        let outcome = self.compiler.compile(tc, case, &self.config)?;
         self.observe_outcome(tc.id(), outcome)
     }
 
@@ -119,7 +119,8 @@ impl OraclePredicate {
             }
             return Ok(obs);
         };
-        let obj = kreloc_oracle::parse(&bytes).map_err(|e| Error::Toolchain(format!("{}: {e}", obs.toolchain)))?;
+        let obj = kreloc_oracle::parse(&bytes)
+            .map_err(|source| Error::Object { toolchain: obs.toolchain.clone(), source })?;
         let profile = self.profile.profile();
         obs.exec_sections = obj.code_sections().map(|s| s.name.to_string()).collect();
         obs.ok = true;
@@ -185,15 +186,12 @@ pub fn run_script(script: &str, env: &[(&str, String)], dir: &Path, timeout: Dur
     for (k, v) in env {
         child = child.env(k, v);
     }
-    let out = child.run().map_err(|e| Error::Io(e.to_string()))?;
+    let out = child.run()?;
     if out.timed_out {
         return Ok(Judgement::Skip("the script timed out".into()));
     }
     match out.code.and_then(Judgement::from_exit_code) {
         Some(j) => Ok(j),
-        None => Err(Error::Aborted(format!(
-            "the script exited with {:?} (>= 128 aborts, as in git bisect)",
-            out.code.or(out.signal.map(|s| kreloc_cli::exit::ABORT + s))
-        ))),
+        None => Err(Error::Aborted { status: out.code.or(out.signal.map(|s| kreloc_cli::exit::ABORT + s)) }),
     }
 }

@@ -32,14 +32,15 @@ pub fn compile(
 }
 
 fn uncached(exe: &Path, flags: &[String], case: &Source, compiler: &Compiler) -> Result<CompileOutcome, Error> {
-    let dir = tempfile::tempdir().map_err(|e| Error::Io(e.to_string()))?;
-    std::fs::write(dir.path().join("purgatory.c"), &case.text).map_err(|e| Error::Io(e.to_string()))?;
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("purgatory.c");
+    std::fs::write(&path, &case.text).map_err(|e| Error::file(&path, e))?;
     let child = Child::new(exe, compiler.timeout)
         .args(flags)
         .args(["-c", "purgatory.c", "-o", "purgatory.o"])
         .current_dir(dir.path());
     let mut commands = vec![child.display()];
-    let out = child.run().map_err(|e| Error::Toolchain(e.to_string()))?;
+    let out = child.run()?;
     if !out.success() {
         return Ok(classify_failure(&out, commands));
     }
@@ -51,15 +52,15 @@ fn uncached(exe: &Path, flags: &[String], case: &Source, compiler: &Compiler) ->
         let ro = Path::new("purgatory.ro");
         let child =
             kreloc_toolchains::link::command(l, &tc, &cfg, Path::new("purgatory.o"), ro, dir.path(), compiler.timeout)
-                .map_err(|e| Error::Toolchain(e.to_string()))?
+                .map_err(Error::from)?
                 .current_dir(dir.path());
         commands.push(child.display());
-        let out = child.run().map_err(|e| Error::Toolchain(e.to_string()))?;
+        let out = child.run()?;
         if !out.success() {
             return Ok(classify_failure(&out, commands));
         }
         result = dir.path().join(ro);
     }
-    let bytes = std::fs::read(&result).map_err(|e| Error::Io(format!("{}: {e}", result.display())))?;
+    let bytes = std::fs::read(&result).map_err(|e| Error::file(&result, e))?;
     Ok(CompileOutcome::Object { bytes, commands, cached: false })
 }

@@ -12,7 +12,7 @@ use crate::judgement::Judgement;
 use crate::predicate::{Observation, OraclePredicate};
 use crate::progress::Progress;
 use crate::search::{bisect, Judged};
-use crate::Error;
+use crate::{Bound, Error, Usage};
 
 /// The source tree's tag of a release (`llvmorg-18.1.8`, `releases/gcc-12.2.0`).
 pub fn release_tag(family: Family, version: &kreloc_toolchains::Version) -> String {
@@ -48,14 +48,14 @@ pub fn toolchain(family: Family, major: u32, installed: &mut Vec<String>, progre
     if let Ok(tc) = kreloc_toolchains::resolve(&spec) {
         return Ok(tc);
     }
-    let release =
-        catalog::sources(family, &kreloc_toolchains::Version(vec![major])).into_iter().next().ok_or_else(|| {
-            Error::Usage(format!("{spec} cannot be had here; available: {}", catalog::describe_available()))
-        })?;
-    if install::install(&release, progress).map_err(|e| Error::Toolchain(e.to_string()))? {
+    let release = catalog::sources(family, &kreloc_toolchains::Version(vec![major]))
+        .into_iter()
+        .next()
+        .ok_or_else(|| Usage::NotProvisionable { spec: spec.clone(), available: catalog::describe_available() })?;
+    if install::install(&release, progress)? {
         installed.push(spec.clone());
     }
-    kreloc_toolchains::resolve(&spec).map_err(|e| Error::Toolchain(e.to_string()))
+    Ok(kreloc_toolchains::resolve(&spec)?)
 }
 
 /// Bisects `family` between the `good` and `bad` majors.
@@ -73,10 +73,13 @@ pub fn bisect_releases(
     let start = Instant::now();
     let releases: Vec<u32> = catalog::releases(family).into_iter().filter(|m| *m >= good && *m <= bad).collect();
     if releases.first() != Some(&good) || releases.last() != Some(&bad) || releases.len() < 2 {
-        return Err(Error::Usage(format!(
-            "{family} {good}..{bad}: both must be provisionable and good < bad; available: {}",
-            catalog::describe_available()
-        )));
+        return Err(Usage::ReleaseSpan {
+            family: family.to_string(),
+            good,
+            bad,
+            available: catalog::describe_available(),
+        }
+        .into());
     }
     let mut installed = Vec::new();
     let good_tc = toolchain(family, good, &mut installed, progress)?;
@@ -84,7 +87,7 @@ pub fn bisect_releases(
     let good_obs = pred.observe(&good_tc)?;
     let bad_obs = pred.observe(&bad_tc)?;
     if good_obs.same_behaviour(&bad_obs) && script.is_none() && pred.regress == crate::predicate::Regress::Signature {
-        return Err(Error::Usage(format!("{family} {good} and {bad} behave the same on this case: nothing to bisect (try another --config, --case or --regress)")));
+        return Err(Usage::ReleasesBehaveAlike { family: family.to_string(), good, bad }.into());
     }
     let judge = |tc: &Toolchain, obs: &Observation| -> Result<Judgement, Error> {
         match script {
@@ -98,14 +101,17 @@ pub fn bisect_releases(
         }
     };
     for (name, tc, obs, want) in
-        [("good", &good_tc, &good_obs, Judgement::Good), ("bad", &bad_tc, &bad_obs, Judgement::Bad)]
+        [(Bound::Good, &good_tc, &good_obs, Judgement::Good), (Bound::Bad, &bad_tc, &bad_obs, Judgement::Bad)]
     {
         let got = judge(tc, obs)?;
         if got != want {
-            return Err(Error::Usage(format!(
-                "{name} release {} is judged {got:?} ({:?})",
-                obs.toolchain, obs.messages
-            )));
+            return Err(Usage::ReleaseJudged {
+                bound: name,
+                toolchain: obs.toolchain.clone(),
+                got,
+                messages: obs.messages.clone(),
+            }
+            .into());
         }
     }
     let mut judged = Judged::default();

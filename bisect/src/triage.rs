@@ -340,11 +340,7 @@ pub fn triage(
                 (Some(good), Some(bad)) => {
                     let (build, compiler) = match (&opts.build, &opts.compiler) {
                         (Some(b), Some(c)) => (b.clone(), c.clone()),
-                        _ => {
-                            return Err(Error::Usage(
-                                "--src needs --build CMD and --compiler RELPATH (as for kbisect)".into(),
-                            ))
-                        }
+                        _ => return Err(crate::Usage::TriageSrcNeedsBuild.into()),
                     };
                     let b = CommitBisect {
                         src: src.clone(),
@@ -436,9 +432,11 @@ pub fn write_report_for(
     report: &TriageReport,
     audience: Option<crate::upstream::Audience>,
 ) -> Result<(), Error> {
-    write_atomically(&dir.join("triage.json"), &serde_json::to_vec_pretty(report).unwrap_or_default())
-        .map_err(|e| Error::Io(e.to_string()))?;
-    write_atomically(&dir.join("triage.md"), markdown(report).as_bytes()).map_err(|e| Error::Io(e.to_string()))?;
+    let json = dir.join("triage.json");
+    write_atomically(&json, &serde_json::to_vec_pretty(report).unwrap_or_default())
+        .map_err(|e| Error::file(&json, e))?;
+    let md = dir.join("triage.md");
+    write_atomically(&md, markdown(report).as_bytes()).map_err(|e| Error::file(&md, e))?;
     crate::upstream::write(
         dir,
         report,

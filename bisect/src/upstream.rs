@@ -198,6 +198,7 @@ pub fn render(t: &TriageReport, audience: Audience) -> String {
 
 /// Writes `upstream.md` into the finding.
 pub fn write(dir: &Path, t: &TriageReport, audience: Audience) -> Result<(), crate::Error> {
-    kreloc_campaign::store::write_atomically(&dir.join("upstream.md"), render(t, audience).as_bytes())
-        .map_err(|e| crate::Error::Io(e.to_string()))
+    let path = dir.join("upstream.md");
+    kreloc_campaign::store::write_atomically(&path, render(t, audience).as_bytes())
+        .map_err(|e| crate::Error::file(&path, e))
 }

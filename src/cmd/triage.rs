@@ -104,7 +104,7 @@ impl From<&Failure> for Code {
 fn examiner_for(dir: &Path) -> Result<impl Fn(Vec<Cell>) -> Examiner, kreloc_bisect::Error> {
     let program = kreloc_campaign::store::smallest_program(dir).map_err(ReduceError::from)?;
     let judge: JudgeFile = kreloc_campaign::store::load_json(&program.join("judge.json"))
-        .ok_or_else(|| kreloc_bisect::Error::Usage(format!("{}: no judge.json", program.display())))?;
+        .ok_or_else(|| kreloc_bisect::Usage::NoJudgeFile(program.to_path_buf()))?;
     Ok(move |cells: Vec<Cell>| examiner(cells, &judge.profiles, judge.exec, 2))
 }
 
