@@ -91,7 +91,7 @@ enum Command {
     Merge(cmd::merge::MergeArgs),
     /// Reduce a root cause's smallest program, bisect the releases of its step (and commits with --src), write triage.md/json
     #[command(
-        after_help = "Examples:\n  kreloc triage kreloc-out/findings/3b78ef5add813be4\n  kreloc triage F --src ~/llvm-project --build 'cmake ... && ninja -C build clang' --compiler build/bin/clang\n\
+        after_help = "Examples:\n  kreloc triage kreloc-out/findings/3b78ef5add813be4\n  kreloc triage F --src ~/llvm-project     # built with kbisect's llvm preset (--build llvm)\n  kreloc triage F --src ~/tcc --build 'make tcc' --compiler tcc\n\
 Stages (reduce; release bisect for a release step, flag bisect for a config step; commit bisect) show on a\n\
 progress bar and in --json under \"stages\"; triage.md and triage.json go into the finding.\n\
 Exit codes: 0 triaged (the stages say what was found), 2 usage error, 125 the finding cannot be read or its toolchains are missing.\n"

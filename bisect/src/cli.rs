@@ -1,9 +1,9 @@
 //! The command line: `kbisect llvm|gcc ...` (releases, commits, or both) and `kbisect flags ...`.
 
 use std::path::PathBuf;
-use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
+use kreloc_cli::build_args::{BuildArgs, BuildSetup};
 use kreloc_cli::exit::Code;
 use kreloc_cli::parse_addr;
 use serde::Serialize;
@@ -100,24 +100,11 @@ struct FamilyArgs {
     /// A git checkout of the compiler: bisect its first-parent commits (releases first, if --good/--bad are numbers)
     #[arg(long)]
     src: Option<PathBuf>,
-    /// Build command, run in a persistent git worktree checked out at each commit (so builds are
-    /// incremental); presets: `llvm` (CMake+Ninja, clang only, X86) and `gcc` (C only, no bootstrap).
-    /// ccache is put first on PATH when installed
-    #[arg(long)]
-    build: Option<String>,
-    /// The built compiler, relative to the worktree (presets: build/bin/clang, inst/bin/gcc)
-    #[arg(long)]
-    compiler: Option<String>,
-    /// What the store keeps of a build, as globs relative to the worktree, comma-separated (presets:
-    /// llvm `build/bin/clang*,build/lib/clang/*/include`, gcc `inst`; otherwise the --compiler path)
-    #[arg(long, value_delimiter = ',')]
-    artifacts: Vec<String>,
+    #[command(flatten)]
+    build: BuildArgs,
     /// Compile the case with exactly these flags (plus -c), instead of --config's code model and driver flags
     #[arg(long, allow_hyphen_values = true)]
     cflags: Option<String>,
-    /// Do not put ccache on the build's PATH
-    #[arg(long)]
-    no_ccache: bool,
     /// Where the store keeps build contents: blobs (one file per distinct content) or elfshaker (one
     /// snapshot per commit, packed at the end of each run; needs elfshaker, see scripts/setup.sh)
     #[arg(long, value_enum, default_value = "blobs")]
@@ -131,16 +118,9 @@ struct FamilyArgs {
     /// objects: `bash ./link.sh clang`)
     #[arg(long, value_name = "CMD", requires = "packs")]
     link: Option<String>,
-    /// The artifact store and its worktrees (default $XDG_CACHE_HOME/kreloc/builds); share it to build
-    /// each commit once for everybody
-    #[arg(long)]
-    store: Option<PathBuf>,
     /// Bisect state file, for resuming (default under $XDG_CACHE_HOME/kreloc/bisect)
     #[arg(long)]
     state: Option<PathBuf>,
-    /// Build timeout in seconds
-    #[arg(long, default_value_t = 7200)]
-    build_timeout: u64,
     /// Skip reducing the case to a small reproducer
     #[arg(long)]
     no_reduce: bool,
@@ -172,11 +152,6 @@ struct PassArgs {
     #[command(flatten)]
     common: Common,
 }
-
-const LLVM_BUILD: &str = "cmake -G Ninja -S llvm -B build -DCMAKE_BUILD_TYPE=Release -DLLVM_ENABLE_PROJECTS=clang -DLLVM_TARGETS_TO_BUILD=X86 \
-$(command -v ccache >/dev/null && echo -DLLVM_CCACHE_BUILD=ON) && ninja -C build clang";
-const GCC_BUILD: &str = "mkdir -p build && cd build && ../configure --disable-bootstrap --enable-languages=c --disable-multilib --prefix=\"$PWD/../inst\" \
-&& make -j\"$(nproc)\" all-gcc && make install-gcc";
 
 fn predicate(c: &Common, regress_default_addrs: bool) -> Result<OraclePredicate, Error> {
     if let Some(dir) = c.case.as_ref().filter(|p| p.is_dir()) {
@@ -295,35 +270,11 @@ fn release_mode(
 }
 
 fn cc(a: &FamilyArgs, json: bool) -> Result<(), Error> {
-    if a.src.is_none() || (a.build.is_none() && a.packs.is_none()) || a.compiler.is_none() {
+    if a.src.is_none() || (a.build.build.is_none() && a.packs.is_none()) || a.build.compiler.is_none() {
         return Err(Usage::CcNeedsSrc.into());
     }
     let pred = predicate(&a.common, true)?;
     commit_mode(None, &a.good, &a.bad, a, pred, json)
-}
-
-/// The build command (none: only --packs), compiler and artifact globs: a preset's, or the user's.
-fn build_setup(fam: Option<Family>, a: &FamilyArgs) -> Result<(Option<String>, String, Vec<String>), Error> {
-    let preset = match (a.build.as_deref(), fam) {
-        (Some("llvm"), _) | (None, Some(Family::Llvm)) => {
-            Some((LLVM_BUILD, "build/bin/clang", vec!["build/bin/clang*", "build/lib/clang/*/include"]))
-        }
-        (Some("gcc"), _) | (None, Some(Family::Gcc)) => Some((GCC_BUILD, "inst/bin/gcc", vec!["inst"])),
-        _ => None,
-    };
-    let (build, compiler, globs) = match (preset, a.build.as_deref()) {
-        (Some((b, c, g)), _) => (
-            Some(b.to_string()),
-            a.compiler.clone().unwrap_or_else(|| c.into()),
-            g.into_iter().map(str::to_string).collect(),
-        ),
-        (None, cmd) if cmd.is_some() || a.packs.is_some() => {
-            let c = a.compiler.clone().ok_or(Usage::CompilerRequired)?;
-            (cmd.map(str::to_string), c.clone(), vec![c])
-        }
-        (None, _) => return Err(Usage::BuildRequired.into()),
-    };
-    Ok((build, compiler, if a.artifacts.is_empty() { globs } else { a.artifacts.clone() }))
 }
 
 fn commit_mode(
@@ -335,7 +286,7 @@ fn commit_mode(
     json: bool,
 ) -> Result<(), Error> {
     let src = a.src.clone().ok_or(Usage::SrcRequired)?;
-    let (build, compiler, artifacts) = build_setup(fam, a)?;
+    let BuildSetup { build, compiler, artifacts } = a.build.setup(fam, a.packs.is_some()).map_err(Usage::from)?;
     let predicate = match &a.script {
         Some(s) => CommitPredicate::Script(s.clone()),
         None => CommitPredicate::Oracle(Box::new(pred)),
@@ -351,10 +302,10 @@ fn commit_mode(
         cflags: a.cflags.as_deref().map(|f| f.split_whitespace().map(str::to_string).collect()),
         predicate,
         jobs: a.common.jobs,
-        ccache: !a.no_ccache,
-        store: a.store.clone().unwrap_or_else(|| kreloc_toolchains::dirs::cache_root().join("builds")),
+        ccache: !a.build.no_ccache,
+        store: a.build.store(),
         state: a.state.clone(),
-        build_timeout: Duration::from_secs(a.build_timeout),
+        build_timeout: a.build.timeout(),
         progress: !json,
         sources: Sources { backend: a.store_backend, packs: a.packs.clone(), link: a.link.clone() },
     };

@@ -126,16 +126,13 @@ pub enum Usage {
     UnknownConfig { given: String, known: String },
     #[error("--good/--bad '{good}'/'{bad}' are not release numbers; give --src to bisect commits")]
     NotReleaseNumbers { good: String, bad: String },
-    #[error("--src needs --build CMD and --compiler RELPATH (as for kbisect)")]
-    TriageSrcNeedsBuild,
     #[error(
         "kbisect cc needs --src DIR, --build CMD (or --packs DIR) and --compiler PATH (relative to the source tree)"
     )]
     CcNeedsSrc,
-    #[error("--compiler RELPATH is required with a custom --build or --packs")]
-    CompilerRequired,
-    #[error("--build CMD (or --packs DIR) is required")]
-    BuildRequired,
+    /// A commit bisection without what it needs to build the compiler.
+    #[error(transparent)]
+    Build(#[from] kreloc_cli::build_args::MissingBuild),
     #[error("--src is required for commit bisection")]
     SrcRequired,
     #[error("--cc is required unless --case is a finding directory")]

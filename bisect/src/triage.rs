@@ -25,11 +25,8 @@ pub struct TriageOptions {
     /// Commit bounds (default: the release tags around the first bad release).
     pub good: Option<String>,
     pub bad: Option<String>,
-    /// Build command and built compiler (needed with `src`).
-    pub build: Option<String>,
-    pub compiler: Option<String>,
-    pub store: PathBuf,
-    pub build_timeout: Duration,
+    /// How the compiler is built at each commit (with `src`; the family's preset by default).
+    pub build: kreloc_cli::build_args::BuildArgs,
     pub jobs: usize,
     pub max_tests: usize,
     pub progress: bool,
@@ -338,25 +335,22 @@ pub fn triage(
             let bad = opts.bad.clone().or_else(|| bounds.as_ref().map(|(_, b)| release_tag(*family, &b.version)));
             match (good, bad) {
                 (Some(good), Some(bad)) => {
-                    let (build, compiler) = match (&opts.build, &opts.compiler) {
-                        (Some(b), Some(c)) => (b.clone(), c.clone()),
-                        _ => return Err(crate::Usage::TriageSrcNeedsBuild.into()),
-                    };
+                    let setup = opts.build.setup(Some(*family), false).map_err(crate::Usage::from)?;
                     let b = CommitBisect {
                         src: src.clone(),
                         good,
                         bad,
-                        build: Some(build),
-                        artifacts: vec![compiler.clone()],
-                        compiler,
+                        build: setup.build,
+                        artifacts: setup.artifacts,
+                        compiler: setup.compiler,
                         family: *family,
                         cflags: None,
                         predicate: CommitPredicate::Oracle(Box::new(fc.predicate(None, &[]))),
                         jobs: opts.jobs,
-                        store: opts.store.clone(),
+                        store: opts.build.store(),
                         state: None,
-                        build_timeout: opts.build_timeout,
-                        ccache: true,
+                        build_timeout: opts.build.timeout(),
+                        ccache: !opts.build.no_ccache,
                         progress: false,
                         sources: Default::default(),
                     };

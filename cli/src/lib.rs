@@ -6,6 +6,7 @@
 //! crate only turns their typed values into text and exit codes.
 
 pub mod addr;
+pub mod build_args;
 pub mod exit;
 pub mod json;
 pub mod values;

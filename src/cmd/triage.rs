@@ -2,7 +2,6 @@
 //! `--src`), and write `triage.md` and `triage.json` into the finding.
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use clap::Args;
 use kreloc_bisect::triage::{triage, TriageOptions, TriageReport};
@@ -11,6 +10,7 @@ use kreloc_campaign::examine::{Cell, Examiner};
 use kreloc_campaign::finding::JudgeFile;
 use kreloc_campaign::reduce_finding::ReduceError;
 use kreloc_campaign::setup::examiner;
+use kreloc_cli::build_args::BuildArgs;
 use kreloc_cli::exit::Code;
 
 use super::exit;
@@ -26,8 +26,9 @@ pub struct TriageArgs {
 /// Flags shared by `kreloc triage` and `kreloc fuzz --triage`.
 #[derive(Debug, Args, Clone)]
 pub struct TriageFlags {
-    /// A git checkout of the step's compiler family: continue at commit level (needs --build, --compiler)
-    #[arg(long, requires_all = ["build", "compiler"])]
+    /// A git checkout of the step's compiler family: continue at commit level (built with --build, or the
+    /// family's preset)
+    #[arg(long)]
     pub src: Option<PathBuf>,
     /// Last good revision in --src (default: the last good release's tag)
     #[arg(long, requires = "src")]
@@ -35,21 +36,11 @@ pub struct TriageFlags {
     /// First bad revision in --src (default: the first bad release's tag)
     #[arg(long, requires = "src")]
     pub bad: Option<String>,
-    /// Build command run in each commit's worktree (with --src)
-    #[arg(long, requires = "src")]
-    pub build: Option<String>,
-    /// The built compiler, relative to the build directory (with --src)
-    #[arg(long, requires = "src")]
-    pub compiler: Option<String>,
-    /// Where builds are kept, by commit (default $XDG_CACHE_HOME/kreloc/builds)
-    #[arg(long)]
-    pub store: Option<PathBuf>,
+    #[command(flatten)]
+    pub build: BuildArgs,
     /// Most interestingness tests while reducing the AST (the whole-file text reduction after it gets 5 times as many)
     #[arg(long, default_value_t = 300)]
     pub max_tests: usize,
-    /// Build timeout in seconds
-    #[arg(long, default_value_t = 7200)]
-    pub build_timeout: u64,
     /// Whose tracker upstream.md is for (default: the step's compiler family; the kernel's for a config)
     #[arg(long, value_enum)]
     pub upstream: Option<Audience>,
@@ -62,9 +53,6 @@ impl TriageFlags {
             good: self.good.clone(),
             bad: self.bad.clone(),
             build: self.build.clone(),
-            compiler: self.compiler.clone(),
-            store: self.store.clone().unwrap_or_else(|| kreloc_toolchains::dirs::cache_root().join("builds")),
-            build_timeout: Duration::from_secs(self.build_timeout),
             jobs,
             max_tests: self.max_tests,
             progress,
