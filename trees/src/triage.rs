@@ -13,11 +13,13 @@ use kreloc_bisect::judgement::Judgement;
 use kreloc_bisect::search::{bisect, Judged};
 use kreloc_bisect::triage::{write_report, FlagAnswer, KernelReproducer, ReleaseAnswer, Stage, TriageReport};
 use kreloc_campaign::attribute::Step;
+use kreloc_campaign::reduce_finding::ReduceError;
 use kreloc_campaign::store::{load_json, smallest_program, summarize};
 use kreloc_toolchains::{catalog, CompileConfig, Toolchain};
 
-use super::kernel::{build_dir, dialect, lock_build_dir};
-use super::kernel_findings::{facts, shows, KernelCase};
+use crate::findings::{facts, shows, KernelCase, KernelCell};
+use crate::tree::{dialect, lock_build_dir};
+use crate::Error;
 
 /// The `kernel/<id>/` of a finding no generated program showed (None: triage it as a generated finding).
 pub fn kernel_case(dir: &Path) -> Option<PathBuf> {
@@ -39,12 +41,12 @@ pub fn kernel_case(dir: &Path) -> Option<PathBuf> {
 fn judge(case: &KernelCase, tc: &Toolchain, flags: &[String], builds: &mut usize) -> Judgement {
     let d = match dialect(tc) {
         Ok(d) => d,
-        Err(e) => return Judgement::Skip(e.into()),
+        Err(e) => return Judgement::Skip(e.to_string()),
     };
-    let out = build_dir(&case.tree, tc);
+    let out = case.tree.build_dir_for(tc);
     let _building = match lock_build_dir(&out) {
         Ok(lock) => lock,
-        Err(e) => return Judgement::Skip(e),
+        Err(e) => return Judgement::Skip(e.to_string()),
     };
     *builds += 1;
     let kind = case.tree.kind;
@@ -52,7 +54,7 @@ fn judge(case: &KernelCase, tc: &Toolchain, flags: &[String], builds: &mut usize
     let bytes =
         match kind.configure(&case.tree, &out, tc).and_then(|()| kind.build(&case.tree, &out, tc, Some(overrides))) {
             Ok(b) => b,
-            Err(e) => return Judgement::Skip(e),
+            Err(e) => return Judgement::Skip(e.to_string()),
         };
     let profile = case.tree.profile.profile();
     match facts(&bytes, &*profile, &case.tree.addresses, None) {
@@ -67,10 +69,10 @@ fn stage(stage: &'static str, status: &'static str, detail: String, since: Insta
 }
 
 /// Triages the kernel finding `dir` from its case directory `case_dir`.
-pub fn triage(dir: &Path, case_dir: &Path, progress: bool) -> Result<TriageReport, String> {
-    let finding = summarize(dir).map_err(|e| e.to_string())?;
-    let case: KernelCase = load_json(&case_dir.join("kernel.json"))
-        .ok_or_else(|| format!("{}: no readable kernel.json", case_dir.display()))?;
+pub fn triage(dir: &Path, case_dir: &Path, progress: bool) -> Result<TriageReport, Error> {
+    let finding = summarize(dir).map_err(|e| kreloc_bisect::Error::from(ReduceError::from(e)))?;
+    let case: KernelCase =
+        load_json(&case_dir.join("kernel.json")).ok_or_else(|| Error::NoCase { case_dir: case_dir.to_path_buf() })?;
     let bar = kreloc_campaign::progress::spinner(
         progress,
         format!("triage {} ({} {})", finding.fingerprint, case.tree.kind.name(), case.tree.version),
@@ -116,7 +118,8 @@ pub fn triage(dir: &Path, case_dir: &Path, progress: bool) -> Result<TriageRepor
                     let refs: Vec<_> = subset.iter().collect();
                     judge(&case, tc, &apply(&from.flags, &refs), &mut builds) == Judgement::Bad
                 });
-                let answer = FlagAnswer::new(tc.id(), from.flag_set.clone(), case.to.flag_set.clone(), culprit, builds);
+                let answer =
+                    FlagAnswer::new(tc.id(), from.flag_set.to_string(), case.to.flag_set.to_string(), culprit, builds);
                 stages.push(stage(
                     "flag-bisect",
                     "done",
@@ -221,7 +224,7 @@ pub fn triage(dir: &Path, case_dir: &Path, progress: bool) -> Result<TriageRepor
 
     let rel = |p: &Path| p.strip_prefix(dir).unwrap_or(p).display().to_string();
     let loader_output = std::fs::read_to_string(case_dir.join("loader.txt")).unwrap_or_default();
-    let label = |c: &super::kernel_findings::KernelCell| format!("{}/{}", c.toolchain.id(), c.flag_set);
+    let label = |c: &KernelCell| format!("{}/{}", c.toolchain.id(), c.flag_set);
     let kind = if finding.config_only { "Config property" } else { "Regression" };
     let from = case.from.as_ref().map_or_else(|| "—".to_string(), label);
     let mut summary = format!(
@@ -259,6 +262,6 @@ pub fn triage(dir: &Path, case_dir: &Path, progress: bool) -> Result<TriageRepor
         pass: None,
         kernel: Some(kernel),
     };
-    write_report(dir, &report).map_err(|e| e.to_string())?;
+    write_report(dir, &report)?;
     Ok(report)
 }
