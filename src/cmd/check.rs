@@ -48,9 +48,9 @@ pub fn check(a: &CheckArgs, json: bool) -> i32 {
     let w = window::window(&obj, &*prof);
     // The verdict is the whole load (relocation, the loader's symbol steps, the digest writes); `stages` in
     // --json lets a user who only cares about relocation read `stages.relocates`. The window is about relocation.
-    let runs = if a.run { super::check_run::runs(&obj, &*prof, &addrs) } else { Vec::new() };
+    let runs = if a.run { kreloc_trees::run::runs(&obj, &*prof, &addrs) } else { Vec::new() };
     let bad = verdicts.iter().any(|v| !v.good || (a.deny_warnings && !v.warnings.is_empty()))
-        || super::check_run::any_bad(&runs);
+        || kreloc_trees::run::any_bad(&runs);
     if json {
         let doc = serde_json::json!({
             "object": a.object,
@@ -73,7 +73,7 @@ pub fn check(a: &CheckArgs, json: bool) -> i32 {
         }
         print!("{}", report::window_text(&w, a.verbose));
         for r in &runs {
-            print!("{}", super::check_run::text(r));
+            print!("{}", kreloc_trees::run::text(r));
         }
     }
     if bad {

@@ -33,11 +33,6 @@ fn profile_for(id: ProfileId, origin: &kreloc_extract::Origin) -> ProfileId {
     }
 }
 
-/// Resolves a profile name, or a one-line error listing the known ones.
-pub fn profile(name: &str) -> Result<Box<dyn Profile>, String> {
-    kreloc_oracle::parse_profile(name).map_err(|e| e.to_string())
-}
-
 /// The object and the profile that judges it.
 pub fn inputs(path: &Path, id: ProfileId) -> Result<(Object, Box<dyn Profile>), String> {
     let (obj, origin) = read_input(path)?;

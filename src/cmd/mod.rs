@@ -2,14 +2,11 @@
 
 pub mod campaign;
 pub mod check;
-pub mod check_run;
 pub mod demo;
 pub mod exit;
 pub mod extract;
 pub mod input;
 pub mod kernel;
-pub mod kernel_findings;
-pub mod kernel_triage;
 pub mod kexec_tools;
 pub mod merge;
 pub mod place;

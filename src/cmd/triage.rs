@@ -77,15 +77,15 @@ impl TriageFlags {
 #[derive(Debug)]
 pub enum Failure {
     Bisect(kreloc_bisect::Error),
-    /// A kernel tree's triage (its one-line message).
-    Kernel(String),
+    /// A kernel or kexec-tools tree's triage.
+    Kernel(kreloc_trees::Error),
 }
 
 impl std::fmt::Display for Failure {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Failure::Bisect(e) => e.fmt(f),
-            Failure::Kernel(e) => f.write_str(e),
+            Failure::Kernel(e) => e.fmt(f),
         }
     }
 }
@@ -95,7 +95,7 @@ impl From<&Failure> for Code {
     fn from(f: &Failure) -> Code {
         match f {
             Failure::Bisect(e) => Code::from(e),
-            Failure::Kernel(_) => Code::CannotTest,
+            Failure::Kernel(e) => Code::from(e),
         }
     }
 }
@@ -110,8 +110,8 @@ fn examiner_for(dir: &Path) -> Result<impl Fn(Vec<Cell>) -> Examiner, kreloc_bis
 
 /// Triages one finding directory.
 pub fn triage_dir(dir: &Path, flags: &TriageFlags, progress: bool) -> Result<TriageReport, Failure> {
-    if let Some(case) = super::kernel_triage::kernel_case(dir) {
-        return super::kernel_triage::triage(dir, &case, progress).map_err(Failure::Kernel);
+    if let Some(case) = kreloc_trees::triage::kernel_case(dir) {
+        return kreloc_trees::triage::triage(dir, &case, progress).map_err(Failure::Kernel);
     }
     let make = examiner_for(dir).map_err(Failure::Bisect)?;
     triage(dir, make, &flags.options(progress, 2)).map_err(Failure::Bisect)

@@ -1,4 +1,4 @@
-//! Root causes of `kreloc kernel`: the campaign's attribution over the toolchain × flag-set cells, recorded in
+//! Root causes of a tree's matrix: the campaign's attribution over the toolchain × flag-set cells, recorded in
 //! the campaign's finding store (a cause a generated program already showed is one more sighting). The
 //! "program" of such a sighting is the tree and the flag set; `kernel/<id>/` in the finding keeps what
 //! rebuilds it (make commands, tree version, purgatory.ro objects, loader output) for `kreloc triage`.
@@ -10,14 +10,17 @@ use serde::{Deserialize, Serialize};
 
 use kreloc_campaign::attribute::{attribute, RootCause};
 use kreloc_campaign::change::{object_facts, Change, Facts};
+use kreloc_campaign::examine::CellId;
 use kreloc_campaign::finding::file_name;
 use kreloc_campaign::store::{write_dir_atomically, FindingStore, Recorded, Sighting};
 use kreloc_exec::purgatory::PurgatoryRun;
+use kreloc_toolchains::config::ConfigName;
 use kreloc_toolchains::Toolchain;
 
-use super::kernel::{Row, Tree};
+use crate::run::{self, RunChange};
+use crate::{Cells, Error, Row, Tree};
 
-/// A root cause `kreloc kernel` stored.
+/// A root cause a tree's matrix stored.
 #[derive(Debug, Clone, Serialize)]
 pub struct Stored {
     pub fingerprint: String,
@@ -32,12 +35,19 @@ pub struct Stored {
 pub struct KernelCell {
     pub toolchain: Toolchain,
     /// `tree` or a named config.
-    pub flag_set: String,
+    pub flag_set: ConfigName,
     /// The flags, as `kbisect flags` compares them (the tree's: its literal PURGATORY_CFLAGS).
     pub flags: Vec<String>,
     pub commands: Vec<String>,
     /// `objects/<file>` of this cell's purgatory.ro.
     pub object: String,
+}
+
+impl KernelCell {
+    /// `gcc-12.2.0/kernel-2019`.
+    pub fn id(&self) -> CellId {
+        CellId { toolchain: self.toolchain.tool_id(), config: self.flag_set.clone() }
+    }
 }
 
 /// `kernel/<id>/kernel.json`.
@@ -68,25 +78,25 @@ pub fn facts(
     let mut runs: Vec<&PurgatoryRun> = match runs {
         Some(made) => made.iter().collect(),
         None => {
-            made_here = super::check_run::runs(&obj, profile, addresses);
+            made_here = run::runs(&obj, profile, addresses);
             made_here.iter().collect()
         }
     };
     runs.sort_by_key(|r| r.load_addr);
-    for run in runs {
-        match super::check_run::change(run) {
+    for r in runs {
+        match run::change(r) {
             // One problem per kind of fault, at the lowest address that shows it (as a wrong checksum is):
             // a purgatory that fails the same way everywhere is one root cause, not one per address.
-            Ok(Some(Change::RunFailed { at, fault })) => {
+            RunChange::Problem(Change::RunFailed { at, fault }) => {
                 if !facts.problems.iter().any(|p| matches!(p, Change::RunFailed { fault: f, .. } if *f == fault)) {
                     facts.problems.insert(Change::RunFailed { at, fault });
                 }
             }
-            Ok(Some(change)) => {
+            RunChange::Problem(change) => {
                 facts.problems.insert(change);
             }
-            Ok(None) => {}
-            Err(()) => facts.unjudged_at.push(run.load_addr),
+            RunChange::Good => {}
+            RunChange::NotJudged => facts.unjudged_at.push(r.load_addr),
         }
     }
     Some(facts)
@@ -101,32 +111,36 @@ pub fn shows(facts: &Facts, change: &Change) -> bool {
 }
 
 /// Attributes the judged cells' problems and records each root cause in the store at `out`.
-pub fn record(out: &Path, tree: &Tree, rows: &[Row]) -> Result<Vec<Stored>, String> {
-    let profile = super::input::profile(&tree.profile)?;
-    let cells: Vec<_> = rows.iter().map(|r| r.matrix_cell.clone()).collect();
+pub fn record(out: &Path, cells: &Cells) -> Result<Vec<Stored>, Error> {
+    let Cells { tree, rows } = cells;
+    let profile = tree.profile.profile();
+    let matrix: Vec<_> = rows.iter().map(|r| r.matrix_cell.clone()).collect();
     let facts: Vec<Option<Facts>> = rows
         .iter()
         .map(|r| r.object.as_deref().and_then(|b| facts(b, &*profile, &tree.addresses, Some(r.runs()))))
         .collect();
-    let store = FindingStore::open(out, "kernel").map_err(|e| e.to_string())?;
+    let store = FindingStore::open(out, "kernel").map_err(Error::io(out))?;
     let size = source_lines(tree);
-    let row = |label: &str| rows.iter().find(|r| r.matrix_cell.label() == label);
+    // Attribution names cells by label; read each back as the typed id it is.
+    let row = |label: &str| {
+        let id: CellId = label.parse().ok()?;
+        rows.iter().find(|r| r.matrix_cell.id() == id)
+    };
     let mut stored = Vec::new();
-    for d in attribute(&cells, &facts) {
+    for d in attribute(&matrix, &facts) {
         let Some(pair) = d.cells.first() else { continue };
         let Some(to) = row(&pair.to) else { continue };
         let from = pair.from.as_deref().and_then(row);
         let id = file_name(&format!("{}-{}", tree.label(), to.matrix_cell.config_name));
         let sighting = Sighting::now(id.clone(), size, d.cells.clone());
-        let recorded = store.record(&d.cause, &sighting, Vec::new).map_err(|e| e.to_string())?;
+        let recorded = store.record(&d.cause, &sighting, Vec::new).map_err(Error::io(out))?;
         let (new, dir) = match recorded {
             Recorded::New(dir) => (true, dir),
             Recorded::Seen(dir) => (false, dir),
         };
-        write_case(&dir.join("kernel"), &id, tree, &d.cause, from, to, &*profile)
-            .map_err(|e| format!("{}: {e}", dir.display()))?;
+        write_case(&dir.join("kernel"), &id, tree, &d.cause, from, to, &*profile).map_err(Error::io(&dir))?;
         // report.md names the tree's directory, written only now.
-        store.refresh_report(&d.cause.fingerprint()).map_err(|e| format!("{}: {e}", dir.display()))?;
+        store.refresh_report(&d.cause.fingerprint()).map_err(Error::io(&dir))?;
         stored.push(Stored { fingerprint: d.cause.fingerprint(), title: d.cause.title(), new, dir });
     }
     Ok(stored)
@@ -143,13 +157,13 @@ fn source_lines(tree: &Tree) -> usize {
 }
 
 fn cell(row: &Row, tree: &Tree) -> KernelCell {
-    let flags = match kreloc_toolchains::config::named(&row.matrix_cell.config_name) {
+    let flags = match row.flags.named() {
         Some(n) => n.flags.iter().map(|f| f.to_string()).collect(),
         None => tree.kind.flags(&tree.src).unwrap_or_default(),
     };
     KernelCell {
         toolchain: row.matrix_cell.toolchain.clone(),
-        flag_set: row.matrix_cell.config_name.clone(),
+        flag_set: row.flags.clone(),
         flags,
         commands: row.commands.clone(),
         object: format!("{}.ro", file_name(&row.matrix_cell.label())),
@@ -214,7 +228,7 @@ pub fn loader_output(row: &Row, profile: &dyn kreloc_oracle::Profile, addresses:
         .iter()
         .map(|&at| {
             let verdict = kreloc_oracle::report::verdict_text(&kreloc_oracle::load(&obj, profile, at), None);
-            let run = row.runs().iter().find(|r| r.load_addr == at).map(super::check_run::text).unwrap_or_default();
+            let run = row.runs().iter().find(|r| r.load_addr == at).map(run::text).unwrap_or_default();
             format!(
                 "$ kreloc check {}.ro{run_flag} --profile {} --at {at:#x}\n{verdict}{run}",
                 file_name(&row.matrix_cell.label()),

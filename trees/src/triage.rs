@@ -16,8 +16,9 @@ use kreloc_campaign::attribute::Step;
 use kreloc_campaign::store::{load_json, smallest_program, summarize};
 use kreloc_toolchains::{catalog, CompileConfig, Toolchain};
 
-use super::kernel::{build_dir, dialect, lock_build_dir};
-use super::kernel_findings::{facts, shows, KernelCase};
+use crate::findings::{facts, shows, KernelCase, KernelCell};
+use crate::tree::{dialect, lock_build_dir};
+use crate::Error;
 
 /// The `kernel/<id>/` of a finding no generated program showed (None: triage it as a generated finding).
 pub fn kernel_case(dir: &Path) -> Option<PathBuf> {
@@ -39,12 +40,12 @@ pub fn kernel_case(dir: &Path) -> Option<PathBuf> {
 fn judge(case: &KernelCase, tc: &Toolchain, flags: &[String], builds: &mut usize) -> Judgement {
     let d = match dialect(tc) {
         Ok(d) => d,
-        Err(e) => return Judgement::Skip(e.into()),
+        Err(e) => return Judgement::Skip(e.to_string()),
     };
-    let out = build_dir(&case.tree, tc);
+    let out = case.tree.build_dir_for(tc);
     let _building = match lock_build_dir(&out) {
         Ok(lock) => lock,
-        Err(e) => return Judgement::Skip(e),
+        Err(e) => return Judgement::Skip(e.to_string()),
     };
     *builds += 1;
     let kind = case.tree.kind;
@@ -52,11 +53,9 @@ fn judge(case: &KernelCase, tc: &Toolchain, flags: &[String], builds: &mut usize
     let bytes =
         match kind.configure(&case.tree, &out, tc).and_then(|()| kind.build(&case.tree, &out, tc, Some(overrides))) {
             Ok(b) => b,
-            Err(e) => return Judgement::Skip(e),
+            Err(e) => return Judgement::Skip(e.to_string()),
         };
-    let Ok(profile) = super::input::profile(&case.tree.profile) else {
-        return Judgement::Skip(format!("unknown profile {}", case.tree.profile));
-    };
+    let profile = case.tree.profile.profile();
     match facts(&bytes, &*profile, &case.tree.addresses, None) {
         Some(f) if shows(&f, &case.cause.change) => Judgement::Bad,
         Some(_) => Judgement::Good,
@@ -69,10 +68,10 @@ fn stage(stage: &'static str, status: &'static str, detail: String, since: Insta
 }
 
 /// Triages the kernel finding `dir` from its case directory `case_dir`.
-pub fn triage(dir: &Path, case_dir: &Path, progress: bool) -> Result<TriageReport, String> {
-    let finding = summarize(dir).map_err(|e| e.to_string())?;
-    let case: KernelCase = load_json(&case_dir.join("kernel.json"))
-        .ok_or_else(|| format!("{}: no readable kernel.json", case_dir.display()))?;
+pub fn triage(dir: &Path, case_dir: &Path, progress: bool) -> Result<TriageReport, Error> {
+    let finding = summarize(dir).map_err(Error::io(dir))?;
+    let case: KernelCase =
+        load_json(&case_dir.join("kernel.json")).ok_or_else(|| Error::NoCase { case_dir: case_dir.to_path_buf() })?;
     let bar = kreloc_campaign::progress::spinner(
         progress,
         format!("triage {} ({} {})", finding.fingerprint, case.tree.kind.name(), case.tree.version),
@@ -118,7 +117,8 @@ pub fn triage(dir: &Path, case_dir: &Path, progress: bool) -> Result<TriageRepor
                     let refs: Vec<_> = subset.iter().collect();
                     judge(&case, tc, &apply(&from.flags, &refs), &mut builds) == Judgement::Bad
                 });
-                let answer = FlagAnswer::new(tc.id(), from.flag_set.clone(), case.to.flag_set.clone(), culprit, builds);
+                let answer =
+                    FlagAnswer::new(tc.id(), from.flag_set.to_string(), case.to.flag_set.to_string(), culprit, builds);
                 stages.push(stage(
                     "flag-bisect",
                     "done",
@@ -223,7 +223,7 @@ pub fn triage(dir: &Path, case_dir: &Path, progress: bool) -> Result<TriageRepor
 
     let rel = |p: &Path| p.strip_prefix(dir).unwrap_or(p).display().to_string();
     let loader_output = std::fs::read_to_string(case_dir.join("loader.txt")).unwrap_or_default();
-    let label = |c: &super::kernel_findings::KernelCell| format!("{}/{}", c.toolchain.id(), c.flag_set);
+    let label = |c: &KernelCell| c.id().to_string();
     let kind = if finding.config_only { "Config property" } else { "Regression" };
     let from = case.from.as_ref().map_or_else(|| "—".to_string(), label);
     let mut summary = format!(
@@ -261,6 +261,6 @@ pub fn triage(dir: &Path, case_dir: &Path, progress: bool) -> Result<TriageRepor
         pass: None,
         kernel: Some(kernel),
     };
-    write_report(dir, &report).map_err(|e| e.to_string())?;
+    write_report(dir, &report)?;
     Ok(report)
 }

@@ -1,5 +1,6 @@
-//! `kreloc check --run`: runs the real purgatory's `purgatory()` at each load address, with the segments and
-//! digest the loader stores (kreloc-exec's purgatory run), and renders the outcome.
+//! Runs of a real purgatory's `purgatory()` at each load address, with the segments and digest the loader
+//! stores (kreloc-exec's purgatory run): their typed change, and the lines `kreloc check --run` and a
+//! finding's loader.txt show.
 
 use kreloc_campaign::change::{Change, RunFault};
 use kreloc_exec::purgatory::{self, Options, PurgatoryRun, RunOutcome};
@@ -10,13 +11,21 @@ pub fn runs(obj: &Object, profile: &dyn Profile, addrs: &[u64]) -> Vec<Purgatory
     addrs.iter().map(|&at| purgatory::run(obj, profile, at, Options::default())).collect()
 }
 
-/// A judged run's problem as the campaign's typed change (what root causes and bisection read): `Ok(None)`
-/// for a good run, `Err(())` for one not judged.
-pub fn change(r: &PurgatoryRun) -> Result<Option<Change>, ()> {
+/// What a run says about the object, as root causes and bisection read it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RunChange {
+    Good,
+    /// The campaign's typed change for a judged run that went wrong.
+    Problem(Change),
+    NotJudged,
+}
+
+/// A run's problem as the campaign's typed change.
+pub fn change(r: &PurgatoryRun) -> RunChange {
     let fault = match &r.outcome {
-        RunOutcome::NotJudged { .. } => return Err(()),
+        RunOutcome::NotJudged { .. } => return RunChange::NotJudged,
         RunOutcome::Returned if r.start_reaches_entry == Some(false) => RunFault::NoEntry,
-        RunOutcome::Returned => return Ok(None),
+        RunOutcome::Returned => return RunChange::Good,
         RunOutcome::FailureLoop { .. } => RunFault::DigestMismatch,
         RunOutcome::JumpsToItself { .. } => RunFault::SelfLoop,
         RunOutcome::Spins { .. } => RunFault::Timeout,
@@ -27,7 +36,7 @@ pub fn change(r: &PurgatoryRun) -> Result<Option<Change>, ()> {
         RunOutcome::SystemCall => RunFault::Seccomp,
         RunOutcome::Exited { .. } => RunFault::Exit,
     };
-    Ok(Some(Change::RunFailed { at: r.load_addr, fault }))
+    RunChange::Problem(Change::RunFailed { at: r.load_addr, fault })
 }
 
 /// Judged and bad: the run did not return with its digest verified, or `purgatory_start` does not reach
