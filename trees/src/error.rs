@@ -69,9 +69,9 @@ pub enum Error {
     /// The finding's `kernel/<id>/kernel.json` is missing or unreadable.
     #[error("{}: no readable kernel.json", case_dir.display())]
     NoCase { case_dir: PathBuf },
-    /// Writing the triage report.
+    /// The one triage (reading the finding, writing its report).
     #[error(transparent)]
-    Report(#[from] kreloc_bisect::Error),
+    Triage(#[from] kreloc_bisect::Error),
 }
 
 impl Error {
@@ -87,7 +87,7 @@ impl From<&Error> for Code {
         match e {
             Error::UnknownFlagSet { .. } => Code::Usage,
             Error::Toolchain { source, .. } => Code::from(source),
-            Error::Report(e) => Code::from(e),
+            Error::Triage(e) => Code::from(e),
             _ => Code::CannotTest,
         }
     }
