@@ -11,7 +11,7 @@ use kreloc_toolchains::{catalog, install, Family, Source, Toolchain, ToolchainId
 use crate::judgement::Judgement;
 use crate::predicate::{Observation, OraclePredicate};
 use crate::progress::Progress;
-use crate::search::{bisect, Judged};
+use crate::search::{bisect, Judged, Outcome};
 use crate::{Bound, Error, Usage};
 
 /// The source tree's tag of a release (`llvmorg-18.1.8`, `releases/gcc-12.2.0`).
@@ -114,28 +114,13 @@ pub fn bisect_releases(
             .into());
         }
     }
-    let mut judged = Judged::default();
-    judged.0.insert(0, Judgement::Good);
-    judged.0.insert(releases.len() - 1, Judgement::Bad);
     let bar = Progress::new(progress, &family.to_string());
     let mut steps = 0;
-    let outcome = bisect(
-        releases.len(),
-        |j| j.next_probes(releases.len(), jobs),
-        &mut judged,
-        |batch| {
-            bar.round(batch.iter().map(|&i| format!("{family} {}", releases[i])).collect(), "installing if needed");
-            batch
-                .iter()
-                .map(|&i| {
-                    steps += 1;
-                    let tc = toolchain(family, releases[i], &mut installed, false)?;
-                    judge(&tc, &pred.observe(&tc)?)
-                })
-                .collect()
-        },
-        |_| {},
-    )?;
+    let outcome = search_releases(family, &releases, jobs, &bar, &mut installed, |tc| {
+        steps += 1;
+        let tc = tc?;
+        judge(&tc, &pred.observe(&tc)?)
+    })?;
     bar.finish();
     let first_bad = releases[outcome.first_bad];
     let last_good = releases[outcome.first_bad - 1];
@@ -163,6 +148,33 @@ pub fn bisect_releases(
         reduction,
         elapsed_ms: start.elapsed().as_millis() as u64,
     })
+}
+
+/// The release search kbisect and triage share: bisects `releases` (the first known good, the last known bad),
+/// installing each release it probes, up to `jobs` a round; `judge` gets the release's toolchain, or why it
+/// could not be had.
+pub fn search_releases(
+    family: Family,
+    releases: &[u32],
+    jobs: usize,
+    bar: &Progress,
+    installed: &mut Vec<String>,
+    mut judge: impl FnMut(Result<Toolchain, Error>) -> Result<Judgement, Error>,
+) -> Result<Outcome, Error> {
+    let n = releases.len();
+    let mut judged = Judged::default();
+    judged.0.insert(0, Judgement::Good);
+    judged.0.insert(n.saturating_sub(1), Judgement::Bad);
+    bisect(
+        n,
+        |j| j.next_probes(n, jobs),
+        &mut judged,
+        |batch| {
+            bar.round(batch.iter().map(|&i| format!("{family} {}", releases[i])).collect(), "installing if needed");
+            batch.iter().map(|&i| judge(toolchain(family, releases[i], installed, false))).collect()
+        },
+        |_| {},
+    )
 }
 
 /// What a `--script` sees: `KBISECT_CC` (a command line: `zig cc` for zig), `KBISECT_TOOLCHAIN`.

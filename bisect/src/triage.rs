@@ -1,22 +1,24 @@
 //! Triage of one root cause: reduce its smallest program, release-bisect the family across the step,
 //! optionally continue at commit level in a checkout, and write `triage.md` / `triage.json` ready to paste
-//! into a compiler bug report.
+//! into a compiler bug report. A generated program is one `Case` of the one triage (`case.rs`); a real
+//! Linux or kexec-tools tree is the other (kreloc-trees).
 
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
 
-use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
 use kreloc_campaign::attribute::Step;
 use kreloc_campaign::examine::{Cell, Examiner};
-use kreloc_campaign::reduce_finding::{load_case, reduce_case, ReduceError, Reduced};
-use kreloc_campaign::store::{summarize, write_atomically, Summary};
+use kreloc_campaign::reduce_finding::{load_case, reduce_case, Reduced};
+use kreloc_campaign::store::{write_atomically, Summary};
 use kreloc_toolchains::{Family, ToolchainId};
 
 use crate::commits::{CommitBisect, CommitPredicate};
 use crate::releases::{bisect_releases, release_tag};
 use crate::Error;
+
+pub mod case;
+pub use case::{triage_case, Answers, Case, Stage, StageName, Stages, Status};
 
 /// How to triage.
 pub struct TriageOptions {
@@ -32,16 +34,6 @@ pub struct TriageOptions {
     pub progress: bool,
     /// Whose tracker `upstream.md` is written for (default: the step's family, the kernel's for a config).
     pub upstream: Option<crate::upstream::Audience>,
-}
-
-/// One stage: `reduce`, `release-bisect`, `commit-bisect`.
-#[derive(Debug, Clone, Serialize)]
-pub struct Stage {
-    pub stage: &'static str,
-    /// `done`, `skipped` or `failed`.
-    pub status: &'static str,
-    pub detail: String,
-    pub elapsed_ms: u64,
 }
 
 /// The first bad release.
@@ -142,43 +134,36 @@ pub struct TriageReport {
     pub kernel: Option<KernelReproducer>,
 }
 
-struct Stages {
-    bar: ProgressBar,
-    done: Vec<Stage>,
-}
-
-impl Stages {
-    fn new(show: bool, fingerprint: &str) -> Stages {
-        let bar = if show { ProgressBar::new(4) } else { ProgressBar::hidden() };
-        bar.set_style(
-            ProgressStyle::with_template("{spinner} [{elapsed}] triage {prefix} [{pos}/{len}] {msg}")
-                .unwrap_or_else(|_| ProgressStyle::default_bar()),
-        );
-        bar.set_prefix(fingerprint.to_string());
-        bar.enable_steady_tick(Duration::from_millis(150));
-        Stages { bar, done: Vec::new() }
-    }
-
-    fn start(&self, what: &str) -> Instant {
-        self.bar.set_message(what.to_string());
-        Instant::now()
-    }
-
-    fn end(&mut self, stage: &'static str, status: &'static str, detail: String, since: Instant) {
-        self.done.push(Stage { stage, status, detail, elapsed_ms: since.elapsed().as_millis() as u64 });
-        self.bar.inc(1);
-    }
-}
-
 /// Triages the finding in `dir`; `examiner_for` builds the campaign's examiner for the two cells.
 pub fn triage(
     dir: &Path,
     examiner_for: impl Fn(Vec<Cell>) -> Examiner,
     opts: &TriageOptions,
 ) -> Result<TriageReport, Error> {
-    let finding = summarize(dir).map_err(ReduceError::from)?;
+    triage_case(dir, &mut Generated { dir, examiner_for, opts }, opts.progress, opts.upstream)
+}
+
+/// A root cause generated programs showed: its smallest program is reduced, then bisected.
+struct Generated<'a, F> {
+    dir: &'a Path,
+    examiner_for: F,
+    opts: &'a TriageOptions,
+}
+
+impl<F: Fn(Vec<Cell>) -> Examiner> Case for Generated<'_, F> {
+    fn run(&mut self, finding: &Summary, stages: &mut Stages) -> Result<Answers, Error> {
+        generated(self.dir, &self.examiner_for, self.opts, finding, stages)
+    }
+}
+
+fn generated(
+    dir: &Path,
+    examiner_for: impl Fn(Vec<Cell>) -> Examiner,
+    opts: &TriageOptions,
+    finding: &Summary,
+    stages: &mut Stages,
+) -> Result<Answers, Error> {
     let case = load_case(dir)?;
-    let mut stages = Stages::new(opts.progress, &finding.fingerprint);
 
     let t = stages.start("reducing the smallest program");
     let reduced = match reduce_case(&case, examiner_for, opts.max_tests) {
@@ -195,11 +180,11 @@ pub fn triage(
                 (None, Some(why)) => detail += &format!("; no whole-file reduction: {why}"),
                 _ => {}
             }
-            stages.end("reduce", "done", detail, t);
+            stages.end(StageName::Reduce, Status::Done, detail, t);
             Some(r)
         }
         Err(e) => {
-            stages.end("reduce", "failed", e.to_string(), t);
+            stages.end(StageName::Reduce, Status::Failed, e.to_string(), t);
             None
         }
     };
@@ -214,8 +199,8 @@ pub fn triage(
             match bisect_releases(*family, *from, *to, &pred, None, opts.jobs, false, false) {
                 Ok(r) => {
                     stages.end(
-                        "release-bisect",
-                        "done",
+                        StageName::ReleaseBisect,
+                        Status::Done,
                         format!("first bad: {} {} ({})", r.family, r.first_bad, r.first_bad_toolchain),
                         t,
                     );
@@ -229,19 +214,19 @@ pub fn triage(
                     })
                 }
                 Err(e) => {
-                    stages.end("release-bisect", "failed", e.to_string(), t);
+                    stages.end(StageName::ReleaseBisect, Status::Failed, e.to_string(), t);
                     None
                 }
             }
         }
         (Step::Release { .. }, false) => {
-            stages.end("release-bisect", "skipped", "the finding did not reproduce".into(), t);
+            stages.end(StageName::ReleaseBisect, Status::Skipped, "the finding did not reproduce".into(), t);
             None
         }
         (Step::FixedIn { .. }, _) => {
             stages.end(
-                "release-bisect",
-                "skipped",
+                StageName::ReleaseBisect,
+                Status::Skipped,
                 "a fix: the newer release lost the problem, nothing broke".into(),
                 t,
             );
@@ -249,8 +234,8 @@ pub fn triage(
         }
         (step, _) => {
             stages.end(
-                "release-bisect",
-                "skipped",
+                StageName::ReleaseBisect,
+                Status::Skipped,
                 format!("the step ({}) is not between releases of one family", step.title()),
                 t,
             );
@@ -260,7 +245,7 @@ pub fn triage(
 
     let flags = match (&fc.step, &reduced, &case.from) {
         (Step::Config { .. }, Some(_), Some(from)) => {
-            stages.bar.inc_length(1);
+            stages.add_one();
             let t = stages.start("bisecting the config's flags");
             let named = |c: &Cell| {
                 kreloc_toolchains::config::named(&c.config_name)
@@ -276,8 +261,8 @@ pub fn triage(
                 Ok(r) => {
                     let culprit: Vec<String> = r.culprit.iter().map(|c| c.to_string()).collect();
                     stages.end(
-                        "flag-bisect",
-                        "done",
+                        StageName::FlagBisect,
+                        Status::Done,
                         format!(
                             "{} → {} with {}: {}",
                             from.config_name,
@@ -296,7 +281,7 @@ pub fn triage(
                     ))
                 }
                 Err(e) => {
-                    stages.end("flag-bisect", "failed", e.to_string(), t);
+                    stages.end(StageName::FlagBisect, Status::Failed, e.to_string(), t);
                     None
                 }
             }
@@ -309,21 +294,21 @@ pub fn triage(
         (Some(_), kreloc_toolchains::Language::C) => {
             match crate::pass::bisect_pass(&case.to.toolchain, &fc.predicate(None, &[])) {
                 Ok(p) => {
-                    stages.end("pass", "done", p.sentence(), t);
+                    stages.end(StageName::Pass, Status::Done, p.sentence(), t);
                     Some(p)
                 }
                 Err(e) => {
-                    stages.end("pass", "failed", e.to_string(), t);
+                    stages.end(StageName::Pass, Status::Failed, e.to_string(), t);
                     None
                 }
             }
         }
         (None, _) => {
-            stages.end("pass", "skipped", "the finding did not reproduce".into(), t);
+            stages.end(StageName::Pass, Status::Skipped, "the finding did not reproduce".into(), t);
             None
         }
         (Some(_), _) => {
-            stages.end("pass", "skipped", "the bad cell compiles Rust".into(), t);
+            stages.end(StageName::Pass, Status::Skipped, "the bad cell compiles Rust".into(), t);
             None
         }
     };
@@ -357,8 +342,8 @@ pub fn triage(
                     match b.bisect() {
                         Ok(r) => {
                             stages.end(
-                                "commit-bisect",
-                                "done",
+                                StageName::CommitBisect,
+                                Status::Done,
                                 format!("first bad: {} {}", crate::git::short(&r.first_bad), r.subject),
                                 t,
                             );
@@ -370,49 +355,44 @@ pub fn triage(
                             })
                         }
                         Err(e) => {
-                            stages.end("commit-bisect", "failed", e.to_string(), t);
+                            stages.end(StageName::CommitBisect, Status::Failed, e.to_string(), t);
                             None
                         }
                     }
                 }
                 _ => {
-                    stages.end("commit-bisect", "skipped", "no commit bounds (give --good and --bad)".into(), t);
+                    stages.end(
+                        StageName::CommitBisect,
+                        Status::Skipped,
+                        "no commit bounds (give --good and --bad)".into(),
+                        t,
+                    );
                     None
                 }
             }
         }
         (Some(_), None) => {
-            stages.end("commit-bisect", "skipped", "the step is not between releases of one family".into(), t);
+            stages.end(
+                StageName::CommitBisect,
+                Status::Skipped,
+                "the step is not between releases of one family".into(),
+                t,
+            );
             None
         }
         (None, _) => {
-            stages.end("commit-bisect", "skipped", "no --src checkout given".into(), t);
+            stages.end(StageName::CommitBisect, Status::Skipped, "no --src checkout given".into(), t);
             None
         }
     };
-    stages.bar.finish_and_clear();
-
-    let mut summary = summary_paragraph(&finding, reduced.as_ref(), release.as_ref(), commit.as_ref());
+    let mut summary = summary_paragraph(finding, reduced.as_ref(), release.as_ref(), commit.as_ref());
     if let Some(f) = &flags {
         summary += &f.sentence();
     }
     if let Some(p) = &pass {
         summary += &format!(" Pass: {}.", p.sentence());
     }
-    let report = TriageReport {
-        schema: kreloc_cli::json::KRELOC,
-        finding,
-        summary,
-        stages: stages.done,
-        reduced,
-        release,
-        flags,
-        commit,
-        pass,
-        kernel: None,
-    };
-    write_report_for(dir, &report, opts.upstream)?;
-    Ok(report)
+    Ok(Answers { summary, reduced, release, flags, commit, pass, kernel: None })
 }
 
 /// Writes `triage.json`, `triage.md` and `upstream.md` (for the step's tracker) into the finding directory.

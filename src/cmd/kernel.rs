@@ -1,17 +1,17 @@
 //! `kreloc kernel`: build a Linux tree's own purgatory with each toolchain, under the tree's flags and under
-//! each historical flag set (substituted for PURGATORY_CFLAGS), and judge every purgatory.ro. The building,
-//! judging and attribution are kreloc-trees'; this module parses and renders.
+//! each historical flag set (substituted for PURGATORY_CFLAGS), and judge every purgatory.ro (kreloc-trees
+//! builds, judges and stores; this renders).
 
 use std::path::{Path, PathBuf};
 
 use clap::Args;
 use kreloc_cli::exit::Code;
+use kreloc_cli::parse_addr;
 use kreloc_oracle::ProfileId;
 use kreloc_trees::findings::Stored;
-use kreloc_trees::{CellOutcome, Cells, FlagSet, Row, Tree};
+use kreloc_trees::{CellOutcome, Cells, FlagSet, Tree};
 
 use super::exit;
-use kreloc_cli::parse_addr;
 
 #[derive(Debug, Args)]
 pub struct KernelArgs {
@@ -66,10 +66,10 @@ pub fn kernel(a: &KernelArgs, json: bool) -> i32 {
     finish(&a.run.out, tree.and_then(|tree| matrix(tree, &a.toolchains, &a.configs, json)), json)
 }
 
-/// Builds and judges the tree's cells (shared by `kreloc kexec-tools`).
+/// The tree's cells under the named flag sets.
 pub fn matrix(tree: Tree, toolchains: &[String], configs: &[String], json: bool) -> Result<Cells, kreloc_trees::Error> {
-    let flag_sets = configs.iter().map(|n| FlagSet::parse(n)).collect::<Result<Vec<_>, _>>()?;
-    kreloc_trees::cells(tree, toolchains, &flag_sets, !json)
+    let sets = configs.iter().map(|c| FlagSet::parse(c)).collect::<Result<Vec<_>, _>>()?;
+    kreloc_trees::cells(tree, toolchains, &sets, !json)
 }
 
 /// Stores the cells' root causes, prints them and gives the exit code (shared by `kreloc kexec-tools`).
@@ -80,8 +80,8 @@ pub fn finish(out: &Path, cells: Result<Cells, kreloc_trees::Error>, json: bool)
                 eprintln!("kreloc: warning: root causes not stored in {}: {e}", out.display());
                 Vec::new()
             });
-            print(&cells.rows, &cells.tree, &causes, json);
-            if cells.rows.iter().any(Row::is_bad) {
+            print(&cells, &causes, json);
+            if cells.rows.iter().any(|r| r.is_bad()) {
                 exit::BAD
             } else {
                 exit::GOOD
@@ -91,7 +91,8 @@ pub fn finish(out: &Path, cells: Result<Cells, kreloc_trees::Error>, json: bool)
     }
 }
 
-fn print(rows: &[Row], tree: &Tree, causes: &[Stored], json: bool) {
+fn print(cells: &Cells, causes: &[Stored], json: bool) {
+    let Cells { tree, rows } = cells;
     if json {
         let doc = serde_json::json!({ "src": tree.src, "version": tree.version, "profile": tree.profile, "kconfig": tree.kconfig, "llvm": tree.llvm, "cells": rows, "root_causes": causes });
         kreloc_cli::json::print(&doc);
@@ -102,10 +103,11 @@ fn print(rows: &[Row], tree: &Tree, causes: &[Stored], json: bool) {
     println!("purgatory.ro of {} ({}, {config}{llvm}) under {}:", tree.src.display(), tree.version, tree.profile);
     for r in rows {
         let toolchain = if r.llvm { format!("{}+llvm", r.toolchain) } else { r.toolchain.to_string() };
+        let flags = r.flags.to_string();
         match &r.cell {
-            CellOutcome::NotJudged { reason } => println!("  {toolchain:<24} {:<16} not judged: {reason}", r.flags),
+            CellOutcome::NotJudged { reason } => println!("  {toolchain:<24} {flags:<16} not judged: {reason}"),
             CellOutcome::Judged { exec_sections, verdicts, runs } => {
-                println!("  {toolchain:<24} {:<16} exec sections {}", r.flags, exec_sections.join(" + "));
+                println!("  {toolchain:<24} {flags:<16} exec sections {}", exec_sections.join(" + "));
                 for v in verdicts {
                     let what = if v.good {
                         "loads".to_string()

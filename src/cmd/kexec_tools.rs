@@ -2,8 +2,10 @@
 //! toolchain, under the tree's flags and under each named flag set (kexec-tools' eras, the kernel's), and
 //! judge it as `kreloc kernel` judges a Linux tree's: the same cells, runs, root causes and triage.
 
-use clap::Args;
 use std::path::PathBuf;
+
+use clap::Args;
+use kreloc_oracle::ProfileId;
 
 use super::kernel::{self, TreeRunArgs};
 
@@ -23,7 +25,7 @@ pub struct KexecToolsArgs {
     pub configs: Vec<String>,
     /// Loader profile
     #[arg(long, short, default_value = "kexec-tools-x86_64", value_parser = kreloc_cli::values::Profile)]
-    pub profile: kreloc_oracle::ProfileId,
+    pub profile: ProfileId,
     #[command(flatten)]
     pub run: TreeRunArgs,
 }
