@@ -248,11 +248,12 @@ pub fn build_segment(obj: &Object, layout: &Layout) -> Vec<u8> {
         if start >= len {
             continue;
         }
-        let n = section.data.len().min(len - start);
+        let data = obj.data(section);
+        let n = data.len().min(len - start);
         if image.len() < start + n {
             image.resize(start + n, 0);
         }
-        image[start..start + n].copy_from_slice(&section.data[..n]);
+        image[start..start + n].copy_from_slice(&data[..n]);
     }
     image
 }
