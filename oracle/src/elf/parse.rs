@@ -114,7 +114,7 @@ impl<'d> SectionNames<'d> {
         // A name starting inside a multi-byte character is not valid on its own: read it as bytes.
         let Some(rest) = self.text.and_then(|t| t.get(offset as usize..)) else { return self.bytes.name(offset) };
         // Cut at the NUL (an ASCII byte, so a character boundary); no NUL reads as empty.
-        rest.as_bytes().iter().position(|&b| b == 0).map_or_else(SmolStr::default, |end| SmolStr::new(&rest[..end]))
+        rest.as_bytes().iter().position(|&b| b == 0).map_or_else(SmolStr::default, |end| inline(&rest[..end]))
     }
 }
 
@@ -136,11 +136,19 @@ impl Copied {
     }
 }
 
+/// A name as a `SmolStr`, copied straight in when it fits inline (`SmolStr::new` first looks for its
+/// whitespace-only form).
+fn inline(s: &str) -> SmolStr {
+    if s.len() <= SmolStr::INLINE_CAP {
+        SmolStr::new_inline(s)
+    } else {
+        SmolStr::new(s)
+    }
+}
+
 pub(super) fn lossy(bytes: &[u8]) -> SmolStr {
     match std::str::from_utf8(bytes) {
-        // `SmolStr::new` first looks for its whitespace-only form; names are short, copy them straight in.
-        Ok(s) if s.len() <= SmolStr::INLINE_CAP => SmolStr::new_inline(s),
-        Ok(s) => SmolStr::new(s),
+        Ok(s) => inline(s),
         Err(_) => SmolStr::new(String::from_utf8_lossy(bytes)),
     }
 }
@@ -186,7 +194,16 @@ fn parse_as<H: FileHeader>(data: &[u8], class: Class) -> Result<Object, ParseErr
     }
 
     let mut symtabs = Vec::new();
-    let (mut strings, mut copied) = (vec![0u8], Vec::new());
+    // One allocation for every symbol table's names: the linked tables' sizes, bounded by the file.
+    let linked: u64 = table
+        .iter()
+        .filter(|sh| sh.sh_type(endian).0 == SHT_SYMTAB)
+        .filter_map(|sh| table.section(object::SectionIndex(sh.sh_link(endian) as usize)).ok())
+        .map(|sh| sh.sh_size(endian).into())
+        .fold(0, u64::saturating_add);
+    let mut strings = Vec::with_capacity(1 + usize::try_from(linked).unwrap_or(0).min(data.len()));
+    strings.push(0u8);
+    let mut copied = Vec::new();
     for (index, sh) in table.iter().enumerate() {
         if sh.sh_type(endian).0 != SHT_SYMTAB {
             continue;
