@@ -394,9 +394,9 @@ fn exec_sections(obj: &Object) -> Vec<(String, u64)> {
 fn entry_site(obj: &Object, v: &kreloc_oracle::Verdict) -> Option<String> {
     let mut out = String::new();
     for name in &v.entry.matches {
-        let sec = obj.sections.iter().find(|s| s.name == name && s.is_exec())?;
+        let sec = obj.sections.iter().find(|s| s.name == *name && s.is_exec())?;
         let off = obj.entry.checked_sub(sec.addr)?;
-        if let Some(insn) = kreloc_exec::scan::instruction_at(&sec.data, 0, off) {
+        if let Some(insn) = kreloc_exec::scan::instruction_at(obj.data(sec), 0, off) {
             out += &format!("{name}+{:#x}: {}   {}\n", insn.offset, insn.bytes_hex, insn.text);
         }
     }

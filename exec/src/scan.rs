@@ -115,7 +115,7 @@ pub fn absolute_references(obj: &Object) -> Vec<AbsoluteRef> {
             if !matches!(r.r_type, 1 | 10 | 11) {
                 continue;
             }
-            let insn = instruction_at(&sec.data, 0, r.offset);
+            let insn = instruction_at(obj.data(sec), 0, r.offset);
             let explanation = insn
                 .as_ref()
                 .map_or_else(|| format!("{} at {}+{:#x}", howto.name, sec.name, r.offset), |i| explain(i, howto.name));

@@ -241,18 +241,27 @@ pub fn image_capacity(layout: &Layout) -> usize {
 /// it (with zeros) only where a relocation writes, up to `image_capacity`.
 pub fn build_segment(obj: &Object, layout: &Layout) -> Vec<u8> {
     let len = image_capacity(layout);
-    let mut image = vec![0u8; usize::try_from(layout.bufsz).unwrap_or(usize::MAX).min(len)];
+    let segment = usize::try_from(layout.bufsz).unwrap_or(usize::MAX).min(len);
+    // Only the gaps between sections are zeroed: the bytes are appended, not copied over zeros.
+    let mut image = Vec::with_capacity(segment);
     for p in &layout.placed {
         let (Some(off), Some(section)) = (p.buf_offset, obj.sections.get(p.index)) else { continue };
         let Ok(start) = usize::try_from(off) else { continue };
         if start >= len {
             continue;
         }
-        let n = section.data.len().min(len - start);
-        if image.len() < start + n {
-            image.resize(start + n, 0);
+        let data = obj.data(section);
+        let n = data.len().min(len - start);
+        if image.len() < start {
+            image.resize(start, 0);
         }
-        image[start..start + n].copy_from_slice(&section.data[..n]);
+        // A section placed over bytes already there (out of order, or overlapping) overwrites them.
+        let over = (image.len() - start).min(n);
+        image[start..start + over].copy_from_slice(&data[..over]);
+        image.extend_from_slice(&data[over..n]);
+    }
+    if image.len() < segment {
+        image.resize(segment, 0);
     }
     image
 }

@@ -174,7 +174,7 @@ pub fn plan(obj: &Object, profile: &dyn Profile, layout: &Layout) -> Plans {
 /// Streams the plan to `sink` without collecting it: the relocator consumes each entry as it comes.
 pub fn for_each(obj: &Object, profile: &dyn Profile, layout: &Layout, sink: &mut impl Sink) {
     let shnum = obj.sections.len() as u32;
-    let mut types = TypeRules::default();
+    let mut types = TypeRules { slot: [0; 256], rules: Vec::with_capacity(8), other: None };
     for rs in &obj.relocs {
         if rs.target >= shnum || rs.symtab >= shnum {
             let message = LoaderMessage::RelocSectionIndex {
@@ -218,10 +218,9 @@ impl TypeRule {
     }
 }
 
-#[derive(Default)]
 struct TypeRules {
     /// `r_type` → index + 1 into `rules` (0: not computed yet), for types below 256.
-    slot: Vec<u8>,
+    slot: [u8; 256],
     rules: Vec<TypeRule>,
     /// Types from 256 up are recomputed (real objects have none).
     other: Option<TypeRule>,
@@ -235,9 +234,6 @@ impl TypeRules {
             TypeRule { howto, rule: profile.rule(r_type, &howto), rela_kind: rela_kind(profile.arch(), r_type, &howto) }
         };
         let Some(i) = usize::try_from(r_type).ok().filter(|&i| i < 256) else { return self.other.insert(compute()) };
-        if self.slot.len() <= i {
-            self.slot.resize(i + 1, 0);
-        }
         if self.slot[i] == 0 {
             self.rules.push(compute());
             self.slot[i] = self.rules.len() as u8;
@@ -285,8 +281,8 @@ struct SymbolPlans<'o> {
 }
 
 impl<'o> SymbolPlans<'o> {
-    fn new(symbols: &'o [Symbol]) -> Self {
-        SymbolPlans { symbols, slot: vec![0; symbols.len()], plans: Vec::new() }
+    fn new(symbols: &'o [Symbol], entries: usize) -> Self {
+        SymbolPlans { symbols, slot: vec![0; symbols.len()], plans: Vec::with_capacity(entries.min(symbols.len())) }
     }
 
     #[inline(always)]
@@ -312,7 +308,7 @@ fn plan_section(
     let target_name = obj.section_name(rs.target);
     let unknown = SmolStr::new_static("?");
     let symtab_ok = obj.sections[rs.symtab as usize].sh_type == SHT_SYMTAB;
-    let mut symbols = SymbolPlans::new(obj.symtab(rs.symtab).unwrap_or(&[]));
+    let mut symbols = SymbolPlans::new(obj.symtab(rs.symtab).unwrap_or(&[]), rs.entries.len());
     let count = symbols.symbols.len();
     let buf_off = layout.placed.iter().find(|p| p.index == rs.target as usize).and_then(|p| p.buf_offset);
     for r in &rs.entries {

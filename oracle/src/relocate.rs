@@ -31,7 +31,7 @@ pub fn load(obj: &Object, profile: &dyn Profile, load_addr: u64) -> Verdict {
         bufsz: layout.bufsz,
         memsz: layout.memsz,
         align: layout.align,
-        sections: layout.placed.clone(),
+        sections: Vec::new(),
         entry,
         relocations: Vec::new(),
         messages: Vec::new(),
@@ -49,6 +49,7 @@ pub fn load(obj: &Object, profile: &dyn Profile, load_addr: u64) -> Verdict {
     v.image.truncate(usize::try_from(layout.bufsz).unwrap_or(usize::MAX));
     symbol_stages(obj, profile, relocated, &mut v);
     finish(&mut v);
+    v.sections = layout.placed;
     v
 }
 
@@ -65,9 +66,10 @@ fn relocate_stage(obj: &Object, profile: &dyn Profile, layout: &Layout, v: &mut 
     if v.entry.warned {
         // kexec_purgatory_setup_sechdrs (6.4+): one WARN_ON splat for every further exec section with e_entry.
         for section in &v.entry.warned_in {
-            v.messages.push(LoaderMessage::EntryWarn { e_entry: obj.entry, section: section.clone() });
+            v.messages.push(LoaderMessage::EntryWarn { e_entry: obj.entry, section: section.to_string() });
         }
-        v.warnings.push(Warning::EntryWarns { sections: v.entry.matches.clone(), count: v.entry.warned_in.len() });
+        let sections = v.entry.matches.iter().map(ToString::to_string).collect();
+        v.warnings.push(Warning::EntryWarns { sections, count: v.entry.warned_in.len() });
     }
     v.findings.extend(profile.silent_misapplications(obj));
     for (section, addr) in &layout.stray_empty {
@@ -180,7 +182,8 @@ fn load_addr_misaligned(load_addr: u64, align: u64) -> bool {
 /// loader reaches print their messages.
 fn symbol_stages(obj: &Object, profile: &dyn Profile, relocated: bool, v: &mut Verdict) {
     let (loader, lookup) = (profile.loader(), profile.symbol_lookup());
-    let loader_steps = symbols::run(obj, loader, lookup, profile.loader_symbol_steps());
+    let mut globals = symbols::Globals::new(obj);
+    let loader_steps = symbols::run_with(&mut globals, loader, lookup, profile.loader_symbol_steps());
     let loader_stops = loader_steps.is_err() && profile.loader_symbol_failure_stops();
     if relocated {
         if let Err(f) = &loader_steps {
@@ -194,23 +197,30 @@ fn symbol_stages(obj: &Object, profile: &dyn Profile, relocated: bool, v: &mut V
         stage(StageName::LoaderSymbols, relocated, loader_steps, profile.loader_symbol_failure_stops());
     let reached = relocated && !loader_stops;
     let arch_steps = profile.arch_symbol_steps();
-    let (arch, reached) = stopping_stage(obj, profile, StageName::ArchSymbols, arch_steps, reached, &mut v.messages);
+    let (arch, reached) =
+        stopping_stage(&mut globals, profile, StageName::ArchSymbols, arch_steps, reached, &mut v.messages);
     v.stages.arch_symbols = (!arch_steps.is_empty()).then_some(arch);
-    v.stages.digest_symbols =
-        stopping_stage(obj, profile, StageName::DigestSymbols, profile.digest_symbol_steps(), reached, &mut v.messages)
-            .0;
+    v.stages.digest_symbols = stopping_stage(
+        &mut globals,
+        profile,
+        StageName::DigestSymbols,
+        profile.digest_symbol_steps(),
+        reached,
+        &mut v.messages,
+    )
+    .0;
 }
 
 /// A symbol stage whose first failure ends the load; returns it and whether the next stage is reached.
 fn stopping_stage(
-    obj: &Object,
+    globals: &mut symbols::Globals<'_>,
     profile: &dyn Profile,
     name: StageName,
     steps: &[SymbolStep],
     reached: bool,
     messages: &mut Vec<LoaderMessage>,
 ) -> (Stage, bool) {
-    let result = symbols::run(obj, profile.loader(), profile.symbol_lookup(), steps);
+    let result = symbols::run_with(globals, profile.loader(), profile.symbol_lookup(), steps);
     if reached {
         if let Err(f) = &result {
             messages.extend(f.message.clone());
@@ -242,10 +252,10 @@ fn finish(v: &mut Verdict) {
     v.failure = s.in_order().map(|(_, st)| st).find(|st| !st.passed).and_then(|st| st.failure.clone());
     let entry_failure = v.entry.intended.as_ref().filter(|_| v.entry.misplaced()).map(|i| Failure::EntryMisplaced {
         start: v.entry.start,
-        section: v.entry.section.clone(),
-        symbol: i.symbol.clone(),
+        section: v.entry.section.as_ref().map(ToString::to_string),
+        symbol: i.symbol.to_string(),
         addr: i.addr,
-        intended_section: i.section.clone(),
+        intended_section: i.section.to_string(),
     });
     v.ok = v.loaded && entry_failure.is_none();
     v.good = v.load_succeeds && v.ok;

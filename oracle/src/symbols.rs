@@ -147,22 +147,60 @@ impl SilentReason {
     }
 }
 
-/// The first global of this name in section order, as both lookups scan.
-fn first_global<'a>(obj: &'a Object, name: &str) -> Option<&'a Symbol> {
-    obj.symtabs.iter().flat_map(|(_, syms)| syms.iter()).find(|s| s.bind == STB_GLOBAL && s.name == name)
+/// The first global of each name in section order, as both lookups scan: each name is looked up once per
+/// load, however many steps (and stages) ask for it.
+pub struct Globals<'o> {
+    obj: &'o Object,
+    found: [(&'static str, Option<&'o Symbol>); 16],
+    len: usize,
+}
+
+impl<'o> Globals<'o> {
+    pub fn new(obj: &'o Object) -> Self {
+        Globals { obj, found: [("", None); 16], len: 0 }
+    }
+
+    /// The first STB_GLOBAL symbol named `name`.
+    pub fn get(&mut self, name: &'static str) -> Option<&'o Symbol> {
+        if let Some((_, s)) = self.found[..self.len].iter().find(|(n, _)| *n == name) {
+            return *s;
+        }
+        let obj = self.obj;
+        let sym = obj
+            .symtabs
+            .iter()
+            .flat_map(|(_, syms)| syms.iter())
+            .find(|s| s.bind == STB_GLOBAL && obj.name_is(s.name, name));
+        if self.len < self.found.len() {
+            self.found[self.len] = (name, sym);
+            self.len += 1;
+        }
+        sym
+    }
 }
 
 /// Runs the steps in order; the first failure stops the loader (`Err`). A failing step whose loader goes on
 /// (riscv's `riscv_kernel_entry`) is the caller's business: it gets the failure all the same.
 pub fn run(obj: &Object, loader: Loader, lookup: Lookup, steps: &[SymbolStep]) -> Result<(), StepFailure> {
-    steps.iter().try_for_each(|s| run_step(obj, loader, lookup, *s))
+    run_with(&mut Globals::new(obj), loader, lookup, steps)
 }
 
-fn run_step(obj: &Object, loader: Loader, lookup: Lookup, step: SymbolStep) -> Result<(), StepFailure> {
+/// `run` with lookups shared between stages.
+pub fn run_with(
+    globals: &mut Globals<'_>,
+    loader: Loader,
+    lookup: Lookup,
+    steps: &[SymbolStep],
+) -> Result<(), StepFailure> {
+    steps.iter().try_for_each(|s| run_step(globals, loader, lookup, *s))
+}
+
+fn run_step(globals: &mut Globals<'_>, loader: Loader, lookup: Lookup, step: SymbolStep) -> Result<(), StepFailure> {
+    let obj = globals.obj;
     let shnum = obj.sections.len() as u32;
     let fail = |message: Option<LoaderMessage>, why| Err(StepFailure { step, message, why });
     let name = || step.name.to_string();
-    let sym = match first_global(obj, step.name) {
+    let sym = match globals.get(step.name) {
         None => {
             // Kernel: silent, except bzImage64's pr_err for stack_end. kexec-tools: die.
             let message = match (lookup, step.access) {

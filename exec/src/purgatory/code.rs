@@ -37,7 +37,7 @@ impl<'a> Code<'a> {
                 let start = sec.addr.checked_add(s.value)?;
                 // Without a size (assembly labels), the function runs to its section's end; trimmed below.
                 let end = if s.size > 0 { start + s.size } else { sec.addr + sec.size };
-                Some(Function { name: s.name.to_string(), start, end })
+                Some(Function { name: obj.symbol_name(s).into_owned(), start, end })
             })
             .collect();
         let sized = obj
@@ -48,7 +48,7 @@ impl<'a> Code<'a> {
             .filter_map(|s| {
                 let sec = v.sections.iter().find(|p| p.index == s.shndx as usize && !p.nobits)?;
                 let start = sec.addr.checked_add(s.value)?;
-                Some(Function { name: s.name.to_string(), start, end: start + s.size })
+                Some(Function { name: obj.symbol_name(s).into_owned(), start, end: start + s.size })
             })
             .collect();
         functions.sort_by_key(|f| (f.start, std::cmp::Reverse(f.end)));

@@ -1,9 +1,14 @@
 //! An owned, validated model of an ELF relocatable object: everything a loader reads, nothing more.
+//! Symbol names stay in one copy of their string tables (a `Name` is an offset, read with `Object::name`),
+//! and the allocated sections' bytes in one buffer: parsing copies each table once, not each name.
 
 pub mod consts;
 mod parse;
 
 use consts::*;
+
+use std::borrow::Cow;
+use std::ops::Range;
 
 use serde::Serialize;
 pub use smol_str::SmolStr;
@@ -41,8 +46,8 @@ pub enum ParseError {
     Relocations { index: usize, name: String, reason: String },
 }
 
-/// One section header, with the bytes of ALLOC PROGBITS-like sections.
-#[derive(Debug, Clone, Serialize)]
+/// One section header; `Object::data` has the bytes of ALLOC PROGBITS-like sections.
+#[derive(Debug, Clone)]
 pub struct Section {
     pub index: usize,
     /// Inline for names up to 23 bytes: parsing and reports copy names without allocating.
@@ -55,9 +60,8 @@ pub struct Section {
     pub addralign: u64,
     pub link: u32,
     pub info: u32,
-    /// Contents, present for SHF_ALLOC sections that occupy file space.
-    #[serde(skip)]
-    pub data: Vec<u8>,
+    /// Where the contents are in `Object::contents` (SHF_ALLOC sections that occupy file space; else empty).
+    data: Range<usize>,
 }
 
 impl Section {
@@ -75,10 +79,20 @@ impl Section {
     }
 }
 
+/// A symbol's name: an offset into the object's copy of its string table. `Object::name` reads it (up to the
+/// first NUL inside the table; no NUL, or an offset past the table, is the empty name).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Hash)]
+pub struct Name(u32);
+
+impl Name {
+    /// The empty name.
+    pub const EMPTY: Name = Name(0);
+}
+
 /// One symbol-table entry.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct Symbol {
-    pub name: SmolStr,
+    pub name: Name,
     pub value: u64,
     pub size: u64,
     /// Section index, or a special SHN_* value (extended indices already resolved).
@@ -110,7 +124,7 @@ pub struct RelocSection {
 }
 
 /// A parsed relocatable (or any) ELF object.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct Object {
     pub class: Class,
     pub e_type: u16,
@@ -121,9 +135,46 @@ pub struct Object {
     /// Symbol tables by section index (SHT_SYMTAB only).
     pub symtabs: Vec<(usize, Vec<Symbol>)>,
     pub relocs: Vec<RelocSection>,
+    /// The symbol string tables, each copied once after a NUL at offset 0 (`Name::EMPTY`).
+    strings: Vec<u8>,
+    /// The contents of the ALLOC sections that occupy file space, one after the other.
+    contents: Vec<u8>,
 }
 
 impl Object {
+    /// The bytes of `section` (empty unless it is ALLOC and occupies file space).
+    pub fn data(&self, section: &Section) -> &[u8] {
+        self.contents.get(section.data.clone()).unwrap_or(&[])
+    }
+
+    /// The bytes of a name, without its NUL.
+    pub fn name_bytes(&self, name: Name) -> &[u8] {
+        let rest = self.strings.get(name.0 as usize..).unwrap_or(&[]);
+        &rest[..rest.iter().position(|&b| b == 0).unwrap_or(0)]
+    }
+
+    /// A name as text (invalid UTF-8 replaced, as `String::from_utf8_lossy` does).
+    pub fn name(&self, name: Name) -> Cow<'_, str> {
+        String::from_utf8_lossy(self.name_bytes(name))
+    }
+
+    /// The name is exactly `text`, compared in place.
+    pub fn name_is(&self, name: Name, text: &str) -> bool {
+        // The NUL right after `text` first: most names fail there without comparing their bytes.
+        let (t, at) = (text.as_bytes(), name.0 as usize);
+        self.strings.get(at + t.len()) == Some(&0) && self.strings[at..at + t.len()] == *t
+    }
+
+    /// A name as an inline-or-shared string (invalid UTF-8 replaced).
+    pub fn name_smol(&self, name: Name) -> SmolStr {
+        parse::lossy(self.name_bytes(name))
+    }
+
+    /// A symbol's name as text.
+    pub fn symbol_name(&self, sym: &Symbol) -> Cow<'_, str> {
+        self.name(sym.name)
+    }
+
     /// The symbols of the SHT_SYMTAB at section index `index`.
     pub fn symtab(&self, index: u32) -> Option<&[Symbol]> {
         self.symtabs.iter().find(|(i, _)| *i == index as usize).map(|(_, s)| s.as_slice())
@@ -131,7 +182,10 @@ impl Object {
 
     /// A global symbol by name from any symbol table (the kernel's lookup rule: STB_GLOBAL only).
     pub fn global_symbol(&self, name: &str) -> Option<&Symbol> {
-        self.symtabs.iter().flat_map(|(_, syms)| syms.iter()).find(|s| s.bind == STB_GLOBAL && s.name == name)
+        self.symtabs
+            .iter()
+            .flat_map(|(_, syms)| syms.iter())
+            .find(|s| s.bind == STB_GLOBAL && self.name_is(s.name, name))
     }
 
     /// The sections holding code: allocated, executable and not empty (what the exec-section rules see).
@@ -154,8 +208,8 @@ impl Object {
 
     /// How a relocation's symbol reads in messages: its name, or its section's name (the kernel's rule).
     pub fn symbol_label(&self, sym: &Symbol) -> SmolStr {
-        if !sym.name.is_empty() {
-            return sym.name.clone();
+        if sym.name != Name::EMPTY && self.strings.get(sym.name.0 as usize).is_some_and(|&b| b != 0) {
+            return self.name_smol(sym.name);
         }
         match sym.shndx {
             SHN_ABS => SmolStr::new_static("*ABS*"),

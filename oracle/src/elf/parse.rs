@@ -6,7 +6,7 @@ use object::{BigEndian, Endianness, LittleEndian};
 
 use super::consts::*;
 
-use super::{Class, Object, ParseError, Reloc, RelocSection, Section, SmolStr, Symbol};
+use super::{Class, Name, Object, ParseError, Reloc, RelocSection, Section, SmolStr, Symbol};
 
 /// Parses an ELF32 or ELF64 object. Never panics.
 pub fn parse(data: &[u8]) -> Result<Object, ParseError> {
@@ -69,17 +69,86 @@ impl<'d> Strings<'d> {
         Strings(range.and_then(|r| data.get(r)))
     }
 
+    /// Copies the table to the end of `strings` (once per table) and returns how to name its offsets.
+    fn copy_into(self, strings: &mut Vec<u8>, copied: &mut Vec<(usize, usize, Copied)>) -> Copied {
+        let Some(t) = self.0 else { return Copied { base: 0, names: 0 } };
+        let key = (t.as_ptr() as usize, t.len());
+        if let Some(&(_, _, c)) = copied.iter().find(|(p, l, _)| (*p, *l) == key) {
+            return c;
+        }
+        // Offsets past the table's last NUL name nothing (they would run off its end).
+        let names = match t.last() {
+            Some(0) => t.len(),
+            _ => t.iter().rposition(|&b| b == 0).map_or(0, |last| last + 1),
+        };
+        let c = match u32::try_from(strings.len() + names) {
+            Ok(_) if names > 0 => {
+                let base = strings.len();
+                strings.extend_from_slice(&t[..names]);
+                Copied { base, names }
+            }
+            _ => Copied { base: 0, names: 0 },
+        };
+        copied.push((key.0, key.1, c));
+        c
+    }
+
     fn name(self, offset: u32) -> SmolStr {
         let Some(rest) = self.0.and_then(|t| t.get(offset as usize..)) else { return SmolStr::default() };
         rest.iter().position(|&b| b == 0).map_or_else(SmolStr::default, |end| lossy(&rest[..end]))
     }
 }
 
-fn lossy(bytes: &[u8]) -> SmolStr {
+/// The section-name table, checked as UTF-8 once: names are then cut out of it without checking each.
+struct SectionNames<'d> {
+    bytes: Strings<'d>,
+    text: Option<&'d str>,
+}
+
+impl<'d> SectionNames<'d> {
+    fn new(bytes: Strings<'d>) -> Self {
+        SectionNames { bytes, text: bytes.0.and_then(|t| std::str::from_utf8(t).ok()) }
+    }
+
+    fn name(&self, offset: u32) -> SmolStr {
+        // A name starting inside a multi-byte character is not valid on its own: read it as bytes.
+        let Some(rest) = self.text.and_then(|t| t.get(offset as usize..)) else { return self.bytes.name(offset) };
+        // Cut at the NUL (an ASCII byte, so a character boundary); no NUL reads as empty.
+        rest.as_bytes().iter().position(|&b| b == 0).map_or_else(SmolStr::default, |end| inline(&rest[..end]))
+    }
+}
+
+/// A string table's place in `Object::strings`: offsets below `names` are `base + offset`.
+#[derive(Clone, Copy)]
+struct Copied {
+    base: usize,
+    names: usize,
+}
+
+impl Copied {
+    fn name(self, offset: u32) -> Name {
+        let o = offset as usize;
+        if o < self.names {
+            Name((self.base + o) as u32)
+        } else {
+            Name::EMPTY
+        }
+    }
+}
+
+/// A name as a `SmolStr`, copied straight in when it fits inline (`SmolStr::new` first looks for its
+/// whitespace-only form).
+fn inline(s: &str) -> SmolStr {
+    if s.len() <= SmolStr::INLINE_CAP {
+        SmolStr::new_inline(s)
+    } else {
+        SmolStr::new(s)
+    }
+}
+
+pub(super) fn lossy(bytes: &[u8]) -> SmolStr {
     match std::str::from_utf8(bytes) {
-        // `SmolStr::new` first looks for its whitespace-only form; names are short, copy them straight in.
-        Ok(s) if s.len() <= SmolStr::INLINE_CAP => SmolStr::new_inline(s),
-        Ok(s) => SmolStr::new(s),
+        Ok(s) => inline(s),
         Err(_) => SmolStr::new(String::from_utf8_lossy(bytes)),
     }
 }
@@ -93,8 +162,14 @@ fn parse_as<H: FileHeader>(data: &[u8], class: Class) -> Result<Object, ParseErr
     let endian = header.endian().map_err(header_err)?;
     let table = header.sections(endian, data).map_err(|e| ParseError::Sections(e.to_string()))?;
 
-    let shstrtab = Strings::section_names(header, &table, endian, data);
+    let shstrtab = SectionNames::new(Strings::section_names(header, &table, endian, data));
     let mut sections = Vec::with_capacity(table.len());
+    let alloc_bytes: u64 = table
+        .iter()
+        .filter(|sh| sh.sh_flags(endian).0 & SHF_ALLOC != 0 && sh.sh_type(endian).0 != SHT_NOBITS)
+        .map(|sh| sh.sh_size(endian).into())
+        .fold(0, u64::saturating_add);
+    let mut contents = Vec::with_capacity(usize::try_from(alloc_bytes).unwrap_or(0).min(data.len()));
     for (index, sh) in table.iter().enumerate() {
         let name = shstrtab.name(sh.sh_name(endian));
         let mut section = Section {
@@ -108,15 +183,27 @@ fn parse_as<H: FileHeader>(data: &[u8], class: Class) -> Result<Object, ParseErr
             addralign: sh.sh_addralign(endian).into(),
             link: sh.sh_link(endian),
             info: sh.sh_info(endian),
-            data: Vec::new(),
+            data: 0..0,
         };
         if section.is_alloc() && !section.is_nobits() && section.sh_type != SHT_NULL {
-            section.data = sh.data(endian, data).map_err(|_| outside(&section, data.len()))?.to_vec();
+            let bytes = sh.data(endian, data).map_err(|_| outside(&section, data.len()))?;
+            section.data = contents.len()..contents.len() + bytes.len();
+            contents.extend_from_slice(bytes);
         }
         sections.push(section);
     }
 
     let mut symtabs = Vec::new();
+    // One allocation for every symbol table's names: the linked tables' sizes, bounded by the file.
+    let linked: u64 = table
+        .iter()
+        .filter(|sh| sh.sh_type(endian).0 == SHT_SYMTAB)
+        .filter_map(|sh| table.section(object::SectionIndex(sh.sh_link(endian) as usize)).ok())
+        .map(|sh| sh.sh_size(endian).into())
+        .fold(0, u64::saturating_add);
+    let mut strings = Vec::with_capacity(1 + usize::try_from(linked).unwrap_or(0).min(data.len()));
+    strings.push(0u8);
+    let mut copied = Vec::new();
     for (index, sh) in table.iter().enumerate() {
         if sh.sh_type(endian).0 != SHT_SYMTAB {
             continue;
@@ -124,11 +211,12 @@ fn parse_as<H: FileHeader>(data: &[u8], class: Class) -> Result<Object, ParseErr
         let symtab =
             object::read::elf::SymbolTable::<H, &[u8]>::parse(endian, data, &table, object::SectionIndex(index), sh)
                 .map_err(|e| ParseError::Symbols { index, reason: e.to_string() })?;
-        let strings = Strings::linked(&table, endian, data, symtab.string_section().0);
+        let names =
+            Strings::linked(&table, endian, data, symtab.string_section().0).copy_into(&mut strings, &mut copied);
         let syms = symtab
             .enumerate()
             .map(|(i, s)| Symbol {
-                name: strings.name(s.st_name(endian)),
+                name: names.name(s.st_name(endian)),
                 value: s.st_value(endian).into(),
                 size: s.st_size(endian).into(),
                 shndx: resolve_shndx(&symtab, endian, s, i.0),
@@ -191,6 +279,8 @@ fn parse_as<H: FileHeader>(data: &[u8], class: Class) -> Result<Object, ParseErr
         sections,
         symtabs,
         relocs,
+        strings,
+        contents,
     })
 }
 
