@@ -3,6 +3,8 @@
 //! root causes, program counts and matrix as one unsharded run over the same seeds; merging is idempotent
 //! and reads only complete records of a store still being written.
 
+#![allow(clippy::unwrap_used)] // a test fails loudly on what it did not expect
+
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};

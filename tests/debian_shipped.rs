@@ -2,6 +2,8 @@
 //! packages are fetched with `apt-get download` (cached under the kreloc cache dir) and checked at the two
 //! crashkernel addresses of the seeds. A failed download fails the test with apt's reason.
 
+#![allow(clippy::unwrap_used)] // a test fails loudly on what it did not expect
+
 #[path = "support/debian.rs"]
 mod debian;
 

@@ -1,5 +1,7 @@
 //! Both tools give the same exit code for the same error (the contract in `kreloc_cli::exit`).
 
+#![allow(clippy::unwrap_used)] // a test fails loudly on what it did not expect
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 

@@ -2,6 +2,8 @@
 //! purgatory the way kexec-purgatory.S does (`.incbin`), compressed with each of the kernel's compressors
 //! (their command lines as in scripts/Makefile.lib, size appended), raw or in a bzImage-like setup header.
 
+#![allow(clippy::unwrap_used)] // a test fails loudly on what it did not expect
+
 mod support;
 
 use std::path::{Path, PathBuf};

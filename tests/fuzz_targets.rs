@@ -3,6 +3,8 @@
 //! on past a known one. Those two build without coverage instrumentation; the last test builds `reloc`
 //! exactly as the bare `cargo fuzz run reloc` does (ASan) and runs it over hundreds of inputs.
 
+#![allow(clippy::unwrap_used)] // a test fails loudly on what it did not expect
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;

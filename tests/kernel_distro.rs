@@ -4,6 +4,8 @@
 //! 2019 flags still overflow under the same config, so the verdicts are the oracle's and can fail. The build
 //! trees are cached (keyed by the config) beside the defconfig ones of tests/kernel_source.rs.
 
+#![allow(clippy::unwrap_used)] // a test fails loudly on what it did not expect
+
 #[path = "support/debian.rs"]
 mod debian;
 

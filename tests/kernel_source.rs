@@ -3,6 +3,8 @@
 //! come back from real sources, as root causes in the campaign's finding store that `kreloc report` and
 //! `kreloc triage` see. Build trees (defconfig + CONFIG_KEXEC_FILE=y) are cached too.
 
+#![allow(clippy::unwrap_used)] // a test fails loudly on what it did not expect
+
 #[path = "support/debian.rs"]
 mod debian;
 

@@ -5,6 +5,8 @@
 //! tree. Built with gcc-12 and clang-19 under the tree's flags and three eras, judged and run as
 //! `kexec -p` loads it.
 
+#![allow(clippy::unwrap_used)] // a test fails loudly on what it did not expect
+
 #[path = "support/kexec_tools.rs"]
 mod kexec_tools_tree;
 

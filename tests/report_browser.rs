@@ -2,6 +2,8 @@
 //! page loads from a file with no network resource, and its DOM holds every matrix cell and every root
 //! cause of the store. A screenshot is saved as target/report.png.
 
+#![allow(clippy::unwrap_used)] // a test fails loudly on what it did not expect
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 

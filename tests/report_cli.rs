@@ -1,6 +1,8 @@
 //! `kreloc report`, `kreloc merge` and `--shard auto` on bad input: one clear line and a documented exit
 //! code, never a panic.
 
+#![allow(clippy::unwrap_used)] // a test fails loudly on what it did not expect
+
 use std::process::{Command, Output};
 
 fn kreloc(args: &[&str]) -> Output {

@@ -1,6 +1,8 @@
 //! Seed 003: kexec-tools' i386 bzImage loader caps purgatory at 0x7fffffff, so a crashkernel above that
 //! gives "locate_hole failed", although the purgatory itself could load there.
 
+#![allow(clippy::unwrap_used)] // a test fails loudly on what it did not expect
+
 mod support;
 
 use std::process::Command;

@@ -1,6 +1,8 @@
 //! Seed 004: kexec-tools assumes a 4x compression ratio for ARM zImages, so with DEBUG_RODATA the initrd
 //! overlaps what the decompressor touches.
 
+#![allow(clippy::unwrap_used)] // a test fails loudly on what it did not expect
+
 use std::io::Write;
 use std::process::Command;
 

@@ -2,6 +2,8 @@
 //! yields exactly the two known root causes, `--triage` names llvm 18, and a commit-level triage on a
 //! generated repository of a wrapper "compiler" names the planted commit.
 
+#![allow(clippy::unwrap_used)] // a test fails loudly on what it did not expect
+
 mod support;
 
 use std::path::{Path, PathBuf};

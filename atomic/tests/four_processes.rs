@@ -1,6 +1,8 @@
 //! Four processes (this test binary, run again as children) fill the same item into an empty cache at
 //! once: each succeeds, exactly one of them fills, and one complete copy is left with no scratch space.
 
+#![allow(clippy::unwrap_used)] // a test fails loudly on what it did not expect
+
 use std::path::Path;
 use std::process::Command;
 use std::time::Duration;

@@ -15,6 +15,8 @@
 //! Optional KBISECT_BENCH_PREDICATE2 (another predicate, same range) and KBISECT_BENCH_PREDICATE3 (a
 //! different change) run next, each beside git bisect run, on the same store.
 
+#![allow(clippy::unwrap_used)] // a test fails loudly on what it did not expect
+
 use std::path::Path;
 use std::process::Command;
 use std::time::Instant;

@@ -3,6 +3,8 @@
 //!
 //!     cargo bench -p kreloc-bisect --bench vs_git_bisect
 
+#![allow(clippy::unwrap_used)] // a test fails loudly on what it did not expect
+
 use std::path::Path;
 use std::process::Command;
 use std::time::Instant;

@@ -1,5 +1,7 @@
 //! `kbisect --case FINDING_DIR`: the finding's program, config, profile and addresses drive the bisection.
 
+#![allow(clippy::unwrap_used)] // a test fails loudly on what it did not expect
+
 use std::process::Command;
 
 use kreloc_campaign::campaign::{run, Limit, Plan};

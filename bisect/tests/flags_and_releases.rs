@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used)] // a test fails loudly on what it did not expect
 use std::process::Command;
 
 const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/purgatory.c");

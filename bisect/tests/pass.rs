@@ -2,6 +2,8 @@
 //! into a lookup table (an R_X86_64_32S under -mcmodel=kernel) is blamed on LLVM's SimplifyCFG and GCC's
 //! switchconv; `.ltext` under -mcmodel=large is there with every pass disabled: not an optimisation.
 
+#![allow(clippy::unwrap_used)] // a test fails loudly on what it did not expect
+
 use std::process::Command;
 
 fn kbisect_pass(case: &str, cc: &str, flags: &str, extra: &[&str]) -> serde_json::Value {

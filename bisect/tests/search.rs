@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used)] // a test fails loudly on what it did not expect
 use kreloc_bisect::judgement::Judgement;
 use kreloc_bisect::search::{bisect, Judged};
 

@@ -1,5 +1,7 @@
 //! A bisection state saved under the key form of an earlier kbisect still resumes, under the new key.
 
+#![allow(clippy::unwrap_used)] // a test fails loudly on what it did not expect
+
 use kreloc_bisect::judgement::Judgement;
 use kreloc_bisect::search::Judged;
 use kreloc_bisect::state::State;

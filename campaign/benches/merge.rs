@@ -4,6 +4,8 @@
 //!
 //!     cargo bench -p kreloc-campaign --bench merge
 
+#![allow(clippy::unwrap_used)] // a test fails loudly on what it did not expect
+
 use std::path::Path;
 use std::process::Command;
 use std::time::Instant;

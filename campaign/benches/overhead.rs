@@ -2,6 +2,8 @@
 //!
 //!     cargo bench -p kreloc-campaign --bench overhead
 
+#![allow(clippy::unwrap_used)] // a test fails loudly on what it did not expect
+
 use std::time::Instant;
 
 use kreloc_campaign::examine::Examiner;

@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used)] // a test fails loudly on what it did not expect
 use kreloc_campaign::attribute::{CellPair, RootCause, Step};
 use kreloc_campaign::change::{Change, RelocFault};
 use kreloc_campaign::reduce::{reduce, Reducible};

@@ -2,6 +2,8 @@
 //! compute the evaluator's checksum wherever they load, and add no root cause: a campaign over programs that
 //! carry them finds exactly the causes it finds over the same programs with the idioms taken out.
 
+#![allow(clippy::unwrap_used)] // a test fails loudly on what it did not expect
+
 use std::collections::BTreeMap;
 
 use kreloc_campaign::setup::{cells, examiner};

@@ -1,5 +1,7 @@
 //! The sandbox: every way a run can end, each one also from 8 threads at once.
 
+#![allow(clippy::unwrap_used)] // a test fails loudly on what it did not expect
+
 use std::io::Read;
 use std::os::fd::AsRawFd;
 use std::time::Duration;

@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used)] // a test fails loudly on what it did not expect
 use kreloc_exec::scan::{explain, instruction_at, OperandKind};
 
 // Seed 002: with LTO, `mov $0x97f8f0,%rsi` replaced `lea -0x33f7(%rip),%rsi`.

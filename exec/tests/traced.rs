@@ -1,5 +1,7 @@
 //! Where the code was when a signal stopped it, extra segments, and a stack of the caller's size.
 
+#![allow(clippy::unwrap_used)] // a test fails loudly on what it did not expect
+
 use std::time::Duration;
 
 use kreloc_exec::{run_traced, ExecOutcome, ExecRequest, MapError, Segment, Traced};

@@ -1,5 +1,7 @@
 //! Bad and truncated input gives a typed error, never a panic.
 
+#![allow(clippy::unwrap_used)] // a test fails loudly on what it did not expect
+
 use std::process::Command;
 
 use kreloc_extract::{extract, Container, Error};

@@ -4,6 +4,8 @@
 //!
 //!     cargo bench -p kreloc-oracle --bench relocate
 
+#![allow(clippy::unwrap_used)] // a test fails loudly on what it did not expect
+
 mod common;
 
 use std::fmt::Write as _;

@@ -8,6 +8,8 @@
 //! relocations. Each loader loads each object at 0x13fffb000; every time is per object, the median of
 //! interleaved rounds, so machine load hits every row alike.
 
+#![allow(clippy::unwrap_used)] // a test fails loudly on what it did not expect
+
 mod common;
 
 use std::ffi::{c_char, c_int, c_void, CString};

@@ -1,5 +1,7 @@
 //! The compiled program writes exactly the bytes `relocate::load` writes, and stops where it stops.
 
+#![allow(clippy::unwrap_used)] // a test fails loudly on what it did not expect
+
 mod support;
 
 use std::process::Command;

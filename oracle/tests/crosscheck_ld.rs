@@ -1,6 +1,8 @@
 //! The strict profile against two independent relocators: GNU ld and ld.lld, each given a linker script
 //! that places every ALLOC section where the profile placed it. Bytes and verdicts must agree.
 
+#![allow(clippy::unwrap_used)] // a test fails loudly on what it did not expect
+
 mod support;
 
 use std::fmt::Write as _;

@@ -4,6 +4,8 @@
 //! like kexec-tools' own purgatory (`-fno-zero-initialized-in-bss`), and from `object::write` for absolute and
 //! common symbols. Relocation (`loaded`) is unaffected by every symbol problem here.
 
+#![allow(clippy::unwrap_used)] // a test fails loudly on what it did not expect
+
 mod support;
 
 use std::process::Command;

@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used)] // a test fails loudly on what it did not expect
 mod support;
 
 use object::{SectionKind, SymbolKind};

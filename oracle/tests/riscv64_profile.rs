@@ -1,6 +1,8 @@
 //! linux-riscv64: instruction immediates patched as arch/riscv/kernel/elf_kexec.c does, checked on synthetic
 //! objects and against ld.lld on real clang output.
 
+#![allow(clippy::unwrap_used)] // a test fails loudly on what it did not expect
+
 mod support;
 
 use std::fmt::Write as _;

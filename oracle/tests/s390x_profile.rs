@@ -1,5 +1,7 @@
 //! linux-s390x: big-endian fields, halfword-scaled PC offsets, displacement fields, and no checks at all.
 
+#![allow(clippy::unwrap_used)] // a test fails loudly on what it did not expect
+
 use object::write::{Object as WObject, Relocation, SectionId, Symbol, SymbolSection};
 use object::{
     Architecture, BinaryFormat, Endianness, RelocationFlags, SectionKind, SymbolFlags, SymbolKind, SymbolScope,

@@ -2,6 +2,8 @@
 //! steps, the digest writes — with the real code's messages (or silence), on objects from gcc, clang-19
 //! (native and `--target=` riscv64/s390x/i386) and `object::write` (absolute, common, typed-undefined symbols).
 
+#![allow(clippy::unwrap_used)] // a test fails loudly on what it did not expect
+
 mod support;
 
 use std::process::Command;

@@ -2,6 +2,8 @@
 //! u64::MAX-ish), as a crafted object or memory map reaches it through `kreloc place`. Run with overflow
 //! checks (`cargo test --profile ci`): a wrapping subtraction panics there instead of passing silently.
 
+#![allow(clippy::unwrap_used)] // a test fails loudly on what it did not expect
+
 use arbitrary::{Arbitrary, Unstructured};
 use kreloc_placement::holes::{kernel_top_down, locate_hole, HoleRequest};
 use kreloc_placement::memmap::{parse_crashkernel, MemoryMap, Range};

@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used)] // a test fails loudly on what it did not expect
 use std::io::Write;
 
 use kreloc_placement::zimage::{check_zimage, decompressed_size, InitrdRule, SizeSource};

@@ -1,5 +1,7 @@
 //! The cache makes re-runs free; missing compilers are clear errors; hanging compilers die with their children.
 
+#![allow(clippy::unwrap_used)] // a test fails loudly on what it did not expect
+
 use std::os::unix::fs::PermissionsExt;
 use std::time::Duration;
 

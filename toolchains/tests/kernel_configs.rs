@@ -2,6 +2,8 @@
 //! compiler does not know a flag (a typed compile error, which campaigns do not judge); the leaked ones make
 //! the compiler reference the symbol the kernel then reports undefined.
 
+#![allow(clippy::unwrap_used)] // a test fails loudly on what it did not expect
+
 use std::collections::BTreeSet;
 
 use kreloc_toolchains::config::{named, KernelFlag, NAMED};

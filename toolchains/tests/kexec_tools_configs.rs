@@ -2,6 +2,8 @@
 //! gcc-12 and clang-19, and shows what its era changed: GOT relocations before 2015's -fno-PIC -fno-PIE,
 //! none after; vector registers under a -march=x86-64-v3 compiler until 2025's -march=x86-64 -mno-avx.
 
+#![allow(clippy::unwrap_used)] // a test fails loudly on what it did not expect
+
 use kreloc_toolchains::config::{named, Upstream, NAMED};
 use kreloc_toolchains::{resolve, Cache, CompileConfig, Compiler, Source, Toolchain};
 use object::{Object, ObjectSection};
