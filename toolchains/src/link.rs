@@ -64,7 +64,8 @@ pub fn command(
         // Through the driver: -nostdlib -r, each ld flag passed with -Wl.
         let mut child = Child::new(&tc.exe, timeout);
         if matches!(tc.kind, Kind::Zig { .. }) {
-            child = child.arg("cc");
+            let (var, dir) = crate::driver::zig::LOCAL_CACHE;
+            child = child.env(var, dir).arg("cc");
         }
         if l.linker == Linker::Lld {
             child = child.arg("-fuse-ld=lld");
