@@ -7,11 +7,12 @@ pub enum Error {
     Toolchain(#[from] kreloc_toolchains::Error),
     #[error("unknown config '{given}'; known: {known}")]
     UnknownConfig { given: String, known: String },
+    /// `0` is the shard as given.
     #[error("shard '{0}' must be i/n with 0 <= i < n")]
     Shard(String),
-    /// A compile that gave no object where one was needed.
-    #[error("{0}")]
-    NoObject(String),
+    /// A compile that gave no object where one was needed: how it ended and the commands it ran.
+    #[error("{kind}: {}", .commands.join(" && "))]
+    NoObject { kind: kreloc_toolchains::CompileKind, commands: Vec<String> },
     #[error(transparent)]
     Parse(#[from] kreloc_oracle::ParseError),
 }

@@ -250,7 +250,7 @@ impl Examiner {
         };
         match outcome {
             Err(e) => {
-                r.compile = if matches!(e, kreloc_toolchains::Error::NotExpressible(_)) {
+                r.compile = if matches!(e, kreloc_toolchains::Error::NotExpressible { .. }) {
                     NOT_JUDGED
                 } else {
                     CompileKind::Unsupported

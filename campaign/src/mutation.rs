@@ -250,7 +250,7 @@ pub fn planted_catch(
 fn object(compiler: &Compiler, cell: &Cell, src: &Source) -> Result<Object, crate::Error> {
     match compiler.compile(&cell.toolchain, src, &cell.config)? {
         CompileOutcome::Object { bytes, .. } => Ok(kreloc_oracle::parse(&bytes)?),
-        other => Err(crate::Error::NoObject(format!("{}: {}", other.kind(), other.commands().join(" && ")))),
+        other => Err(crate::Error::NoObject { kind: other.kind(), commands: other.commands().to_vec() }),
     }
 }
 

@@ -17,7 +17,7 @@ use crate::examine::{Cell, CellId, CellResult, Examined, Examiner};
 use crate::reduce::{reduce, ReduceStats, Reducible};
 use crate::reduce_text::{reduce_text, TextStats};
 use crate::store::{sightings, smallest_program, summarize};
-use crate::ub_guard::UbGuard;
+use crate::ub_guard::{UbError, UbGuard};
 
 impl Reducible for Program {
     type Edit = Edit;
@@ -35,14 +35,43 @@ impl Reducible for Program {
 /// Why a finding cannot be reduced.
 #[derive(Debug, thiserror::Error)]
 pub enum ReduceError {
+    /// The store's reads (their messages name the finding where it matters).
     #[error("{0}")]
     Io(#[from] std::io::Error),
-    #[error("{path}: {message}")]
-    Json { path: PathBuf, message: String },
+    #[error("{path}: {source}")]
+    File {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path}: {source}")]
+    Json {
+        path: PathBuf,
+        #[source]
+        source: serde_json::Error,
+    },
     #[error("{0}: the smallest program's cells are not in cells.json")]
     NoCells(PathBuf),
+    /// The stored program no longer shows `cause` in its two cells.
+    #[error("the finding does not reproduce with these toolchains ({})", .cause.title())]
+    DoesNotReproduce { cause: RootCause },
+    /// The text predicate (for `--test-text`) cannot be had.
     #[error("the finding does not reproduce with these toolchains ({0})")]
-    DoesNotReproduce(String),
+    NoTextPredicate(#[source] TextSkipped),
+}
+
+/// Why the whole-file text reduction was not run or gave nothing.
+#[derive(Debug, thiserror::Error)]
+pub enum TextSkipped {
+    #[error("the cells compile Rust: only C text is reduced")]
+    Rust,
+    /// The UB guard has no host compilers.
+    #[error(transparent)]
+    NoGuard(#[from] UbError),
+    #[error("the AST-reduced program fails the UB guard: {0}")]
+    FailsGuard(#[source] UbError),
+    #[error("the flattened program does not show the cause")]
+    NoCause,
 }
 
 /// A root cause's case: its smallest program and the two cells of the divergence.
@@ -59,8 +88,11 @@ pub struct Case {
 
 fn read_json<T: serde::de::DeserializeOwned>(dir: &Path, name: &str) -> Result<T, ReduceError> {
     let path = dir.join(name);
-    let bytes = std::fs::read(&path)?;
-    serde_json::from_slice(&bytes).map_err(|e| ReduceError::Json { path, message: e.to_string() })
+    let bytes = match std::fs::read(&path) {
+        Ok(b) => b,
+        Err(source) => return Err(ReduceError::File { path, source }),
+    };
+    serde_json::from_slice(&bytes).map_err(|source| ReduceError::Json { path, source })
 }
 
 /// Loads a finding directory: the cause, its smallest program and that program's cell pair.
@@ -220,7 +252,7 @@ pub fn reduce_case(
     let (from, to) = (case.from.as_ref().map(Cell::label), case.to.label());
     let keeps = |q: &Program| shows(&case.cause, &examiner.examine(q), from.as_deref(), &to);
     if !keeps(&case.program) {
-        return Err(ReduceError::DoesNotReproduce(case.cause.title()));
+        return Err(ReduceError::DoesNotReproduce { cause: case.cause.clone() });
     }
     let (small, stats) = reduce(case.program.clone(), keeps, max_tests);
     let expected = small.expected_checksum();
@@ -228,7 +260,8 @@ pub fn reduce_case(
     let (reproducer, text, text_skipped) =
         match reduce_whole_file(case, &examiner, &c_ast, expected, max_tests * TEXT_TESTS_PER_AST_TEST) {
             Ok((c, st)) => (c, Some(st), None),
-            Err(why) => (c_ast.clone(), None, Some(why)),
+            // reduced.json keeps why as text: the one place this typed error is rendered for the store.
+            Err(why) => (c_ast.clone(), None, Some(why.to_string())),
         };
     let ex = examiner.examine_text(&reproducer, expected);
     let cell = |l: &str| ex.cells.iter().find(|c| c.cell == l);
@@ -251,7 +284,10 @@ pub fn reduce_case(
         reduced_c: c_ast.clone(),
         reproducer_c: reproducer.clone(),
     };
-    let write = |name: &str, bytes: &[u8]| crate::store::write_atomically(&case.finding.join(name), bytes);
+    let write = |name: &str, bytes: &[u8]| {
+        let path = case.finding.join(name);
+        crate::store::write_atomically(&path, bytes).map_err(|source| ReduceError::File { path, source })
+    };
     write("reduced.c", c_ast.as_bytes())?;
     write("reproducer.c", reproducer.as_bytes())?;
     write("reduced.rs", kreloc_gen::emit_rust(&small).as_bytes())?;
@@ -273,9 +309,9 @@ pub struct TextPredicate<'a> {
 }
 
 impl<'a> TextPredicate<'a> {
-    pub fn new(case: &'a Case, examiner: &'a Examiner, expected: u64) -> Result<TextPredicate<'a>, String> {
+    pub fn new(case: &'a Case, examiner: &'a Examiner, expected: u64) -> Result<TextPredicate<'a>, TextSkipped> {
         if examiner.cells.iter().any(|c| c.language() != kreloc_toolchains::Language::C) {
-            return Err("the cells compile Rust: only C text is reduced".into());
+            return Err(TextSkipped::Rust);
         }
         Ok(TextPredicate { case, examiner, guard: UbGuard::find()?, expected })
     }
@@ -296,12 +332,12 @@ fn reduce_whole_file(
     c: &str,
     expected: u64,
     max_tests: usize,
-) -> Result<(String, TextStats), String> {
+) -> Result<(String, TextStats), TextSkipped> {
     let pred = TextPredicate::new(case, examiner, expected)?;
-    pred.guard.check(c).map_err(|e| format!("the AST-reduced program fails the UB guard: {e}"))?;
+    pred.guard.check(c).map_err(TextSkipped::FailsGuard)?;
     let (out, stats) = reduce_text(c, |t| pred.keeps(t), max_tests);
     if stats.tests == 1 && stats.accepted == 0 && stats.lines_after == stats.lines_before {
-        return Err("the flattened program does not show the cause".into());
+        return Err(TextSkipped::NoCause);
     }
     Ok((out, stats))
 }
@@ -313,7 +349,7 @@ pub fn text_shows(dir: &Path, examiner_for: impl Fn(Vec<Cell>) -> Examiner, text
     let program: Program = read_json(dir, "reduced.json").unwrap_or_else(|_| case.program.clone());
     let examiner = examiner_for(case.from.iter().cloned().chain([case.to.clone()]).collect());
     let pred =
-        TextPredicate::new(&case, &examiner, program.expected_checksum()).map_err(ReduceError::DoesNotReproduce)?;
+        TextPredicate::new(&case, &examiner, program.expected_checksum()).map_err(ReduceError::NoTextPredicate)?;
     Ok(pred.keeps(text))
 }
 

@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use kreloc_toolchains::process::Child;
+use kreloc_toolchains::process::{Child, SpawnError};
 
 /// Warnings that mean the candidate may have undefined behaviour (both compilers spell these the same).
 const UB_WARNINGS: &[&str] = &[
@@ -31,6 +31,25 @@ const GCC_ONLY: &[&str] = &[
 const CLANG_ONLY: &[&str] =
     &["sometimes-uninitialized", "division-by-zero", "unsequenced", "null-dereference", "pointer-to-int-cast"];
 
+/// Why the guard cannot run, or what it found. A compiler's diagnostic is kept as the line it printed.
+#[derive(Debug, thiserror::Error)]
+pub enum UbError {
+    #[error("no gcc on PATH for the UB guard")]
+    NoGcc,
+    #[error("no clang on PATH for the UB guard (apt-get install clang-19)")]
+    NoClang,
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+    #[error("{0}")]
+    Spawn(#[from] SpawnError),
+    /// `command` (as shown) was stopped by a signal: a sanitizer trap.
+    #[error("{command}: stopped by a signal (a sanitizer trap)")]
+    Trapped { command: String },
+    /// `command` failed; `diagnostic` is its first stderr line that mentions an error.
+    #[error("{command}: {}", .diagnostic.as_deref().unwrap_or("failed"))]
+    Rejected { command: String, diagnostic: Option<String> },
+}
+
 /// The host compilers the guard uses.
 #[derive(Debug, Clone)]
 pub struct UbGuard {
@@ -55,16 +74,16 @@ const HOST_MAIN: &str =
 
 impl UbGuard {
     /// The guard with the host's gcc and clang, or why it cannot run.
-    pub fn find() -> Result<UbGuard, String> {
-        let gcc = newest("gcc").ok_or("no gcc on PATH for the UB guard")?;
-        let clang = newest("clang").ok_or("no clang on PATH for the UB guard (apt-get install clang-19)")?;
+    pub fn find() -> Result<UbGuard, UbError> {
+        let gcc = newest("gcc").ok_or(UbError::NoGcc)?;
+        let clang = newest("clang").ok_or(UbError::NoClang)?;
         Ok(UbGuard { gcc, clang })
     }
 
     /// `Ok` when nothing points at undefined behaviour; otherwise the first diagnostic.
-    pub fn check(&self, c: &str) -> Result<(), String> {
-        let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
-        std::fs::write(dir.path().join("c.c"), c).map_err(|e| e.to_string())?;
+    pub fn check(&self, c: &str) -> Result<(), UbError> {
+        let dir = tempfile::tempdir()?;
+        std::fs::write(dir.path().join("c.c"), c)?;
         let gcc = Child::new(&self.gcc, Duration::from_secs(60))
             .args(["-c", "-O2", "-ffreestanding"])
             .args(werror(UB_WARNINGS))
@@ -83,7 +102,7 @@ impl UbGuard {
         if !c.contains("kreloc_entry") {
             return Ok(());
         }
-        std::fs::write(dir.path().join("main.c"), HOST_MAIN).map_err(|e| e.to_string())?;
+        std::fs::write(dir.path().join("main.c"), HOST_MAIN)?;
         run(
             Child::new(&self.clang, Duration::from_secs(60)).args(ubsan).args(["c.o", "main.c", "-o", "host"]),
             dir.path(),
@@ -92,17 +111,16 @@ impl UbGuard {
     }
 }
 
-fn run(child: Child, dir: &Path) -> Result<(), String> {
-    let shown = child.display();
-    let out = child.current_dir(dir).run().map_err(|e| e.to_string())?;
+fn run(child: Child, dir: &Path) -> Result<(), UbError> {
+    let command = child.display();
+    let out = child.current_dir(dir).run()?;
     if out.success() {
         Ok(())
+    } else if out.signal.is_some() {
+        Err(UbError::Trapped { command })
     } else {
-        let why = match out.signal {
-            Some(_) => "stopped by a signal (a sanitizer trap)".to_string(),
-            None => out.stderr_text().lines().find(|l| l.contains("error")).unwrap_or("failed").to_string(),
-        };
-        Err(format!("{shown}: {why}"))
+        let diagnostic = out.stderr_text().lines().find(|l| l.contains("error")).map(str::to_string);
+        Err(UbError::Rejected { command, diagnostic })
     }
 }
 
@@ -117,6 +135,10 @@ mod tests {
         assert!(g.check("int f(void) { int x; return x; }\n").is_err());
         assert!(g.check("int f(int c) { if (c) return 1; }\n").is_err());
         let shift = "int s = 40; void kreloc_entry(unsigned long *o) { o[0] = 1 << s; }\n";
-        assert!(g.check(shift).unwrap_err().contains("sanitizer trap"), "the sanitizer run catches it");
+        assert!(matches!(g.check(shift), Err(UbError::Trapped { .. })), "the sanitizer run catches it");
+        let e = UbError::Trapped { command: "./host".into() };
+        assert_eq!(e.to_string(), "./host: stopped by a signal (a sanitizer trap)");
+        let e = UbError::Rejected { command: "gcc-12 -c c.c".into(), diagnostic: None };
+        assert_eq!(e.to_string(), "gcc-12 -c c.c: failed");
     }
 }

@@ -72,7 +72,7 @@ impl From<&kreloc_oracle::ParseError> for Code {
 impl From<&kreloc_toolchains::Error> for Code {
     fn from(e: &kreloc_toolchains::Error) -> Code {
         match e {
-            kreloc_toolchains::Error::BadSpec(_) => Code::Usage,
+            kreloc_toolchains::Error::BadSpec { .. } => Code::Usage,
             _ => Code::CannotTest,
         }
     }

@@ -19,7 +19,7 @@ pub mod scan;
 
 mod protocol;
 
-pub use outcome::{ExecOutcome, MapError, SandboxError};
+pub use outcome::{ExecOutcome, MapError, OsError, RunnerError, SandboxError};
 pub use run_object::{run_object, NotRunnable};
 pub use sandbox::{
     run, run_traced, ExecRequest, Segment, SignalContext, Traced, DEFAULT_MEMORY_LIMIT, STANDARD_ADDRESSES,

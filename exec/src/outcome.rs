@@ -56,14 +56,81 @@ pub enum SandboxError {
     BadRequest { entry_offset: u64, image_len: u64, memsz: u64 },
     #[error("execution is supported on x86_64 Linux only")]
     Unsupported,
-    #[error("runner {path}: {message}")]
-    Runner { path: String, message: String },
-    #[error("{what}: {message}")]
-    Os { what: &'static str, message: String },
+    /// The runner at `path` could not be written or started (serialized as `message`, its text).
+    #[error("runner {path}: {source}")]
+    Runner {
+        path: String,
+        #[serde(rename = "message")]
+        source: RunnerError,
+    },
+    /// A system call on the sandbox's side failed while `what` (serialized as `message`, its text).
+    #[error("{what}: {source}")]
+    Os {
+        what: &'static str,
+        #[serde(rename = "message")]
+        source: OsError,
+    },
     #[error("runner ended without a result (state {state:#x}, wait status {status})")]
     NoResult { state: u64, status: String },
     #[error("seccomp strict mode is unavailable")]
     NoSeccomp,
+}
+
+/// Why the runner could not be had; serialized as its text.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RunnerError {
+    /// The cache fill's lock, scratch file or rename at `path`.
+    #[error("{}: {source}", path.display())]
+    Fill { path: std::path::PathBuf, source: OsError },
+    /// Writing, reading or starting the runner file.
+    #[error("{0}")]
+    Io(#[from] OsError),
+    /// A runner file already there is not this build's runner.
+    #[error("holds {len} bytes, not the runner's {expected}")]
+    WrongSize { len: u64, expected: u64 },
+}
+
+impl Serialize for RunnerError {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+/// An `io::Error` kept whole but shared, so that [`SandboxError`] stays `Clone`. It compares by what it
+/// says and serializes as its text (the stored form of a sandbox error's `message`).
+#[derive(Debug, Clone)]
+pub struct OsError(pub std::sync::Arc<std::io::Error>);
+
+impl From<std::io::Error> for OsError {
+    fn from(e: std::io::Error) -> OsError {
+        OsError(std::sync::Arc::new(e))
+    }
+}
+
+impl std::fmt::Display for OsError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::error::Error for OsError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&*self.0)
+    }
+}
+
+impl PartialEq for OsError {
+    fn eq(&self, other: &OsError) -> bool {
+        self.0.kind() == other.0.kind() && self.to_string() == other.to_string()
+    }
+}
+
+impl Eq for OsError {}
+
+impl Serialize for OsError {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
 }
 
 /// SIGSEGV, SIGILL, ...
@@ -79,5 +146,30 @@ pub fn signal_name(signal: i32) -> &'static str {
         libc::SIGKILL => "SIGKILL",
         libc::SIGXCPU => "SIGXCPU",
         _ => "signal",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sandbox_errors_keep_their_text_and_their_json() {
+        let ebadf = || OsError::from(std::io::Error::from_raw_os_error(libc::EBADF));
+        let os = SandboxError::Os { what: "wait", source: ebadf() };
+        assert_eq!(os.to_string(), format!("wait: {}", std::io::Error::from_raw_os_error(libc::EBADF)));
+        assert!(std::error::Error::source(&os).is_some(), "the io::Error is kept");
+        assert_eq!(
+            serde_json::to_value(&os).unwrap(),
+            serde_json::json!({ "os": { "what": "wait", "message": ebadf().to_string() } })
+        );
+        let runner =
+            SandboxError::Runner { path: "/c/r".into(), source: RunnerError::WrongSize { len: 3, expected: 9 } };
+        assert_eq!(runner.to_string(), "runner /c/r: holds 3 bytes, not the runner's 9");
+        assert_eq!(
+            serde_json::to_value(&runner).unwrap(),
+            serde_json::json!({ "runner": { "path": "/c/r", "message": "holds 3 bytes, not the runner's 9" } })
+        );
+        assert_eq!(os.clone(), os);
     }
 }

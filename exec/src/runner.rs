@@ -10,6 +10,7 @@ use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
+use crate::outcome::{OsError, RunnerError};
 use crate::SandboxError;
 
 static EMBEDDED: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/kreloc-exec-runner"));
@@ -36,18 +37,24 @@ fn locate() -> Result<PathBuf, SandboxError> {
     for dir in [cache_root(), std::env::temp_dir().join(format!("kreloc-{uid}"))] {
         let path = dir.join(&name);
         // Other processes may want the same runner at once: one writes it, the others wait and use it.
-        let written = kreloc_atomic::fill_file(&path, write_runner).map_err(|e| e.to_string()).and_then(|_| {
-            let len = std::fs::metadata(&path).map_err(|e| e.to_string())?.len();
-            (len == EMBEDDED.len() as u64)
-                .then_some(())
-                .ok_or_else(|| format!("holds {len} bytes, not the runner's {}", EMBEDDED.len()))
+        let written = kreloc_atomic::fill_file(&path, write_runner).map_err(filled).and_then(|_| {
+            let len = std::fs::metadata(&path).map_err(OsError::from)?.len();
+            let expected = EMBEDDED.len() as u64;
+            (len == expected).then_some(()).ok_or(RunnerError::WrongSize { len, expected })
         });
         match written {
             Ok(()) => return Ok(path),
-            Err(message) => last = Some(SandboxError::Runner { path: path.display().to_string(), message }),
+            Err(source) => last = Some(SandboxError::Runner { path: path.display().to_string(), source }),
         }
     }
     Err(last.unwrap_or(SandboxError::Unsupported))
+}
+
+fn filled(e: kreloc_atomic::FillError<std::io::Error>) -> RunnerError {
+    match e {
+        kreloc_atomic::FillError::Io { path, source } => RunnerError::Fill { path, source: source.into() },
+        kreloc_atomic::FillError::Fill(e) => RunnerError::Io(e.into()),
+    }
 }
 
 fn write_runner(tmp: &Path) -> std::io::Result<()> {

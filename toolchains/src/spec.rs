@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use crate::catalog::{self, Source};
 use crate::discover::{self, expected_exe, kind_of, probe};
 use crate::identity::{Family, Kind, Toolchain, Version};
-use crate::Error;
+use crate::{Error, NotInstalled, Unavailable};
 
 /// A parsed toolchain request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,11 +36,7 @@ impl std::fmt::Display for Spec {
 
 impl Spec {
     pub fn parse(s: &str) -> Result<Spec, Error> {
-        let bad = || {
-            Error::BadSpec(format!(
-                "'{s}': use gcc@12, llvm@17, llvm@17.0.6, clang-19, zig@0.13.0, rustc or path:/path/to/cc"
-            ))
-        };
+        let bad = || Error::BadSpec { given: s.to_string() };
         if let Some(p) = s.strip_prefix("path:") {
             return Ok(Spec::Path(PathBuf::from(p)));
         }
@@ -73,12 +69,7 @@ impl Spec {
             Spec::Rustc => catalog::all().into_iter().find(|r| r.family == Family::Rustc),
             Spec::Path(_) => None,
         };
-        found.ok_or_else(|| {
-            Error::Unavailable(format!(
-                "{self} cannot be provisioned here; available: {}",
-                catalog::describe_available()
-            ))
-        })
+        found.ok_or_else(|| Unavailable::NotProvisionable(self.clone()).into())
     }
 }
 
@@ -88,9 +79,7 @@ pub fn resolve(s: &str) -> Result<Toolchain, Error> {
     match &spec {
         Spec::Path(p) => probe_path(p),
         Spec::Binary(b) => {
-            let exe = discover::which(b).ok_or_else(|| {
-                Error::NotInstalled(format!("{b} is not on PATH; try `kreloc toolchains install {s}`"))
-            })?;
+            let exe = discover::which(b).ok_or_else(|| NotInstalled::OnPath { bin: b.clone() })?;
             let family = if b.starts_with("clang") { Family::Llvm } else { Family::Gcc };
             let kind = match b.split_once("-linux-gnu-gcc") {
                 Some((arch, _)) => Kind::CrossGcc { arch: arch.to_string() },
@@ -102,20 +91,15 @@ pub fn resolve(s: &str) -> Result<Toolchain, Error> {
         Spec::Release(family, version) => {
             let candidates = catalog::sources(*family, version);
             if candidates.is_empty() {
-                return Err(Error::Unavailable(format!(
-                    "{family}@{version} cannot be had here; available: {}",
-                    catalog::describe_available()
-                )));
+                return Err(Unavailable::NoRelease { family: *family, version: version.clone() }.into());
             }
             candidates.iter().find_map(|r| probe(&expected_exe(r)?, r.family, kind_of(r)).ok()).ok_or_else(|| {
-                Error::NotInstalled(format!("{family}@{version} is not installed; run `kreloc toolchains install {s}`"))
+                NotInstalled::Release { family: *family, version: version.clone(), spec: s.to_string() }.into()
             })
         }
         Spec::Zig(_) | Spec::Rustc => {
             let r = spec.release()?;
-            let exe = expected_exe(&r).ok_or_else(|| {
-                Error::NotInstalled(format!("{s} is not installed; run `kreloc toolchains install {s}`"))
-            })?;
+            let exe = expected_exe(&r).ok_or_else(|| NotInstalled::Spec { spec: s.to_string() })?;
             probe(&exe, r.family, kind_of(&r))
         }
     }
@@ -123,7 +107,7 @@ pub fn resolve(s: &str) -> Result<Toolchain, Error> {
 
 fn probe_path(p: &std::path::Path) -> Result<Toolchain, Error> {
     if !p.exists() {
-        return Err(Error::NotInstalled(format!("{}: no such compiler", p.display())));
+        return Err(NotInstalled::NoSuchCompiler(p.to_path_buf()).into());
     }
     probe(p, Family::Llvm, Kind::Path).or_else(|_| probe(p, Family::Gcc, Kind::Path))
 }

@@ -79,7 +79,7 @@ pub fn plain(tc: &Toolchain, lang: Language, cfg: &CompileConfig, link: Option<&
         if matches!(driver.kind, Kind::Zig { .. }) {
             driver.kind = Kind::AptClang;
         }
-        let scratch = tempfile::tempdir().map_err(|e| Error::Io(e.to_string()))?;
+        let scratch = tempfile::tempdir()?;
         let child = link::command(
             l,
             &driver,

@@ -142,7 +142,7 @@ fn rustc_spells_hidden_visibility_lto_and_kernel_flags_and_refuses_what_it_canno
     let odd = CompileConfig::from_flags(&["-O2", "-fsanitize=kcfi"]);
     assert!(matches!(
         c.compile(&tc, &Source::rust(RUST_SOURCE), &odd),
-        Err(kreloc_toolchains::Error::NotExpressible(_))
+        Err(kreloc_toolchains::Error::NotExpressible { .. })
     ));
 }
 

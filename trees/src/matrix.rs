@@ -120,7 +120,7 @@ pub fn cells(tree: Tree, toolchains: &[String], flag_sets: &[FlagSet], progress:
         let _building = lock_build_dir(&out)?;
         bar.set_message(format!("{}: configure", tc.id()));
         // Without LLVM's own binutils the toolchain's cells cannot be built: not judged, as a missing tool is.
-        let usable = linux::llvm_dir(&tree, &tc).map(|_| ()).map_err(|e| e.to_string());
+        let usable = linux::llvm_dir(&tree, &tc).map(|_| ());
         if usable.is_ok() {
             kind.configure(&tree, &out, &tc)?;
         }
@@ -129,12 +129,13 @@ pub fn cells(tree: Tree, toolchains: &[String], flag_sets: &[FlagSet], progress:
             bar.set_message(format!("{}: {name}", tc.id()));
             let cfg = set.config();
             let overrides = cfg.as_ref().map(|c| kind.overrides(c, dialect));
-            let built = usable
-                .clone()
-                .and_then(|()| kind.build(&tree, &out, &tc, overrides.clone()).map_err(|e| e.to_string()));
-            let (cell, object) = match built {
-                Ok(bytes) => (judge(&bytes, &*profile, &tree.addresses)?, Some(bytes)),
-                Err(reason) => (CellOutcome::NotJudged { reason }, None),
+            // The row keeps why a cell is not judged as text (its stored and reported form): the typed
+            // error is rendered at this one point.
+            let not_judged = |why: &Error| CellOutcome::NotJudged { reason: why.to_string() };
+            let (cell, object) = match usable.as_ref().map(|()| kind.build(&tree, &out, &tc, overrides.clone())) {
+                Ok(Ok(bytes)) => (judge(&bytes, &*profile, &tree.addresses)?, Some(bytes)),
+                Ok(Err(why)) => (not_judged(&why), None),
+                Err(why) => (not_judged(why), None),
             };
             let matrix_cell = Cell {
                 toolchain: tc.clone(),

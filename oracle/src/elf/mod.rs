@@ -24,15 +24,24 @@ pub enum Class {
     Elf64,
 }
 
-/// Why an object cannot be read at all (exit 125: cannot test).
+/// Why an object cannot be read at all (exit 125: cannot test). `object`'s errors are kept as sources;
+/// serialized, each reason is its text.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize)]
 pub enum ParseError {
     /// The bytes are not ELF, or the header is truncated or inconsistent.
     #[error("not a readable ELF file: {0}")]
-    Header(String),
+    Header(
+        #[source]
+        #[serde(serialize_with = "as_text")]
+        HeaderError,
+    ),
     /// The section header table is malformed.
     #[error("bad section header table: {0}")]
-    Sections(String),
+    Sections(
+        #[source]
+        #[serde(serialize_with = "as_text")]
+        object::read::Error,
+    ),
     /// A section's contents lie outside the file.
     #[error(
         "section [{index}] {name}: contents (offset {offset:#x}, size {size:#x}) lie outside the {file_len}-byte file"
@@ -40,10 +49,38 @@ pub enum ParseError {
     SectionOutsideFile { index: usize, name: String, offset: u64, size: u64, file_len: usize },
     /// A symbol table is malformed.
     #[error("symbol table [{index}]: {reason}")]
-    Symbols { index: usize, reason: String },
+    Symbols {
+        index: usize,
+        #[source]
+        #[serde(serialize_with = "as_text")]
+        reason: object::read::Error,
+    },
     /// A relocation section is malformed.
     #[error("relocation section [{index}] {name}: {reason}")]
-    Relocations { index: usize, name: String, reason: String },
+    Relocations {
+        index: usize,
+        name: String,
+        #[source]
+        #[serde(serialize_with = "as_text")]
+        reason: object::read::Error,
+    },
+}
+
+/// Why the ELF header cannot be read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum HeaderError {
+    #[error("no ELF magic")]
+    NoMagic,
+    /// `e_ident[EI_CLASS]` is neither ELFCLASS32 nor ELFCLASS64.
+    #[error("unknown ELF class {0}")]
+    UnknownClass(u8),
+    #[error("{0}")]
+    Elf(#[from] object::read::Error),
+}
+
+/// A reason serialized as the text it displays (as when reasons were strings).
+fn as_text<T: std::fmt::Display, S: serde::Serializer>(v: &T, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(v)
 }
 
 /// One section header; `Object::data` has the bytes of ALLOC PROGBITS-like sections.
@@ -216,5 +253,23 @@ impl Object {
             0 => SmolStr::new_static("*UND*"),
             i => self.section_name(i),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parse_errors_keep_objects_error_and_serialize_as_before() {
+        let e = parse(b"").unwrap_err();
+        assert_eq!(e, ParseError::Header(HeaderError::NoMagic));
+        assert_eq!(e.to_string(), "not a readable ELF file: no ELF magic");
+        assert_eq!(serde_json::to_value(&e).unwrap(), serde_json::json!({ "Header": "no ELF magic" }));
+        assert_eq!(parse(b"\x7fELF\x07").unwrap_err().to_string(), "not a readable ELF file: unknown ELF class 7");
+        let truncated = parse(b"\x7fELF\x02\x01\x01").unwrap_err();
+        let ParseError::Header(HeaderError::Elf(inner)) = truncated else { panic!("{truncated:?}") };
+        assert!(std::error::Error::source(&truncated).is_some(), "object's error is kept");
+        assert_eq!(serde_json::to_value(&truncated).unwrap(), serde_json::json!({ "Header": inner.to_string() }));
     }
 }

@@ -6,7 +6,7 @@ use object::{BigEndian, Endianness, LittleEndian};
 
 use super::consts::*;
 
-use super::{Class, Name, Object, ParseError, Reloc, RelocSection, Section, SmolStr, Symbol};
+use super::{Class, HeaderError, Name, Object, ParseError, Reloc, RelocSection, Section, SmolStr, Symbol};
 
 /// Parses an ELF32 or ELF64 object. Never panics.
 pub fn parse(data: &[u8]) -> Result<Object, ParseError> {
@@ -19,8 +19,8 @@ pub fn parse(data: &[u8]) -> Result<Object, ParseError> {
         Some(&1) if big => parse_as::<FileHeader32<BigEndian>>(data, Class::Elf32),
         Some(&2) => parse_as::<FileHeader64<Endianness>>(data, Class::Elf64),
         Some(&1) => parse_as::<FileHeader32<Endianness>>(data, Class::Elf32),
-        Some(c) if data.starts_with(b"\x7fELF") => Err(ParseError::Header(format!("unknown ELF class {c}"))),
-        _ => Err(ParseError::Header("no ELF magic".into())),
+        Some(c) if data.starts_with(b"\x7fELF") => Err(ParseError::Header(HeaderError::UnknownClass(*c))),
+        _ => Err(ParseError::Header(HeaderError::NoMagic)),
     }
 }
 
@@ -154,13 +154,13 @@ pub(super) fn lossy(bytes: &[u8]) -> SmolStr {
 }
 
 fn header_err(e: object::read::Error) -> ParseError {
-    ParseError::Header(e.to_string())
+    ParseError::Header(HeaderError::Elf(e))
 }
 
 fn parse_as<H: FileHeader>(data: &[u8], class: Class) -> Result<Object, ParseError> {
     let header = H::parse(data).map_err(header_err)?;
     let endian = header.endian().map_err(header_err)?;
-    let table = header.sections(endian, data).map_err(|e| ParseError::Sections(e.to_string()))?;
+    let table = header.sections(endian, data).map_err(ParseError::Sections)?;
 
     let shstrtab = SectionNames::new(Strings::section_names(header, &table, endian, data));
     let mut sections = Vec::with_capacity(table.len());
@@ -210,7 +210,7 @@ fn parse_as<H: FileHeader>(data: &[u8], class: Class) -> Result<Object, ParseErr
         }
         let symtab =
             object::read::elf::SymbolTable::<H, &[u8]>::parse(endian, data, &table, object::SectionIndex(index), sh)
-                .map_err(|e| ParseError::Symbols { index, reason: e.to_string() })?;
+                .map_err(|reason| ParseError::Symbols { index, reason })?;
         let names =
             Strings::linked(&table, endian, data, symtab.string_section().0).copy_into(&mut strings, &mut copied);
         let syms = symtab
@@ -233,10 +233,13 @@ fn parse_as<H: FileHeader>(data: &[u8], class: Class) -> Result<Object, ParseErr
         if sh_type != SHT_RELA && sh_type != SHT_REL {
             continue;
         }
-        let bad = |reason: String| ParseError::Relocations { index, name: sections[index].name.to_string(), reason };
+        let bad = |reason: object::read::Error| ParseError::Relocations {
+            index,
+            name: sections[index].name.to_string(),
+            reason,
+        };
         let entries: Vec<Reloc> = if sh_type == SHT_RELA {
-            let (rela, _) =
-                sh.rela(endian, data).map_err(|e| bad(e.to_string()))?.unwrap_or((&[], object::SectionIndex(0)));
+            let (rela, _) = sh.rela(endian, data).map_err(bad)?.unwrap_or((&[], object::SectionIndex(0)));
             rela.iter()
                 .map(|r| {
                     let is_mips64el = false;
@@ -249,8 +252,7 @@ fn parse_as<H: FileHeader>(data: &[u8], class: Class) -> Result<Object, ParseErr
                 })
                 .collect()
         } else {
-            let (rel, _) =
-                sh.rel(endian, data).map_err(|e| bad(e.to_string()))?.unwrap_or((&[], object::SectionIndex(0)));
+            let (rel, _) = sh.rel(endian, data).map_err(bad)?.unwrap_or((&[], object::SectionIndex(0)));
             rel.iter()
                 .map(|r| Reloc {
                     offset: object::read::elf::Rel::r_offset(r, endian).into(),

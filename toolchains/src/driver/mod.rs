@@ -7,7 +7,7 @@ pub mod zig;
 use crate::config::CompileConfig;
 use crate::identity::{Kind, Toolchain};
 use crate::process::Child;
-use crate::{Error, Language};
+use crate::{Error, Language, Unsupported};
 
 /// The command compiling `src` to the object `out`.
 pub fn compile_command(
@@ -20,8 +20,8 @@ pub fn compile_command(
 ) -> Result<Child, Error> {
     match (lang, &tc.kind) {
         (Language::Rust, Kind::Rustc) => rustc::command(tc, cfg, src, out, timeout),
-        (Language::Rust, _) => Err(Error::Unsupported(format!("{} cannot compile Rust", tc.id()))),
-        (Language::C, Kind::Rustc) => Err(Error::Unsupported("rustc cannot compile C".into())),
+        (Language::Rust, _) => Err(Unsupported::CannotCompileRust { toolchain: tc.id() }.into()),
+        (Language::C, Kind::Rustc) => Err(Unsupported::RustcCannotCompileC.into()),
         (Language::C, Kind::Zig { .. }) => zig::command(tc, cfg, src, out, timeout),
         (Language::C, _) => cc::command(tc, cfg, src, out, timeout),
     }

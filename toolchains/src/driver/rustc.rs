@@ -99,17 +99,17 @@ pub fn config_args(cfg: &CompileConfig) -> Result<Vec<String>, Error> {
         match spelling(flag) {
             Some(Spelling::Args(a)) => args.extend(a.iter().map(|s| s.to_string())),
             Some(Spelling::Implied(_) | Spelling::Approximated(_)) => {}
-            None => return Err(Error::NotExpressible(format!("rustc has no spelling for {flag}"))),
+            None => return Err(Error::NotExpressible { toolchain: "rustc", flag: flag.clone() }),
         }
     }
     for flag in &cfg.kernel {
         match kernel_flag_args(flag) {
             Some(a) => args.extend(a),
             None => {
-                return Err(Error::NotExpressible(format!(
-                    "rustc has no spelling for {}",
-                    flag.spelling(crate::config::Dialect::Gcc).join(" ")
-                )))
+                return Err(Error::NotExpressible {
+                    toolchain: "rustc",
+                    flag: flag.spelling(crate::config::Dialect::Gcc).join(" "),
+                })
             }
         }
     }

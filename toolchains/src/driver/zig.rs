@@ -7,7 +7,7 @@ use std::time::Duration;
 use crate::config::{CompileConfig, Pic};
 use crate::identity::Toolchain;
 use crate::process::Child;
-use crate::Error;
+use crate::{Error, Unsupported};
 
 /// Each compile's artifacts in its own scratch directory (the command runs there). In one shared cache,
 /// zig 0.12/0.13 racing on the same source and flags (two shards, or two campaigns, on an empty cache) can
@@ -32,7 +32,7 @@ pub fn command(tc: &Toolchain, cfg: &CompileConfig, src: &Path, out: &Path, time
 /// The base flags and the config's in zig's clang spelling, each once.
 pub fn flags(cfg: &CompileConfig) -> Result<Vec<String>, Error> {
     if let Some(f) = cfg.extra.iter().find(|f| REJECTED.contains(&f.as_str())) {
-        return Err(Error::Unsupported(format!("zig cc rejects {f}")));
+        return Err(Unsupported::ZigRejects { flag: f.clone() }.into());
     }
     let mut flags = cfg.c_flags_for(crate::config::Dialect::Clang);
     // zig maps -fpie to pic without pie-ness; say so explicitly rather than let it guess.
