@@ -202,7 +202,7 @@ impl<'a> Bisection<'a> {
             let j = self.judge_built(i)?;
             self.state.judged.0.insert(i, j);
         }
-        let _ = self.state.save(&self.state_path);
+        self.state.save(&self.state_path).map_err(|e| Error::file(&self.state_path, e))?;
         Ok(usize::from(!first_probes.is_empty()))
     }
 
@@ -449,9 +449,10 @@ impl search::Predicate for Bisection<'_> {
         self.run_batch(batch, &|i| self.judge_built(i)).into_iter().collect()
     }
 
-    fn save(&mut self, judged: &Judged) {
+    fn save(&mut self, judged: &Judged) -> Result<(), Error> {
         self.state.judged = judged.clone();
-        let _ = spans::time("run", "save state", || self.state.save(&self.state_path));
+        spans::time("run", "save state", || self.state.save(&self.state_path))
+            .map_err(|e| Error::file(&self.state_path, e))
     }
 }
 

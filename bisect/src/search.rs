@@ -80,8 +80,11 @@ pub trait Predicate {
     /// Verdicts for a batch, in its order.
     fn test(&mut self, batch: &[usize]) -> Result<Vec<Judgement>, Self::Error>;
 
-    /// Called after every batch with all verdicts so far.
-    fn save(&mut self, _judged: &Judged) {}
+    /// Called after every batch with all verdicts so far; a failure stops the search (a run that cannot
+    /// keep its state would not resume).
+    fn save(&mut self, _judged: &Judged) -> Result<(), Self::Error> {
+        Ok(())
+    }
 }
 
 /// Runs the search over `n` candidates (index 0 good, `n - 1` bad), testing the batches the predicate
@@ -98,7 +101,7 @@ pub fn search<P: Predicate>(n: usize, judged: &mut Judged, p: &mut P) -> Result<
         for (i, j) in probes.into_iter().zip(results) {
             judged.0.insert(i, j);
         }
-        p.save(judged);
+        p.save(judged)?;
     }
 }
 
@@ -125,8 +128,9 @@ where
         (self.test)(batch)
     }
 
-    fn save(&mut self, judged: &Judged) {
-        (self.save)(judged)
+    fn save(&mut self, judged: &Judged) -> Result<(), E> {
+        (self.save)(judged);
+        Ok(())
     }
 }
 

@@ -99,6 +99,22 @@ fn an_interrupted_bisection_resumes() {
     );
 }
 
+/// A bisection that cannot keep its state would not resume: the failed save stops it with the path, as
+/// "cannot test" (125), instead of going on silently.
+#[test]
+fn a_state_that_cannot_be_saved_stops_the_bisection_with_its_path() {
+    let mut r = setup(19, &[], "");
+    let blocker = r.store.with_file_name("not-a-directory");
+    std::fs::write(&blocker, "a file where the state's directory should be").unwrap();
+    r.state = blocker.join("state.json");
+    let a = args(&r, &[]);
+    let refs: Vec<&str> = a.iter().map(String::as_str).collect();
+    let (code, out, err) = kbisect(&refs);
+    assert_eq!(code, 125, "{out}{err}");
+    let doc: serde_json::Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"));
+    assert!(doc["error"].as_str().unwrap().contains("not-a-directory/state.json"), "{doc}");
+}
+
 #[test]
 fn bad_inputs_are_one_line_errors_with_exit_2() {
     let r = setup(19, &[], "");
