@@ -16,21 +16,13 @@ use serde_json::Value;
 const SHARDS: usize = 4;
 const ROUNDS: usize = 3;
 
-/// The cache the setup script filled: `$XDG_CACHE_HOME/kreloc` or `$HOME/.cache/kreloc`.
-fn installed_cache() -> PathBuf {
-    std::env::var_os("XDG_CACHE_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
-        .unwrap()
-        .join("kreloc")
-}
-
 /// An `XDG_CACHE_HOME` whose kreloc cache holds the installed zig releases and nothing else: no objects,
 /// no zig cache, no exec runner.
 fn empty_cache(dir: &Path) -> PathBuf {
     let kreloc = dir.join("kreloc");
     std::fs::create_dir_all(&kreloc).unwrap();
-    std::os::unix::fs::symlink(installed_cache().join("zig"), kreloc.join("zig")).unwrap();
+    // The cache the setup script filled (this process runs with the usual XDG_CACHE_HOME).
+    std::os::unix::fs::symlink(kreloc_toolchains::dirs::cache_root().join("zig"), kreloc.join("zig")).unwrap();
     dir.to_path_buf()
 }
 

@@ -62,11 +62,10 @@ pub fn command(
     // rustc's LTO objects are native code already: only C drivers link through their LTO plugin.
     if cfg.lto && !matches!(tc.kind, Kind::Rustc) {
         // Through the driver: -nostdlib -r, each ld flag passed with -Wl.
-        let mut child = Child::new(&tc.exe, timeout);
-        if matches!(tc.kind, Kind::Zig { .. }) {
-            let (var, dir) = crate::driver::zig::LOCAL_CACHE;
-            child = child.env(var, dir).arg("cc");
-        }
+        let mut child = match tc.kind {
+            Kind::Zig { .. } => crate::driver::zig::cc(tc, timeout),
+            _ => Child::new(&tc.exe, timeout),
+        };
         if l.linker == Linker::Lld {
             child = child.arg("-fuse-ld=lld");
         }

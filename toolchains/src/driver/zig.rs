@@ -9,24 +9,22 @@ use crate::identity::Toolchain;
 use crate::process::Child;
 use crate::{Error, Unsupported};
 
-/// Each compile's artifacts in its own scratch directory (the command runs there). In one shared cache,
-/// zig 0.12/0.13 racing on the same source and flags (two shards, or two campaigns, on an empty cache) can
-/// find the other's manifest before its object: "ld.lld: error: cannot open .../o/<hash>/purgatory.o".
-pub const LOCAL_CACHE: (&str, &str) = ("ZIG_LOCAL_CACHE_DIR", "zig-local-cache");
+/// `zig cc` with kreloc's caches, for compiles and links alike. The global cache is shared under kreloc's;
+/// each command's artifacts stay in its own scratch directory (where it runs): in one shared cache, zig
+/// 0.12/0.13 racing on the same source and flags (two shards, or two campaigns, on an empty cache) can find
+/// the other's manifest before its object: "ld.lld: error: cannot open .../o/<hash>/purgatory.o".
+pub fn cc(tc: &Toolchain, timeout: Duration) -> Child {
+    Child::new(&tc.exe, timeout)
+        .env("ZIG_GLOBAL_CACHE_DIR", crate::dirs::cache_root().join("zig-cache"))
+        .env("ZIG_LOCAL_CACHE_DIR", "zig-local-cache")
+        .arg("cc")
+}
 
 /// Flags zig rejects outright.
 const REJECTED: &[&str] = &["-mpreferred-stack-boundary=3", "-mno-relax"];
 
 pub fn command(tc: &Toolchain, cfg: &CompileConfig, src: &Path, out: &Path, timeout: Duration) -> Result<Child, Error> {
-    Ok(Child::new(&tc.exe, timeout)
-        .env("ZIG_GLOBAL_CACHE_DIR", crate::dirs::cache_root().join("zig-cache"))
-        .env(LOCAL_CACHE.0, LOCAL_CACHE.1)
-        .arg("cc")
-        .args(["-target", "x86_64-freestanding-none"])
-        .args(flags(cfg)?)
-        .arg(src)
-        .arg("-o")
-        .arg(out))
+    Ok(cc(tc, timeout).args(["-target", "x86_64-freestanding-none"]).args(flags(cfg)?).arg(src).arg("-o").arg(out))
 }
 
 /// The base flags and the config's in zig's clang spelling, each once.
