@@ -65,6 +65,9 @@ impl Compiled {
     /// Builds the program from the same plans `relocate::load` and the window use.
     pub fn new(obj: &Object, profile: &dyn Profile) -> Result<Compiled, Uncompilable> {
         let rule = profile.layout_rule();
+        if layout::aligns_addresses_oddly(obj, rule) {
+            return Err(Uncompilable::AddressDependentLayout);
+        }
         let (_, _, align) = layout::footprint(obj, rule);
         let reference = REFERENCE.div_ceil(align.max(1)).saturating_mul(align.max(1));
         let lay = layout::place(obj, rule, reference);
@@ -107,7 +110,7 @@ impl Compiled {
                 howto: p.howto,
             });
         }
-        let mut pristine = layout::build_image(obj, &lay);
+        let mut pristine = layout::build_segment(obj, &lay);
         pristine.truncate(usize::try_from(lay.bufsz).unwrap_or(usize::MAX));
         // A field past bufsz lands in page padding that is never copied: `put` drops the write, the check stays.
         Ok(Compiled { arch, ops, pristine, align })

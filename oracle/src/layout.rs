@@ -116,6 +116,18 @@ fn effective_align(rule: LayoutRule, a: u64) -> u64 {
     }
 }
 
+/// Some section's placement aligns an absolute address by an alignment that is not a power of two (bss in
+/// every layout, every section in the legacy ones). The kernel's bitmask `ALIGN` then does not move with the
+/// load address, even between multiples of the segment's alignment: the layout differs from one address to
+/// another.
+pub(crate) fn aligns_addresses_oddly(obj: &Object, rule: LayoutRule) -> bool {
+    let legacy = matches!(rule, LayoutRule::KernelLegacy | LayoutRule::KexecTools);
+    obj.sections
+        .iter()
+        .filter(|s| s.is_alloc() && (legacy || s.is_nobits()))
+        .any(|s| !effective_align(rule, s.addralign).is_power_of_two())
+}
+
 /// Places every ALLOC section for a load at `load_addr`.
 pub fn place(obj: &Object, rule: LayoutRule, load_addr: u64) -> Layout {
     let (bufsz, memsz, align) = footprint(obj, rule);
@@ -224,21 +236,14 @@ fn overlapped(placed: &[Placed], offset: u64, size: u64) -> Option<String> {
         .map(|p| p.name.to_string())
 }
 
-/// Copies section bytes into a zeroed buffer of the loader's real capacity, clipping what would overrun.
-/// Truncate it to `bufsz` for the segment (what lies past it is padding the loader never copies).
-pub fn build_image(obj: &Object, layout: &Layout) -> Vec<u8> {
-    let mut image = build_segment(obj, layout);
-    image.resize(image_capacity(layout), 0);
-    image
-}
-
 /// The loader's buffer length: its real capacity, clipped to `MAX_IMAGE`.
 pub fn image_capacity(layout: &Layout) -> usize {
     usize::try_from(layout.capacity).unwrap_or(0).min(MAX_IMAGE)
 }
 
-/// `build_image` without the zeroed padding past `bufsz` that no section is copied into: the relocator grows
-/// it (with zeros) only where a relocation writes, up to `image_capacity`.
+/// The loader's buffer up to `bufsz`: section bytes copied in, the gaps between them zeroed (plus any section
+/// bytes placed past `bufsz`, up to `image_capacity`). The padding past `bufsz` that no section is copied into
+/// is left out: the relocator grows the image (with zeros) only where a relocation writes.
 pub fn build_segment(obj: &Object, layout: &Layout) -> Vec<u8> {
     let len = image_capacity(layout);
     let segment = usize::try_from(layout.bufsz).unwrap_or(usize::MAX).min(len);

@@ -5,11 +5,11 @@ use crate::profile::{self, Profile, ProfileId};
 use crate::verdict::Verdict;
 use crate::window;
 
-/// The verdicts one object's properties have computed, by profile name and address: the window probes,
+/// The verdicts one object's properties have computed, by profile and address: the window probes,
 /// the compiled program's fixed addresses and the linux/strict comparison often ask for the same load.
 #[derive(Default)]
 struct Loads {
-    done: Vec<(String, u64, Verdict)>,
+    done: Vec<(ProfileId, u64, Verdict)>,
 }
 
 impl Loads {
@@ -19,11 +19,11 @@ impl Loads {
     }
 
     fn index(&mut self, obj: &Object, p: &dyn Profile, at: u64) -> usize {
-        let name = p.name();
-        match self.done.iter().position(|(n, a, _)| *a == at && *n == name) {
+        let id = p.id();
+        match self.done.iter().position(|(n, a, _)| *a == at && *n == id) {
             Some(i) => i,
             None => {
-                self.done.push((name, at, crate::load(obj, p, at)));
+                self.done.push((id, at, crate::load(obj, p, at)));
                 self.done.len() - 1
             }
         }

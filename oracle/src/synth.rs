@@ -1,11 +1,7 @@
 //! Synthetic relocatable objects from structured fuzz input: random sections, symbols and relocations
-//! written with `object::write`, then header quirks and raw byte mutations it cannot express.
+//! written with `object`'s ELF writer, then header quirks and raw byte mutations it cannot express.
 
 use arbitrary::Arbitrary;
-use object::write::{Object as WObject, Relocation, SectionId, Symbol, SymbolId, SymbolSection};
-use object::{
-    Architecture, BinaryFormat, Endianness, RelocationFlags, SectionKind, SymbolFlags, SymbolKind, SymbolScope,
-};
 
 /// A description of a relocatable object, derived from fuzz bytes.
 #[derive(Debug, Clone, Arbitrary)]
@@ -49,121 +45,243 @@ pub struct SynthReloc {
 
 const TYPES: [u32; 12] = [0, 1, 2, 4, 10, 11, 24, 9, 41, 42, 12, 14];
 
-impl SynthObject {
-    /// Writes the object. Never panics; returns an empty vector if `object::write` refuses the description.
-    pub fn build(&self) -> Vec<u8> {
-        let mut w = WObject::new(BinaryFormat::Elf, Architecture::X86_64, Endianness::Little);
-        let mut ids: Vec<SectionId> = Vec::new();
-        let mut bss = Vec::new();
-        let mut raw_aligns = Vec::new();
-        for (i, s) in self.sections.iter().take(8).enumerate() {
-            let kind = match s.kind % 5 {
-                0 => SectionKind::Text,
-                1 => SectionKind::Data,
-                2 => SectionKind::ReadOnlyData,
-                3 => SectionKind::UninitializedData,
-                _ => SectionKind::Other,
-            };
-            let id = w.add_section(Vec::new(), format!(".s{i}").into_bytes(), kind);
-            let size = u64::from(s.size % 1024);
-            let align = match s.align_log {
-                250 => Some(0),
-                251 => Some(3),
-                252 => Some(24),
-                253 => Some(1 << 20),
-                _ => None,
-            };
-            let written_align = 1u64 << (s.align_log % 8);
-            if kind == SectionKind::UninitializedData {
-                w.append_section_bss(id, size, written_align);
-            } else {
-                w.append_section_data(id, &vec![0xa5; size as usize], written_align);
-            }
-            if let Some(a) = align {
-                raw_aligns.push((i, a));
-            }
-            ids.push(id);
-            bss.push(kind == SectionKind::UninitializedData);
+const SECTION_NAMES: [&[u8]; 8] = [b".s0", b".s1", b".s2", b".s3", b".s4", b".s5", b".s6", b".s7"];
+const RELA_NAMES: [&[u8]; 8] =
+    [b".rela.s0", b".rela.s1", b".rela.s2", b".rela.s3", b".rela.s4", b".rela.s5", b".rela.s6", b".rela.s7"];
+const SYMBOL_NAMES: [&[u8]; 16] = [
+    b"sym0", b"sym1", b"sym2", b"sym3", b"sym4", b"sym5", b"sym6", b"sym7", b"sym8", b"sym9", b"sym10", b"sym11",
+    b"sym12", b"sym13", b"sym14", b"sym15",
+];
+/// Every section's contents (sizes are below 1024).
+static FILL: [u8; 1024] = [0xa5; 1024];
+
+/// One section as written: its kind, size and the alignment its header says.
+struct Written {
+    kind: u8,
+    size: u64,
+    /// The power of two its file offset is aligned to.
+    file_align: u64,
+    /// `sh_addralign`: the power of two, or one of the quirky raw values.
+    header_align: u64,
+}
+
+impl Written {
+    fn of(s: &SynthSection) -> Written {
+        let file_align = 1u64 << (s.align_log % 8);
+        let header_align = match s.align_log {
+            250 => 0,
+            251 => 3,
+            252 => 24,
+            253 => 1 << 20,
+            _ => file_align,
+        };
+        Written { kind: s.kind % 5, size: u64::from(s.size % 1024), file_align, header_align }
+    }
+
+    fn is_bss(&self) -> bool {
+        self.kind == 3
+    }
+
+    fn sh_type_and_flags(&self) -> (u32, u64) {
+        use object::elf::{SHF_ALLOC, SHF_EXECINSTR, SHF_WRITE, SHT_NOBITS, SHT_PROGBITS};
+        match self.kind {
+            0 => (SHT_PROGBITS.0, SHF_ALLOC.0 | SHF_EXECINSTR.0),
+            1 => (SHT_PROGBITS.0, SHF_ALLOC.0 | SHF_WRITE.0),
+            2 => (SHT_PROGBITS.0, SHF_ALLOC.0),
+            3 => (SHT_NOBITS.0, SHF_ALLOC.0 | SHF_WRITE.0),
+            _ => (SHT_PROGBITS.0, 0),
         }
-        if ids.is_empty() {
+    }
+}
+
+/// What a relocation refers to: a described symbol, or a section's STT_SECTION symbol.
+#[derive(Clone, Copy)]
+enum Target {
+    Symbol(usize),
+    Section(usize),
+}
+
+impl SynthObject {
+    /// Writes the object with `object`'s ELF writer: the sections (`.s0`…), a `.rela` section for each
+    /// one relocated, then the symbol, string and section-name tables; then the header quirks and raw
+    /// mutations. Never panics; returns an empty vector when there is no section.
+    pub fn build(&self) -> Vec<u8> {
+        use object::elf;
+        use object::write::elf::{FileHeader, Rel, SectionHeader, SectionIndex, Sym, SymbolIndex, Writer};
+
+        let sections: Vec<Written> = self.sections.iter().take(8).map(Written::of).collect();
+        if sections.is_empty() {
             return Vec::new();
         }
-        let syms: Vec<SymbolId> =
-            self.symbols.iter().take(16).enumerate().map(|(i, s)| add_symbol(&mut w, &ids, s, i)).collect();
+        let symbols = &self.symbols[..self.symbols.len().min(16)];
+        // Relocations of each section, in input order (none in NOBITS sections).
+        let mut relocs: Vec<Vec<(u64, Target, u32, i64)>> = (0..sections.len()).map(|_| Vec::new()).collect();
+        let mut section_symbol = [false; 8];
         for r in self.relocs.iter().take(64) {
-            let at = r.section as usize % ids.len();
-            if bss[at] {
+            let at = r.section as usize % sections.len();
+            if sections[at].is_bss() {
                 continue;
             }
-            let section = ids[at];
-            let symbol = match syms.get(r.symbol as usize) {
-                Some(s) => *s,
-                None => w.section_symbol(ids[r.symbol as usize % ids.len()]),
+            let target = match r.symbol as usize {
+                i if i < symbols.len() => Target::Symbol(i),
+                i => Target::Section(i % sections.len()),
             };
+            if let Target::Section(s) = target {
+                section_symbol[s] = true;
+            }
             let r_type = TYPES.get(r.r_type as usize % 16).copied().unwrap_or(u32::from(r.r_type));
-            let reloc = Relocation {
-                offset: u64::from(r.offset % 1024),
-                symbol,
-                addend: i64::from(r.addend),
-                flags: RelocationFlags::Elf { r_type: object::elf::RelocationType(r_type) },
-            };
-            if w.add_relocation(section, reloc).is_err() {
-                return Vec::new();
+            relocs[at].push((u64::from(r.offset % 1024), target, r_type, i64::from(r.addend)));
+        }
+
+        let mut out = Vec::new();
+        let mut w = Writer::new(object::Endianness::Little, true, &mut out);
+        w.reserve_file_header();
+        // Section indices and names.
+        w.reserve_null_section_index();
+        let index: Vec<SectionIndex> = sections.iter().map(|_| w.reserve_section_index()).collect();
+        let names: Vec<_> = (0..sections.len()).map(|i| w.add_section_name(SECTION_NAMES[i])).collect();
+        let rela: Vec<Option<(SectionIndex, object::write::StringId)>> = relocs
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (!r.is_empty()).then(|| (w.reserve_section_index(), w.add_section_name(RELA_NAMES[i]))))
+            .collect();
+        let symtab = w.reserve_symtab_section_index();
+        w.reserve_strtab_section_index();
+        w.reserve_shstrtab_section_index();
+
+        // Symbols: the null one, section symbols and local ones, then the global ones.
+        let symbol_section = |s: &SynthSymbol| match s.section {
+            250 => Err(elf::SHN_ABS),
+            251 => Err(elf::SHN_UNDEF),
+            252 => Err(elf::SHN_COMMON),
+            n => Ok(index[n as usize % sections.len()]),
+        };
+        w.reserve_null_symbol_index();
+        let mut section_sym: [Option<SymbolIndex>; 8] = [None; 8];
+        for (s, wanted) in section_symbol.iter().enumerate().take(sections.len()) {
+            if *wanted {
+                section_sym[s] = Some(w.reserve_symbol_index(Some(index[s])));
             }
         }
-        let Ok(mut bytes) = w.write() else { return Vec::new() };
-        bytes[24..32].copy_from_slice(&u64::from(self.entry).to_le_bytes());
-        patch_aligns(&mut bytes, &raw_aligns);
+        let mut sym_index = vec![SymbolIndex(0); symbols.len()];
+        let mut sym_name = Vec::with_capacity(symbols.len());
+        for global in [false, true] {
+            for (i, s) in symbols.iter().enumerate().filter(|(_, s)| s.global == global) {
+                sym_index[i] = w.reserve_symbol_index(symbol_section(s).ok());
+            }
+        }
+        for (i, _) in symbols.iter().enumerate() {
+            sym_name.push(w.add_string(SYMBOL_NAMES[i]));
+        }
+        let num_local =
+            1 + section_sym.iter().flatten().count() as u32 + symbols.iter().filter(|s| !s.global).count() as u32;
+
+        // File layout.
+        let offsets: Vec<u64> = sections
+            .iter()
+            .map(|s| if s.is_bss() { w.reserved_len() } else { w.reserve(s.size, s.file_align) })
+            .collect();
+        let rela_offsets: Vec<u64> =
+            relocs.iter().map(|r| if r.is_empty() { 0 } else { w.reserve_relocations(r.len(), true) }).collect();
+        w.reserve_symtab();
+        if w.reserve_strtab().is_err() || w.reserve_shstrtab().is_err() {
+            return Vec::new();
+        }
+        w.reserve_section_headers();
+
+        // Contents.
+        let header = FileHeader {
+            os_abi: elf::ELFOSABI_NONE,
+            abi_version: 0,
+            e_type: elf::ET_REL,
+            e_machine: elf::EM_X86_64,
+            e_entry: u64::from(self.entry),
+            e_flags: elf::FileFlags(0),
+        };
+        if w.write_file_header(&header).is_err() {
+            return Vec::new();
+        }
+        for s in sections.iter().filter(|s| !s.is_bss()) {
+            w.write_align(s.file_align);
+            w.write(&FILL[..s.size as usize]);
+        }
+        for r in relocs.iter().filter(|r| !r.is_empty()) {
+            w.write_align_relocation();
+            for &(r_offset, target, r_type, r_addend) in r {
+                let r_sym = match target {
+                    Target::Symbol(i) => sym_index[i].0,
+                    Target::Section(s) => section_sym[s].map_or(0, |i| i.0),
+                };
+                w.write_relocation(true, &Rel { r_offset, r_sym, r_type: elf::RelocationType(r_type), r_addend });
+            }
+        }
+        w.write_null_symbol();
+        for (s, sym) in section_sym.iter().enumerate() {
+            if sym.is_some() {
+                w.write_symbol(&Sym {
+                    section: Some(index[s].0),
+                    st_name: 0,
+                    st_info: elf::SymbolInfo::new(elf::STB_LOCAL, elf::STT_SECTION),
+                    st_other: elf::SymbolOther(0),
+                    st_shndx: elf::SymbolSection(0),
+                    st_value: 0,
+                    st_size: 0,
+                });
+            }
+        }
+        for global in [false, true] {
+            for (i, s) in symbols.iter().enumerate().filter(|(_, s)| s.global == global) {
+                let (section, st_shndx) = match symbol_section(s) {
+                    Ok(at) => (Some(at.0), elf::SymbolSection(0)),
+                    Err(special) => (None, special),
+                };
+                let (bind, other) =
+                    if global { (elf::STB_GLOBAL, elf::STV_HIDDEN) } else { (elf::STB_LOCAL, elf::STV_DEFAULT) };
+                w.write_symbol(&Sym {
+                    section,
+                    st_name: w.string_offset(Some(sym_name[i])),
+                    st_info: elf::SymbolInfo::new(bind, elf::STT_OBJECT),
+                    st_other: other.into(),
+                    st_shndx,
+                    st_value: u64::from(s.value),
+                    st_size: 8,
+                });
+            }
+        }
+        w.write_strtab();
+        w.write_shstrtab();
+        w.write_null_section_header();
+        for (i, s) in sections.iter().enumerate() {
+            let (sh_type, sh_flags) = s.sh_type_and_flags();
+            w.write_section_header(&SectionHeader {
+                sh_name: w.section_name_offset(Some(names[i])),
+                sh_type: elf::SectionType(sh_type),
+                sh_flags: elf::SectionFlags(sh_flags),
+                sh_addr: 0,
+                sh_offset: offsets[i],
+                sh_size: s.size,
+                sh_link: 0,
+                sh_info: 0,
+                sh_addralign: s.header_align,
+                sh_entsize: 0,
+            });
+        }
+        for (i, r) in relocs.iter().enumerate() {
+            if let Some((_, name)) = rela[i] {
+                w.write_relocation_section_header(name, index[i], symtab, rela_offsets[i], r.len(), true);
+            }
+        }
+        w.write_symtab_section_header(num_local);
+        w.write_strtab_section_header();
+        w.write_shstrtab_section_header();
+        drop(w);
         for &(at, v) in self.mutations.iter().take(8) {
-            let len = bytes.len().max(1);
-            if let Some(b) = bytes.get_mut(at as usize % len) {
+            let len = out.len().max(1);
+            if let Some(b) = out.get_mut(at as usize % len) {
                 *b = v;
             }
         }
-        bytes
-    }
-}
-
-fn add_symbol(w: &mut WObject<'_>, ids: &[SectionId], s: &SynthSymbol, i: usize) -> SymbolId {
-    let section = match s.section {
-        250 => SymbolSection::Absolute,
-        251 => SymbolSection::Undefined,
-        252 => SymbolSection::Common,
-        n => SymbolSection::Section(ids[n as usize % ids.len()]),
-    };
-    w.add_symbol(Symbol {
-        name: format!("sym{i}").into_bytes(),
-        value: u64::from(s.value),
-        size: 8,
-        kind: SymbolKind::Data,
-        scope: if s.global { SymbolScope::Linkage } else { SymbolScope::Compilation },
-        weak: false,
-        section,
-        flags: SymbolFlags::None,
-    })
-}
-
-/// Overwrites sh_addralign of the sections named `.s{i}` (object::write only writes powers of two).
-fn patch_aligns(bytes: &mut [u8], aligns: &[(usize, u64)]) {
-    use object::read::elf::FileHeader;
-    if aligns.is_empty() {
-        return;
-    }
-    // Only the section names are needed: read the header table, not the whole object.
-    let endian = object::LittleEndian;
-    let Ok(header) = object::elf::FileHeader64::<object::LittleEndian>::parse(&*bytes) else { return };
-    let Ok(table) = header.sections(endian, &*bytes) else { return };
-    let names: Vec<Vec<u8>> =
-        table.iter().map(|sh| table.section_name(endian, sh).map(<[u8]>::to_vec).unwrap_or_default()).collect();
-    let Some(shoff) = bytes.get(40..48).and_then(|b| b.try_into().ok()).map(u64::from_le_bytes) else { return };
-    for &(i, a) in aligns {
-        let name = format!(".s{i}");
-        if let Some(index) = names.iter().position(|n| n == name.as_bytes()) {
-            let at = shoff as usize + index * 64 + 48;
-            if let Some(field) = bytes.get_mut(at..at + 8) {
-                field.copy_from_slice(&a.to_le_bytes());
-            }
-        }
+        out
     }
 }
 
