@@ -37,7 +37,7 @@ fn synthetic_objects_satisfy_the_oracle_properties() {
 /// (before the synthetic writer changed, so the input alone would no longer make it).
 #[test]
 fn fuzzer_regression_compiled_program() {
-    let bytes = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/fuzz-compiled-regression.o"))
+    let bytes = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/fuzz-compiled-regression.elf"))
         .expect("the fixture");
     let obj = kreloc_oracle::parse(&bytes).expect("it parsed in the fuzzer");
     kreloc_oracle::properties::check_one(&obj, 0).unwrap_or_else(|e| panic!("{e}"));
@@ -48,7 +48,7 @@ fn fuzzer_regression_compiled_program() {
 /// layout for every address) must not be made; it was, and wrote `.s4` where the reference did not.
 #[test]
 fn fuzzer_regression_odd_alignment_on_absolute_addresses() {
-    let bytes = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/fuzz-odd-align-regression.o"))
+    let bytes = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/fuzz-odd-align-regression.elf"))
         .expect("the fixture");
     let obj = kreloc_oracle::parse(&bytes).expect("it parsed in the fuzzer");
     let profile = kreloc_oracle::profile::parse("linux-x86_64@4.16").expect("a catalogue profile");
