@@ -71,8 +71,8 @@ impl Compiled {
         let (_, _, align) = layout::footprint(obj, rule);
         let reference = REFERENCE.div_ceil(align.max(1)).saturating_mul(align.max(1));
         let lay = layout::place(obj, rule, reference);
-        // ALIGN(x, 0) and odd alignments on absolute addresses (bss everywhere, every section in the legacy
-        // layouts) pin sections independently of the load: then there is no address-free program.
+        // Two sample placements must agree too: a backstop behind `aligns_addresses_oddly` (ALIGN(x, 0) and odd
+        // alignments on absolute addresses), which two samples alone can miss (4480 agreed at both).
         let other = reference.wrapping_add(align.max(1).saturating_mul(0x1_0000));
         let moved = layout::place(obj, rule, other);
         let same_offsets = lay

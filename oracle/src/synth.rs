@@ -82,14 +82,14 @@ impl Written {
         self.kind == 3
     }
 
-    fn sh_type_and_flags(&self) -> (u32, u64) {
-        use object::elf::{SHF_ALLOC, SHF_EXECINSTR, SHF_WRITE, SHT_NOBITS, SHT_PROGBITS};
+    fn sh_type_and_flags(&self) -> (object::elf::SectionType, object::elf::SectionFlags) {
+        use object::elf::{SectionFlags, SHF_ALLOC, SHF_EXECINSTR, SHF_WRITE, SHT_NOBITS, SHT_PROGBITS};
         match self.kind {
-            0 => (SHT_PROGBITS.0, SHF_ALLOC.0 | SHF_EXECINSTR.0),
-            1 => (SHT_PROGBITS.0, SHF_ALLOC.0 | SHF_WRITE.0),
-            2 => (SHT_PROGBITS.0, SHF_ALLOC.0),
-            3 => (SHT_NOBITS.0, SHF_ALLOC.0 | SHF_WRITE.0),
-            _ => (SHT_PROGBITS.0, 0),
+            0 => (SHT_PROGBITS, SHF_ALLOC | SHF_EXECINSTR),
+            1 => (SHT_PROGBITS, SHF_ALLOC | SHF_WRITE),
+            2 => (SHT_PROGBITS, SHF_ALLOC),
+            3 => (SHT_NOBITS, SHF_ALLOC | SHF_WRITE),
+            _ => (SHT_PROGBITS, SectionFlags(0)),
         }
     }
 }
@@ -163,16 +163,14 @@ impl SynthObject {
                 section_sym[s] = Some(w.reserve_symbol_index(Some(index[s])));
             }
         }
+        // ELF puts the local symbols first: the described ones in the order they are reserved and written.
+        let (locals, globals): (Vec<usize>, Vec<usize>) = (0..symbols.len()).partition(|&i| !symbols[i].global);
+        let order: Vec<usize> = locals.into_iter().chain(globals).collect();
         let mut sym_index = vec![SymbolIndex(0); symbols.len()];
-        let mut sym_name = Vec::with_capacity(symbols.len());
-        for global in [false, true] {
-            for (i, s) in symbols.iter().enumerate().filter(|(_, s)| s.global == global) {
-                sym_index[i] = w.reserve_symbol_index(symbol_section(s).ok());
-            }
+        for &i in &order {
+            sym_index[i] = w.reserve_symbol_index(symbol_section(&symbols[i]).ok());
         }
-        for (i, _) in symbols.iter().enumerate() {
-            sym_name.push(w.add_string(SYMBOL_NAMES[i]));
-        }
+        let sym_name: Vec<_> = (0..symbols.len()).map(|i| w.add_string(SYMBOL_NAMES[i])).collect();
         let num_local =
             1 + section_sym.iter().flatten().count() as u32 + symbols.iter().filter(|s| !s.global).count() as u32;
 
@@ -229,24 +227,23 @@ impl SynthObject {
                 });
             }
         }
-        for global in [false, true] {
-            for (i, s) in symbols.iter().enumerate().filter(|(_, s)| s.global == global) {
-                let (section, st_shndx) = match symbol_section(s) {
-                    Ok(at) => (Some(at.0), elf::SymbolSection(0)),
-                    Err(special) => (None, special),
-                };
-                let (bind, other) =
-                    if global { (elf::STB_GLOBAL, elf::STV_HIDDEN) } else { (elf::STB_LOCAL, elf::STV_DEFAULT) };
-                w.write_symbol(&Sym {
-                    section,
-                    st_name: w.string_offset(Some(sym_name[i])),
-                    st_info: elf::SymbolInfo::new(bind, elf::STT_OBJECT),
-                    st_other: other.into(),
-                    st_shndx,
-                    st_value: u64::from(s.value),
-                    st_size: 8,
-                });
-            }
+        for &i in &order {
+            let s = &symbols[i];
+            let (section, st_shndx) = match symbol_section(s) {
+                Ok(at) => (Some(at.0), elf::SymbolSection(0)),
+                Err(special) => (None, special),
+            };
+            let (bind, other) =
+                if s.global { (elf::STB_GLOBAL, elf::STV_HIDDEN) } else { (elf::STB_LOCAL, elf::STV_DEFAULT) };
+            w.write_symbol(&Sym {
+                section,
+                st_name: w.string_offset(Some(sym_name[i])),
+                st_info: elf::SymbolInfo::new(bind, elf::STT_OBJECT),
+                st_other: other.into(),
+                st_shndx,
+                st_value: u64::from(s.value),
+                st_size: 8,
+            });
         }
         w.write_strtab();
         w.write_shstrtab();
@@ -255,8 +252,8 @@ impl SynthObject {
             let (sh_type, sh_flags) = s.sh_type_and_flags();
             w.write_section_header(&SectionHeader {
                 sh_name: w.section_name_offset(Some(names[i])),
-                sh_type: elf::SectionType(sh_type),
-                sh_flags: elf::SectionFlags(sh_flags),
+                sh_type,
+                sh_flags,
                 sh_addr: 0,
                 sh_offset: offsets[i],
                 sh_size: s.size,
