@@ -78,8 +78,14 @@ pub struct Site<'a> {
     pub offset: u64,
     pub r_type: u32,
     pub symbol: &'a SmolStr,
+    /// Which of this relocation section's symbols: numbered from 0 in order of first use (`NO_SYMBOL`: the
+    /// index is past the table), so a sink can keep one copy of each name.
+    pub symbol_number: u32,
     pub addend: i64,
 }
+
+/// `Site::symbol_number` of an entry whose symbol index is past the table.
+pub const NO_SYMBOL: u32 = u32::MAX;
 
 /// A `Site` that owns its names, for collected plans.
 #[derive(Debug, Clone)]
@@ -93,7 +99,7 @@ pub struct OwnedSite {
 }
 
 impl Site<'_> {
-    pub fn to_owned(self) -> OwnedSite {
+    pub fn to_owned(&self) -> OwnedSite {
         OwnedSite {
             reloc_section: self.reloc_section,
             target: self.target.clone(),
@@ -247,9 +253,11 @@ struct SymbolPlan {
     label: SmolStr,
     value: u64,
     base: Result<Base, LoaderMessage>,
+    /// The base's address at the layout planned for (0 when `base` is an error).
+    base_addr: u64,
 }
 
-fn symbol_plan(obj: &Object, profile: &dyn Profile, sym: &Symbol) -> SymbolPlan {
+fn symbol_plan(obj: &Object, profile: &dyn Profile, layout: &Layout, sym: &Symbol) -> SymbolPlan {
     let label = obj.symbol_label(sym);
     let shnum = obj.sections.len() as u32;
     let problem = match sym.shndx {
@@ -269,7 +277,8 @@ fn symbol_plan(obj: &Object, profile: &dyn Profile, sym: &Symbol) -> SymbolPlan 
         (None, i) if obj.sections[i as usize].is_alloc() => Ok(Base::Section(i as usize)),
         (None, i) => Ok(Base::Fixed(obj.sections[i as usize].addr)),
     };
-    SymbolPlan { label, value: sym.value, base }
+    let base_addr = base.as_ref().map_or(0, |&b| base_addr(obj, layout, b));
+    SymbolPlan { label, value: sym.value, base, base_addr }
 }
 
 /// The symbol plans of one symbol table, made on first use.
@@ -285,15 +294,17 @@ impl<'o> SymbolPlans<'o> {
         SymbolPlans { symbols, slot: vec![0; symbols.len()], plans: Vec::with_capacity(entries.min(symbols.len())) }
     }
 
+    /// The symbol's plan and its number in order of first use.
     #[inline(always)]
-    fn get(&mut self, obj: &Object, profile: &dyn Profile, index: u32) -> Option<&SymbolPlan> {
+    fn get(&mut self, obj: &Object, profile: &dyn Profile, layout: &Layout, index: u32) -> Option<(u32, &SymbolPlan)> {
         let i = index as usize;
         let sym = self.symbols.get(i)?;
         if self.slot[i] == 0 {
-            self.plans.push(symbol_plan(obj, profile, sym));
+            self.plans.push(symbol_plan(obj, profile, layout, sym));
             self.slot[i] = self.plans.len() as u32;
         }
-        Some(&self.plans[self.slot[i] as usize - 1])
+        let number = self.slot[i] - 1;
+        Some((number, &self.plans[number as usize]))
     }
 }
 
@@ -310,9 +321,10 @@ fn plan_section(
     let symtab_ok = obj.sections[rs.symtab as usize].sh_type == SHT_SYMTAB;
     let mut symbols = SymbolPlans::new(obj.symtab(rs.symtab).unwrap_or(&[]), rs.entries.len());
     let count = symbols.symbols.len();
-    let buf_off = layout.placed.iter().find(|p| p.index == rs.target as usize).and_then(|p| p.buf_offset);
+    let target = Target::new(obj, layout, rs);
     for r in &rs.entries {
-        let sym = symbols.get(obj, profile, r.sym);
+        let (symbol_number, sym) =
+            symbols.get(obj, profile, layout, r.sym).map_or((NO_SYMBOL, None), |(n, s)| (n, Some(s)));
         let symbol = sym.map_or(&unknown, |s| &s.label);
         let site = Site {
             reloc_section: rs.index,
@@ -320,6 +332,7 @@ fn plan_section(
             offset: r.offset,
             r_type: r.r_type,
             symbol,
+            symbol_number,
             addend: r.addend,
         };
         let planned = match sym {
@@ -328,7 +341,7 @@ fn plan_section(
                 Cause::Corrupts(Finding::NotASymbolTable { section: rs.name.to_string(), link: rs.symtab }),
             ),
             None => fatal(Status::Malformed, Cause::Corrupts(Finding::SymbolIndexPastTable { index: r.sym, count })),
-            Some(sp) => plan_entry(obj, layout, rs, r, sp, types.get(profile, r.r_type), &target_name, buf_off),
+            Some(sp) => plan_entry(&target, r, sp, types.get(profile, r.r_type), &target_name),
         };
         sink.entry(site, planned);
     }
@@ -338,18 +351,34 @@ fn fatal(status: Status, cause: Cause) -> Planned {
     Planned::Fatal { status, cause: Box::new(cause) }
 }
 
-#[allow(clippy::too_many_arguments)]
-#[inline(always)]
-fn plan_entry(
-    obj: &Object,
-    layout: &Layout,
-    rs: &RelocSection,
-    r: &Reloc,
-    sym: &SymbolPlan,
-    ty: &TypeRule,
-    target_name: &SmolStr,
+/// What every entry of one relocation section shares: the patched section, where it is, and its REL-ness.
+struct Target {
+    index: usize,
+    size: u64,
+    /// Its address at the layout planned for.
+    addr: u64,
+    /// Its offset in the loader's buffer (`None`: not in the buffer).
     buf_off: Option<u64>,
-) -> Planned {
+    capacity: u64,
+    is_rela: bool,
+}
+
+impl Target {
+    fn new(obj: &Object, layout: &Layout, rs: &RelocSection) -> Self {
+        let index = rs.target as usize;
+        Target {
+            index,
+            size: obj.sections[index].size,
+            addr: layout.section_addr(obj, index),
+            buf_off: layout.placed.iter().find(|p| p.index == index).and_then(|p| p.buf_offset),
+            capacity: layout.capacity,
+            is_rela: rs.is_rela,
+        }
+    }
+}
+
+#[inline(always)]
+fn plan_entry(t: &Target, r: &Reloc, sym: &SymbolPlan, ty: &TypeRule, target_name: &SmolStr) -> Planned {
     let base = match &sym.base {
         Ok(b) => *b,
         Err(m) => return fatal(Status::BadSymbol, Cause::Loader(m.clone())),
@@ -359,34 +388,35 @@ fn plan_entry(
         Rule::Reject(m) => return fatal(Status::Unsupported, Cause::Loader(m.clone())),
         Rule::Apply { checked } => *checked,
     };
-    let section = &obj.sections[rs.target as usize];
     let width = u64::from(howto.width);
-    let in_section = r.offset.checked_add(width).is_some_and(|end| end <= section.size);
-    let pos = buf_off
+    let in_section = r.offset.checked_add(width).is_some_and(|end| end <= t.size);
+    let pos = t
+        .buf_off
         .and_then(|o| o.checked_add(r.offset))
-        .filter(|p| p.checked_add(width).is_some_and(|e| e <= layout.capacity));
+        .filter(|p| p.checked_add(width).is_some_and(|e| e <= t.capacity));
     let (true, Some(pos)) = (in_section || howto.formula == Formula::None, pos) else {
         let finding = Finding::WriteOutsideSection {
             type_name: howto.name.to_string(),
             section: target_name.to_string(),
             offset: r.offset,
             width: howto.width,
-            size: section.size,
+            size: t.size,
         };
         return fatal(Status::OutOfBounds, Cause::Corrupts(finding));
     };
+    let addend = sym.value.wrapping_add(r.addend as u64);
     Planned::Apply(Plan {
         howto,
         checked,
         base,
-        addend: sym.value.wrapping_add(r.addend as u64),
-        target: section.index,
+        addend,
+        target: t.index,
         offset: r.offset,
         buf_pos: pos as usize,
-        in_place: !rs.is_rela,
-        s_plus_a: base_addr(obj, layout, base).wrapping_add(sym.value.wrapping_add(r.addend as u64)),
-        place: layout.section_addr(obj, section.index).wrapping_add(r.offset),
-        kind: ty.kind(rs.is_rela),
+        in_place: !t.is_rela,
+        s_plus_a: sym.base_addr.wrapping_add(addend),
+        place: t.addr.wrapping_add(r.offset),
+        kind: ty.kind(t.is_rela),
     })
 }
 

@@ -116,8 +116,7 @@ fn compiled_matches(obj: &Object, p: &dyn Profile, loads: &mut Loads) -> Result<
         let v = loads.get(obj, p, at);
         match c.relocate(at, &mut out) {
             Ok(()) if v.loaded && out == v.image => {}
-            Err(Stopped::Overflow { index, value })
-                if !v.loaded && v.relocations.get(index).is_some_and(|r| r.value == value) => {}
+            Err(Stopped::Overflow { index, value }) if !v.loaded && v.relocations.value(index) == Some(value) => {}
             Err(Stopped::Misaligned { .. }) => {}
             other => {
                 return Err(Violation::CompiledDisagrees {

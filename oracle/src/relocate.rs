@@ -8,7 +8,7 @@ use crate::message::{Finding, Loader, LoaderMessage, Warning};
 use crate::plan::{self, Cause, Kind, Plan, Planned, SectionFailure, Sink, Site};
 use crate::profile::Profile;
 use crate::symbols::{self, SymbolStep};
-use crate::verdict::{Failure, RelocResult, Stage, StageName, Stages, Status, SymbolFault, Verdict};
+use crate::verdict::{Failure, NameId, Outcome, Relocations, Stage, StageName, Stages, Status, SymbolFault, Verdict};
 
 /// Loads `obj` at `load_addr` under `profile`: relocation, then the image loader's symbol steps, then the
 /// digest writes, in the order the real code runs them (bzImage64_load → kexec_calculate_store_digests).
@@ -33,7 +33,7 @@ pub fn load(obj: &Object, profile: &dyn Profile, load_addr: u64) -> Verdict {
         align: layout.align,
         sections: Vec::new(),
         entry,
-        relocations: Vec::new(),
+        relocations: Relocations::default(),
         messages: Vec::new(),
         warnings: Vec::new(),
         findings: Vec::new(),
@@ -83,8 +83,8 @@ fn relocate_stage(obj: &Object, profile: &dyn Profile, layout: &Layout, v: &mut 
     v.image = layout::build_segment(obj, layout);
 
     let capacity = layout::image_capacity(layout);
-    let mut rec = Recorder { profile, arch: profile.arch(), stop: None, capacity, v };
-    rec.v.relocations.reserve(obj.reloc_count());
+    v.relocations = Relocations::with_capacity(obj.reloc_count());
+    let mut rec = Recorder { profile, arch: profile.arch(), stop: None, capacity, names: Names::default(), v };
     plan::for_each(obj, profile, layout, &mut rec);
     rec.stop
 }
@@ -97,7 +97,42 @@ struct Recorder<'a> {
     stop: Option<Failure>,
     /// The loader's buffer length; `v.image` holds its first part and grows (zeroed) where a field lands.
     capacity: usize,
+    names: Names,
     v: &'a mut Verdict,
+}
+
+/// The names kept for the current relocation section: its target, and its symbols by `Site::symbol_number`.
+#[derive(Default)]
+struct Names {
+    reloc_section: Option<usize>,
+    target: Option<NameId>,
+    symbols: Vec<NameId>,
+    unknown: Option<NameId>,
+}
+
+impl Names {
+    #[inline]
+    fn of(&mut self, relocations: &mut Relocations, site: &Site<'_>) -> (NameId, NameId) {
+        if self.reloc_section != Some(site.reloc_section) {
+            self.reloc_section = Some(site.reloc_section);
+            self.target = None;
+            self.symbols.clear();
+        }
+        let target = *self.target.get_or_insert_with(|| relocations.name(site.target));
+        let symbol = match site.symbol_number {
+            plan::NO_SYMBOL => *self.unknown.get_or_insert_with(|| relocations.name(site.symbol)),
+            // Numbers come in order of first use: a new one is the next.
+            n => match self.symbols.get(n as usize) {
+                Some(id) => *id,
+                None => {
+                    let id = relocations.name(site.symbol);
+                    self.symbols.push(id);
+                    id
+                }
+            },
+        };
+        (target, symbol)
+    }
 }
 
 impl Sink for Recorder<'_> {
@@ -159,13 +194,14 @@ impl Sink for Recorder<'_> {
             v.messages.push(message.clone());
             *stop = Some(Failure::Loader { message });
         }
-        v.relocations.push(RelocResult {
+        let (section, symbol) = self.names.of(&mut v.relocations, &site);
+        v.relocations.push(Outcome {
             reloc_section: site.reloc_section,
-            section: site.target.clone(),
+            section,
             offset: site.offset,
             r_type: site.r_type,
             type_name: howto.name,
-            symbol: site.symbol.clone(),
+            symbol,
             addend: site.addend,
             place,
             value,

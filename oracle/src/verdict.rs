@@ -35,7 +35,8 @@ impl Status {
     }
 }
 
-/// One relocation as applied (or not) at the verdict's load address.
+/// One relocation as applied (or not) at the verdict's load address, with its names: what
+/// `Relocations::iter` and `get` give (the verdict itself keeps each name once).
 #[derive(Debug, Clone, Serialize)]
 pub struct RelocResult {
     /// Index of the SHT_RELA/SHT_REL section.
@@ -58,6 +59,163 @@ impl RelocResult {
     /// `R_X86_64_32S against .rodata+0x40 in .text+0x1c`.
     pub fn describe(&self) -> String {
         describe_relocation(self.type_name, &self.symbol, self.addend, &self.section, self.offset)
+    }
+}
+
+/// Every relocation of a load, in the loader's order. A record per relocation holds indices into one list
+/// of names (patched sections, symbol labels): a load writes a few words per relocation, as the loader
+/// does, and names are joined only when a report reads them.
+#[derive(Debug, Clone, Default)]
+pub struct Relocations {
+    records: Vec<Record>,
+    names: Vec<SmolStr>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Record {
+    offset: u64,
+    addend: i64,
+    place: u64,
+    value: u64,
+    type_name: &'static str,
+    reloc_section: u32,
+    r_type: u32,
+    section: u32,
+    symbol: u32,
+    status: Status,
+}
+
+/// A name kept by `Relocations::name`, for `Relocations::push`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct NameId(u32);
+
+/// One relocation's facts as the relocator records them (names as `NameId`s).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Outcome {
+    pub reloc_section: usize,
+    pub section: NameId,
+    pub offset: u64,
+    pub r_type: u32,
+    pub type_name: &'static str,
+    pub symbol: NameId,
+    pub addend: i64,
+    pub place: u64,
+    pub value: u64,
+    pub status: Status,
+}
+
+impl Relocations {
+    pub(crate) fn with_capacity(n: usize) -> Self {
+        Relocations { records: Vec::with_capacity(n), names: Vec::new() }
+    }
+
+    /// Keeps a name for the records that follow.
+    pub(crate) fn name(&mut self, name: &SmolStr) -> NameId {
+        self.names.push(name.clone());
+        NameId(self.names.len() as u32 - 1)
+    }
+
+    #[inline]
+    pub(crate) fn push(&mut self, o: Outcome) {
+        self.records.push(Record {
+            offset: o.offset,
+            addend: o.addend,
+            place: o.place,
+            value: o.value,
+            type_name: o.type_name,
+            reloc_section: o.reloc_section as u32,
+            r_type: o.r_type,
+            section: o.section.0,
+            symbol: o.symbol.0,
+            status: o.status,
+        });
+    }
+
+    pub fn len(&self) -> usize {
+        self.records.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.records.is_empty()
+    }
+
+    /// The `index`th relocation, with its names.
+    pub fn get(&self, index: usize) -> Option<RelocResult> {
+        self.records.get(index).map(|r| self.result(r))
+    }
+
+    /// The status of the `index`th relocation, without its names.
+    pub fn status(&self, index: usize) -> Option<Status> {
+        self.records.get(index).map(|r| r.status)
+    }
+
+    /// The value computed for the `index`th relocation, without its names.
+    pub fn value(&self, index: usize) -> Option<u64> {
+        self.records.get(index).map(|r| r.value)
+    }
+
+    /// Every relocation, in order, with its names.
+    pub fn iter(&self) -> Iter<'_> {
+        Iter { relocations: self, records: self.records.iter() }
+    }
+
+    /// Every relocation's status, in order.
+    pub fn statuses(&self) -> impl ExactSizeIterator<Item = Status> + '_ {
+        self.records.iter().map(|r| r.status)
+    }
+
+    /// Every relocation's type name, in order.
+    pub fn type_names(&self) -> impl ExactSizeIterator<Item = &'static str> + '_ {
+        self.records.iter().map(|r| r.type_name)
+    }
+
+    fn result(&self, r: &Record) -> RelocResult {
+        let name = |id: u32| self.names.get(id as usize).cloned().unwrap_or_default();
+        RelocResult {
+            reloc_section: r.reloc_section as usize,
+            section: name(r.section),
+            offset: r.offset,
+            r_type: r.r_type,
+            type_name: r.type_name,
+            symbol: name(r.symbol),
+            addend: r.addend,
+            place: r.place,
+            value: r.value,
+            status: r.status,
+        }
+    }
+}
+
+/// `Relocations::iter`.
+pub struct Iter<'a> {
+    relocations: &'a Relocations,
+    records: std::slice::Iter<'a, Record>,
+}
+
+impl Iterator for Iter<'_> {
+    type Item = RelocResult;
+    fn next(&mut self) -> Option<RelocResult> {
+        self.records.next().map(|r| self.relocations.result(r))
+    }
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.records.size_hint()
+    }
+}
+
+impl ExactSizeIterator for Iter<'_> {}
+
+impl<'a> IntoIterator for &'a Relocations {
+    type Item = RelocResult;
+    type IntoIter = Iter<'a>;
+    fn into_iter(self) -> Iter<'a> {
+        self.iter()
+    }
+}
+
+/// Serialized as the list of `RelocResult`s, names joined.
+impl Serialize for Relocations {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.iter())
     }
 }
 
@@ -197,7 +355,7 @@ pub struct Verdict {
     pub align: u64,
     pub sections: Vec<Placed>,
     pub entry: Entry,
-    pub relocations: Vec<RelocResult>,
+    pub relocations: Relocations,
     /// What the loader itself prints, in order, up to where it stops.
     pub messages: Vec<LoaderMessage>,
     /// Non-fatal oddities, in kreloc's words.
@@ -214,13 +372,14 @@ pub struct Verdict {
 
 impl Verdict {
     /// The first relocation the loader stopped at.
-    pub fn first_failed_relocation(&self) -> Option<&RelocResult> {
-        self.relocations.iter().find(|r| r.status.is_fatal())
+    pub fn first_failed_relocation(&self) -> Option<RelocResult> {
+        let index = self.relocations.statuses().position(Status::is_fatal)?;
+        self.relocations.get(index)
     }
 
     /// Distinct relocation type names present, sorted.
     pub fn reloc_types(&self) -> Vec<&'static str> {
-        let mut v: Vec<_> = self.relocations.iter().map(|r| r.type_name).collect();
+        let mut v: Vec<_> = self.relocations.type_names().collect();
         v.sort_unstable();
         v.dedup();
         v

@@ -33,7 +33,7 @@ fn r_offset_past_its_section_is_an_out_of_bounds_finding() {
     let s = b.absolute("x", 1);
     b.reloc(text, 0x1000, s, R_64, 0);
     let v = load(&b.build(), "linux-x86_64", 0x10_0000);
-    assert_eq!(v.relocations[0].status, Status::OutOfBounds);
+    assert_eq!(v.relocations.status(0).unwrap(), Status::OutOfBounds);
     assert!(!v.loaded);
     assert!(v.findings[0].to_string().contains("does not check r_offset"), "{:?}", v.findings);
 }
@@ -47,7 +47,7 @@ fn symbol_index_out_of_range_is_malformed_not_a_panic() {
     let at = rela.offset as usize + 8 + 4;
     bytes[at..at + 4].copy_from_slice(&9999u32.to_le_bytes());
     let v = load(&bytes, "linux-x86_64", 0x10_0000);
-    assert_eq!(v.relocations[0].status, Status::Malformed);
+    assert_eq!(v.relocations.status(0).unwrap(), Status::Malformed);
     assert!(v.failure_text().unwrap().contains("past the"));
 }
 

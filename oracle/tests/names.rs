@@ -66,3 +66,56 @@ fn names_match_objects_string_tables_under_corruption() {
     assert!(compared > 500, "only {compared} objects compared");
     assert!(odd > 20, "only {odd} objects with damaged section names");
 }
+
+/// Each relocation result names the section it patches and the symbol it refers to as the object says for
+/// that entry (the verdict keeps each name once and joins it back in): every relocation section's results
+/// are its entries in order, on synthetic objects with several relocation sections and random damage.
+#[test]
+fn relocation_results_name_their_entrys_section_and_symbol() {
+    let profiles: Vec<_> = ["linux-x86_64", "kexec-tools-x86_64", "strict-x86_64"]
+        .iter()
+        .map(|p| kreloc_oracle::profile::parse(p).unwrap())
+        .collect();
+    let mut state = 0x2545_f491_4f6c_dd1du64;
+    let mut next = || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let (mut checked, mut multi) = (0usize, 0usize);
+    for round in 0..12000 {
+        let seed: Vec<u8> = (0..768).map(|_| (next() >> 24) as u8).collect();
+        let Ok(desc) = SynthObject::arbitrary(&mut Unstructured::new(&seed)) else { continue };
+        let mut bytes = desc.build();
+        if bytes.is_empty() {
+            continue;
+        }
+        for _ in 0..(next() % 4) {
+            let at = (next() as usize) % bytes.len();
+            bytes[at] = (next() >> 32) as u8;
+        }
+        let Ok(obj) = kreloc_oracle::parse(&bytes) else { continue };
+        let v = kreloc_oracle::load(&obj, &*profiles[round % profiles.len()], 0x1_3fff_b000);
+        let mut sections_seen = Vec::new();
+        let mut results = v.relocations.iter().peekable();
+        while let Some(first) = results.peek() {
+            let rs = obj.relocs.iter().find(|rs| rs.index == first.reloc_section).expect("a relocation section");
+            sections_seen.push(rs.index);
+            let symbols = obj.symtab(rs.symtab).unwrap_or(&[]);
+            for e in &rs.entries {
+                let r = results.next().expect("every entry of the section has a result");
+                assert_eq!(r.reloc_section, rs.index);
+                assert_eq!((r.offset, r.r_type, r.addend), (e.offset, e.r_type, e.addend));
+                assert_eq!(r.section, obj.section_name(rs.target), "patched section of {}", r.describe());
+                let symbol = symbols.get(e.sym as usize).map_or("?".into(), |s| obj.symbol_label(s));
+                assert_eq!(r.symbol, symbol, "symbol of {}", r.describe());
+                checked += 1;
+            }
+        }
+        sections_seen.dedup();
+        multi += usize::from(sections_seen.len() > 1);
+    }
+    assert!(checked > 2000, "only {checked} relocations checked ({multi} multi)");
+    assert!(multi > 100, "only {multi} objects with several relocation sections");
+}

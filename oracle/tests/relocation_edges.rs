@@ -8,7 +8,7 @@ const AT: u64 = 0x1000_0000;
 
 fn status(bytes: &[u8], profile: &str) -> (Status, kreloc_oracle::Verdict) {
     let v = load(bytes, profile, AT);
-    (v.relocations[0].status, v)
+    (v.relocations.status(0).unwrap(), v)
 }
 
 #[test]
@@ -77,7 +77,7 @@ fn pc32_truncates_silently_in_the_kernel_but_not_in_strict() {
 fn pc32_within_range_is_exact() {
     let bytes = single_abs(R_PC32, AT + 0x1000);
     let v = load(&bytes, "strict-x86_64", AT);
-    assert_eq!(v.relocations[0].status, Status::Ok);
+    assert_eq!(v.relocations.status(0).unwrap(), Status::Ok);
     // P = L + 0x10, S = L + 0x1000: S - P = 0xff0
     assert_eq!(u32::from_le_bytes(v.image[0x10..0x14].try_into().unwrap()), 0xff0);
 }
@@ -102,7 +102,7 @@ fn gotpcrel_is_unknown_to_the_kernel_and_needs_a_got_in_strict() {
     let bytes = single_abs(R_GOTPCREL, AT);
     assert_eq!(load(&bytes, "linux-x86_64", AT).failure_text().as_deref(), Some("kexec: Unknown rela relocation: 9"));
     let v = load(&bytes, "strict-x86_64", AT);
-    assert_eq!(v.relocations[0].status, Status::Unsupported);
+    assert_eq!(v.relocations.status(0).unwrap(), Status::Unsupported);
     assert!(v.failure_text().unwrap().contains("needs a GOT"));
     assert_eq!(
         load(&bytes, "kexec-tools-x86_64", AT).failure_text().as_deref(),
@@ -121,7 +121,7 @@ fn shn_abs_has_base_zero_and_undef_common_are_refused() {
     b.reloc(text, 0, u, R_PLT32, -4);
     let v = load(&b.build(), "linux-x86_64", AT);
     assert_eq!(v.failure_text().as_deref(), Some("kexec: Undefined symbol: memcpy"));
-    assert_eq!(v.relocations[0].status, Status::BadSymbol);
+    assert_eq!(v.relocations.status(0).unwrap(), Status::BadSymbol);
 
     let mut b = Builder::x86_64();
     let text = b.text(".text", 32);
@@ -141,7 +141,7 @@ fn the_first_error_stops_the_kernel_but_every_relocation_is_reported() {
     b.reloc(text, 8, u, R_64, 0);
     let v = load(&b.build(), "linux-x86_64", AT);
     assert_eq!(v.relocations.len(), 2);
-    assert_eq!(v.relocations[1].status, Status::BadSymbol);
+    assert_eq!(v.relocations.status(1).unwrap(), Status::BadSymbol);
     assert_eq!(v.messages[0].to_string(), "kexec: Overflow in relocation type 10 value 0x100000000");
     assert!(!v.message_lines().iter().any(|m| m.contains("Undefined")), "the kernel stops at the first error");
 }
