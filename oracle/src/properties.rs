@@ -2,15 +2,21 @@
 
 use crate::elf::Object;
 use crate::profile::{self, Profile, ProfileId};
+use crate::relocate::Image;
 use crate::verdict::Verdict;
 use crate::window;
 
 /// The verdicts one object's properties have computed, by profile and address: the window probes,
 /// the compiled program's fixed addresses and the linux/strict comparison often ask for the same load.
+/// Only the compiled program and the linux/strict comparison read images, and only at `FIXED` addresses: the
+/// other window probes load without one (`Image::Skipped`).
 #[derive(Default)]
 struct Loads {
     done: Vec<(ProfileId, u64, Verdict)>,
 }
+
+/// The addresses the compiled program is checked at (and the window always probes, when the loader allows).
+const FIXED: [u64; 3] = [0x3000, 0x1_3fff_b000, 0xffff_ffff_8000_0000];
 
 impl Loads {
     fn get(&mut self, obj: &Object, p: &dyn Profile, at: u64) -> &Verdict {
@@ -23,7 +29,8 @@ impl Loads {
         match self.done.iter().position(|(n, a, _)| *a == at && *n == id) {
             Some(i) => i,
             None => {
-                self.done.push((id, at, crate::load(obj, p, at)));
+                let image = if FIXED.contains(&at) { Image::Built } else { Image::Skipped };
+                self.done.push((id, at, crate::load_as(obj, p, at, image)));
                 self.done.len() - 1
             }
         }
@@ -43,7 +50,7 @@ pub enum Violation {
 
 /// Aligned addresses to probe: window edges and their neighbours, plus a few fixed ones.
 fn probes(w: &window::Window) -> Vec<u64> {
-    let mut v = vec![0x3000, 0x1_3fff_b000, 0xffff_ffff_8000_0000];
+    let mut v = FIXED.to_vec();
     for &(lo, hi) in w.intervals.0.iter().chain(&w.relocatable.0) {
         v.extend([lo, hi, lo.wrapping_sub(w.align), hi.wrapping_add(w.align)]);
     }
@@ -112,7 +119,7 @@ fn compiled_matches(obj: &Object, p: &dyn Profile, loads: &mut Loads) -> Result<
     let Ok(c) = Compiled::new(obj, p) else { return Ok(()) };
     // `relocate` starts by copying the pristine image over all of `out`: one buffer serves every address.
     let mut out = vec![0u8; c.bufsz()];
-    for at in [0x3000u64, 0x1_3fff_b000, 0xffff_ffff_8000_0000] {
+    for at in FIXED {
         let v = loads.get(obj, p, at);
         match c.relocate(at, &mut out) {
             Ok(()) if v.loaded && out == v.image => {}

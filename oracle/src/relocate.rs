@@ -13,6 +13,21 @@ use crate::verdict::{Failure, NameId, Outcome, Relocations, Stage, StageName, St
 /// Loads `obj` at `load_addr` under `profile`: relocation, then the image loader's symbol steps, then the
 /// digest writes, in the order the real code runs them (bzImage64_load → kexec_calculate_store_digests).
 pub fn load(obj: &Object, profile: &dyn Profile, load_addr: u64) -> Verdict {
+    load_as(obj, profile, load_addr, Image::Built)
+}
+
+/// Whether a load builds the loader's buffer (`Verdict::image`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Image {
+    Built,
+    /// Only the judgement is wanted: the image is left empty where that cannot change it (every relocation
+    /// section is RELA, so no field's old contents are read). Otherwise it is built all the same.
+    Skipped,
+}
+
+/// `load`, with or without the image: everything but `image` is the same either way.
+pub fn load_as(obj: &Object, profile: &dyn Profile, load_addr: u64, image: Image) -> Verdict {
+    let build = image == Image::Built || obj.relocs.iter().any(|rs| !rs.is_rela);
     let layout = layout::place(obj, profile.layout_rule(), load_addr);
     let entry = entry::resolve(obj, &layout, profile.entry_rule(), true);
     let mut v = Verdict {
@@ -40,7 +55,7 @@ pub fn load(obj: &Object, profile: &dyn Profile, load_addr: u64) -> Verdict {
         failure: None,
         image: Vec::new(),
     };
-    let stop = relocate_stage(obj, profile, &layout, &mut v);
+    let stop = relocate_stage(obj, profile, &layout, build, &mut v);
     let relocated = stop.is_none();
     if let Some(failure) = stop {
         v.messages.extend(profile.failure_trailer());
@@ -54,7 +69,13 @@ pub fn load(obj: &Object, profile: &dyn Profile, load_addr: u64) -> Verdict {
 }
 
 /// Stage `relocates`: header checks, layout, entry, every relocation. `Some` is why the loader stops.
-fn relocate_stage(obj: &Object, profile: &dyn Profile, layout: &Layout, v: &mut Verdict) -> Option<Failure> {
+fn relocate_stage(
+    obj: &Object,
+    profile: &dyn Profile,
+    layout: &Layout,
+    build: bool,
+    v: &mut Verdict,
+) -> Option<Failure> {
     if let Err(errs) = profile.validate(obj) {
         let first = errs.first().cloned();
         v.messages = errs;
@@ -80,11 +101,13 @@ fn relocate_stage(obj: &Object, profile: &dyn Profile, layout: &Layout, v: &mut 
         v.messages.push(message.clone());
         return Some(Failure::Loader { message });
     }
-    v.image = layout::build_segment(obj, layout);
+    if build {
+        v.image = layout::build_segment(obj, layout);
+    }
 
     let capacity = layout::image_capacity(layout);
     v.relocations = Relocations::with_capacity(obj.reloc_count());
-    let mut rec = Recorder { profile, arch: profile.arch(), stop: None, capacity, names: Names::default(), v };
+    let mut rec = Recorder { profile, arch: profile.arch(), stop: None, capacity, build, names: Names::default(), v };
     plan::for_each(obj, profile, layout, &mut rec);
     rec.stop
 }
@@ -97,6 +120,8 @@ struct Recorder<'a> {
     stop: Option<Failure>,
     /// The loader's buffer length; `v.image` holds its first part and grows (zeroed) where a field lands.
     capacity: usize,
+    /// The image is built; otherwise every field is computed in a scratch buffer (RELA: nothing is read).
+    build: bool,
     names: Names,
     v: &'a mut Verdict,
 }
@@ -168,10 +193,17 @@ impl Sink for Recorder<'_> {
             }
             Planned::Apply(p) => {
                 let end = p.buf_pos.saturating_add(usize::from(howto.width));
-                if end > v.image.len() && end <= self.capacity && p.kind != Kind::Skip {
-                    v.image.resize(end, 0);
-                }
-                let applied = apply(self.arch, &p, &mut v.image, stop.is_none());
+                let applied = if self.build {
+                    if end > v.image.len() && end <= self.capacity && p.kind != Kind::Skip {
+                        v.image.resize(end, 0);
+                    }
+                    apply(self.arch, &p, &mut v.image, stop.is_none())
+                } else {
+                    // The plan checked that the field is inside the buffer: a scratch field at its position.
+                    let mut scratch = [0u8; 16];
+                    let at = Plan { buf_pos: 0, ..p.clone() };
+                    apply(self.arch, &at, &mut scratch, false)
+                };
                 if applied.0 == Status::OutOfBounds {
                     let finding =
                         Finding::WriteOutsideImage { type_name: howto.name.to_string(), image_len: self.capacity };

@@ -55,3 +55,56 @@ fn fuzzer_regression_odd_alignment_on_absolute_addresses() {
     kreloc_oracle::properties::compiled_matches_reference(&obj, &*profile).unwrap_or_else(|e| panic!("{e}"));
     kreloc_oracle::properties::check_all(&obj).unwrap_or_else(|e| panic!("{e}"));
 }
+
+/// A load without its image (what the window probes use) judges exactly as the full load: every field of the
+/// verdict but the image is the same, under every profile, at the fixed addresses and the window's edges, on
+/// synthetic objects with random damage (REL sections included: those are loaded with their image).
+#[test]
+fn a_load_without_its_image_judges_as_the_full_load() {
+    use kreloc_oracle::{load, load_as, Image};
+    let profiles: Vec<_> = kreloc_oracle::profile::catalogue()
+        .iter()
+        .map(|(name, _)| kreloc_oracle::profile::parse(name).expect("a catalogue profile"))
+        .collect();
+    let mut state = 0x9e37_79b9_7f4a_7c15u64;
+    let mut next = || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let (mut compared, mut skipped, mut refused, mut overflowed) = (0usize, 0usize, 0usize, 0usize);
+    for round in 0..5000 {
+        let seed: Vec<u8> = (0..640).map(|_| (next() >> 24) as u8).collect();
+        let Ok(desc) = SynthObject::arbitrary(&mut Unstructured::new(&seed)) else { continue };
+        let mut bytes = desc.build();
+        if bytes.is_empty() {
+            continue;
+        }
+        if round % 3 == 0 {
+            for _ in 0..(next() % 6) {
+                let at = (next() as usize) % bytes.len();
+                bytes[at] = (next() >> 32) as u8;
+            }
+        }
+        let Ok(obj) = kreloc_oracle::parse(&bytes) else { continue };
+        let profile = &*profiles[round % profiles.len()];
+        let w = kreloc_oracle::window::window(&obj, profile);
+        let mut at = vec![0x3000, 0x1_3fff_b000, 0x17f_7affd000, 0xffff_ffff_8000_0000];
+        for &(lo, hi) in w.intervals.0.iter().take(3) {
+            at.extend([lo, hi, hi.wrapping_add(w.align.max(1))]);
+        }
+        for a in at {
+            let (full, judged) = (load(&obj, profile, a), load_as(&obj, profile, a, Image::Skipped));
+            let (f, j) = (serde_json::to_value(&full).unwrap(), serde_json::to_value(&judged).unwrap());
+            assert_eq!(f, j, "{} at {a:#x}\n{desc:#?}", profile.name());
+            compared += 1;
+            skipped += usize::from(judged.image.is_empty() && !full.image.is_empty());
+            refused += usize::from(!full.loaded);
+            overflowed += usize::from(full.relocations.statuses().any(|s| s == kreloc_oracle::Status::Overflow));
+        }
+    }
+    assert!(compared > 5000, "only {compared} loads compared");
+    assert!(skipped > 1000, "only {skipped} loads skipped their image");
+    assert!(refused > 500 && overflowed > 50, "only {refused} refused, {overflowed} with an overflow");
+}
