@@ -106,8 +106,12 @@ fn relocate_stage(
     }
 
     let capacity = layout::image_capacity(layout);
-    v.relocations = Relocations::with_capacity(obj.reloc_count());
-    let mut rec = Recorder { profile, arch: profile.arch(), stop: None, capacity, build, names: Names::default(), v };
+    // At most a name per patched section and per symbol, and a name per relocation.
+    let count = obj.reloc_count();
+    let symbols: usize = obj.symtabs.iter().map(|(_, s)| s.len()).sum();
+    let names = Names { symbols: Vec::with_capacity(symbols.min(count)), ..Names::default() };
+    v.relocations = Relocations::with_capacity(count, (symbols + obj.relocs.len() + 1).min(count + 1));
+    let mut rec = Recorder { profile, arch: profile.arch(), stop: None, capacity, build, names, v };
     plan::for_each(obj, profile, layout, &mut rec);
     rec.stop
 }

@@ -105,8 +105,9 @@ pub(crate) struct Outcome {
 }
 
 impl Relocations {
-    pub(crate) fn with_capacity(n: usize) -> Self {
-        Relocations { records: Vec::with_capacity(n), names: Vec::new() }
+    /// Room for `n` relocations and `names` names.
+    pub(crate) fn with_capacity(n: usize, names: usize) -> Self {
+        Relocations { records: Vec::with_capacity(n), names: Vec::with_capacity(names) }
     }
 
     /// Keeps a name for the records that follow.
