@@ -1,5 +1,7 @@
 //! Synthetic relocatable objects from structured fuzz input: random sections, symbols and relocations
-//! written with `object`'s ELF writer, then header quirks and raw byte mutations it cannot express.
+//! written as ELF64, then header quirks and raw byte mutations.
+
+mod elf64;
 
 use arbitrary::Arbitrary;
 
@@ -45,13 +47,6 @@ pub struct SynthReloc {
 
 const TYPES: [u32; 12] = [0, 1, 2, 4, 10, 11, 24, 9, 41, 42, 12, 14];
 
-const SECTION_NAMES: [&[u8]; 8] = [b".s0", b".s1", b".s2", b".s3", b".s4", b".s5", b".s6", b".s7"];
-const RELA_NAMES: [&[u8]; 8] =
-    [b".rela.s0", b".rela.s1", b".rela.s2", b".rela.s3", b".rela.s4", b".rela.s5", b".rela.s6", b".rela.s7"];
-const SYMBOL_NAMES: [&[u8]; 16] = [
-    b"sym0", b"sym1", b"sym2", b"sym3", b"sym4", b"sym5", b"sym6", b"sym7", b"sym8", b"sym9", b"sym10", b"sym11",
-    b"sym12", b"sym13", b"sym14", b"sym15",
-];
 /// Every section's contents (sizes are below 1024).
 static FILL: [u8; 1024] = [0xa5; 1024];
 
@@ -102,29 +97,30 @@ enum Target {
 }
 
 impl SynthObject {
-    /// Writes the object with `object`'s ELF writer: the sections (`.s0`…), a `.rela` section for each
-    /// one relocated, then the symbol, string and section-name tables; then the header quirks and raw
-    /// mutations. Never panics; returns an empty vector when there is no section.
+    /// Writes the object: the sections (`.s0`…), a `.rela` section for each one relocated, then the symbol,
+    /// string and section-name tables and the section headers; then the header quirks and raw mutations.
+    /// Never panics; returns an empty vector when there is no section.
     pub fn build(&self) -> Vec<u8> {
+        use elf64::{Header, Out, Strings};
         use object::elf;
-        use object::write::elf::{FileHeader, Rel, SectionHeader, SectionIndex, Sym, SymbolIndex, Writer};
 
         let sections: Vec<Written> = self.sections.iter().take(8).map(Written::of).collect();
         if sections.is_empty() {
             return Vec::new();
         }
+        let n = sections.len();
         let symbols = &self.symbols[..self.symbols.len().min(16)];
         // Relocations of each section, in input order (none in NOBITS sections).
-        let mut relocs: Vec<Vec<(u64, Target, u32, i64)>> = (0..sections.len()).map(|_| Vec::new()).collect();
+        let mut relocs: Vec<Vec<(u64, Target, u32, i64)>> = (0..n).map(|_| Vec::new()).collect();
         let mut section_symbol = [false; 8];
         for r in self.relocs.iter().take(64) {
-            let at = r.section as usize % sections.len();
+            let at = r.section as usize % n;
             if sections[at].is_bss() {
                 continue;
             }
             let target = match r.symbol as usize {
                 i if i < symbols.len() => Target::Symbol(i),
-                i => Target::Section(i % sections.len()),
+                i => Target::Section(i % n),
             };
             if let Target::Section(s) = target {
                 section_symbol[s] = true;
@@ -133,145 +129,117 @@ impl SynthObject {
             relocs[at].push((u64::from(r.offset % 1024), target, r_type, i64::from(r.addend)));
         }
 
-        let mut out = Vec::new();
-        let mut w = Writer::new(object::Endianness::Little, true, &mut out);
-        w.reserve_file_header();
-        // Section indices and names.
-        w.reserve_null_section_index();
-        let index: Vec<SectionIndex> = sections.iter().map(|_| w.reserve_section_index()).collect();
-        let names: Vec<_> = (0..sections.len()).map(|i| w.add_section_name(SECTION_NAMES[i])).collect();
-        let rela: Vec<Option<(SectionIndex, object::write::StringId)>> = relocs
-            .iter()
-            .enumerate()
-            .map(|(i, r)| (!r.is_empty()).then(|| (w.reserve_section_index(), w.add_section_name(RELA_NAMES[i]))))
-            .collect();
-        let symtab = w.reserve_symtab_section_index();
-        w.reserve_strtab_section_index();
-        w.reserve_shstrtab_section_index();
+        // Section indices: the null one, the described sections (1..=n), a `.rela` for each one relocated,
+        // then `.symtab`, `.strtab` and `.shstrtab`.
+        let symtab = 1 + n as u32 + relocs.iter().filter(|r| !r.is_empty()).count() as u32;
+        let (strtab, shstrtab) = (symtab + 1, symtab + 2);
+        let mut shstr = Strings::new();
+        let names: Vec<(u32, u32)> = (0..n).map(|i| shstr.add_section(i, !relocs[i].is_empty())).collect();
+        let (symtab_name, strtab_name, shstrtab_name) =
+            (shstr.add(b".symtab"), shstr.add(b".strtab"), shstr.add(b".shstrtab"));
+        let mut str = Strings::new();
+        let symbol_names: Vec<u32> = (0..symbols.len()).map(|i| str.add(elf64::SYMBOL_NAMES[i])).collect();
 
         // Symbols: the null one, section symbols and local ones, then the global ones.
-        let symbol_section = |s: &SynthSymbol| match s.section {
-            250 => Err(elf::SHN_ABS),
-            251 => Err(elf::SHN_UNDEF),
-            252 => Err(elf::SHN_COMMON),
-            n => Ok(index[n as usize % sections.len()]),
-        };
-        w.reserve_null_symbol_index();
-        let mut section_sym: [Option<SymbolIndex>; 8] = [None; 8];
-        for (s, wanted) in section_symbol.iter().enumerate().take(sections.len()) {
-            if *wanted {
-                section_sym[s] = Some(w.reserve_symbol_index(Some(index[s])));
+        let local = |t| elf::SymbolInfo::new(elf::STB_LOCAL, t);
+        let mut syms = Vec::with_capacity(1 + n + symbols.len());
+        syms.push(elf64::symbol(0, local(elf::STT_NOTYPE), elf::SymbolOther(0), 0, 0, 0));
+        let mut section_sym = [0u32; 8];
+        for s in (0..n).filter(|&s| section_symbol[s]) {
+            section_sym[s] = syms.len() as u32;
+            syms.push(elf64::symbol(0, local(elf::STT_SECTION), elf::SymbolOther(0), 1 + s as u16, 0, 0));
+        }
+        let mut sym_index = [0u32; 16];
+        for global in [false, true] {
+            for (i, s) in symbols.iter().enumerate().filter(|(_, s)| s.global == global) {
+                let shndx = match s.section {
+                    250 => elf::SHN_ABS.0,
+                    251 => elf::SHN_UNDEF.0,
+                    252 => elf::SHN_COMMON.0,
+                    at => 1 + (at as usize % n) as u16,
+                };
+                let (info, other) = if global {
+                    (elf::SymbolInfo::new(elf::STB_GLOBAL, elf::STT_OBJECT), elf::STV_HIDDEN.into())
+                } else {
+                    (local(elf::STT_OBJECT), elf::STV_DEFAULT.into())
+                };
+                sym_index[i] = syms.len() as u32;
+                syms.push(elf64::symbol(symbol_names[i], info, other, shndx, u64::from(s.value), 8));
             }
         }
-        // ELF puts the local symbols first: the described ones in the order they are reserved and written.
-        let (locals, globals): (Vec<usize>, Vec<usize>) = (0..symbols.len()).partition(|&i| !symbols[i].global);
-        let order: Vec<usize> = locals.into_iter().chain(globals).collect();
-        let mut sym_index = vec![SymbolIndex(0); symbols.len()];
-        for &i in &order {
-            sym_index[i] = w.reserve_symbol_index(symbol_section(&symbols[i]).ok());
-        }
-        let sym_name: Vec<_> = (0..symbols.len()).map(|i| w.add_string(SYMBOL_NAMES[i])).collect();
         let num_local =
-            1 + section_sym.iter().flatten().count() as u32 + symbols.iter().filter(|s| !s.global).count() as u32;
+            1 + section_symbol.iter().filter(|&&w| w).count() + symbols.iter().filter(|s| !s.global).count();
 
-        // File layout.
+        // Contents, in file order.
+        let mut out = Out::new(4096);
         let offsets: Vec<u64> = sections
             .iter()
-            .map(|s| if s.is_bss() { w.reserved_len() } else { w.reserve(s.size, s.file_align) })
+            .map(|s| {
+                if s.is_bss() {
+                    return out.len();
+                }
+                let at = out.align(s.file_align);
+                out.0.extend_from_slice(&FILL[..s.size as usize]);
+                at
+            })
             .collect();
-        let rela_offsets: Vec<u64> =
-            relocs.iter().map(|r| if r.is_empty() { 0 } else { w.reserve_relocations(r.len(), true) }).collect();
-        w.reserve_symtab();
-        if w.reserve_strtab().is_err() || w.reserve_shstrtab().is_err() {
-            return Vec::new();
-        }
-        w.reserve_section_headers();
-
-        // Contents.
-        let header = FileHeader {
-            os_abi: elf::ELFOSABI_NONE,
-            abi_version: 0,
-            e_type: elf::ET_REL,
-            e_machine: elf::EM_X86_64,
-            e_entry: u64::from(self.entry),
-            e_flags: elf::FileFlags(0),
-        };
-        if w.write_file_header(&header).is_err() {
-            return Vec::new();
-        }
-        for s in sections.iter().filter(|s| !s.is_bss()) {
-            w.write_align(s.file_align);
-            w.write(&FILL[..s.size as usize]);
-        }
-        for r in relocs.iter().filter(|r| !r.is_empty()) {
-            w.write_align_relocation();
+        let mut rela_offsets = [0u64; 8];
+        for (i, r) in relocs.iter().enumerate().filter(|(_, r)| !r.is_empty()) {
+            rela_offsets[i] = out.align(8);
             for &(r_offset, target, r_type, r_addend) in r {
                 let r_sym = match target {
-                    Target::Symbol(i) => sym_index[i].0,
-                    Target::Section(s) => section_sym[s].map_or(0, |i| i.0),
+                    Target::Symbol(i) => sym_index[i],
+                    Target::Section(s) => section_sym[s],
                 };
-                w.write_relocation(true, &Rel { r_offset, r_sym, r_type: elf::RelocationType(r_type), r_addend });
+                out.put(&elf64::rela(r_offset, r_sym, r_type, r_addend));
             }
         }
-        w.write_null_symbol();
-        for (s, sym) in section_sym.iter().enumerate() {
-            if sym.is_some() {
-                w.write_symbol(&Sym {
-                    section: Some(index[s].0),
-                    st_name: 0,
-                    st_info: elf::SymbolInfo::new(elf::STB_LOCAL, elf::STT_SECTION),
-                    st_other: elf::SymbolOther(0),
-                    st_shndx: elf::SymbolSection(0),
-                    st_value: 0,
-                    st_size: 0,
-                });
-            }
-        }
-        for &i in &order {
-            let s = &symbols[i];
-            let (section, st_shndx) = match symbol_section(s) {
-                Ok(at) => (Some(at.0), elf::SymbolSection(0)),
-                Err(special) => (None, special),
-            };
-            let (bind, other) =
-                if s.global { (elf::STB_GLOBAL, elf::STV_HIDDEN) } else { (elf::STB_LOCAL, elf::STV_DEFAULT) };
-            w.write_symbol(&Sym {
-                section,
-                st_name: w.string_offset(Some(sym_name[i])),
-                st_info: elf::SymbolInfo::new(bind, elf::STT_OBJECT),
-                st_other: other.into(),
-                st_shndx,
-                st_value: u64::from(s.value),
-                st_size: 8,
-            });
-        }
-        w.write_strtab();
-        w.write_shstrtab();
-        w.write_null_section_header();
+        let symtab_offset = out.align(8);
+        syms.iter().for_each(|s| out.put(s));
+        let strtab_offset = out.len();
+        out.0.extend_from_slice(&str.0);
+        let shstrtab_offset = out.len();
+        out.0.extend_from_slice(&shstr.0);
+
+        // Section headers.
+        let e_shoff = out.align(8);
+        let table = |name, sh_type, offset, size: usize, link, info, entsize| Header {
+            name,
+            sh_type,
+            flags: elf::SectionFlags(0),
+            offset,
+            size: size as u64,
+            link,
+            info,
+            addralign: if entsize == 0 { u64::from(sh_type != elf::SHT_NULL) } else { 8 },
+            entsize,
+        };
+        out.put(&table(0, elf::SHT_NULL, 0, 0, 0, 0, 0).encode());
         for (i, s) in sections.iter().enumerate() {
-            let (sh_type, sh_flags) = s.sh_type_and_flags();
-            w.write_section_header(&SectionHeader {
-                sh_name: w.section_name_offset(Some(names[i])),
-                sh_type,
-                sh_flags,
-                sh_addr: 0,
-                sh_offset: offsets[i],
-                sh_size: s.size,
-                sh_link: 0,
-                sh_info: 0,
-                sh_addralign: s.header_align,
-                sh_entsize: 0,
-            });
+            let (sh_type, flags) = s.sh_type_and_flags();
+            let h = Header {
+                flags,
+                size: s.size,
+                addralign: s.header_align,
+                ..table(names[i].0, sh_type, offsets[i], 0, 0, 0, 0)
+            };
+            out.put(&h.encode());
         }
-        for (i, r) in relocs.iter().enumerate() {
-            if let Some((_, name)) = rela[i] {
-                w.write_relocation_section_header(name, index[i], symtab, rela_offsets[i], r.len(), true);
-            }
+        for (i, r) in relocs.iter().enumerate().filter(|(_, r)| !r.is_empty()) {
+            let size = r.len() * elf64::RELA_SIZE as usize;
+            let h = table(names[i].1, elf::SHT_RELA, rela_offsets[i], size, symtab, 1 + i as u32, elf64::RELA_SIZE);
+            out.put(&Header { flags: elf::SHF_INFO_LINK, ..h }.encode());
         }
-        w.write_symtab_section_header(num_local);
-        w.write_strtab_section_header();
-        w.write_shstrtab_section_header();
-        drop(w);
+        let size = syms.len() * elf64::SYM_SIZE as usize;
+        out.put(
+            &table(symtab_name, elf::SHT_SYMTAB, symtab_offset, size, strtab, num_local as u32, elf64::SYM_SIZE)
+                .encode(),
+        );
+        out.put(&table(strtab_name, elf::SHT_STRTAB, strtab_offset, str.0.len(), 0, 0, 0).encode());
+        out.put(&table(shstrtab_name, elf::SHT_STRTAB, shstrtab_offset, shstr.0.len(), 0, 0, 0).encode());
+        out.patch_header(&elf64::file_header(u64::from(self.entry), e_shoff, shstrtab as u16 + 1, shstrtab as u16));
+
+        let mut out = out.0;
         for &(at, v) in self.mutations.iter().take(8) {
             let len = out.len().max(1);
             if let Some(b) = out.get_mut(at as usize % len) {
