@@ -67,7 +67,7 @@ fn llvm_18_1_0_to_18_1_4_r32_overflows_at_0x13fffb000() {
         &kreloc_oracle::parse(&bytes).unwrap(),
         &*kreloc_oracle::parse_profile("linux-x86_64").unwrap(),
     );
-    assert_eq!(w.limits[0].relocation, "R_X86_64_32 against .kexec-purgatory+0x860 in .ltext+0x24");
+    assert_eq!(w.limits[0].relocation.to_string(), "R_X86_64_32 against .kexec-purgatory+0x860 in .ltext+0x24");
     assert!(!w.allows(AT) && w.allows(0x7fff_0000));
 }
 

@@ -58,6 +58,19 @@ pub struct Compiled {
     align: u64,
 }
 
+/// A buffer `relocate_again` reuses: the pristine segment, or what this program last wrote into it.
+#[derive(Debug, Clone)]
+pub struct Segment {
+    bytes: Vec<u8>,
+    relocated: bool,
+}
+
+impl Segment {
+    pub fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+}
+
 /// Layout reference address: offsets are taken from a placement here (any aligned value works).
 const REFERENCE: u64 = 0x1000_0000;
 
@@ -139,6 +152,35 @@ impl Compiled {
             return Err(Stopped::BufferSize { got: out.len(), want: self.pristine.len() });
         }
         out.copy_from_slice(&self.pristine);
+        self.apply(at, out)
+    }
+
+    /// A segment holding the pristine bytes, for `relocate_again`.
+    pub fn segment(&self) -> Segment {
+        Segment { bytes: self.pristine.clone(), relocated: false }
+    }
+
+    /// `relocate` into a segment this program made: only the fields a previous call wrote are restored first,
+    /// not the whole segment.
+    pub fn relocate_again(&self, at: u64, segment: &mut Segment) -> Result<(), Stopped> {
+        if self.align > 1 && !at.is_multiple_of(self.align) {
+            return Err(Stopped::Misaligned { load_addr: at, align: self.align });
+        }
+        let out = &mut segment.bytes;
+        if segment.relocated {
+            for op in &self.ops {
+                let end = op.pos.saturating_add(usize::from(op.howto.width)).min(out.len());
+                if op.pos < end {
+                    out[op.pos..end].copy_from_slice(&self.pristine[op.pos..end]);
+                }
+            }
+        }
+        segment.relocated = true;
+        self.apply(at, out)
+    }
+
+    /// Applies every relocation to a buffer holding the pristine bytes.
+    fn apply(&self, at: u64, out: &mut [u8]) -> Result<(), Stopped> {
         for (index, op) in self.ops.iter().enumerate() {
             let s = if op.moving { at.wrapping_add(op.sym) } else { op.sym };
             let fits = match op.kind {

@@ -18,7 +18,7 @@ pub mod verdict;
 pub use elf::{parse, HeaderError, Object, ParseError};
 pub use message::{Finding, LoaderMessage, Warning, WarningKind};
 pub use profile::{parse as parse_profile, Profile, ProfileId};
-pub use relocate::{load, load_as, Image};
+pub use relocate::{load, load_as, relocates, Image};
 pub use verdict::{Failure, RelocResult, Stage, StageName, Stages, Status, SymbolFault, Verdict};
 #[cfg(feature = "synth")]
 pub mod properties;

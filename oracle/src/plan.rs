@@ -132,6 +132,13 @@ pub enum Cause {
     Corrupts(Finding),
 }
 
+/// Shown as its text: a window's problems are read by people and scripts alike.
+impl serde::Serialize for Cause {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
 impl std::fmt::Display for Cause {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
@@ -159,6 +166,10 @@ pub trait Sink {
     /// The loader stops at this relocation section before its entries.
     fn section(&mut self, failure: SectionFailure);
     fn entry(&mut self, site: Site<'_>, planned: Planned);
+    /// Nothing further can change what the sink wants to know: planning stops.
+    fn done(&self) -> bool {
+        false
+    }
 }
 
 impl Sink for Plans {
@@ -182,6 +193,9 @@ pub fn for_each(obj: &Object, profile: &dyn Profile, layout: &Layout, sink: &mut
     let shnum = obj.sections.len() as u32;
     let mut types = TypeRules { slot: [0; 256], rules: Vec::with_capacity(8), other: None };
     for rs in &obj.relocs {
+        if sink.done() {
+            return;
+        }
         if rs.target >= shnum || rs.symtab >= shnum {
             let message = LoaderMessage::RelocSectionIndex {
                 section: rs.name.to_string(),
@@ -323,6 +337,9 @@ fn plan_section(
     let count = symbols.symbols.len();
     let target = Target::new(obj, layout, rs);
     for r in &rs.entries {
+        if sink.done() {
+            return;
+        }
         let (symbol_number, sym) =
             symbols.get(obj, profile, layout, r.sym).map_or((NO_SYMBOL, None), |(n, s)| (n, Some(s)));
         let symbol = sym.map_or(&unknown, |s| &s.label);

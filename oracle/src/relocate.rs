@@ -68,6 +68,55 @@ pub fn load_as(obj: &Object, profile: &dyn Profile, load_addr: u64, image: Image
     v
 }
 
+/// Whether the loader gets through stage `relocates` at `load_addr`: `load(..).loaded` without the rest of the
+/// verdict (no names, records, symbol stages or image), for callers that ask only that, many times (the
+/// window's probes). Objects with REL sections read fields' old contents, and take the full load.
+pub fn relocates(obj: &Object, profile: &dyn Profile, load_addr: u64) -> bool {
+    if obj.relocs.iter().any(|rs| !rs.is_rela) {
+        return load_as(obj, profile, load_addr, Image::Skipped).loaded;
+    }
+    if let Err(errs) = profile.validate(obj) {
+        return errs.is_empty();
+    }
+    let layout = layout::place(obj, profile.layout_rule(), load_addr);
+    if layout.too_large().is_some() {
+        return false;
+    }
+    let mut stops = Stops { arch: profile.arch(), stopped: false };
+    plan::for_each(obj, profile, &layout, &mut stops);
+    !stops.stopped
+}
+
+/// Whether any relocation stops the loader: the same conditions `Recorder` stops at.
+struct Stops {
+    arch: Arch,
+    stopped: bool,
+}
+
+impl Sink for Stops {
+    fn section(&mut self, _: SectionFailure) {
+        self.stopped = true;
+    }
+
+    fn entry(&mut self, _: Site<'_>, planned: Planned) {
+        self.stopped = match planned {
+            Planned::Fatal { .. } => true,
+            Planned::Apply(p) => matches!(apply_at_scratch(self.arch, &p).0, Status::Overflow | Status::OutOfBounds),
+        };
+    }
+
+    fn done(&self) -> bool {
+        self.stopped
+    }
+}
+
+/// `apply` to a scratch field: the value and status without an image (the plan checked the field's place).
+fn apply_at_scratch(arch: Arch, p: &Plan) -> (Status, u64, u64) {
+    let mut scratch = [0u8; 16];
+    let at = Plan { buf_pos: 0, ..p.clone() };
+    apply(arch, &at, &mut scratch, false)
+}
+
 /// Stage `relocates`: header checks, layout, entry, every relocation. `Some` is why the loader stops.
 fn relocate_stage(
     obj: &Object,
@@ -203,10 +252,7 @@ impl Sink for Recorder<'_> {
                     }
                     apply(self.arch, &p, &mut v.image, stop.is_none())
                 } else {
-                    // The plan checked that the field is inside the buffer: a scratch field at its position.
-                    let mut scratch = [0u8; 16];
-                    let at = Plan { buf_pos: 0, ..p.clone() };
-                    apply(self.arch, &at, &mut scratch, false)
+                    apply_at_scratch(self.arch, &p)
                 };
                 if applied.0 == Status::OutOfBounds {
                     let finding =

@@ -82,8 +82,8 @@ pub fn window_text(w: &Window, all_sites: bool) -> String {
         let _ = writeln!(out, "  ignoring the loader's window it relocates at: {}", ranges.join(", "));
     }
     for (i, b) in w.blockers.iter().enumerate() {
-        let sites: Vec<&str> =
-            w.blocking_relocations.iter().filter(|r| r.blocker == i).map(|r| r.relocation.as_str()).collect();
+        let sites: Vec<String> =
+            w.blocking_relocations.iter().filter(|r| r.blocker == i).map(|r| r.relocation.to_string()).collect();
         let _ = match sites.len() {
             0 => writeln!(out, "blocked everywhere: {b}"),
             1 => writeln!(out, "blocked everywhere: {b} (1 relocation: {})", sites[0]),

@@ -222,15 +222,51 @@ impl Serialize for Relocations {
 
 /// `R_X86_64_32S against .rodata+0x40 in .text+0x1c`.
 pub fn describe_relocation(type_name: &str, symbol: &str, addend: i64, section: &str, offset: u64) -> String {
-    format!("{type_name} against {symbol}{} in {section}+{offset:#x}", fmt_addend(addend))
+    Described { type_name, symbol, addend, section, offset }.to_string()
 }
 
-/// `+0x40`, `-0x4`, or nothing for 0.
-pub fn fmt_addend(a: i64) -> String {
-    match a {
-        0 => String::new(),
-        a if a < 0 => format!("-{:#x}", a.unsigned_abs()),
-        a => format!("+{a:#x}"),
+/// A relocation entry as reports name it; shown (and serialized) as
+/// `R_X86_64_32S against .rodata+0x40 in .text+0x1c`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RelocationSite {
+    pub type_name: &'static str,
+    pub symbol: SmolStr,
+    pub addend: i64,
+    /// The patched section.
+    pub section: SmolStr,
+    pub offset: u64,
+}
+
+impl std::fmt::Display for RelocationSite {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let RelocationSite { type_name, ref symbol, addend, ref section, offset } = *self;
+        Described { type_name, symbol, addend, section, offset }.fmt(f)
+    }
+}
+
+impl Serialize for RelocationSite {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+struct Described<'a> {
+    type_name: &'a str,
+    symbol: &'a str,
+    addend: i64,
+    section: &'a str,
+    offset: u64,
+}
+
+impl std::fmt::Display for Described<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} against {}", self.type_name, self.symbol)?;
+        match self.addend {
+            0 => {}
+            a if a < 0 => write!(f, "-{:#x}", a.unsigned_abs())?,
+            a => write!(f, "+{a:#x}")?,
+        }
+        write!(f, " in {}+{:#x}", self.section, self.offset)
     }
 }
 

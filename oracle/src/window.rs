@@ -7,9 +7,10 @@ use crate::arch::Formula;
 use crate::elf::Object;
 use crate::entry;
 use crate::layout::{self, Layout};
+use crate::plan::Cause;
 use crate::plan::{self, Base, Planned};
 use crate::profile::Profile;
-use crate::verdict::describe_relocation;
+use crate::verdict::RelocationSite;
 
 /// A set of disjoint, sorted, inclusive u64 intervals.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
@@ -95,7 +96,7 @@ impl IntervalSet {
 #[derive(Debug, Clone, Serialize)]
 pub struct Limit {
     /// `R_X86_64_32S against .rodata+0x40 in .text+0x1c`
-    pub relocation: String,
+    pub relocation: RelocationSite,
     /// Exact (unaligned) load addresses the relocation allows, within the loader window.
     pub allows: IntervalSet,
     /// `limits the load to < 0x7fffefc0`
@@ -108,18 +109,18 @@ pub struct BlockingRelocation {
     /// Its problem: an index into [`Window::blockers`].
     pub blocker: usize,
     /// `R_X86_64_GOTPC64 against _GLOBAL_OFFSET_TABLE_+0x2 in .text+0x2`
-    pub relocation: String,
+    pub relocation: RelocationSite,
 }
 
 /// What fails relocation everywhere: the distinct problems, and the relocations that meet each.
 #[derive(Default)]
 struct Blockers {
-    problems: Vec<String>,
+    problems: Vec<Cause>,
     relocations: Vec<BlockingRelocation>,
 }
 
 impl Blockers {
-    fn add(&mut self, problem: String, relocation: Option<String>) {
+    fn add(&mut self, problem: Cause, relocation: Option<RelocationSite>) {
         let blocker = self.problems.iter().position(|p| *p == problem).unwrap_or_else(|| {
             self.problems.push(problem);
             self.problems.len() - 1
@@ -127,6 +128,23 @@ impl Blockers {
         if let Some(relocation) = relocation {
             self.relocations.push(BlockingRelocation { blocker, relocation });
         }
+    }
+
+    /// The problems as a reader tells them apart: those that read the same (an unknown type's message does not
+    /// name its number) become one, the first met. Only the distinct values are rendered.
+    fn finish(self) -> (Vec<Cause>, Vec<BlockingRelocation>) {
+        let Blockers { problems, mut relocations } = self;
+        let texts: Vec<String> = problems.iter().map(ToString::to_string).collect();
+        let (mut kept, mut kept_texts, mut index) = (Vec::new(), Vec::<&str>::new(), Vec::with_capacity(texts.len()));
+        for (problem, text) in problems.into_iter().zip(&texts) {
+            index.push(kept_texts.iter().position(|t| t == text).unwrap_or_else(|| {
+                kept.push(problem);
+                kept_texts.push(text);
+                kept.len() - 1
+            }));
+        }
+        relocations.iter_mut().for_each(|r| r.blocker = index[r.blocker]);
+        (kept, relocations)
     }
 }
 
@@ -148,7 +166,7 @@ pub struct Window {
     /// Relocations that bound the window, tightest first (deduplicated by text).
     pub limits: Vec<Limit>,
     /// Problems that fail relocation at every address, each once, in the order first met.
-    pub blockers: Vec<String>,
+    pub blockers: Vec<Cause>,
     /// Every relocation that fails at every address, with the problem it meets: an object built for another
     /// code model can carry hundreds, all for a few reasons.
     pub blocking_relocations: Vec<BlockingRelocation>,
@@ -185,9 +203,9 @@ pub fn window(obj: &Object, profile: &dyn Profile) -> Window {
     let loader = profile.placement_window();
     let mut blockers = Blockers::default();
     if let Err(errs) = profile.validate(obj) {
-        errs.iter().for_each(|e| blockers.add(e.to_string(), None));
+        errs.into_iter().for_each(|e| blockers.add(Cause::Loader(e), None));
     }
-    lay.too_large().into_iter().for_each(|m| blockers.add(m.to_string(), None));
+    lay.too_large().into_iter().for_each(|m| blockers.add(Cause::Loader(m), None));
     // The window is about relocation: hazards (the kernel goes on) are listed, not blocking.
     let mut hazards = profile.silent_misapplications(obj);
     hazards.extend(lay.overruns.iter().cloned());
@@ -200,18 +218,15 @@ pub fn window(obj: &Object, profile: &dyn Profile) -> Window {
     let plans = plan::plan(obj, profile, &lay);
     let moving = moving_sections(obj, profile.layout_rule(), &lay, reference, align);
     if let Some((_, f)) = &plans.section_failure {
-        blockers.add(f.message.to_string(), None);
+        blockers.add(Cause::Loader(f.message.clone()), None);
     }
     let mut set = space.clone();
     let mut limits = Vec::new();
     for (site, planned) in &plans.entries {
         let p = match planned {
             Planned::Fatal { cause, .. } => {
-                let name = profile.arch().howto(site.r_type).name;
-                blockers.add(
-                    cause.to_string(),
-                    Some(describe_relocation(name, &site.symbol, site.addend, &site.target, site.offset)),
-                );
+                let type_name = profile.arch().howto(site.r_type).name;
+                blockers.add((**cause).clone(), Some(site_of(type_name, site)));
                 continue;
             }
             Planned::Apply(p) => p,
@@ -220,9 +235,7 @@ pub fn window(obj: &Object, profile: &dyn Profile) -> Window {
         let Some(allowed) = constraint(obj, &lay, &moving, reference, p, arc_start, arc_len) else { continue };
         let allows = allowed.intersect(&loader_set);
         if allows != loader_set {
-            let relocation = describe_relocation(p.howto.name, &site.symbol, site.addend, &site.target, site.offset);
-            let text = describe_limit(&allows, &loader_set);
-            limits.push(Limit { relocation, allows: allows.clone(), text });
+            limits.push((allows, p.howto.name, site));
         }
         set = set.intersect(&allowed);
     }
@@ -231,9 +244,22 @@ pub fn window(obj: &Object, profile: &dyn Profile) -> Window {
     }
     let relocatable = set.aligned(align);
     let intervals = relocatable.intersect(&loader_set).aligned(align);
-    limits.sort_by_key(|l| l.allows.count_aligned(1));
-    limits.dedup_by(|a, b| a.text == b.text && a.relocation.split(" in ").next() == b.relocation.split(" in ").next());
+    // One limit per (allowed addresses, relocation type, symbol + addend), described only once kept: an object
+    // can carry hundreds of relocations against the same symbol.
+    limits.sort_by_key(|(allows, ..)| allows.count_aligned(1));
+    limits.dedup_by(|(a, a_type, a_site), (b, b_type, b_site)| {
+        a == b && a_type == b_type && a_site.symbol == b_site.symbol && a_site.addend == b_site.addend
+    });
+    let limits = limits
+        .into_iter()
+        .map(|(allows, type_name, site)| Limit {
+            relocation: site_of(type_name, site),
+            text: describe_limit(&allows, &loader_set),
+            allows,
+        })
+        .collect();
     let entry_misplaced = entry::resolve(obj, &lay, profile.entry_rule(), true).misplaced();
+    let (blockers, blocking_relocations) = blockers.finish();
     let exact = obj.sections.iter().filter(|s| s.is_alloc()).all(|s| s.addralign <= 1 || s.addralign.is_power_of_two());
     Window {
         exact,
@@ -245,10 +271,20 @@ pub fn window(obj: &Object, profile: &dyn Profile) -> Window {
         intervals,
         relocatable,
         limits,
-        blockers: blockers.problems,
-        blocking_relocations: blockers.relocations,
+        blockers,
+        blocking_relocations,
         hazards,
         entry_misplaced,
+    }
+}
+
+fn site_of(type_name: &'static str, site: &plan::OwnedSite) -> RelocationSite {
+    RelocationSite {
+        type_name,
+        symbol: site.symbol.clone(),
+        addend: site.addend,
+        section: site.target.clone(),
+        offset: site.offset,
     }
 }
 

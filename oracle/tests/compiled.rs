@@ -52,10 +52,17 @@ fn compiled_bytes_and_stops_match_the_reference_relocator() {
                 continue;
             }
             let Ok(c) = Compiled::new(&obj, &*profile) else { continue };
+            // One segment relocated at every address in turn: each call undoes the previous one's fields
+            // (REL fields add their old contents, so a field left over would show).
+            let mut segment = c.segment();
             for at in [0x3000u64, 0x7000_0000, 0x1_3fff_b000, 0x17f_7aff_d000, 0x8020_0000] {
                 let v = kreloc_oracle::load(&obj, &*profile, at);
                 let mut out = vec![0u8; c.bufsz()];
                 let r = c.relocate(at, &mut out);
+                assert_eq!(c.relocate_again(at, &mut segment), r, "{cc} {flags:?} {name} {at:#x}: reused segment");
+                if r.is_ok() {
+                    assert_eq!(segment.bytes(), out, "{cc} {flags:?} {name} {at:#x}: reused segment");
+                }
                 match r {
                     Ok(()) => {
                         assert!(

@@ -56,9 +56,9 @@ fn fuzzer_regression_odd_alignment_on_absolute_addresses() {
     kreloc_oracle::properties::check_all(&obj).unwrap_or_else(|e| panic!("{e}"));
 }
 
-/// A load without its image (what the window probes use) judges exactly as the full load: every field of the
-/// verdict but the image is the same, under every profile, at the fixed addresses and the window's edges, on
-/// synthetic objects with random damage (REL sections included: those are loaded with their image).
+/// A load without its image judges exactly as the full load: every field of the verdict but the image is the
+/// same, and `relocates` (what the window probes ask) says `loaded`. Under every profile, at the fixed
+/// addresses and the window's edges, on synthetic objects with random damage (REL sections included).
 #[test]
 fn a_load_without_its_image_judges_as_the_full_load() {
     use kreloc_oracle::{load, load_as, Image};
@@ -98,6 +98,8 @@ fn a_load_without_its_image_judges_as_the_full_load() {
             let (full, judged) = (load(&obj, profile, a), load_as(&obj, profile, a, Image::Skipped));
             let (f, j) = (serde_json::to_value(&full).unwrap(), serde_json::to_value(&judged).unwrap());
             assert_eq!(f, j, "{} at {a:#x}\n{desc:#?}", profile.name());
+            let relocates = kreloc_oracle::relocates(&obj, profile, a);
+            assert_eq!(relocates, full.loaded, "relocates(), {} at {a:#x}\n{desc:#?}", profile.name());
             compared += 1;
             skipped += usize::from(judged.image.is_empty() && !full.image.is_empty());
             refused += usize::from(!full.loaded);

@@ -22,7 +22,7 @@ fn r32s_bounds_the_window_below_2gib_and_names_the_relocation() {
     let top = (0xffff_ffff_8000_0000u64 - c + 0xfff) & !0xfff;
     assert_eq!(w.intervals.0, vec![(0x3000, last), (top, u64::MAX - 0xfff)]);
     assert_eq!(w.limits.len(), 1);
-    assert_eq!(w.limits[0].relocation, "R_X86_64_32S against .rodata+0x40 in .text+0x1c");
+    assert_eq!(w.limits[0].relocation.to_string(), "R_X86_64_32S against .rodata+0x40 in .text+0x1c");
     assert_eq!(
         w.limits[0].text,
         format!("limits the load to < {:#x} or >= {:#x}", 0x8000_0000 - c, 0xffff_ffff_8000_0000u64 - c)
@@ -61,7 +61,25 @@ fn the_i386_loader_cap_is_separate_from_what_relocates() {
 fn an_unloadable_object_has_an_empty_window_with_blockers() {
     let w = window(&single_abs(R_GOTPCREL, 0), "linux-x86_64");
     assert!(w.intervals.is_empty());
-    assert_eq!(w.blockers, vec!["kexec: Unknown rela relocation: 9"]);
+    assert_eq!(w.blockers.iter().map(ToString::to_string).collect::<Vec<_>>(), ["kexec: Unknown rela relocation: 9"]);
+}
+
+/// Problems are told apart as a reader sees them: two unknown types the strict loader names alike are one
+/// problem with both relocations, not two identical lines.
+#[test]
+fn problems_that_read_the_same_are_one_blocker() {
+    let mut b = Builder::x86_64();
+    let text = b.text(".text", 0x20);
+    let d = b.data(".data", 0x10);
+    let s = b.section_symbol(d);
+    b.reloc(text, 0, s, 200, 0);
+    b.reloc(text, 8, s, 201, 0);
+    let w = window(&b.build(), "strict-x86_64");
+    let texts: Vec<String> = w.blockers.iter().map(ToString::to_string).collect();
+    assert_eq!(texts, ["R_X86_64_UNKNOWN cannot be applied by a purgatory loader"]);
+    assert_eq!(w.blocking_relocations.len(), 2);
+    assert!(w.blocking_relocations.iter().all(|r| r.blocker == 0));
+    assert_eq!(w.blocking_relocations[1].relocation.to_string(), "R_X86_64_UNKNOWN against .data in .text+0x8");
 }
 
 /// Small deterministic PRNG (xorshift) so the property test is reproducible.
