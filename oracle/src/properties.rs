@@ -7,38 +7,53 @@ use crate::verdict::Verdict;
 use crate::window;
 
 /// The verdicts one object's properties have computed, by profile and address: the compiled program's fixed
-/// addresses and the linux/strict comparison often ask for the same load, and read its image. The window's
-/// probes ask only whether the object relocates: a load already made answers, or `relocates` does.
+/// addresses and the linux/strict comparison often ask for the same load. A load is made with its image only
+/// where an image is compared; the window's probes ask only whether the object relocates (`relocates`).
 #[derive(Default)]
 struct Loads {
-    done: Vec<(ProfileId, u64, Verdict)>,
+    done: Vec<Load>,
+}
+
+struct Load {
+    profile: ProfileId,
+    at: u64,
+    verdict: Verdict,
+    image: Image,
 }
 
 /// The addresses the compiled program is checked at (and the window always probes, when the loader allows).
 const FIXED: [u64; 3] = [0x3000, 0x1_3fff_b000, 0xffff_ffff_8000_0000];
 
 impl Loads {
-    fn get(&mut self, obj: &Object, p: &dyn Profile, at: u64) -> &Verdict {
-        let i = self.index(obj, p, at);
-        &self.done[i].2
+    fn get(&mut self, obj: &Object, p: &dyn Profile, at: u64, image: Image) -> &Verdict {
+        let i = self.index(obj, p, at, image);
+        &self.done[i].verdict
     }
 
-    /// Whether the object relocates there: the load already made, or only that question asked (`relocates`).
+    /// Whether the object relocates there: a load already made answers, or `relocates` does.
     fn loaded(&self, obj: &Object, p: &dyn Profile, at: u64) -> bool {
         let id = p.id();
-        match self.done.iter().find(|(n, a, _)| *a == at && *n == id) {
-            Some((.., v)) => v.loaded,
+        match self.done.iter().find(|l| l.at == at && l.profile == id) {
+            Some(l) => l.verdict.loaded,
             None => crate::relocates(obj, p, at),
         }
     }
 
-    fn index(&mut self, obj: &Object, p: &dyn Profile, at: u64) -> usize {
+    /// The load at `at`, made again with its image when one is wanted and the one made has none.
+    fn index(&mut self, obj: &Object, p: &dyn Profile, at: u64, image: Image) -> usize {
         let id = p.id();
-        match self.done.iter().position(|(n, a, _)| *a == at && *n == id) {
-            Some(i) => i,
+        let found = self.done.iter().position(|l| l.at == at && l.profile == id);
+        if let Some(i) = found.filter(|&i| image == Image::Skipped || self.done[i].image == Image::Built) {
+            return i;
+        }
+        let load = Load { profile: id, at, verdict: crate::load_as(obj, p, at, image), image };
+        match found {
+            Some(i) => {
+                self.done[i] = load;
+                i
+            }
             None => {
-                let image = if FIXED.contains(&at) { Image::Built } else { Image::Skipped };
-                self.done.push((id, at, crate::load_as(obj, p, at, image)));
+                self.done.push(load);
                 self.done.len() - 1
             }
         }
@@ -86,7 +101,7 @@ fn window_matches(obj: &Object, p: &dyn Profile, loads: &mut Loads) -> Result<()
                 profile: p.id(),
                 at,
                 window_allows: w.allows(at),
-                relocation: format!("{:?}", loads.get(obj, p, at).failure),
+                relocation: format!("{:?}", loads.get(obj, p, at, Image::Skipped).failure),
             });
         }
     }
@@ -107,8 +122,8 @@ fn linux_strict(obj: &Object, loads: &mut Loads) -> Result<(), Violation> {
         if !(loads.loaded(obj, &linux, at) && loads.loaded(obj, &strict, at)) {
             return Ok(());
         }
-        let (a, b) = (loads.index(obj, &linux, at), loads.index(obj, &strict, at));
-        let (a, b) = (&loads.done[a].2, &loads.done[b].2);
+        let (a, b) = (loads.index(obj, &linux, at, Image::Built), loads.index(obj, &strict, at, Image::Built));
+        let (a, b) = (&loads.done[a].verdict, &loads.done[b].verdict);
         let same_layout = a.sections.iter().map(|p| p.addr).eq(b.sections.iter().map(|p| p.addr));
         if a.loaded && b.loaded && same_layout && a.image != b.image {
             return Err(Violation::LinuxStrictDiffer { at });
@@ -131,19 +146,27 @@ fn compiled_matches(obj: &Object, p: &dyn Profile, loads: &mut Loads) -> Result<
     // One segment serves every address: each call restores only the fields the previous one wrote.
     let mut out = c.segment();
     for at in FIXED {
-        let v = loads.get(obj, p, at);
-        match c.relocate_again(at, &mut out) {
-            Ok(()) if v.loaded && out.bytes() == v.image => {}
-            Err(Stopped::Overflow { index, value }) if !v.loaded && v.relocations.value(index) == Some(value) => {}
-            Err(Stopped::Misaligned { .. }) => {}
-            other => {
-                return Err(Violation::CompiledDisagrees {
-                    profile: p.id(),
-                    at,
-                    compiled: format!("{other:?}"),
-                    reference: format!("{:?}", v.failure),
-                })
+        // The reference's image is built only where the bytes are compared.
+        let result = c.relocate_again(at, &mut out);
+        let agrees = match result {
+            Ok(()) => {
+                let v = loads.get(obj, p, at, Image::Built);
+                v.loaded && out.bytes() == v.image
             }
+            Err(Stopped::Overflow { index, value }) => {
+                let v = loads.get(obj, p, at, Image::Skipped);
+                !v.loaded && v.relocations.value(index) == Some(value)
+            }
+            Err(Stopped::Misaligned { .. }) => true,
+            Err(_) => false,
+        };
+        if !agrees {
+            return Err(Violation::CompiledDisagrees {
+                profile: p.id(),
+                at,
+                compiled: format!("{result:?}"),
+                reference: format!("{:?}", loads.get(obj, p, at, Image::Skipped).failure),
+            });
         }
     }
     Ok(())
