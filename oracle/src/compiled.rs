@@ -5,7 +5,7 @@
 use crate::arch::{Arch, Formula, Howto};
 use crate::elf::Object;
 use crate::layout;
-use crate::plan::{self, Base, Kind, Planned};
+use crate::plan::{self, Base, Kind, Planned, SectionFailure, Sink, Site};
 use crate::profile::Profile;
 
 /// Why an object has no compiled program (use `relocate::load`, which reports the reason).
@@ -71,6 +71,26 @@ impl Segment {
     }
 }
 
+/// The plans alone: a program needs no names.
+struct Plans {
+    entries: Vec<Planned>,
+    section_refused: bool,
+}
+
+impl Sink for Plans {
+    fn section(&mut self, _: SectionFailure) {
+        self.section_refused = true;
+    }
+
+    fn entry(&mut self, _: Site<'_>, planned: Planned) {
+        self.entries.push(planned);
+    }
+
+    fn done(&self) -> bool {
+        self.section_refused
+    }
+}
+
 /// Layout reference address: offsets are taken from a placement here (any aligned value works).
 const REFERENCE: u64 = 0x1000_0000;
 
@@ -99,13 +119,14 @@ impl Compiled {
         if lay.too_large().is_some() {
             return Err(Uncompilable::TooLarge);
         }
-        let plans = plan::plan(obj, profile, &lay);
-        if plans.section_failure.is_some() {
+        let mut plans = Plans { entries: Vec::with_capacity(obj.reloc_count()), section_refused: false };
+        plan::for_each(obj, profile, &lay, &mut plans);
+        if plans.section_refused {
             return Err(Uncompilable::SectionRefused);
         }
         let arch = profile.arch();
         let mut ops = Vec::with_capacity(plans.entries.len());
-        for (index, (_, planned)) in plans.entries.iter().enumerate() {
+        for (index, planned) in plans.entries.iter().enumerate() {
             let Planned::Apply(p) = planned else { return Err(Uncompilable::RefusedEverywhere { index }) };
             let place = lay.section_addr(obj, p.target).wrapping_add(p.offset);
             let (base, moving) = match p.base {
