@@ -111,6 +111,7 @@ impl Sink for Stops {
 }
 
 /// `apply` to a scratch field: the value and status without an image (the plan checked the field's place).
+#[inline(always)]
 fn apply_at_scratch(arch: Arch, p: &Plan) -> (Status, u64, u64) {
     let mut scratch = [0u8; 16];
     let at = Plan { buf_pos: 0, ..p.clone() };
