@@ -72,12 +72,12 @@ impl Segment {
 }
 
 /// The plans alone: a program needs no names.
-struct Plans {
+struct NamelessPlans {
     entries: Vec<Planned>,
     section_refused: bool,
 }
 
-impl Sink for Plans {
+impl Sink for NamelessPlans {
     fn section(&mut self, _: SectionFailure) {
         self.section_refused = true;
     }
@@ -119,7 +119,7 @@ impl Compiled {
         if lay.too_large().is_some() {
             return Err(Uncompilable::TooLarge);
         }
-        let mut plans = Plans { entries: Vec::with_capacity(obj.reloc_count()), section_refused: false };
+        let mut plans = NamelessPlans { entries: Vec::with_capacity(obj.reloc_count()), section_refused: false };
         plan::for_each(obj, profile, &lay, &mut plans);
         if plans.section_refused {
             return Err(Uncompilable::SectionRefused);
@@ -166,9 +166,7 @@ impl Compiled {
 
     /// Copies the sections into `out` and applies every relocation for a load at `at`, in the loader's order.
     pub fn relocate(&self, at: u64, out: &mut [u8]) -> Result<(), Stopped> {
-        if self.align > 1 && !at.is_multiple_of(self.align) {
-            return Err(Stopped::Misaligned { load_addr: at, align: self.align });
-        }
+        self.check_aligned(at)?;
         if out.len() != self.pristine.len() {
             return Err(Stopped::BufferSize { got: out.len(), want: self.pristine.len() });
         }
@@ -184,9 +182,7 @@ impl Compiled {
     /// `relocate` into a segment this program made: only the fields a previous call wrote are restored first,
     /// not the whole segment.
     pub fn relocate_again(&self, at: u64, segment: &mut Segment) -> Result<(), Stopped> {
-        if self.align > 1 && !at.is_multiple_of(self.align) {
-            return Err(Stopped::Misaligned { load_addr: at, align: self.align });
-        }
+        self.check_aligned(at)?;
         let out = &mut segment.bytes;
         if segment.relocated {
             for op in &self.ops {
@@ -198,6 +194,13 @@ impl Compiled {
         }
         segment.relocated = true;
         self.apply(at, out)
+    }
+
+    fn check_aligned(&self, at: u64) -> Result<(), Stopped> {
+        if self.align > 1 && !at.is_multiple_of(self.align) {
+            return Err(Stopped::Misaligned { load_addr: at, align: self.align });
+        }
+        Ok(())
     }
 
     /// Applies every relocation to a buffer holding the pristine bytes.

@@ -32,17 +32,20 @@ impl Loads {
 
     /// Whether the object relocates there: a load already made answers, or `relocates` does.
     fn loaded(&self, obj: &Object, p: &dyn Profile, at: u64) -> bool {
-        let id = p.id();
-        match self.done.iter().find(|l| l.at == at && l.profile == id) {
-            Some(l) => l.verdict.loaded,
+        match self.made(p.id(), at) {
+            Some(i) => self.done[i].verdict.loaded,
             None => crate::relocates(obj, p, at),
         }
+    }
+
+    fn made(&self, profile: ProfileId, at: u64) -> Option<usize> {
+        self.done.iter().position(|l| l.at == at && l.profile == profile)
     }
 
     /// The load at `at`, made again with its image when one is wanted and the one made has none.
     fn index(&mut self, obj: &Object, p: &dyn Profile, at: u64, image: Image) -> usize {
         let id = p.id();
-        let found = self.done.iter().position(|l| l.at == at && l.profile == id);
+        let found = self.made(id, at);
         if let Some(i) = found.filter(|&i| image == Image::Skipped || self.done[i].image == Image::Built) {
             return i;
         }

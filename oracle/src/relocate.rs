@@ -27,7 +27,7 @@ pub enum Image {
 
 /// `load`, with or without the image: everything but `image` is the same either way.
 pub fn load_as(obj: &Object, profile: &dyn Profile, load_addr: u64, image: Image) -> Verdict {
-    let build = image == Image::Built || obj.relocs.iter().any(|rs| !rs.is_rela);
+    let build = image == Image::Built || reads_fields(obj);
     let layout = layout::place(obj, profile.layout_rule(), load_addr);
     let entry = entry::resolve(obj, &layout, profile.entry_rule(), true);
     let mut v = Verdict {
@@ -72,7 +72,7 @@ pub fn load_as(obj: &Object, profile: &dyn Profile, load_addr: u64, image: Image
 /// verdict (no names, records, symbol stages or image), for callers that ask only that, many times (the
 /// window's probes). Objects with REL sections read fields' old contents, and take the full load.
 pub fn relocates(obj: &Object, profile: &dyn Profile, load_addr: u64) -> bool {
-    if obj.relocs.iter().any(|rs| !rs.is_rela) {
+    if reads_fields(obj) {
         return load_as(obj, profile, load_addr, Image::Skipped).loaded;
     }
     if let Err(errs) = profile.validate(obj) {
@@ -85,6 +85,11 @@ pub fn relocates(obj: &Object, profile: &dyn Profile, load_addr: u64) -> bool {
     let mut stops = Stops { arch: profile.arch(), stopped: false };
     plan::for_each(obj, profile, &layout, &mut stops);
     !stops.stopped
+}
+
+/// A REL section adds each field's old contents: judging it needs the loader's buffer.
+fn reads_fields(obj: &Object) -> bool {
+    obj.relocs.iter().any(|rs| !rs.is_rela)
 }
 
 /// Whether any relocation stops the loader: the same conditions `Recorder` stops at.

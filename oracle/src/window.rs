@@ -7,8 +7,7 @@ use crate::arch::Formula;
 use crate::elf::Object;
 use crate::entry;
 use crate::layout::{self, Layout};
-use crate::plan::Cause;
-use crate::plan::{self, Base, Planned};
+use crate::plan::{self, Base, Cause, Planned};
 use crate::profile::Profile;
 use crate::verdict::RelocationSite;
 

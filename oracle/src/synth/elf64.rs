@@ -68,6 +68,11 @@ impl Out {
         self.0.extend_from_slice(bytes_of(v));
     }
 
+    /// The null section header (index 0): every field zero.
+    pub fn null_section_header(&mut self) {
+        self.0.resize(self.0.len() + size_of::<SectionHeader64<LE>>(), 0);
+    }
+
     /// Writes the file header over the room `new` left for it.
     pub fn patch_header(&mut self, h: &FileHeader64<LE>) {
         if let Some(at) = self.0.get_mut(..size_of::<FileHeader64<LE>>()) {

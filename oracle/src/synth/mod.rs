@@ -211,10 +211,10 @@ impl SynthObject {
             size: size as u64,
             link,
             info,
-            addralign: if entsize == 0 { u64::from(sh_type != elf::SHT_NULL) } else { 8 },
+            addralign: if entsize == 0 { 1 } else { 8 },
             entsize,
         };
-        out.put(&table(0, elf::SHT_NULL, 0, 0, 0, 0, 0).encode());
+        out.null_section_header();
         for (i, s) in sections.iter().enumerate() {
             let (sh_type, flags) = s.sh_type_and_flags();
             let h = Header {
