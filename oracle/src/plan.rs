@@ -52,6 +52,32 @@ pub enum Kind {
     Generic,
 }
 
+impl Kind {
+    /// For the straight-line kinds: the value stored (`s_plus_a`, or less `place`) and whether it fits.
+    #[inline(always)]
+    pub(crate) fn value(self, s_plus_a: u64, place: u64) -> Option<(u64, bool)> {
+        let fits_i32 = |v: u64| v as i64 == i64::from(v as i32);
+        match self {
+            Kind::Abs64 => Some((s_plus_a, true)),
+            Kind::Abs32 => Some((s_plus_a, s_plus_a >> 32 == 0)),
+            Kind::Abs32S => Some((s_plus_a, fits_i32(s_plus_a))),
+            Kind::Pc32 => Some((s_plus_a.wrapping_sub(place), fits_i32(s_plus_a.wrapping_sub(place)))),
+            Kind::Skip | Kind::Generic => None,
+        }
+    }
+
+    /// Stores a straight-line kind's value at the start of `field`: 8 bytes for `Abs64`, else 4. False if
+    /// `field` is shorter. Fixed-size stores: a copy of runtime length would be a `memcpy` call per entry.
+    #[inline(always)]
+    pub(crate) fn store(self, field: &mut [u8], value: u64) -> bool {
+        if self == Kind::Abs64 {
+            field.first_chunk_mut::<8>().map(|f| *f = value.to_le_bytes()).is_some()
+        } else {
+            field.first_chunk_mut::<4>().map(|f| *f = (value as u32).to_le_bytes()).is_some()
+        }
+    }
+}
+
 /// The kind of a RELA entry of this type (a REL one adds the field's contents: see `TypeRule::kind`).
 fn rela_kind(arch: Arch, r_type: u32, h: &Howto) -> Kind {
     use crate::arch::x86_64::{R_X86_64_32, R_X86_64_32S, R_X86_64_64, R_X86_64_PC32, R_X86_64_PLT32};
@@ -191,7 +217,7 @@ pub fn plan(obj: &Object, profile: &dyn Profile, layout: &Layout) -> Plans {
 /// Streams the plan to `sink` without collecting it: the relocator consumes each entry as it comes.
 pub fn for_each(obj: &Object, profile: &dyn Profile, layout: &Layout, sink: &mut impl Sink) {
     let shnum = obj.sections.len() as u32;
-    let mut types = TypeRules { slot: [0; 256], rules: Vec::with_capacity(8), other: None };
+    let mut types = TypeRules::new();
     for rs in &obj.relocs {
         if sink.done() {
             return;
@@ -221,11 +247,11 @@ pub fn for_each(obj: &Object, profile: &dyn Profile, layout: &Layout, sink: &mut
 }
 
 /// The howto and the profile's rule per relocation type, computed once per type rather than per entry.
-struct TypeRule {
-    howto: Howto,
-    rule: Rule,
+pub(crate) struct TypeRule {
+    pub(crate) howto: Howto,
+    pub(crate) rule: Rule,
     /// The kind for RELA entries (REL ones add the field's contents: `Generic`).
-    rela_kind: Kind,
+    pub(crate) rela_kind: Kind,
 }
 
 impl TypeRule {
@@ -238,7 +264,7 @@ impl TypeRule {
     }
 }
 
-struct TypeRules {
+pub(crate) struct TypeRules {
     /// `r_type` → index + 1 into `rules` (0: not computed yet), for types below 256.
     slot: [u8; 256],
     rules: Vec<TypeRule>,
@@ -247,8 +273,12 @@ struct TypeRules {
 }
 
 impl TypeRules {
+    pub(crate) fn new() -> Self {
+        TypeRules { slot: [0; 256], rules: Vec::with_capacity(8), other: None }
+    }
+
     #[inline(always)]
-    fn get(&mut self, profile: &dyn Profile, r_type: u32) -> &TypeRule {
+    pub(crate) fn get(&mut self, profile: &dyn Profile, r_type: u32) -> &TypeRule {
         let compute = || {
             let howto = profile.arch().howto(r_type);
             TypeRule { howto, rule: profile.rule(r_type, &howto), rela_kind: rela_kind(profile.arch(), r_type, &howto) }
@@ -263,15 +293,15 @@ impl TypeRules {
 }
 
 /// What a symbol amounts to for every relocation against it, computed on first use.
-struct SymbolPlan {
-    label: SmolStr,
-    value: u64,
-    base: Result<Base, LoaderMessage>,
+pub(crate) struct SymbolPlan {
+    pub(crate) label: SmolStr,
+    pub(crate) value: u64,
+    pub(crate) base: Result<Base, LoaderMessage>,
     /// The base's address at the layout planned for (0 when `base` is an error).
-    base_addr: u64,
+    pub(crate) base_addr: u64,
 }
 
-fn symbol_plan(obj: &Object, profile: &dyn Profile, layout: &Layout, sym: &Symbol) -> SymbolPlan {
+pub(crate) fn symbol_plan(obj: &Object, profile: &dyn Profile, layout: &Layout, sym: &Symbol) -> SymbolPlan {
     let label = obj.symbol_label(sym);
     let shnum = obj.sections.len() as u32;
     let problem = match sym.shndx {
@@ -296,21 +326,27 @@ fn symbol_plan(obj: &Object, profile: &dyn Profile, layout: &Layout, sym: &Symbo
 }
 
 /// The symbol plans of one symbol table, made on first use.
-struct SymbolPlans<'o> {
-    symbols: &'o [Symbol],
+pub(crate) struct SymbolPlans<'o> {
+    pub(crate) symbols: &'o [Symbol],
     /// Symbol index → index + 1 into `plans` (0: not made yet).
     slot: Vec<u32>,
     plans: Vec<SymbolPlan>,
 }
 
 impl<'o> SymbolPlans<'o> {
-    fn new(symbols: &'o [Symbol], entries: usize) -> Self {
+    pub(crate) fn new(symbols: &'o [Symbol], entries: usize) -> Self {
         SymbolPlans { symbols, slot: vec![0; symbols.len()], plans: Vec::with_capacity(entries.min(symbols.len())) }
     }
 
     /// The symbol's plan and its number in order of first use.
     #[inline(always)]
-    fn get(&mut self, obj: &Object, profile: &dyn Profile, layout: &Layout, index: u32) -> Option<(u32, &SymbolPlan)> {
+    pub(crate) fn get(
+        &mut self,
+        obj: &Object,
+        profile: &dyn Profile,
+        layout: &Layout,
+        index: u32,
+    ) -> Option<(u32, &SymbolPlan)> {
         let i = index as usize;
         let sym = self.symbols.get(i)?;
         if self.slot[i] == 0 {
@@ -369,11 +405,11 @@ fn fatal(status: Status, cause: Cause) -> Planned {
 }
 
 /// What every entry of one relocation section shares: the patched section, where it is, and its REL-ness.
-struct Target {
+pub(crate) struct Target {
     index: usize,
     size: u64,
     /// Its address at the layout planned for.
-    addr: u64,
+    pub(crate) addr: u64,
     /// Its offset in the loader's buffer (`None`: not in the buffer).
     buf_off: Option<u64>,
     capacity: u64,
@@ -381,7 +417,7 @@ struct Target {
 }
 
 impl Target {
-    fn new(obj: &Object, layout: &Layout, rs: &RelocSection) -> Self {
+    pub(crate) fn new(obj: &Object, layout: &Layout, rs: &RelocSection) -> Self {
         let index = rs.target as usize;
         Target {
             index,
@@ -391,6 +427,19 @@ impl Target {
             capacity: layout.capacity,
             is_rela: rs.is_rela,
         }
+    }
+
+    /// Whether a `width`-byte field at `offset` lies inside the patched section.
+    #[inline(always)]
+    pub(crate) fn holds(&self, offset: u64, width: u8) -> bool {
+        offset.checked_add(u64::from(width)).is_some_and(|end| end <= self.size)
+    }
+
+    /// Where that field is in the loader's buffer, if the buffer has it.
+    #[inline(always)]
+    pub(crate) fn buffer_pos(&self, offset: u64, width: u8) -> Option<usize> {
+        let pos = self.buf_off?.checked_add(offset)?;
+        (pos.checked_add(u64::from(width))? <= self.capacity).then_some(pos as usize)
     }
 }
 
@@ -405,12 +454,8 @@ fn plan_entry(t: &Target, r: &Reloc, sym: &SymbolPlan, ty: &TypeRule, target_nam
         Rule::Reject(m) => return fatal(Status::Unsupported, Cause::Loader(m.clone())),
         Rule::Apply { checked } => *checked,
     };
-    let width = u64::from(howto.width);
-    let in_section = r.offset.checked_add(width).is_some_and(|end| end <= t.size);
-    let pos = t
-        .buf_off
-        .and_then(|o| o.checked_add(r.offset))
-        .filter(|p| p.checked_add(width).is_some_and(|e| e <= t.capacity));
+    let in_section = t.holds(r.offset, howto.width);
+    let pos = t.buffer_pos(r.offset, howto.width);
     let (true, Some(pos)) = (in_section || howto.formula == Formula::None, pos) else {
         let finding = Finding::WriteOutsideSection {
             type_name: howto.name.to_string(),
@@ -429,7 +474,7 @@ fn plan_entry(t: &Target, r: &Reloc, sym: &SymbolPlan, ty: &TypeRule, target_nam
         addend,
         target: t.index,
         offset: r.offset,
-        buf_pos: pos as usize,
+        buf_pos: pos,
         in_place: !t.is_rela,
         s_plus_a: sym.base_addr.wrapping_add(addend),
         place: t.addr.wrapping_add(r.offset),

@@ -72,6 +72,8 @@ pub enum Violation {
     LinuxStrictDiffer { at: u64 },
     #[error("{profile}: compiled program says {compiled} at {at:#x}, the reference {reference}")]
     CompiledDisagrees { profile: ProfileId, at: u64, compiled: String, reference: String },
+    #[error("{profile}: the relocator's straight path and its general path differ at {at:#x}:\n{straight}\n{general}")]
+    StraightPathDiffers { profile: ProfileId, at: u64, straight: String, general: String },
 }
 
 /// Aligned addresses to probe: window edges and their neighbours, plus a few fixed ones.
@@ -173,6 +175,30 @@ fn compiled_matches(obj: &Object, p: &dyn Profile, loads: &mut Loads) -> Result<
         }
     }
     Ok(())
+}
+
+/// The relocator's straight path (the common entries in one loop) gives the general path's whole verdict,
+/// image included, under every profile at the fixed addresses. Compares every field as printed: for tests,
+/// not the fuzzers' loop.
+pub fn straight_path_matches_general(obj: &Object) -> Result<(), Violation> {
+    use crate::relocate::{load_by, Path};
+    for (p, at) in all_profiles().iter().flat_map(|p| FIXED.map(|at| (p, at))) {
+        let p: &dyn Profile = &**p;
+        let straight = printed(load_by(obj, p, at, Image::Built, Path::Straight));
+        let general = printed(load_by(obj, p, at, Image::Built, Path::General));
+        if straight != general {
+            return Err(Violation::StraightPathDiffers { profile: p.id(), at, straight, general });
+        }
+    }
+    Ok(())
+}
+
+/// Every field of a verdict as printed, its relocations as `Relocations::iter` reads them (how the verdict
+/// keeps their names is its own affair).
+fn printed(mut v: Verdict) -> String {
+    let relocations: Vec<_> = v.relocations.iter().collect();
+    v.relocations = Default::default();
+    format!("{v:?}\n{relocations:?}")
 }
 
 /// Every catalogue profile, built once.

@@ -89,6 +89,12 @@ struct Record {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct NameId(u32);
 
+impl NameId {
+    /// Ids no name gets, for the relocator's own marks.
+    pub(crate) const NONE: NameId = NameId(u32::MAX);
+    pub(crate) const REFUSED: NameId = NameId(u32::MAX - 1);
+}
+
 /// One relocation's facts as the relocator records them (names as `NameId`s).
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Outcome {
@@ -112,7 +118,11 @@ impl Relocations {
 
     /// Keeps a name for the records that follow.
     pub(crate) fn name(&mut self, name: &SmolStr) -> NameId {
-        self.names.push(name.clone());
+        self.name_owned(name.clone())
+    }
+
+    pub(crate) fn name_owned(&mut self, name: SmolStr) -> NameId {
+        self.names.push(name);
         NameId(self.names.len() as u32 - 1)
     }
 

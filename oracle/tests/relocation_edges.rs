@@ -160,3 +160,49 @@ fn rel_sections_are_refused_by_the_kernel_and_applied_in_place_by_kexec_tools_i3
     // *loc += S: the in-place 0x44 (object::write stores i386 addends in place) is kept.
     assert_eq!(u32::from_le_bytes(v.image[0..4].try_into().unwrap()), (data_addr + 0x44) as u32);
 }
+
+/// The relocator takes the common entries in one straight loop and hands over to the general path at the
+/// first entry it does not take. Whatever stops it (an unsupported type, an overflow, an undefined
+/// symbol), the verdict is the general path's, and the entries after the handover keep their own symbols'
+/// names (a handover once named them after the wrong symbol).
+#[test]
+fn the_straight_path_hands_over_without_changing_the_verdict() {
+    for (stopper, expected) in [
+        (Stop::Type(R_GOTPCREL), Status::Unsupported),
+        (Stop::Type(R_32), Status::Overflow),
+        (Stop::Undefined, Status::BadSymbol),
+    ] {
+        let mut b = Builder::x86_64();
+        let text = b.text(".text", 64);
+        let data = b.data(".data", 64);
+        let a = b.global("a", data, 0, 8, object::SymbolKind::Data);
+        let c = b.global("c", data, 8, 8, object::SymbolKind::Data);
+        let u = b.undefined("u");
+        b.reloc(text, 0, a, R_64, 0);
+        match stopper {
+            Stop::Type(t) => b.reloc(text, 8, c, t, 0),
+            Stop::Undefined => b.reloc(text, 8, u, R_64, 0),
+        }
+        b.reloc(text, 16, c, R_64, 0);
+        b.reloc(text, 24, a, R_64, 8);
+        let bytes = b.build();
+        let obj = kreloc_oracle::parse(&bytes).unwrap();
+        kreloc_oracle::properties::straight_path_matches_general(&obj).unwrap_or_else(|e| panic!("{e}"));
+        let v = load(&bytes, "linux-x86_64", 0x1_3fff_b000);
+        let seen: Vec<_> = v.relocations.iter().map(|r| (r.symbol.to_string(), r.status)).collect();
+        let stopped_on = if matches!(stopper, Stop::Undefined) { "u" } else { "c" };
+        assert_eq!(
+            seen,
+            [("a", Status::Ok), (stopped_on, expected), ("c", Status::Ok), ("a", Status::Ok)]
+                .map(|(s, st)| (s.to_string(), st)),
+            "{stopper:?}"
+        );
+        assert!(!v.loaded, "{stopper:?}");
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Stop {
+    Type(u32),
+    Undefined,
+}

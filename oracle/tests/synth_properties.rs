@@ -23,6 +23,9 @@ fn synthetic_objects_satisfy_the_oracle_properties() {
         if let Err(e) = kreloc_oracle::properties::check_all(&obj) {
             panic!("{e}\n{desc:#?}");
         }
+        if let Err(e) = kreloc_oracle::properties::straight_path_matches_general(&obj) {
+            panic!("{e}\n{desc:#?}");
+        }
         let linux = kreloc_oracle::profile::LinuxX86_64::current();
         if !kreloc_oracle::window::window(&obj, &linux).intervals.is_empty() {
             loaded_somewhere += 1;

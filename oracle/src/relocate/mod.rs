@@ -1,5 +1,7 @@
 //! The reference relocator: load an object at one address exactly as a profile's loader would.
 
+mod fast;
+
 use crate::arch::{Arch, Formula};
 use crate::elf::Object;
 use crate::entry;
@@ -27,6 +29,20 @@ pub enum Image {
 
 /// `load`, with or without the image: everything but `image` is the same either way.
 pub fn load_as(obj: &Object, profile: &dyn Profile, load_addr: u64, image: Image) -> Verdict {
+    load_by(obj, profile, load_addr, image, Path::Straight)
+}
+
+/// Which way stage `relocates` goes through the entries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Path {
+    /// `fast::straight_prefix` first, then the general path from the first entry it does not take.
+    Straight,
+    /// Every entry planned and recorded one by one (`plan::for_each` into a `Recorder`).
+    #[cfg_attr(not(feature = "synth"), allow(dead_code))]
+    General,
+}
+
+pub(crate) fn load_by(obj: &Object, profile: &dyn Profile, load_addr: u64, image: Image, path: Path) -> Verdict {
     let build = image == Image::Built || reads_fields(obj);
     let layout = layout::place(obj, profile.layout_rule(), load_addr);
     let entry = entry::resolve(obj, &layout, profile.entry_rule(), true);
@@ -55,7 +71,7 @@ pub fn load_as(obj: &Object, profile: &dyn Profile, load_addr: u64, image: Image
         failure: None,
         image: Vec::new(),
     };
-    let stop = relocate_stage(obj, profile, &layout, build, &mut v);
+    let stop = relocate_stage(obj, profile, &layout, build, path, &mut v);
     let relocated = stop.is_none();
     if let Some(failure) = stop {
         v.messages.extend(profile.failure_trailer());
@@ -129,6 +145,7 @@ fn relocate_stage(
     profile: &dyn Profile,
     layout: &Layout,
     build: bool,
+    path: Path,
     v: &mut Verdict,
 ) -> Option<Failure> {
     if let Err(errs) = profile.validate(obj) {
@@ -166,7 +183,15 @@ fn relocate_stage(
     let symbols: usize = obj.symtabs.iter().map(|(_, s)| s.len()).sum();
     let names = Names { symbols: Vec::with_capacity(symbols.min(count)), ..Names::default() };
     v.relocations = Relocations::with_capacity(count, (symbols + obj.relocs.len() + 1).min(count + 1));
-    let mut rec = Recorder { profile, arch: profile.arch(), stop: None, capacity, build, names, v };
+    let image = build.then_some(&mut v.image);
+    let skip = match path {
+        Path::General => 0,
+        Path::Straight => match fast::straight_prefix(obj, profile, layout, image, &mut v.relocations) {
+            fast::Straight::All => return None,
+            fast::Straight::First(n) => n,
+        },
+    };
+    let mut rec = Recorder { profile, arch: profile.arch(), stop: None, capacity, build, names, skip, v };
     plan::for_each(obj, profile, layout, &mut rec);
     rec.stop
 }
@@ -182,6 +207,8 @@ struct Recorder<'a> {
     /// The image is built; otherwise every field is computed in a scratch buffer (RELA: nothing is read).
     build: bool,
     names: Names,
+    /// Entries the straight path already applied and recorded (`fast::straight_prefix`).
+    skip: usize,
     v: &'a mut Verdict,
 }
 
@@ -205,15 +232,17 @@ impl Names {
         let target = *self.target.get_or_insert_with(|| relocations.name(site.target));
         let symbol = match site.symbol_number {
             plan::NO_SYMBOL => *self.unknown.get_or_insert_with(|| relocations.name(site.symbol)),
-            // Numbers come in order of first use: a new one is the next.
-            n => match self.symbols.get(n as usize) {
-                Some(id) => *id,
-                None => {
-                    let id = relocations.name(site.symbol);
-                    self.symbols.push(id);
-                    id
+            // Numbers come in order of first use; entries the straight path took were not seen here.
+            n => {
+                let i = n as usize;
+                if i >= self.symbols.len() {
+                    self.symbols.resize(i + 1, NameId::NONE);
                 }
-            },
+                if self.symbols[i] == NameId::NONE {
+                    self.symbols[i] = relocations.name(site.symbol);
+                }
+                self.symbols[i]
+            }
         };
         (target, symbol)
     }
@@ -229,6 +258,10 @@ impl Sink for Recorder<'_> {
 
     #[inline]
     fn entry(&mut self, site: Site<'_>, planned: Planned) {
+        if self.skip > 0 {
+            self.skip -= 1;
+            return;
+        }
         let (v, stop) = (&mut *self.v, &mut self.stop);
         let howto = match &planned {
             Planned::Apply(p) => p.howto,
@@ -398,21 +431,15 @@ fn apply(arch: Arch, p: &Plan, image: &mut [u8], write: bool) -> (Status, u64, u
     let Some(field) = image.get_mut(p.buf_pos..p.buf_pos + width as usize) else {
         return (Status::OutOfBounds, 0, 0);
     };
-    let (value, fits) = match p.kind {
-        Kind::Abs64 => {
+    let (value, fits) = match p.kind.value(p.s_plus_a, p.place) {
+        Some((value, fits)) => {
             if write {
-                field.copy_from_slice(&p.s_plus_a.to_le_bytes());
+                // `field` is the field's width: the store has its room.
+                p.kind.store(field, value);
             }
-            (p.s_plus_a, true)
+            (value, fits)
         }
-        Kind::Abs32 | Kind::Abs32S | Kind::Pc32 => {
-            let v = if p.kind == Kind::Pc32 { p.s_plus_a.wrapping_sub(p.place) } else { p.s_plus_a };
-            if write {
-                field.copy_from_slice(&(v as u32).to_le_bytes());
-            }
-            (v, if p.kind == Kind::Abs32 { v >> 32 == 0 } else { v as i64 == i64::from(v as i32) })
-        }
-        _ => {
+        None => {
             let in_place = if p.in_place { arch.load(field, width) } else { 0 };
             let s_plus_a = p.s_plus_a.wrapping_add(in_place);
             let value = match p.howto.formula {
