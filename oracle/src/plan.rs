@@ -78,6 +78,11 @@ impl Kind {
     }
 }
 
+/// The value a straight-line RELA entry of this type stores (what the relocator's straight path computed).
+pub(crate) fn straight_value(arch: Arch, r_type: u32, s_plus_a: u64, place: u64) -> u64 {
+    rela_kind(arch, r_type, &arch.howto(r_type)).value(s_plus_a, place).map_or(0, |(v, _)| v)
+}
+
 /// The kind of a RELA entry of this type (a REL one adds the field's contents: see `TypeRule::kind`).
 fn rela_kind(arch: Arch, r_type: u32, h: &Howto) -> Kind {
     use crate::arch::x86_64::{R_X86_64_32, R_X86_64_32S, R_X86_64_64, R_X86_64_PC32, R_X86_64_PLT32};

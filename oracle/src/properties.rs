@@ -193,12 +193,20 @@ pub fn straight_path_matches_general(obj: &Object) -> Result<(), Violation> {
     Ok(())
 }
 
-/// Every field of a verdict as printed, its relocations as `Relocations::iter` reads them (how the verdict
-/// keeps their names is its own affair).
+/// Every field of a verdict as printed, its relocations as each of `Relocations`' readers reads them (how
+/// the verdict keeps them is its own affair).
 fn printed(mut v: Verdict) -> String {
-    let relocations: Vec<_> = v.relocations.iter().collect();
+    let r = &v.relocations;
+    let each: Vec<_> = (0..=r.len()).map(|i| (r.get(i), r.status(i), r.value(i))).collect();
+    let read = format!(
+        "{:?}\n{each:?}\n{:?}\n{:?}\n{:?}",
+        r.iter().collect::<Vec<_>>(),
+        r.statuses().collect::<Vec<_>>(),
+        r.type_names().collect::<Vec<_>>(),
+        v.first_failed_relocation(),
+    );
     v.relocations = Default::default();
-    format!("{v:?}\n{relocations:?}")
+    format!("{v:?}\n{read}")
 }
 
 /// Every catalogue profile, built once.

@@ -62,13 +62,47 @@ impl RelocResult {
     }
 }
 
-/// Every relocation of a load, in the loader's order. A record per relocation holds indices into one list
-/// of names (patched sections, symbol labels): a load writes a few words per relocation, as the loader
-/// does, and names are joined only when a report reads them.
+/// Every relocation of a load, in the loader's order. The relocator's straight path (the first entries,
+/// every one exact) keeps its entries as the file has them plus each one's value; the general path after it
+/// keeps a record per relocation. Both hold indices into one list of names (patched sections, symbol
+/// labels): a load writes a word or a few per relocation, and names are joined only when a report reads them.
 #[derive(Debug, Clone, Default)]
 pub struct Relocations {
+    straight: StraightEntries,
     records: Vec<Record>,
     names: Vec<SmolStr>,
+}
+
+/// The entries the straight path applied, in order; each is `Status::Ok`, its value derived when read.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct StraightEntries {
+    /// The entries as the file has them: the `i`th is relocation `i`.
+    pub(crate) entries: Vec<crate::elf::Reloc>,
+    /// Each relocation section's part of `entries`, in order.
+    pub(crate) runs: Vec<StraightRun>,
+    /// The symbol tables' symbols as the runs resolved them, one table after another.
+    pub(crate) symbols: Vec<ResolvedSymbol>,
+}
+
+/// One relocation section's entries on the straight path.
+#[derive(Debug, Clone)]
+pub(crate) struct StraightRun {
+    /// Where its first entry is in `StraightEntries::entries`.
+    pub(crate) start: usize,
+    pub(crate) reloc_section: u32,
+    /// The patched section's name and address.
+    pub(crate) section: NameId,
+    pub(crate) section_addr: u64,
+    /// Where its symbol table starts in `StraightEntries::symbols`.
+    pub(crate) symbols: usize,
+    pub(crate) arch: crate::arch::Arch,
+}
+
+/// A symbol as the straight path resolved it: its S and its name (`NameId::NONE`: not looked at).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ResolvedSymbol {
+    pub(crate) value: u64,
+    pub(crate) name: NameId,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -111,9 +145,19 @@ pub(crate) struct Outcome {
 }
 
 impl Relocations {
-    /// Room for `n` relocations and `names` names.
-    pub(crate) fn with_capacity(n: usize, names: usize) -> Self {
-        Relocations { records: Vec::with_capacity(n), names: Vec::with_capacity(names) }
+    /// Room for `names` names.
+    pub(crate) fn with_names(names: usize) -> Self {
+        Relocations { names: Vec::with_capacity(names), ..Relocations::default() }
+    }
+
+    /// The straight path's entries: the first `straight.len` relocations.
+    pub(crate) fn set_straight(&mut self, straight: StraightEntries) {
+        self.straight = straight;
+    }
+
+    /// Room for `n` more records.
+    pub(crate) fn reserve(&mut self, n: usize) {
+        self.records.reserve(n);
     }
 
     /// Keeps a name for the records that follow.
@@ -143,45 +187,96 @@ impl Relocations {
     }
 
     pub fn len(&self) -> usize {
-        self.records.len()
+        self.straight.entries.len() + self.records.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.records.is_empty()
+        self.len() == 0
     }
 
     /// The `index`th relocation, with its names.
     pub fn get(&self, index: usize) -> Option<RelocResult> {
-        self.records.get(index).map(|r| self.result(r))
+        match self.at(index)? {
+            At::Straight(run, r) => Some(self.straight_result(run, r)),
+            At::Record(r) => Some(self.result(r)),
+        }
     }
 
     /// The status of the `index`th relocation, without its names.
     pub fn status(&self, index: usize) -> Option<Status> {
-        self.records.get(index).map(|r| r.status)
+        match self.at(index)? {
+            At::Straight(..) => Some(Status::Ok),
+            At::Record(r) => Some(r.status),
+        }
     }
 
     /// The value computed for the `index`th relocation, without its names.
     pub fn value(&self, index: usize) -> Option<u64> {
-        self.records.get(index).map(|r| r.value)
+        match self.at(index)? {
+            At::Straight(run, r) => Some(self.straight_value(run, r)),
+            At::Record(r) => Some(r.value),
+        }
     }
 
     /// Every relocation, in order, with its names.
     pub fn iter(&self) -> Iter<'_> {
-        Iter { relocations: self, records: self.records.iter() }
+        Iter { relocations: self, next: 0..self.len() }
     }
 
     /// Every relocation's status, in order.
     pub fn statuses(&self) -> impl ExactSizeIterator<Item = Status> + '_ {
-        self.records.iter().map(|r| r.status)
+        (0..self.len()).map(|i| self.status(i).unwrap_or(Status::Ok))
     }
 
     /// Every relocation's type name, in order.
     pub fn type_names(&self) -> impl ExactSizeIterator<Item = &'static str> + '_ {
-        self.records.iter().map(|r| r.type_name)
+        (0..self.len()).map(|i| match self.at(i) {
+            Some(At::Straight(run, r)) => run.arch.howto(r.r_type).name,
+            Some(At::Record(r)) => r.type_name,
+            None => "",
+        })
+    }
+
+    fn at(&self, index: usize) -> Option<At<'_>> {
+        let straight = &self.straight;
+        let Some(i) = index.checked_sub(straight.entries.len()) else {
+            let run = &straight.runs[straight.runs.partition_point(|r| r.start <= index).checked_sub(1)?];
+            return Some(At::Straight(run, &straight.entries[index]));
+        };
+        self.records.get(i).map(At::Record)
+    }
+
+    fn symbol(&self, run: &StraightRun, r: &crate::elf::Reloc) -> Option<&ResolvedSymbol> {
+        self.straight.symbols.get(run.symbols.checked_add(r.sym as usize)?)
+    }
+
+    fn straight_value(&self, run: &StraightRun, r: &crate::elf::Reloc) -> u64 {
+        let s = self.symbol(run, r).map_or(0, |s| s.value);
+        let place = run.section_addr.wrapping_add(r.offset);
+        crate::plan::straight_value(run.arch, r.r_type, s.wrapping_add(r.addend as u64), place)
+    }
+
+    fn named(&self, id: NameId) -> SmolStr {
+        self.names.get(id.0 as usize).cloned().unwrap_or_default()
+    }
+
+    fn straight_result(&self, run: &StraightRun, r: &crate::elf::Reloc) -> RelocResult {
+        RelocResult {
+            reloc_section: run.reloc_section as usize,
+            section: self.named(run.section),
+            offset: r.offset,
+            r_type: r.r_type,
+            type_name: run.arch.howto(r.r_type).name,
+            symbol: self.symbol(run, r).map(|s| self.named(s.name)).unwrap_or_default(),
+            addend: r.addend,
+            place: run.section_addr.wrapping_add(r.offset),
+            value: self.straight_value(run, r),
+            status: Status::Ok,
+        }
     }
 
     fn result(&self, r: &Record) -> RelocResult {
-        let name = |id: u32| self.names.get(id as usize).cloned().unwrap_or_default();
+        let name = |id: u32| self.named(NameId(id));
         RelocResult {
             reloc_section: r.reloc_section as usize,
             section: name(r.section),
@@ -197,19 +292,25 @@ impl Relocations {
     }
 }
 
+/// Where the `index`th relocation is kept.
+enum At<'a> {
+    Straight(&'a StraightRun, &'a crate::elf::Reloc),
+    Record(&'a Record),
+}
+
 /// `Relocations::iter`.
 pub struct Iter<'a> {
     relocations: &'a Relocations,
-    records: std::slice::Iter<'a, Record>,
+    next: std::ops::Range<usize>,
 }
 
 impl Iterator for Iter<'_> {
     type Item = RelocResult;
     fn next(&mut self) -> Option<RelocResult> {
-        self.records.next().map(|r| self.relocations.result(r))
+        self.relocations.get(self.next.next()?)
     }
     fn size_hint(&self) -> (usize, Option<usize>) {
-        self.records.size_hint()
+        self.next.size_hint()
     }
 }
 

@@ -9,7 +9,7 @@ use crate::elf::{Object, RelocSection, Symbol};
 use crate::layout::Layout;
 use crate::plan::{symbol_plan, TypeRules};
 use crate::profile::{Profile, Rule};
-use crate::verdict::{NameId, Outcome, Relocations, Status};
+use crate::verdict::{NameId, Relocations, ResolvedSymbol, StraightEntries, StraightRun};
 
 /// How far the straight path got.
 pub(super) enum Straight {
@@ -20,7 +20,8 @@ pub(super) enum Straight {
     First(usize),
 }
 
-/// Applies and records entries in the loader's order while they take the straight path.
+/// Applies entries in the loader's order while they take the straight path, and keeps them in
+/// `relocations` (`Relocations::set_straight`).
 /// `image`: the loader's buffer, or `None` when it is not built.
 pub(super) fn straight_prefix(
     obj: &Object,
@@ -29,10 +30,38 @@ pub(super) fn straight_prefix(
     mut image: Option<&mut Vec<u8>>,
     relocations: &mut Relocations,
 ) -> Straight {
+    let mut kept = StraightEntries { entries: Vec::with_capacity(obj.reloc_count()), ..Default::default() };
+    let mut symbols: Option<Symbols<'_>> = None;
+    let straight = walk(obj, profile, layout, &mut image, relocations, &mut kept, &mut symbols);
+    if let Some(s) = symbols {
+        keep_symbols(&mut kept, s);
+    }
+    relocations.set_straight(kept);
+    straight
+}
+
+/// A symbol table's cache joins the kept ones (the first one is taken as it is).
+fn keep_symbols(kept: &mut StraightEntries, s: Symbols<'_>) {
+    if kept.symbols.is_empty() {
+        kept.symbols = s.resolved;
+    } else {
+        kept.symbols.extend(s.resolved);
+    }
+}
+
+fn walk<'o>(
+    obj: &'o Object,
+    profile: &dyn Profile,
+    layout: &Layout,
+    image: &mut Option<&mut Vec<u8>>,
+    relocations: &mut Relocations,
+    kept: &mut StraightEntries,
+    symbols: &mut Option<Symbols<'o>>,
+) -> Straight {
     let shnum = obj.sections.len() as u32;
     let mut types = TypeRules::new();
-    let mut done = 0;
     for rs in &obj.relocs {
+        let done = kept.entries.len();
         if rs.target >= shnum || rs.symtab >= shnum {
             return Straight::First(done);
         }
@@ -42,80 +71,71 @@ pub(super) fn straight_prefix(
         if !rs.is_rela || obj.sections[rs.symtab as usize].sh_type != SHT_SYMTAB {
             return Straight::First(done);
         }
-        let Some(mut section) = Section::new(obj, layout, rs, relocations) else { return Straight::First(done) };
+        let Some(section) = Section::new(obj, layout, rs, relocations) else { return Straight::First(done) };
+        // Relocation sections that share a symbol table (they all do, in a compiler's output) share its cache.
+        if symbols.as_ref().is_none_or(|s| s.symtab != rs.symtab) {
+            if let Some(s) = symbols.take() {
+                keep_symbols(kept, s);
+            }
+        }
+        let symbols = symbols.get_or_insert_with(|| Symbols::new(obj, rs.symtab));
+        let mut n = 0;
         for r in &rs.entries {
-            let Some(s) = section.symbol(obj, profile, layout, r.sym, relocations) else {
-                return Straight::First(done);
-            };
+            let Some(s) = symbols.get(obj, profile, layout, r.sym, relocations) else { break };
             let ty = types.get(profile, r.r_type);
             let (Rule::Apply { .. }, Some(pos)) = (&ty.rule, section.field(r.offset, ty.howto.width)) else {
-                return Straight::First(done);
+                break;
             };
             let place = section.addr.wrapping_add(r.offset);
             let Some((value, true)) = ty.rela_kind.value(s.value.wrapping_add(r.addend as u64), place) else {
-                return Straight::First(done);
+                break;
             };
             if let Some(image) = image.as_mut() {
-                let Some(field) = image.get_mut(pos..) else { return Straight::First(done) };
+                let Some(field) = image.get_mut(pos..) else { break };
                 if !ty.rela_kind.store(field, value) {
-                    return Straight::First(done);
+                    break;
                 }
             }
-            relocations.push(Outcome {
-                reloc_section: rs.index,
+            n += 1;
+        }
+        if n > 0 {
+            kept.runs.push(StraightRun {
+                start: done,
+                reloc_section: rs.index as u32,
                 section: section.name,
-                offset: r.offset,
-                r_type: r.r_type,
-                type_name: ty.howto.name,
-                symbol: s.name,
-                addend: r.addend,
-                place,
-                value,
-                status: Status::Ok,
+                section_addr: section.addr,
+                symbols: kept.symbols.len(),
+                arch: profile.arch(),
             });
-            done += 1;
+            kept.entries.extend_from_slice(&rs.entries[..n]);
+        }
+        if n < rs.entries.len() {
+            return Straight::First(kept.entries.len());
         }
     }
     Straight::All
 }
 
-/// One relocation section's patched section and symbols, as the straight path needs them.
-struct Section<'o> {
-    table: &'o [Symbol],
+/// One relocation section's patched section, as the straight path needs it.
+struct Section {
     name: NameId,
     /// The patched section's address, and its offset in the loader's buffer.
     addr: u64,
     buf_off: u64,
     /// Fields end at or below this offset: inside the section and inside the buffer.
     limit: u64,
-    /// By symbol index, filled on first use.
-    symbols: Vec<Resolved>,
 }
 
-/// A symbol's S, and its name in the verdict; `UNSEEN` and `REFUSED` (the general path explains it) mark
-/// the others.
-#[derive(Clone, Copy)]
-struct Resolved {
-    value: u64,
-    name: NameId,
-}
-
-const UNSEEN: NameId = NameId::NONE;
-const REFUSED: NameId = NameId::REFUSED;
-
-impl<'o> Section<'o> {
-    fn new(obj: &'o Object, layout: &Layout, rs: &RelocSection, relocations: &mut Relocations) -> Option<Self> {
+impl Section {
+    fn new(obj: &Object, layout: &Layout, rs: &RelocSection, relocations: &mut Relocations) -> Option<Self> {
         let index = rs.target as usize;
         let buf_off = layout.placed.iter().find(|p| p.index == index).and_then(|p| p.buf_offset)?;
         let limit = obj.sections[index].size.min(layout.capacity.checked_sub(buf_off)?);
-        let table = obj.symtab(rs.symtab).unwrap_or(&[]);
         Some(Section {
-            table,
             name: relocations.name(&obj.section_name(rs.target)),
             addr: layout.section_addr(obj, index),
             buf_off,
             limit,
-            symbols: vec![Resolved { value: 0, name: UNSEEN }; table.len()],
         })
     }
 
@@ -125,26 +145,44 @@ impl<'o> Section<'o> {
         let last = self.limit.checked_sub(u64::from(width))?;
         (offset <= last).then(|| (self.buf_off + offset) as usize)
     }
+}
+
+/// One symbol table's symbols as the straight path needs them, resolved on first use.
+struct Symbols<'o> {
+    symtab: u32,
+    table: &'o [Symbol],
+    /// By symbol index: S and the name, `UNSEEN`, or `REFUSED` (the general path explains it).
+    resolved: Vec<ResolvedSymbol>,
+}
+
+const UNSEEN: NameId = NameId::NONE;
+const REFUSED: NameId = NameId::REFUSED;
+
+impl<'o> Symbols<'o> {
+    fn new(obj: &'o Object, symtab: u32) -> Self {
+        let table = obj.symtab(symtab).unwrap_or(&[]);
+        Symbols { symtab, table, resolved: vec![ResolvedSymbol { value: 0, name: UNSEEN }; table.len()] }
+    }
 
     /// The symbol's S and name, if the loader resolves it.
     #[inline(always)]
-    fn symbol(
+    fn get(
         &mut self,
-        obj: &'o Object,
+        obj: &Object,
         profile: &dyn Profile,
         layout: &Layout,
         index: u32,
         relocations: &mut Relocations,
-    ) -> Option<Resolved> {
-        let slot = self.symbols.get_mut(index as usize)?;
+    ) -> Option<ResolvedSymbol> {
+        let slot = self.resolved.get_mut(index as usize)?;
         if slot.name == UNSEEN {
             let plan = symbol_plan(obj, profile, layout, &self.table[index as usize]);
             *slot = match plan.base {
-                Ok(_) => Resolved {
+                Ok(_) => ResolvedSymbol {
                     value: plan.base_addr.wrapping_add(plan.value),
                     name: relocations.name_owned(plan.label),
                 },
-                Err(_) => Resolved { value: 0, name: REFUSED },
+                Err(_) => ResolvedSymbol { value: 0, name: REFUSED },
             };
         }
         (slot.name != REFUSED).then_some(*slot)

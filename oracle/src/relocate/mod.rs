@@ -181,7 +181,7 @@ fn relocate_stage(
     // At most a name per patched section and per symbol, and a name per relocation.
     let count = obj.reloc_count();
     let symbols: usize = obj.symtabs.iter().map(|(_, s)| s.len()).sum();
-    v.relocations = Relocations::with_capacity(count, (symbols + obj.relocs.len() + 1).min(count + 1));
+    v.relocations = Relocations::with_names((symbols + obj.relocs.len() + 1).min(count + 1));
     let image = build.then_some(&mut v.image);
     let skip = match path {
         Path::General => 0,
@@ -190,6 +190,7 @@ fn relocate_stage(
             fast::Straight::First(n) => n,
         },
     };
+    v.relocations.reserve(count - skip);
     let names = Names { symbols: Vec::with_capacity(symbols.min(count)), ..Names::default() };
     let mut rec = Recorder { profile, arch: profile.arch(), stop: None, capacity, build, names, skip, v };
     plan::for_each(obj, profile, layout, &mut rec);
