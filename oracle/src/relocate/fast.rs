@@ -30,7 +30,7 @@ pub(super) fn straight_prefix(
     mut image: Option<&mut Vec<u8>>,
     relocations: &mut Relocations,
 ) -> Straight {
-    let mut kept = StraightEntries { entries: Vec::with_capacity(obj.reloc_count()), ..Default::default() };
+    let mut kept = StraightEntries::default();
     let mut symbols: Option<Symbols<'_>> = None;
     let straight = walk(obj, profile, layout, &mut image, relocations, &mut kept, &mut symbols);
     if let Some(s) = symbols {
@@ -107,6 +107,10 @@ fn walk<'o>(
                 symbols: kept.symbols.len(),
                 arch: profile.arch(),
             });
+            if kept.entries.is_empty() {
+                // Room for every entry at once, made only once one takes the straight path.
+                kept.entries.reserve(obj.reloc_count());
+            }
             kept.entries.extend_from_slice(&rs.entries[..n]);
         }
         if n < rs.entries.len() {
