@@ -53,6 +53,11 @@ pub enum Kind {
 }
 
 impl Kind {
+    /// `value` and `store` handle it.
+    pub(crate) fn is_straight_line(self) -> bool {
+        matches!(self, Kind::Abs64 | Kind::Abs32 | Kind::Abs32S | Kind::Pc32)
+    }
+
     /// For the straight-line kinds: the value stored (`s_plus_a`, or less `place`) and whether it fits.
     #[inline(always)]
     pub(crate) fn value(self, s_plus_a: u64, place: u64) -> Option<(u64, bool)> {
@@ -84,7 +89,7 @@ pub(crate) fn straight_value(arch: Arch, r_type: u32, s_plus_a: u64, place: u64)
 }
 
 /// The kind of a RELA entry of this type (a REL one adds the field's contents: see `TypeRule::kind`).
-fn rela_kind(arch: Arch, r_type: u32, h: &Howto) -> Kind {
+pub(crate) fn rela_kind(arch: Arch, r_type: u32, h: &Howto) -> Kind {
     use crate::arch::x86_64::{R_X86_64_32, R_X86_64_32S, R_X86_64_64, R_X86_64_PC32, R_X86_64_PLT32};
     if h.formula == Formula::None {
         return Kind::Skip;

@@ -70,10 +70,10 @@ impl<'d> Strings<'d> {
     }
 
     /// Copies the table to the end of `strings` (once per table) and returns how to name its offsets.
-    fn copy_into(self, strings: &mut Vec<u8>, copied: &mut Vec<(usize, usize, Copied)>) -> Copied {
+    fn copy_into(self, strings: &mut Vec<u8>, copied: &mut CopiedTables) -> Copied {
         let Some(t) = self.0 else { return Copied { base: 0, names: 0 } };
         let key = (t.as_ptr() as usize, t.len());
-        if let Some(&(_, _, c)) = copied.iter().find(|(p, l, _)| (*p, *l) == key) {
+        if let Some(c) = copied.find(key) {
             return c;
         }
         // Offsets past the table's last NUL name nothing (they would run off its end).
@@ -89,7 +89,7 @@ impl<'d> Strings<'d> {
             }
             _ => Copied { base: 0, names: 0 },
         };
-        copied.push((key.0, key.1, c));
+        copied.keep(key, c);
         c
     }
 
@@ -118,8 +118,33 @@ impl<'d> SectionNames<'d> {
     }
 }
 
+/// The string tables already copied, by place in the file: symbol tables that share one share its copy.
+/// The first few are kept in place (an object has one or two: no allocation), the rest on the heap.
+#[derive(Default)]
+struct CopiedTables {
+    first: [((usize, usize), Copied); 4],
+    len: usize,
+    more: Vec<((usize, usize), Copied)>,
+}
+
+impl CopiedTables {
+    fn find(&self, key: (usize, usize)) -> Option<Copied> {
+        self.first[..self.len].iter().chain(&self.more).find(|(k, _)| *k == key).map(|&(_, c)| c)
+    }
+
+    fn keep(&mut self, key: (usize, usize), c: Copied) {
+        match self.first.get_mut(self.len) {
+            Some(slot) => {
+                *slot = (key, c);
+                self.len += 1;
+            }
+            None => self.more.push((key, c)),
+        }
+    }
+}
+
 /// A string table's place in `Object::strings`: offsets below `names` are `base + offset`.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Default)]
 struct Copied {
     base: usize,
     names: usize,
@@ -203,7 +228,7 @@ fn parse_as<H: FileHeader>(data: &[u8], class: Class) -> Result<Object, ParseErr
         .fold(0, u64::saturating_add);
     let mut strings = Vec::with_capacity(1 + usize::try_from(linked).unwrap_or(0).min(data.len()));
     strings.push(0u8);
-    let mut copied = Vec::new();
+    let mut copied = CopiedTables::default();
     for (index, sh) in table.iter().enumerate() {
         if sh.sh_type(endian).0 != SHT_SYMTAB {
             continue;

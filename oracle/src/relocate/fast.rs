@@ -7,7 +7,7 @@
 use crate::elf::consts::SHT_SYMTAB;
 use crate::elf::{Object, RelocSection, Symbol};
 use crate::layout::Layout;
-use crate::plan::{symbol_plan, TypeRules};
+use crate::plan::{rela_kind, symbol_plan, Kind};
 use crate::profile::{Profile, Rule};
 use crate::verdict::{NameId, Relocations, ResolvedSymbol, StraightEntries, StraightRun};
 
@@ -59,7 +59,7 @@ fn walk<'o>(
     symbols: &mut Option<Symbols<'o>>,
 ) -> Straight {
     let shnum = obj.sections.len() as u32;
-    let mut types = TypeRules::new();
+    let mut types = Types::default();
     for rs in &obj.relocs {
         let done = kept.entries.len();
         if rs.target >= shnum || rs.symtab >= shnum {
@@ -82,17 +82,13 @@ fn walk<'o>(
         let mut n = 0;
         for r in &rs.entries {
             let Some(s) = symbols.get(obj, profile, layout, r.sym, relocations) else { break };
-            let ty = types.get(profile, r.r_type);
-            let (Rule::Apply { .. }, Some(pos)) = (&ty.rule, section.field(r.offset, ty.howto.width)) else {
-                break;
-            };
+            let Some(ty) = types.get(profile, r.r_type) else { break };
+            let Some(pos) = section.field(r.offset, ty.width) else { break };
             let place = section.addr.wrapping_add(r.offset);
-            let Some((value, true)) = ty.rela_kind.value(s.value.wrapping_add(r.addend as u64), place) else {
-                break;
-            };
+            let Some((value, true)) = ty.kind.value(s.value.wrapping_add(r.addend as u64), place) else { break };
             if let Some(image) = image.as_mut() {
                 let Some(field) = image.get_mut(pos..) else { break };
-                if !ty.rela_kind.store(field, value) {
+                if !ty.kind.store(field, value) {
                     break;
                 }
             }
@@ -118,6 +114,59 @@ fn walk<'o>(
         }
     }
     Straight::All
+}
+
+/// The relocation types met so far, as the straight path takes them: in place, no allocation per load.
+struct Types {
+    /// `r_type` → index + 1 into `taken` (0: not met yet; `NOT_TAKEN`), for types below 256.
+    slot: [u8; 256],
+    taken: [Type; 8],
+    len: u8,
+}
+
+/// A type the straight path takes: the profile applies it, and its field is a straight-line store.
+#[derive(Clone, Copy)]
+struct Type {
+    kind: Kind,
+    width: u8,
+}
+
+const NOT_TAKEN: u8 = u8::MAX;
+
+impl Default for Types {
+    fn default() -> Self {
+        Types { slot: [0; 256], taken: [Type { kind: Kind::Skip, width: 0 }; 8], len: 0 }
+    }
+}
+
+impl Types {
+    #[inline(always)]
+    fn get(&mut self, profile: &dyn Profile, r_type: u32) -> Option<Type> {
+        let i = usize::try_from(r_type).ok().filter(|&i| i < 256)?;
+        if self.slot[i] == 0 {
+            self.slot[i] = self.take(profile, r_type);
+        }
+        match self.slot[i] {
+            NOT_TAKEN => None,
+            k => self.taken.get(usize::from(k) - 1).copied(),
+        }
+    }
+
+    /// The slot for a type met for the first time.
+    fn take(&mut self, profile: &dyn Profile, r_type: u32) -> u8 {
+        let (arch, len) = (profile.arch(), usize::from(self.len));
+        let howto = arch.howto(r_type);
+        let kind = rela_kind(arch, r_type, &howto);
+        let applied = matches!(profile.rule(r_type, &howto), Rule::Apply { .. });
+        match self.taken.get_mut(len) {
+            Some(t) if applied && kind.is_straight_line() => {
+                *t = Type { kind, width: howto.width };
+                self.len += 1;
+                self.len
+            }
+            _ => NOT_TAKEN,
+        }
+    }
 }
 
 /// One relocation section's patched section, as the straight path needs it.
