@@ -226,6 +226,18 @@ pub fn plan(obj: &Object, profile: &dyn Profile, layout: &Layout) -> Plans {
 
 /// Streams the plan to `sink` without collecting it: the relocator consumes each entry as it comes.
 pub fn for_each(obj: &Object, profile: &dyn Profile, layout: &Layout, sink: &mut impl Sink) {
+    for_each_from(obj, profile, layout, 0, sink);
+}
+
+/// `for_each` from its `skip`th entry on: the relocator's straight path did the ones before (each in a
+/// section the loader patches, none stopping it, so nothing before them reaches the sink).
+pub(crate) fn for_each_from(
+    obj: &Object,
+    profile: &dyn Profile,
+    layout: &Layout,
+    mut skip: usize,
+    sink: &mut impl Sink,
+) {
     let shnum = obj.sections.len() as u32;
     let mut types = TypeRules::new();
     for rs in &obj.relocs {
@@ -252,7 +264,11 @@ pub fn for_each(obj: &Object, profile: &dyn Profile, layout: &Layout, sink: &mut
                 continue;
             }
         }
-        plan_section(obj, profile, layout, rs, &mut types, sink);
+        let from = skip.min(rs.entries.len());
+        skip -= from;
+        if from < rs.entries.len() {
+            plan_section(obj, profile, layout, rs, from, &mut types, sink);
+        }
     }
 }
 
@@ -373,6 +389,7 @@ fn plan_section(
     profile: &dyn Profile,
     layout: &Layout,
     rs: &RelocSection,
+    from: usize,
     types: &mut TypeRules,
     sink: &mut impl Sink,
 ) {
@@ -382,7 +399,7 @@ fn plan_section(
     let mut symbols = SymbolPlans::new(obj.symtab(rs.symtab).unwrap_or(&[]), rs.entries.len());
     let count = symbols.symbols.len();
     let target = Target::new(obj, layout, rs);
-    for r in &rs.entries {
+    for r in &rs.entries[from..] {
         if sink.done() {
             return;
         }

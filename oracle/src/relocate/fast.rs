@@ -81,9 +81,10 @@ fn walk<'o>(
         let symbols = symbols.get_or_insert_with(|| Symbols::new(obj, rs.symtab));
         let mut n = 0;
         for r in &rs.entries {
-            let Some(s) = symbols.get(obj, profile, layout, r.sym, relocations) else { break };
+            // The type first: an entry of another type costs the least before the general path takes it.
             let Some(ty) = types.get(profile, r.r_type) else { break };
             let Some(pos) = section.field(r.offset, ty.width) else { break };
+            let Some(s) = symbols.get(obj, profile, layout, r.sym, relocations) else { break };
             let place = section.addr.wrapping_add(r.offset);
             let Some((value, true)) = ty.kind.value(s.value.wrapping_add(r.addend as u64), place) else { break };
             if let Some(image) = image.as_mut() {
@@ -213,8 +214,7 @@ const REFUSED: NameId = NameId::REFUSED;
 
 impl<'o> Symbols<'o> {
     fn new(obj: &'o Object, symtab: u32) -> Self {
-        let table = obj.symtab(symtab).unwrap_or(&[]);
-        Symbols { symtab, table, resolved: vec![ResolvedSymbol { value: 0, name: UNSEEN }; table.len()] }
+        Symbols { symtab, table: obj.symtab(symtab).unwrap_or(&[]), resolved: Vec::new() }
     }
 
     /// The symbol's S and name, if the loader resolves it.
@@ -227,6 +227,10 @@ impl<'o> Symbols<'o> {
         index: u32,
         relocations: &mut Relocations,
     ) -> Option<ResolvedSymbol> {
+        if self.resolved.is_empty() {
+            // Made on first use: an entry that stops the straight path first costs no allocation.
+            self.resolved = vec![ResolvedSymbol { value: 0, name: UNSEEN }; self.table.len()];
+        }
         let slot = self.resolved.get_mut(index as usize)?;
         if slot.name == UNSEEN {
             let plan = symbol_plan(obj, profile, layout, &self.table[index as usize]);

@@ -192,8 +192,8 @@ fn relocate_stage(
     };
     v.relocations.reserve(count - skip);
     let names = Names { symbols: Vec::with_capacity(symbols.min(count)), ..Names::default() };
-    let mut rec = Recorder { profile, arch: profile.arch(), stop: None, capacity, build, names, skip, v };
-    plan::for_each(obj, profile, layout, &mut rec);
+    let mut rec = Recorder { profile, arch: profile.arch(), stop: None, capacity, build, names, v };
+    plan::for_each_from(obj, profile, layout, skip, &mut rec);
     rec.stop
 }
 
@@ -208,8 +208,6 @@ struct Recorder<'a> {
     /// The image is built; otherwise every field is computed in a scratch buffer (RELA: nothing is read).
     build: bool,
     names: Names,
-    /// Entries the straight path already applied and recorded (`fast::straight_prefix`).
-    skip: usize,
     v: &'a mut Verdict,
 }
 
@@ -233,7 +231,7 @@ impl Names {
         let target = *self.target.get_or_insert_with(|| relocations.name(site.target));
         let symbol = match site.symbol_number {
             plan::NO_SYMBOL => *self.unknown.get_or_insert_with(|| relocations.name(site.symbol)),
-            // Numbers come in order of first use; entries the straight path took were not seen here.
+            // Numbers come in order of first use from where planning started; kept by number all the same.
             n => {
                 let i = n as usize;
                 if i >= self.symbols.len() {
@@ -259,10 +257,6 @@ impl Sink for Recorder<'_> {
 
     #[inline]
     fn entry(&mut self, site: Site<'_>, planned: Planned) {
-        if self.skip > 0 {
-            self.skip -= 1;
-            return;
-        }
         let (v, stop) = (&mut *self.v, &mut self.stop);
         let howto = match &planned {
             Planned::Apply(p) => p.howto,
