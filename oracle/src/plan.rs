@@ -273,11 +273,11 @@ pub(crate) fn for_each_from(
 }
 
 /// The howto and the profile's rule per relocation type, computed once per type rather than per entry.
-pub(crate) struct TypeRule {
-    pub(crate) howto: Howto,
-    pub(crate) rule: Rule,
+struct TypeRule {
+    howto: Howto,
+    rule: Rule,
     /// The kind for RELA entries (REL ones add the field's contents: `Generic`).
-    pub(crate) rela_kind: Kind,
+    rela_kind: Kind,
 }
 
 impl TypeRule {
@@ -290,7 +290,7 @@ impl TypeRule {
     }
 }
 
-pub(crate) struct TypeRules {
+struct TypeRules {
     /// `r_type` → index + 1 into `rules` (0: not computed yet), for types below 256.
     slot: [u8; 256],
     rules: Vec<TypeRule>,
@@ -299,12 +299,12 @@ pub(crate) struct TypeRules {
 }
 
 impl TypeRules {
-    pub(crate) fn new() -> Self {
+    fn new() -> Self {
         TypeRules { slot: [0; 256], rules: Vec::with_capacity(8), other: None }
     }
 
     #[inline(always)]
-    pub(crate) fn get(&mut self, profile: &dyn Profile, r_type: u32) -> &TypeRule {
+    fn get(&mut self, profile: &dyn Profile, r_type: u32) -> &TypeRule {
         let compute = || {
             let howto = profile.arch().howto(r_type);
             TypeRule { howto, rule: profile.rule(r_type, &howto), rela_kind: rela_kind(profile.arch(), r_type, &howto) }
@@ -352,27 +352,21 @@ pub(crate) fn symbol_plan(obj: &Object, profile: &dyn Profile, layout: &Layout, 
 }
 
 /// The symbol plans of one symbol table, made on first use.
-pub(crate) struct SymbolPlans<'o> {
-    pub(crate) symbols: &'o [Symbol],
+struct SymbolPlans<'o> {
+    symbols: &'o [Symbol],
     /// Symbol index → index + 1 into `plans` (0: not made yet).
     slot: Vec<u32>,
     plans: Vec<SymbolPlan>,
 }
 
 impl<'o> SymbolPlans<'o> {
-    pub(crate) fn new(symbols: &'o [Symbol], entries: usize) -> Self {
+    fn new(symbols: &'o [Symbol], entries: usize) -> Self {
         SymbolPlans { symbols, slot: vec![0; symbols.len()], plans: Vec::with_capacity(entries.min(symbols.len())) }
     }
 
     /// The symbol's plan and its number in order of first use.
     #[inline(always)]
-    pub(crate) fn get(
-        &mut self,
-        obj: &Object,
-        profile: &dyn Profile,
-        layout: &Layout,
-        index: u32,
-    ) -> Option<(u32, &SymbolPlan)> {
+    fn get(&mut self, obj: &Object, profile: &dyn Profile, layout: &Layout, index: u32) -> Option<(u32, &SymbolPlan)> {
         let i = index as usize;
         let sym = self.symbols.get(i)?;
         if self.slot[i] == 0 {
@@ -432,11 +426,11 @@ fn fatal(status: Status, cause: Cause) -> Planned {
 }
 
 /// What every entry of one relocation section shares: the patched section, where it is, and its REL-ness.
-pub(crate) struct Target {
+struct Target {
     index: usize,
     size: u64,
     /// Its address at the layout planned for.
-    pub(crate) addr: u64,
+    addr: u64,
     /// Its offset in the loader's buffer (`None`: not in the buffer).
     buf_off: Option<u64>,
     capacity: u64,
@@ -444,7 +438,7 @@ pub(crate) struct Target {
 }
 
 impl Target {
-    pub(crate) fn new(obj: &Object, layout: &Layout, rs: &RelocSection) -> Self {
+    fn new(obj: &Object, layout: &Layout, rs: &RelocSection) -> Self {
         let index = rs.target as usize;
         Target {
             index,
@@ -458,13 +452,13 @@ impl Target {
 
     /// Whether a `width`-byte field at `offset` lies inside the patched section.
     #[inline(always)]
-    pub(crate) fn holds(&self, offset: u64, width: u8) -> bool {
+    fn holds(&self, offset: u64, width: u8) -> bool {
         offset.checked_add(u64::from(width)).is_some_and(|end| end <= self.size)
     }
 
     /// Where that field is in the loader's buffer, if the buffer has it.
     #[inline(always)]
-    pub(crate) fn buffer_pos(&self, offset: u64, width: u8) -> Option<usize> {
+    fn buffer_pos(&self, offset: u64, width: u8) -> Option<usize> {
         let pos = self.buf_off?.checked_add(offset)?;
         (pos.checked_add(u64::from(width))? <= self.capacity).then_some(pos as usize)
     }

@@ -63,9 +63,9 @@ impl RelocResult {
 }
 
 /// Every relocation of a load, in the loader's order. The relocator's straight path (the first entries,
-/// every one exact) keeps its entries as the file has them plus each one's value; the general path after it
-/// keeps a record per relocation. Both hold indices into one list of names (patched sections, symbol
-/// labels): a load writes a word or a few per relocation, and names are joined only when a report reads them.
+/// every one exact) keeps its entries as the file has them, their values derived when read; the general path
+/// after it keeps a record per relocation. Both hold indices into one list of names (patched sections, symbol
+/// labels): a load writes little per relocation, and names are joined only when a report reads them.
 #[derive(Debug, Clone, Default)]
 pub struct Relocations {
     straight: StraightEntries,
@@ -98,7 +98,8 @@ pub(crate) struct StraightRun {
     pub(crate) arch: crate::arch::Arch,
 }
 
-/// A symbol as the straight path resolved it: its S and its name (`NameId::NONE`: not looked at).
+/// A symbol as the straight path resolved it: its S and its name (`NameId::NONE`: not looked at;
+/// `NameId::REFUSED`: the loader does not resolve it).
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct ResolvedSymbol {
     pub(crate) value: u64,
@@ -150,7 +151,7 @@ impl Relocations {
         Relocations { names: Vec::with_capacity(names), ..Relocations::default() }
     }
 
-    /// The straight path's entries: the first `straight.len` relocations.
+    /// The straight path's entries: the first `straight.entries.len()` relocations.
     pub(crate) fn set_straight(&mut self, straight: StraightEntries) {
         self.straight = straight;
     }

@@ -1,8 +1,9 @@
 //! The relocator's straight path: the entries nearly every purgatory is made of (RELA, a symbol the
 //! loader resolves, an x86_64 64-bit absolute, 32-bit absolute or PC-relative field inside the buffer, a
-//! value that fits) are applied and recorded in one loop, as the kernel's own loop does, without a `Plan`
-//! per entry. The first entry that is anything else ends it; `plan::for_each` and the `Recorder` take over
-//! from there, so the general path stays the one that explains.
+//! value that fits) are applied in one loop, as the kernel's own loop does, without a `Plan` per entry, and
+//! kept as the file has them (`verdict::StraightEntries`). The first entry that is anything else ends it;
+//! `plan::for_each_from` and the `Recorder` take over from that entry, so the general path stays the one
+//! that explains.
 
 use crate::elf::consts::SHT_SYMTAB;
 use crate::elf::{Object, RelocSection, Symbol};
