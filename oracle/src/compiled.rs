@@ -207,43 +207,25 @@ impl Compiled {
     fn apply(&self, at: u64, out: &mut [u8]) -> Result<(), Stopped> {
         for (index, op) in self.ops.iter().enumerate() {
             let s = if op.moving { at.wrapping_add(op.sym) } else { op.sym };
-            let fits = match op.kind {
-                Kind::Skip => true,
-                Kind::Abs64 => {
-                    put(out, op.pos, &s.to_le_bytes());
-                    true
+            let place = at.wrapping_add(op.place_off);
+            // The straight-line kinds' value and range are the relocator's own (`Kind::value`).
+            let (value, fits) = match (op.kind, op.kind.value(s, place)) {
+                (_, Some((v, fits))) => {
+                    put_straight(out, op.pos, op.kind, v);
+                    (v, fits)
                 }
-                Kind::Abs32 => {
-                    put(out, op.pos, &(s as u32).to_le_bytes());
-                    s >> 32 == 0
-                }
-                Kind::Abs32S => {
-                    put(out, op.pos, &(s as u32).to_le_bytes());
-                    s as i64 == i64::from(s as i32)
-                }
-                Kind::Pc32 => {
-                    let v = s.wrapping_sub(at.wrapping_add(op.place_off));
-                    put(out, op.pos, &(v as u32).to_le_bytes());
-                    v as i64 == i64::from(v as i32)
-                }
-                Kind::Generic => self.generic(op, at, s, out),
+                (Kind::Skip, None) => (s, true),
+                (_, None) => self.generic(op, place, s, out),
             };
             if op.checked && !fits {
-                let value = self.value(op, at, s, out);
                 return Err(Stopped::Overflow { index, value });
             }
         }
         Ok(())
     }
 
-    fn value(&self, op: &Op, at: u64, s: u64, _out: &[u8]) -> u64 {
-        match op.howto.formula {
-            Formula::PcRelative => s.wrapping_sub(at.wrapping_add(op.place_off)),
-            _ => s,
-        }
-    }
-
-    fn generic(&self, op: &Op, at: u64, s: u64, out: &mut [u8]) -> bool {
+    /// (value, fits) of a field `Kind::value` does not cover: REL addends, other widths and architectures.
+    fn generic(&self, op: &Op, place: u64, s: u64, out: &mut [u8]) -> (u64, bool) {
         // Work on a copy of the field so one that straddles the end of the buffer behaves like the
         // reference's page-rounded buffer: the in-buffer bytes are patched, the rest is dropped.
         let width = usize::from(op.howto.width);
@@ -255,14 +237,24 @@ impl Compiled {
         let addend = if op.in_place { self.arch.load(&field, op.howto.width) } else { 0 };
         let s = s.wrapping_add(addend);
         let v = match op.howto.formula {
-            Formula::PcRelative => s.wrapping_sub(at.wrapping_add(op.place_off)),
+            Formula::PcRelative => s.wrapping_sub(place),
             _ => s,
         };
         self.arch.store(&op.howto, &mut field[..width], v);
         if present > 0 {
             out[op.pos..op.pos + present].copy_from_slice(&field[..present]);
         }
-        op.howto.range.fits(v)
+        (v, op.howto.range.fits(v))
+    }
+}
+
+/// A straight-line kind's store (8 bytes for `Abs64`, else 4), through `put`: fixed sizes, no `memcpy` call.
+#[inline(always)]
+fn put_straight(out: &mut [u8], pos: usize, kind: Kind, value: u64) {
+    if kind == Kind::Abs64 {
+        put(out, pos, &value.to_le_bytes());
+    } else {
+        put(out, pos, &(value as u32).to_le_bytes());
     }
 }
 

@@ -71,14 +71,15 @@ impl Kind {
         }
     }
 
-    /// Stores a straight-line kind's value at the start of `field`: 8 bytes for `Abs64`, else 4. False if
-    /// `field` is shorter. Fixed-size stores: a copy of runtime length would be a `memcpy` call per entry.
+    /// Stores a straight-line kind's value at `pos` in `buf`: 8 bytes for `Abs64`, else 4. False if `buf`
+    /// does not hold them. Fixed-size stores behind one bounds check: a copy of runtime length would be a
+    /// `memcpy` call per entry.
     #[inline(always)]
-    pub(crate) fn store(self, field: &mut [u8], value: u64) -> bool {
+    pub(crate) fn store(self, buf: &mut [u8], pos: usize, value: u64) -> bool {
         if self == Kind::Abs64 {
-            field.first_chunk_mut::<8>().map(|f| *f = value.to_le_bytes()).is_some()
+            buf.get_mut(pos..pos.wrapping_add(8)).map(|f| f.copy_from_slice(&value.to_le_bytes())).is_some()
         } else {
-            field.first_chunk_mut::<4>().map(|f| *f = (value as u32).to_le_bytes()).is_some()
+            buf.get_mut(pos..pos.wrapping_add(4)).map(|f| f.copy_from_slice(&(value as u32).to_le_bytes())).is_some()
         }
     }
 }
@@ -329,26 +330,33 @@ pub(crate) struct SymbolPlan {
 
 pub(crate) fn symbol_plan(obj: &Object, profile: &dyn Profile, layout: &Layout, sym: &Symbol) -> SymbolPlan {
     let label = obj.symbol_label(sym);
-    let shnum = obj.sections.len() as u32;
-    let problem = match sym.shndx {
-        SHN_UNDEF => Some(SymbolProblem::Undefined { notype: sym.kind == STT_NOTYPE }),
-        SHN_COMMON => Some(SymbolProblem::Common),
-        SHN_ABS => None,
-        i if i >= shnum => Some(SymbolProblem::BadSection(i)),
-        _ => None,
-    };
-    let base = match (problem, sym.shndx) {
-        (Some(p), _) => match profile.symbol_message(p, &label) {
+    let base = match defined_base(obj, sym) {
+        Ok(base) => Ok(base),
+        Err(p) => match profile.symbol_message(p, &label) {
             Some(m) => Err(m),
             // The loader goes on with the section's sh_addr as base (section 0's is 0 in any sane object).
             None => Ok(Base::Fixed(obj.sections.first().map_or(0, |s| s.addr))),
         },
-        (None, SHN_ABS) => Ok(Base::Fixed(0)),
-        (None, i) if obj.sections[i as usize].is_alloc() => Ok(Base::Section(i as usize)),
-        (None, i) => Ok(Base::Fixed(obj.sections[i as usize].addr)),
     };
     let base_addr = base.as_ref().map_or(0, |&b| base_addr(obj, layout, b));
     SymbolPlan { label, value: sym.value, base, base_addr }
+}
+
+/// The base the loader takes a symbol's value from (0 for SHN_ABS, its section's placed address if that is
+/// allocated, else the section's sh_addr), or why it cannot take it as it is: undefined, common, or no such
+/// section (the profile says what its loader makes of that).
+#[inline(always)]
+pub(crate) fn defined_base(obj: &Object, sym: &Symbol) -> Result<Base, SymbolProblem> {
+    match sym.shndx {
+        SHN_UNDEF => Err(SymbolProblem::Undefined { notype: sym.kind == STT_NOTYPE }),
+        SHN_COMMON => Err(SymbolProblem::Common),
+        SHN_ABS => Ok(Base::Fixed(0)),
+        i => match obj.sections.get(i as usize) {
+            None => Err(SymbolProblem::BadSection(i)),
+            Some(s) if s.is_alloc() => Ok(Base::Section(i as usize)),
+            Some(s) => Ok(Base::Fixed(s.addr)),
+        },
+    }
 }
 
 /// The symbol plans of one symbol table, made on first use.
@@ -426,26 +434,32 @@ fn fatal(status: Status, cause: Cause) -> Planned {
 }
 
 /// What every entry of one relocation section shares: the patched section, where it is, and its REL-ness.
-struct Target {
+pub(crate) struct Target {
     index: usize,
     size: u64,
     /// Its address at the layout planned for.
-    addr: u64,
+    pub(crate) addr: u64,
     /// Its offset in the loader's buffer (`None`: not in the buffer).
     buf_off: Option<u64>,
     capacity: u64,
+    /// Fields that end at or below this offset are inside the section and the buffer (`field`).
+    limit: Option<u64>,
     is_rela: bool,
 }
 
 impl Target {
-    fn new(obj: &Object, layout: &Layout, rs: &RelocSection) -> Self {
+    pub(crate) fn new(obj: &Object, layout: &Layout, rs: &RelocSection) -> Self {
         let index = rs.target as usize;
+        let size = obj.sections[index].size;
+        let buf_off = layout.placed.iter().find(|p| p.index == index).and_then(|p| p.buf_offset);
+        let capacity = layout.capacity;
         Target {
             index,
-            size: obj.sections[index].size,
+            size,
             addr: layout.section_addr(obj, index),
-            buf_off: layout.placed.iter().find(|p| p.index == index).and_then(|p| p.buf_offset),
-            capacity: layout.capacity,
+            buf_off,
+            capacity,
+            limit: buf_off.and_then(|o| Some(size.min(capacity.checked_sub(o)?))),
             is_rela: rs.is_rela,
         }
     }
@@ -461,6 +475,18 @@ impl Target {
     fn buffer_pos(&self, offset: u64, width: u8) -> Option<usize> {
         let pos = self.buf_off?.checked_add(offset)?;
         (pos.checked_add(u64::from(width))? <= self.capacity).then_some(pos as usize)
+    }
+
+    /// The section is in the loader's buffer (its fields can be).
+    pub(crate) fn in_buffer(&self) -> bool {
+        self.limit.is_some()
+    }
+
+    /// `holds` and `buffer_pos` at once, for a path that only needs both to be true: one compare.
+    #[inline(always)]
+    pub(crate) fn field(&self, offset: u64, width: u8) -> Option<usize> {
+        let last = self.limit?.checked_sub(u64::from(width))?;
+        (offset <= last).then(|| (self.buf_off.unwrap_or(0) + offset) as usize)
     }
 }
 

@@ -1,8 +1,10 @@
 //! The oracle's verdict: what a loader would do with an object at one load address.
 
+use std::sync::Arc;
+
 use serde::Serialize;
 
-use crate::elf::SmolStr;
+use crate::elf::{NameTable, SmolStr};
 use crate::entry::Entry;
 use crate::layout::Placed;
 use crate::message::{Finding, LoaderMessage, Warning};
@@ -63,9 +65,11 @@ impl RelocResult {
 }
 
 /// Every relocation of a load, in the loader's order. The relocator's straight path (the first entries,
-/// every one exact) keeps its entries as the file has them, their values derived when read; the general path
-/// after it keeps a record per relocation. Both hold indices into one list of names (patched sections, symbol
-/// labels): a load writes little per relocation, and names are joined only when a report reads them.
+/// every one exact) keeps its entries as the file has them (shared with the object), their values derived
+/// when read; the general path after it keeps a record per relocation. Both hold indices into one list of
+/// names (patched sections, symbol labels), and the straight path's symbols that have a name of their own
+/// an offset into the object's string table (shared too): a load writes little per relocation, and names
+/// are joined only when a report reads them.
 #[derive(Debug, Clone, Default)]
 pub struct Relocations {
     straight: StraightEntries,
@@ -76,19 +80,25 @@ pub struct Relocations {
 /// The entries the straight path applied, in order; each is `Status::Ok`, its value derived when read.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct StraightEntries {
-    /// The entries as the file has them: the `i`th is relocation `i`.
-    pub(crate) entries: Vec<crate::elf::Reloc>,
-    /// Each relocation section's part of `entries`, in order.
+    /// How many: the first `len` relocations are the runs' entries, one run after another.
+    pub(crate) len: usize,
+    /// Each relocation section's part, in order.
     pub(crate) runs: Vec<StraightRun>,
     /// The symbol tables' symbols as the runs resolved them, one table after another.
     pub(crate) symbols: Vec<ResolvedSymbol>,
+    /// The object's symbol names, for `SymbolName::Named` (shared, not copied).
+    pub(crate) names: Option<NameTable>,
 }
 
 /// One relocation section's entries on the straight path.
 #[derive(Debug, Clone)]
 pub(crate) struct StraightRun {
-    /// Where its first entry is in `StraightEntries::entries`.
+    /// The relocation number of its first entry.
     pub(crate) start: usize,
+    /// The relocation section's entries as the file has them, shared with the object (not copied); the run
+    /// is their first `taken`.
+    pub(crate) entries: Arc<[crate::elf::Reloc]>,
+    pub(crate) taken: usize,
     pub(crate) reloc_section: u32,
     /// The patched section's name and address.
     pub(crate) section: NameId,
@@ -98,12 +108,24 @@ pub(crate) struct StraightRun {
     pub(crate) arch: crate::arch::Arch,
 }
 
-/// A symbol as the straight path resolved it: its S and its name (`NameId::NONE`: not looked at;
-/// `NameId::REFUSED`: the loader does not resolve it).
+/// A symbol as the straight path resolved it: its S and its name.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct ResolvedSymbol {
     pub(crate) value: u64,
-    pub(crate) name: NameId,
+    pub(crate) name: SymbolName,
+}
+
+/// How a straight-path symbol is named.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SymbolName {
+    /// Not looked at yet.
+    Unseen,
+    /// The loader does not resolve it (the general path explains it).
+    Refused,
+    /// Its own name in `StraightEntries::names`, made into text only when read.
+    Named(crate::elf::Name),
+    /// A label kept by `Relocations::name` (its section's name, `*ABS*`, …).
+    Label(NameId),
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -125,9 +147,8 @@ struct Record {
 pub(crate) struct NameId(u32);
 
 impl NameId {
-    /// Ids no name gets, for the relocator's own marks.
+    /// An id no name gets, for the relocator's own marks.
     pub(crate) const NONE: NameId = NameId(u32::MAX);
-    pub(crate) const REFUSED: NameId = NameId(u32::MAX - 1);
 }
 
 /// One relocation's facts as the relocator records them (names as `NameId`s).
@@ -151,7 +172,7 @@ impl Relocations {
         Relocations { names: Vec::with_capacity(names), ..Relocations::default() }
     }
 
-    /// The straight path's entries: the first `straight.entries.len()` relocations.
+    /// The straight path's entries: the first `straight.len` relocations.
     pub(crate) fn set_straight(&mut self, straight: StraightEntries) {
         self.straight = straight;
     }
@@ -188,7 +209,7 @@ impl Relocations {
     }
 
     pub fn len(&self) -> usize {
-        self.straight.entries.len() + self.records.len()
+        self.straight.len + self.records.len()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -240,9 +261,10 @@ impl Relocations {
 
     fn at(&self, index: usize) -> Option<At<'_>> {
         let straight = &self.straight;
-        let Some(i) = index.checked_sub(straight.entries.len()) else {
+        let Some(i) = index.checked_sub(straight.len) else {
             let run = &straight.runs[straight.runs.partition_point(|r| r.start <= index).checked_sub(1)?];
-            return Some(At::Straight(run, &straight.entries[index]));
+            let k = index - run.start;
+            return (k < run.taken).then(|| At::Straight(run, &run.entries[k]));
         };
         self.records.get(i).map(At::Record)
     }
@@ -261,6 +283,14 @@ impl Relocations {
         self.names.get(id.0 as usize).cloned().unwrap_or_default()
     }
 
+    fn symbol_name(&self, name: SymbolName) -> SmolStr {
+        match (name, &self.straight.names) {
+            (SymbolName::Named(n), Some(table)) => table.name(n),
+            (SymbolName::Label(id), _) => self.named(id),
+            _ => SmolStr::default(),
+        }
+    }
+
     fn straight_result(&self, run: &StraightRun, r: &crate::elf::Reloc) -> RelocResult {
         RelocResult {
             reloc_section: run.reloc_section as usize,
@@ -268,7 +298,7 @@ impl Relocations {
             offset: r.offset,
             r_type: r.r_type,
             type_name: run.arch.howto(r.r_type).name,
-            symbol: self.symbol(run, r).map(|s| self.named(s.name)).unwrap_or_default(),
+            symbol: self.symbol(run, r).map(|s| self.symbol_name(s.name)).unwrap_or_default(),
             addend: r.addend,
             place: run.section_addr.wrapping_add(r.offset),
             value: self.straight_value(run, r),

@@ -9,6 +9,7 @@ use consts::*;
 
 use std::borrow::Cow;
 use std::ops::Range;
+use std::sync::Arc;
 
 use serde::Serialize;
 pub use smol_str::SmolStr;
@@ -157,7 +158,30 @@ pub struct RelocSection {
     pub target: u32,
     /// `sh_link`: the symbol table.
     pub symtab: u32,
-    pub entries: Vec<Reloc>,
+    /// Shared: a verdict keeps the entries it applied without copying them.
+    pub entries: Arc<[Reloc]>,
+}
+
+/// The copied string tables, shared: a verdict keeps the table its symbol names come from, and makes them
+/// into text only when a report reads them.
+#[derive(Debug, Clone)]
+pub(crate) struct NameTable(Arc<[u8]>);
+
+impl NameTable {
+    fn bytes(&self) -> &[u8] {
+        &self.0
+    }
+
+    /// The bytes of a name, without its NUL (no NUL, or an offset past the table: empty).
+    fn name_bytes(&self, name: Name) -> &[u8] {
+        let rest = self.0.get(name.0 as usize..).unwrap_or(&[]);
+        &rest[..rest.iter().position(|&b| b == 0).unwrap_or(0)]
+    }
+
+    /// A name as an inline-or-shared string (invalid UTF-8 replaced).
+    pub(crate) fn name(&self, name: Name) -> SmolStr {
+        parse::lossy(self.name_bytes(name))
+    }
 }
 
 /// A parsed relocatable (or any) ELF object.
@@ -173,7 +197,7 @@ pub struct Object {
     pub symtabs: Vec<(usize, Vec<Symbol>)>,
     pub relocs: Vec<RelocSection>,
     /// The symbol string tables, each copied once after a NUL at offset 0 (`Name::EMPTY`).
-    strings: Vec<u8>,
+    strings: NameTable,
     /// The contents of the ALLOC sections that occupy file space, one after the other.
     contents: Vec<u8>,
 }
@@ -186,8 +210,7 @@ impl Object {
 
     /// The bytes of a name, without its NUL.
     pub fn name_bytes(&self, name: Name) -> &[u8] {
-        let rest = self.strings.get(name.0 as usize..).unwrap_or(&[]);
-        &rest[..rest.iter().position(|&b| b == 0).unwrap_or(0)]
+        self.strings.name_bytes(name)
     }
 
     /// A name as text (invalid UTF-8 replaced, as `String::from_utf8_lossy` does).
@@ -198,13 +221,18 @@ impl Object {
     /// The name is exactly `text`, compared in place.
     pub fn name_is(&self, name: Name, text: &str) -> bool {
         // The NUL right after `text` first: most names fail there without comparing their bytes.
-        let (t, at) = (text.as_bytes(), name.0 as usize);
-        self.strings.get(at + t.len()) == Some(&0) && self.strings[at..at + t.len()] == *t
+        let (t, at, strings) = (text.as_bytes(), name.0 as usize, self.strings.bytes());
+        strings.get(at + t.len()) == Some(&0) && strings[at..at + t.len()] == *t
     }
 
     /// A name as an inline-or-shared string (invalid UTF-8 replaced).
     pub fn name_smol(&self, name: Name) -> SmolStr {
-        parse::lossy(self.name_bytes(name))
+        self.strings.name(name)
+    }
+
+    /// The symbol names' table, to name symbols later without the object.
+    pub(crate) fn name_table(&self) -> &NameTable {
+        &self.strings
     }
 
     /// A symbol's name as text.
@@ -243,9 +271,14 @@ impl Object {
         }
     }
 
+    /// The symbol has a name of its own (its label is that name, `name_smol(sym.name)`).
+    pub fn is_named(&self, sym: &Symbol) -> bool {
+        sym.name != Name::EMPTY && self.strings.bytes().get(sym.name.0 as usize).is_some_and(|&b| b != 0)
+    }
+
     /// How a relocation's symbol reads in messages: its name, or its section's name (the kernel's rule).
     pub fn symbol_label(&self, sym: &Symbol) -> SmolStr {
-        if sym.name != Name::EMPTY && self.strings.get(sym.name.0 as usize).is_some_and(|&b| b != 0) {
+        if self.is_named(sym) {
             return self.name_smol(sym.name);
         }
         match sym.shndx {

@@ -6,7 +6,7 @@ use object::{BigEndian, Endianness, LittleEndian};
 
 use super::consts::*;
 
-use super::{Class, HeaderError, Name, Object, ParseError, Reloc, RelocSection, Section, SmolStr, Symbol};
+use super::{Class, HeaderError, Name, NameTable, Object, ParseError, Reloc, RelocSection, Section, SmolStr, Symbol};
 
 /// Parses an ELF32 or ELF64 object. Never panics.
 pub fn parse(data: &[u8]) -> Result<Object, ParseError> {
@@ -263,7 +263,7 @@ fn parse_as<H: FileHeader>(data: &[u8], class: Class) -> Result<Object, ParseErr
             name: sections[index].name.to_string(),
             reason,
         };
-        let entries: Vec<Reloc> = if sh_type == SHT_RELA {
+        let entries: std::sync::Arc<[Reloc]> = if sh_type == SHT_RELA {
             let (rela, _) = sh.rela(endian, data).map_err(bad)?.unwrap_or((&[], object::SectionIndex(0)));
             rela.iter()
                 .map(|r| {
@@ -306,7 +306,7 @@ fn parse_as<H: FileHeader>(data: &[u8], class: Class) -> Result<Object, ParseErr
         sections,
         symtabs,
         relocs,
-        strings,
+        strings: NameTable(strings.into()),
         contents,
     })
 }

@@ -6,11 +6,11 @@
 //! that explains.
 
 use crate::elf::consts::SHT_SYMTAB;
-use crate::elf::{Object, RelocSection, Symbol};
+use crate::elf::{Object, Reloc, RelocSection, Symbol};
 use crate::layout::Layout;
-use crate::plan::{rela_kind, symbol_plan, Kind};
+use crate::plan::{base_addr, defined_base, rela_kind, symbol_plan, Kind, Target};
 use crate::profile::{Profile, Rule};
-use crate::verdict::{NameId, Relocations, ResolvedSymbol, StraightEntries, StraightRun};
+use crate::verdict::{NameId, Relocations, ResolvedSymbol, StraightEntries, StraightRun, SymbolName};
 
 /// How far the straight path got.
 pub(super) enum Straight {
@@ -28,17 +28,46 @@ pub(super) fn straight_prefix(
     obj: &Object,
     profile: &dyn Profile,
     layout: &Layout,
-    mut image: Option<&mut Vec<u8>>,
+    image: Option<&mut Vec<u8>>,
     relocations: &mut Relocations,
 ) -> Straight {
     let mut kept = StraightEntries::default();
     let mut symbols: Option<Symbols<'_>> = None;
-    let straight = walk(obj, profile, layout, &mut image, relocations, &mut kept, &mut symbols);
+    let straight = match image {
+        Some(image) => walk(obj, profile, layout, image.as_mut_slice(), relocations, &mut kept, &mut symbols),
+        None => walk(obj, profile, layout, NoImage, relocations, &mut kept, &mut symbols),
+    };
     if let Some(s) = symbols {
         keep_symbols(&mut kept, s);
     }
+    if kept.len > 0 {
+        kept.names = Some(obj.name_table().clone());
+    }
     relocations.set_straight(kept);
     straight
+}
+
+/// Where the straight path writes fields: the loader's buffer, or nowhere when it is not built (one loop
+/// for each, so the loop does not ask which per entry).
+trait Fields {
+    /// False if the buffer does not hold the field (the general path takes the entry).
+    fn store(&mut self, kind: Kind, pos: usize, value: u64) -> bool;
+}
+
+impl Fields for &mut [u8] {
+    #[inline(always)]
+    fn store(&mut self, kind: Kind, pos: usize, value: u64) -> bool {
+        kind.store(self, pos, value)
+    }
+}
+
+struct NoImage;
+
+impl Fields for NoImage {
+    #[inline(always)]
+    fn store(&mut self, _: Kind, _: usize, _: u64) -> bool {
+        true
+    }
 }
 
 /// A symbol table's cache joins the kept ones (the first one is taken as it is).
@@ -54,7 +83,7 @@ fn walk<'o>(
     obj: &'o Object,
     profile: &dyn Profile,
     layout: &Layout,
-    image: &mut Option<&mut Vec<u8>>,
+    mut image: impl Fields,
     relocations: &mut Relocations,
     kept: &mut StraightEntries,
     symbols: &mut Option<Symbols<'o>>,
@@ -62,7 +91,7 @@ fn walk<'o>(
     let shnum = obj.sections.len() as u32;
     let mut types = Types::default();
     for rs in &obj.relocs {
-        let done = kept.entries.len();
+        let done = kept.len;
         if rs.target >= shnum || rs.symtab >= shnum {
             return Straight::First(done);
         }
@@ -81,38 +110,34 @@ fn walk<'o>(
         }
         let symbols = symbols.get_or_insert_with(|| Symbols::new(obj, rs.symtab));
         let mut n = 0;
-        for r in &rs.entries {
-            // The type first: an entry of another type costs the least before the general path takes it.
-            let Some(ty) = types.get(profile, r.r_type) else { break };
-            let Some(pos) = section.field(r.offset, ty.width) else { break };
-            let Some(s) = symbols.get(obj, profile, layout, r.sym, relocations) else { break };
-            let place = section.addr.wrapping_add(r.offset);
-            let Some((value, true)) = ty.kind.value(s.value.wrapping_add(r.addend as u64), place) else { break };
-            if let Some(image) = image.as_mut() {
-                let Some(field) = image.get_mut(pos..) else { break };
-                if !ty.kind.store(field, value) {
-                    break;
-                }
+        // The loop takes entries whose type and symbol it has met; a first meeting is settled here.
+        loop {
+            let (taken, stop) = apply_met(&rs.entries[n..], &types, &symbols.resolved, &section.target, &mut image);
+            n += taken;
+            let settled = match stop {
+                Stop::End | Stop::General => false,
+                Stop::NewType(r_type) => types.meet(profile, r_type),
+                Stop::NewSymbol(index) => symbols.meet(obj, profile, layout, index, relocations),
+            };
+            if !settled {
+                break;
             }
-            n += 1;
         }
         if n > 0 {
             kept.runs.push(StraightRun {
                 start: done,
+                entries: rs.entries.clone(),
+                taken: n,
                 reloc_section: rs.index as u32,
                 section: section.name,
-                section_addr: section.addr,
+                section_addr: section.target.addr,
                 symbols: kept.symbols.len(),
                 arch: profile.arch(),
             });
-            if kept.entries.is_empty() {
-                // Room for every entry at once, made only once one takes the straight path.
-                kept.entries.reserve(obj.reloc_count());
-            }
-            kept.entries.extend_from_slice(&rs.entries[..n]);
+            kept.len += n;
         }
         if n < rs.entries.len() {
-            return Straight::First(kept.entries.len());
+            return Straight::First(kept.len);
         }
     }
     Straight::All
@@ -120,85 +145,116 @@ fn walk<'o>(
 
 /// The relocation types met so far, as the straight path takes them: in place, no allocation per load.
 struct Types {
-    /// `r_type` → index + 1 into `taken` (0: not met yet; `NOT_TAKEN`), for types below 256.
-    slot: [u8; 256],
-    taken: [Type; 8],
-    len: u8,
+    /// By `r_type`, for types below 256: a type taken (never `Kind::Skip`), `NEW` or `NOT_TAKEN`.
+    slot: [Type; 256],
 }
 
 /// A type the straight path takes: the profile applies it, and its field is a straight-line store.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 struct Type {
     kind: Kind,
     width: u8,
 }
 
-const NOT_TAKEN: u8 = u8::MAX;
+/// Not met yet (all zeros: a fresh table is one `memset`).
+const NEW: Type = Type { kind: Kind::Skip, width: 0 };
+/// The general path takes entries of this type.
+const NOT_TAKEN: Type = Type { kind: Kind::Skip, width: 1 };
 
 impl Default for Types {
     fn default() -> Self {
-        Types { slot: [0; 256], taken: [Type { kind: Kind::Skip, width: 0 }; 8], len: 0 }
+        Types { slot: [NEW; 256] }
     }
+}
+
+/// What the type of an entry is to the straight path.
+enum Met {
+    Taken(Type),
+    NotTaken,
+    New,
 }
 
 impl Types {
     #[inline(always)]
-    fn get(&mut self, profile: &dyn Profile, r_type: u32) -> Option<Type> {
-        let i = usize::try_from(r_type).ok().filter(|&i| i < 256)?;
-        if self.slot[i] == 0 {
-            self.slot[i] = self.take(profile, r_type);
-        }
-        match self.slot[i] {
-            NOT_TAKEN => None,
-            k => self.taken.get(usize::from(k) - 1).copied(),
+    fn get(&self, r_type: u32) -> Met {
+        let Some(&ty) = usize::try_from(r_type).ok().and_then(|i| self.slot.get(i)) else { return Met::NotTaken };
+        match ty {
+            Type { kind: Kind::Skip, .. } if ty == NEW => Met::New,
+            Type { kind: Kind::Skip, .. } => Met::NotTaken,
+            _ => Met::Taken(ty),
         }
     }
 
-    /// The slot for a type met for the first time.
-    fn take(&mut self, profile: &dyn Profile, r_type: u32) -> u8 {
-        let (arch, len) = (profile.arch(), usize::from(self.len));
+    /// Settles a type met for the first time; true if the straight path takes it.
+    #[cold]
+    fn meet(&mut self, profile: &dyn Profile, r_type: u32) -> bool {
+        let arch = profile.arch();
         let howto = arch.howto(r_type);
         let kind = rela_kind(arch, r_type, &howto);
-        let applied = matches!(profile.rule(r_type, &howto), Rule::Apply { .. });
-        match self.taken.get_mut(len) {
-            Some(t) if applied && kind.is_straight_line() => {
-                *t = Type { kind, width: howto.width };
-                self.len += 1;
-                self.len
-            }
-            _ => NOT_TAKEN,
-        }
+        let taken = matches!(profile.rule(r_type, &howto), Rule::Apply { .. }) && kind.is_straight_line();
+        self.slot[r_type as usize] = if taken { Type { kind, width: howto.width } } else { NOT_TAKEN };
+        taken
     }
 }
 
-/// One relocation section's patched section, as the straight path needs it.
+/// Why `apply_met` stopped.
+enum Stop {
+    /// At the end of the entries.
+    End,
+    /// At an entry the general path takes.
+    General,
+    /// At an entry whose type, or symbol, it has not met yet.
+    NewType(u32),
+    NewSymbol(u32),
+}
+
+/// Applies entries from the first while each takes the straight path with a type and a symbol met before:
+/// how many, and why it stopped. The loop the relocator spends its time in: everything else is outside.
+#[inline(always)]
+fn apply_met(
+    entries: &[Reloc],
+    types: &Types,
+    symbols: &[ResolvedSymbol],
+    target: &Target,
+    image: &mut impl Fields,
+) -> (usize, Stop) {
+    for (n, r) in entries.iter().enumerate() {
+        // The type first: an entry of another type costs the least before the general path takes it.
+        let ty = match types.get(r.r_type) {
+            Met::Taken(ty) => ty,
+            Met::NotTaken => return (n, Stop::General),
+            Met::New => return (n, Stop::NewType(r.r_type)),
+        };
+        let Some(pos) = target.field(r.offset, ty.width) else { return (n, Stop::General) };
+        let s = match symbols.get(r.sym as usize) {
+            Some(ResolvedSymbol { value, name: SymbolName::Named(_) | SymbolName::Label(_) }) => *value,
+            Some(ResolvedSymbol { name: SymbolName::Refused, .. }) => return (n, Stop::General),
+            // No symbol met yet in this table (its cache is made then), or not this one.
+            None if !symbols.is_empty() => return (n, Stop::General),
+            _ => return (n, Stop::NewSymbol(r.sym)),
+        };
+        let place = target.addr.wrapping_add(r.offset);
+        let Some((value, true)) = ty.kind.value(s.wrapping_add(r.addend as u64), place) else {
+            return (n, Stop::General);
+        };
+        if !image.store(ty.kind, pos, value) {
+            return (n, Stop::General);
+        }
+    }
+    (entries.len(), Stop::End)
+}
+
+/// One relocation section's patched section, as the straight path needs it: the general path's `Target`
+/// (one field check), and its name once.
 struct Section {
     name: NameId,
-    /// The patched section's address, and its offset in the loader's buffer.
-    addr: u64,
-    buf_off: u64,
-    /// Fields end at or below this offset: inside the section and inside the buffer.
-    limit: u64,
+    target: Target,
 }
 
 impl Section {
     fn new(obj: &Object, layout: &Layout, rs: &RelocSection, relocations: &mut Relocations) -> Option<Self> {
-        let index = rs.target as usize;
-        let buf_off = layout.placed.iter().find(|p| p.index == index).and_then(|p| p.buf_offset)?;
-        let limit = obj.sections[index].size.min(layout.capacity.checked_sub(buf_off)?);
-        Some(Section {
-            name: relocations.name(&obj.section_name(rs.target)),
-            addr: layout.section_addr(obj, index),
-            buf_off,
-            limit,
-        })
-    }
-
-    /// The field's position in the buffer, if it lies inside the section and the buffer.
-    #[inline(always)]
-    fn field(&self, offset: u64, width: u8) -> Option<usize> {
-        let last = self.limit.checked_sub(u64::from(width))?;
-        (offset <= last).then(|| (self.buf_off + offset) as usize)
+        let target = Target::new(obj, layout, rs);
+        target.in_buffer().then(|| Section { name: relocations.name(&obj.section_name(rs.target)), target })
     }
 }
 
@@ -206,43 +262,53 @@ impl Section {
 struct Symbols<'o> {
     symtab: u32,
     table: &'o [Symbol],
-    /// By symbol index: S and the name, `UNSEEN`, or `REFUSED` (the general path explains it).
+    /// By symbol index: S and the name, `Unseen`, or `Refused` (the general path explains it).
     resolved: Vec<ResolvedSymbol>,
 }
-
-const UNSEEN: NameId = NameId::NONE;
-const REFUSED: NameId = NameId::REFUSED;
 
 impl<'o> Symbols<'o> {
     fn new(obj: &'o Object, symtab: u32) -> Self {
         Symbols { symtab, table: obj.symtab(symtab).unwrap_or(&[]), resolved: Vec::new() }
     }
 
-    /// The symbol's S and name, if the loader resolves it.
-    #[inline(always)]
-    fn get(
+    /// Settles a symbol met for the first time (its S and name); true if the loader resolves it.
+    #[cold]
+    fn meet(
         &mut self,
         obj: &Object,
         profile: &dyn Profile,
         layout: &Layout,
         index: u32,
         relocations: &mut Relocations,
-    ) -> Option<ResolvedSymbol> {
+    ) -> bool {
+        let i = index as usize;
         if self.resolved.is_empty() {
-            // Made on first use: an entry that stops the straight path first costs no allocation.
-            self.resolved = vec![ResolvedSymbol { value: 0, name: UNSEEN }; self.table.len()];
+            self.make();
         }
-        let slot = self.resolved.get_mut(index as usize)?;
-        if slot.name == UNSEEN {
-            let plan = symbol_plan(obj, profile, layout, &self.table[index as usize]);
-            *slot = match plan.base {
-                Ok(_) => ResolvedSymbol {
-                    value: plan.base_addr.wrapping_add(plan.value),
-                    name: relocations.name_owned(plan.label),
+        let Some(sym) = self.table.get(i) else { return false };
+        // A symbol the loader takes as it is needs no `SymbolPlan` (and so no message made in vain).
+        let base = match defined_base(obj, sym) {
+            Ok(base) => Ok(base),
+            Err(_) => symbol_plan(obj, profile, layout, sym).base.map_err(drop),
+        };
+        self.resolved[i] = match base {
+            Ok(b) => ResolvedSymbol {
+                value: base_addr(obj, layout, b).wrapping_add(sym.value),
+                // Its own name is read from the object's table when a report asks for it.
+                name: if obj.is_named(sym) {
+                    SymbolName::Named(sym.name)
+                } else {
+                    SymbolName::Label(relocations.name_owned(obj.symbol_label(sym)))
                 },
-                Err(_) => ResolvedSymbol { value: 0, name: REFUSED },
-            };
-        }
-        (slot.name != REFUSED).then_some(*slot)
+            },
+            Err(()) => ResolvedSymbol { value: 0, name: SymbolName::Refused },
+        };
+        base.is_ok()
+    }
+
+    /// Made on first use: an entry that stops the straight path first costs no allocation.
+    #[cold]
+    fn make(&mut self) {
+        self.resolved = vec![ResolvedSymbol { value: 0, name: SymbolName::Unseen }; self.table.len()];
     }
 }

@@ -430,7 +430,7 @@ fn apply(arch: Arch, p: &Plan, image: &mut [u8], write: bool) -> (Status, u64, u
         Some((value, fits)) => {
             if write {
                 // `field` is the field's width: the store has its room.
-                p.kind.store(field, value);
+                p.kind.store(field, 0, value);
             }
             (value, fits)
         }
