@@ -321,11 +321,11 @@ impl TypeRules {
 
 /// What a symbol amounts to for every relocation against it, computed on first use.
 pub(crate) struct SymbolPlan {
-    pub(crate) label: SmolStr,
-    pub(crate) value: u64,
+    label: SmolStr,
+    value: u64,
     pub(crate) base: Result<Base, LoaderMessage>,
     /// The base's address at the layout planned for (0 when `base` is an error).
-    pub(crate) base_addr: u64,
+    base_addr: u64,
 }
 
 pub(crate) fn symbol_plan(obj: &Object, profile: &dyn Profile, layout: &Layout, sym: &Symbol) -> SymbolPlan {

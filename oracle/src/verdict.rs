@@ -146,11 +146,6 @@ struct Record {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct NameId(u32);
 
-impl NameId {
-    /// An id no name gets, for the relocator's own marks.
-    pub(crate) const NONE: NameId = NameId(u32::MAX);
-}
-
 /// One relocation's facts as the relocator records them (names as `NameId`s).
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Outcome {

@@ -231,17 +231,16 @@ impl Names {
         let target = *self.target.get_or_insert_with(|| relocations.name(site.target));
         let symbol = match site.symbol_number {
             plan::NO_SYMBOL => *self.unknown.get_or_insert_with(|| relocations.name(site.symbol)),
-            // Numbers come in order of first use from where planning started; kept by number all the same.
-            n => {
-                let i = n as usize;
-                if i >= self.symbols.len() {
-                    self.symbols.resize(i + 1, NameId::NONE);
+            // Numbers come in order of first use from where planning started (`for_each_from`): a new one
+            // is the next.
+            n => match self.symbols.get(n as usize) {
+                Some(id) => *id,
+                None => {
+                    let id = relocations.name(site.symbol);
+                    self.symbols.push(id);
+                    id
                 }
-                if self.symbols[i] == NameId::NONE {
-                    self.symbols[i] = relocations.name(site.symbol);
-                }
-                self.symbols[i]
-            }
+            },
         };
         (target, symbol)
     }
