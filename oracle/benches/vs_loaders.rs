@@ -7,6 +7,10 @@
 //! Objects: 300 small purgatory-shaped programs (gcc -O2 -mcmodel=large, `ld -r`) and one of 500+
 //! relocations. Each loader loads each object at 0x13fffb000; every time is per object, the median of
 //! interleaved rounds, so machine load hits every row alike.
+//!
+//! Each object file is in memory before the clock starts, as both loaders get it: the C a pointer to its
+//! bytes, kreloc the same bytes held shared (`parse_shared`). The last column is `parse` of a borrowed
+//! slice, which copies the file once.
 
 #![allow(clippy::unwrap_used)] // a test fails loudly on what it did not expect
 
@@ -120,13 +124,16 @@ fn c_loaders(dir: &Path) -> (CLoad, CLoad) {
     }
 }
 
+/// An object file as both loaders get it: its bytes in memory (kreloc holds them shared, the C a pointer).
+type File = std::sync::Arc<[u8]>;
+
 /// Per-object time of `f` over `objects`, in µs: the median of `ROUNDS` slices run in turn with the others.
 struct Timer {
     samples: Vec<Vec<f64>>,
 }
 
 impl Timer {
-    fn slice(&mut self, row: usize, objects: &[Vec<u8>], f: &mut dyn FnMut(&[u8])) {
+    fn slice(&mut self, row: usize, objects: &[File], f: &mut dyn FnMut(&File)) {
         let start = Instant::now();
         let mut n = 0usize;
         while start.elapsed() < SLICE {
@@ -151,8 +158,8 @@ fn parse_profile(name: &str) -> Box<dyn kreloc_oracle::Profile> {
 
 fn main() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let small: Vec<Vec<u8>> = (0..300).map(|i| build(dir.path(), &format!("s{i}"), &small_program(i))).collect();
-    let large = vec![build(dir.path(), "large", &large_program())];
+    let small: Vec<File> = (0..300).map(|i| build(dir.path(), &format!("s{i}"), &small_program(i)).into()).collect();
+    let large: Vec<File> = vec![build(dir.path(), "large", &large_program()).into()];
     if let Some(keep) = std::env::var_os("VS_LOADERS_OBJECTS") {
         // For the process comparison (BENCHMARKS.md): small-0.ro … small-299.ro, large.ro and loaders.c's
         // C program (`loader`).
@@ -183,7 +190,7 @@ fn main() {
                 let start = Instant::now();
                 for _ in 0..passes {
                     for o in set {
-                        let obj = kreloc_oracle::parse(std::hint::black_box(o)).expect("parse");
+                        let obj = kreloc_oracle::parse_shared(std::hint::black_box(o)).expect("parse");
                         drop(std::hint::black_box(kreloc_oracle::load(&obj, &*profile, AT)));
                     }
                 }
@@ -207,25 +214,25 @@ fn main() {
             assert_eq!(applied, v.relocations.len() as i64, "{} C peer", profile.name());
         }
     }
-    let relocs = |set: &[Vec<u8>]| {
+    let relocs = |set: &[File]| {
         set.iter().map(|o| kreloc_oracle::parse(o).expect("parse").reloc_count()).sum::<usize>() as f64
             / set.len() as f64
     };
     let (small_relocs, large_relocs) = (relocs(&small), relocs(&large));
 
-    let sets: [(&str, &[Vec<u8>]); 2] = [("small", &small), ("large", &large)];
-    let mut timer = Timer { samples: vec![Vec::new(); 12] };
+    let sets: [(&str, &[File]); 2] = [("small", &small), ("large", &large)];
+    let mut timer = Timer { samples: vec![Vec::new(); 16] };
     for _ in 0..ROUNDS {
         for (s, (_, set)) in sets.iter().enumerate() {
-            let parsed: Vec<_> = set.iter().map(|o| kreloc_oracle::parse(o).expect("parse")).collect();
+            let parsed: Vec<_> = set.iter().map(|o| kreloc_oracle::parse_shared(o).expect("parse")).collect();
             for (p, (profile, c)) in [(&linux, kernel), (&tools, kexec_tools)].into_iter().enumerate() {
-                let row = s * 6 + p * 3;
+                let row = s * 8 + p * 4;
                 // SAFETY: the object's bytes, alive for the call.
                 timer.slice(row, set, &mut |o| {
                     std::hint::black_box(unsafe { c(o.as_ptr(), o.len(), AT) });
                 });
                 timer.slice(row + 1, set, &mut |o| {
-                    let obj = kreloc_oracle::parse(o).expect("parse");
+                    let obj = kreloc_oracle::parse_shared(o).expect("parse");
                     drop(std::hint::black_box(kreloc_oracle::load(&obj, &**profile, AT)));
                 });
                 let mut i = 0;
@@ -233,23 +240,30 @@ fn main() {
                     drop(std::hint::black_box(kreloc_oracle::load(&parsed[i % parsed.len()], &**profile, AT)));
                     i += 1;
                 });
+                timer.slice(row + 3, set, &mut |o| {
+                    let obj = kreloc_oracle::parse(o).expect("parse");
+                    drop(std::hint::black_box(kreloc_oracle::load(&obj, &**profile, AT)));
+                });
             }
         }
     }
 
     println!("load at {AT:#x}; µs per object, median of {ROUNDS} interleaved rounds");
-    println!("| objects | peer | peer C | kreloc parse + whole verdict | kreloc whole verdict (parsed once) |");
-    println!("|---|---|---|---|---|");
+    println!(
+        "| objects | peer | peer C | kreloc parse + whole verdict | kreloc whole verdict (parsed once) | \
+         kreloc parse of a borrowed slice (a copy) + whole verdict |"
+    );
+    println!("|---|---|---|---|---|---|");
     for (s, (name, set)) in sets.iter().enumerate() {
         let what = match *name {
             "small" => format!("{} small objects (≈{small_relocs:.0} relocations each)", set.len()),
             _ => format!("one {large_relocs:.0}-relocation object"),
         };
         for (p, peer) in ["Linux kexec_file (linux-x86_64)", "kexec-tools (kexec-tools-x86_64)"].iter().enumerate() {
-            let row = s * 6 + p * 3;
+            let row = s * 8 + p * 4;
             let c = timer.median(row);
             let cell = |r: usize| format!("{:.2} µs ({:.2}x)", timer.median(r), timer.median(r) / c);
-            println!("| {what} | {peer} | {c:.2} µs | {} | {} |", cell(row + 1), cell(row + 2));
+            println!("| {what} | {peer} | {c:.2} µs | {} | {} | {} |", cell(row + 1), cell(row + 2), cell(row + 3));
         }
     }
 }

@@ -15,7 +15,7 @@ pub mod relocate;
 pub mod symbols;
 pub mod verdict;
 
-pub use elf::{parse, HeaderError, Object, ParseError};
+pub use elf::{parse, parse_shared, HeaderError, Object, ParseError};
 pub use message::{Finding, LoaderMessage, Warning, WarningKind};
 pub use profile::{parse as parse_profile, Profile, ProfileId};
 pub use relocate::{load, load_as, relocates, Image};

@@ -5,7 +5,7 @@
 
 use serde::Serialize;
 
-use crate::elf::consts::{SHN_UNDEF, STB_GLOBAL};
+use crate::elf::consts::SHN_UNDEF;
 use crate::elf::{Object, Symbol};
 use crate::message::{Access, Loader, LoaderMessage};
 
@@ -165,12 +165,7 @@ impl<'o> Globals<'o> {
         if let Some((_, s)) = self.found[..self.len].iter().find(|(n, _)| *n == name) {
             return *s;
         }
-        let obj = self.obj;
-        let sym = obj
-            .symtabs
-            .iter()
-            .flat_map(|(_, syms)| syms.iter())
-            .find(|s| s.bind == STB_GLOBAL && obj.name_is(s.name, name));
+        let sym = self.obj.global_symbol(name);
         if self.len < self.found.len() {
             self.found[self.len] = (name, sym);
             self.len += 1;

@@ -1,10 +1,8 @@
 //! The oracle's verdict: what a loader would do with an object at one load address.
 
-use std::sync::Arc;
-
 use serde::Serialize;
 
-use crate::elf::{NameTable, SmolStr};
+use crate::elf::{Entries, SharedFile, SmolStr};
 use crate::entry::Entry;
 use crate::layout::Placed;
 use crate::message::{Finding, LoaderMessage, Warning};
@@ -87,7 +85,7 @@ pub(crate) struct StraightEntries {
     /// The symbol tables' symbols as the runs resolved them, one table after another.
     pub(crate) symbols: Vec<ResolvedSymbol>,
     /// The object's symbol names, for `SymbolName::Named` (shared, not copied).
-    pub(crate) names: Option<NameTable>,
+    pub(crate) names: Option<SharedFile>,
 }
 
 /// One relocation section's entries on the straight path.
@@ -97,7 +95,7 @@ pub(crate) struct StraightRun {
     pub(crate) start: usize,
     /// The relocation section's entries as the file has them, shared with the object (not copied); the run
     /// is their first `taken`.
-    pub(crate) entries: Arc<[crate::elf::Reloc]>,
+    pub(crate) entries: Entries,
     pub(crate) taken: usize,
     pub(crate) reloc_section: u32,
     /// The patched section's name and address.

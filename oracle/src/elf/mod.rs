@@ -14,7 +14,7 @@ use std::sync::Arc;
 use serde::Serialize;
 pub use smol_str::SmolStr;
 
-pub use parse::parse;
+pub use parse::{parse, parse_shared};
 
 /// ELF class of the object.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -98,7 +98,7 @@ pub struct Section {
     pub addralign: u64,
     pub link: u32,
     pub info: u32,
-    /// Where the contents are in `Object::contents` (SHF_ALLOC sections that occupy file space; else empty).
+    /// Where the contents are in the file (SHF_ALLOC sections that occupy file space; else empty).
     data: Range<usize>,
 }
 
@@ -117,14 +117,25 @@ impl Section {
     }
 }
 
-/// A symbol's name: an offset into the object's copy of its string table. `Object::name` reads it (up to the
-/// first NUL inside the table; no NUL, or an offset past the table, is the empty name).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Hash)]
+/// A symbol's name: where it starts in the file. `Object::name` reads it (up to the first NUL inside its
+/// string table; no NUL, or an offset past the table, is the empty name).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Name(u32);
 
 impl Name {
-    /// The empty name.
-    pub const EMPTY: Name = Name(0);
+    /// The empty name: it starts past the end of any file it could name (offsets from 4 GiB on are empty).
+    pub const EMPTY: Name = Name(u32::MAX);
+
+    /// The name starting at file offset `at`.
+    fn starting_at(at: usize) -> Name {
+        u32::try_from(at).map_or(Name::EMPTY, Name)
+    }
+}
+
+impl Default for Name {
+    fn default() -> Self {
+        Name::EMPTY
+    }
 }
 
 /// One symbol-table entry.
@@ -140,13 +151,21 @@ pub struct Symbol {
 }
 
 /// One relocation entry (REL entries carry addend 0 here; their in-place addend is read at apply time).
+///
+/// Laid out as an `Elf64_Rela` is in a little-endian file on a little-endian host (`r_info`'s low half is the
+/// type, its high half the symbol), so such entries are read in place (`Entries`).
 #[derive(Debug, Clone, Copy, Serialize)]
+#[repr(C)]
 pub struct Reloc {
     pub offset: u64,
     pub r_type: u32,
     pub sym: u32,
     pub addend: i64,
 }
+
+// SAFETY: `repr(C)` with fields 8 + 4 + 4 + 8 bytes, so no padding; every bit pattern is a valid `Reloc`.
+unsafe impl object::pod::Pod for Reloc {}
+const _: () = assert!(std::mem::size_of::<Reloc>() == 24 && std::mem::align_of::<Reloc>() == 8);
 
 /// A SHT_REL or SHT_RELA section.
 #[derive(Debug, Clone, Serialize)]
@@ -159,22 +178,79 @@ pub struct RelocSection {
     /// `sh_link`: the symbol table.
     pub symtab: u32,
     /// Shared: a verdict keeps the entries it applied without copying them.
-    pub entries: Arc<[Reloc]>,
+    pub entries: Entries,
 }
 
-/// The copied string tables, shared: a verdict keeps the table its symbol names come from, and makes them
-/// into text only when a report reads them.
-#[derive(Debug, Clone)]
-pub(crate) struct NameTable(Arc<[u8]>);
+/// A relocation section's entries, read as a slice of `Reloc`. Where the file holds them as `Reloc` is laid
+/// out (little-endian ELF64 RELA on a little-endian host, at an 8-byte aligned offset) they are read in
+/// place from the object's file; any other entries are decoded once, when the object is parsed.
+#[derive(Clone)]
+pub struct Entries(EntriesRepr);
 
-impl NameTable {
+#[derive(Clone)]
+enum EntriesRepr {
+    InFile { file: SharedFile, start: usize, len: usize },
+    Decoded(Arc<[Reloc]>),
+}
+
+impl Entries {
+    pub(crate) fn in_file(file: SharedFile, start: usize, len: usize) -> Self {
+        Entries(EntriesRepr::InFile { file, start, len })
+    }
+
+    pub(crate) fn decoded(entries: Arc<[Reloc]>) -> Self {
+        Entries(EntriesRepr::Decoded(entries))
+    }
+}
+
+impl std::ops::Deref for Entries {
+    type Target = [Reloc];
+
+    fn deref(&self) -> &[Reloc] {
+        match &self.0 {
+            // `in_file` is made only where the cast holds, so the empty slice is never what is read.
+            EntriesRepr::InFile { file, start, len } => file
+                .0
+                .get(*start..)
+                .and_then(|rest| object::pod::slice_from_bytes(rest, *len).ok())
+                .map_or(&[], |(entries, _)| entries),
+            EntriesRepr::Decoded(entries) => entries,
+        }
+    }
+}
+
+impl std::fmt::Debug for Entries {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+impl Serialize for Entries {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        (**self).serialize(s)
+    }
+}
+
+/// The object's file, held shared (`parse` copies it once; `parse_shared` takes the caller's): section
+/// contents, names and (where laid out as `Reloc`) relocation entries are read from it in place, and a
+/// verdict keeps it to make its symbols' names into text only when a report reads them.
+#[derive(Debug, Clone)]
+pub(crate) struct SharedFile(Arc<[u8]>);
+
+impl SharedFile {
     fn bytes(&self) -> &[u8] {
         &self.0
     }
 
-    /// The bytes of a name, without its NUL (no NUL, or an offset past the table: empty).
+    /// The bytes from where a name starts (`Name::EMPTY`: none).
+    fn at_name(&self, name: Name) -> &[u8] {
+        self.0.get(name.0 as usize..).unwrap_or(&[])
+    }
+
+    /// The bytes of a name, without its NUL (`Name::EMPTY`, or no NUL: empty). Parsing makes names only
+    /// where their table has a NUL after them, so a name never runs past its table.
     fn name_bytes(&self, name: Name) -> &[u8] {
-        let rest = self.0.get(name.0 as usize..).unwrap_or(&[]);
+        let rest = self.at_name(name);
         &rest[..rest.iter().position(|&b| b == 0).unwrap_or(0)]
     }
 
@@ -196,21 +272,19 @@ pub struct Object {
     /// Symbol tables by section index (SHT_SYMTAB only).
     pub symtabs: Vec<(usize, Vec<Symbol>)>,
     pub relocs: Vec<RelocSection>,
-    /// The symbol string tables, each copied once after a NUL at offset 0 (`Name::EMPTY`).
-    strings: NameTable,
-    /// The contents of the ALLOC sections that occupy file space, one after the other.
-    contents: Vec<u8>,
+    /// The file: contents, names and entries are read from it in place.
+    file: SharedFile,
 }
 
 impl Object {
     /// The bytes of `section` (empty unless it is ALLOC and occupies file space).
     pub fn data(&self, section: &Section) -> &[u8] {
-        self.contents.get(section.data.clone()).unwrap_or(&[])
+        self.file.bytes().get(section.data.clone()).unwrap_or(&[])
     }
 
     /// The bytes of a name, without its NUL.
     pub fn name_bytes(&self, name: Name) -> &[u8] {
-        self.strings.name_bytes(name)
+        self.file.name_bytes(name)
     }
 
     /// A name as text (invalid UTF-8 replaced, as `String::from_utf8_lossy` does).
@@ -221,18 +295,21 @@ impl Object {
     /// The name is exactly `text`, compared in place.
     pub fn name_is(&self, name: Name, text: &str) -> bool {
         // The NUL right after `text` first: most names fail there without comparing their bytes.
-        let (t, at, strings) = (text.as_bytes(), name.0 as usize, self.strings.bytes());
-        strings.get(at + t.len()) == Some(&0) && strings[at..at + t.len()] == *t
+        let (t, at, file) = (text.as_bytes(), name.0 as usize, self.file.bytes());
+        match file.get(at.saturating_add(t.len())) {
+            Some(&b) => b == 0 && file[at..at + t.len()] == *t,
+            None => name == Name::EMPTY && t.is_empty(),
+        }
     }
 
     /// A name as an inline-or-shared string (invalid UTF-8 replaced).
     pub fn name_smol(&self, name: Name) -> SmolStr {
-        self.strings.name(name)
+        self.file.name(name)
     }
 
-    /// The symbol names' table, to name symbols later without the object.
-    pub(crate) fn name_table(&self) -> &NameTable {
-        &self.strings
+    /// The file the symbol names are in, to name symbols later without the object.
+    pub(crate) fn name_table(&self) -> &SharedFile {
+        &self.file
     }
 
     /// A symbol's name as text.
@@ -247,10 +324,15 @@ impl Object {
 
     /// A global symbol by name from any symbol table (the kernel's lookup rule: STB_GLOBAL only).
     pub fn global_symbol(&self, name: &str) -> Option<&Symbol> {
-        self.symtabs
-            .iter()
-            .flat_map(|(_, syms)| syms.iter())
-            .find(|s| s.bind == STB_GLOBAL && self.name_is(s.name, name))
+        // Plain loops: `flat_map` + `find` cost a tenth more, and every load asks a few times.
+        for (_, syms) in &self.symtabs {
+            for s in syms {
+                if s.bind == STB_GLOBAL && self.name_is(s.name, name) {
+                    return Some(s);
+                }
+            }
+        }
+        None
     }
 
     /// The sections holding code: allocated, executable and not empty (what the exec-section rules see).
@@ -273,7 +355,7 @@ impl Object {
 
     /// The symbol has a name of its own (its label is that name, `name_smol(sym.name)`).
     pub fn is_named(&self, sym: &Symbol) -> bool {
-        sym.name != Name::EMPTY && self.strings.bytes().get(sym.name.0 as usize).is_some_and(|&b| b != 0)
+        self.file.at_name(sym.name).first().is_some_and(|&b| b != 0)
     }
 
     /// How a relocation's symbol reads in messages: its name, or its section's name (the kernel's rule).

@@ -2,23 +2,35 @@
 
 use object::elf::{FileHeader32, FileHeader64};
 use object::read::elf::{FileHeader, SectionHeader, Sym};
-use object::{BigEndian, Endianness, LittleEndian};
+use object::{BigEndian, Endian, Endianness, LittleEndian};
 
 use super::consts::*;
 
-use super::{Class, HeaderError, Name, NameTable, Object, ParseError, Reloc, RelocSection, Section, SmolStr, Symbol};
+use super::{
+    Class, Entries, HeaderError, Name, Object, ParseError, Reloc, RelocSection, Section, SharedFile, SmolStr, Symbol,
+};
 
-/// Parses an ELF32 or ELF64 object. Never panics.
+/// Parses an ELF32 or ELF64 object. Never panics. The object keeps a copy of `data` (one allocation, made
+/// once its headers have been read); a caller that holds the file shared can give it to `parse_shared`.
 pub fn parse(data: &[u8]) -> Result<Object, ParseError> {
+    parse_with(data, || SharedFile(std::sync::Arc::from(data)))
+}
+
+/// `parse` of a file the caller holds shared: the object shares it, and nothing is copied.
+pub fn parse_shared(file: &std::sync::Arc<[u8]>) -> Result<Object, ParseError> {
+    parse_with(file, || SharedFile(file.clone()))
+}
+
+fn parse_with(data: &[u8], file: impl FnOnce() -> SharedFile) -> Result<Object, ParseError> {
     // A static byte order makes every field read a plain load; the runtime `Endianness` branches on each.
     let (little, big) = (data.get(5) == Some(&1), data.get(5) == Some(&2));
     match data.get(4) {
-        Some(&2) if little => parse_as::<FileHeader64<LittleEndian>>(data, Class::Elf64),
-        Some(&2) if big => parse_as::<FileHeader64<BigEndian>>(data, Class::Elf64),
-        Some(&1) if little => parse_as::<FileHeader32<LittleEndian>>(data, Class::Elf32),
-        Some(&1) if big => parse_as::<FileHeader32<BigEndian>>(data, Class::Elf32),
-        Some(&2) => parse_as::<FileHeader64<Endianness>>(data, Class::Elf64),
-        Some(&1) => parse_as::<FileHeader32<Endianness>>(data, Class::Elf32),
+        Some(&2) if little => parse_as::<FileHeader64<LittleEndian>>(data, file, Class::Elf64),
+        Some(&2) if big => parse_as::<FileHeader64<BigEndian>>(data, file, Class::Elf64),
+        Some(&1) if little => parse_as::<FileHeader32<LittleEndian>>(data, file, Class::Elf32),
+        Some(&1) if big => parse_as::<FileHeader32<BigEndian>>(data, file, Class::Elf32),
+        Some(&2) => parse_as::<FileHeader64<Endianness>>(data, file, Class::Elf64),
+        Some(&1) => parse_as::<FileHeader32<Endianness>>(data, file, Class::Elf32),
         Some(c) if data.starts_with(b"\x7fELF") => Err(ParseError::Header(HeaderError::UnknownClass(*c))),
         _ => Err(ParseError::Header(HeaderError::NoMagic)),
     }
@@ -69,28 +81,15 @@ impl<'d> Strings<'d> {
         Strings(range.and_then(|r| data.get(r)))
     }
 
-    /// Copies the table to the end of `strings` (once per table) and returns how to name its offsets.
-    fn copy_into(self, strings: &mut Vec<u8>, copied: &mut CopiedTables) -> Copied {
-        let Some(t) = self.0 else { return Copied { base: 0, names: 0 } };
-        let key = (t.as_ptr() as usize, t.len());
-        if let Some(c) = copied.find(key) {
-            return c;
-        }
+    /// How to name the table's offsets, as places in `data` (the whole file).
+    fn names_in(self, data: &[u8]) -> Names {
+        let Some(t) = self.0 else { return Names::default() };
         // Offsets past the table's last NUL name nothing (they would run off its end).
         let names = match t.last() {
             Some(0) => t.len(),
             _ => t.iter().rposition(|&b| b == 0).map_or(0, |last| last + 1),
         };
-        let c = match u32::try_from(strings.len() + names) {
-            Ok(_) if names > 0 => {
-                let base = strings.len();
-                strings.extend_from_slice(&t[..names]);
-                Copied { base, names }
-            }
-            _ => Copied { base: 0, names: 0 },
-        };
-        copied.keep(key, c);
-        c
+        Names { base: offset_in(data, t), names }
     }
 
     fn name(self, offset: u32) -> SmolStr {
@@ -118,47 +117,27 @@ impl<'d> SectionNames<'d> {
     }
 }
 
-/// The string tables already copied, by place in the file: symbol tables that share one share its copy.
-/// The first few are kept in place (an object has one or two: no allocation), the rest on the heap.
-#[derive(Default)]
-struct CopiedTables {
-    first: [((usize, usize), Copied); 4],
-    len: usize,
-    more: Vec<((usize, usize), Copied)>,
-}
-
-impl CopiedTables {
-    fn find(&self, key: (usize, usize)) -> Option<Copied> {
-        self.first[..self.len].iter().chain(&self.more).find(|(k, _)| *k == key).map(|&(_, c)| c)
-    }
-
-    fn keep(&mut self, key: (usize, usize), c: Copied) {
-        match self.first.get_mut(self.len) {
-            Some(slot) => {
-                *slot = (key, c);
-                self.len += 1;
-            }
-            None => self.more.push((key, c)),
-        }
-    }
-}
-
-/// A string table's place in `Object::strings`: offsets below `names` are `base + offset`.
+/// A string table's place in the file: offsets below `names` name `base + offset`.
 #[derive(Clone, Copy, Default)]
-struct Copied {
+struct Names {
     base: usize,
     names: usize,
 }
 
-impl Copied {
+impl Names {
     fn name(self, offset: u32) -> Name {
         let o = offset as usize;
         if o < self.names {
-            Name((self.base + o) as u32)
+            Name::starting_at(self.base + o)
         } else {
             Name::EMPTY
         }
     }
+}
+
+/// Where `part` (a slice of `data`) starts in `data`.
+fn offset_in(data: &[u8], part: &[u8]) -> usize {
+    (part.as_ptr() as usize).wrapping_sub(data.as_ptr() as usize)
 }
 
 /// A name as a `SmolStr`, copied straight in when it fits inline (`SmolStr::new` first looks for its
@@ -182,19 +161,14 @@ fn header_err(e: object::read::Error) -> ParseError {
     ParseError::Header(HeaderError::Elf(e))
 }
 
-fn parse_as<H: FileHeader>(data: &[u8], class: Class) -> Result<Object, ParseError> {
+fn parse_as<H: FileHeader>(data: &[u8], file: impl FnOnce() -> SharedFile, class: Class) -> Result<Object, ParseError> {
     let header = H::parse(data).map_err(header_err)?;
     let endian = header.endian().map_err(header_err)?;
     let table = header.sections(endian, data).map_err(ParseError::Sections)?;
 
+    let file = file();
     let shstrtab = SectionNames::new(Strings::section_names(header, &table, endian, data));
     let mut sections = Vec::with_capacity(table.len());
-    let alloc_bytes: u64 = table
-        .iter()
-        .filter(|sh| sh.sh_flags(endian).0 & SHF_ALLOC != 0 && sh.sh_type(endian).0 != SHT_NOBITS)
-        .map(|sh| sh.sh_size(endian).into())
-        .fold(0, u64::saturating_add);
-    let mut contents = Vec::with_capacity(usize::try_from(alloc_bytes).unwrap_or(0).min(data.len()));
     for (index, sh) in table.iter().enumerate() {
         let name = shstrtab.name(sh.sh_name(endian));
         let mut section = Section {
@@ -212,23 +186,13 @@ fn parse_as<H: FileHeader>(data: &[u8], class: Class) -> Result<Object, ParseErr
         };
         if section.is_alloc() && !section.is_nobits() && section.sh_type != SHT_NULL {
             let bytes = sh.data(endian, data).map_err(|_| outside(&section, data.len()))?;
-            section.data = contents.len()..contents.len() + bytes.len();
-            contents.extend_from_slice(bytes);
+            let start = offset_in(data, bytes);
+            section.data = start..start + bytes.len();
         }
         sections.push(section);
     }
 
     let mut symtabs = Vec::new();
-    // One allocation for every symbol table's names: the linked tables' sizes, bounded by the file.
-    let linked: u64 = table
-        .iter()
-        .filter(|sh| sh.sh_type(endian).0 == SHT_SYMTAB)
-        .filter_map(|sh| table.section(object::SectionIndex(sh.sh_link(endian) as usize)).ok())
-        .map(|sh| sh.sh_size(endian).into())
-        .fold(0, u64::saturating_add);
-    let mut strings = Vec::with_capacity(1 + usize::try_from(linked).unwrap_or(0).min(data.len()));
-    strings.push(0u8);
-    let mut copied = CopiedTables::default();
     for (index, sh) in table.iter().enumerate() {
         if sh.sh_type(endian).0 != SHT_SYMTAB {
             continue;
@@ -236,8 +200,7 @@ fn parse_as<H: FileHeader>(data: &[u8], class: Class) -> Result<Object, ParseErr
         let symtab =
             object::read::elf::SymbolTable::<H, &[u8]>::parse(endian, data, &table, object::SectionIndex(index), sh)
                 .map_err(|reason| ParseError::Symbols { index, reason })?;
-        let names =
-            Strings::linked(&table, endian, data, symtab.string_section().0).copy_into(&mut strings, &mut copied);
+        let names = Strings::linked(&table, endian, data, symtab.string_section().0).names_in(data);
         let syms = symtab
             .enumerate()
             .map(|(i, s)| Symbol {
@@ -263,29 +226,38 @@ fn parse_as<H: FileHeader>(data: &[u8], class: Class) -> Result<Object, ParseErr
             name: sections[index].name.to_string(),
             reason,
         };
-        let entries: std::sync::Arc<[Reloc]> = if sh_type == SHT_RELA {
+        let entries = if sh_type == SHT_RELA {
             let (rela, _) = sh.rela(endian, data).map_err(bad)?.unwrap_or((&[], object::SectionIndex(0)));
-            rela.iter()
-                .map(|r| {
-                    let is_mips64el = false;
-                    Reloc {
-                        offset: object::read::elf::Rela::r_offset(r, endian).into(),
-                        r_type: object::read::elf::Rela::r_type(r, endian, is_mips64el).0,
-                        sym: object::read::elf::Rela::r_sym(r, endian, is_mips64el),
-                        addend: object::read::elf::Rela::r_addend(r, endian).into(),
-                    }
-                })
-                .collect()
+            let start = offset_in(data, object::pod::bytes_of_slice(rela));
+            if let Some(in_place) = rela64_in_place(class, endian.is_little_endian(), &file, start, rela.len()) {
+                in_place
+            } else {
+                Entries::decoded(
+                    rela.iter()
+                        .map(|r| {
+                            let is_mips64el = false;
+                            Reloc {
+                                offset: object::read::elf::Rela::r_offset(r, endian).into(),
+                                r_type: object::read::elf::Rela::r_type(r, endian, is_mips64el).0,
+                                sym: object::read::elf::Rela::r_sym(r, endian, is_mips64el),
+                                addend: object::read::elf::Rela::r_addend(r, endian).into(),
+                            }
+                        })
+                        .collect(),
+                )
+            }
         } else {
             let (rel, _) = sh.rel(endian, data).map_err(bad)?.unwrap_or((&[], object::SectionIndex(0)));
-            rel.iter()
-                .map(|r| Reloc {
-                    offset: object::read::elf::Rel::r_offset(r, endian).into(),
-                    r_type: object::read::elf::Rel::r_type(r, endian).0,
-                    sym: object::read::elf::Rel::r_sym(r, endian),
-                    addend: 0,
-                })
-                .collect()
+            Entries::decoded(
+                rel.iter()
+                    .map(|r| Reloc {
+                        offset: object::read::elf::Rel::r_offset(r, endian).into(),
+                        r_type: object::read::elf::Rel::r_type(r, endian).0,
+                        sym: object::read::elf::Rel::r_sym(r, endian),
+                        addend: 0,
+                    })
+                    .collect(),
+            )
         };
         relocs.push(RelocSection {
             index,
@@ -306,9 +278,20 @@ fn parse_as<H: FileHeader>(data: &[u8], class: Class) -> Result<Object, ParseErr
         sections,
         symtabs,
         relocs,
-        strings: NameTable(strings.into()),
-        contents,
+        file,
     })
+}
+
+/// Little-endian ELF64 RELA entries on a little-endian host, `count` of them at `start` in the file, read
+/// in place (they are laid out as `Reloc` is); `None` for any other file, or entries not 8-byte aligned in
+/// memory (decoded field by field instead).
+fn rela64_in_place(class: Class, little: bool, file: &SharedFile, start: usize, count: usize) -> Option<Entries> {
+    if class != Class::Elf64 || !little || cfg!(target_endian = "big") {
+        return None;
+    }
+    let bytes = file.0.get(start..)?;
+    object::pod::slice_from_bytes::<Reloc>(bytes, count).ok()?;
+    Some(Entries::in_file(file.clone(), start, count))
 }
 
 fn outside(section: &Section, file_len: usize) -> ParseError {
@@ -332,4 +315,108 @@ fn resolve_shndx<'d, H: FileHeader>(
         return symtab.shndx(endian, object::SymbolIndex(index)).unwrap_or(SHN_XINDEX);
     }
     shndx
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Entries as a little-endian ELF64 file holds them, in 8-byte aligned memory.
+    fn rela64_le(entries: &[(u64, u32, u32, i64)]) -> Vec<u64> {
+        entries
+            .iter()
+            .flat_map(|&(o, t, s, a)| [o.to_le(), (u64::from(s) << 32 | u64::from(t)).to_le(), (a as u64).to_le()])
+            .collect()
+    }
+
+    /// A file of `bytes` after `skip` bytes of padding.
+    fn file_with(skip: usize, bytes: &[u8]) -> SharedFile {
+        SharedFile(std::iter::repeat_n(0, skip).chain(bytes.iter().copied()).collect::<Vec<u8>>().into())
+    }
+
+    #[test]
+    fn rela64_read_in_place_reads_as_field_by_field() {
+        let want = [(0x15, 11, 3, -4), (0xffff_fff0, 2, 0x00ab_cdef, i64::MIN), (u64::MAX, u32::MAX, 1, 7)];
+        let words = rela64_le(&want);
+        let file = file_with(8, object::pod::bytes_of_slice(&words));
+        let got = rela64_in_place(Class::Elf64, true, &file, 8, 3).expect("aligned little-endian ELF64 in place");
+        let got: Vec<_> = got.iter().map(|r| (r.offset, r.r_type, r.sym, r.addend)).collect();
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn rela64_read_in_place_only_when_it_reads_the_same() {
+        let words = rela64_le(&[(8, 1, 1, 0)]);
+        let file = file_with(0, object::pod::bytes_of_slice(&words));
+        assert!(rela64_in_place(Class::Elf64, true, &file, 0, 1).is_some());
+        assert!(rela64_in_place(Class::Elf32, true, &file, 0, 1).is_none(), "ELF32 entries are 12 bytes");
+        assert!(rela64_in_place(Class::Elf64, false, &file, 0, 1).is_none(), "big-endian fields");
+        assert!(rela64_in_place(Class::Elf64, true, &file, 0, 2).is_none(), "past the end of the file");
+        let unaligned = file_with(1, object::pod::bytes_of_slice(&words));
+        assert!(rela64_in_place(Class::Elf64, true, &unaligned, 1, 1).is_none(), "not 8-byte aligned");
+    }
+
+    #[test]
+    fn an_object_parses_the_same_wherever_its_bytes_lie() {
+        use object::write::{Object as Writer, Relocation, Symbol as WSym, SymbolSection};
+        use object::{Architecture, BinaryFormat, SectionKind, SymbolFlags, SymbolKind, SymbolScope};
+        let mut w = Writer::new(BinaryFormat::Elf, Architecture::X86_64, object::Endianness::Little);
+        let text = w.add_section(vec![], b".text".to_vec(), SectionKind::Text);
+        w.append_section_data(text, &[0x90; 32], 16);
+        let sym = w.add_symbol(WSym {
+            name: b"target".to_vec(),
+            value: 4,
+            size: 0,
+            kind: SymbolKind::Text,
+            scope: SymbolScope::Linkage,
+            weak: false,
+            section: SymbolSection::Section(text),
+            flags: SymbolFlags::None,
+        });
+        for (offset, r_type, addend) in [(0, 1, 5), (8, 2, -4), (16, 11, 0x7fff_ffff)] {
+            let flags = object::RelocationFlags::Elf { r_type: object::elf::RelocationType(r_type) };
+            w.add_relocation(text, Relocation { offset, symbol: sym, addend, flags }).expect("relocation");
+        }
+        let file = w.write().expect("object");
+        let entries = |obj: &Object| -> Vec<_> {
+            obj.relocs.iter().flat_map(|r| r.entries.iter().map(|e| (e.offset, e.r_type, e.sym, e.addend))).collect()
+        };
+        let mut words = vec![0u64; file.len() / 8 + 2];
+        let buf = object::pod::bytes_of_slice_mut(&mut words);
+        buf[..file.len()].copy_from_slice(&file);
+        let obj = parse(&buf[..file.len()]).expect("aligned");
+        let aligned = entries(&obj);
+        buf[1..=file.len()].copy_from_slice(&file);
+        let shifted = entries(&parse(&buf[1..=file.len()]).expect("shifted by one byte"));
+        assert_eq!(aligned.len(), 3);
+        assert_eq!(
+            aligned.iter().map(|e| (e.0, e.1, e.3)).collect::<Vec<_>>(),
+            [(0, 1, 5), (8, 2, -4), (16, 11, 0x7fff_ffff)]
+        );
+        assert_eq!(aligned, shifted);
+        assert!(matches!(obj.relocs[0].entries.0, super::super::EntriesRepr::InFile { .. }));
+        let shared = parse_shared(&std::sync::Arc::from(file.as_slice())).expect("shared");
+        assert_eq!(entries(&shared), aligned);
+        for o in [&obj, &shared] {
+            let syms = o.symtabs.iter().flat_map(|(_, s)| s).collect::<Vec<_>>();
+            assert_eq!(syms.iter().map(|s| o.name(s.name)).collect::<Vec<_>>(), ["", "target"]);
+            assert!(o.name_is(syms[1].name, "target") && !o.name_is(syms[1].name, "targe"));
+            assert!(!o.is_named(syms[0]) && o.is_named(syms[1]));
+            assert!(o.name_is(Name::EMPTY, "") && o.name(Name::EMPTY).is_empty() && !o.name_is(Name::EMPTY, "\x7fELF"));
+            assert_eq!(o.data(&o.sections[1]), &[0x90; 32], "{:?}", o.sections[1].name);
+        }
+
+        // The same entries moved to an odd offset in the file are decoded instead, and read the same.
+        let mut odd = file.clone();
+        odd.push(0);
+        let start = odd.len();
+        let rela = &obj.sections[obj.relocs[0].index];
+        odd.extend_from_slice(&file[rela.offset as usize..(rela.offset + rela.size) as usize]);
+        let shoff = u64::from_le_bytes(odd[0x28..0x30].try_into().expect("e_shoff")) as usize;
+        let sh_offset = shoff + 64 * obj.relocs[0].index + 0x18;
+        odd[sh_offset..sh_offset + 8].copy_from_slice(&(start as u64).to_le_bytes());
+        let moved = parse(&odd).expect("moved entries");
+        assert!(matches!(moved.relocs[0].entries.0, super::super::EntriesRepr::Decoded(_)));
+        assert_eq!(entries(&moved), aligned);
+    }
 }

@@ -109,10 +109,10 @@ fn walk<'o>(
             }
         }
         let symbols = symbols.get_or_insert_with(|| Symbols::new(obj, rs.symtab));
-        let mut n = 0;
+        let (entries, mut n) = (&*rs.entries, 0);
         // The loop takes entries whose type and symbol it has met; a first meeting is settled here.
         loop {
-            let (taken, stop) = apply_met(&rs.entries[n..], &types, &symbols.resolved, &section.target, &mut image);
+            let (taken, stop) = apply_met(&entries[n..], &types, &symbols.resolved, &section.target, &mut image);
             n += taken;
             let settled = match stop {
                 Stop::End | Stop::General => false,
@@ -136,7 +136,7 @@ fn walk<'o>(
             });
             kept.len += n;
         }
-        if n < rs.entries.len() {
+        if n < entries.len() {
             return Straight::First(kept.len);
         }
     }
