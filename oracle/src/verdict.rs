@@ -66,7 +66,7 @@ impl RelocResult {
 /// every one exact) keeps its entries as the file has them (shared with the object), their values derived
 /// when read; the general path after it keeps a record per relocation. Both hold indices into one list of
 /// names (patched sections, symbol labels), and the straight path's symbols that have a name of their own
-/// an offset into the object's string table (shared too): a load writes little per relocation, and names
+/// an offset into the object's file (shared too): a load writes little per relocation, and names
 /// are joined only when a report reads them.
 #[derive(Debug, Clone, Default)]
 pub struct Relocations {
@@ -84,7 +84,7 @@ pub(crate) struct StraightEntries {
     pub(crate) runs: Vec<StraightRun>,
     /// The symbol tables' symbols as the runs resolved them, one table after another.
     pub(crate) symbols: Vec<ResolvedSymbol>,
-    /// The object's symbol names, for `SymbolName::Named` (shared, not copied).
+    /// The object's file, where `SymbolName::Named` names are read (shared, not copied).
     pub(crate) names: Option<SharedFile>,
 }
 

@@ -1,6 +1,7 @@
 //! An owned, validated model of an ELF relocatable object: everything a loader reads, nothing more.
-//! Symbol names stay in one copy of their string tables (a `Name` is an offset, read with `Object::name`),
-//! and the allocated sections' bytes in one buffer: parsing copies each table once, not each name.
+//! The object holds its file, shared, and reads section contents, symbol names (a `Name` is an offset in the
+//! file, read with `Object::name`) and, where the file lays them out as `Reloc`, relocation entries from it in
+//! place: parsing copies the file at most once, not each table, name or entry.
 
 pub mod consts;
 mod parse;
@@ -210,7 +211,7 @@ impl std::ops::Deref for Entries {
         match &self.0 {
             // `in_file` is made only where the cast holds, so the empty slice is never what is read.
             EntriesRepr::InFile { file, start, len } => file
-                .0
+                .bytes()
                 .get(*start..)
                 .and_then(|rest| object::pod::slice_from_bytes(rest, *len).ok())
                 .map_or(&[], |(entries, _)| entries),
@@ -234,8 +235,15 @@ impl Serialize for Entries {
 /// The object's file, held shared (`parse` copies it once; `parse_shared` takes the caller's): section
 /// contents, names and (where laid out as `Reloc`) relocation entries are read from it in place, and a
 /// verdict keeps it to make its symbols' names into text only when a report reads them.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub(crate) struct SharedFile(Arc<[u8]>);
+
+impl std::fmt::Debug for SharedFile {
+    /// Its size, not its bytes: a verdict that keeps the file prints as short as one that does not.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "SharedFile({} bytes)", self.0.len())
+    }
+}
 
 impl SharedFile {
     fn bytes(&self) -> &[u8] {
@@ -244,7 +252,7 @@ impl SharedFile {
 
     /// The bytes from where a name starts (`Name::EMPTY`: none).
     fn at_name(&self, name: Name) -> &[u8] {
-        self.0.get(name.0 as usize..).unwrap_or(&[])
+        self.bytes().get(name.0 as usize..).unwrap_or(&[])
     }
 
     /// The bytes of a name, without its NUL (`Name::EMPTY`, or no NUL: empty). Parsing makes names only
@@ -307,8 +315,8 @@ impl Object {
         self.file.name(name)
     }
 
-    /// The file the symbol names are in, to name symbols later without the object.
-    pub(crate) fn name_table(&self) -> &SharedFile {
+    /// The file, shared: a verdict keeps it to name symbols later without the object.
+    pub(crate) fn shared_file(&self) -> &SharedFile {
         &self.file
     }
 

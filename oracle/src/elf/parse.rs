@@ -289,7 +289,7 @@ fn rela64_in_place(class: Class, little: bool, file: &SharedFile, start: usize, 
     if class != Class::Elf64 || !little || cfg!(target_endian = "big") {
         return None;
     }
-    let bytes = file.0.get(start..)?;
+    let bytes = file.bytes().get(start..)?;
     object::pod::slice_from_bytes::<Reloc>(bytes, count).ok()?;
     Some(Entries::in_file(file.clone(), start, count))
 }

@@ -41,7 +41,7 @@ pub(super) fn straight_prefix(
         keep_symbols(&mut kept, s);
     }
     if kept.len > 0 {
-        kept.names = Some(obj.name_table().clone());
+        kept.names = Some(obj.shared_file().clone());
     }
     relocations.set_straight(kept);
     straight
