@@ -122,7 +122,7 @@ impl OraclePredicate {
         let obj = kreloc_oracle::parse(&bytes)
             .map_err(|source| Error::Object { toolchain: obs.toolchain.clone(), source })?;
         let profile = self.profile.profile();
-        obs.exec_sections = obj.code_sections().map(|s| s.name.to_string()).collect();
+        obs.exec_sections = obj.code_sections().map(|s| obj.name_of(s).to_string()).collect();
         obs.ok = true;
         obs.good = true;
         for &at in &self.addresses {

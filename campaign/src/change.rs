@@ -327,7 +327,8 @@ pub fn compile_facts(fault: CompileFault) -> Facts {
 
 /// The facts of an object: loader verdicts at every address (first profile decides the entry and runs).
 pub fn object_facts(obj: &Object, verdicts: &[Verdict], runs: &[(u64, RunResult)], expected: u64) -> Facts {
-    let mut f = Facts { exec_bases: obj.code_sections().map(|s| section_base(&s.name)).collect(), ..Facts::default() };
+    let mut f =
+        Facts { exec_bases: obj.code_sections().map(|s| section_base(&obj.name_of(s))).collect(), ..Facts::default() };
     for v in verdicts {
         if v.entry.warned {
             f.problems.insert(Change::EntryWarn);

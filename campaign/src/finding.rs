@@ -146,7 +146,7 @@ fn oracle_text(ex: &Examined, examiner: &Examiner, label: &str) -> Option<String
 
 /// The instruction at a relocation site, decoded.
 pub fn site(obj: &kreloc_oracle::Object, section: &str, offset: u64, type_name: &str) -> Option<String> {
-    let sec = obj.sections.iter().find(|s| s.name == section && s.is_exec())?;
+    let sec = obj.sections.iter().find(|s| obj.name_of(s) == section && s.is_exec())?;
     let insn = kreloc_exec::scan::instruction_at(obj.data(sec), 0, offset)?;
     Some(format!(
         "site: {section}+{:#x}: {}   {}\n  {}\n",

@@ -423,14 +423,14 @@ pub fn evidence(cell: &CellResult, examiner: &Examiner) -> Evidence {
 }
 
 fn exec_sections(obj: &Object) -> Vec<(String, u64)> {
-    obj.code_sections().map(|s| (s.name.to_string(), s.size)).collect()
+    obj.code_sections().map(|s| (obj.name_of(s).to_string(), s.size)).collect()
 }
 
 /// The first instruction of every exec section that contains `e_entry`: where each could send the loader.
 fn entry_site(obj: &Object, v: &kreloc_oracle::Verdict) -> Option<String> {
     let mut out = String::new();
     for name in &v.entry.matches {
-        let sec = obj.sections.iter().find(|s| s.name == *name && s.is_exec())?;
+        let sec = obj.sections.iter().find(|s| obj.name_of(s) == name.as_str() && s.is_exec())?;
         let off = obj.entry.checked_sub(sec.addr)?;
         if let Some(insn) = kreloc_exec::scan::instruction_at(obj.data(sec), 0, off) {
             out += &format!("{name}+{:#x}: {}   {}\n", insn.offset, insn.bytes_hex, insn.text);

@@ -116,11 +116,12 @@ pub fn absolute_references(obj: &Object) -> Vec<AbsoluteRef> {
                 continue;
             }
             let insn = instruction_at(obj.data(sec), 0, r.offset);
+            let section = obj.name_of(sec).to_string();
             let explanation = insn
                 .as_ref()
-                .map_or_else(|| format!("{} at {}+{:#x}", howto.name, sec.name, r.offset), |i| explain(i, howto.name));
+                .map_or_else(|| format!("{} at {section}+{:#x}", howto.name, r.offset), |i| explain(i, howto.name));
             out.push(AbsoluteRef {
-                section: sec.name.to_string(),
+                section,
                 offset: r.offset,
                 type_name: howto.name,
                 symbol: syms.get(r.sym as usize).map(|s| obj.symbol_label(s).to_string()).unwrap_or_default(),

@@ -157,10 +157,10 @@ pub fn place(obj: &Object, rule: LayoutRule, load_addr: u64) -> Layout {
             let seg_end = u128::from(load_addr) + u128::from(memsz);
             let inside = bss_addr >= load_addr && u128::from(bss_addr) + u128::from(s.size) <= seg_end;
             if !inside && s.size == 0 {
-                stray_empty.push((s.name.to_string(), bss_addr));
+                stray_empty.push((obj.name_of(s).to_string(), bss_addr));
             } else if !inside {
                 overruns.push(Finding::BssOutsideSegment {
-                    section: s.name.to_string(),
+                    section: obj.name_of(s).to_string(),
                     addr: bss_addr,
                     start: load_addr,
                     end: u64::try_from(seg_end).unwrap_or(u64::MAX),
@@ -170,7 +170,7 @@ pub fn place(obj: &Object, rule: LayoutRule, load_addr: u64) -> Layout {
             addr_of[s.index] = Some(bss_addr);
             placed.push(Placed {
                 index: s.index,
-                name: s.name.clone(),
+                name: obj.name_of(s),
                 addr: bss_addr,
                 size: s.size,
                 nobits: true,
@@ -189,7 +189,7 @@ pub fn place(obj: &Object, rule: LayoutRule, load_addr: u64) -> Layout {
         let end = offset.checked_add(s.size);
         if end.is_none_or(|e| e > unpadded_bufsz) {
             overruns.push(Finding::SectionPastBuffer {
-                section: s.name.to_string(),
+                section: obj.name_of(s).to_string(),
                 size: s.size,
                 offset,
                 bufsz: unpadded_bufsz,
@@ -198,13 +198,18 @@ pub fn place(obj: &Object, rule: LayoutRule, load_addr: u64) -> Layout {
             });
         }
         if let Some(other) = overlapped(&placed, offset, s.size) {
-            overruns.push(Finding::SectionOverlap { section: s.name.to_string(), other, offset, align: s.addralign });
+            overruns.push(Finding::SectionOverlap {
+                section: obj.name_of(s).to_string(),
+                other,
+                offset,
+                align: s.addralign,
+            });
         }
         let addr = load_addr.wrapping_add(offset);
         addr_of[s.index] = Some(addr);
         placed.push(Placed {
             index: s.index,
-            name: s.name.clone(),
+            name: obj.name_of(s),
             addr,
             size: s.size,
             nobits: false,

@@ -114,7 +114,7 @@ fn seed001(d: &Demo, rows: &mut Vec<Row>) -> Result<(), String> {
     let linux = ProfileId::LinuxX86_64(None).profile();
     let l17 = d.build("llvm@17", PURGATORY, &named("kernel-2018"), None)?;
     let l18 = d.build("llvm@18", PURGATORY, &named("kernel-2018"), None)?;
-    let has_ltext = |o: &Object| o.sections.iter().any(|s| s.name == ".ltext");
+    let has_ltext = |o: &Object| o.sections.iter().any(|s| o.name_is(s.name, ".ltext"));
     rows.push(row(
         "001 LLVM 17 vs 18, large",
         "18 adds .ltext",

@@ -71,5 +71,6 @@ pub fn load(bytes: &[u8], profile: &str, at: u64) -> kreloc_oracle::Verdict {
 }
 
 pub fn section_names(bytes: &[u8]) -> Vec<String> {
-    kreloc_oracle::parse(bytes).unwrap().sections.iter().filter(|s| s.is_alloc()).map(|s| s.name.to_string()).collect()
+    let obj = kreloc_oracle::parse(bytes).unwrap();
+    obj.sections.iter().filter(|s| s.is_alloc()).map(|s| obj.name_of(s).to_string()).collect()
 }

@@ -161,7 +161,7 @@ pub fn cells(tree: Tree, toolchains: &[String], flag_sets: &[FlagSet], progress:
 
 fn judge(bytes: &[u8], profile: &dyn kreloc_oracle::Profile, addresses: &[u64]) -> Result<CellOutcome, Error> {
     let obj = kreloc_oracle::parse(bytes).map_err(Error::Parse)?;
-    let exec_sections = obj.code_sections().map(|s| s.name.to_string()).collect();
+    let exec_sections = obj.code_sections().map(|s| obj.name_of(s).to_string()).collect();
     let verdicts = addresses.iter().map(|&at| kreloc_oracle::load(&obj, profile, at)).collect();
     Ok(CellOutcome::Judged { exec_sections, verdicts, runs: run::runs(&obj, profile, addresses) })
 }

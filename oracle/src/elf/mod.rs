@@ -1,7 +1,8 @@
 //! An owned, validated model of an ELF relocatable object: everything a loader reads, nothing more.
-//! The object holds its file, shared, and reads section contents, symbol names (a `Name` is an offset in the
-//! file, read with `Object::name`) and, where the file lays them out as `Reloc`, relocation entries from it in
-//! place: parsing copies the file at most once, not each table, name or entry.
+//! The object holds its file, shared, and reads section contents, section and symbol names (a `Name` is an
+//! offset in the file, read with `Object::name`) and, where the file lays them out as `Reloc`, relocation
+//! entries from it in place: parsing copies the file at most once, not each table, name or entry. Only the
+//! names every load reads, the ALLOC sections', are made into text, once (`Object::name_of`).
 
 pub mod consts;
 mod parse;
@@ -85,12 +86,13 @@ fn as_text<T: std::fmt::Display, S: serde::Serializer>(v: &T, s: S) -> Result<S:
     s.collect_str(v)
 }
 
-/// One section header; `Object::data` has the bytes of ALLOC PROGBITS-like sections.
+/// One section header; `Object::data` has the bytes of ALLOC PROGBITS-like sections, `Object::name_of` its name.
 #[derive(Debug, Clone)]
 pub struct Section {
     pub index: usize,
-    /// Inline for names up to 23 bytes: parsing and reports copy names without allocating.
-    pub name: SmolStr,
+    /// Where the name starts in the file, as a symbol's: `Object::name_of` gives it as text (made at parse
+    /// for ALLOC sections), `Object::name` and `name_is` read it in place.
+    pub name: Name,
     pub sh_type: u32,
     pub flags: u64,
     pub addr: u64,
@@ -118,8 +120,8 @@ impl Section {
     }
 }
 
-/// A symbol's name: where it starts in the file. `Object::name` reads it (up to the first NUL inside its
-/// string table; no NUL, or an offset past the table, is the empty name).
+/// A symbol's or a section's name: where it starts in the file. `Object::name` reads it (up to the first NUL
+/// inside its string table; no NUL, or an offset past the table, is the empty name).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Name(u32);
 
@@ -282,6 +284,9 @@ pub struct Object {
     pub relocs: Vec<RelocSection>,
     /// The file: contents, names and entries are read from it in place.
     file: SharedFile,
+    /// The ALLOC sections' names as text, by index (empty for the others): the ones every load reads, made
+    /// once. The others are made when read.
+    alloc_names: Box<[SmolStr]>,
 }
 
 impl Object {
@@ -356,14 +361,27 @@ impl Object {
     /// Name of section `index`, or a placeholder naming the index.
     pub fn section_name(&self, index: u32) -> SmolStr {
         match self.sections.get(index as usize) {
-            Some(s) if !s.name.is_empty() => s.name.clone(),
+            Some(s) if !self.name_is_empty(s.name) => self.name_of(s),
             _ => smol_str::format_smolstr!("[{index}]"),
+        }
+    }
+
+    /// A section's name as text (empty if it has none); `section` is one of this object's.
+    pub fn name_of(&self, section: &Section) -> SmolStr {
+        match self.alloc_names.get(section.index) {
+            Some(text) if section.is_alloc() => text.clone(),
+            _ => self.name_smol(section.name),
         }
     }
 
     /// The symbol has a name of its own (its label is that name, `name_smol(sym.name)`).
     pub fn is_named(&self, sym: &Symbol) -> bool {
-        self.file.at_name(sym.name).first().is_some_and(|&b| b != 0)
+        !self.name_is_empty(sym.name)
+    }
+
+    /// The name reads as "" (`Name::EMPTY`, or a NUL where it starts).
+    pub fn name_is_empty(&self, name: Name) -> bool {
+        self.file.at_name(name).first().is_none_or(|&b| b == 0)
     }
 
     /// How a relocation's symbol reads in messages: its name, or its section's name (the kernel's rule).

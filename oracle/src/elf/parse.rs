@@ -91,30 +91,6 @@ impl<'d> Strings<'d> {
         };
         Names { base: offset_in(data, t), names }
     }
-
-    fn name(self, offset: u32) -> SmolStr {
-        let Some(rest) = self.0.and_then(|t| t.get(offset as usize..)) else { return SmolStr::default() };
-        rest.iter().position(|&b| b == 0).map_or_else(SmolStr::default, |end| lossy(&rest[..end]))
-    }
-}
-
-/// The section-name table, checked as UTF-8 once: names are then cut out of it without checking each.
-struct SectionNames<'d> {
-    bytes: Strings<'d>,
-    text: Option<&'d str>,
-}
-
-impl<'d> SectionNames<'d> {
-    fn new(bytes: Strings<'d>) -> Self {
-        SectionNames { bytes, text: bytes.0.and_then(|t| std::str::from_utf8(t).ok()) }
-    }
-
-    fn name(&self, offset: u32) -> SmolStr {
-        // A name starting inside a multi-byte character is not valid on its own: read it as bytes.
-        let Some(rest) = self.text.and_then(|t| t.get(offset as usize..)) else { return self.bytes.name(offset) };
-        // Cut at the NUL (an ASCII byte, so a character boundary); no NUL reads as empty.
-        rest.as_bytes().iter().position(|&b| b == 0).map_or_else(SmolStr::default, |end| inline(&rest[..end]))
-    }
 }
 
 /// A string table's place in the file: offsets below `names` name `base + offset`.
@@ -151,6 +127,11 @@ fn inline(s: &str) -> SmolStr {
 }
 
 pub(super) fn lossy(bytes: &[u8]) -> SmolStr {
+    // Names are short and ASCII: `from_utf8`'s setup costs more than checking each byte.
+    if bytes.is_ascii() {
+        // SAFETY: ASCII is valid UTF-8.
+        return inline(unsafe { std::str::from_utf8_unchecked(bytes) });
+    }
     match std::str::from_utf8(bytes) {
         Ok(s) => inline(s),
         Err(_) => SmolStr::new(String::from_utf8_lossy(bytes)),
@@ -167,13 +148,12 @@ fn parse_as<H: FileHeader>(data: &[u8], file: impl FnOnce() -> SharedFile, class
     let table = header.sections(endian, data).map_err(ParseError::Sections)?;
 
     let file = file();
-    let shstrtab = SectionNames::new(Strings::section_names(header, &table, endian, data));
+    let shstrtab = Strings::section_names(header, &table, endian, data).names_in(data);
     let mut sections = Vec::with_capacity(table.len());
     for (index, sh) in table.iter().enumerate() {
-        let name = shstrtab.name(sh.sh_name(endian));
         let mut section = Section {
             index,
-            name,
+            name: shstrtab.name(sh.sh_name(endian)),
             sh_type: sh.sh_type(endian).0,
             flags: sh.sh_flags(endian).0,
             addr: sh.sh_addr(endian).into(),
@@ -185,7 +165,7 @@ fn parse_as<H: FileHeader>(data: &[u8], file: impl FnOnce() -> SharedFile, class
             data: 0..0,
         };
         if section.is_alloc() && !section.is_nobits() && section.sh_type != SHT_NULL {
-            let bytes = sh.data(endian, data).map_err(|_| outside(&section, data.len()))?;
+            let bytes = sh.data(endian, data).map_err(|_| outside(&section, &file, data.len()))?;
             let start = offset_in(data, bytes);
             section.data = start..start + bytes.len();
         }
@@ -223,7 +203,7 @@ fn parse_as<H: FileHeader>(data: &[u8], file: impl FnOnce() -> SharedFile, class
         }
         let bad = |reason: object::read::Error| ParseError::Relocations {
             index,
-            name: sections[index].name.to_string(),
+            name: file.name(sections[index].name).to_string(),
             reason,
         };
         let entries = if sh_type == SHT_RELA {
@@ -261,7 +241,7 @@ fn parse_as<H: FileHeader>(data: &[u8], file: impl FnOnce() -> SharedFile, class
         };
         relocs.push(RelocSection {
             index,
-            name: sections[index].name.clone(),
+            name: file.name(sections[index].name),
             is_rela: sh_type == SHT_RELA,
             target: sh.sh_info(endian),
             symtab: sh.sh_link(endian),
@@ -275,6 +255,10 @@ fn parse_as<H: FileHeader>(data: &[u8], file: impl FnOnce() -> SharedFile, class
         machine: header.e_machine(endian).0,
         entry: header.e_entry(endian).into(),
         shentsize: header.e_shentsize(endian),
+        alloc_names: sections
+            .iter()
+            .map(|s| if s.is_alloc() { file.name(s.name) } else { SmolStr::default() })
+            .collect(),
         sections,
         symtabs,
         relocs,
@@ -294,10 +278,10 @@ fn rela64_in_place(class: Class, little: bool, file: &SharedFile, start: usize, 
     Some(Entries::in_file(file.clone(), start, count))
 }
 
-fn outside(section: &Section, file_len: usize) -> ParseError {
+fn outside(section: &Section, file: &SharedFile, file_len: usize) -> ParseError {
     ParseError::SectionOutsideFile {
         index: section.index,
-        name: section.name.to_string(),
+        name: file.name(section.name).to_string(),
         offset: section.offset,
         size: section.size,
         file_len,
@@ -404,6 +388,15 @@ mod tests {
             assert!(!o.is_named(syms[0]) && o.is_named(syms[1]));
             assert!(o.name_is(Name::EMPTY, "") && o.name(Name::EMPTY).is_empty() && !o.name_is(Name::EMPTY, "\x7fELF"));
             assert_eq!(o.data(&o.sections[1]), &[0x90; 32], "{:?}", o.sections[1].name);
+            // ALLOC sections' names are made at parse, the others' when read: both read as the file has them.
+            let names: Vec<_> = o.sections.iter().map(|s| o.name_of(s)).collect();
+            assert_eq!(names, ["", ".text", ".rela.text", ".symtab", ".strtab", ".shstrtab"]);
+            assert!(o.sections[1].is_alloc() && !o.sections[2].is_alloc());
+            assert_eq!(
+                (o.section_name(0), o.section_name(2), o.section_name(9)),
+                ("[0]".into(), ".rela.text".into(), "[9]".into())
+            );
+            assert_eq!(o.relocs[0].name, ".rela.text");
         }
 
         // The same entries moved to an odd offset in the file are decoded instead, and read the same.

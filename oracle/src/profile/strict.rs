@@ -37,7 +37,10 @@ impl Profile for StrictX86_64 {
         }
         for s in obj.sections.iter().filter(|s| s.is_alloc()) {
             if s.addralign > 1 && !s.addralign.is_power_of_two() {
-                errs.push(HeaderProblem::AlignNotPowerOfTwo { section: s.name.to_string(), align: s.addralign });
+                errs.push(HeaderProblem::AlignNotPowerOfTwo {
+                    section: obj.name_of(s).to_string(),
+                    align: s.addralign,
+                });
             }
         }
         header_result(Loader::Strict, errs)

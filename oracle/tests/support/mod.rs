@@ -172,7 +172,7 @@ impl Builder {
                 u64::from(u32::from_le_bytes(bytes[32..36].try_into().unwrap()))
             } as usize;
             for (name, align) in &self.aligns {
-                let s = obj.sections.iter().find(|s| s.name == name).expect("section to patch");
+                let s = obj.sections.iter().find(|s| obj.name_is(s.name, name)).expect("section to patch");
                 if is64 {
                     let at = shoff + s.index * 64 + 48;
                     bytes[at..at + 8].copy_from_slice(&align.to_le_bytes());
