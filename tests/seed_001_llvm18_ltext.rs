@@ -29,7 +29,7 @@ fn llvm17_keeps_one_text_section_and_llvm18_adds_ltext() {
     assert!(v18.loaded);
     assert!(v18.entry.warned);
     assert!(v18.messages[0].to_string().starts_with("WARNING: at kernel/kexec_file.c"), "{:?}", v18.messages);
-    assert_eq!(v18.entry.matches, vec![".text", ".ltext"]);
+    assert_eq!(v18.entry_matches(), [".text", ".ltext"]);
 }
 
 #[test]
@@ -39,7 +39,7 @@ fn the_4_17_to_6_3_kernels_misplace_the_llvm18_entry() {
     assert!(v.loaded && !v.ok);
     let intended = v.entry.intended.as_ref().unwrap();
     assert_eq!(intended.addr, AT, "purgatory_start is at the start of .text");
-    let ltext = v.sections.iter().find(|s| s.name == ".ltext").unwrap().addr;
+    let ltext = v.placed(".ltext").unwrap().addr;
     // start = e_entry - 0 + (mem + 0) for .text, then again + (mem + offset(.ltext)).
     assert_eq!(v.entry.start, AT + ltext);
     assert!(v.failure_text().unwrap().contains("entry misplaced"));

@@ -429,8 +429,8 @@ fn exec_sections(obj: &Object) -> Vec<(String, u64)> {
 /// The first instruction of every exec section that contains `e_entry`: where each could send the loader.
 fn entry_site(obj: &Object, v: &kreloc_oracle::Verdict) -> Option<String> {
     let mut out = String::new();
-    for name in &v.entry.matches {
-        let sec = obj.sections.iter().find(|s| obj.name_of(s) == name.as_str() && s.is_exec())?;
+    for index in v.entry.matches.iter() {
+        let (sec, name) = (obj.sections.get(index as usize)?, v.section_name(index));
         let off = obj.entry.checked_sub(sec.addr)?;
         if let Some(insn) = kreloc_exec::scan::instruction_at(obj.data(sec), 0, off) {
             out += &format!("{name}+{:#x}: {}   {}\n", insn.offset, insn.bytes_hex, insn.text);
@@ -440,10 +440,10 @@ fn entry_site(obj: &Object, v: &kreloc_oracle::Verdict) -> Option<String> {
         out += &format!(
             "the loader enters at {:#x} ({}); {} is at {:#x} ({})\n",
             v.entry.start,
-            v.entry.section.as_deref().unwrap_or("no section"),
-            i.symbol,
+            v.entry.section.map_or("no section".into(), |s| v.section_name(s)),
+            v.symbol_name(i.symbol),
             i.addr,
-            i.section
+            v.section_name(i.section)
         );
     }
     (!out.is_empty()).then_some(out)

@@ -108,7 +108,8 @@ fn main() {
     let script = dir.path().join("place.ld");
     let mut s = String::from("SECTIONS {\n");
     for p in &v.sections {
-        let _ = writeln!(s, "  {} {:#x} : {{ *({}) }}", p.name, p.addr, p.name);
+        let name = v.placed_name(p);
+        let _ = writeln!(s, "  {name} {:#x} : {{ *({name}) }}", p.addr);
     }
     s.push_str("}\n");
     std::fs::write(&script, s).expect("script");

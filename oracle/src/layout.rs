@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use crate::elf::{Object, SmolStr};
+use crate::elf::Object;
 use crate::message::Finding;
 
 pub const PAGE_SIZE: u64 = 4096;
@@ -25,11 +25,10 @@ pub fn kernel_align(x: u64, a: u64) -> u64 {
     x.wrapping_add(a.wrapping_sub(1)) & !a.wrapping_sub(1)
 }
 
-/// One placed ALLOC section.
-#[derive(Debug, Clone, Serialize)]
+/// One placed ALLOC section (its name: `Verdict::section_name`, or the object's `name_of`).
+#[derive(Debug, Clone)]
 pub struct Placed {
     pub index: usize,
-    pub name: SmolStr,
     /// Final address.
     pub addr: u64,
     pub size: u64,
@@ -39,7 +38,7 @@ pub struct Placed {
 }
 
 /// The result of sizing and placing at one load address.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct Layout {
     pub load_addr: u64,
     /// Bytes the loader allocates and copies (file-backed part).
@@ -56,17 +55,15 @@ pub struct Layout {
     pub capacity: u64,
     /// Empty bss sections placed outside the segment: nothing is cleared, but symbols in them resolve there.
     pub stray_empty: Vec<(String, u64)>,
-    /// Final address of each section by index (None for non-ALLOC: they keep their `sh_addr`).
-    #[serde(skip)]
-    pub addr_of: Vec<Option<u64>>,
 }
 
 impl Layout {
     /// Final address of a section: the placed one for ALLOC sections, the original `sh_addr` otherwise.
     pub fn section_addr(&self, obj: &Object, index: usize) -> u64 {
-        match self.addr_of.get(index) {
-            Some(Some(a)) => *a,
-            _ => obj.sections.get(index).map_or(0, |s| s.addr),
+        // `placed` is in section order.
+        match self.placed.binary_search_by_key(&index, |p| p.index) {
+            Ok(i) => self.placed[i].addr,
+            Err(_) => obj.sections.get(index).map_or(0, |s| s.addr),
         }
     }
 }
@@ -131,10 +128,9 @@ pub(crate) fn aligns_addresses_oddly(obj: &Object, rule: LayoutRule) -> bool {
 /// Places every ALLOC section for a load at `load_addr`.
 pub fn place(obj: &Object, rule: LayoutRule, load_addr: u64) -> Layout {
     let (bufsz, memsz, align) = footprint(obj, rule);
-    let mut placed = Vec::new();
+    let mut placed = Vec::with_capacity(obj.sections.iter().filter(|s| s.is_alloc()).count());
     let mut overruns = Vec::new();
     let mut stray_empty = Vec::new();
-    let mut addr_of = vec![None; obj.sections.len()];
     let (unpadded_bufsz, bss_start) = match rule {
         LayoutRule::KernelOffsets | LayoutRule::Strict => (bufsz, load_addr.wrapping_add(bufsz)),
         LayoutRule::KernelLegacy | LayoutRule::KexecTools => {
@@ -167,15 +163,7 @@ pub fn place(obj: &Object, rule: LayoutRule, load_addr: u64) -> Layout {
                     align: s.addralign,
                 });
             }
-            addr_of[s.index] = Some(bss_addr);
-            placed.push(Placed {
-                index: s.index,
-                name: obj.name_of(s),
-                addr: bss_addr,
-                size: s.size,
-                nobits: true,
-                buf_offset: None,
-            });
+            placed.push(Placed { index: s.index, addr: bss_addr, size: s.size, nobits: true, buf_offset: None });
             bss_addr = bss_addr.wrapping_add(s.size);
             continue;
         }
@@ -197,7 +185,7 @@ pub fn place(obj: &Object, rule: LayoutRule, load_addr: u64) -> Layout {
                 into_padding: end.is_some_and(|e| e <= capacity),
             });
         }
-        if let Some(other) = overlapped(&placed, offset, s.size) {
+        if let Some(other) = overlapped(obj, &placed, offset, s.size) {
             overruns.push(Finding::SectionOverlap {
                 section: obj.name_of(s).to_string(),
                 other,
@@ -206,18 +194,10 @@ pub fn place(obj: &Object, rule: LayoutRule, load_addr: u64) -> Layout {
             });
         }
         let addr = load_addr.wrapping_add(offset);
-        addr_of[s.index] = Some(addr);
-        placed.push(Placed {
-            index: s.index,
-            name: obj.name_of(s),
-            addr,
-            size: s.size,
-            nobits: false,
-            buf_offset: Some(offset),
-        });
+        placed.push(Placed { index: s.index, addr, size: s.size, nobits: false, buf_offset: Some(offset) });
         offset = offset.wrapping_add(s.size);
     }
-    Layout { load_addr, bufsz, memsz, align, placed, overruns, capacity, stray_empty, addr_of }
+    Layout { load_addr, bufsz, memsz, align, placed, overruns, capacity, stray_empty }
 }
 
 /// The kernel's `vzalloc(bufsz)` hands out whole pages; kexec-tools' `xmalloc(bufsz)` and the strict
@@ -232,13 +212,13 @@ fn buffer_capacity(rule: LayoutRule, bufsz: u64) -> u64 {
 }
 
 /// The name of an already-placed file-backed section that `[offset, offset + size)` overlaps.
-fn overlapped(placed: &[Placed], offset: u64, size: u64) -> Option<String> {
+fn overlapped(obj: &Object, placed: &[Placed], offset: u64, size: u64) -> Option<String> {
     let end = offset.saturating_add(size);
     placed
         .iter()
         .filter(|p| size > 0 && p.size > 0)
         .find(|p| p.buf_offset.is_some_and(|o| o < end && offset < o.saturating_add(p.size)))
-        .map(|p| p.name.to_string())
+        .map(|p| obj.name_of(&obj.sections[p.index]).to_string())
 }
 
 /// The loader's buffer length: its real capacity, clipped to `MAX_IMAGE`.

@@ -18,18 +18,18 @@ pub fn verdict_text(v: &Verdict, how_chosen: Option<&str>) -> String {
         let _ = writeln!(
             out,
             "  {:<24} {:#014x}  {:#8x}{}",
-            s.name,
+            v.placed_name(s),
             s.addr,
             s.size,
             if s.nobits { "  (nobits)" } else { "" }
         );
     }
     let _ = write!(out, "entry: {:#x}", v.entry.start);
-    if let Some(s) = &v.entry.section {
-        let _ = write!(out, " (from {s})");
+    if let Some(s) = v.entry.section {
+        let _ = write!(out, " (from {})", v.section_name(s));
     }
     if let Some(i) = &v.entry.intended {
-        let _ = write!(out, "; {} is at {:#x} ({})", i.symbol, i.addr, i.section);
+        let _ = write!(out, "; {} is at {:#x} ({})", v.symbol_name(i.symbol), i.addr, v.section_name(i.section));
     }
     out.push('\n');
     if !v.messages.is_empty() {

@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use crate::elf::{Entries, SharedFile, SmolStr};
+use crate::elf::{Entries, ObjectNames, SmolStr};
 use crate::entry::Entry;
 use crate::layout::Placed;
 use crate::message::{Finding, LoaderMessage, Warning};
@@ -64,10 +64,9 @@ impl RelocResult {
 
 /// Every relocation of a load, in the loader's order. The relocator's straight path (the first entries,
 /// every one exact) keeps its entries as the file has them (shared with the object), their values derived
-/// when read; the general path after it keeps a record per relocation. Both hold indices into one list of
-/// names (patched sections, symbol labels), and the straight path's symbols that have a name of their own
-/// an offset into the object's file (shared too): a load writes little per relocation, and names
-/// are joined only when a report reads them.
+/// when read, and names its sections and symbols by index, read from the object's file (shared too) only
+/// when a report reads them; the general path after it keeps a record per relocation, with indices into a
+/// list of the names it made. A load writes little per relocation, and makes no name on the straight path.
 #[derive(Debug, Clone, Default)]
 pub struct Relocations {
     straight: StraightEntries,
@@ -84,8 +83,8 @@ pub(crate) struct StraightEntries {
     pub(crate) runs: Vec<StraightRun>,
     /// The symbol tables' symbols as the runs resolved them, one table after another.
     pub(crate) symbols: Vec<ResolvedSymbol>,
-    /// The object's file, where `SymbolName::Named` names are read (shared, not copied).
-    pub(crate) names: Option<SharedFile>,
+    /// The object's names, where sections and `SymbolName::Named` names are read (shared, not copied).
+    pub(crate) names: Option<ObjectNames>,
 }
 
 /// One relocation section's entries on the straight path.
@@ -98,8 +97,8 @@ pub(crate) struct StraightRun {
     pub(crate) entries: Entries,
     pub(crate) taken: usize,
     pub(crate) reloc_section: u32,
-    /// The patched section's name and address.
-    pub(crate) section: NameId,
+    /// The patched section's index and address.
+    pub(crate) section: u32,
     pub(crate) section_addr: u64,
     /// Where its symbol table starts in `StraightEntries::symbols`.
     pub(crate) symbols: usize,
@@ -122,8 +121,8 @@ pub(crate) enum SymbolName {
     Refused,
     /// Its own name in `StraightEntries::names`, made into text only when read.
     Named(crate::elf::Name),
-    /// A label kept by `Relocations::name` (its section's name, `*ABS*`, …).
-    Label(NameId),
+    /// No name of its own: labelled by its section index (its section's name, `*ABS*`, `*UND*`) when read.
+    Labelled(u32),
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -160,9 +159,9 @@ pub(crate) struct Outcome {
 }
 
 impl Relocations {
-    /// Room for `names` names.
-    pub(crate) fn with_names(names: usize) -> Self {
-        Relocations { names: Vec::with_capacity(names), ..Relocations::default() }
+    /// Room for `names` more names (the general path's).
+    pub(crate) fn reserve_names(&mut self, names: usize) {
+        self.names.reserve(names);
     }
 
     /// The straight path's entries: the first `straight.len` relocations.
@@ -278,16 +277,20 @@ impl Relocations {
 
     fn symbol_name(&self, name: SymbolName) -> SmolStr {
         match (name, &self.straight.names) {
-            (SymbolName::Named(n), Some(table)) => table.name(n),
-            (SymbolName::Label(id), _) => self.named(id),
+            (SymbolName::Named(n), Some(names)) => names.text(n),
+            (SymbolName::Labelled(shndx), Some(names)) => names.label(crate::elf::Name::EMPTY, shndx),
             _ => SmolStr::default(),
         }
+    }
+
+    fn section_name(&self, index: u32) -> SmolStr {
+        self.straight.names.as_ref().map(|n| n.section_name(index)).unwrap_or_default()
     }
 
     fn straight_result(&self, run: &StraightRun, r: &crate::elf::Reloc) -> RelocResult {
         RelocResult {
             reloc_section: run.reloc_section as usize,
-            section: self.named(run.section),
+            section: self.section_name(run.section),
             offset: r.offset,
             r_type: r.r_type,
             type_name: run.arch.howto(r.r_type).name,
@@ -508,8 +511,10 @@ impl Stages {
     }
 }
 
-/// What a loader does with an object at one load address.
-#[derive(Debug, Clone, Serialize)]
+/// What a loader does with an object at one load address. Its sections and entry name sections by index and
+/// symbols by `Name`; `section_name`, `placed_name` and `symbol_name` read them from the object's file (kept
+/// shared in the verdict), and a serialized verdict has them as text.
+#[derive(Debug, Clone)]
 pub struct Verdict {
     pub profile: crate::ProfileId,
     pub load_addr: u64,
@@ -538,11 +543,37 @@ pub struct Verdict {
     /// The first reason the whole load fails or runs other than intended.
     pub failure: Option<Failure>,
     /// The relocated file-backed bytes (bss follows, zeroed, up to `memsz`).
-    #[serde(skip)]
     pub image: Vec<u8>,
+    /// The object's names, read when a report reads them.
+    pub(crate) names: ObjectNames,
 }
 
 impl Verdict {
+    /// Section `index`'s name, or a placeholder naming the index (how the entry's sections read).
+    pub fn section_name(&self, index: u32) -> SmolStr {
+        self.names.section_name(index)
+    }
+
+    /// A placed section's name as the file has it (empty if it has none).
+    pub fn placed_name(&self, p: &Placed) -> SmolStr {
+        u32::try_from(p.index).map_or_else(|_| SmolStr::default(), |i| self.names.name_of(i))
+    }
+
+    /// The placed section named `name`, if any.
+    pub fn placed(&self, name: &str) -> Option<&Placed> {
+        self.sections.iter().find(|p| self.placed_name(p) == name)
+    }
+
+    /// The names of every exec section that holds `e_entry` (`Entry::matches`).
+    pub fn entry_matches(&self) -> Vec<SmolStr> {
+        self.entry.matches.iter().map(|i| self.section_name(i)).collect()
+    }
+
+    /// A symbol's name (the entry's `IntendedEntry::symbol`).
+    pub fn symbol_name(&self, name: crate::elf::Name) -> SmolStr {
+        self.names.text(name)
+    }
+
     /// The first relocation the loader stopped at.
     pub fn first_failed_relocation(&self) -> Option<RelocResult> {
         let index = self.relocations.statuses().position(Status::is_fatal)?;
@@ -565,5 +596,86 @@ impl Verdict {
     /// The loader's messages as printed.
     pub fn message_lines(&self) -> Vec<String> {
         self.messages.iter().map(ToString::to_string).collect()
+    }
+}
+
+/// Serialized as it reads: sections and the entry with their names.
+impl Serialize for Verdict {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut st = s.serialize_struct("Verdict", 17)?;
+        st.serialize_field("profile", &self.profile)?;
+        st.serialize_field("load_addr", &self.load_addr)?;
+        st.serialize_field("loaded", &self.loaded)?;
+        st.serialize_field("ok", &self.ok)?;
+        st.serialize_field("load_succeeds", &self.load_succeeds)?;
+        st.serialize_field("good", &self.good)?;
+        st.serialize_field("stages", &self.stages)?;
+        st.serialize_field("bufsz", &self.bufsz)?;
+        st.serialize_field("memsz", &self.memsz)?;
+        st.serialize_field("align", &self.align)?;
+        let sections: Vec<_> = self.sections.iter().map(|p| NamedPlaced::of(self, p)).collect();
+        st.serialize_field("sections", &sections)?;
+        st.serialize_field("entry", &NamedEntry::of(self))?;
+        st.serialize_field("relocations", &self.relocations)?;
+        st.serialize_field("messages", &self.messages)?;
+        st.serialize_field("warnings", &self.warnings)?;
+        st.serialize_field("findings", &self.findings)?;
+        st.serialize_field("failure", &self.failure)?;
+        st.end()
+    }
+}
+
+/// A placed section as serialized.
+#[derive(Serialize)]
+struct NamedPlaced {
+    index: usize,
+    name: SmolStr,
+    addr: u64,
+    size: u64,
+    nobits: bool,
+    buf_offset: Option<u64>,
+}
+
+impl NamedPlaced {
+    fn of(v: &Verdict, p: &Placed) -> Self {
+        let Placed { index, addr, size, nobits, buf_offset } = *p;
+        NamedPlaced { index, name: v.placed_name(p), addr, size, nobits, buf_offset }
+    }
+}
+
+/// The entry as serialized.
+#[derive(Serialize)]
+struct NamedEntry {
+    start: u64,
+    section: Option<SmolStr>,
+    matches: Vec<SmolStr>,
+    warned: bool,
+    warned_in: Vec<SmolStr>,
+    intended: Option<NamedIntended>,
+}
+
+#[derive(Serialize)]
+struct NamedIntended {
+    symbol: SmolStr,
+    section: SmolStr,
+    addr: u64,
+}
+
+impl NamedEntry {
+    fn of(v: &Verdict) -> Self {
+        let e = &v.entry;
+        NamedEntry {
+            start: e.start,
+            section: e.section.map(|i| v.section_name(i)),
+            matches: v.entry_matches(),
+            warned: e.warned,
+            warned_in: e.warned_in.iter().map(|i| v.section_name(i)).collect(),
+            intended: e.intended.as_ref().map(|i| NamedIntended {
+                symbol: v.symbol_name(i.symbol),
+                section: v.section_name(i.section),
+                addr: i.addr,
+            }),
+        }
     }
 }

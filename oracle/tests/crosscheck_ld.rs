@@ -111,7 +111,7 @@ fn link(
     Ok(support::linked_sections(&bytes, v, linker)
         .into_iter()
         .map(|(name, addr, data)| {
-            let p = v.sections.iter().find(|p| p.name == name).unwrap();
+            let p = v.placed(&name).unwrap();
             assert_eq!(addr, p.addr, "{linker} placed {name} elsewhere");
             (name, data)
         })
@@ -152,7 +152,7 @@ fn strict_profile_agrees_with_gnu_ld_and_lld_on_200_objects() {
                                 match (link(linker, dir, &obj, &v, &tag), v.loaded) {
                                     (Ok(sections), true) => {
                                         for (name, data) in sections {
-                                            let p = v.sections.iter().find(|p| p.name == name).unwrap();
+                                            let p = v.placed(&name).unwrap();
                                             let off = p.buf_offset.unwrap() as usize;
                                             assert!(
                                                 v.image[off..off + data.len()] == data[..],

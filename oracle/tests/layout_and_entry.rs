@@ -31,7 +31,7 @@ fn seed001_overflows_type_10_at_0x13fffb000_and_warns() {
     assert!(v.messages[0].to_string().starts_with("WARNING: at kernel/kexec_file.c"), "{}", v.messages[0]);
     assert_eq!(v.messages[1].to_string(), "kexec: Overflow in relocation type 10 value 0x13fffbf60");
     assert_eq!(v.messages[2].to_string(), "kexec-bzImage64: Loading purgatory failed");
-    assert_eq!(v.entry.matches, vec![".text", ".ltext"]);
+    assert_eq!(v.entry_matches(), [".text", ".ltext"]);
     assert!(v.entry.warned);
 }
 
@@ -85,7 +85,7 @@ fn kernel_sizing_aligns_bss_after_the_buffer_and_rounds_memsz() {
     let v = load(&b.build(), "linux-x86_64", AT);
     assert_eq!(v.bufsz, 0x140, "ALIGN(0x123, bss_align 64)");
     assert_eq!(v.memsz, 0x1000);
-    let bss = v.sections.iter().find(|s| s.name == ".bss").unwrap();
+    let bss = v.placed(".bss").unwrap();
     assert_eq!(bss.addr, AT + 0x140);
 }
 
@@ -107,12 +107,12 @@ fn align_zero_is_zero_in_the_kernel_and_overruns_its_buffer() {
         v.findings
     );
     assert_eq!(v.findings[0].code(), "section-into-padding");
-    let data = v.sections.iter().find(|s| s.name == ".data").unwrap();
+    let data = v.placed(".data").unwrap();
     assert_eq!(data.addr, AT, "ALIGN(offset, 0) == 0 puts .data on top of .text");
 
     let kt = load(&bytes, "kexec-tools-x86_64", AT);
     assert!(kt.loaded, "kexec-tools treats alignment 0 as 1: {:?}", kt.failure);
-    assert_eq!(kt.sections.iter().find(|s| s.name == ".data").unwrap().addr, AT + 0x100);
+    assert_eq!(kt.placed(".data").unwrap().addr, AT + 0x100);
 
     // Past the page-rounded buffer the copy really corrupts memory; the kernel still goes on.
     let mut b = Builder::x86_64();
@@ -136,7 +136,7 @@ fn non_power_of_two_alignment_is_rejected_by_strict_only() {
     assert!(strict.failure_text().unwrap().contains("not a power of two"));
     // The kernel computes ALIGN(0x10, 24) = (0x10 + 23) & ~23 literally.
     let k = load(&bytes, "linux-x86_64", AT);
-    let data = k.sections.iter().find(|s| s.name == ".data").unwrap();
+    let data = k.placed(".data").unwrap();
     assert_eq!(data.addr - AT, (0x10u64 + 23) & !23);
 }
 
@@ -199,7 +199,7 @@ fn bss_with_align_zero_lands_at_address_zero() {
     b.section(".bss", SectionKind::UninitializedData, &[0; 0x40], 8);
     b.raw_align(".bss", 0);
     let v = load(&b.build(), "linux-x86_64", AT);
-    assert_eq!(v.sections.iter().find(|s| s.name == ".bss").unwrap().addr, 0);
+    assert_eq!(v.placed(".bss").unwrap().addr, 0);
     assert!(v.loaded, "the kernel goes on: {:?}", v.failure);
     assert_eq!(v.findings[0].code(), "bss-outside-segment");
     assert!(v.findings[0].to_string().contains("outside the segment"), "{:?}", v.findings);

@@ -54,6 +54,13 @@ fn names_match_objects_string_tables_under_corruption() {
         let (sections, symbols) = names_by_object(&bytes).expect("object reads what the parser read");
         let ours: Vec<String> = obj.sections.iter().map(|s| obj.name_of(s).to_string()).collect();
         assert_eq!(ours, sections, "section names");
+        // A verdict names sections from the file without the object (`ObjectNames` reads the headers again).
+        let kept = obj.names();
+        for i in 0..=obj.sections.len() as u32 {
+            assert_eq!(kept.section_name(i), obj.section_name(i), "section [{i}] as messages name it");
+        }
+        let kept_names: Vec<String> = (0..obj.sections.len() as u32).map(|i| kept.name_of(i).to_string()).collect();
+        assert_eq!(kept_names, sections, "section names read without the object");
         let ours: Vec<Vec<String>> = obj
             .symtabs
             .iter()
@@ -97,6 +104,9 @@ fn relocation_results_name_their_entrys_section_and_symbol() {
         }
         let Ok(obj) = kreloc_oracle::parse(&bytes) else { continue };
         let v = kreloc_oracle::load(&obj, &*profiles[round % profiles.len()], 0x1_3fff_b000);
+        for p in &v.sections {
+            assert_eq!(v.placed_name(p), obj.name_of(&obj.sections[p.index]), "placed section [{}]", p.index);
+        }
         let mut sections_seen = Vec::new();
         let mut results = v.relocations.iter().peekable();
         while let Some(first) = results.peek() {

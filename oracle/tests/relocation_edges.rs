@@ -54,7 +54,7 @@ fn r32_against_a_moving_section_overflows_exactly_at_the_edge() {
         b.build()
     };
     let probe = load(&build(0), "linux-x86_64", AT);
-    let data_addr = probe.sections.iter().find(|s| s.name == ".data").unwrap().addr;
+    let data_addr = probe.placed(".data").unwrap().addr;
     let edge = (0xffff_ffff - data_addr) as i64;
     assert!(load(&build(edge), "linux-x86_64", AT).loaded);
     let v = load(&build(edge + 1), "linux-x86_64", AT);
@@ -156,7 +156,7 @@ fn rel_sections_are_refused_by_the_kernel_and_applied_in_place_by_kexec_tools_i3
     let bytes = b.build();
     let v = load(&bytes, "kexec-tools-i386", 0x10_0000);
     assert!(v.loaded, "{:?}", v.messages);
-    let data_addr = v.sections.iter().find(|s| s.name == ".data").unwrap().addr;
+    let data_addr = v.placed(".data").unwrap().addr;
     // *loc += S: the in-place 0x44 (object::write stores i386 addends in place) is kept.
     assert_eq!(u32::from_le_bytes(v.image[0..4].try_into().unwrap()), (data_addr + 0x44) as u32);
 }

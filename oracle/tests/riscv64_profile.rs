@@ -92,7 +92,7 @@ fn jal_and_branch_immediates_keep_the_opcode() {
 fn pcrel_hi20_patches_the_auipc_and_the_instruction_after_it() {
     // auipc a0, 0 ; addi a0, a0, 0 at 0x10, to .data + addend, where .data + addend - P is `offset`.
     let probe = load(&object(&[], &[]));
-    let data = probe.sections.iter().find(|s| s.name == ".data").unwrap().addr;
+    let data = probe.placed(".data").unwrap().addr;
     let place = AT + 0x10;
     // (offset, auipc, addi): a low part >= 0x800 is negative, so the high part rounds up.
     for (offset, auipc, addi) in
@@ -129,8 +129,8 @@ fn add_and_sub_accumulate_into_the_field() {
     // A .data-relative difference as compilers emit for jump tables: ADD32 target, SUB32 .data.
     let v = load(&object(&[], &[(0x80, 35, Target::Func, 0), (0x80, 39, Target::Data, 0)]));
     assert!(v.loaded, "{:?}", v.failure);
-    let text = v.sections.iter().find(|s| s.name == ".text").unwrap().addr;
-    let data = v.sections.iter().find(|s| s.name == ".data").unwrap().addr;
+    let text = v.placed(".text").unwrap().addr;
+    let data = v.placed(".data").unwrap().addr;
     assert_eq!(word(&v, 0x80), (text + 0x100).wrapping_sub(data) as u32);
 }
 
@@ -222,7 +222,7 @@ fn clang_riscv64_objects_relocate_exactly_as_ld_lld_links_them() {
                 assert!(v.loaded, "program {i} {opt} at {at:#x}: {:?}", v.failure);
                 kinds.extend(v.reloc_types());
                 for (name, addr, data) in lld_sections(dir.path(), &obj, &v) {
-                    let p = v.sections.iter().find(|p| p.name == name).unwrap();
+                    let p = v.placed(&name).unwrap();
                     assert_eq!(addr, p.addr, "{LLD} placed {name} elsewhere");
                     let off = p.buf_offset.unwrap() as usize;
                     assert!(

@@ -50,7 +50,7 @@ fn absolute_and_pc_relative_fields_are_big_endian_and_dbl_is_halved() {
     // R_390_64 at +0x10 against .data+8; R_390_PC32DBL at +0x22 to target (+0x100); PLT32DBL likewise.
     let v = load(&object(&text, &[(0x10, 22, false, 8), (0x22, 19, true, 0), (0x32, 20, true, 0)]));
     assert!(v.loaded, "{:?}", v.failure);
-    let data = v.sections.iter().find(|s| s.name == ".data").unwrap().addr;
+    let data = v.placed(".data").unwrap().addr;
     assert_eq!(&v.image[0x10..0x18], &(data + 8).to_be_bytes());
     assert_eq!(&v.image[0x22..0x26], &((0x100u32 - 0x22) >> 1).to_be_bytes());
     assert_eq!(&v.image[0x32..0x36], &((0x100u32 - 0x32) >> 1).to_be_bytes(), "PLT32DBL is applied as PC32DBL");
@@ -64,7 +64,7 @@ fn displacement_fields_keep_the_opcode_bits() {
     // R_390_12 and R_390_20 against an absolute-looking addend on .data (value = .data addr + addend).
     let bytes = object(&text, &[(0x40, 2, false, 0), (0x50, 57, false, 0)]);
     let v = load(&bytes);
-    let data = v.sections.iter().find(|s| s.name == ".data").unwrap().addr;
+    let data = v.placed(".data").unwrap().addr;
     let d12 = u16::from_be_bytes(v.image[0x40..0x42].try_into().unwrap());
     assert_eq!(d12, 0xa000 | (data & 0xfff) as u16);
     let d20 = u32::from_be_bytes(v.image[0x50..0x54].try_into().unwrap());

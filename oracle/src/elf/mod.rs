@@ -1,8 +1,9 @@
 //! An owned, validated model of an ELF relocatable object: everything a loader reads, nothing more.
 //! The object holds its file, shared, and reads section contents, section and symbol names (a `Name` is an
 //! offset in the file, read with `Object::name`) and, where the file lays them out as `Reloc`, relocation
-//! entries from it in place: parsing copies the file at most once, not each table, name or entry. Only the
-//! names every load reads, the ALLOC sections', are made into text, once (`Object::name_of`).
+//! entries from it in place: parsing copies the file at most once, not each table, name or entry. No name is
+//! made into text until something reads it: a verdict keeps `ObjectNames` (the file, shared, and where its
+//! section headers are) and names sections and symbols only when a report asks.
 
 pub mod consts;
 mod parse;
@@ -90,8 +91,8 @@ fn as_text<T: std::fmt::Display, S: serde::Serializer>(v: &T, s: S) -> Result<S:
 #[derive(Debug, Clone)]
 pub struct Section {
     pub index: usize,
-    /// Where the name starts in the file, as a symbol's: `Object::name_of` gives it as text (made at parse
-    /// for ALLOC sections), `Object::name` and `name_is` read it in place.
+    /// Where the name starts in the file, as a symbol's: `Object::name_of` gives it as text, `Object::name`
+    /// and `name_is` read it in place.
     pub name: Name,
     pub sh_type: u32,
     pub flags: u64,
@@ -151,6 +152,48 @@ pub struct Symbol {
     pub shndx: u32,
     pub bind: u8,
     pub kind: u8,
+}
+
+/// The SHT_SYMTAB sections' symbols with their section indices, in section order. An object has one: it is
+/// kept inline, any others after it.
+#[derive(Debug, Clone, Default)]
+pub struct SymbolTables {
+    first: Option<(usize, Vec<Symbol>)>,
+    more: Vec<(usize, Vec<Symbol>)>,
+}
+
+type TablesIter<'a> =
+    std::iter::Chain<std::option::Iter<'a, (usize, Vec<Symbol>)>, std::slice::Iter<'a, (usize, Vec<Symbol>)>>;
+
+impl SymbolTables {
+    pub(crate) fn push(&mut self, table: (usize, Vec<Symbol>)) {
+        if self.first.is_none() {
+            self.first = Some(table);
+        } else {
+            self.more.push(table);
+        }
+    }
+
+    /// Each table: its section index and its symbols.
+    pub fn iter(&self) -> TablesIter<'_> {
+        self.first.iter().chain(&self.more)
+    }
+
+    pub fn len(&self) -> usize {
+        usize::from(self.first.is_some()) + self.more.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.first.is_none()
+    }
+}
+
+impl<'a> IntoIterator for &'a SymbolTables {
+    type Item = &'a (usize, Vec<Symbol>);
+    type IntoIter = TablesIter<'a>;
+    fn into_iter(self) -> TablesIter<'a> {
+        self.iter()
+    }
 }
 
 /// One relocation entry (REL entries carry addend 0 here; their in-place addend is read at apply time).
@@ -268,6 +311,31 @@ impl SharedFile {
     pub(crate) fn name(&self, name: Name) -> SmolStr {
         parse::lossy(self.name_bytes(name))
     }
+
+    /// The name reads as "" (`Name::EMPTY`, or a NUL where it starts).
+    fn is_empty(&self, name: Name) -> bool {
+        self.at_name(name).first().is_none_or(|&b| b == 0)
+    }
+
+    /// Section `index`, named `name`, as messages name it: its name, or a placeholder naming the index.
+    fn section_name(&self, name: Name, index: u32) -> SmolStr {
+        if self.is_empty(name) {
+            return smol_str::format_smolstr!("[{index}]");
+        }
+        self.name(name)
+    }
+
+    /// A symbol as messages name it: its name, or (the kernel's rule) its section's, `section_name(shndx)`.
+    fn label(&self, name: Name, shndx: u32, section_name: impl FnOnce(u32) -> SmolStr) -> SmolStr {
+        if !self.is_empty(name) {
+            return self.name(name);
+        }
+        match shndx {
+            SHN_ABS => SmolStr::new_static("*ABS*"),
+            0 => SmolStr::new_static("*UND*"),
+            i => section_name(i),
+        }
+    }
 }
 
 /// A parsed relocatable (or any) ELF object.
@@ -280,13 +348,70 @@ pub struct Object {
     pub shentsize: u16,
     pub sections: Vec<Section>,
     /// Symbol tables by section index (SHT_SYMTAB only).
-    pub symtabs: Vec<(usize, Vec<Symbol>)>,
+    pub symtabs: SymbolTables,
     pub relocs: Vec<RelocSection>,
     /// The file: contents, names and entries are read from it in place.
     file: SharedFile,
-    /// The ALLOC sections' names as text, by index (empty for the others): the ones every load reads, made
-    /// once. The others are made when read.
-    alloc_names: Box<[SmolStr]>,
+    /// Where the section headers and their names are in the file, for `ObjectNames`.
+    headers: Headers,
+}
+
+/// Where an object's section headers lie in its file, and the table their names are in: enough to name a
+/// section by its index from the file alone (each header starts with its `sh_name`, in the file's byte
+/// order, in ELF32 and ELF64 alike).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Headers {
+    pub(crate) at: usize,
+    pub(crate) entsize: usize,
+    pub(crate) count: usize,
+    pub(crate) big_endian: bool,
+    pub(crate) names: parse::Names,
+}
+
+/// An object's section and symbol names, read from its file (shared, not copied) without the object: a
+/// verdict keeps them, and makes a name into text only when a report reads it.
+#[derive(Debug, Clone)]
+pub struct ObjectNames {
+    file: SharedFile,
+    headers: Headers,
+}
+
+impl ObjectNames {
+    /// Where section `index`'s name starts (`Name::EMPTY` past the table); the `Name` parsing gave it.
+    pub fn section(&self, index: u32) -> Name {
+        let h = &self.headers;
+        let i = index as usize;
+        if i >= h.count {
+            return Name::EMPTY;
+        }
+        let word = h
+            .entsize
+            .checked_mul(i)
+            .and_then(|o| o.checked_add(h.at))
+            .and_then(|at| self.file.bytes().get(at..)?.first_chunk::<4>());
+        let Some(&word) = word else { return Name::EMPTY };
+        h.names.name(if h.big_endian { u32::from_be_bytes(word) } else { u32::from_le_bytes(word) })
+    }
+
+    /// Section `index`'s name as text (empty if it has none), as `Object::name_of` gives it.
+    pub fn name_of(&self, index: u32) -> SmolStr {
+        self.text(self.section(index))
+    }
+
+    /// Section `index`'s name, or a placeholder naming the index, as `Object::section_name` gives it.
+    pub fn section_name(&self, index: u32) -> SmolStr {
+        self.file.section_name(self.section(index), index)
+    }
+
+    /// A name as text (invalid UTF-8 replaced).
+    pub fn text(&self, name: Name) -> SmolStr {
+        self.file.name(name)
+    }
+
+    /// How a symbol reads in messages, as `Object::symbol_label` reads it: its name, or by its section.
+    pub fn label(&self, name: Name, shndx: u32) -> SmolStr {
+        self.file.label(name, shndx, |i| self.section_name(i))
+    }
 }
 
 impl Object {
@@ -320,9 +445,9 @@ impl Object {
         self.file.name(name)
     }
 
-    /// The file, shared: a verdict keeps it to name symbols later without the object.
-    pub(crate) fn shared_file(&self) -> &SharedFile {
-        &self.file
+    /// The object's names, readable without it (the file shared, not copied): a verdict keeps them.
+    pub fn names(&self) -> ObjectNames {
+        ObjectNames { file: self.file.clone(), headers: self.headers }
     }
 
     /// A symbol's name as text.
@@ -360,18 +485,12 @@ impl Object {
 
     /// Name of section `index`, or a placeholder naming the index.
     pub fn section_name(&self, index: u32) -> SmolStr {
-        match self.sections.get(index as usize) {
-            Some(s) if !self.name_is_empty(s.name) => self.name_of(s),
-            _ => smol_str::format_smolstr!("[{index}]"),
-        }
+        self.file.section_name(self.sections.get(index as usize).map_or(Name::EMPTY, |s| s.name), index)
     }
 
-    /// A section's name as text (empty if it has none); `section` is one of this object's.
+    /// A section's name as text (empty if it has none).
     pub fn name_of(&self, section: &Section) -> SmolStr {
-        match self.alloc_names.get(section.index) {
-            Some(text) if section.is_alloc() => text.clone(),
-            _ => self.name_smol(section.name),
-        }
+        self.name_smol(section.name)
     }
 
     /// The symbol has a name of its own (its label is that name, `name_smol(sym.name)`).
@@ -381,19 +500,12 @@ impl Object {
 
     /// The name reads as "" (`Name::EMPTY`, or a NUL where it starts).
     pub fn name_is_empty(&self, name: Name) -> bool {
-        self.file.at_name(name).first().is_none_or(|&b| b == 0)
+        self.file.is_empty(name)
     }
 
     /// How a relocation's symbol reads in messages: its name, or its section's name (the kernel's rule).
     pub fn symbol_label(&self, sym: &Symbol) -> SmolStr {
-        if self.is_named(sym) {
-            return self.name_smol(sym.name);
-        }
-        match sym.shndx {
-            SHN_ABS => SmolStr::new_static("*ABS*"),
-            0 => SmolStr::new_static("*UND*"),
-            i => self.section_name(i),
-        }
+        self.file.label(sym.name, sym.shndx, |i| self.section_name(i))
     }
 }
 

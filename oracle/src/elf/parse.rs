@@ -94,14 +94,14 @@ impl<'d> Strings<'d> {
 }
 
 /// A string table's place in the file: offsets below `names` name `base + offset`.
-#[derive(Clone, Copy, Default)]
-struct Names {
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Names {
     base: usize,
     names: usize,
 }
 
 impl Names {
-    fn name(self, offset: u32) -> Name {
+    pub(crate) fn name(self, offset: u32) -> Name {
         let o = offset as usize;
         if o < self.names {
             Name::starting_at(self.base + o)
@@ -151,28 +151,34 @@ fn parse_as<H: FileHeader>(data: &[u8], file: impl FnOnce() -> SharedFile, class
     let shstrtab = Strings::section_names(header, &table, endian, data).names_in(data);
     let mut sections = Vec::with_capacity(table.len());
     for (index, sh) in table.iter().enumerate() {
-        let mut section = Section {
+        let (name, sh_type, flags) = (shstrtab.name(sh.sh_name(endian)), sh.sh_type(endian).0, sh.sh_flags(endian).0);
+        let (offset, size) = (sh.sh_offset(endian).into(), sh.sh_size(endian).into());
+        let holds_bytes = flags & SHF_ALLOC != 0 && sh_type != SHT_NOBITS && sh_type != SHT_NULL;
+        let contents = if holds_bytes {
+            let bytes = sh.data(endian, data).map_err(|_| outside(index, name, offset, size, &file, data.len()))?;
+            let start = offset_in(data, bytes);
+            start..start + bytes.len()
+        } else {
+            0..0
+        };
+        // Made whole, then pushed: a section built and then changed was copied from the stack, with wide
+        // loads of the narrow stores just made (`perf` put a third of parsing's samples on that copy).
+        sections.push(Section {
             index,
-            name: shstrtab.name(sh.sh_name(endian)),
-            sh_type: sh.sh_type(endian).0,
-            flags: sh.sh_flags(endian).0,
+            name,
+            sh_type,
+            flags,
             addr: sh.sh_addr(endian).into(),
-            offset: sh.sh_offset(endian).into(),
-            size: sh.sh_size(endian).into(),
+            offset,
+            size,
             addralign: sh.sh_addralign(endian).into(),
             link: sh.sh_link(endian),
             info: sh.sh_info(endian),
-            data: 0..0,
-        };
-        if section.is_alloc() && !section.is_nobits() && section.sh_type != SHT_NULL {
-            let bytes = sh.data(endian, data).map_err(|_| outside(&section, &file, data.len()))?;
-            let start = offset_in(data, bytes);
-            section.data = start..start + bytes.len();
-        }
-        sections.push(section);
+            data: contents,
+        });
     }
 
-    let mut symtabs = Vec::new();
+    let mut symtabs = super::SymbolTables::default();
     for (index, sh) in table.iter().enumerate() {
         if sh.sh_type(endian).0 != SHT_SYMTAB {
             continue;
@@ -255,10 +261,13 @@ fn parse_as<H: FileHeader>(data: &[u8], file: impl FnOnce() -> SharedFile, class
         machine: header.e_machine(endian).0,
         entry: header.e_entry(endian).into(),
         shentsize: header.e_shentsize(endian),
-        alloc_names: sections
-            .iter()
-            .map(|s| if s.is_alloc() { file.name(s.name) } else { SmolStr::default() })
-            .collect(),
+        headers: super::Headers {
+            at: usize::try_from(Into::<u64>::into(header.e_shoff(endian))).unwrap_or(usize::MAX),
+            entsize: std::mem::size_of::<H::SectionHeader>(),
+            count: sections.len(),
+            big_endian: !endian.is_little_endian(),
+            names: shstrtab,
+        },
         sections,
         symtabs,
         relocs,
@@ -278,14 +287,8 @@ fn rela64_in_place(class: Class, little: bool, file: &SharedFile, start: usize, 
     Some(Entries::in_file(file.clone(), start, count))
 }
 
-fn outside(section: &Section, file: &SharedFile, file_len: usize) -> ParseError {
-    ParseError::SectionOutsideFile {
-        index: section.index,
-        name: file.name(section.name).to_string(),
-        offset: section.offset,
-        size: section.size,
-        file_len,
-    }
+fn outside(index: usize, name: Name, offset: u64, size: u64, file: &SharedFile, file_len: usize) -> ParseError {
+    ParseError::SectionOutsideFile { index, name: file.name(name).to_string(), offset, size, file_len }
 }
 
 fn resolve_shndx<'d, H: FileHeader>(
@@ -388,13 +391,22 @@ mod tests {
             assert!(!o.is_named(syms[0]) && o.is_named(syms[1]));
             assert!(o.name_is(Name::EMPTY, "") && o.name(Name::EMPTY).is_empty() && !o.name_is(Name::EMPTY, "\x7fELF"));
             assert_eq!(o.data(&o.sections[1]), &[0x90; 32], "{:?}", o.sections[1].name);
-            // ALLOC sections' names are made at parse, the others' when read: both read as the file has them.
+            // The object and the names a verdict keeps without it read every section's name the same.
             let names: Vec<_> = o.sections.iter().map(|s| o.name_of(s)).collect();
             assert_eq!(names, ["", ".text", ".rela.text", ".symtab", ".strtab", ".shstrtab"]);
-            assert!(o.sections[1].is_alloc() && !o.sections[2].is_alloc());
+            let kept = o.names();
+            assert_eq!((0..6).map(|i| kept.name_of(i)).collect::<Vec<_>>(), names);
             assert_eq!(
                 (o.section_name(0), o.section_name(2), o.section_name(9)),
                 ("[0]".into(), ".rela.text".into(), "[9]".into())
+            );
+            assert_eq!(
+                (kept.section_name(0), kept.section_name(2), kept.section_name(9)),
+                (o.section_name(0), o.section_name(2), o.section_name(9))
+            );
+            assert_eq!(
+                (kept.label(syms[1].name, 1), kept.label(syms[0].name, 1), kept.label(Name::EMPTY, 0)),
+                ("target".into(), ".text".into(), "*UND*".into())
             );
             assert_eq!(o.relocs[0].name, ".rela.text");
         }

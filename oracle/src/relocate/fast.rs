@@ -6,11 +6,11 @@
 //! that explains.
 
 use crate::elf::consts::SHT_SYMTAB;
-use crate::elf::{Object, Reloc, RelocSection, Symbol};
+use crate::elf::{Object, Reloc, Symbol};
 use crate::layout::Layout;
 use crate::plan::{base_addr, defined_base, rela_kind, symbol_plan, Kind, Target};
 use crate::profile::{Profile, Rule};
-use crate::verdict::{NameId, Relocations, ResolvedSymbol, StraightEntries, StraightRun, SymbolName};
+use crate::verdict::{Relocations, ResolvedSymbol, StraightEntries, StraightRun, SymbolName};
 
 /// How far the straight path got.
 pub(super) enum Straight {
@@ -34,14 +34,14 @@ pub(super) fn straight_prefix(
     let mut kept = StraightEntries::default();
     let mut symbols: Option<Symbols<'_>> = None;
     let straight = match image {
-        Some(image) => walk(obj, profile, layout, image.as_mut_slice(), relocations, &mut kept, &mut symbols),
-        None => walk(obj, profile, layout, NoImage, relocations, &mut kept, &mut symbols),
+        Some(image) => walk(obj, profile, layout, image.as_mut_slice(), &mut kept, &mut symbols),
+        None => walk(obj, profile, layout, NoImage, &mut kept, &mut symbols),
     };
     if let Some(s) = symbols {
         keep_symbols(&mut kept, s);
     }
     if kept.len > 0 {
-        kept.names = Some(obj.shared_file().clone());
+        kept.names = Some(obj.names());
     }
     relocations.set_straight(kept);
     straight
@@ -84,7 +84,6 @@ fn walk<'o>(
     profile: &dyn Profile,
     layout: &Layout,
     mut image: impl Fields,
-    relocations: &mut Relocations,
     kept: &mut StraightEntries,
     symbols: &mut Option<Symbols<'o>>,
 ) -> Straight {
@@ -101,7 +100,10 @@ fn walk<'o>(
         if !rs.is_rela || obj.sections[rs.symtab as usize].sh_type != SHT_SYMTAB {
             return Straight::First(done);
         }
-        let Some(section) = Section::new(obj, layout, rs, relocations) else { return Straight::First(done) };
+        let target = Target::new(obj, layout, rs);
+        if !target.in_buffer() {
+            return Straight::First(done);
+        }
         // Relocation sections that share a symbol table (they all do, in a compiler's output) share its cache.
         if symbols.as_ref().is_none_or(|s| s.symtab != rs.symtab) {
             if let Some(s) = symbols.take() {
@@ -112,12 +114,12 @@ fn walk<'o>(
         let (entries, mut n) = (&*rs.entries, 0);
         // The loop takes entries whose type and symbol it has met; a first meeting is settled here.
         loop {
-            let (taken, stop) = apply_met(&entries[n..], &types, &symbols.resolved, &section.target, &mut image);
+            let (taken, stop) = apply_met(&entries[n..], &types, &symbols.resolved, &target, &mut image);
             n += taken;
             let settled = match stop {
                 Stop::End | Stop::General => false,
                 Stop::NewType(r_type) => types.meet(profile, r_type),
-                Stop::NewSymbol(index) => symbols.meet(obj, profile, layout, index, relocations),
+                Stop::NewSymbol(index) => symbols.meet(obj, profile, layout, index),
             };
             if !settled {
                 break;
@@ -129,8 +131,8 @@ fn walk<'o>(
                 entries: rs.entries.clone(),
                 taken: n,
                 reloc_section: rs.index as u32,
-                section: section.name,
-                section_addr: section.target.addr,
+                section: rs.target,
+                section_addr: target.addr,
                 symbols: kept.symbols.len(),
                 arch: profile.arch(),
             });
@@ -227,7 +229,7 @@ fn apply_met(
         };
         let Some(pos) = target.field(r.offset, ty.width) else { return (n, Stop::General) };
         let s = match symbols.get(r.sym as usize) {
-            Some(ResolvedSymbol { value, name: SymbolName::Named(_) | SymbolName::Label(_) }) => *value,
+            Some(ResolvedSymbol { value, name: SymbolName::Named(_) | SymbolName::Labelled(_) }) => *value,
             Some(ResolvedSymbol { name: SymbolName::Refused, .. }) => return (n, Stop::General),
             // No symbol met yet in this table (its cache is made then), or not this one.
             None if !symbols.is_empty() => return (n, Stop::General),
@@ -242,20 +244,6 @@ fn apply_met(
         }
     }
     (entries.len(), Stop::End)
-}
-
-/// One relocation section's patched section, as the straight path needs it: the general path's `Target`
-/// (one field check), and its name once.
-struct Section {
-    name: NameId,
-    target: Target,
-}
-
-impl Section {
-    fn new(obj: &Object, layout: &Layout, rs: &RelocSection, relocations: &mut Relocations) -> Option<Self> {
-        let target = Target::new(obj, layout, rs);
-        target.in_buffer().then(|| Section { name: relocations.name(&obj.section_name(rs.target)), target })
-    }
 }
 
 /// One symbol table's symbols as the straight path needs them, resolved on first use.
@@ -273,14 +261,7 @@ impl<'o> Symbols<'o> {
 
     /// Settles a symbol met for the first time (its S and name); true if the loader resolves it.
     #[cold]
-    fn meet(
-        &mut self,
-        obj: &Object,
-        profile: &dyn Profile,
-        layout: &Layout,
-        index: u32,
-        relocations: &mut Relocations,
-    ) -> bool {
+    fn meet(&mut self, obj: &Object, profile: &dyn Profile, layout: &Layout, index: u32) -> bool {
         let i = index as usize;
         if self.resolved.is_empty() {
             self.make();
@@ -294,12 +275,8 @@ impl<'o> Symbols<'o> {
         self.resolved[i] = match base {
             Ok(b) => ResolvedSymbol {
                 value: base_addr(obj, layout, b).wrapping_add(sym.value),
-                // Its own name is read from the object's table when a report asks for it.
-                name: if obj.is_named(sym) {
-                    SymbolName::Named(sym.name)
-                } else {
-                    SymbolName::Label(relocations.name_owned(obj.symbol_label(sym)))
-                },
+                // Its name, or its section's, is read from the object's file when a report asks for it.
+                name: if obj.is_named(sym) { SymbolName::Named(sym.name) } else { SymbolName::Labelled(sym.shndx) },
             },
             Err(()) => ResolvedSymbol { value: 0, name: SymbolName::Refused },
         };

@@ -70,6 +70,7 @@ pub(crate) fn load_by(obj: &Object, profile: &dyn Profile, load_addr: u64, image
         findings: Vec::new(),
         failure: None,
         image: Vec::new(),
+        names: obj.names(),
     };
     let stop = relocate_stage(obj, profile, &layout, build, path, &mut v);
     let relocated = stop.is_none();
@@ -158,10 +159,11 @@ fn relocate_stage(
     }
     if v.entry.warned {
         // kexec_purgatory_setup_sechdrs (6.4+): one WARN_ON splat for every further exec section with e_entry.
-        for section in &v.entry.warned_in {
-            v.messages.push(LoaderMessage::EntryWarn { e_entry: obj.entry, section: section.to_string() });
+        for section in v.entry.warned_in.iter() {
+            v.messages
+                .push(LoaderMessage::EntryWarn { e_entry: obj.entry, section: v.section_name(section).to_string() });
         }
-        let sections = v.entry.matches.iter().map(ToString::to_string).collect();
+        let sections = v.entry.matches.iter().map(|i| v.section_name(i).to_string()).collect();
         v.warnings.push(Warning::EntryWarns { sections, count: v.entry.warned_in.len() });
     }
     v.findings.extend(profile.silent_misapplications(obj));
@@ -178,10 +180,6 @@ fn relocate_stage(
     }
 
     let capacity = layout::image_capacity(layout);
-    // At most a name per patched section and per symbol, and a name per relocation.
-    let count = obj.reloc_count();
-    let symbols: usize = obj.symtabs.iter().map(|(_, s)| s.len()).sum();
-    v.relocations = Relocations::with_names((symbols + obj.relocs.len() + 1).min(count + 1));
     let image = build.then_some(&mut v.image);
     let skip = match path {
         Path::General => 0,
@@ -190,6 +188,11 @@ fn relocate_stage(
             fast::Straight::First(n) => n,
         },
     };
+    // The general path names what it records: at most a name per patched section and per symbol, and a
+    // name per relocation.
+    let count = obj.reloc_count();
+    let symbols: usize = obj.symtabs.iter().map(|(_, s)| s.len()).sum();
+    v.relocations.reserve_names((symbols + obj.relocs.len() + 1).min(count - skip + 1));
     v.relocations.reserve(count - skip);
     let names = Names { symbols: Vec::with_capacity(symbols.min(count)), ..Names::default() };
     let mut rec = Recorder { profile, arch: profile.arch(), stop: None, capacity, build, names, v };
@@ -403,10 +406,10 @@ fn finish(v: &mut Verdict) {
     v.failure = s.in_order().map(|(_, st)| st).find(|st| !st.passed).and_then(|st| st.failure.clone());
     let entry_failure = v.entry.intended.as_ref().filter(|_| v.entry.misplaced()).map(|i| Failure::EntryMisplaced {
         start: v.entry.start,
-        section: v.entry.section.as_ref().map(ToString::to_string),
-        symbol: i.symbol.to_string(),
+        section: v.entry.section.map(|s| v.section_name(s).to_string()),
+        symbol: v.symbol_name(i.symbol).to_string(),
         addr: i.addr,
-        intended_section: i.section.to_string(),
+        intended_section: v.section_name(i.section).to_string(),
     });
     v.ok = v.loaded && entry_failure.is_none();
     v.good = v.load_succeeds && v.ok;

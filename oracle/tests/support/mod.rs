@@ -219,7 +219,8 @@ pub fn linker_script(v: &kreloc_oracle::Verdict) -> String {
     use std::fmt::Write as _;
     let mut s = String::from("SECTIONS {\n");
     for p in &v.sections {
-        let _ = writeln!(s, "  {} {:#x} : {{ *({}) }}", p.name, p.addr, p.name);
+        let name = v.placed_name(p);
+        let _ = writeln!(s, "  {name} {:#x} : {{ *({name}) }}", p.addr);
     }
     s.push_str("}\n");
     s
@@ -233,8 +234,9 @@ pub fn linked_sections(linked: &[u8], v: &kreloc_oracle::Verdict, linker: &str) 
         .iter()
         .filter(|p| !p.nobits && p.size > 0)
         .map(|p| {
-            let sec = file.section_by_name(&p.name).unwrap_or_else(|| panic!("{linker} output lacks {}", p.name));
-            (p.name.to_string(), sec.address(), sec.data().unwrap().to_vec())
+            let name = v.placed_name(p);
+            let sec = file.section_by_name(&name).unwrap_or_else(|| panic!("{linker} output lacks {name}"));
+            (name.to_string(), sec.address(), sec.data().unwrap().to_vec())
         })
         .collect()
 }
