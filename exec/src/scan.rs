@@ -110,7 +110,7 @@ pub fn absolute_references(obj: &Object) -> Vec<AbsoluteRef> {
     for rs in &obj.relocs {
         let Some(sec) = obj.sections.get(rs.target as usize).filter(|s| s.is_exec() && s.is_alloc()) else { continue };
         let syms = obj.symtab(rs.symtab).unwrap_or(&[]);
-        for r in rs.entries.iter() {
+        for r in obj.entries(rs) {
             let howto = kreloc_oracle::arch::x86_64::howto(r.r_type);
             if !matches!(r.r_type, 1 | 10 | 11) {
                 continue;

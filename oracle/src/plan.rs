@@ -401,7 +401,7 @@ fn plan_section(
     let mut symbols = SymbolPlans::new(obj.symtab(rs.symtab).unwrap_or(&[]), rs.entries.len());
     let count = symbols.symbols.len();
     let target = Target::new(obj, layout, rs);
-    for r in &rs.entries[from..] {
+    for r in &obj.entries(rs)[from..] {
         if sink.done() {
             return;
         }

@@ -72,6 +72,9 @@ pub struct Relocations {
     straight: StraightEntries,
     records: Vec<Record>,
     names: Vec<SmolStr>,
+    /// The object's names and file: where straight entries, their sections and `SymbolName::Named` names
+    /// are read (shared, not copied), and the verdict's sections and entry named.
+    object: Option<ObjectNames>,
 }
 
 /// The entries the straight path applied, in order; each is `Status::Ok`, its value derived when read.
@@ -83,8 +86,6 @@ pub(crate) struct StraightEntries {
     pub(crate) runs: Vec<StraightRun>,
     /// The symbol tables' symbols as the runs resolved them, one table after another.
     pub(crate) symbols: Vec<ResolvedSymbol>,
-    /// The object's names, where sections and `SymbolName::Named` names are read (shared, not copied).
-    pub(crate) names: Option<ObjectNames>,
 }
 
 /// One relocation section's entries on the straight path.
@@ -119,7 +120,7 @@ pub(crate) enum SymbolName {
     Unseen,
     /// The loader does not resolve it (the general path explains it).
     Refused,
-    /// Its own name in `StraightEntries::names`, made into text only when read.
+    /// Its own name in the object's file, made into text only when read.
     Named(crate::elf::Name),
     /// No name of its own: labelled by its section index (its section's name, `*ABS*`, `*UND*`) when read.
     Labelled(u32),
@@ -159,6 +160,16 @@ pub(crate) struct Outcome {
 }
 
 impl Relocations {
+    /// No relocation yet, of the object `object` names.
+    pub(crate) fn of(object: ObjectNames) -> Self {
+        Relocations { object: Some(object), ..Relocations::default() }
+    }
+
+    /// The object's names (none only for a default `Relocations`).
+    pub(crate) fn object(&self) -> Option<&ObjectNames> {
+        self.object.as_ref()
+    }
+
     /// Room for `names` more names (the general path's).
     pub(crate) fn reserve_names(&mut self, names: usize) {
         self.names.reserve(names);
@@ -256,7 +267,10 @@ impl Relocations {
         let Some(i) = index.checked_sub(straight.len) else {
             let run = &straight.runs[straight.runs.partition_point(|r| r.start <= index).checked_sub(1)?];
             let k = index - run.start;
-            return (k < run.taken).then(|| At::Straight(run, &run.entries[k]));
+            if k >= run.taken {
+                return None;
+            }
+            return self.object.as_ref()?.entries(&run.entries).get(k).map(|r| At::Straight(run, r));
         };
         self.records.get(i).map(At::Record)
     }
@@ -276,7 +290,7 @@ impl Relocations {
     }
 
     fn symbol_name(&self, name: SymbolName) -> SmolStr {
-        match (name, &self.straight.names) {
+        match (name, &self.object) {
             (SymbolName::Named(n), Some(names)) => names.text(n),
             (SymbolName::Labelled(shndx), Some(names)) => names.label(crate::elf::Name::EMPTY, shndx),
             _ => SmolStr::default(),
@@ -284,7 +298,7 @@ impl Relocations {
     }
 
     fn section_name(&self, index: u32) -> SmolStr {
-        self.straight.names.as_ref().map(|n| n.section_name(index)).unwrap_or_default()
+        self.object.as_ref().map(|n| n.section_name(index)).unwrap_or_default()
     }
 
     fn straight_result(&self, run: &StraightRun, r: &crate::elf::Reloc) -> RelocResult {
@@ -544,19 +558,18 @@ pub struct Verdict {
     pub failure: Option<Failure>,
     /// The relocated file-backed bytes (bss follows, zeroed, up to `memsz`).
     pub image: Vec<u8>,
-    /// The object's names, read when a report reads them.
-    pub(crate) names: ObjectNames,
 }
 
 impl Verdict {
     /// Section `index`'s name, or a placeholder naming the index (how the entry's sections read).
     pub fn section_name(&self, index: u32) -> SmolStr {
-        self.names.section_name(index)
+        self.relocations.object().map(|n| n.section_name(index)).unwrap_or_default()
     }
 
     /// A placed section's name as the file has it (empty if it has none).
     pub fn placed_name(&self, p: &Placed) -> SmolStr {
-        u32::try_from(p.index).map_or_else(|_| SmolStr::default(), |i| self.names.name_of(i))
+        let (index, names) = (u32::try_from(p.index), self.relocations.object());
+        names.zip(index.ok()).map(|(n, i)| n.name_of(i)).unwrap_or_default()
     }
 
     /// The placed section named `name`, if any.
@@ -571,7 +584,7 @@ impl Verdict {
 
     /// A symbol's name (the entry's `IntendedEntry::symbol`).
     pub fn symbol_name(&self, name: crate::elf::Name) -> SmolStr {
-        self.names.text(name)
+        self.relocations.object().map(|n| n.text(name)).unwrap_or_default()
     }
 
     /// The first relocation the loader stopped at.

@@ -113,7 +113,7 @@ fn relocation_results_name_their_entrys_section_and_symbol() {
             let rs = obj.relocs.iter().find(|rs| rs.index == first.reloc_section).expect("a relocation section");
             sections_seen.push(rs.index);
             let symbols = obj.symtab(rs.symtab).unwrap_or(&[]);
-            for e in rs.entries.iter() {
+            for e in obj.entries(rs) {
                 let r = results.next().expect("every entry of the section has a result");
                 assert_eq!(r.reloc_section, rs.index);
                 assert_eq!((r.offset, r.r_type, r.addend), (e.offset, e.r_type, e.addend));

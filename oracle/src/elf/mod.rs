@@ -214,7 +214,7 @@ unsafe impl object::pod::Pod for Reloc {}
 const _: () = assert!(std::mem::size_of::<Reloc>() == 24 && std::mem::align_of::<Reloc>() == 8);
 
 /// A SHT_REL or SHT_RELA section.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct RelocSection {
     pub index: usize,
     pub name: SmolStr,
@@ -223,39 +223,49 @@ pub struct RelocSection {
     pub target: u32,
     /// `sh_link`: the symbol table.
     pub symtab: u32,
-    /// Shared: a verdict keeps the entries it applied without copying them.
+    /// Read with `Object::entries`; a verdict keeps them without copying them.
     pub entries: Entries,
 }
 
-/// A relocation section's entries, read as a slice of `Reloc`. Where the file holds them as `Reloc` is laid
-/// out (little-endian ELF64 RELA on a little-endian host, at an 8-byte aligned offset) they are read in
-/// place from the object's file; any other entries are decoded once, when the object is parsed.
+/// A relocation section's entries. Where the file holds them as `Reloc` is laid out (little-endian ELF64
+/// RELA on a little-endian host, at an 8-byte aligned offset) they are where they lie in the object's file,
+/// and read from it (`Object::entries`): they hold no handle of their own on the file, so keeping them costs
+/// no shared count. Any other entries are decoded once, when the object is parsed.
 #[derive(Clone)]
 pub struct Entries(EntriesRepr);
 
 #[derive(Clone)]
 enum EntriesRepr {
-    InFile { file: SharedFile, start: usize, len: usize },
+    InFile { start: usize, len: usize },
     Decoded(Arc<[Reloc]>),
 }
 
 impl Entries {
-    pub(crate) fn in_file(file: SharedFile, start: usize, len: usize) -> Self {
-        Entries(EntriesRepr::InFile { file, start, len })
+    pub(crate) fn in_file(start: usize, len: usize) -> Self {
+        Entries(EntriesRepr::InFile { start, len })
     }
 
     pub(crate) fn decoded(entries: Arc<[Reloc]>) -> Self {
         Entries(EntriesRepr::Decoded(entries))
     }
-}
 
-impl std::ops::Deref for Entries {
-    type Target = [Reloc];
+    /// How many entries.
+    pub fn len(&self) -> usize {
+        match &self.0 {
+            EntriesRepr::InFile { len, .. } => *len,
+            EntriesRepr::Decoded(entries) => entries.len(),
+        }
+    }
 
-    fn deref(&self) -> &[Reloc] {
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The entries, those in place read from `file` (the object's).
+    fn read<'a>(&'a self, file: &'a SharedFile) -> &'a [Reloc] {
         match &self.0 {
             // `in_file` is made only where the cast holds, so the empty slice is never what is read.
-            EntriesRepr::InFile { file, start, len } => file
+            EntriesRepr::InFile { start, len } => file
                 .bytes()
                 .get(*start..)
                 .and_then(|rest| object::pod::slice_from_bytes(rest, *len).ok())
@@ -267,13 +277,10 @@ impl std::ops::Deref for Entries {
 
 impl std::fmt::Debug for Entries {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_list().entries(self.iter()).finish()
-    }
-}
-
-impl Serialize for Entries {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        (**self).serialize(s)
+        match &self.0 {
+            EntriesRepr::InFile { start, len } => write!(f, "Entries({len} at {start:#x} in the file)"),
+            EntriesRepr::Decoded(entries) => f.debug_list().entries(entries.iter()).finish(),
+        }
     }
 }
 
@@ -408,6 +415,11 @@ impl ObjectNames {
         self.file.name(name)
     }
 
+    /// Entries of the object these names are of, read from its file.
+    pub(crate) fn entries<'a>(&'a self, entries: &'a Entries) -> &'a [Reloc] {
+        entries.read(&self.file)
+    }
+
     /// How a symbol reads in messages, as `Object::symbol_label` reads it: its name, or by its section.
     pub fn label(&self, name: Name, shndx: u32) -> SmolStr {
         self.file.label(name, shndx, |i| self.section_name(i))
@@ -443,6 +455,11 @@ impl Object {
     /// A name as an inline-or-shared string (invalid UTF-8 replaced).
     pub fn name_smol(&self, name: Name) -> SmolStr {
         self.file.name(name)
+    }
+
+    /// A relocation section's entries (`rs` is one of this object's).
+    pub fn entries<'a>(&'a self, rs: &'a RelocSection) -> &'a [Reloc] {
+        rs.entries.read(&self.file)
     }
 
     /// The object's names, readable without it (the file shared, not copied): a verdict keeps them.

@@ -284,7 +284,7 @@ fn rela64_in_place(class: Class, little: bool, file: &SharedFile, start: usize, 
     }
     let bytes = file.bytes().get(start..)?;
     object::pod::slice_from_bytes::<Reloc>(bytes, count).ok()?;
-    Some(Entries::in_file(file.clone(), start, count))
+    Some(Entries::in_file(start, count))
 }
 
 fn outside(index: usize, name: Name, offset: u64, size: u64, file: &SharedFile, file_len: usize) -> ParseError {
@@ -327,7 +327,7 @@ mod tests {
         let words = rela64_le(&want);
         let file = file_with(8, object::pod::bytes_of_slice(&words));
         let got = rela64_in_place(Class::Elf64, true, &file, 8, 3).expect("aligned little-endian ELF64 in place");
-        let got: Vec<_> = got.iter().map(|r| (r.offset, r.r_type, r.sym, r.addend)).collect();
+        let got: Vec<_> = got.read(&file).iter().map(|r| (r.offset, r.r_type, r.sym, r.addend)).collect();
         assert_eq!(got, want);
     }
 
@@ -366,7 +366,10 @@ mod tests {
         }
         let file = w.write().expect("object");
         let entries = |obj: &Object| -> Vec<_> {
-            obj.relocs.iter().flat_map(|r| r.entries.iter().map(|e| (e.offset, e.r_type, e.sym, e.addend))).collect()
+            obj.relocs
+                .iter()
+                .flat_map(|r| obj.entries(r).iter().map(|e| (e.offset, e.r_type, e.sym, e.addend)))
+                .collect()
         };
         let mut words = vec![0u64; file.len() / 8 + 2];
         let buf = object::pod::bytes_of_slice_mut(&mut words);

@@ -84,7 +84,7 @@ fn detached_lo12(obj: &Object) -> Vec<Finding> {
     let mut out = Vec::new();
     for rs in &obj.relocs {
         let Some(symtab) = obj.symtab(rs.symtab) else { continue };
-        for r in rs.entries.iter().filter(|r| r.r_type == R_RISCV_PCREL_LO12_I) {
+        for r in obj.entries(rs).iter().filter(|r| r.r_type == R_RISCV_PCREL_LO12_I) {
             let Some(label) = symtab.get(r.sym as usize) else { continue };
             let follows = label.shndx == rs.target && label.value.wrapping_add(4) == r.offset;
             if !follows {

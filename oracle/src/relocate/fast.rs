@@ -40,9 +40,6 @@ pub(super) fn straight_prefix(
     if let Some(s) = symbols {
         keep_symbols(&mut kept, s);
     }
-    if kept.len > 0 {
-        kept.names = Some(obj.names());
-    }
     relocations.set_straight(kept);
     straight
 }
@@ -111,7 +108,7 @@ fn walk<'o>(
             }
         }
         let symbols = symbols.get_or_insert_with(|| Symbols::new(obj, rs.symtab));
-        let (entries, mut n) = (&*rs.entries, 0);
+        let (entries, mut n) = (obj.entries(rs), 0);
         // The loop takes entries whose type and symbol it has met; a first meeting is settled here.
         loop {
             let (taken, stop) = apply_met(&entries[n..], &types, &symbols.resolved, &target, &mut image);

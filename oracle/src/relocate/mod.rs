@@ -64,13 +64,12 @@ pub(crate) fn load_by(obj: &Object, profile: &dyn Profile, load_addr: u64, image
         align: layout.align,
         sections: Vec::new(),
         entry,
-        relocations: Relocations::default(),
+        relocations: Relocations::of(obj.names()),
         messages: Vec::new(),
         warnings: Vec::new(),
         findings: Vec::new(),
         failure: None,
         image: Vec::new(),
-        names: obj.names(),
     };
     let stop = relocate_stage(obj, profile, &layout, build, path, &mut v);
     let relocated = stop.is_none();
