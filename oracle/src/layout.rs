@@ -25,7 +25,7 @@ pub fn kernel_align(x: u64, a: u64) -> u64 {
     x.wrapping_add(a.wrapping_sub(1)) & !a.wrapping_sub(1)
 }
 
-/// One placed ALLOC section (its name: `Verdict::section_name`, or the object's `name_of`).
+/// One placed ALLOC section (its name: `Verdict::placed_name`, or the object's `name_of`).
 #[derive(Debug, Clone)]
 pub struct Placed {
     pub index: usize,

@@ -297,7 +297,8 @@ impl Relocations {
         }
     }
 
-    fn section_name(&self, index: u32) -> SmolStr {
+    /// Section `index`'s name, or a placeholder naming the index.
+    pub(crate) fn section_name(&self, index: u32) -> SmolStr {
         self.object.as_ref().map(|n| n.section_name(index)).unwrap_or_default()
     }
 
@@ -563,7 +564,7 @@ pub struct Verdict {
 impl Verdict {
     /// Section `index`'s name, or a placeholder naming the index (how the entry's sections read).
     pub fn section_name(&self, index: u32) -> SmolStr {
-        self.relocations.object().map(|n| n.section_name(index)).unwrap_or_default()
+        self.relocations.section_name(index)
     }
 
     /// A placed section's name as the file has it (empty if it has none).

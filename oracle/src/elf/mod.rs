@@ -178,14 +178,6 @@ impl SymbolTables {
     pub fn iter(&self) -> TablesIter<'_> {
         self.first.iter().chain(&self.more)
     }
-
-    pub fn len(&self) -> usize {
-        usize::from(self.first.is_some()) + self.more.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.first.is_none()
-    }
 }
 
 impl<'a> IntoIterator for &'a SymbolTables {
