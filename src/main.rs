@@ -5,6 +5,7 @@ mod cmd;
 use clap::{Parser, Subcommand};
 
 use cmd::check::{CheckArgs, RelocateArgs, WindowArgs};
+use kreloc_cli::lazy::Lazy;
 
 #[derive(Parser)]
 #[command(
@@ -28,20 +29,20 @@ struct Cli {
 enum Command {
     /// Load an object at addresses under a profile; print what the loader prints, and the window
     #[command(after_help = cmd::exit::HELP)]
-    Check(CheckArgs),
+    Check(Lazy<CheckArgs>),
     /// The exact set of load addresses at which the object relocates, and which relocations bound it
     #[command(after_help = "Exit codes: 0 the window is not empty, 1 it is empty, 2 usage error, 125 unusable input.")]
-    Window(WindowArgs),
+    Window(Lazy<WindowArgs>),
     /// Write the relocated image for one load address
     #[command(
         after_help = "Exit codes: 0 the loader accepts it, 1 it refuses (the partial image is still written), 2 usage error, 125 unusable input."
     )]
-    Relocate(RelocateArgs),
+    Relocate(Lazy<RelocateArgs>),
     /// Extract the purgatory object a kernel image (bzImage, vmlinuz, vmlinux) or kexec-tools binary ships
     #[command(
         after_help = "Examples:\n  kreloc extract /boot/vmlinuz-$(uname -r) -o purgatory.ro\n  kreloc extract /sbin/kexec -o kexec-purgatory.ro\n  kreloc check /boot/vmlinuz-$(uname -r) --at 0x17f7affd000   # check, window and relocate extract by themselves\nWith a versionless --profile linux-x86_64, the era comes from the image's version string; kexec-tools' purgatory is judged as kexec-tools-x86_64.\nExit codes: 0 found (and written), 2 usage error, 125 no purgatory found or unreadable input."
     )]
-    Extract(cmd::extract::ExtractArgs),
+    Extract(Lazy<cmd::extract::ExtractArgs>),
     /// List the loader profiles
     Profiles,
     /// Run the five seed scenarios end to end (needs scripts/setup.sh) and print expected vs observed
@@ -51,44 +52,44 @@ enum Command {
     #[command(
         after_help = "Example (seed 003):\n  kreloc place --loader kexec-tools-i386 --memmap iomem.txt --crashkernel 256M@3264M purgatory.ro\nExit codes: 0 placed and loads, 1 not placed or does not load, 2 usage error, 125 unusable input."
     )]
-    Place(cmd::place::PlaceArgs),
+    Place(Lazy<cmd::place::PlaceArgs>),
     /// Check an ARM zImage + initrd layout against the zImage's true decompressed size
     #[command(
         name = "zimage-check",
         after_help = "Example (seed 004):\n  kreloc zimage-check zImage --initrd-rule ratio4 --base 0x80000000\nExit codes: 0 no overlap, 1 overlap, 2 usage error, 125 unusable input."
     )]
-    ZimageCheck(cmd::place::ZimageArgs),
+    ZimageCheck(Lazy<cmd::place::ZimageArgs>),
     /// Differential campaign: generate programs, compile across toolchains x configs, keep what the oracle judges differently
     #[command(
         after_help = "Examples:\n  kreloc fuzz --toolchains gcc@12,llvm@17,llvm@18 --configs kernel-2018 --count 50\n  kreloc fuzz --configs small-nopic,pic-hidden --time 600 --shard 3/8 --out runs\nOne finding per root cause (typed change + the axis step it is blamed on) under OUT/findings/<fingerprint>/:\ncause.json, sightings/ (per writer, folded at read time), programs/ (the smallest), report.md; written atomically,\nan interrupted run resumes, a re-run adds sightings. --triage triages each new root cause (see `kreloc triage --help`). Exit codes: 0 no new finding, 1 new findings, 2 usage error, 125 setup failure."
     )]
-    Fuzz(cmd::campaign::FuzzArgs),
+    Fuzz(Lazy<cmd::campaign::FuzzArgs>),
     /// Build a Linux tree's own purgatory with each toolchain, under its own and each historical flag set, and judge it
     #[command(
         after_help = "Example (Debian's linux-source-6.1, unpacked; reproduces seeds 000 and 001 from real sources):\n  kreloc kernel --src linux-source-6.1 --toolchains gcc@12,clang-19 --configs tree,kernel-2018,kernel-2019 --profile linux-x86_64@6.6\nEach toolchain gets its own build tree (make defconfig + CONFIG_KEXEC_FILE=y, cached under the kreloc cache); only\narch/x86/purgatory/ is built, with the set's flags as PURGATORY_CFLAGS. A build that fails is not judged.\nExit codes: 0 every judged purgatory loads without warnings, 1 otherwise, 2 usage error, 125 setup failure."
     )]
-    Kernel(cmd::kernel::KernelArgs),
+    Kernel(Lazy<cmd::kernel::KernelArgs>),
     /// Build a kexec-tools tree's own purgatory with each toolchain, under its own and each era's flags, and judge it
     #[command(
         name = "kexec-tools",
         after_help = "Example (a kexec-tools release tarball or git checkout, unpacked):\n  kreloc kexec-tools --src kexec-tools-2.0.25 --toolchains gcc@12,clang-19 --configs tree,kexec-tools-2012,kexec-tools-2022-v3\nEach toolchain gets its own build tree (configure CC=..., cached under the kreloc cache; a checkout without\nconfigure is ./bootstrap-ped in place); only purgatory/purgatory.ro is built, with the set's flags as its CFLAGS.\nJudged under kexec-tools-x86_64 and run with the data kexec -p stores. A build that fails is not judged.\nExit codes: 0 every judged purgatory loads and runs without warnings, 1 otherwise, 2 usage error, 125 setup failure."
     )]
-    KexecTools(cmd::kexec_tools::KexecToolsArgs),
+    KexecTools(Lazy<cmd::kexec_tools::KexecToolsArgs>),
     /// Shrink a finding to a minimal program that still shows the difference
     #[command(
         after_help = "Example:\n  kreloc reduce kreloc-out/findings/3f2a9c1d0b7e4a55\nWrites reduced.c, reduced.rs and reduce.md into the finding."
     )]
-    Reduce(cmd::campaign::ReduceArgs),
+    Reduce(Lazy<cmd::campaign::ReduceArgs>),
     /// One self-contained HTML page of a campaign: toolchain x config matrix, root causes, campaign numbers
     #[command(
         after_help = "Examples:\n  kreloc report kreloc-out                 # writes kreloc-out/report.html\n  kreloc report runs -o /tmp/report.html\n  kreloc report runs --json                # the same data, schema kreloc/1\nExit codes: 0 written, 2 usage error, 125 not a campaign store."
     )]
-    Report(cmd::report::ReportArgs),
+    Report(Lazy<cmd::report::ReportArgs>),
     /// Combine campaign stores (other machines, shards still running) into one; idempotent
     #[command(
         after_help = "Example:\n  kreloc merge runs/shard-0 runs/shard-1 runs/shard-2 runs/shard-3 --into runs/merged && kreloc report runs/merged\nOnly complete records are read, so merging while a shard still writes is safe; merge again later for the rest.\nExit codes: 0 merged, 2 usage error, 125 a source is not a campaign store."
     )]
-    Merge(cmd::merge::MergeArgs),
+    Merge(Lazy<cmd::merge::MergeArgs>),
     /// Reduce a root cause's smallest program, bisect the releases of its step (and commits with --src), write triage.md/json
     #[command(
         after_help = "Examples:\n  kreloc triage kreloc-out/findings/3b78ef5add813be4\n  kreloc triage F --src ~/llvm-project     # built with kbisect's llvm preset (--build llvm)\n  kreloc triage F --src ~/tcc --build 'make tcc' --compiler tcc\n\
@@ -96,7 +97,7 @@ Stages (reduce; release bisect for a release step, flag bisect for a config step
 progress bar and in --json under \"stages\"; triage.md and triage.json go into the finding.\n\
 Exit codes: 0 triaged (the stages say what was found), 2 usage error, 125 the finding cannot be read or its toolchains are missing.\n"
     )]
-    Triage(cmd::triage::TriageArgs),
+    Triage(Lazy<cmd::triage::TriageArgs>),
     /// List and install compilers (gcc, clang, zig cc, rustc)
     #[command(subcommand)]
     Toolchains(cmd::toolchains::ToolchainsCmd),

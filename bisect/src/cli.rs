@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 use kreloc_cli::build_args::{BuildArgs, BuildSetup};
 use kreloc_cli::exit::Code;
+use kreloc_cli::lazy::Lazy;
 use kreloc_cli::parse_addr;
 use serde::Serialize;
 
@@ -41,19 +42,19 @@ struct Cli {
 enum Command {
     /// Bisect LLVM releases (13-22), or commits with --src
     #[command(after_help = EXIT_HELP)]
-    Llvm(FamilyArgs),
+    Llvm(Lazy<FamilyArgs>),
     /// Bisect GCC releases (11-12), or commits with --src
     #[command(after_help = EXIT_HELP)]
-    Gcc(FamilyArgs),
+    Gcc(Lazy<FamilyArgs>),
     /// Bisect the commits of any C compiler (--src, --build and --compiler required; no --version needed)
     #[command(after_help = EXIT_HELP)]
-    Cc(FamilyArgs),
+    Cc(Lazy<FamilyArgs>),
     /// ddmin over the difference between two flag sets: the 1-minimal change that turns good into bad
     #[command(after_help = EXIT_HELP)]
-    Flags(FlagArgs),
+    Flags(Lazy<FlagArgs>),
     /// Which optimisation pass of one compiler makes the object bad (LLVM -opt-bisect-limit, GCC -fdisable-*)
     #[command(after_help = EXIT_HELP)]
-    Pass(PassArgs),
+    Pass(Lazy<PassArgs>),
 }
 
 #[derive(Args, Clone)]

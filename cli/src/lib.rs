@@ -9,6 +9,7 @@ pub mod addr;
 pub mod build_args;
 pub mod exit;
 pub mod json;
+pub mod lazy;
 pub mod values;
 
 pub use addr::parse_addr;
