@@ -236,3 +236,39 @@ fn blocking_relocations_are_grouped_by_problem() {
         assert!(verbose.contains(s["relocation"].as_str().unwrap()), "--verbose lists {s}: {verbose}");
     }
 }
+
+/// `build.rs` links the unwinder in (libgcc_s's start-up `cpuid` probes cost a sixth of a check in a
+/// virtual machine): the binary needs no libgcc_s, and unwinding still works in what this package links.
+#[test]
+fn kreloc_starts_without_libgcc_s_and_unwinds() {
+    use object::read::elf::{Dyn, FileHeader};
+    let bytes = std::fs::read(env!("CARGO_BIN_EXE_kreloc")).unwrap();
+    let elf = object::elf::FileHeader64::<object::LittleEndian>::parse(&*bytes).unwrap();
+    let endian = elf.endian().unwrap();
+    let sections = elf.sections(endian, &*bytes).unwrap();
+    let (dynamic, link) = sections.dynamic(endian, &*bytes).unwrap().expect("a dynamic section");
+    let strings = sections.strings(endian, &*bytes, link).unwrap();
+    let needed: Vec<String> = dynamic
+        .iter()
+        .filter(|d| d.d_tag(endian) == object::elf::DT_NEEDED)
+        .map(|d| String::from_utf8_lossy(d.string(endian, strings).unwrap()).into_owned())
+        .collect();
+    assert!(needed.iter().any(|n| n.starts_with("libc.so")), "{needed:?}");
+    assert!(!needed.iter().any(|n| n.starts_with("libgcc_s")), "{needed:?}");
+
+    // This test binary is linked the same way: a panic unwinds through drops and is caught.
+    struct Dropped<'a>(&'a std::cell::Cell<bool>);
+    impl Drop for Dropped<'_> {
+        fn drop(&mut self) {
+            self.0.set(true);
+        }
+    }
+    let dropped = std::cell::Cell::new(false);
+    let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let _d = Dropped(&dropped);
+        panic!("unwinds");
+    }));
+    assert!(caught.is_err() && dropped.get());
+    let (code, out, _) = kreloc(&["--version"]);
+    assert_eq!((code, out.starts_with("kreloc ")), (0, true), "{out}");
+}
