@@ -104,6 +104,7 @@ Exit codes: 0 triaged (the stages say what was found), 2 usage error, 125 the fi
 }
 
 fn main() {
+    kreloc_cli::exit::end_quietly_when_stdout_closes();
     let cli: Cli = kreloc_cli::json::parse_args(kreloc_cli::json::Schema::Kreloc);
     kreloc_cli::json::set_mode(kreloc_cli::json::Schema::Kreloc, cli.json);
     let code = match &cli.command {

@@ -272,3 +272,22 @@ fn kreloc_starts_without_libgcc_s_and_unwinds() {
     let (code, out, _) = kreloc(&["--version"]);
     assert_eq!((code, out.starts_with("kreloc ")), (0, true), "{out}");
 }
+
+/// A reader that closes the pipe first (`kreloc check … | head`) ends kreloc quietly, by SIGPIPE as a C
+/// program ends, not with a panic and a backtrace.
+#[test]
+fn a_closed_stdout_ends_quietly() {
+    use std::os::unix::process::ExitStatusExt;
+    let dir = tempfile::tempdir().unwrap();
+    let obj = write_kernel_model_object(dir.path());
+    for json in [false, true] {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_kreloc"));
+        cmd.args(["check", &obj, "--at", "0x13fffb000"]).args(json.then_some("--json"));
+        let out = cmd.stdout(writer).stderr(std::process::Stdio::piped()).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.signal(), Some(libc::SIGPIPE), "json {json}: {:?} {stderr}", out.status);
+        assert!(stderr.is_empty(), "json {json}: {stderr}");
+    }
+}

@@ -3,5 +3,6 @@
 mod cli;
 
 fn main() {
+    kreloc_cli::exit::end_quietly_when_stdout_closes();
     std::process::exit(cli::run());
 }

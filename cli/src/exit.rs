@@ -51,6 +51,17 @@ pub const USAGE: i32 = Code::Usage.status();
 pub const CANNOT_TEST: i32 = Code::CannotTest.status();
 pub const ABORT: i32 = Code::Abort.status();
 
+/// A reader that goes away early (`kreloc check … --json | head`) ends the process the way it ends a C
+/// program, by SIGPIPE, and quietly. Rust starts with SIGPIPE ignored, so every later `print!` fails, and
+/// panics with a backtrace. Called first in each binary's `main`, before any thread starts.
+pub fn end_quietly_when_stdout_closes() {
+    #[cfg(unix)]
+    // SAFETY: puts back SIGPIPE's default action, with no handler of ours; no other thread exists yet.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
 /// Text for `--help`.
 pub const HELP: &str = "Exit codes: 0 good (loads at every requested address), 1 bad, 2 usage error (unknown \
 profile, config or flag), 125 cannot test (unreadable/malformed input, missing toolchain) — usable as a \
