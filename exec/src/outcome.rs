@@ -74,6 +74,9 @@ pub enum SandboxError {
     NoResult { state: u64, status: String },
     #[error("seccomp strict mode is unavailable")]
     NoSeccomp,
+    /// The timeout came before the runner entered the code (state 0: not started; else faulting in).
+    #[error("runner had not entered the code at the timeout (state {state:#x})")]
+    NotStarted { state: u64 },
 }
 
 /// Why the runner could not be had; serialized as its text.

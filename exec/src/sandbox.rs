@@ -100,12 +100,35 @@ pub fn run_traced(req: &ExecRequest) -> Traced {
         checked_len(req).and_then(|_| req.segments.iter().try_for_each(|s| checked_segment(s, req.load_addr)));
     match checked {
         Err(outcome) => Traced { outcome, context: None, covered: Vec::new() },
-        Ok(()) => run_checked(req).unwrap_or_else(|e| Traced {
-            outcome: ExecOutcome::SandboxError(e),
-            context: None,
-            covered: Vec::new(),
+        Ok(()) => in_fresh_layouts(|| {
+            run_checked(req).unwrap_or_else(|e| Traced {
+                outcome: ExecOutcome::SandboxError(e),
+                context: None,
+                covered: Vec::new(),
+            })
         }),
     }
+}
+
+/// Runners a run may take when its address meets something already mapped.
+const LAYOUTS: usize = 3;
+
+/// Runs `attempt` again in a fresh runner while the address met something already mapped: each runner's
+/// own mappings lie where address-space randomization put them, so one runner's collision says nothing of
+/// the address. Only a collision in every layout is reported.
+fn in_fresh_layouts(mut attempt: impl FnMut() -> Traced) -> Traced {
+    let mut traced = attempt();
+    for _ in 1..LAYOUTS {
+        let collided = matches!(
+            traced.outcome,
+            ExecOutcome::Unmappable { reason: MapError::Mmap(libc::EEXIST) | MapError::PlacedElsewhere, .. }
+        );
+        if !collided {
+            break;
+        }
+        traced = attempt();
+    }
+    traced
 }
 
 /// A segment the runner can map, or why not.
@@ -362,6 +385,8 @@ fn decode(state: u64, errno: u64, out: [u64; 4], status: ExitStatus, timed_out: 
         STATE_OUT_OF_MEMORY => ExecOutcome::OomKilled,
         STATE_NO_SECCOMP => ExecOutcome::SandboxError(SandboxError::NoSeccomp),
         STATE_BAD_REQUEST => no_result(state, status),
+        // Killed by the clock before the code was entered (a loaded machine): the harness's failure.
+        STATE_NONE | STATE_FAULTING_IN if timed_out => ExecOutcome::SandboxError(SandboxError::NotStarted { state }),
         _ if timed_out => ExecOutcome::TimedOut,
         STATE_ENTERING => match (signal, status.code()) {
             (Some(libc::SIGKILL), _) => ExecOutcome::SeccompKilled,
@@ -377,4 +402,54 @@ fn decode(state: u64, errno: u64, out: [u64; 4], status: ExitStatus, timed_out: 
 
 fn no_result(state: u64, status: ExitStatus) -> ExecOutcome {
     ExecOutcome::SandboxError(SandboxError::NoResult { state, status: status.to_string() })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::os::unix::process::ExitStatusExt;
+
+    use super::*;
+
+    fn traced(outcome: ExecOutcome) -> Traced {
+        Traced { outcome, context: None, covered: Vec::new() }
+    }
+
+    fn attempts(outcomes: &[ExecOutcome]) -> (Traced, usize) {
+        let mut n = 0;
+        let t = in_fresh_layouts(|| {
+            n += 1;
+            traced(outcomes[n - 1].clone())
+        });
+        (t, n)
+    }
+
+    const TAKEN: ExecOutcome = ExecOutcome::Unmappable { addr: 0x7ff0_0000_0000, reason: MapError::Mmap(libc::EEXIST) };
+    const RETURNED: ExecOutcome = ExecOutcome::Returned { out: [42, 0, 0, 0] };
+
+    #[test]
+    fn a_collision_with_one_runners_layout_is_run_again_in_another() {
+        assert_eq!(attempts(&[TAKEN, RETURNED]), (traced(RETURNED), 2));
+        let elsewhere = ExecOutcome::Unmappable { addr: 0x1000, reason: MapError::PlacedElsewhere };
+        assert_eq!(attempts(&[elsewhere, TAKEN, RETURNED]), (traced(RETURNED), 3));
+        // Taken in every layout: reported, after LAYOUTS runners.
+        assert_eq!(attempts(&[TAKEN, TAKEN, TAKEN, RETURNED]), (traced(TAKEN), LAYOUTS));
+        // Anything else is the run's outcome at once.
+        let crashed = ExecOutcome::Crashed { signal: libc::SIGSEGV };
+        assert_eq!(attempts(&[crashed.clone(), RETURNED]), (traced(crashed), 1));
+        let limit = ExecOutcome::Unmappable { addr: 0x1000, reason: MapError::Mmap(libc::ENOMEM) };
+        assert_eq!(attempts(&[limit.clone(), RETURNED]), (traced(limit), 1));
+    }
+
+    #[test]
+    fn the_clock_before_the_code_is_entered_is_the_harness_not_a_timeout() {
+        let killed = ExitStatus::from_raw(libc::SIGKILL);
+        for state in [STATE_NONE, STATE_FAULTING_IN] {
+            let out = decode(state, 0, [0; 4], killed, true, 0x1000);
+            assert_eq!(out, ExecOutcome::SandboxError(SandboxError::NotStarted { state }));
+            assert!(!out.is_judged());
+        }
+        assert_eq!(decode(STATE_ENTERING, 0, [0; 4], killed, true, 0x1000), ExecOutcome::TimedOut);
+        // Not timed out: a SIGKILL while faulting in is the OOM killer's, as before.
+        assert_eq!(decode(STATE_FAULTING_IN, 0, [0; 4], killed, false, 0x1000), ExecOutcome::OomKilled);
+    }
 }

@@ -122,8 +122,8 @@ pub fn classify_failure(out: &Output, commands: Vec<String>) -> CompileOutcome {
 }
 
 /// Bumped whenever what a cached outcome records changes, or how a driver spells a config (v5: rustc
-/// -Z function-sections=no, and commands with each flag once).
-const CACHE_FORMAT: &[u8] = b"kreloc-compile-v5";
+/// -Z function-sections=no, and commands with each flag once; v6: gcc's LTO link asks for machine code).
+const CACHE_FORMAT: &[u8] = b"kreloc-compile-v6";
 
 /// A source to compile.
 #[derive(Debug, Clone)]

@@ -1,5 +1,5 @@
 //! The purgatory link: `ld -r -e purgatory_start -z nodefaultlib [-T script]`, with bfd or lld; LTO objects
-//! are linked through the compiler driver so the LTO plugin runs.
+//! are linked through the compiler driver so the LTO plugin runs (zig's: through its own `zig ld.lld`).
 
 use std::path::Path;
 use std::time::Duration;
@@ -7,7 +7,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::config::CompileConfig;
-use crate::identity::{Kind, Toolchain};
+use crate::identity::{Family, Kind, Toolchain};
 use crate::process::Child;
 use crate::{Error, Unavailable};
 
@@ -42,6 +42,13 @@ pub fn lld() -> Option<std::path::PathBuf> {
         .or_else(|| crate::discover::which("ld.lld"))
 }
 
+/// Whether `-r -flto` through this driver writes LTO bytecode unless asked for machine code: gcc 9 and
+/// later do (an object whose functions are empty placeholders, nothing a loader can run); gcc 7 and 8
+/// always write machine code and refuse the option; clang's -r writes machine code.
+fn native_output_needs_asking(tc: &Toolchain) -> bool {
+    tc.family == Family::Gcc && tc.version.major() >= 9
+}
+
 /// The link command for one object.
 pub fn command(
     l: &Link,
@@ -60,17 +67,21 @@ pub fn command(
         flags.push("purgatory.lds".into());
     }
     // rustc's LTO objects are native code already: only C drivers link through their LTO plugin.
+    if cfg.lto && matches!(tc.kind, Kind::Zig { .. }) {
+        return Ok(crate::driver::zig::ld_lld(tc, timeout).args(flags).arg(obj).arg("-o").arg(out));
+    }
     if cfg.lto && !matches!(tc.kind, Kind::Rustc) {
         // Through the driver: -nostdlib -r, each ld flag passed with -Wl.
-        let mut child = match tc.kind {
-            Kind::Zig { .. } => crate::driver::zig::cc(tc, timeout),
-            _ => Child::new(&tc.exe, timeout),
-        };
+        let mut child = Child::new(&tc.exe, timeout);
         if l.linker == Linker::Lld {
             child = child.arg("-fuse-ld=lld");
         }
         let wl: Vec<String> = flags.iter().skip(1).map(|f| format!("-Wl,{f}")).collect();
-        return Ok(child.args(["-flto", "-nostdlib", "-r"]).args(wl).arg(obj).arg("-o").arg(out));
+        child = child.args(["-flto", "-nostdlib", "-r"]);
+        if native_output_needs_asking(tc) {
+            child = child.arg("-flinker-output=nolto-rel");
+        }
+        return Ok(child.args(wl).arg(obj).arg("-o").arg(out));
     }
     let exe = match l.linker {
         // Resolved to an absolute path: a bare name makes std fall back to fork() of the caller, which inside

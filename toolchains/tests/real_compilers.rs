@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 use kreloc_toolchains::config::named;
 use kreloc_toolchains::link::Link;
 use kreloc_toolchains::{resolve, Cache, CompileConfig, Compiler, Source};
-use object::{Object, ObjectSection, RelocationFlags};
+use object::{Object, ObjectSection, ObjectSymbol, RelocationFlags};
 
 const C_SOURCE: &str = include_str!("../../bisect/fixtures/purgatory.c");
 
@@ -160,14 +160,28 @@ fn named_configs_and_the_purgatory_link() {
 }
 
 #[test]
-fn lto_links_through_the_driver() {
+fn lto_links_through_the_driver_into_machine_code() {
     let dir = tempfile::tempdir().unwrap();
     let mut c = Compiler::new(Cache::at(dir.path()));
     c.link = Some(Link::kernel());
-    let tc = resolve("gcc@12").unwrap();
-    let out = c.compile(&tc, &Source::c(C_SOURCE), &named("large-lto").unwrap().config()).unwrap();
-    assert!(out.commands()[1].contains("-flto -nostdlib -r"), "{:?}", out.commands());
-    assert!(out.object().is_some(), "{out:?}");
+    // gcc 7 writes machine code on its own; gcc 9 and later write LTO bytecode again unless asked; zig
+    // cc writes bitcode (llvm@18 is zig's here), so zig links with its own lld.
+    for spec in ["gcc@7", "gcc@11", "gcc@12", "llvm@19", "llvm@18"] {
+        let tc = resolve(spec).unwrap_or_else(|e| panic!("{spec}: {e} (run scripts/setup.sh)"));
+        let out = c.compile(&tc, &Source::c(C_SOURCE), &named("large-lto").unwrap().config()).unwrap();
+        let through = if spec == "llvm@18" { "zig ld.lld -r" } else { "-flto -nostdlib -r" };
+        assert!(out.commands()[1].contains(through), "{spec}: {:?}", out.commands());
+        let bytes = out.object().unwrap_or_else(|| panic!("{spec}: {out:?}"));
+        let file = object::File::parse(bytes).unwrap();
+        let bytecode: Vec<&str> =
+            file.sections().filter_map(|s| s.name().ok()).filter(|n| n.starts_with(".gnu.lto_")).collect();
+        assert!(bytecode.is_empty(), "{spec}: LTO bytecode left in the linked object: {bytecode:?}");
+        // The C function the assembly entry calls: placeholders for it have no size and no bytes.
+        let purgatory = file.symbols().find(|s| s.name() == Ok("purgatory")).unwrap();
+        assert!(purgatory.size() > 0, "{spec}: purgatory has no code");
+        let text = file.section_by_index(purgatory.section_index().unwrap()).unwrap();
+        assert!(text.data().unwrap().iter().any(|&b| b != 0), "{spec}: {:?} is empty", text.name());
+    }
 }
 
 #[test]

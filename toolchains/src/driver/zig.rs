@@ -14,10 +14,19 @@ use crate::{Error, Unsupported};
 /// 0.12/0.13 racing on the same source and flags (two shards, or two campaigns, on an empty cache) can find
 /// the other's manifest before its object: "ld.lld: error: cannot open .../o/<hash>/purgatory.o".
 pub fn cc(tc: &Toolchain, timeout: Duration) -> Child {
+    zig(tc, timeout).arg("cc")
+}
+
+/// `zig ld.lld`: the lld bundled with zig's own LLVM, whose LTO turns zig's bitcode into machine code
+/// (`zig cc -r -flto` writes bitcode back out).
+pub fn ld_lld(tc: &Toolchain, timeout: Duration) -> Child {
+    zig(tc, timeout).arg("ld.lld")
+}
+
+fn zig(tc: &Toolchain, timeout: Duration) -> Child {
     Child::new(&tc.exe, timeout)
         .env("ZIG_GLOBAL_CACHE_DIR", crate::dirs::cache_root().join("zig-cache"))
         .env("ZIG_LOCAL_CACHE_DIR", "zig-local-cache")
-        .arg("cc")
 }
 
 /// Flags zig rejects outright.
