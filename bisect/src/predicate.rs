@@ -114,7 +114,10 @@ impl OraclePredicate {
             commands: outcome.commands().to_vec(),
         };
         let CompileOutcome::Object { bytes, .. } = outcome else {
-            if let CompileOutcome::CompileError { stderr, .. } | CompileOutcome::Ice { stderr, .. } = &outcome {
+            if let CompileOutcome::CompileError { stderr, .. }
+            | CompileOutcome::Ice { stderr, .. }
+            | CompileOutcome::Refused { stderr, .. } = &outcome
+            {
                 obs.messages = stderr.lines().take(5).map(str::to_string).collect();
             }
             return Ok(obs);
@@ -152,6 +155,9 @@ impl OraclePredicate {
     pub fn judge(&self, obs: &Observation, good: Option<&Observation>, bad: Option<&Observation>) -> Judgement {
         let compiled = obs.compile == CompileKind::Object;
         match self.regress {
+            _ if obs.compile == CompileKind::NotJudged => {
+                Judgement::Skip(format!("{} cannot express the config", obs.toolchain))
+            }
             Regress::Ice => verdict(obs.compile == CompileKind::Ice),
             Regress::CompileError => verdict(obs.compile == CompileKind::CompileError),
             _ if !compiled => Judgement::Skip(format!("the case does not compile ({})", obs.compile)),

@@ -280,6 +280,8 @@ impl Examiner {
                         r.facts = Some(compile_facts(CompileFault::Ice));
                     }
                     CompileOutcome::Timeout { .. } => r.facts = Some(compile_facts(CompileFault::Timeout)),
+                    // Not judged (its kind says so): the toolchain cannot express the config.
+                    CompileOutcome::Refused { stderr, .. } => r.stderr = stderr,
                 }
             }
         }

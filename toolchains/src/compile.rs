@@ -6,7 +6,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::cache::Cache;
-use crate::config::CompileConfig;
+use crate::config::{CompileConfig, Dialect};
 use crate::identity::Toolchain;
 use crate::link::{self, Link};
 use crate::process::Output;
@@ -24,6 +24,9 @@ pub enum CompileOutcome {
     Ice { stderr: String, commands: Vec<String> },
     /// It ran past the timeout and its process group was killed.
     Timeout { after_ms: u64, commands: Vec<String> },
+    /// The compiler does not know `flag`, one of the config's: it cannot express the config, so the cell is
+    /// not judged (never a finding).
+    Refused { flag: String, stderr: String, commands: Vec<String> },
 }
 
 /// What became of one compile, without its payload: what campaigns group on and bisection judges by.
@@ -76,7 +79,8 @@ impl CompileOutcome {
             CompileOutcome::Object { commands, .. }
             | CompileOutcome::CompileError { commands, .. }
             | CompileOutcome::Ice { commands, .. }
-            | CompileOutcome::Timeout { commands, .. } => commands,
+            | CompileOutcome::Timeout { commands, .. }
+            | CompileOutcome::Refused { commands, .. } => commands,
         }
     }
 
@@ -87,6 +91,7 @@ impl CompileOutcome {
             CompileOutcome::CompileError { .. } => CompileKind::CompileError,
             CompileOutcome::Ice { .. } => CompileKind::Ice,
             CompileOutcome::Timeout { .. } => CompileKind::Timeout,
+            CompileOutcome::Refused { .. } => CompileKind::NotJudged,
         }
     }
 
@@ -122,8 +127,9 @@ pub fn classify_failure(out: &Output, commands: Vec<String>) -> CompileOutcome {
 }
 
 /// Bumped whenever what a cached outcome records changes, or how a driver spells a config (v5: rustc
-/// -Z function-sections=no, and commands with each flag once; v6: gcc's LTO link asks for machine code).
-const CACHE_FORMAT: &[u8] = b"kreloc-compile-v6";
+/// -Z function-sections=no, and commands with each flag once; v6: gcc's LTO link asks for machine code;
+/// v8: ThinLTO links through the driver too, and a flag the compiler does not know is `Refused`).
+const CACHE_FORMAT: &[u8] = b"kreloc-compile-v8";
 
 /// A source to compile.
 #[derive(Debug, Clone)]
@@ -181,7 +187,7 @@ impl Compiler {
         let mut commands = vec![child.display()];
         let out = child.run()?;
         if !out.success() {
-            return Ok(classify_failure(&out, commands));
+            return Ok(refusal(classify_failure(&out, commands), cfg));
         }
         let final_obj = match &self.link {
             None => dir.path().join(obj),
@@ -198,6 +204,17 @@ impl Compiler {
         };
         let bytes = read(&final_obj)?;
         Ok(CompileOutcome::Object { bytes, commands, cached: false })
+    }
+}
+
+/// A compile error that is the compiler refusing one of the config's own flags, as `Refused`.
+fn refusal(outcome: CompileOutcome, cfg: &CompileConfig) -> CompileOutcome {
+    let CompileOutcome::CompileError { stderr, commands } = outcome else { return outcome };
+    let mut flags = cfg.c_flags_for(Dialect::Gcc);
+    flags.extend(cfg.c_flags_for(Dialect::Clang));
+    match crate::refusal::refused_flag(&stderr, &flags) {
+        Some(flag) => CompileOutcome::Refused { flag: flag.to_string(), stderr, commands },
+        None => CompileOutcome::CompileError { stderr, commands },
     }
 }
 

@@ -230,6 +230,18 @@ impl CompileConfig {
         f
     }
 
+    /// The driver's LTO flag, if the object comes out as bitcode for a link to finish (`-flto`, or the
+    /// kernel's ThinLTO).
+    pub fn lto_flag(&self) -> Option<&'static str> {
+        if self.lto {
+            Some("-flto")
+        } else if self.kernel.contains(&KernelFlag::ThinLto) {
+            Some("-flto=thin")
+        } else {
+            None
+        }
+    }
+
     /// Reads a flag list back into a configuration; flags outside the axes go to `extra`, in order.
     pub fn from_flags<S: AsRef<str>>(flags: &[S]) -> CompileConfig {
         let mut c = CompileConfig::default();

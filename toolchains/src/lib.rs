@@ -15,6 +15,7 @@ pub mod install;
 pub mod link;
 pub mod matrix;
 pub mod process;
+pub mod refusal;
 pub mod spec;
 pub mod upstream;
 

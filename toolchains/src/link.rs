@@ -67,17 +67,18 @@ pub fn command(
         flags.push("purgatory.lds".into());
     }
     // rustc's LTO objects are native code already: only C drivers link through their LTO plugin.
-    if cfg.lto && matches!(tc.kind, Kind::Zig { .. }) {
+    let lto = cfg.lto_flag().filter(|_| !matches!(tc.kind, Kind::Rustc));
+    if lto.is_some() && matches!(tc.kind, Kind::Zig { .. }) {
         return Ok(crate::driver::zig::ld_lld(tc, timeout).args(flags).arg(obj).arg("-o").arg(out));
     }
-    if cfg.lto && !matches!(tc.kind, Kind::Rustc) {
+    if let Some(lto) = lto {
         // Through the driver: -nostdlib -r, each ld flag passed with -Wl.
         let mut child = Child::new(&tc.exe, timeout);
         if l.linker == Linker::Lld {
             child = child.arg("-fuse-ld=lld");
         }
         let wl: Vec<String> = flags.iter().skip(1).map(|f| format!("-Wl,{f}")).collect();
-        child = child.args(["-flto", "-nostdlib", "-r"]);
+        child = child.args([lto, "-nostdlib", "-r"]);
         if native_output_needs_asking(tc) {
             child = child.arg("-flinker-output=nolto-rel");
         }

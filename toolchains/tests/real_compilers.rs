@@ -6,6 +6,7 @@
 use std::collections::BTreeSet;
 
 use kreloc_toolchains::config::named;
+use kreloc_toolchains::identity::Kind;
 use kreloc_toolchains::link::Link;
 use kreloc_toolchains::{resolve, Cache, CompileConfig, Compiler, Source};
 use object::{Object, ObjectSection, ObjectSymbol, RelocationFlags};
@@ -165,22 +166,34 @@ fn lto_links_through_the_driver_into_machine_code() {
     let mut c = Compiler::new(Cache::at(dir.path()));
     c.link = Some(Link::kernel());
     // gcc 7 writes machine code on its own; gcc 9 and later write LTO bytecode again unless asked; zig
-    // cc writes bitcode (llvm@18 is zig's here), so zig links with its own lld.
-    for spec in ["gcc@7", "gcc@11", "gcc@12", "llvm@19", "llvm@18"] {
+    // cc writes bitcode, so zig links with its own lld. The kernel's ThinLTO (leak-lto) is bitcode too.
+    let cases = [
+        ("gcc@7", "large-lto"),
+        ("gcc@11", "large-lto"),
+        ("gcc@12", "large-lto"),
+        ("llvm@19", "large-lto"),
+        ("llvm@18", "large-lto"),
+        ("llvm@19", "leak-lto"),
+        ("llvm@18", "leak-lto"),
+    ];
+    for (spec, config) in cases {
         let tc = resolve(spec).unwrap_or_else(|e| panic!("{spec}: {e} (run scripts/setup.sh)"));
-        let out = c.compile(&tc, &Source::c(C_SOURCE), &named("large-lto").unwrap().config()).unwrap();
-        let through = if spec == "llvm@18" { "zig ld.lld -r" } else { "-flto -nostdlib -r" };
-        assert!(out.commands()[1].contains(through), "{spec}: {:?}", out.commands());
-        let bytes = out.object().unwrap_or_else(|| panic!("{spec}: {out:?}"));
+        let cfg = named(config).unwrap().config();
+        let out = c.compile(&tc, &Source::c(C_SOURCE), &cfg).unwrap();
+        let lto = cfg.lto_flag().unwrap();
+        let zig = matches!(tc.kind, Kind::Zig { .. });
+        let through = if zig { "zig ld.lld -r".to_string() } else { format!("{lto} -nostdlib -r") };
+        assert!(out.commands()[1].contains(&through), "{spec} {config}: {:?}", out.commands());
+        let bytes = out.object().unwrap_or_else(|| panic!("{spec} {config}: {out:?}"));
         let file = object::File::parse(bytes).unwrap();
         let bytecode: Vec<&str> =
             file.sections().filter_map(|s| s.name().ok()).filter(|n| n.starts_with(".gnu.lto_")).collect();
-        assert!(bytecode.is_empty(), "{spec}: LTO bytecode left in the linked object: {bytecode:?}");
+        assert!(bytecode.is_empty(), "{spec} {config}: LTO bytecode left in the linked object: {bytecode:?}");
         // The C function the assembly entry calls: placeholders for it have no size and no bytes.
         let purgatory = file.symbols().find(|s| s.name() == Ok("purgatory")).unwrap();
-        assert!(purgatory.size() > 0, "{spec}: purgatory has no code");
+        assert!(purgatory.size() > 0, "{spec} {config}: purgatory has no code");
         let text = file.section_by_index(purgatory.section_index().unwrap()).unwrap();
-        assert!(text.data().unwrap().iter().any(|&b| b != 0), "{spec}: {:?} is empty", text.name());
+        assert!(text.data().unwrap().iter().any(|&b| b != 0), "{spec} {config}: {:?} is empty", text.name());
     }
 }
 
