@@ -201,3 +201,44 @@ pub fn run_script(script: &str, env: &[(&str, String)], dir: &Path, timeout: Dur
         None => Err(Error::Aborted { status: out.code.or(out.signal.map(|s| kreloc_cli::exit::ABORT + s)) }),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::ValueEnum;
+    use kreloc_toolchains::Cache;
+
+    use super::*;
+
+    #[test]
+    fn a_toolchain_that_cannot_express_the_config_is_skipped_whatever_the_regression() {
+        let dir = tempfile::tempdir().expect("a scratch directory");
+        let mut p = OraclePredicate {
+            case: Source::c(""),
+            config: CompileConfig::default(),
+            profile: "linux-x86_64".parse().expect("a profile"),
+            addresses: vec![0x1_3fff_b000],
+            regress: Regress::Signature,
+            compiler: Compiler::new(Cache::at(dir.path())),
+        };
+        let obs = |compile| Observation {
+            toolchain: "gcc-7.3.0".into(),
+            compile,
+            ok: false,
+            good: false,
+            messages: Vec::new(),
+            said: Default::default(),
+            warnings: Vec::new(),
+            exec_sections: Vec::new(),
+            checksums: Vec::new(),
+            commands: Vec::new(),
+        };
+        for &regress in Regress::value_variants() {
+            p.regress = regress;
+            let refused = p.judge(&obs(CompileKind::NotJudged), None, None);
+            assert!(matches!(refused, Judgement::Skip(ref why) if why.contains("cannot express")), "{regress:?}");
+        }
+        // A compile error is still a behaviour: bad when that is the regression.
+        p.regress = Regress::CompileError;
+        assert_eq!(p.judge(&obs(CompileKind::CompileError), None, None), Judgement::Bad);
+    }
+}
