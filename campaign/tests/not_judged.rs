@@ -64,3 +64,26 @@ fn real_differences_at_judged_addresses_remain() {
     assert!(misbehaves(&b) && !misbehaves(&a));
     assert_eq!(b.runs, vec![(0x1000, "SIGSEGV".to_string()), (0x2000, "not-judged".to_string())]);
 }
+
+/// gcc-12 has neither kCFI nor ThinLTO: those cells are not judged, compared with nothing, and no root
+/// cause blames the config for a compile that could never happen.
+#[test]
+fn a_flag_the_compiler_lacks_makes_its_cell_not_judged_and_no_cause() {
+    use kreloc_campaign::setup::{cells, examiner};
+    let configs = ["kernel-2024", "leak-kcfi", "leak-lto"].map(String::from);
+    let matrix =
+        cells(&["gcc-12".into(), "clang-19".into()], &configs).unwrap_or_else(|e| panic!("{e} (run scripts/setup.sh)"));
+    let ex = examiner(matrix, &["linux-x86_64".parse().unwrap()], false, 2);
+    let e = ex.examine(&kreloc_gen::Program::from_seed(0, 128));
+    for c in &e.cells {
+        let refused = c.cell.starts_with("gcc") && !c.cell.ends_with("/kernel-2024");
+        let want =
+            if refused { kreloc_toolchains::CompileKind::NotJudged } else { kreloc_toolchains::CompileKind::Object };
+        assert_eq!(c.compile, want, "{}: {}", c.cell, c.stderr);
+    }
+    let grouped: Vec<&String> = e.groups.iter().flat_map(|(_, v)| v).collect();
+    assert_eq!(grouped.len(), 4, "only the judged cells are compared: {grouped:?}");
+    let compile_causes: Vec<String> =
+        e.divergences.iter().map(|d| d.cause.title()).filter(|t| t.contains("compile")).collect();
+    assert!(compile_causes.is_empty(), "{compile_causes:?}");
+}
