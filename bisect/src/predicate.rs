@@ -59,6 +59,22 @@ pub struct Observation {
 }
 
 impl Observation {
+    /// What is known of a compile before anything is loaded: how it ended and its commands.
+    pub fn of_compile(toolchain: String, compile: CompileKind, commands: Vec<String>) -> Observation {
+        Observation {
+            toolchain,
+            compile,
+            ok: false,
+            good: false,
+            messages: Vec::new(),
+            said: Default::default(),
+            warnings: Vec::new(),
+            exec_sections: Vec::new(),
+            checksums: Vec::new(),
+            commands,
+        }
+    }
+
     /// Same behaviour (ignoring which toolchain and which commands): the loader's typed messages, or for a
     /// case that does not compile, the compiler's.
     pub fn same_behaviour(&self, other: &Observation) -> bool {
@@ -101,18 +117,7 @@ impl OraclePredicate {
 
     /// Loads what a compile produced (by any means) at every address.
     pub fn observe_outcome(&self, toolchain: String, outcome: CompileOutcome) -> Result<Observation, Error> {
-        let mut obs = Observation {
-            toolchain,
-            compile: outcome.kind(),
-            ok: false,
-            good: false,
-            messages: Vec::new(),
-            said: Default::default(),
-            warnings: Vec::new(),
-            exec_sections: Vec::new(),
-            checksums: Vec::new(),
-            commands: outcome.commands().to_vec(),
-        };
+        let mut obs = Observation::of_compile(toolchain, outcome.kind(), outcome.commands().to_vec());
         let CompileOutcome::Object { bytes, .. } = outcome else {
             if let CompileOutcome::CompileError { stderr, .. }
             | CompileOutcome::Ice { stderr, .. }
@@ -220,18 +225,7 @@ mod tests {
             regress: Regress::Signature,
             compiler: Compiler::new(Cache::at(dir.path())),
         };
-        let obs = |compile| Observation {
-            toolchain: "gcc-7.3.0".into(),
-            compile,
-            ok: false,
-            good: false,
-            messages: Vec::new(),
-            said: Default::default(),
-            warnings: Vec::new(),
-            exec_sections: Vec::new(),
-            checksums: Vec::new(),
-            commands: Vec::new(),
-        };
+        let obs = |compile| Observation::of_compile("gcc-7.3.0".into(), compile, Vec::new());
         for &regress in Regress::value_variants() {
             p.regress = regress;
             let refused = p.judge(&obs(CompileKind::NotJudged), None, None);
