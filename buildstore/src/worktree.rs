@@ -49,6 +49,22 @@ fn try_lock(path: &Path) -> Option<std::fs::File> {
     locked.then_some(f)
 }
 
+/// Locks `path` for this process, waiting for others (released when the file closes).
+fn lock(path: &Path) -> Result<std::fs::File, Error> {
+    use std::os::fd::AsRawFd;
+    let f = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(path)
+        .map_err(|e| crate::io_err(path, e))?;
+    // SAFETY: flock on a descriptor we own.
+    if unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX) } != 0 {
+        return Err(crate::io_err(path, std::io::Error::last_os_error()));
+    }
+    Ok(f)
+}
+
 fn git(dir: &Path, args: &[&str]) -> Result<(), Error> {
     let out = Child::new("git", GIT_TIMEOUT)
         .arg("-C")
@@ -59,11 +75,15 @@ fn git(dir: &Path, args: &[&str]) -> Result<(), Error> {
     if out.success() {
         Ok(())
     } else {
-        Err(Error::Git {
-            command: args.join(" "),
-            message: out.stderr_text().lines().next().unwrap_or("failed").to_string(),
-        })
+        Err(Error::Git { command: args.join(" "), message: said_why(&out.stderr_text()).to_string() })
     }
+}
+
+/// git's reason: its `fatal:` or `error:` line (progress such as "Preparing worktree" comes first), or
+/// its last line.
+fn said_why(stderr: &str) -> &str {
+    let mut lines = stderr.lines().filter(|l| !l.trim().is_empty());
+    lines.clone().find(|l| l.starts_with("fatal:") || l.starts_with("error:")).or(lines.next_back()).unwrap_or("failed")
 }
 
 impl Worktrees {
@@ -105,6 +125,9 @@ impl Worktrees {
         if !dir.join(".git").exists() {
             let _ = std::fs::remove_dir_all(dir);
             std::fs::create_dir_all(&self.root).map_err(|e| crate::io_err(&self.root, e))?;
+            // One process at a time adds a worktree: another's `prune` could take this add's entry in the
+            // source's .git/worktrees in the moment before git marks it as being made.
+            let _adding = lock(&self.root.join("adding.lock"))?;
             let _ = git(&self.src, &["worktree", "prune"]);
             return git(&self.src, &["worktree", "add", "--detach", "--force", &dir.to_string_lossy(), commit]);
         }
@@ -152,4 +175,18 @@ fn recover_interrupted(marker: &Path, dir: &Path) -> bool {
     }
     let _ = std::fs::remove_file(marker);
     true
+}
+
+#[cfg(test)]
+mod said_why_tests {
+    use super::said_why;
+
+    #[test]
+    fn gits_reason_is_its_fatal_line_not_its_progress() {
+        let add =
+            "Preparing worktree (detached HEAD eed3077)\nfatal: could not create directory of '.git/worktrees/1'\n";
+        assert_eq!(said_why(add), "fatal: could not create directory of '.git/worktrees/1'");
+        assert_eq!(said_why("warning: a\nsomething went wrong\n"), "something went wrong");
+        assert_eq!(said_why(""), "failed");
+    }
 }
