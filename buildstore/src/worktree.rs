@@ -49,22 +49,6 @@ fn try_lock(path: &Path) -> Option<std::fs::File> {
     locked.then_some(f)
 }
 
-/// Locks `path` for this process, waiting for others (released when the file closes).
-fn lock(path: &Path) -> Result<std::fs::File, Error> {
-    use std::os::fd::AsRawFd;
-    let f = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(path)
-        .map_err(|e| crate::io_err(path, e))?;
-    // SAFETY: flock on a descriptor we own.
-    if unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX) } != 0 {
-        return Err(crate::io_err(path, std::io::Error::last_os_error()));
-    }
-    Ok(f)
-}
-
 fn git(dir: &Path, args: &[&str]) -> Result<(), Error> {
     let out = Child::new("git", GIT_TIMEOUT)
         .arg("-C")
@@ -127,7 +111,8 @@ impl Worktrees {
             std::fs::create_dir_all(&self.root).map_err(|e| crate::io_err(&self.root, e))?;
             // One process at a time adds a worktree: another's `prune` could take this add's entry in the
             // source's .git/worktrees in the moment before git marks it as being made.
-            let _adding = lock(&self.root.join("adding.lock"))?;
+            let adding = self.root.join("adding");
+            let _adding = kreloc_atomic::lock(&adding).map_err(|e| crate::io_err(&adding, e))?;
             let _ = git(&self.src, &["worktree", "prune"]);
             return git(&self.src, &["worktree", "add", "--detach", "--force", &dir.to_string_lossy(), commit]);
         }
