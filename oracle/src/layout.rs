@@ -146,6 +146,8 @@ pub fn place(obj: &Object, rule: LayoutRule, load_addr: u64) -> Layout {
     let capacity = buffer_capacity(rule, bufsz);
     let mut offset = 0u64;
     let mut bss_addr = bss_start;
+    // Where the file-backed sections placed so far end, at most: a section at or past it overlaps none.
+    let mut placed_end = 0u64;
     for s in obj.sections.iter().filter(|s| s.is_alloc()) {
         let a = effective_align(rule, s.addralign);
         if s.is_nobits() {
@@ -185,7 +187,8 @@ pub fn place(obj: &Object, rule: LayoutRule, load_addr: u64) -> Layout {
                 into_padding: end.is_some_and(|e| e <= capacity),
             });
         }
-        if let Some(other) = overlapped(obj, &placed, offset, s.size) {
+        let other = if offset < placed_end { overlapped(obj, &placed, offset, s.size) } else { None };
+        if let Some(other) = other {
             overruns.push(Finding::SectionOverlap {
                 section: obj.name_of(s).to_string(),
                 other,
@@ -195,6 +198,9 @@ pub fn place(obj: &Object, rule: LayoutRule, load_addr: u64) -> Layout {
         }
         let addr = load_addr.wrapping_add(offset);
         placed.push(Placed { index: s.index, addr, size: s.size, nobits: false, buf_offset: Some(offset) });
+        if s.size > 0 {
+            placed_end = placed_end.max(offset.saturating_add(s.size));
+        }
         offset = offset.wrapping_add(s.size);
     }
     Layout { load_addr, bufsz, memsz, align, placed, overruns, capacity, stray_empty }

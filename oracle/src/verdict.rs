@@ -72,7 +72,7 @@ pub struct Relocations {
     straight: StraightEntries,
     records: Vec<Record>,
     names: Vec<SmolStr>,
-    /// The object's names and file: where straight entries, their sections and `SymbolName::Named` names
+    /// The object's names and file: where straight entries, their sections and resolved symbols' names
     /// are read (shared, not copied), and the verdict's sections and entry named.
     object: Option<ObjectNames>,
 }
@@ -106,24 +106,29 @@ pub(crate) struct StraightRun {
     pub(crate) arch: crate::arch::Arch,
 }
 
-/// A symbol as the straight path resolved it: its S and its name.
-#[derive(Debug, Clone, Copy)]
+/// A symbol as the straight path resolved it: its S, and its name and section index, made into its label
+/// (its own name, or without one its section's name, `*ABS*` or `*UND*`) only when a report reads it. 16
+/// bytes: the state of a symbol not resolved is kept in `shndx`, where no resolved symbol's index can be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct ResolvedSymbol {
     pub(crate) value: u64,
-    pub(crate) name: SymbolName,
+    pub(crate) name: crate::elf::Name,
+    pub(crate) shndx: u32,
 }
 
-/// How a straight-path symbol is named.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum SymbolName {
+impl ResolvedSymbol {
     /// Not looked at yet.
-    Unseen,
+    pub(crate) const UNSEEN: ResolvedSymbol =
+        ResolvedSymbol { value: 0, name: crate::elf::Name::EMPTY, shndx: u32::MAX };
     /// The loader does not resolve it (the general path explains it).
-    Refused,
-    /// Its own name in the object's file, made into text only when read.
-    Named(crate::elf::Name),
-    /// No name of its own: labelled by its section index (its section's name, `*ABS*`, `*UND*`) when read.
-    Labelled(u32),
+    pub(crate) const REFUSED: ResolvedSymbol =
+        ResolvedSymbol { value: 0, name: crate::elf::Name::EMPTY, shndx: u32::MAX - 1 };
+
+    /// S is known: neither `UNSEEN` nor `REFUSED` (a resolved symbol's section index is below both).
+    #[inline(always)]
+    pub(crate) fn is_resolved(&self) -> bool {
+        self.shndx < u32::MAX - 1
+    }
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -289,10 +294,9 @@ impl Relocations {
         self.names.get(id.0 as usize).cloned().unwrap_or_default()
     }
 
-    fn symbol_name(&self, name: SymbolName) -> SmolStr {
-        match (name, &self.object) {
-            (SymbolName::Named(n), Some(names)) => names.text(n),
-            (SymbolName::Labelled(shndx), Some(names)) => names.label(crate::elf::Name::EMPTY, shndx),
+    fn symbol_label(&self, s: &ResolvedSymbol) -> SmolStr {
+        match &self.object {
+            Some(names) if s.is_resolved() => names.label(s.name, s.shndx),
             _ => SmolStr::default(),
         }
     }
@@ -309,7 +313,7 @@ impl Relocations {
             offset: r.offset,
             r_type: r.r_type,
             type_name: run.arch.howto(r.r_type).name,
-            symbol: self.symbol(run, r).map(|s| self.symbol_name(s.name)).unwrap_or_default(),
+            symbol: self.symbol(run, r).map(|s| self.symbol_label(s)).unwrap_or_default(),
             addend: r.addend,
             place: run.section_addr.wrapping_add(r.offset),
             value: self.straight_value(run, r),

@@ -5,12 +5,12 @@
 //! `plan::for_each_from` and the `Recorder` take over from that entry, so the general path stays the one
 //! that explains.
 
-use crate::elf::consts::SHT_SYMTAB;
+use crate::elf::consts::{SHN_ABS, SHN_COMMON, SHN_UNDEF, SHT_SYMTAB};
 use crate::elf::{Object, Reloc, Symbol};
 use crate::layout::Layout;
 use crate::plan::{base_addr, defined_base, rela_kind, symbol_plan, Kind, Target};
 use crate::profile::{Profile, Rule};
-use crate::verdict::{Relocations, ResolvedSymbol, StraightEntries, StraightRun, SymbolName};
+use crate::verdict::{Relocations, ResolvedSymbol, StraightEntries, StraightRun};
 
 /// How far the straight path got.
 pub(super) enum Straight {
@@ -226,8 +226,8 @@ fn apply_met(
         };
         let Some(pos) = target.field(r.offset, ty.width) else { return (n, Stop::General) };
         let s = match symbols.get(r.sym as usize) {
-            Some(ResolvedSymbol { value, name: SymbolName::Named(_) | SymbolName::Labelled(_) }) => *value,
-            Some(ResolvedSymbol { name: SymbolName::Refused, .. }) => return (n, Stop::General),
+            Some(s) if s.is_resolved() => s.value,
+            Some(&ResolvedSymbol::REFUSED) => return (n, Stop::General),
             // No symbol met yet in this table (its cache is made then), or not this one.
             None if !symbols.is_empty() => return (n, Stop::General),
             _ => return (n, Stop::NewSymbol(r.sym)),
@@ -243,11 +243,12 @@ fn apply_met(
     (entries.len(), Stop::End)
 }
 
-/// One symbol table's symbols as the straight path needs them, resolved on first use.
+/// One symbol table's symbols as the straight path needs them: every defined one resolved at once on first
+/// use, any other when an entry first names it.
 struct Symbols<'o> {
     symtab: u32,
     table: &'o [Symbol],
-    /// By symbol index: S and the name, `Unseen`, or `Refused` (the general path explains it).
+    /// By symbol index: S and the name, `UNSEEN` or `REFUSED` (the general path explains it).
     resolved: Vec<ResolvedSymbol>,
 }
 
@@ -256,33 +257,82 @@ impl<'o> Symbols<'o> {
         Symbols { symtab, table: obj.symtab(symtab).unwrap_or(&[]), resolved: Vec::new() }
     }
 
-    /// Settles a symbol met for the first time (its S and name); true if the loader resolves it.
+    /// Settles a symbol met for the first time; true if the loader resolves it.
     #[cold]
     fn meet(&mut self, obj: &Object, profile: &dyn Profile, layout: &Layout, index: u32) -> bool {
-        let i = index as usize;
         if self.resolved.is_empty() {
-            self.make();
+            self.make(obj, layout);
         }
-        let Some(sym) = self.table.get(i) else { return false };
-        // A symbol the loader takes as it is needs no `SymbolPlan` (and so no message made in vain).
-        let base = match defined_base(obj, sym) {
-            Ok(base) => Ok(base),
-            Err(_) => symbol_plan(obj, profile, layout, sym).base.map_err(drop),
-        };
-        self.resolved[i] = match base {
-            Ok(b) => ResolvedSymbol {
-                value: base_addr(obj, layout, b).wrapping_add(sym.value),
-                // Its name, or its section's, is read from the object's file when a report asks for it.
-                name: if obj.is_named(sym) { SymbolName::Named(sym.name) } else { SymbolName::Labelled(sym.shndx) },
-            },
-            Err(()) => ResolvedSymbol { value: 0, name: SymbolName::Refused },
-        };
-        base.is_ok()
+        let i = index as usize;
+        let (Some(sym), Some(r)) = (self.table.get(i), self.resolved.get_mut(i)) else { return false };
+        if *r == ResolvedSymbol::UNSEEN {
+            // A symbol the loader takes as it is needs no `SymbolPlan` (and so no message made in vain).
+            let base = match defined_base(obj, sym) {
+                Ok(base) => Ok(base),
+                Err(_) => symbol_plan(obj, profile, layout, sym).base.map_err(drop),
+            };
+            *r = match base {
+                Ok(b) => resolved(sym, base_addr(obj, layout, b)),
+                Err(()) => ResolvedSymbol::REFUSED,
+            };
+        }
+        r.is_resolved()
     }
 
-    /// Made on first use: an entry that stops the straight path first costs no allocation.
+    /// Made on first use: an entry that stops the straight path first costs no allocation. Where the object
+    /// has at least as many relocations as the table has symbols, every defined symbol is resolved now, in
+    /// one pass: one stop and restart of the loop per symbol met cost more. Otherwise each is resolved when
+    /// an entry first names it, and most never are.
     #[cold]
-    fn make(&mut self) {
-        self.resolved = vec![ResolvedSymbol { value: 0, name: SymbolName::Unseen }; self.table.len()];
+    fn make(&mut self, obj: &Object, layout: &Layout) {
+        if obj.reloc_count() < self.table.len() {
+            self.resolved = vec![ResolvedSymbol::UNSEEN; self.table.len()];
+            return;
+        }
+        let mut inline = [0u64; 32];
+        let mut heap = Vec::new();
+        let bases = section_bases(obj, layout, &mut inline, &mut heap);
+        self.resolved = self
+            .table
+            .iter()
+            .map(|sym| {
+                let base = match sym.shndx {
+                    SHN_UNDEF | SHN_COMMON => None,
+                    SHN_ABS => Some(0),
+                    i => bases.get(i as usize).copied(),
+                };
+                base.map_or(ResolvedSymbol::UNSEEN, |b| resolved(sym, b))
+            })
+            .collect();
     }
+}
+
+/// A symbol resolved against its base: its name and section are read only when a report asks for them.
+#[inline(always)]
+fn resolved(sym: &Symbol, base: u64) -> ResolvedSymbol {
+    ResolvedSymbol { value: base.wrapping_add(sym.value), name: sym.name, shndx: sym.shndx }
+}
+
+/// What a symbol defined in each section adds to its value, by section index (`plan::defined_base` and
+/// `base_addr` for every section at once): a placed section's address, another's `sh_addr`. In `inline`
+/// when the object has few sections (nearly every purgatory), else in `heap`.
+fn section_bases<'a>(obj: &Object, layout: &Layout, inline: &'a mut [u64; 32], heap: &'a mut Vec<u64>) -> &'a [u64] {
+    let n = obj.sections.len();
+    let bases: &mut [u64] = if n <= inline.len() {
+        &mut inline[..n]
+    } else {
+        heap.resize(n, 0);
+        heap
+    };
+    for (b, s) in bases.iter_mut().zip(&obj.sections) {
+        *b = s.addr;
+    }
+    for p in &layout.placed {
+        if obj.sections.get(p.index).is_some_and(|s| s.is_alloc()) {
+            if let Some(b) = bases.get_mut(p.index) {
+                *b = p.addr;
+            }
+        }
+    }
+    bases
 }
