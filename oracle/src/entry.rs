@@ -87,7 +87,7 @@ impl SectionList {
 /// Computes the start address under `rule` for the placed `layout`.
 pub fn resolve(obj: &Object, layout: &Layout, rule: EntryRule, require_alloc: bool) -> Entry {
     let e_entry = obj.entry;
-    let matching = || {
+    let scan = || {
         obj.sections
             .iter()
             .filter(move |s| s.is_exec() && (!require_alloc || s.is_alloc()))
@@ -95,7 +95,9 @@ pub fn resolve(obj: &Object, layout: &Layout, rule: EntryRule, require_alloc: bo
             .map(|s| s.index)
     };
     let mut names = SectionList::default();
-    matching().for_each(|i| names.push(i as u32));
+    scan().for_each(|i| names.push(i as u32));
+    // The rules go through the matches kept, not the sections again.
+    let matching = || names.iter().map(|i| i as usize);
     // One lookup of `purgatory_start` serves the intended entry and the 7.0+ rule.
     let start = purgatory_start(obj, layout);
     let intended = intended_entry(obj, layout, start);
@@ -104,7 +106,7 @@ pub fn resolve(obj: &Object, layout: &Layout, rule: EntryRule, require_alloc: bo
     let mut entry = Entry {
         start: e_entry,
         section: None,
-        matches: names,
+        matches: SectionList::default(),
         warned: false,
         warned_in: SectionList::default(),
         intended,
@@ -131,6 +133,7 @@ pub fn resolve(obj: &Object, layout: &Layout, rule: EntryRule, require_alloc: bo
             None => first_match_warn(obj, layout, matching(), &mut entry),
         },
     }
+    entry.matches = names;
     entry
 }
 
