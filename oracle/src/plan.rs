@@ -58,6 +58,15 @@ impl Kind {
         matches!(self, Kind::Abs64 | Kind::Abs32 | Kind::Abs32S | Kind::Pc32)
     }
 
+    /// The bytes `store` writes.
+    pub(crate) fn store_width(self) -> u8 {
+        if self == Kind::Abs64 {
+            8
+        } else {
+            4
+        }
+    }
+
     /// For the straight-line kinds: the value stored (`s_plus_a`, or less `place`) and whether it fits.
     #[inline(always)]
     pub(crate) fn value(self, s_plus_a: u64, place: u64) -> Option<(u64, bool)> {
@@ -76,6 +85,7 @@ impl Kind {
     /// `memcpy` call per entry.
     #[inline(always)]
     pub(crate) fn store(self, buf: &mut [u8], pos: usize, value: u64) -> bool {
+        debug_assert!(self.is_straight_line());
         if self == Kind::Abs64 {
             buf.get_mut(pos..pos.wrapping_add(8)).map(|f| f.copy_from_slice(&value.to_le_bytes())).is_some()
         } else {
@@ -477,16 +487,10 @@ impl Target {
         (pos.checked_add(u64::from(width))? <= self.capacity).then_some(pos as usize)
     }
 
-    /// The section is in the loader's buffer (its fields can be).
-    pub(crate) fn in_buffer(&self) -> bool {
-        self.limit.is_some()
-    }
-
-    /// `holds` and `buffer_pos` at once, for a path that only needs both to be true: one compare.
-    #[inline(always)]
-    pub(crate) fn field(&self, offset: u64, width: u8) -> Option<usize> {
-        let last = self.limit?.checked_sub(u64::from(width))?;
-        (offset <= last).then(|| (self.buf_off.unwrap_or(0) + offset) as usize)
+    /// Where the section lies in the loader's buffer, and how many of its bytes the buffer holds: fields that
+    /// end at or below that many bytes are inside both (`None`: not in the buffer).
+    pub(crate) fn in_buffer_at(&self) -> Option<(u64, u64)> {
+        Some((self.buf_off?, self.limit?))
     }
 }
 

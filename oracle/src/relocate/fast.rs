@@ -44,26 +44,56 @@ pub(super) fn straight_prefix(
     straight
 }
 
-/// Where the straight path writes fields: the loader's buffer, or nowhere when it is not built (one loop
-/// for each, so the loop does not ask which per entry).
-trait Fields {
-    /// False if the buffer does not hold the field (the general path takes the entry).
-    fn store(&mut self, kind: Kind, pos: usize, value: u64) -> bool;
+/// The loader's buffer as the straight path writes it, or nowhere when it is not built (one loop for each,
+/// so the loop does not ask which per entry).
+trait Buffer {
+    /// Where one patched section's fields go.
+    fn section(&mut self, at: u64, holds: u64) -> impl Fields + '_;
 }
 
-impl Fields for &mut [u8] {
+/// One patched section's fields: false if the field is not both inside the section and in the buffer (the
+/// general path takes the entry). One bounds check does both.
+trait Fields {
+    fn store(&mut self, kind: Kind, width: u8, offset: u64, value: u64) -> bool;
+}
+
+impl Buffer for &mut [u8] {
     #[inline(always)]
-    fn store(&mut self, kind: Kind, pos: usize, value: u64) -> bool {
-        kind.store(self, pos, value)
+    fn section(&mut self, at: u64, holds: u64) -> impl Fields + '_ {
+        // The section's bytes that are in the buffer, up to what the buffer built so far holds (the straight
+        // path does not grow it).
+        let start = usize::try_from(at).unwrap_or(usize::MAX);
+        let end = usize::try_from(at.saturating_add(holds)).unwrap_or(usize::MAX).min(self.len());
+        Window(self.get_mut(start..end).unwrap_or_default())
+    }
+}
+
+/// A patched section's bytes in the buffer.
+struct Window<'a>(&'a mut [u8]);
+
+impl Fields for Window<'_> {
+    #[inline(always)]
+    fn store(&mut self, kind: Kind, _: u8, offset: u64, value: u64) -> bool {
+        usize::try_from(offset).is_ok_and(|at| kind.store(self.0, at, value))
     }
 }
 
 struct NoImage;
 
-impl Fields for NoImage {
+impl Buffer for NoImage {
     #[inline(always)]
-    fn store(&mut self, _: Kind, _: usize, _: u64) -> bool {
-        true
+    fn section(&mut self, _: u64, holds: u64) -> impl Fields + '_ {
+        Holds(holds)
+    }
+}
+
+/// How many of a patched section's bytes the buffer would hold.
+struct Holds(u64);
+
+impl Fields for Holds {
+    #[inline(always)]
+    fn store(&mut self, _: Kind, width: u8, offset: u64, _: u64) -> bool {
+        offset.checked_add(u64::from(width)).is_some_and(|end| end <= self.0)
     }
 }
 
@@ -80,7 +110,7 @@ fn walk<'o>(
     obj: &'o Object,
     profile: &dyn Profile,
     layout: &Layout,
-    mut image: impl Fields,
+    mut image: impl Buffer,
     kept: &mut StraightEntries,
     symbols: &mut Option<Symbols<'o>>,
 ) -> Straight {
@@ -98,9 +128,8 @@ fn walk<'o>(
             return Straight::First(done);
         }
         let target = Target::new(obj, layout, rs);
-        if !target.in_buffer() {
-            return Straight::First(done);
-        }
+        let Some((at, holds)) = target.in_buffer_at() else { return Straight::First(done) };
+        let mut fields = image.section(at, holds);
         // Relocation sections that share a symbol table (they all do, in a compiler's output) share its cache.
         if symbols.as_ref().is_none_or(|s| s.symtab != rs.symtab) {
             if let Some(s) = symbols.take() {
@@ -111,7 +140,7 @@ fn walk<'o>(
         let (entries, mut n) = (obj.entries(rs), 0);
         // The loop takes entries whose type and symbol it has met; a first meeting is settled here.
         loop {
-            let (taken, stop) = apply_met(&entries[n..], &types, &symbols.resolved, &target, &mut image);
+            let (taken, stop) = apply_met(&entries[n..], &types, &symbols.resolved, target.addr, &mut fields);
             n += taken;
             let settled = match stop {
                 Stop::End | Stop::General => false,
@@ -190,7 +219,10 @@ impl Types {
         let arch = profile.arch();
         let howto = arch.howto(r_type);
         let kind = rela_kind(arch, r_type, &howto);
-        let taken = matches!(profile.rule(r_type, &howto), Rule::Apply { .. }) && kind.is_straight_line();
+        // The field check and the store agree on the field's width (they do for every straight-line type).
+        let taken = matches!(profile.rule(r_type, &howto), Rule::Apply { .. })
+            && kind.is_straight_line()
+            && howto.width == kind.store_width();
         self.slot[r_type as usize] = if taken { Type { kind, width: howto.width } } else { NOT_TAKEN };
         taken
     }
@@ -214,8 +246,8 @@ fn apply_met(
     entries: &[Reloc],
     types: &Types,
     symbols: &[ResolvedSymbol],
-    target: &Target,
-    image: &mut impl Fields,
+    section_addr: u64,
+    fields: &mut impl Fields,
 ) -> (usize, Stop) {
     for (n, r) in entries.iter().enumerate() {
         // The type first: an entry of another type costs the least before the general path takes it.
@@ -224,7 +256,6 @@ fn apply_met(
             Met::NotTaken => return (n, Stop::General),
             Met::New => return (n, Stop::NewType(r.r_type)),
         };
-        let Some(pos) = target.field(r.offset, ty.width) else { return (n, Stop::General) };
         let s = match symbols.get(r.sym as usize) {
             Some(s) if s.is_resolved() => s.value,
             Some(&ResolvedSymbol::REFUSED) => return (n, Stop::General),
@@ -232,11 +263,11 @@ fn apply_met(
             None if !symbols.is_empty() => return (n, Stop::General),
             _ => return (n, Stop::NewSymbol(r.sym)),
         };
-        let place = target.addr.wrapping_add(r.offset);
+        let place = section_addr.wrapping_add(r.offset);
         let Some((value, true)) = ty.kind.value(s.wrapping_add(r.addend as u64), place) else {
             return (n, Stop::General);
         };
-        if !image.store(ty.kind, pos, value) {
+        if !fields.store(ty.kind, ty.width, r.offset, value) {
             return (n, Stop::General);
         }
     }
