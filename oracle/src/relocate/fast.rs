@@ -328,6 +328,8 @@ impl<'o> Symbols<'o> {
             .iter()
             .map(|sym| {
                 let base = match sym.shndx {
+                    // Nearly every symbol: an ordinary section index, one test before its base.
+                    i if i != SHN_UNDEF && i < SHN_ABS => bases.get(i as usize).copied(),
                     SHN_UNDEF | SHN_COMMON => None,
                     SHN_ABS => Some(0),
                     i => bases.get(i as usize).copied(),
