@@ -352,18 +352,39 @@ pub(crate) fn symbol_plan(obj: &Object, profile: &dyn Profile, layout: &Layout, 
     SymbolPlan { label, value: sym.value, base, base_addr }
 }
 
+/// A symbol's section index as the loaders read it, before any section is looked at: the special indices
+/// first, whatever the object's number of sections.
+pub(crate) enum SectionIndex {
+    Undefined,
+    Common,
+    Abs,
+    Section(usize),
+}
+
+impl SectionIndex {
+    #[inline(always)]
+    pub(crate) fn of(shndx: u32) -> Self {
+        match shndx {
+            SHN_UNDEF => SectionIndex::Undefined,
+            SHN_COMMON => SectionIndex::Common,
+            SHN_ABS => SectionIndex::Abs,
+            i => SectionIndex::Section(i as usize),
+        }
+    }
+}
+
 /// The base the loader takes a symbol's value from (0 for SHN_ABS, its section's placed address if that is
 /// allocated, else the section's sh_addr), or why it cannot take it as it is: undefined, common, or no such
 /// section (the profile says what its loader makes of that).
 #[inline(always)]
 pub(crate) fn defined_base(obj: &Object, sym: &Symbol) -> Result<Base, SymbolProblem> {
-    match sym.shndx {
-        SHN_UNDEF => Err(SymbolProblem::Undefined { notype: sym.kind == STT_NOTYPE }),
-        SHN_COMMON => Err(SymbolProblem::Common),
-        SHN_ABS => Ok(Base::Fixed(0)),
-        i => match obj.sections.get(i as usize) {
-            None => Err(SymbolProblem::BadSection(i)),
-            Some(s) if s.is_alloc() => Ok(Base::Section(i as usize)),
+    match SectionIndex::of(sym.shndx) {
+        SectionIndex::Undefined => Err(SymbolProblem::Undefined { notype: sym.kind == STT_NOTYPE }),
+        SectionIndex::Common => Err(SymbolProblem::Common),
+        SectionIndex::Abs => Ok(Base::Fixed(0)),
+        SectionIndex::Section(i) => match obj.sections.get(i) {
+            None => Err(SymbolProblem::BadSection(sym.shndx)),
+            Some(s) if s.is_alloc() => Ok(Base::Section(i)),
             Some(s) => Ok(Base::Fixed(s.addr)),
         },
     }

@@ -5,10 +5,10 @@
 //! `plan::for_each_from` and the `Recorder` take over from that entry, so the general path stays the one
 //! that explains.
 
-use crate::elf::consts::{SHN_ABS, SHN_COMMON, SHN_UNDEF, SHT_SYMTAB};
+use crate::elf::consts::SHT_SYMTAB;
 use crate::elf::{Object, Reloc, Symbol};
 use crate::layout::Layout;
-use crate::plan::{base_addr, defined_base, rela_kind, symbol_plan, Kind, Target};
+use crate::plan::{base_addr, defined_base, rela_kind, symbol_plan, Kind, SectionIndex, Target};
 use crate::profile::{Profile, Rule};
 use crate::verdict::{Relocations, ResolvedSymbol, StraightEntries, StraightRun};
 
@@ -327,12 +327,11 @@ impl<'o> Symbols<'o> {
             .table
             .iter()
             .map(|sym| {
-                let base = match sym.shndx {
-                    // Nearly every symbol: an ordinary section index, one test before its base.
-                    i if i != SHN_UNDEF && i < SHN_ABS => bases.get(i as usize).copied(),
-                    SHN_UNDEF | SHN_COMMON => None,
-                    SHN_ABS => Some(0),
-                    i => bases.get(i as usize).copied(),
+                // `base_addr` of `defined_base`, with the section's address read from the table.
+                let base = match SectionIndex::of(sym.shndx) {
+                    SectionIndex::Section(i) => bases.get(i).copied(),
+                    SectionIndex::Abs => Some(0),
+                    SectionIndex::Undefined | SectionIndex::Common => None,
                 };
                 base.map_or(ResolvedSymbol::UNSEEN, |b| resolved(sym, b))
             })
@@ -346,9 +345,8 @@ fn resolved(sym: &Symbol, base: u64) -> ResolvedSymbol {
     ResolvedSymbol { value: base.wrapping_add(sym.value), name: sym.name, shndx: sym.shndx }
 }
 
-/// What a symbol defined in each section adds to its value, by section index (`plan::defined_base` and
-/// `base_addr` for every section at once): a placed section's address, another's `sh_addr`. In `inline`
-/// when the object has few sections (nearly every purgatory), else in `heap`.
+/// `Layout::section_addr` of every section at once, by index: a placed section's address, another's
+/// `sh_addr`. In `inline` when the object has few sections (nearly every purgatory), else in `heap`.
 fn section_bases<'a>(obj: &Object, layout: &Layout, inline: &'a mut [u64; 32], heap: &'a mut Vec<u64>) -> &'a [u64] {
     let n = obj.sections.len();
     let bases: &mut [u64] = if n <= inline.len() {
@@ -361,10 +359,8 @@ fn section_bases<'a>(obj: &Object, layout: &Layout, inline: &'a mut [u64; 32], h
         *b = s.addr;
     }
     for p in &layout.placed {
-        if obj.sections.get(p.index).is_some_and(|s| s.is_alloc()) {
-            if let Some(b) = bases.get_mut(p.index) {
-                *b = p.addr;
-            }
+        if let Some(b) = bases.get_mut(p.index) {
+            *b = p.addr;
         }
     }
     bases
