@@ -3,7 +3,6 @@
 use iced_x86::{Decoder, DecoderOptions, Formatter, GasFormatter, Instruction};
 use serde::Serialize;
 
-use kreloc_oracle::elf::SymbolTable;
 use kreloc_oracle::Object;
 
 /// Which part of an instruction a relocated field is.
@@ -110,7 +109,7 @@ pub fn absolute_references(obj: &Object) -> Vec<AbsoluteRef> {
     let mut out = Vec::new();
     for rs in &obj.relocs {
         let Some(sec) = obj.sections.get(rs.target as usize).filter(|s| s.is_exec() && s.is_alloc()) else { continue };
-        let syms = obj.symtab(rs.symtab).unwrap_or(SymbolTable::EMPTY);
+        let syms = obj.symtab(rs.symtab).unwrap_or(&[]);
         for r in obj.entries(rs) {
             let howto = kreloc_oracle::arch::x86_64::howto(r.r_type);
             if !matches!(r.r_type, 1 | 10 | 11) {
@@ -125,7 +124,7 @@ pub fn absolute_references(obj: &Object) -> Vec<AbsoluteRef> {
                 section,
                 offset: r.offset,
                 type_name: howto.name,
-                symbol: syms.get(r.sym as usize).map(|s| obj.symbol_label(&s).to_string()).unwrap_or_default(),
+                symbol: syms.get(r.sym as usize).map(|s| obj.symbol_label(s).to_string()).unwrap_or_default(),
                 insn,
                 explanation,
             });

@@ -164,7 +164,7 @@ fn intended_entry(obj: &Object, layout: &Layout, start: Option<(u64, Name, u32)>
     if let Some((addr, symbol, section)) = start {
         return Some(IntendedEntry { symbol, section, addr });
     }
-    let mut candidates = obj.symbols().filter(|s| {
+    let mut candidates = obj.symtabs.iter().flat_map(|(_, s)| s.iter()).filter(|s| {
         s.bind == STB_GLOBAL
             && s.kind == 2
             && s.value == obj.entry

@@ -3,7 +3,7 @@
 
 use crate::arch::{Arch, Formula, Howto};
 use crate::elf::consts::{SHN_ABS, SHN_COMMON, SHN_UNDEF, SHT_SYMTAB, STT_NOTYPE};
-use crate::elf::{Object, Reloc, RelocSection, SmolStr, Symbol, SymbolTable};
+use crate::elf::{Object, Reloc, RelocSection, SmolStr, Symbol};
 use crate::layout::Layout;
 use crate::message::{Finding, LoaderMessage};
 use crate::profile::{Profile, Rule, SymbolProblem};
@@ -392,14 +392,14 @@ pub(crate) fn defined_base(obj: &Object, sym: &Symbol) -> Result<Base, SymbolPro
 
 /// The symbol plans of one symbol table, made on first use.
 struct SymbolPlans<'o> {
-    symbols: SymbolTable<'o>,
+    symbols: &'o [Symbol],
     /// Symbol index → index + 1 into `plans` (0: not made yet).
     slot: Vec<u32>,
     plans: Vec<SymbolPlan>,
 }
 
 impl<'o> SymbolPlans<'o> {
-    fn new(symbols: SymbolTable<'o>, entries: usize) -> Self {
+    fn new(symbols: &'o [Symbol], entries: usize) -> Self {
         SymbolPlans { symbols, slot: vec![0; symbols.len()], plans: Vec::with_capacity(entries.min(symbols.len())) }
     }
 
@@ -409,7 +409,7 @@ impl<'o> SymbolPlans<'o> {
         let i = index as usize;
         let sym = self.symbols.get(i)?;
         if self.slot[i] == 0 {
-            self.plans.push(symbol_plan(obj, profile, layout, &sym));
+            self.plans.push(symbol_plan(obj, profile, layout, sym));
             self.slot[i] = self.plans.len() as u32;
         }
         let number = self.slot[i] - 1;
@@ -429,7 +429,7 @@ fn plan_section(
     let target_name = obj.section_name(rs.target);
     let unknown = SmolStr::new_static("?");
     let symtab_ok = obj.sections[rs.symtab as usize].sh_type == SHT_SYMTAB;
-    let mut symbols = SymbolPlans::new(obj.symtab(rs.symtab).unwrap_or(SymbolTable::EMPTY), rs.entries.len());
+    let mut symbols = SymbolPlans::new(obj.symtab(rs.symtab).unwrap_or(&[]), rs.entries.len());
     let count = symbols.symbols.len();
     let target = Target::new(obj, layout, rs);
     for r in &obj.entries(rs)[from..] {

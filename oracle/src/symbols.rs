@@ -151,7 +151,7 @@ impl SilentReason {
 /// load, however many steps (and stages) ask for it.
 pub struct Globals<'o> {
     obj: &'o Object,
-    found: [(&'static str, Option<Symbol>); 16],
+    found: [(&'static str, Option<&'o Symbol>); 16],
     len: usize,
 }
 
@@ -161,7 +161,7 @@ impl<'o> Globals<'o> {
     }
 
     /// The first STB_GLOBAL symbol named `name`.
-    pub fn get(&mut self, name: &'static str) -> Option<Symbol> {
+    pub fn get(&mut self, name: &'static str) -> Option<&'o Symbol> {
         if let Some((_, s)) = self.found[..self.len].iter().find(|(n, _)| *n == name) {
             return *s;
         }

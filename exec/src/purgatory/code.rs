@@ -28,23 +28,27 @@ pub struct Code<'a> {
 impl<'a> Code<'a> {
     pub fn new(obj: &Object, v: &Verdict, image: &'a [u8]) -> Self {
         let mut functions: Vec<Function> = obj
-            .symbols()
+            .symtabs
+            .iter()
+            .flat_map(|(_, syms)| syms.iter())
             .filter(|s| s.kind == STT_FUNC || (s.kind == 0 && s.bind != 0))
             .filter_map(|s| {
                 let sec = v.sections.iter().find(|p| p.index == s.shndx as usize && !p.nobits)?;
                 let start = sec.addr.checked_add(s.value)?;
                 // Without a size (assembly labels), the function runs to its section's end; trimmed below.
                 let end = if s.size > 0 { start + s.size } else { sec.addr + sec.size };
-                Some(Function { name: obj.symbol_name(&s).into_owned(), start, end })
+                Some(Function { name: obj.symbol_name(s).into_owned(), start, end })
             })
             .collect();
         let sized = obj
-            .symbols()
+            .symtabs
+            .iter()
+            .flat_map(|(_, syms)| syms.iter())
             .filter(|s| s.kind == STT_FUNC && s.size > 0)
             .filter_map(|s| {
                 let sec = v.sections.iter().find(|p| p.index == s.shndx as usize && !p.nobits)?;
                 let start = sec.addr.checked_add(s.value)?;
-                Some(Function { name: obj.symbol_name(&s).into_owned(), start, end: start + s.size })
+                Some(Function { name: obj.symbol_name(s).into_owned(), start, end: start + s.size })
             })
             .collect();
         functions.sort_by_key(|f| (f.start, std::cmp::Reverse(f.end)));

@@ -243,7 +243,7 @@ fn prepare_and_run(
 /// kexec-tools'), which `purgatory_start` switches to; 16 KiB when it has none of these.
 fn own_stack_size(obj: &Object, v: &kreloc_oracle::Verdict) -> u64 {
     let addr = |name: &str| {
-        let s = obj.symbols().find(|s| obj.name_is(s.name, name))?;
+        let s = obj.symtabs.iter().flat_map(|(_, syms)| syms.iter()).find(|s| obj.name_is(s.name, name))?;
         let sec = v.sections.iter().find(|p| p.index == s.shndx as usize)?;
         sec.addr.checked_add(s.value)
     };

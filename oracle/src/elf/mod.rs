@@ -142,8 +142,8 @@ impl Default for Name {
     }
 }
 
-/// One symbol-table entry, as a table gives it (by value: `SymbolTable::get`, `Object::symbols`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// One symbol-table entry.
+#[derive(Debug, Clone)]
 pub struct Symbol {
     pub name: Name,
     pub value: u64,
@@ -154,34 +154,19 @@ pub struct Symbol {
     pub kind: u8,
 }
 
-/// An `Elf64_Sym` as a little-endian file lays it out (every field byte-aligned).
-type Sym64Le = object::elf::Sym64<object::LittleEndian>;
-
-/// How parsing keeps one SHT_SYMTAB's symbols. Little-endian ELF64 entries with no extended section indices
-/// to look up are left where they lie in the file and decoded when read (a load reads a few of them); any
-/// others are decoded once, when the object is parsed.
-#[derive(Debug, Clone)]
-pub(crate) enum SymbolsRepr {
-    /// `first_global`: the index of the first STB_GLOBAL symbol (`len` if none), where lookups by name start.
-    InFile {
-        start: usize,
-        len: usize,
-        names: parse::Names,
-        first_global: usize,
-    },
-    Decoded(Vec<Symbol>),
-}
-
 /// The SHT_SYMTAB sections' symbols with their section indices, in section order. An object has one: it is
 /// kept inline, any others after it.
 #[derive(Debug, Clone, Default)]
-pub(crate) struct SymbolTables {
-    first: Option<(usize, SymbolsRepr)>,
-    more: Vec<(usize, SymbolsRepr)>,
+pub struct SymbolTables {
+    first: Option<(usize, Vec<Symbol>)>,
+    more: Vec<(usize, Vec<Symbol>)>,
 }
 
+type TablesIter<'a> =
+    std::iter::Chain<std::option::Iter<'a, (usize, Vec<Symbol>)>, std::slice::Iter<'a, (usize, Vec<Symbol>)>>;
+
 impl SymbolTables {
-    pub(crate) fn push(&mut self, table: (usize, SymbolsRepr)) {
+    pub(crate) fn push(&mut self, table: (usize, Vec<Symbol>)) {
         if self.first.is_none() {
             self.first = Some(table);
         } else {
@@ -189,128 +174,17 @@ impl SymbolTables {
         }
     }
 
-    fn iter(&self) -> impl Iterator<Item = &(usize, SymbolsRepr)> {
+    /// Each table: its section index and its symbols.
+    pub fn iter(&self) -> TablesIter<'_> {
         self.first.iter().chain(&self.more)
     }
 }
 
-/// One symbol table of an object, read by index or in order; each symbol is given by value.
-#[derive(Clone, Copy)]
-pub struct SymbolTable<'a>(TableView<'a>);
-
-#[derive(Clone, Copy)]
-enum TableView<'a> {
-    InFile(&'a [Sym64Le], parse::Names, usize),
-    Decoded(&'a [Symbol]),
-}
-
-impl<'a> SymbolTable<'a> {
-    /// A table with no symbols (what a relocation section linked to no symbol table reads from).
-    pub const EMPTY: SymbolTable<'static> = SymbolTable(TableView::Decoded(&[]));
-
-    fn of(repr: &'a SymbolsRepr, file: &'a SharedFile) -> Self {
-        match repr {
-            // `InFile` is made only where the cast holds, so the empty slice is never what is read.
-            SymbolsRepr::InFile { start, len, names, first_global } => SymbolTable(TableView::InFile(
-                file.bytes()
-                    .get(*start..)
-                    .and_then(|rest| object::pod::slice_from_bytes(rest, *len).ok())
-                    .map_or(&[], |(syms, _)| syms),
-                *names,
-                *first_global,
-            )),
-            SymbolsRepr::Decoded(syms) => SymbolTable(TableView::Decoded(syms)),
-        }
-    }
-
-    /// How many symbols, the null symbol included.
-    pub fn len(self) -> usize {
-        match self.0 {
-            TableView::InFile(syms, ..) => syms.len(),
-            TableView::Decoded(syms) => syms.len(),
-        }
-    }
-
-    pub fn is_empty(self) -> bool {
-        self.len() == 0
-    }
-
-    /// Symbol `index`.
-    #[inline]
-    pub fn get(self, index: usize) -> Option<Symbol> {
-        match self.0 {
-            TableView::InFile(syms, names, _) => syms.get(index).map(|s| decode(s, names)),
-            TableView::Decoded(syms) => syms.get(index).copied(),
-        }
-    }
-
-    /// `f` of each symbol, in table order.
-    pub fn map_collect<T>(self, mut f: impl FnMut(Symbol) -> T) -> Vec<T> {
-        // One `match`, then a loop of known length each way: `iter` would match on every symbol.
-        match self.0 {
-            TableView::InFile(syms, names, _) => syms.iter().map(|s| f(decode(s, names))).collect(),
-            TableView::Decoded(syms) => syms.iter().map(|s| f(*s)).collect(),
-        }
-    }
-
-    /// The symbols in table order.
-    pub fn iter(self) -> SymbolIter<'a> {
-        SymbolIter(match self.0 {
-            TableView::InFile(syms, names, _) => IterRepr::InFile(syms.iter(), names),
-            TableView::Decoded(syms) => IterRepr::Decoded(syms.iter()),
-        })
-    }
-}
-
-/// A symbol table's symbols in order (`SymbolTable::iter`).
-#[derive(Clone)]
-pub struct SymbolIter<'a>(IterRepr<'a>);
-
-#[derive(Clone)]
-enum IterRepr<'a> {
-    InFile(std::slice::Iter<'a, Sym64Le>, parse::Names),
-    Decoded(std::slice::Iter<'a, Symbol>),
-}
-
-impl Iterator for SymbolIter<'_> {
-    type Item = Symbol;
-
-    #[inline]
-    fn next(&mut self) -> Option<Symbol> {
-        match &mut self.0 {
-            IterRepr::InFile(syms, names) => syms.next().map(|s| decode(s, *names)),
-            IterRepr::Decoded(syms) => syms.next().copied(),
-        }
-    }
-
-    fn size_hint(&self) -> (usize, Option<usize>) {
-        match &self.0 {
-            IterRepr::InFile(syms, _) => syms.size_hint(),
-            IterRepr::Decoded(syms) => syms.size_hint(),
-        }
-    }
-}
-
-impl ExactSizeIterator for SymbolIter<'_> {}
-
-impl std::fmt::Debug for SymbolTable<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_list().entries(self.iter()).finish()
-    }
-}
-
-/// A little-endian ELF64 symbol as parsing would decode it (an extended index is left as SHN_XINDEX: such
-/// a table is kept in place only when it has no SHT_SYMTAB_SHNDX section to look it up in).
-#[inline]
-fn decode(s: &Sym64Le, names: parse::Names) -> Symbol {
-    let le = object::LittleEndian;
-    Symbol {
-        name: names.name(s.st_name.get(le)),
-        value: s.st_value.get(le),
-        size: s.st_size.get(le),
-        shndx: u32::from(s.st_shndx.get(le).0),
-        bind: s.st_bind().0,
-        kind: s.st_type().0,
+impl<'a> IntoIterator for &'a SymbolTables {
+    type Item = &'a (usize, Vec<Symbol>);
+    type IntoIter = TablesIter<'a>;
+    fn into_iter(self) -> TablesIter<'a> {
+        self.iter()
     }
 }
 
@@ -472,8 +346,8 @@ pub struct Object {
     pub entry: u64,
     pub shentsize: u16,
     pub sections: Vec<Section>,
-    /// Symbol tables by section index (SHT_SYMTAB only): `symtab`, `symbol_tables`, `symbols`.
-    symtabs: SymbolTables,
+    /// Symbol tables by section index (SHT_SYMTAB only).
+    pub symtabs: SymbolTables,
     pub relocs: Vec<RelocSection>,
     /// The file: contents, names and entries are read from it in place.
     file: SharedFile,
@@ -591,52 +465,17 @@ impl Object {
     }
 
     /// The symbols of the SHT_SYMTAB at section index `index`.
-    pub fn symtab(&self, index: u32) -> Option<SymbolTable<'_>> {
-        self.symtabs.iter().find(|(i, _)| *i == index as usize).map(|(_, s)| SymbolTable::of(s, &self.file))
-    }
-
-    /// Each symbol table: its section index and its symbols, in section order.
-    pub fn symbol_tables(&self) -> impl Iterator<Item = (usize, SymbolTable<'_>)> {
-        self.symtabs.iter().map(|(i, s)| (*i, SymbolTable::of(s, &self.file)))
-    }
-
-    /// Every table's symbols, in section order.
-    pub fn symbols(&self) -> impl Iterator<Item = Symbol> + '_ {
-        self.symbol_tables().flat_map(|(_, t)| t.iter())
+    pub fn symtab(&self, index: u32) -> Option<&[Symbol]> {
+        self.symtabs.iter().find(|(i, _)| *i == index as usize).map(|(_, s)| s.as_slice())
     }
 
     /// A global symbol by name from any symbol table (the kernel's lookup rule: STB_GLOBAL only).
-    pub fn global_symbol(&self, name: &str) -> Option<Symbol> {
+    pub fn global_symbol(&self, name: &str) -> Option<&Symbol> {
         // Plain loops: `flat_map` + `find` cost a tenth more, and every load asks a few times.
-        for (_, table) in self.symbol_tables() {
-            match table.0 {
-                // The name is `name` exactly where its bytes and then a NUL lie inside the table ("" is
-                // also the name of an offset past it: the general comparison below).
-                TableView::InFile(syms, names, first_global) if !name.is_empty() => {
-                    let (strings, t) = (names.in_file(self.file.bytes()), name.as_bytes());
-                    for s in syms.get(first_global..).unwrap_or(&[]) {
-                        let at = s.st_name.get(object::LittleEndian) as usize;
-                        // (Wrapped, `end` lies before `at`, and the name is not `name`.)
-                        let end = at.wrapping_add(t.len());
-                        if s.st_bind().0 == STB_GLOBAL
-                            && strings.get(end) == Some(&0)
-                            && strings.get(at..end) == Some(t)
-                        {
-                            return Some(decode(s, names));
-                        }
-                    }
-                }
-                TableView::InFile(..) => {
-                    if let Some(s) = table.iter().find(|s| s.bind == STB_GLOBAL && self.name_is(s.name, name)) {
-                        return Some(s);
-                    }
-                }
-                TableView::Decoded(syms) => {
-                    for s in syms {
-                        if s.bind == STB_GLOBAL && self.name_is(s.name, name) {
-                            return Some(*s);
-                        }
-                    }
+        for (_, syms) in &self.symtabs {
+            for s in syms {
+                if s.bind == STB_GLOBAL && self.name_is(s.name, name) {
+                    return Some(s);
                 }
             }
         }

@@ -8,7 +8,6 @@ use super::consts::*;
 
 use super::{
     Class, Entries, HeaderError, Name, Object, ParseError, Reloc, RelocSection, Section, SharedFile, SmolStr, Symbol,
-    SymbolsRepr,
 };
 
 /// Parses an ELF32 or ELF64 object. Never panics. The object keeps a copy of `data` (one allocation, made
@@ -110,11 +109,6 @@ impl Names {
             Name::EMPTY
         }
     }
-
-    /// The table's names: the part of it up to and with its last NUL.
-    pub(crate) fn in_file(self, data: &[u8]) -> &[u8] {
-        data.get(self.base..self.base + self.names).unwrap_or(&[])
-    }
 }
 
 /// Where `part` (a slice of `data`) starts in `data`.
@@ -193,27 +187,17 @@ fn parse_as<H: FileHeader>(data: &[u8], file: impl FnOnce() -> SharedFile, class
             object::read::elf::SymbolTable::<H, &[u8]>::parse(endian, data, &table, object::SectionIndex(index), sh)
                 .map_err(|reason| ParseError::Symbols { index, reason })?;
         let names = Strings::linked(&table, endian, data, symtab.string_section().0).names_in(data);
-        let in_place = class == Class::Elf64 && endian.is_little_endian() && symtab.shndx_section().0 == 0;
-        let syms = if in_place {
-            let start = offset_in(data, object::pod::bytes_of_slice(symtab.symbols()));
-            // Compilers put the locals first: lookups by name skip them.
-            let first_global = symtab.symbols().iter().position(|s| s.st_bind() == object::elf::STB_GLOBAL);
-            SymbolsRepr::InFile { start, len: symtab.len(), names, first_global: first_global.unwrap_or(symtab.len()) }
-        } else {
-            SymbolsRepr::Decoded(
-                symtab
-                    .enumerate()
-                    .map(|(i, s)| Symbol {
-                        name: names.name(s.st_name(endian)),
-                        value: s.st_value(endian).into(),
-                        size: s.st_size(endian).into(),
-                        shndx: resolve_shndx(&symtab, endian, s, i.0),
-                        bind: s.st_bind().0,
-                        kind: s.st_type().0,
-                    })
-                    .collect(),
-            )
-        };
+        let syms = symtab
+            .enumerate()
+            .map(|(i, s)| Symbol {
+                name: names.name(s.st_name(endian)),
+                value: s.st_value(endian).into(),
+                size: s.st_size(endian).into(),
+                shndx: resolve_shndx(&symtab, endian, s, i.0),
+                bind: s.st_bind().0,
+                kind: s.st_type().0,
+            })
+            .collect();
         symtabs.push((index, syms));
     }
 
@@ -323,7 +307,6 @@ fn resolve_shndx<'d, H: FileHeader>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::elf::SymbolTable;
 
     /// Entries as a little-endian ELF64 file holds them, in 8-byte aligned memory.
     fn rela64_le(entries: &[(u64, u32, u32, i64)]) -> Vec<u64> {
@@ -358,62 +341,6 @@ mod tests {
         assert!(rela64_in_place(Class::Elf64, true, &file, 0, 2).is_none(), "past the end of the file");
         let unaligned = file_with(1, object::pod::bytes_of_slice(&words));
         assert!(rela64_in_place(Class::Elf64, true, &unaligned, 1, 1).is_none(), "not 8-byte aligned");
-    }
-
-    /// An object with `sections` code sections, a symbol in the last and an undefined one, written by `object`.
-    fn with_symbols(arch: object::Architecture, endian: object::Endianness, sections: usize) -> Vec<u8> {
-        use object::write::{Object as Writer, Symbol as WSym, SymbolSection};
-        use object::{BinaryFormat, SectionKind, SymbolFlags, SymbolKind, SymbolScope};
-        let mut w = Writer::new(BinaryFormat::Elf, arch, endian);
-        let mut last = None;
-        for _ in 0..sections {
-            let text = w.add_section(vec![], b".text".to_vec(), SectionKind::Text);
-            w.append_section_data(text, &[0x90; 4], 1);
-            last = Some(text);
-        }
-        for (name, value, size, section) in [
-            (&b"start"[..], 2, 1, SymbolSection::Section(last.expect("a section"))),
-            (b"away", 0, 0, SymbolSection::Undefined),
-        ] {
-            let (kind, scope, weak, flags) = (SymbolKind::Text, SymbolScope::Linkage, false, SymbolFlags::None);
-            w.add_symbol(WSym { name: name.to_vec(), value, size, kind, scope, weak, section, flags });
-        }
-        w.write().expect("object")
-    }
-
-    fn symbols_of(obj: &Object) -> Vec<(String, u64, u64, u32, u8, u8)> {
-        obj.symbols().map(|s| (obj.name(s.name).into_owned(), s.value, s.size, s.shndx, s.bind, s.kind)).collect()
-    }
-
-    #[test]
-    fn symbols_read_in_place_read_as_decoded_ones() {
-        use object::{Architecture, Endianness};
-        let little = parse(&with_symbols(Architecture::X86_64, Endianness::Little, 2)).expect("ELF64 LE");
-        let big = parse(&with_symbols(Architecture::X86_64, Endianness::Big, 2)).expect("ELF64 BE");
-        let elf32 = parse(&with_symbols(Architecture::I386, Endianness::Little, 2)).expect("ELF32 LE");
-        let repr = |o: &Object| o.symtabs.iter().next().map(|(_, r)| matches!(r, SymbolsRepr::InFile { .. }));
-        assert_eq!((repr(&little), repr(&big), repr(&elf32)), (Some(true), Some(false), Some(false)));
-        let want = symbols_of(&little);
-        assert_eq!(want.iter().filter(|s| s.0 == "start" || s.0 == "away").count(), 2, "{want:?}");
-        assert_eq!(symbols_of(&big), want);
-        let elf32_syms = symbols_of(&elf32);
-        assert_eq!(elf32_syms.iter().filter(|s| s.0 == "start").map(|s| (s.1, s.2, s.3)).next(), Some((2, 1, 2)));
-        let start = little.global_symbol("start").expect("in place");
-        assert_eq!((start.value, start.size, start.shndx, little.global_symbol("star")), (2, 1, 2, None));
-        assert_eq!(big.global_symbol("start"), Some(big.symbols().find(|s| big.name_is(s.name, "start")).unwrap()));
-        assert_eq!(little.symtab(99).map(|t| t.len()), None);
-        assert_eq!(SymbolTable::EMPTY.get(0), None);
-    }
-
-    /// A table with extended section indices is decoded, its SHN_XINDEX symbols looked up in SHT_SYMTAB_SHNDX.
-    #[test]
-    fn extended_section_indices_are_looked_up() {
-        let sections = 0xff10;
-        let obj =
-            parse(&with_symbols(object::Architecture::X86_64, object::Endianness::Little, sections)).expect("ELF");
-        assert!(obj.symtabs.iter().all(|(_, r)| matches!(r, SymbolsRepr::Decoded(_))));
-        let start = obj.global_symbol("start").expect("start");
-        assert_eq!(start.shndx as usize, sections, "the last code section, past SHN_LORESERVE");
     }
 
     #[test]
@@ -461,10 +388,10 @@ mod tests {
         let shared = parse_shared(&std::sync::Arc::from(file.as_slice())).expect("shared");
         assert_eq!(entries(&shared), aligned);
         for o in [&obj, &shared] {
-            let syms = o.symbols().collect::<Vec<_>>();
+            let syms = o.symtabs.iter().flat_map(|(_, s)| s).collect::<Vec<_>>();
             assert_eq!(syms.iter().map(|s| o.name(s.name)).collect::<Vec<_>>(), ["", "target"]);
             assert!(o.name_is(syms[1].name, "target") && !o.name_is(syms[1].name, "targe"));
-            assert!(!o.is_named(&syms[0]) && o.is_named(&syms[1]));
+            assert!(!o.is_named(syms[0]) && o.is_named(syms[1]));
             assert!(o.name_is(Name::EMPTY, "") && o.name(Name::EMPTY).is_empty() && !o.name_is(Name::EMPTY, "\x7fELF"));
             assert_eq!(o.data(&o.sections[1]), &[0x90; 32], "{:?}", o.sections[1].name);
             // The object and the names a verdict keeps without it read every section's name the same.

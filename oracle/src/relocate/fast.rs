@@ -6,7 +6,7 @@
 //! that explains.
 
 use crate::elf::consts::SHT_SYMTAB;
-use crate::elf::{Object, Reloc, Symbol, SymbolTable};
+use crate::elf::{Object, Reloc, Symbol};
 use crate::layout::Layout;
 use crate::plan::{base_addr, defined_base, rela_kind, symbol_plan, Kind, SectionIndex, Target};
 use crate::profile::{Profile, Rule};
@@ -278,14 +278,14 @@ fn apply_met(
 /// use, any other when an entry first names it.
 struct Symbols<'o> {
     symtab: u32,
-    table: SymbolTable<'o>,
+    table: &'o [Symbol],
     /// By symbol index: S and the name, `UNSEEN` or `REFUSED` (the general path explains it).
     resolved: Vec<ResolvedSymbol>,
 }
 
 impl<'o> Symbols<'o> {
     fn new(obj: &'o Object, symtab: u32) -> Self {
-        Symbols { symtab, table: obj.symtab(symtab).unwrap_or(SymbolTable::EMPTY), resolved: Vec::new() }
+        Symbols { symtab, table: obj.symtab(symtab).unwrap_or(&[]), resolved: Vec::new() }
     }
 
     /// Settles a symbol met for the first time; true if the loader resolves it.
@@ -298,12 +298,12 @@ impl<'o> Symbols<'o> {
         let (Some(sym), Some(r)) = (self.table.get(i), self.resolved.get_mut(i)) else { return false };
         if *r == ResolvedSymbol::UNSEEN {
             // A symbol the loader takes as it is needs no `SymbolPlan` (and so no message made in vain).
-            let base = match defined_base(obj, &sym) {
+            let base = match defined_base(obj, sym) {
                 Ok(base) => Ok(base),
-                Err(_) => symbol_plan(obj, profile, layout, &sym).base.map_err(drop),
+                Err(_) => symbol_plan(obj, profile, layout, sym).base.map_err(drop),
             };
             *r = match base {
-                Ok(b) => resolved(&sym, base_addr(obj, layout, b)),
+                Ok(b) => resolved(sym, base_addr(obj, layout, b)),
                 Err(()) => ResolvedSymbol::REFUSED,
             };
         }
@@ -323,15 +323,19 @@ impl<'o> Symbols<'o> {
         let mut inline = [0u64; 32];
         let mut heap = Vec::new();
         let bases = section_bases(obj, layout, &mut inline, &mut heap);
-        self.resolved = self.table.map_collect(|sym| {
-            // `base_addr` of `defined_base`, with the section's address read from the table.
-            let base = match SectionIndex::of(sym.shndx) {
-                SectionIndex::Section(i) => bases.get(i).copied(),
-                SectionIndex::Abs => Some(0),
-                SectionIndex::Undefined | SectionIndex::Common => None,
-            };
-            base.map_or(ResolvedSymbol::UNSEEN, |b| resolved(&sym, b))
-        });
+        self.resolved = self
+            .table
+            .iter()
+            .map(|sym| {
+                // `base_addr` of `defined_base`, with the section's address read from the table.
+                let base = match SectionIndex::of(sym.shndx) {
+                    SectionIndex::Section(i) => bases.get(i).copied(),
+                    SectionIndex::Abs => Some(0),
+                    SectionIndex::Undefined | SectionIndex::Common => None,
+                };
+                base.map_or(ResolvedSymbol::UNSEEN, |b| resolved(sym, b))
+            })
+            .collect();
     }
 }
 

@@ -190,7 +190,7 @@ fn relocate_stage(
     // The general path names what it records: at most a name per patched section and per symbol, and a
     // name per relocation.
     let count = obj.reloc_count();
-    let symbols: usize = obj.symbol_tables().map(|(_, s)| s.len()).sum();
+    let symbols: usize = obj.symtabs.iter().map(|(_, s)| s.len()).sum();
     v.relocations.reserve_names((symbols + obj.relocs.len() + 1).min(count - skip + 1));
     v.relocations.reserve(count - skip);
     let names = Names { symbols: Vec::with_capacity(symbols.min(count)), ..Names::default() };
