@@ -159,6 +159,9 @@ pub struct Symbol {
 #[derive(Debug, Clone, Default)]
 pub struct SymbolTables {
     first: Option<(usize, Vec<Symbol>)>,
+    /// The index of the first table's first STB_GLOBAL symbol (its length if none): lookups by name start
+    /// there, since compilers put the locals first.
+    first_global: usize,
     more: Vec<(usize, Vec<Symbol>)>,
 }
 
@@ -168,6 +171,7 @@ type TablesIter<'a> =
 impl SymbolTables {
     pub(crate) fn push(&mut self, table: (usize, Vec<Symbol>)) {
         if self.first.is_none() {
+            self.first_global = table.1.iter().position(|s| s.bind == STB_GLOBAL).unwrap_or(table.1.len());
             self.first = Some(table);
         } else {
             self.more.push(table);
@@ -472,7 +476,8 @@ impl Object {
     /// A global symbol by name from any symbol table (the kernel's lookup rule: STB_GLOBAL only).
     pub fn global_symbol(&self, name: &str) -> Option<&Symbol> {
         // Plain loops: `flat_map` + `find` cost a tenth more, and every load asks a few times.
-        for (_, syms) in &self.symtabs {
+        let first = self.symtabs.first.iter().map(|(_, syms)| &syms[self.symtabs.first_global..]);
+        for syms in first.chain(self.symtabs.more.iter().map(|(_, syms)| &syms[..])) {
             for s in syms {
                 if s.bind == STB_GLOBAL && self.name_is(s.name, name) {
                     return Some(s);
@@ -521,6 +526,50 @@ impl Object {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// An object whose one symbol table names `alpha`, `beta` and `gamma` (globals, as `object` writes them).
+    fn three_globals() -> Object {
+        use object::write::{Object as Writer, Symbol as WSym, SymbolSection};
+        use object::{Architecture, BinaryFormat, Endianness, SectionKind, SymbolFlags, SymbolKind, SymbolScope};
+        let mut w = Writer::new(BinaryFormat::Elf, Architecture::X86_64, Endianness::Little);
+        let text = w.add_section(vec![], b".text".to_vec(), SectionKind::Text);
+        w.append_section_data(text, &[0x90; 16], 16);
+        for (value, name) in ["alpha", "beta", "gamma"].iter().enumerate() {
+            let name = name.as_bytes().to_vec();
+            let (kind, scope, weak, flags) = (SymbolKind::Text, SymbolScope::Linkage, false, SymbolFlags::None);
+            let section = SymbolSection::Section(text);
+            w.add_symbol(WSym { name, value: value as u64, size: 0, kind, scope, weak, section, flags });
+        }
+        parse(&w.write().expect("object")).expect("parses")
+    }
+
+    /// Lookups by name start at the first table's first global: a global after it, among locals, is still
+    /// found, and a later table is read whole.
+    #[test]
+    fn lookups_by_name_skip_only_the_leading_locals() {
+        let mut obj = three_globals();
+        let all: Vec<Symbol> = obj.symtabs.iter().flat_map(|(_, s)| s.iter().cloned()).collect();
+        let named = |n: &str| all.iter().find(|s| obj.name_is(s.name, n)).expect(n).clone();
+        let (alpha, beta, gamma) = (named("alpha"), named("beta"), named("gamma"));
+        let local = |s: &Symbol| Symbol { bind: STB_LOCAL, value: s.value + 100, ..s.clone() };
+        let mut tables = SymbolTables::default();
+        tables.push((1, vec![local(&alpha), local(&gamma), beta.clone(), local(&beta), alpha.clone()]));
+        tables.push((2, vec![gamma.clone(), local(&gamma)]));
+        assert_eq!(tables.first_global, 2);
+        obj.symtabs = tables;
+        let found = |obj: &Object, names: &[&str]| -> Vec<_> {
+            names.iter().map(|n| obj.global_symbol(n).map(|s| s.value)).collect()
+        };
+        let want = vec![Some(alpha.value), Some(beta.value), Some(gamma.value), None];
+        assert_eq!(found(&obj, &["alpha", "beta", "gamma", "delta"]), want);
+        // A first table of locals only: every lookup reads on into the next.
+        let mut tables = SymbolTables::default();
+        tables.push((1, vec![local(&alpha), local(&beta)]));
+        tables.push((2, vec![local(&gamma), beta.clone()]));
+        assert_eq!(tables.first_global, 2);
+        obj.symtabs = tables;
+        assert_eq!(found(&obj, &["alpha", "beta", "gamma"]), vec![None, Some(beta.value), None]);
+    }
 
     #[test]
     fn parse_errors_keep_objects_error_and_serialize_as_before() {
